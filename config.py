@@ -1,0 +1,125 @@
+"""All configuration, read once from the environment (prefix ``PDM_``).
+
+This is the only module that reads ``os.environ``; everything else receives a
+``Settings`` object.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "MqttTarget", "load_settings"]
+
+
+class MqttTarget:
+    """A parsed ``mqtt://user:pass@host:port`` URL."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp"):
+            raise ValueError(f"MQTT URL must start with mqtt://, got {url!r}")
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 1883
+        self.username = parts.username
+        self.password = parts.password
+
+    def __repr__(self) -> str:  # never print the password
+        return f"MqttTarget({self.host}:{self.port}, user={self.username!r})"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform, with its default for the embedded demo."""
+
+    model_config = SettingsConfigDict(env_prefix="PDM_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""  # default: sqlite file under var_dir
+    mqtt_url: str = ""  # default: embedded amqtt broker on loopback
+    embedded_mqtt_port: int = 11883
+    mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
+    mqtt_client_id: str = "pdm-ingest"
+    mqtt_topic_prefix: str = "pdm"
+    mqtt_shared_group: str = ""  # e.g. "pdm" -> $share/pdm/<topic> for several workers
+    mqtt_receive_maximum: int = Field(default=2000, ge=1, le=65535)
+    mqtt_session_expiry_s: int = 7 * 24 * 3600
+
+    secret_key: str = ""
+    metrics_token: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8050
+
+    # demo accounts: generated on first start unless given here
+    admin_password: str = ""
+    manager_password: str = ""
+    technician_password: str = ""
+    viewer_password: str = ""
+
+    # demo fleet and simulator
+    demo_machines: int = Field(default=6, ge=0, le=5000)
+    simulator: bool = True
+    simulator_speed: float = Field(default=60.0, gt=0)
+    simulator_interval_s: float = Field(default=1.0, gt=0)
+    simulator_seed: int = 7
+    simulator_first_fault_s: float = 30.0  # wall seconds until the demo's early fault begins
+
+    # ingest
+    drain_interval_s: float = 0.5
+    drain_batch_max: int = 20000
+    ingest_queue_max: int = 100_000
+    max_payload_bytes: int = 256 * 1024
+    max_future_skew_s: float = 300.0
+    max_reading_age_days: float = 30.0
+
+    # rules
+    rules_interval_s: float = 2.0
+    rules_window_s: float = 20.0
+    alarm_clear_after_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError(
+                "PDM_SECRET_KEY must be set (at least 32 characters) when PDM_ENV=production"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'pdm.sqlite3').as_posix()}"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return not self.mqtt_url
+
+    @property
+    def mqtt(self) -> MqttTarget:
+        return MqttTarget(self.mqtt_url or f"mqtt://127.0.0.1:{self.embedded_mqtt_port}")
+
+    @property
+    def mqtt_v5(self) -> bool:
+        if self.mqtt_protocol == "auto":
+            return not self.embedded_broker  # amqtt speaks MQTT 3.1.1 only
+        return self.mqtt_protocol == "5"
+
+    def resolved_secret_key(self) -> str:
+        """The session signing key; in development one is generated once and kept in var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

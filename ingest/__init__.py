@@ -1,0 +1,1 @@
+"""MQTT ingest: paho client, bounded inbox, payload validation, idempotent batch writer."""

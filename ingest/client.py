@@ -1,0 +1,127 @@
+"""The MQTT side of ingest: a paho client whose ``on_message`` only enqueues.
+
+QoS 1, persistent session and manual acks: a message is acked by the drain only after
+its rows are committed, so a crash before that makes the broker deliver it again.
+MQTT 5 against Mosquitto (session expiry, Receive Maximum, shared subscriptions);
+MQTT 3.1.1 with ``clean_session=False`` against the embedded amqtt broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from config import Settings
+from ingest import metrics
+from ingest.writer import InboundMessage
+
+__all__ = ["IngestClient", "telemetry_filter"]
+
+log = logging.getLogger(__name__)
+
+
+def telemetry_filter(settings: Settings) -> str:
+    """The subscription: every machine's telemetry, shared between workers when configured."""
+    topic = f"{settings.mqtt_topic_prefix}/+/telemetry"
+    if settings.mqtt_shared_group and settings.mqtt_v5:
+        return f"$share/{settings.mqtt_shared_group}/{topic}"
+    return topic
+
+
+class IngestClient:
+    """Connects, subscribes, keeps reconnecting, and puts every message on ``inbox``."""
+
+    def __init__(self, settings: Settings, inbox: queue.Queue[InboundMessage]) -> None:
+        self._settings, self._inbox = settings, inbox
+        self._stopping = threading.Event()
+        self._connected = threading.Event()
+        self._client = self._build()
+
+    def _build(self) -> mqtt.Client:
+        s = self._settings
+        v5 = s.mqtt_v5
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=s.mqtt_client_id,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        target = s.mqtt
+        if target.username:
+            client.username_pw_set(target.username, target.password)
+        client.reconnect_delay_set(min_delay=1, max_delay=15)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        """Connect in the background; paho reconnects by itself after any drop."""
+        target = self._settings.mqtt
+        kwargs: dict[str, object] = {"keepalive": 30}
+        if self._settings.mqtt_v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._settings.mqtt_session_expiry_s
+            props.ReceiveMaximum = self._settings.mqtt_receive_maximum
+            kwargs |= {"clean_start": False, "properties": props}
+        self._client.connect_async(target.host, target.port, **kwargs)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly; unacked messages stay with the broker for the next start."""
+        self._stopping.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def ack(self, message: InboundMessage) -> None:
+        if message.qos > 0:
+            self._client.ack(message.mid, message.qos)
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, flags: object, reason: object, _p: object
+    ) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("MQTT connect refused: %s", reason)
+            return
+        log.info("MQTT connected (session present: %s)", getattr(flags, "session_present", "?"))
+        client.subscribe(telemetry_filter(self._settings), qos=1)
+        self._connected.set()
+
+    def _on_disconnect(
+        self, _c: object, _u: object, _f: object, reason: object, _p: object
+    ) -> None:
+        self._connected.clear()
+        if not self._stopping.is_set():
+            log.warning("MQTT disconnected (%s); reconnecting", reason)
+
+    def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        # Runs on paho's network thread: nothing may escape, nothing slow may happen here.
+        try:
+            # msg.topic decodes UTF-8 and raises on bad bytes; the raw bytes go to validation
+            item = InboundMessage(
+                bytes(msg._topic), bytes(msg.payload), msg.mid, msg.qos, time.time()
+            )
+            metrics.MESSAGES_RECEIVED.inc()
+            while not self._stopping.is_set():
+                try:
+                    self._inbox.put(item, timeout=0.5)  # full inbox: back-pressure on the socket
+                    return
+                except queue.Full:
+                    continue
+        except Exception:  # noqa: BLE001 - an escaping exception would kill paho's thread
+            log.exception("dropped a message in on_message; the broker will redeliver it")

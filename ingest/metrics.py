@@ -1,0 +1,13 @@
+"""Prometheus metrics of the ingest path."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+READINGS_INGESTED = Counter("pdm_readings_ingested_total", "Readings committed to the database")
+READINGS_DUPLICATE = Counter(
+    "pdm_readings_duplicate_total", "Readings skipped because (sensor_id, ts) was already stored"
+)
+DEAD_LETTERS = Counter("pdm_dead_letters_total", "Refused messages or readings", ["reason"])
+MESSAGES_RECEIVED = Counter("pdm_mqtt_messages_received_total", "MQTT messages received")
+QUEUE_DEPTH = Gauge("pdm_ingest_queue_depth", "Messages received but not yet committed and acked")
+DRAIN_SECONDS = Histogram("pdm_ingest_drain_seconds", "Time to write and ack one drained batch")
+DB_WRITE_FAILURES = Counter("pdm_ingest_db_failures_total", "Batches that failed to commit")

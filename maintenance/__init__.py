@@ -1,0 +1,1 @@
+"""Domain logic: accounts, threshold rules, alarms, tickets and their assignment. No web code."""

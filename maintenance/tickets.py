@@ -1,0 +1,210 @@
+"""Tickets: opening (once per machine and code), assignment, the status flow, listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import (
+    AuditLog,
+    Machine,
+    Priority,
+    Role,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
+from maintenance import metrics
+from maintenance.accounts import UserInfo
+
+__all__ = [
+    "TicketRow",
+    "TransitionError",
+    "open_ticket",
+    "change_status",
+    "list_tickets",
+    "ALLOWED",
+]
+
+# (from, to): the status flow; reopening a resolved ticket is allowed.
+ALLOWED = {
+    (TicketStatus.OPEN, TicketStatus.IN_PROGRESS),
+    (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED),
+    (TicketStatus.IN_PROGRESS, TicketStatus.OPEN),
+    (TicketStatus.RESOLVED, TicketStatus.OPEN),
+}
+_MANAGERS = {Role.ADMIN, Role.MANAGER}
+
+
+class TransitionError(ValueError):
+    """A status change that is not allowed; the message is meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    id: int
+    machine: str
+    code: str
+    title: str
+    priority: Priority
+    status: TicketStatus
+    technician: str | None
+    assignment_reason: str
+    created_at: datetime
+    failure_confirmed: bool | None
+
+
+def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
+    return session.scalar(
+        select(Ticket).where(
+            Ticket.machine_id == machine_id,
+            Ticket.code == code,
+            Ticket.status != TicketStatus.RESOLVED,
+        )
+    )
+
+
+def _pick_technician(session: Session) -> tuple[int | None, str]:
+    open_count = (
+        select(func.count(Ticket.id))
+        .where(Ticket.technician_id == User.id, Ticket.status != TicketStatus.RESOLVED)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(User.id, User.username, open_count.label("n"))
+        .where(User.role == Role.TECHNICIAN, User.active.is_(True))
+        .order_by(open_count, User.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, "unassigned: no active technician"
+    return row.id, f"assigned: fewest open tickets ({row.n})"
+
+
+def open_ticket(
+    *,
+    session: Session,
+    machine_id: int,
+    code: str,
+    title: str,
+    priority: Priority,
+    alarm_id: int | None = None,
+) -> Ticket | None:
+    """Open and assign a ticket, unless one is already open for this machine and code."""
+    if _open_for(session, machine_id, code) is not None:
+        return None
+    technician_id, reason = _pick_technician(session)
+    ticket = Ticket(
+        machine_id=machine_id,
+        code=code,
+        title=title,
+        priority=priority,
+        alarm_id=alarm_id,
+        technician_id=technician_id,
+        assignment_reason=reason,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        AuditLog(
+            action="ticket.open",
+            entity="ticket",
+            entity_id=str(ticket.id),
+            after={"code": code, "priority": priority.value, "reason": reason},
+        )
+    )
+    metrics.TICKETS_OPENED.labels(priority.value).inc()
+    return ticket
+
+
+def change_status(
+    *,
+    session: Session,
+    ticket_id: int,
+    to: TicketStatus,
+    user: UserInfo,
+    resolution: str = "",
+    failure_confirmed: bool | None = None,
+) -> Ticket:
+    """Move a ticket along the status flow, checking who may do it; audited."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise TransitionError(f"Ticket #{ticket_id} does not exist.")
+    _check_permission(ticket, user)
+    if (ticket.status, to) not in ALLOWED:
+        raise TransitionError(
+            f"Ticket #{ticket_id} is {ticket.status.value}; it cannot move to {to.value}."
+        )
+    if to is TicketStatus.RESOLVED and failure_confirmed is None:
+        raise TransitionError("Say whether a real failure was confirmed or it was a false alarm.")
+    before = {"status": ticket.status.value}
+    _apply(ticket, to, resolution, failure_confirmed)
+    session.add(
+        AuditLog(
+            user_id=user.id,
+            action="ticket.status",
+            entity="ticket",
+            entity_id=str(ticket.id),
+            before=before,
+            after={"status": to.value, "failure_confirmed": failure_confirmed},
+        )
+    )
+    session.flush()
+    return ticket
+
+
+def _check_permission(ticket: Ticket, user: UserInfo) -> None:
+    if user.role in _MANAGERS:
+        return
+    if user.role is Role.TECHNICIAN and ticket.technician_id in (None, user.id):
+        return
+    raise TransitionError("You may only change tickets assigned to you.")
+
+
+def _apply(ticket: Ticket, to: TicketStatus, resolution: str, confirmed: bool | None) -> None:
+    now = utcnow()
+    ticket.status = to
+    if to is TicketStatus.IN_PROGRESS:
+        ticket.started_at = ticket.started_at or now
+    elif to is TicketStatus.RESOLVED:
+        ticket.resolved_at, ticket.resolution, ticket.failure_confirmed = now, resolution, confirmed
+    else:  # reopened or handed back
+        ticket.resolved_at, ticket.failure_confirmed = None, None
+
+
+def list_tickets(
+    *,
+    session: Session,
+    technician_id: int | None = None,
+    include_resolved: bool = False,
+    limit: int = 200,
+) -> list[TicketRow]:
+    """Tickets, most urgent first: open before resolved, then priority, then oldest."""
+    tech = select(User.username).where(User.id == Ticket.technician_id).scalar_subquery()
+    stmt = select(Ticket, Machine.name, tech).join(Machine, Machine.id == Ticket.machine_id)
+    if technician_id is not None:
+        stmt = stmt.where(Ticket.technician_id == technician_id)
+    if not include_resolved:
+        stmt = stmt.where(Ticket.status != TicketStatus.RESOLVED)
+    rank = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.LOW: 2}
+    rows = [
+        TicketRow(
+            t.id,
+            name,
+            t.code,
+            t.title,
+            t.priority,
+            t.status,
+            tech_name,
+            t.assignment_reason,
+            t.created_at,
+            t.failure_confirmed,
+        )
+        for t, name, tech_name in session.execute(stmt.order_by(Ticket.created_at).limit(limit))
+    ]
+    return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))

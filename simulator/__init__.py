@@ -1,0 +1,1 @@
+"""Fleet simulator with labelled faults, publishing over MQTT; imports nothing of the app."""

@@ -1,0 +1,198 @@
+"""The worker role: MQTT ingest, the drain and rule jobs on one APScheduler, demo seeding."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import Histogram
+
+from config import Settings
+from data.db import Database
+from data.fleet import MachineSpec, SensorSpec, ensure_fleet
+from data.models import JobRun, Role
+from ingest.client import IngestClient
+from ingest.payload import PayloadLimits
+from ingest.writer import BatchWriter, Drainer, InboundMessage
+from maintenance.accounts import ensure_demo_accounts
+from maintenance.rules import evaluate_rules
+from simulator.fleet import FleetSimulator, demo_fleet
+from simulator.publisher import MqttPublisher, run
+
+__all__ = ["Worker", "seed_demo", "SimulatorThread"]
+
+log = logging.getLogger(__name__)
+JOB_SECONDS = Histogram("pdm_job_duration_seconds", "Scheduler job durations", ["job"])
+
+
+class Worker:
+    """Ingest client + drain + rules, each job run recorded in the job_runs table."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings, self.db = settings, db
+        self.inbox: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.client = IngestClient(settings, self.inbox)
+        limits = PayloadLimits(
+            max_bytes=settings.max_payload_bytes,
+            max_future_skew=timedelta(seconds=settings.max_future_skew_s),
+            max_age=timedelta(days=settings.max_reading_age_days),
+        )
+        writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
+        self.drainer = Drainer(
+            self.inbox, writer, self.client.ack, batch_max=settings.drain_batch_max
+        )
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        )
+
+    def start(self) -> None:
+        s = self.settings
+        self.client.start()
+        self.scheduler.add_job(
+            self._recorded("drain", self._drain),
+            "interval",
+            seconds=s.drain_interval_s,
+            id="drain",
+            name="drain",
+        )
+        self.scheduler.add_job(
+            self._recorded("rules", self._rules),
+            "interval",
+            seconds=s.rules_interval_s,
+            id="rules",
+            name="rules",
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Graceful: stop the jobs, commit and ack what was received, then disconnect."""
+        self.scheduler.shutdown(wait=True)
+        self.drainer.drain_all()
+        self.client.stop()
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "database": self.drainer.db_ok and self.db.ping(),
+            "broker": self.client.connected,
+            "scheduler": self.scheduler.running,
+        }
+
+    def _drain(self) -> int:
+        return self.drainer.run_once().inserted
+
+    def _rules(self) -> int:
+        s = self.settings
+        with self.db.session() as session:
+            outcome = evaluate_rules(
+                session=session,
+                now=datetime.now(UTC),
+                window=timedelta(seconds=s.rules_window_s),
+                clear_after=timedelta(seconds=s.alarm_clear_after_s),
+            )
+        return len(outcome.raised) + len(outcome.escalated) + len(outcome.cleared)
+
+    def _recorded(self, name: str, body: Callable[[], int]) -> Callable[[], None]:
+        """Wrap a job: time it, and record runs that did something or failed."""
+
+        def job() -> None:
+            started, t0 = datetime.now(UTC), time.perf_counter()
+            error, items = "", 0
+            try:
+                items = body()
+            except Exception as exc:  # noqa: BLE001 - a job failure must not stop the scheduler
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.exception("job %s failed", name)
+            seconds = time.perf_counter() - t0
+            JOB_SECONDS.labels(name).observe(seconds)
+            if items or error:
+                self._record(
+                    JobRun(
+                        job=name,
+                        started_at=started,
+                        duration_ms=seconds * 1000,
+                        ok=not error,
+                        items=items,
+                        error=error,
+                    )
+                )
+
+        return job
+
+    def _record(self, run: JobRun) -> None:
+        try:
+            with self.db.session() as session:
+                session.add(run)
+        except Exception:  # noqa: BLE001 - bookkeeping must never break the job
+            log.warning("could not record job run of %s", run.job)
+
+
+def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
+    """Create the demo fleet and one account per role; returns new {username: password}."""
+    specs = [
+        MachineSpec(
+            m.name,
+            m.type,
+            m.location,
+            m.line,
+            tuple(
+                SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
+                for s in m.sensors
+            ),
+        )
+        for m in demo_fleet(settings.demo_machines)
+    ]
+    given = {
+        Role.ADMIN: settings.admin_password,
+        Role.MANAGER: settings.manager_password,
+        Role.TECHNICIAN: settings.technician_password,
+        Role.VIEWER: settings.viewer_password,
+    }
+    with db.session() as session:
+        ensure_fleet(session=session, machines=specs)
+        return ensure_demo_accounts(session=session, given={r: p for r, p in given.items() if p})
+
+
+class SimulatorThread:
+    """The demo fleet simulator, publishing over MQTT from a background thread."""
+
+    def __init__(self, settings: Settings, *, first_fault_after_s: float | None = None) -> None:
+        s = settings
+        first = s.simulator_first_fault_s if first_fault_after_s is None else first_fault_after_s
+        self.sim = FleetSimulator(
+            demo_fleet(s.demo_machines),
+            speed=s.simulator_speed,
+            seed=s.simulator_seed,
+            start=time.time(),
+            first_fault_after_s=first,
+        )
+        target = s.mqtt
+        url = s.mqtt_url or f"mqtt://{target.host}:{target.port}"
+        self.publisher = MqttPublisher(url, v5=s.mqtt_v5, client_id="pdm-simulator")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=run,
+            name="simulator",
+            daemon=True,
+            kwargs={
+                "sim": self.sim,
+                "publisher": self.publisher,
+                "prefix": s.mqtt_topic_prefix,
+                "interval_s": s.simulator_interval_s,
+                "stop": self._stop,
+            },
+        )
+
+    def start(self) -> None:
+        self.publisher.connect()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.publisher.close()

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import Machine, Sensor
+from data.models import Alarm, Machine, Sensor, Severity, Ticket, TicketStatus
 
-__all__ = ["SensorSpec", "MachineSpec", "ensure_fleet", "sensor_directory"]
+__all__ = [
+    "SensorSpec",
+    "MachineSpec",
+    "MachineCard",
+    "ensure_fleet",
+    "sensor_directory",
+    "machine_cards",
+    "open_ticket_count",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +79,39 @@ def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
         .where(Machine.retired_at.is_(None))
     )
     return {(name, key): sid for name, key, sid in session.execute(stmt)}
+
+
+@dataclass(frozen=True, slots=True)
+class MachineCard:
+    """What the fleet overview shows of one machine."""
+
+    id: int
+    name: str
+    type: str
+    location: str
+    status: str  # ok | warning | critical
+    active_alarms: int
+    alarm_text: str
+
+
+def machine_cards(*, session: Session) -> list[MachineCard]:
+    """Every machine in service with its status from active alarms, worst first."""
+    alarms: dict[int, list[Alarm]] = {}
+    for alarm in session.scalars(select(Alarm).where(Alarm.cleared_at.is_(None))):
+        alarms.setdefault(alarm.machine_id, []).append(alarm)
+    cards = []
+    for m in session.scalars(select(Machine).where(Machine.retired_at.is_(None))):
+        active = alarms.get(m.id, [])
+        status = "ok"
+        if active:
+            worst = any(a.severity is Severity.CRITICAL for a in active)
+            status = "critical" if worst else "warning"
+        text = "; ".join(f"{a.code} ({a.severity.value.lower()})" for a in active)
+        cards.append(MachineCard(m.id, m.name, m.type, m.location, status, len(active), text))
+    rank = {"critical": 0, "warning": 1, "ok": 2}
+    return sorted(cards, key=lambda c: (rank[c.status], c.name))
+
+
+def open_ticket_count(*, session: Session) -> int:
+    stmt = select(func.count(Ticket.id)).where(Ticket.status != TicketStatus.RESOLVED)
+    return int(session.scalar(stmt) or 0)

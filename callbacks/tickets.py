@@ -1,0 +1,128 @@
+"""Tickets page: list, status actions and the resolve dialog, each a thin call into
+``maintenance.tickets`` with the role checked here on the server."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html
+
+from data.db import Database
+from data.models import Role, TicketStatus
+from maintenance.tickets import TransitionError, change_status, list_tickets
+from web import ids
+from web.auth import AccessDenied, require
+from web.components import ticket_table
+
+_WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
+_TARGET = {
+    "start": TicketStatus.IN_PROGRESS,
+    "release": TicketStatus.OPEN,
+    "reopen": TicketStatus.OPEN,
+}
+
+
+def register(app: dash.Dash, db: Database) -> None:
+    @app.callback(
+        Output(ids.TICKETS_TABLE, "children"),
+        Input(ids.TICKETS_FILTER, "value"),
+        Input(ids.TICKETS_TICK, "n_intervals"),
+        Input(ids.TICKETS_REFRESH, "data"),
+    )
+    def table(which: str, _n: int, _refresh: int) -> html.Div:
+        user = require(tuple(Role))
+        with db.session() as s:
+            rows = list_tickets(
+                session=s,
+                technician_id=user.id if which == "mine" else None,
+                include_resolved=which == "all",
+            )
+        return ticket_table(rows, can_act=user.role in _WORKERS)
+
+    @app.callback(
+        Output(ids.TICKETS_FEEDBACK, "children"),
+        Output(ids.TICKETS_REFRESH, "data"),
+        Output(ids.RESOLVE_MODAL, "is_open"),
+        Output(ids.RESOLVE_TICKET, "data"),
+        Output(ids.RESOLVE_TITLE, "children"),
+        Input({"type": ids.TICKET_ACTION, "ticket": ALL, "action": ALL}, "n_clicks"),
+        State(ids.TICKETS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def act(_clicks: list, refresh: int) -> tuple:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate  # buttons were just (re)drawn
+        ticket_id, action = ctx.triggered_id["ticket"], ctx.triggered_id["action"]
+        try:
+            require(_WORKERS)
+        except AccessDenied as exc:
+            return _error(str(exc)), dash.no_update, False, dash.no_update, dash.no_update
+        if action == "resolve":
+            return dash.no_update, dash.no_update, True, ticket_id, f"Resolve ticket #{ticket_id}"
+        alert = _transition(db, ticket_id, _TARGET[action])
+        return alert, (refresh or 0) + 1, False, dash.no_update, dash.no_update
+
+    @app.callback(
+        Output(ids.TICKETS_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.TICKETS_REFRESH, "data", allow_duplicate=True),
+        Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
+        Output(ids.RESOLVE_NOTE, "invalid"),
+        Output(ids.RESOLVE_OUTCOME_ERROR, "children"),
+        Input(ids.RESOLVE_SUBMIT, "n_clicks"),
+        State(ids.RESOLVE_TICKET, "data"),
+        State(ids.RESOLVE_OUTCOME, "value"),
+        State(ids.RESOLVE_NOTE, "value"),
+        State(ids.TICKETS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def resolve(
+        _n: int, ticket_id: int | None, outcome: str | None, note: str | None, refresh: int
+    ) -> tuple:
+        note = (note or "").strip()
+        outcome_error = "" if outcome in ("failure", "false_alarm") else "Choose an outcome."
+        if outcome_error or len(note) < 3 or ticket_id is None:
+            return dash.no_update, dash.no_update, True, len(note) < 3, outcome_error
+        alert = _transition(
+            db, int(ticket_id), TicketStatus.RESOLVED, note=note, confirmed=outcome == "failure"
+        )
+        return alert, (refresh or 0) + 1, False, False, ""
+
+    @app.callback(
+        Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
+        Input(ids.RESOLVE_CANCEL, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def cancel(_n: int) -> bool:
+        require(tuple(Role))
+        return False
+
+
+def _transition(
+    db: Database, ticket_id: int, to: TicketStatus, *, note: str = "", confirmed: bool | None = None
+) -> dbc.Alert:
+    """Run one status change for the current user and say how it went."""
+    try:
+        user = require(_WORKERS)
+        with db.session() as s:
+            change_status(
+                session=s,
+                ticket_id=ticket_id,
+                to=to,
+                user=user,
+                resolution=note,
+                failure_confirmed=confirmed,
+            )
+    except (TransitionError, AccessDenied) as exc:
+        return _error(str(exc))
+    label = to.value.replace("_", " ")
+    return dbc.Alert(
+        f"Ticket #{ticket_id} is now {label}.",
+        color="success",
+        duration=4000,
+        dismissable=True,
+        id="ticket-ok",
+    )
+
+
+def _error(text: str) -> dbc.Alert:
+    return dbc.Alert(text, color="danger", dismissable=True, id="ticket-error")

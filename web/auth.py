@@ -1,0 +1,158 @@
+"""Login, logout and the deny-by-default guard in front of every route.
+
+Only the login page, the health probes and the stylesheet are open; everything else,
+including Dash's own ``_dash-*`` routes, needs a logged-in user. Role checks for
+writes happen again inside each callback (``require``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from data.db import Database
+from data.models import Role
+from maintenance.accounts import UserInfo, authenticate, load_user
+
+__all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
+
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "ops.healthz", "ops.readyz", "vendor.static"})
+# routes that check their own credentials (a Prometheus scraper has a token, not a session)
+SELF_GUARDED = frozenset({"ops.metrics"})
+_CSRF_KEY = "_csrf"
+
+_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · Predictive maintenance</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{ css }}"></head>
+<body class="bg-light">
+<main class="container" style="max-width: 420px; margin-top: 12vh">
+ <h1 class="h4 mb-1">Predictive maintenance</h1>
+ <p class="text-muted mb-4">Sign in to watch the fleet and work your tickets.</p>
+ <form method="post" class="card card-body shadow-sm" novalidate>
+  <input type="hidden" name="csrf" value="{{ csrf }}">
+  <div class="mb-3"><label class="form-label" for="username">User name</label>
+   <input class="form-control{{ ' is-invalid' if error }}" id="username" name="username"
+          value="{{ username }}" autocomplete="username" autofocus required></div>
+  <div class="mb-3"><label class="form-label" for="password">Password</label>
+   <input class="form-control{{ ' is-invalid' if error }}" id="password" name="password"
+          type="password" autocomplete="current-password" required>
+   {% if error %}<div class="invalid-feedback" id="login-error">{{ error }}</div>{% endif %}
+  </div>
+  <button class="btn btn-primary w-100" id="login-submit" type="submit">Sign in</button>
+ </form>
+</main></body></html>"""
+
+
+class AccessDenied(Exception):
+    """Raised inside a callback when the user's role may not do this."""
+
+
+class _LoginUser(UserMixin):
+    def __init__(self, info: UserInfo) -> None:
+        self.info = info
+        self.id = str(info.id)
+
+
+def identity() -> UserInfo | None:
+    """The logged-in user of this request, taken from the server-side session."""
+    if current_user and current_user.is_authenticated:
+        return current_user.info
+    return None
+
+
+def require(roles: Iterable[Role]) -> UserInfo:
+    """The current user if their role is one of ``roles``; raises ``AccessDenied`` otherwise."""
+    user = identity()
+    if user is None or user.role not in set(roles):
+        raise AccessDenied("Your role may not do this.")
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never redirect a user off to another host."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def init_auth(server: Flask, db: Database, css_url: str) -> None:
+    """Attach flask-login, the login blueprint and the guard to ``server``."""
+    manager = LoginManager()
+    manager.session_protection = "strong"
+    manager.init_app(server)
+
+    @manager.user_loader
+    def _load(user_id: str) -> _LoginUser | None:
+        with db.session() as s:
+            info = load_user(session=s, user_id=int(user_id))
+        return _LoginUser(info) if info else None
+
+    server.register_blueprint(_login_blueprint(db, css_url))
+    server.before_request(_guard)
+
+
+def _guard() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS | SELF_GUARDED or identity() is not None:
+        return None
+    if request.method == "GET" and not request.path.startswith(("/_dash", "/api")):
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return Response('{"error": "login required"}', 401, mimetype="application/json")
+
+
+def _login_blueprint(db: Database, css_url: str) -> Blueprint:
+    bp = Blueprint("auth", __name__)
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login() -> object:
+        error, username = "", ""
+        if request.method == "POST":
+            if not hmac.compare_digest(request.form.get("csrf", ""), session.get(_CSRF_KEY, "-")):
+                abort(400, "form expired; reload the page")
+            username = request.form.get("username", "").strip()[:64]
+            with db.session() as s:
+                info = authenticate(
+                    session=s, username=username, password=request.form.get("password", "")
+                )
+            if info is not None:
+                session.clear()
+                login_user(_LoginUser(info))
+                return redirect(safe_next(request.args.get("next")))
+            error = "Unknown user name or wrong password."
+        session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
+        page = render_template_string(
+            _LOGIN_PAGE, css=css_url, csrf=session[_CSRF_KEY], error=error, username=username
+        )
+        return page, (401 if error else 200)
+
+    @bp.route("/logout", methods=["GET", "POST"])
+    def logout() -> object:
+        logout_user()
+        session.clear()
+        return redirect(url_for("auth.login"))
+
+    @bp.route("/api/me")
+    def me() -> object:
+        user = identity()
+        return jsonify({"username": user.username, "role": user.role.value}) if user else ("", 401)
+
+    return bp

@@ -1,0 +1,93 @@
+"""The app factory: a Flask server with login, ops routes and the Dash pages on top."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import flask_bootstrap
+from dash import dcc, html
+from flask import Blueprint, Flask
+
+from config import Settings
+from data.db import Database
+from web import ids
+from web.auth import init_auth
+from web.ops import ops_blueprint
+
+__all__ = ["create_app"]
+
+_CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
+_PAGES = ("pages.fleet", "pages.tickets")
+_CALLBACKS = ("callbacks.shell", "callbacks.fleet", "callbacks.tickets")
+
+
+def create_app(
+    settings: Settings, db: Database, readiness: Callable[[], dict[str, bool]]
+) -> dash.Dash:
+    """Build the whole web app; ``app.server`` is the Flask WSGI object."""
+    server = Flask(__name__)
+    server.config.update(
+        SECRET_KEY=settings.resolved_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    server.register_blueprint(
+        Blueprint(
+            "vendor",
+            __name__,
+            static_folder=str(Path(flask_bootstrap.__file__).parent / "static"),
+            static_url_path="/vendor",
+        )
+    )
+    init_auth(server, db, _CSS)
+    server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        external_stylesheets=[_CSS],
+        title="Predictive maintenance",
+        update_title=None,
+    )
+    for module in _PAGES:  # each calls dash.register_page on import
+        importlib.import_module(module)
+    app.layout = _shell
+    for module in _CALLBACKS:
+        importlib.import_module(module).register(app, db)
+    return app
+
+
+def _shell() -> html.Div:
+    nav = dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
+                dbc.Nav(
+                    [
+                        dbc.NavItem(
+                            dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
+                        )
+                        for page in dash.page_registry.values()
+                    ],
+                    navbar=True,
+                    className="me-auto",
+                ),
+                html.Span(id=ids.NAV_USER, className="navbar-text text-light me-3"),
+                html.A("Sign out", href="/logout", className="btn btn-outline-light btn-sm"),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+    return html.Div([dcc.Location(id=ids.URL), nav, dbc.Container(dash.page_container, fluid=True)])

@@ -24,7 +24,7 @@ def layout(**_query: str) -> html.Div:
                         options=FILTERS,
                         value="open",
                         inline=True,
-                        className="btn-group",
+                        className="btn-group filter-group",
                         inputClassName="btn-check",
                         labelClassName="btn btn-outline-primary btn-sm",
                         labelCheckedClassName="active",

@@ -1,0 +1,100 @@
+"""Shared fixtures: real PostgreSQL and Mosquitto, the embedded defaults, and stacks of both."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from factories import Stack, make_settings  # noqa: E402
+from services import MosquittoServer, PostgresServer, free_port  # noqa: E402
+
+from data.db import Database, upgrade_schema  # noqa: E402
+from ingest.broker import EmbeddedBroker  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto() -> Iterator[MosquittoServer]:
+    server = MosquittoServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def amqtt_port() -> Iterator[int]:
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    yield broker.port
+    broker.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pdm.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    database = Database(url)
+    upgrade_schema(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["embedded", "real"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    """embedded: SQLite + amqtt (the defaults); real: PostgreSQL + Mosquitto (MQTT 5)."""
+    if request.param == "embedded":
+        port = request.getfixturevalue("amqtt_port")
+        settings = make_settings(tmp_path, embedded_mqtt_port=port)
+    else:
+        pg = request.getfixturevalue("postgres")
+        mq = request.getfixturevalue("mosquitto")
+        settings = make_settings(tmp_path, database_url=pg.new_database(), mqtt_url=mq.url)
+    database = Database(settings.effective_database_url)
+    upgrade_schema(database.engine)
+    yield Stack(request.param, settings, database)
+    database.dispose()
+
+
+def pytest_setup_options():  # noqa: ANN201 - dash testing hook: Chromium options
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    return options
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
+    """The web app, built once per test session on a seeded SQLite database."""
+    from factories import WebApp
+
+    from web.factory import create_app
+    from web.readiness import web_readiness
+    from worker import seed_demo
+
+    tmp = tmp_path_factory.mktemp("web")
+    settings = make_settings(tmp, embedded_mqtt_port=amqtt_port, metrics_token="scrape-token",
+                             admin_password="admin-pw-1", manager_password="manager-pw-1",
+                             technician_password="tech-pw-1", viewer_password="viewer-pw-1")
+    database = Database(settings.effective_database_url)
+    upgrade_schema(database.engine)
+    seed_demo(settings, database)
+    app = create_app(settings, database, web_readiness(settings, database))
+    yield WebApp(app, database, settings)
+    database.dispose()

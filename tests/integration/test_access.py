@@ -1,0 +1,158 @@
+"""Deny by default: every route and every Dash callback refuses anonymous users, and write
+callbacks refuse roles that may not write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from factories import WebApp
+from sqlalchemy import select
+
+from data.models import Priority, Ticket, TicketStatus
+from maintenance.tickets import open_ticket
+from web import ids
+from web.auth import PUBLIC_ENDPOINTS
+
+PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstrap.min.css"}
+
+
+def _concrete(rule: str) -> str:
+    path = rule.replace("<path:filename>", "x.js").replace("<path:path>", "tickets")
+    path = path.replace("<string:package_name>", "dash").replace(
+        "<path:fingerprinted_path>", "dash.v1.js")
+    return path
+
+
+def _body(key: str, spec: dict) -> dict:
+    """A request shaped like the one the browser sends for this callback."""
+    def dep(d: dict) -> dict | list:
+        return [] if d["id"].startswith("{") else {"id": d["id"], "property": d["property"],
+                                                   "value": None}
+    declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
+    outputs = [[] if isinstance(o.component_id, dict)
+               else {"id": o.component_id, "property": o.component_property} for o in declared]
+    return {"output": key, "outputs": outputs, "inputs": [dep(d) for d in spec["inputs"]],
+            "state": [dep(d) for d in spec["state"]],
+            "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]]}
+
+
+def test_every_flask_route_refuses_anonymous(web: WebApp):
+    web.client("viewer").get("/")  # first request registers Dash's page router too
+    client = web.client()
+    checked = 0
+    for rule in web.app.server.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        path = _concrete(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            assert response.status_code in (302, 401, 403), (method, path)
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/login?next="), path
+            checked += 1
+    assert checked >= 12
+
+
+def test_every_dash_callback_refuses_anonymous(web: WebApp):
+    web.client("viewer").get("/")
+    client = web.client()
+    assert len(web.app.callback_map) >= 7
+    for key, spec in web.app.callback_map.items():
+        response = client.post("/_dash-update-component", json=_body(key, spec))
+        assert response.status_code == 401, key
+        assert response.get_json() == {"error": "login required"}
+    for internal in ("/_dash-layout", "/_dash-dependencies"):
+        assert client.get(internal).status_code == 401
+
+
+def test_public_paths_answer_without_login(web: WebApp):
+    client = web.client()
+    for path in PUBLIC_PATHS:
+        assert client.get(path).status_code in (200, 503), path
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def _ticket(web: WebApp) -> int:
+    with web.db.session() as s:
+        s.execute(Ticket.__table__.delete())
+        return open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot",
+                           priority=Priority.HIGH).id
+
+
+def _status(web: WebApp, ticket_id: int) -> TicketStatus:
+    with web.db.session() as s:
+        return s.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
+
+
+def _start_request(web: WebApp, ticket_id: int) -> dict:
+    head = f"..{ids.TICKETS_FEEDBACK}.children...{ids.TICKETS_REFRESH}"
+    key = next(k for k in web.app.callback_map if k.startswith(head))
+    button = ids.ticket_action(ticket_id, "start")
+    prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+    body = _body(key, web.app.callback_map[key])
+    body["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
+    body["state"] = [{"id": ids.TICKETS_REFRESH, "property": "data", "value": 0}]
+    body["changedPropIds"] = [prop_id]
+    return body
+
+
+@pytest.mark.parametrize(("user", "allowed"), [("viewer", False), ("technician", True)])
+def test_write_callback_checks_the_role_on_the_server(web: WebApp, user: str, allowed: bool):
+    ticket_id = _ticket(web)
+    response = web.client(user).post("/_dash-update-component",
+                                     json=_start_request(web, ticket_id))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    if allowed:
+        assert "is now IN PROGRESS" in text
+        assert _status(web, ticket_id) is TicketStatus.IN_PROGRESS
+    else:
+        assert "Your role may not do this." in text
+        assert _status(web, ticket_id) is TicketStatus.OPEN
+
+
+def test_viewer_cannot_resolve_through_the_dialog_callback(web: WebApp):
+    ticket_id = _ticket(web)
+    key = next(k for k in web.app.callback_map if f"{ids.RESOLVE_NOTE}.invalid" in k)
+    body = _body(key, web.app.callback_map[key])
+    body["inputs"] = [{"id": ids.RESOLVE_SUBMIT, "property": "n_clicks", "value": 1}]
+    body["state"] = [{"id": ids.RESOLVE_TICKET, "property": "data", "value": ticket_id},
+                     {"id": ids.RESOLVE_OUTCOME, "property": "value", "value": "failure"},
+                     {"id": ids.RESOLVE_NOTE, "property": "value", "value": "fixed it"},
+                     {"id": ids.TICKETS_REFRESH, "property": "data", "value": 0}]
+    response = web.client("viewer").post("/_dash-update-component", json=body)
+    assert "Your role may not do this." in response.get_data(as_text=True)
+    assert _status(web, ticket_id) is TicketStatus.OPEN
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:1"])
+def test_login_never_redirects_off_site(web: WebApp, target: str):
+    client = web.client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    response = client.post(f"/login?next={target}", data={
+        "csrf": token, "username": "viewer", "password": web.password("viewer")})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_login_refuses_wrong_password_and_missing_csrf(web: WebApp):
+    client = web.client()
+    assert client.post("/login", data={"username": "admin", "password": "x"}).status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    wrong = client.post("/login", data={"csrf": token, "username": "admin", "password": "nope"})
+    assert wrong.status_code == 401 and "wrong password" in wrong.get_data(as_text=True)
+
+
+def test_metrics_need_a_token_or_a_manager(web: WebApp):
+    assert web.client().get("/metrics").status_code == 403
+    assert web.client("viewer").get("/metrics").status_code == 403
+    scraped = web.client().get("/metrics", headers={"Authorization": "Bearer scrape-token"})
+    assert scraped.status_code == 200
+    text = scraped.get_data(as_text=True)
+    for name in ("pdm_readings_ingested_total", "pdm_readings_duplicate_total",
+                 "pdm_dead_letters_total", "pdm_ingest_queue_depth", "pdm_alarms_opened_total",
+                 "pdm_tickets_opened_total"):
+        assert name in text, name
+    assert web.client("manager").get("/metrics").status_code == 200

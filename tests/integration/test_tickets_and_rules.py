@@ -1,0 +1,117 @@
+"""Rules, alarms and the ticket flow on both databases (no broker needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from factories import add_user
+from sqlalchemy import select
+
+from config import load_settings
+from data.db import Database
+from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
+from data.readings import insert_readings
+from maintenance.accounts import UserInfo
+from maintenance.rules import evaluate_rules
+from maintenance.tickets import TransitionError, change_status, list_tickets, open_ticket
+from worker import seed_demo
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+WINDOW, CLEAR = timedelta(seconds=20), timedelta(seconds=60)
+
+
+def _seed(db: Database, tmp_path) -> dict[str, int]:
+    seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
+    from data.fleet import sensor_directory
+
+    with db.session() as s:
+        return {f"{m}/{k}": sid for (m, k), sid in sensor_directory(session=s).items()}
+
+
+def _readings(db: Database, sensor_id: int, value: float, at: datetime, n: int = 5) -> None:
+    with db.session() as s:
+        insert_readings(session=s, rows=[(sensor_id, at - timedelta(seconds=i), value)
+                                         for i in range(n)])
+
+
+def _rules(db: Database, at: datetime):
+    with db.session() as s:
+        return evaluate_rules(session=s, now=at, window=WINDOW, clear_after=CLEAR)
+
+
+def test_breach_raises_one_alarm_and_one_ticket_then_escalates_and_clears(db, tmp_path):
+    sensors = _seed(db, tmp_path)
+    vib = sensors["motor-01/vibration"]  # warn 3.6, crit 5.4 mm/s
+    _readings(db, vib, 4.0, NOW)
+    first = _rules(db, NOW)
+    assert len(first.raised) == 1 and len(first.tickets) == 1
+    _readings(db, vib, 4.2, NOW + timedelta(seconds=10))
+    assert _rules(db, NOW + timedelta(seconds=10)).raised == []  # held, not raised again
+    _readings(db, vib, 6.0, NOW + timedelta(seconds=40), n=20)
+    escalated = _rules(db, NOW + timedelta(seconds=40))
+    assert escalated.escalated == first.raised and escalated.tickets == []
+    with db.session() as s:
+        [alarm] = s.scalars(select(Alarm)).all()
+        assert (alarm.code, alarm.severity.value) == ("VIB_HIGH", "CRITICAL")
+    _readings(db, vib, 1.8, NOW + timedelta(seconds=70), n=20)
+    assert _rules(db, NOW + timedelta(seconds=70)).cleared == []  # hysteresis: not yet
+    assert _rules(db, NOW + timedelta(seconds=101)).cleared == first.raised
+
+
+def test_low_rpm_is_its_own_code_and_healthy_values_raise_nothing(db, tmp_path):
+    sensors = _seed(db, tmp_path)
+    _readings(db, sensors["pump-01/rpm"], 0.0, NOW)
+    _readings(db, sensors["pump-01/temperature"], 46.0, NOW)
+    outcome = _rules(db, NOW)
+    with db.session() as s:
+        alarms = s.scalars(select(Alarm)).all()
+        assert [(a.code, a.severity.value) for a in alarms] == [("RPM_LOW", "CRITICAL")]
+        [ticket] = s.scalars(select(Ticket)).all()
+        assert ticket.priority is Priority.CRITICAL and ticket.id in outcome.tickets
+
+
+def test_status_flow_permissions_and_audit(db, tmp_path):
+    _seed(db, tmp_path)
+    tech = UserInfo(add_user(db, "tina", Role.TECHNICIAN), "tina", Role.TECHNICIAN)
+    other = UserInfo(add_user(db, "otto", Role.TECHNICIAN), "otto", Role.TECHNICIAN)
+    viewer = UserInfo(add_user(db, "vic", Role.VIEWER), "vic", Role.VIEWER)
+    with db.session() as s:
+        s.execute(Ticket.__table__.delete())
+        ticket = open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot",
+                             priority=Priority.HIGH)
+        assert open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="again",
+                           priority=Priority.HIGH) is None  # still open: no second ticket
+        ticket_id, assignee = ticket.id, ticket.technician_id
+    with db.session() as s:
+        owner = s.get(User, assignee)
+        me = UserInfo(owner.id, owner.username, owner.role)
+    assert me.role is Role.TECHNICIAN
+    not_me = other if me.id == tech.id else tech
+
+    def move(user: UserInfo, to: TicketStatus, **kw) -> None:
+        with db.session() as s:
+            change_status(session=s, ticket_id=ticket_id, to=to, user=user, **kw)
+
+    for user in (viewer, not_me):
+        with pytest.raises(TransitionError, match="assigned to you"):
+            move(user, TicketStatus.IN_PROGRESS)
+    with pytest.raises(TransitionError, match="cannot move to RESOLVED"):
+        move(me, TicketStatus.RESOLVED, failure_confirmed=True)
+    move(me, TicketStatus.IN_PROGRESS)
+    with pytest.raises(TransitionError, match="false alarm"):
+        move(me, TicketStatus.RESOLVED)
+    move(me, TicketStatus.RESOLVED, resolution="replaced fan", failure_confirmed=True)
+    with db.session() as s:
+        done = s.get(Ticket, ticket_id)
+        assert done.status is TicketStatus.RESOLVED and done.failure_confirmed is True
+        assert done.started_at <= done.resolved_at
+        trail = s.scalars(select(AuditLog).where(AuditLog.entity_id == str(ticket_id),
+                                                 AuditLog.action == "ticket.status")).all()
+        assert [(a.before["status"], a.after["status"]) for a in trail] == [
+            ("OPEN", "IN_PROGRESS"), ("IN_PROGRESS", "RESOLVED")]
+        assert list_tickets(session=s) == []
+        assert [r.id for r in list_tickets(session=s, include_resolved=True)] == [ticket_id]
+        # resolved: the same problem may open a new ticket
+        assert open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot again",
+                           priority=Priority.HIGH) is not None

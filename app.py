@@ -1,7 +1,7 @@
-"""Predictive-maintenance platform: the entry point.
+"""Predictive-maintenance platform: the entry point and composition root.
 
 python app.py              # everything in one process on embedded defaults
-python app.py web          # only the web app (gunicorn: ``app:server`` needs PDM_ROLE=web)
+python app.py web          # only the web app
 python app.py worker       # only MQTT ingest and the scheduler
 """
 
@@ -12,11 +12,13 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 from config import Settings, load_settings
 from data.db import Database, upgrade_schema
 
 log = logging.getLogger("pdm")
+Stop = Callable[[], None]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,11 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="?",
         choices=("all", "web", "worker"),
         default="all",
-        help="all (default): broker if embedded, worker, simulator and web in one "
-        "process; web: the Dash app only; worker: MQTT ingest and scheduler only",
+        help="all (default): embedded broker when PDM_MQTT_URL is unset, worker, "
+        "simulator and web in one process; web: the Dash app only; "
+        "worker: MQTT ingest and the scheduler only",
     )
-    p.add_argument("--host", help="address the web app listens on (default PDM_HOST=127.0.0.1)")
-    p.add_argument("--port", type=int, help="web port (default PDM_PORT=8050)")
+    p.add_argument("--host", help="address the web app listens on (default: PDM_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="web port (default: PDM_PORT, 8050)")
     p.add_argument("--no-simulator", action="store_true", help="do not run the demo simulator")
     return p.parse_args(argv)
 
@@ -41,7 +44,7 @@ def setup_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("apscheduler", "amqtt", "transitions", "waitress.queue"):
+    for noisy in ("apscheduler", "amqtt", "transitions", "waitress.queue", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -53,7 +56,7 @@ def prepare(settings: Settings) -> Database:
 
 
 def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
-    """Seed the demo fleet and accounts; remember generated passwords in var/ to show again."""
+    """Seed the demo fleet and accounts; generated passwords are kept in var/ to show again."""
     from worker import seed_demo
 
     created = seed_demo(settings, db)
@@ -67,90 +70,77 @@ def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
     return known
 
 
-def print_banner(settings: Settings, url: str, accounts: dict[str, str]) -> None:
-    print(f"\n  Predictive maintenance is running: {url}\n", flush=True)
+def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Stop], Callable]:
+    """Broker (embedded, role all), worker and simulator; returns stop functions, readiness."""
+    from ingest.broker import EmbeddedBroker
+    from worker import SimulatorThread, Worker, serve_worker_metrics
+
+    stops: list[Stop] = []
+    if settings.embedded_broker and role == "all":
+        broker = EmbeddedBroker(settings.embedded_mqtt_port)
+        broker.start()
+        stops.append(broker.stop)
+    worker = Worker(settings, db)
+    worker.start()
+    stops.append(worker.stop)
+    if role == "worker" and settings.worker_metrics_port:
+        serve_worker_metrics(settings.worker_metrics_port, worker.readiness)
+    if role == "all" and settings.simulator and settings.demo_machines:
+        sim = SimulatorThread(settings)
+        sim.start()
+        stops.append(sim.stop)
+    return stops, worker.readiness
+
+
+def serve_web(
+    settings: Settings, db: Database, readiness: Callable | None, accounts: dict[str, str]
+) -> None:
+    from waitress import serve
+
+    from web.factory import create_app
+    from web.readiness import web_readiness
+
+    app = create_app(settings, db, readiness or web_readiness(settings, db))
+    print(f"\n  Predictive maintenance is running: http://{settings.host}:{settings.port}/\n")
     if accounts:
         print("  Demo accounts (user / password):")
         for name, password in accounts.items():
             print(f"    {name:<11} {password}")
         print(
-            f"  (kept in {settings.var_dir / 'demo-accounts.json'}; set PDM_<ROLE>_PASSWORD "
-            "to choose them)\n",
+            f"  (kept in {settings.var_dir / 'demo-accounts.json'}; "
+            "set PDM_<ROLE>_PASSWORD to choose them)\n",
             flush=True,
         )
+    serve(app.server, host=settings.host, port=settings.port, threads=8, _quiet=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     setup_logging()
-    overrides: dict[str, object] = {}
-    if args.host:
-        overrides["host"] = args.host
-    if args.port:
-        overrides["port"] = args.port
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     if args.no_simulator:
         overrides["simulator"] = False
     settings = load_settings(**overrides)
     db = prepare(settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stoppers = start_backend(args.role, settings, db) if args.role != "web" else []
+    accounts = demo_accounts(settings, db) if settings.demo_machines else {}
+    stops, readiness = start_backend(args.role, settings, db) if args.role != "web" else ([], None)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gracefully as Ctrl-C
     try:
         if args.role == "worker":
-            stop.wait()
+            log.info("worker running; SIGTERM or Ctrl-C stops it gracefully")
+            threading.Event().wait()
         else:
-            serve_web(settings, db, stoppers)
+            serve_web(settings, db, readiness, accounts)
     except KeyboardInterrupt:
         pass
     finally:
-        for stopper in reversed(stoppers):
-            stopper()
+        for stop in reversed(stops):
+            stop()
+        db.dispose()
 
 
-def start_backend(role: str, settings: Settings, db: Database) -> list:
-    """Start broker (if embedded), worker and simulator; returns their stop functions."""
-    from ingest.broker import EmbeddedBroker
-    from worker import SimulatorThread, Worker
-
-    stoppers = []
-    if settings.embedded_broker and role == "all":
-        broker = EmbeddedBroker(settings.embedded_mqtt_port)
-        broker.start()
-        stoppers.append(broker.stop)
-    worker = Worker(settings, db)
-    worker.start()
-    stoppers.append(worker.stop)
-    _readiness["check"] = worker.readiness
-    if settings.simulator and role == "all" and settings.demo_machines:
-        accounts = demo_accounts(settings, db)
-        _accounts["shown"] = accounts
-        sim = SimulatorThread(settings)
-        sim.start()
-        stoppers.insert(len(stoppers) - 1, sim.stop)
-    elif settings.demo_machines:
-        _accounts["shown"] = demo_accounts(settings, db)
-    return stoppers
-
-
-_readiness: dict[str, object] = {}
-_accounts: dict[str, dict[str, str]] = {}
-
-
-def serve_web(settings: Settings, db: Database, _stoppers: list) -> None:
-    from waitress import serve
-
-    app = build_web(settings, db)
-    url = f"http://{settings.host}:{settings.port}/"
-    print_banner(settings, url, _accounts.get("shown") or demo_accounts(settings, db))
-    serve(app.server, host=settings.host, port=settings.port, threads=8, _quiet=True)
-
-
-def build_web(settings: Settings, db: Database):  # noqa: ANN201 - dash.Dash, imported lazily
-    from web.factory import create_app
-    from web.readiness import web_readiness
-
-    check = _readiness.get("check") or web_readiness(settings, db)
-    return create_app(settings, db, check)  # type: ignore[arg-type]
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "MqttTarget", "load_settings"]
@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     host: str = "127.0.0.1"
     port: int = 8050
+    worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0
 
     # demo accounts: generated on first start unless given here
     admin_password: str = ""
@@ -81,6 +82,13 @@ class Settings(BaseSettings):
     rules_interval_s: float = 2.0
     rules_window_s: float = 20.0
     alarm_clear_after_s: float = 60.0
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_parses(cls, url: str) -> str:
+        if url:
+            MqttTarget(url)
+        return url
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -24,7 +25,7 @@ from maintenance.rules import evaluate_rules
 from simulator.fleet import FleetSimulator, demo_fleet
 from simulator.publisher import MqttPublisher, run
 
-__all__ = ["Worker", "seed_demo", "SimulatorThread"]
+__all__ = ["Worker", "seed_demo", "SimulatorThread", "serve_worker_metrics"]
 
 log = logging.getLogger(__name__)
 JOB_SECONDS = Histogram("pdm_job_duration_seconds", "Scheduler job durations", ["job"])
@@ -196,3 +197,34 @@ class SimulatorThread:
         self._stop.set()
         self._thread.join(10)
         self.publisher.close()
+
+
+def serve_worker_metrics(port: int, readiness: Callable[[], dict[str, bool]]) -> None:
+    """A worker without a web app still exposes /metrics and /readyz (internal port only)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path == "/metrics":
+                self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
+            elif self.path in ("/healthz", "/readyz"):
+                checks = readiness() if self.path == "/readyz" else {}
+                ok = all(checks.values())
+                body = json.dumps({"ready": ok, "checks": checks}).encode()
+                self._send(200 if ok else 503, body, "application/json")
+            else:
+                self._send(404, b"not found", "text/plain")
+
+        def _send(self, code: int, body: bytes, ctype: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 - container port
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()

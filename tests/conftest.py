@@ -73,8 +73,13 @@ def pytest_setup_options():  # noqa: ANN201 - dash testing hook: Chromium option
 
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
+    for arg in (
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(arg)
     return options
 
@@ -89,9 +94,15 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     from worker import seed_demo
 
     tmp = tmp_path_factory.mktemp("web")
-    settings = make_settings(tmp, embedded_mqtt_port=amqtt_port, metrics_token="scrape-token",
-                             admin_password="admin-pw-1", manager_password="manager-pw-1",
-                             technician_password="tech-pw-1", viewer_password="viewer-pw-1")
+    settings = make_settings(
+        tmp,
+        embedded_mqtt_port=amqtt_port,
+        metrics_token="scrape-token",
+        admin_password="admin-pw-1",
+        manager_password="manager-pw-1",
+        technician_password="tech-pw-1",
+        viewer_password="viewer-pw-1",
+    )
     database = Database(settings.effective_database_url)
     upgrade_schema(database.engine)
     seed_demo(settings, database)

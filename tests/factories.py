@@ -33,9 +33,14 @@ class Stack:
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Fast settings for tests: short intervals, a unique MQTT client id, 3 demo machines."""
     base: dict[str, Any] = {
-        "var_dir": tmp_path / "var", "demo_machines": 3, "drain_interval_s": 0.1,
-        "rules_interval_s": 0.5, "rules_window_s": 3.0, "alarm_clear_after_s": 5.0,
-        "mqtt_client_id": f"pdm-test-{uuid.uuid4().hex[:8]}", "secret_key": "t" * 40,
+        "var_dir": tmp_path / "var",
+        "demo_machines": 3,
+        "drain_interval_s": 0.1,
+        "rules_interval_s": 0.5,
+        "rules_window_s": 3.0,
+        "alarm_clear_after_s": 5.0,
+        "mqtt_client_id": f"pdm-test-{uuid.uuid4().hex[:8]}",
+        "secret_key": "t" * 40,
         "mqtt_session_expiry_s": 120,
     }
     return load_settings(**(base | overrides))
@@ -85,14 +90,20 @@ class TestPublisher:
     def __init__(self, settings: Settings) -> None:
         target = settings.mqtt
         self.prefix = settings.mqtt_topic_prefix
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                                  client_id=f"pdm-test-pub-{next(_ids)}-{uuid.uuid4().hex[:6]}",
-                                  protocol=mqtt.MQTTv5 if settings.mqtt_v5 else mqtt.MQTTv311)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"pdm-test-pub-{next(_ids)}-{uuid.uuid4().hex[:6]}",
+            protocol=mqtt.MQTTv5 if settings.mqtt_v5 else mqtt.MQTTv311,
+        )
         self.client.connect(target.host, target.port)
         self.client.loop_start()
 
-    def send(self, payload: bytes | dict[str, Any], machine: str = "motor-01",
-             topic: str | bytes | None = None) -> None:
+    def send(
+        self,
+        payload: bytes | dict[str, Any],
+        machine: str = "motor-01",
+        topic: str | bytes | None = None,
+    ) -> None:
         body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
         info = self.client.publish(topic or f"{self.prefix}/{machine}/telemetry", body, qos=1)
         info.wait_for_publish(10)
@@ -114,8 +125,12 @@ class WebApp:
     settings: Settings
 
     def password(self, user: str) -> str:
-        return {"admin": "admin-pw-1", "manager": "manager-pw-1", "technician": "tech-pw-1",
-                "viewer": "viewer-pw-1"}[user]
+        return {
+            "admin": "admin-pw-1",
+            "manager": "manager-pw-1",
+            "technician": "tech-pw-1",
+            "viewer": "viewer-pw-1",
+        }[user]
 
     def client(self, user: str | None = None) -> Any:
         """A Flask test client, logged in as ``user`` through the real login form."""
@@ -123,7 +138,8 @@ class WebApp:
         if user is not None:
             page = client.get("/login").get_data(as_text=True)
             token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-            response = client.post("/login", data={"csrf": token, "username": user,
-                                                   "password": self.password(user)})
+            response = client.post(
+                "/login", data={"csrf": token, "username": user, "password": self.password(user)}
+            )
             assert response.status_code == 302, f"login as {user} failed"
         return client

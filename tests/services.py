@@ -64,15 +64,26 @@ class PostgresServer:
         if self._as_postgres:
             pw = pwd.getpwnam("postgres")
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--no-sync")
+        self._run(
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         self.ctl("start")
         return self
 
     def ctl(self, action: str, *extra: str) -> None:
         """pg_ctl start/stop/restart (stop in 'immediate' mode simulates a crash)."""
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
         args = [_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", action, *extra]
         if action in ("start", "restart"):
             args += ["-o", opts, "-l", str(self.dir / "log")]
@@ -90,8 +101,9 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop",
-                  check=False)
+        self._run(
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False
+        )
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -128,11 +140,17 @@ class MosquittoServer:
         if not Path(binary).exists():
             raise RuntimeError("mosquitto not found: apt-get install mosquitto")
         conf = self.dir / "mosquitto.conf"
-        conf.write_text(MOSQUITTO_CONF.format(
-            port=self.port, dir=self.dir, persistence=str(self.persistence).lower(),
-            user=pwd.getpwuid(os.geteuid()).pw_name))
-        self._proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+        conf.write_text(
+            MOSQUITTO_CONF.format(
+                port=self.port,
+                dir=self.dir,
+                persistence=str(self.persistence).lower(),
+                user=pwd.getpwuid(os.geteuid()).pw_name,
+            )
+        )
+        self._proc = subprocess.Popen(
+            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_port(self.port)
         return self
 

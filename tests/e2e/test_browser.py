@@ -34,14 +34,24 @@ def _seed(web: WebApp) -> int:
     with web.db.session() as s:
         s.execute(Ticket.__table__.delete())
         rows = []
-        for (machine, key), sid in sensor_directory(session=s).items():
+        for (_machine, key), sid in sensor_directory(session=s).items():
             base = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}[key]
-            rows += [(sid, datetime.fromtimestamp(now - i, UTC) - timedelta(seconds=0), base + (i % 7) * 0.1)
-                     for i in range(120)]
+            rows += [
+                (
+                    sid,
+                    datetime.fromtimestamp(now - i, UTC) - timedelta(seconds=0),
+                    base + (i % 7) * 0.1,
+                )
+                for i in range(120)
+            ]
         insert_readings(session=s, rows=rows)
-        return open_ticket(session=s, machine_id=1, code="VIB_HIGH",
-                           title="motor-01: vibration 4.1 mm/s above warning limit 3.6",
-                           priority=Priority.HIGH).id
+        return open_ticket(
+            session=s,
+            machine_id=1,
+            code="VIB_HIGH",
+            title="motor-01: vibration 4.1 mm/s above warning limit 3.6",
+            priority=Priority.HIGH,
+        ).id
 
 
 def _login(dash_duo, web: WebApp, user: str) -> None:
@@ -53,8 +63,9 @@ def _login(dash_duo, web: WebApp, user: str) -> None:
 
 
 def _button(dash_duo, ticket_id: int, action: str):
-    element_id = json.dumps(ids.ticket_action(ticket_id, action), sort_keys=True,
-                            separators=(",", ":"))
+    element_id = json.dumps(
+        ids.ticket_action(ticket_id, action), sort_keys=True, separators=(",", ":")
+    )
     return dash_duo.driver.find_element(By.XPATH, f"//*[@id='{element_id}']")
 
 
@@ -82,12 +93,16 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     dash_duo.wait_for_text_to_equal(f"#{ids.RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
     assert "is-invalid" in dash_duo.find_element(f"#{ids.RESOLVE_NOTE}").get_attribute("class")
     _shot(dash_duo, "resolve-errors")
-    dash_duo.find_element(f"label[for='_dbcprivate_radioitems_{ids.RESOLVE_OUTCOME}_input_failure']").click()
+    dash_duo.find_element(
+        f"label[for='_dbcprivate_radioitems_{ids.RESOLVE_OUTCOME}_input_failure']"
+    ).click()
     dash_duo.find_element(f"#{ids.RESOLVE_NOTE}").send_keys("Bearing replaced, vibration 1.9")
     dash_duo.find_element(f"#{ids.RESOLVE_SUBMIT}").click()
     dash_duo.wait_for_contains_text(f"#{ids.TICKETS_FEEDBACK}", "is now RESOLVED", timeout=10)
 
-    dash_duo.find_element(f"label[for='_dbcprivate_radioitems_{ids.TICKETS_FILTER}_input_all']").click()
+    dash_duo.find_element(
+        f"label[for='_dbcprivate_radioitems_{ids.TICKETS_FILTER}_input_all']"
+    ).click()
     dash_duo.wait_for_text_to_equal(f"#ticket-status-{ticket_id}", "RESOLVED", timeout=10)
     _shot(dash_duo, "tickets-resolved")
     with web.db.session() as s:

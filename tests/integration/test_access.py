@@ -20,21 +20,35 @@ PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstr
 def _concrete(rule: str) -> str:
     path = rule.replace("<path:filename>", "x.js").replace("<path:path>", "tickets")
     path = path.replace("<string:package_name>", "dash").replace(
-        "<path:fingerprinted_path>", "dash.v1.js")
+        "<path:fingerprinted_path>", "dash.v1.js"
+    )
     return path
 
 
 def _body(key: str, spec: dict) -> dict:
     """A request shaped like the one the browser sends for this callback."""
+
     def dep(d: dict) -> dict | list:
-        return [] if d["id"].startswith("{") else {"id": d["id"], "property": d["property"],
-                                                   "value": None}
+        return (
+            []
+            if d["id"].startswith("{")
+            else {"id": d["id"], "property": d["property"], "value": None}
+        )
+
     declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
-    outputs = [[] if isinstance(o.component_id, dict)
-               else {"id": o.component_id, "property": o.component_property} for o in declared]
-    return {"output": key, "outputs": outputs, "inputs": [dep(d) for d in spec["inputs"]],
-            "state": [dep(d) for d in spec["state"]],
-            "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]]}
+    outputs = [
+        []
+        if isinstance(o.component_id, dict)
+        else {"id": o.component_id, "property": o.component_property}
+        for o in declared
+    ]
+    return {
+        "output": key,
+        "outputs": outputs,
+        "inputs": [dep(d) for d in spec["inputs"]],
+        "state": [dep(d) for d in spec["state"]],
+        "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]],
+    }
 
 
 def test_every_flask_route_refuses_anonymous(web: WebApp):
@@ -76,8 +90,9 @@ def test_public_paths_answer_without_login(web: WebApp):
 def _ticket(web: WebApp) -> int:
     with web.db.session() as s:
         s.execute(Ticket.__table__.delete())
-        return open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot",
-                           priority=Priority.HIGH).id
+        return open_ticket(
+            session=s, machine_id=1, code="TEMP_HIGH", title="hot", priority=Priority.HIGH
+        ).id
 
 
 def _status(web: WebApp, ticket_id: int) -> TicketStatus:
@@ -100,8 +115,7 @@ def _start_request(web: WebApp, ticket_id: int) -> dict:
 @pytest.mark.parametrize(("user", "allowed"), [("viewer", False), ("technician", True)])
 def test_write_callback_checks_the_role_on_the_server(web: WebApp, user: str, allowed: bool):
     ticket_id = _ticket(web)
-    response = web.client(user).post("/_dash-update-component",
-                                     json=_start_request(web, ticket_id))
+    response = web.client(user).post("/_dash-update-component", json=_start_request(web, ticket_id))
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     if allowed:
@@ -117,10 +131,12 @@ def test_viewer_cannot_resolve_through_the_dialog_callback(web: WebApp):
     key = next(k for k in web.app.callback_map if f"{ids.RESOLVE_NOTE}.invalid" in k)
     body = _body(key, web.app.callback_map[key])
     body["inputs"] = [{"id": ids.RESOLVE_SUBMIT, "property": "n_clicks", "value": 1}]
-    body["state"] = [{"id": ids.RESOLVE_TICKET, "property": "data", "value": ticket_id},
-                     {"id": ids.RESOLVE_OUTCOME, "property": "value", "value": "failure"},
-                     {"id": ids.RESOLVE_NOTE, "property": "value", "value": "fixed it"},
-                     {"id": ids.TICKETS_REFRESH, "property": "data", "value": 0}]
+    body["state"] = [
+        {"id": ids.RESOLVE_TICKET, "property": "data", "value": ticket_id},
+        {"id": ids.RESOLVE_OUTCOME, "property": "value", "value": "failure"},
+        {"id": ids.RESOLVE_NOTE, "property": "value", "value": "fixed it"},
+        {"id": ids.TICKETS_REFRESH, "property": "data", "value": 0},
+    ]
     response = web.client("viewer").post("/_dash-update-component", json=body)
     assert "Your role may not do this." in response.get_data(as_text=True)
     assert _status(web, ticket_id) is TicketStatus.OPEN
@@ -131,8 +147,10 @@ def test_login_never_redirects_off_site(web: WebApp, target: str):
     client = web.client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    response = client.post(f"/login?next={target}", data={
-        "csrf": token, "username": "viewer", "password": web.password("viewer")})
+    response = client.post(
+        f"/login?next={target}",
+        data={"csrf": token, "username": "viewer", "password": web.password("viewer")},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
@@ -151,8 +169,13 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
     scraped = web.client().get("/metrics", headers={"Authorization": "Bearer scrape-token"})
     assert scraped.status_code == 200
     text = scraped.get_data(as_text=True)
-    for name in ("pdm_readings_ingested_total", "pdm_readings_duplicate_total",
-                 "pdm_dead_letters_total", "pdm_ingest_queue_depth", "pdm_alarms_opened_total",
-                 "pdm_tickets_opened_total"):
+    for name in (
+        "pdm_readings_ingested_total",
+        "pdm_readings_duplicate_total",
+        "pdm_dead_letters_total",
+        "pdm_ingest_queue_depth",
+        "pdm_alarms_opened_total",
+        "pdm_tickets_opened_total",
+    ):
         assert name in text, name
     assert web.client("manager").get("/metrics").status_code == 200

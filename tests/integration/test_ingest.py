@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import (Stack, TestPublisher, count, dead_reasons, reading, readings_count,
-                       wait_until)
+from factories import Stack, TestPublisher, count, dead_reasons, reading, readings_count, wait_until
 from sqlalchemy import select
 
 from data.models import DeadLetter, Reading
@@ -55,13 +54,28 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     bad = _malformed(now)
     good = 0
     for i, (_, payload, machine) in enumerate(bad):
-        pub.send({"readings": [reading("temperature", 60 + i, now + i),
-                               reading("vibration", 1.5, now + i)]}, machine="motor-01")
+        pub.send(
+            {
+                "readings": [
+                    reading("temperature", 60 + i, now + i),
+                    reading("vibration", 1.5, now + i),
+                ]
+            },
+            machine="motor-01",
+        )
         good += 2
         pub.send(payload, machine=machine)
     # one batch with a bad reading in the middle of good ones
-    pub.send({"readings": [reading("rpm", 1480, now), reading("rpm", "fast", now + 1),
-                           reading("rpm", 1481, now + 2)]}, machine="compressor-01")
+    pub.send(
+        {
+            "readings": [
+                reading("rpm", 1480, now),
+                reading("rpm", "fast", now + 1),
+                reading("rpm", 1481, now + 2),
+            ]
+        },
+        machine="compressor-01",
+    )
     good += 2
 
     assert wait_until(lambda: count(stack.db, DeadLetter) >= len(bad) + 1), dead_reasons(stack.db)
@@ -69,8 +83,9 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     assert readings_count(stack.db) == good
     assert sorted(dead_reasons(stack.db)) == sorted([r for r, _, _ in bad] + ["wrong_type"])
     with stack.db.session() as s:
-        batch_letter = s.scalars(select(DeadLetter).where(
-            DeadLetter.topic == "pdm/compressor-01/telemetry")).one()
+        batch_letter = s.scalars(
+            select(DeadLetter).where(DeadLetter.topic == "pdm/compressor-01/telemetry")
+        ).one()
     assert batch_letter.detail.startswith("reading 1:")
     assert b"fast" in batch_letter.payload
     assert worker.readiness() == {"database": True, "broker": True, "scheduler": True}
@@ -78,8 +93,12 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
 
 def test_redelivered_readings_are_stored_once_and_counted_as_duplicates(running):
     stack, _worker, pub = running
-    message = {"readings": [reading("temperature", 55.0, time.time()),
-                            reading("vibration", 1.7, time.time())]}
+    message = {
+        "readings": [
+            reading("temperature", 55.0, time.time()),
+            reading("vibration", 1.7, time.time()),
+        ]
+    }
     before = metrics.READINGS_DUPLICATE._value.get()
     pub.send(message)
     pub.send(message)  # what the broker does after a crash before the ack

@@ -17,8 +17,9 @@ def _tickets(stack: Stack) -> list[Ticket]:
 
 @pytest.mark.parametrize("speed", [3600.0])
 def test_fast_forwarded_fault_raises_alarm_and_assigns_a_ticket(stack: Stack, speed: float):
-    settings = stack.settings.model_copy(update={
-        "simulator_speed": speed, "simulator_interval_s": 0.2})
+    settings = stack.settings.model_copy(
+        update={"simulator_speed": speed, "simulator_interval_s": 0.2}
+    )
     seed_demo(settings, stack.db)
     second_tech = add_user(stack.db, "tech-2", Role.TECHNICIAN)
     worker = Worker(settings, stack.db)

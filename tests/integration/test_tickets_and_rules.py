@@ -31,8 +31,9 @@ def _seed(db: Database, tmp_path) -> dict[str, int]:
 
 def _readings(db: Database, sensor_id: int, value: float, at: datetime, n: int = 5) -> None:
     with db.session() as s:
-        insert_readings(session=s, rows=[(sensor_id, at - timedelta(seconds=i), value)
-                                         for i in range(n)])
+        insert_readings(
+            session=s, rows=[(sensor_id, at - timedelta(seconds=i), value) for i in range(n)]
+        )
 
 
 def _rules(db: Database, at: datetime):
@@ -78,10 +79,15 @@ def test_status_flow_permissions_and_audit(db, tmp_path):
     viewer = UserInfo(add_user(db, "vic", Role.VIEWER), "vic", Role.VIEWER)
     with db.session() as s:
         s.execute(Ticket.__table__.delete())
-        ticket = open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot",
-                             priority=Priority.HIGH)
-        assert open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="again",
-                           priority=Priority.HIGH) is None  # still open: no second ticket
+        ticket = open_ticket(
+            session=s, machine_id=1, code="TEMP_HIGH", title="hot", priority=Priority.HIGH
+        )
+        assert (
+            open_ticket(
+                session=s, machine_id=1, code="TEMP_HIGH", title="again", priority=Priority.HIGH
+            )
+            is None
+        )  # still open: no second ticket
         ticket_id, assignee = ticket.id, ticket.technician_id
     with db.session() as s:
         owner = s.get(User, assignee)
@@ -106,12 +112,21 @@ def test_status_flow_permissions_and_audit(db, tmp_path):
         done = s.get(Ticket, ticket_id)
         assert done.status is TicketStatus.RESOLVED and done.failure_confirmed is True
         assert done.started_at <= done.resolved_at
-        trail = s.scalars(select(AuditLog).where(AuditLog.entity_id == str(ticket_id),
-                                                 AuditLog.action == "ticket.status")).all()
+        trail = s.scalars(
+            select(AuditLog).where(
+                AuditLog.entity_id == str(ticket_id), AuditLog.action == "ticket.status"
+            )
+        ).all()
         assert [(a.before["status"], a.after["status"]) for a in trail] == [
-            ("OPEN", "IN_PROGRESS"), ("IN_PROGRESS", "RESOLVED")]
+            ("OPEN", "IN_PROGRESS"),
+            ("IN_PROGRESS", "RESOLVED"),
+        ]
         assert list_tickets(session=s) == []
         assert [r.id for r in list_tickets(session=s, include_resolved=True)] == [ticket_id]
         # resolved: the same problem may open a new ticket
-        assert open_ticket(session=s, machine_id=1, code="TEMP_HIGH", title="hot again",
-                           priority=Priority.HIGH) is not None
+        assert (
+            open_ticket(
+                session=s, machine_id=1, code="TEMP_HIGH", title="hot again", priority=Priority.HIGH
+            )
+            is not None
+        )

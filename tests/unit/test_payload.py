@@ -85,7 +85,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("reason", "payload"), BAD, ids=[f"{r}-{i}" for i, (r, _) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("reason", "payload"), BAD, ids=[f"{r}-{i}" for i, (r, _) in enumerate(BAD)]
+)
 def test_each_malformed_payload_gets_its_specific_reason(reason: str, payload: bytes):
     result = parse(payload)
     assert result.readings == []
@@ -93,13 +95,16 @@ def test_each_malformed_payload_gets_its_specific_reason(reason: str, payload: b
     assert result.rejections[0].detail
 
 
-@pytest.mark.parametrize(("topic", "reason"), [
-    (b"pdm/mot\xffor/telemetry", "topic_not_utf8"),
-    (b"pdm/motor-01/status", "topic_malformed"),
-    (b"other/motor-01/telemetry", "topic_malformed"),
-    (b"pdm/motor 01/telemetry", "topic_malformed"),
-    (b"pdm/a/b/telemetry", "topic_malformed"),
-])
+@pytest.mark.parametrize(
+    ("topic", "reason"),
+    [
+        (b"pdm/mot\xffor/telemetry", "topic_not_utf8"),
+        (b"pdm/motor-01/status", "topic_malformed"),
+        (b"other/motor-01/telemetry", "topic_malformed"),
+        (b"pdm/motor 01/telemetry", "topic_malformed"),
+        (b"pdm/a/b/telemetry", "topic_malformed"),
+    ],
+)
 def test_bad_topics_are_refused(topic: bytes, reason: str):
     result = parse(one(), topic=topic)
     assert [r.reason for r in result.rejections] == [reason]
@@ -113,8 +118,9 @@ def test_parser_never_raises_on_arbitrary_bytes(payload: bytes):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -131,13 +137,21 @@ def test_parser_accounts_for_every_item_of_any_json_object(doc: dict):
         assert r.ts.tzinfo is not None
 
 
-@given(st.lists(st.tuples(st.sampled_from(["temperature", "vibration", "rpm"]),
-                          st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
-                          st.integers(min_value=0, max_value=86_400 * 29)), min_size=1,
-                max_size=50))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["temperature", "vibration", "rpm"]),
+            st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+            st.integers(min_value=0, max_value=86_400 * 29),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
 def test_valid_batches_round_trip_exactly(items: list[tuple[str, float, int]]):
-    batch = {"readings": [{"sensor": s, "value": v, "ts": NOW.timestamp() - age}
-                          for s, v, age in items]}
+    batch = {
+        "readings": [{"sensor": s, "value": v, "ts": NOW.timestamp() - age} for s, v, age in items]
+    }
     result = parse(batch)
     assert result.rejections == []
     assert [(r.sensor, r.value) for r in result.readings] == [(s, v) for s, v, _ in items]

@@ -1,0 +1,17 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY app.py config.py worker.py ./
+COPY pages pages
+COPY callbacks callbacks
+COPY data data
+COPY ml ml
+COPY ingest ingest
+COPY simulator simulator
+COPY maintenance maintenance
+COPY web web
+RUN pip install --no-cache-dir . && useradd --create-home pdm && mkdir -p /app/var && chown pdm /app/var
+USER pdm
+ENV PDM_VAR_DIR=/app/var PDM_HOST=0.0.0.0
+EXPOSE 8050 9100
+CMD ["python", "app.py", "web"]

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: Debian packages for the real services and the
+# browser, a virtualenv with the project and its test extras, then pytest.
+#   ./scripts/test.sh                 # everything
+#   ./scripts/test.sh tests/unit -x   # extra arguments go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(postgresql mosquitto mosquitto-clients chromium chromium-driver docker-compose)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+exec .venv/bin/python -m pytest "$@"

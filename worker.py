@@ -74,6 +74,7 @@ class Worker:
     def stop(self) -> None:
         """Graceful: stop the jobs, commit and ack what was received, then disconnect."""
         self.scheduler.shutdown(wait=True)
+        self.client.close_inbox()
         self.drainer.drain_all()
         self.client.stop()
 

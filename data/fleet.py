@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from data.models import Alarm, Machine, Sensor, Severity, Ticket, TicketStatus
 
@@ -92,6 +92,7 @@ class MachineCard:
     status: str  # ok | warning | critical
     active_alarms: int
     alarm_text: str
+    warn_high: dict[str, float]  # sensor kind -> warning limit, for the graphs' limit lines
 
 
 def machine_cards(*, session: Session) -> list[MachineCard]:
@@ -100,14 +101,20 @@ def machine_cards(*, session: Session) -> list[MachineCard]:
     for alarm in session.scalars(select(Alarm).where(Alarm.cleared_at.is_(None))):
         alarms.setdefault(alarm.machine_id, []).append(alarm)
     cards = []
-    for m in session.scalars(select(Machine).where(Machine.retired_at.is_(None))):
+    machines = (
+        select(Machine).where(Machine.retired_at.is_(None)).options(selectinload(Machine.sensors))
+    )
+    for m in session.scalars(machines):
         active = alarms.get(m.id, [])
         status = "ok"
         if active:
             worst = any(a.severity is Severity.CRITICAL for a in active)
             status = "critical" if worst else "warning"
         text = "; ".join(f"{a.code} ({a.severity.value.lower()})" for a in active)
-        cards.append(MachineCard(m.id, m.name, m.type, m.location, status, len(active), text))
+        limits = {s.kind: s.warn_high for s in m.sensors if s.warn_high is not None}
+        cards.append(
+            MachineCard(m.id, m.name, m.type, m.location, status, len(active), text, limits)
+        )
     rank = {"critical": 0, "warning": 1, "ok": 2}
     return sorted(cards, key=lambda c: (rank[c.status], c.name))
 

@@ -41,6 +41,7 @@ class IngestClient:
     def __init__(self, settings: Settings, inbox: queue.Queue[InboundMessage]) -> None:
         self._settings, self._inbox = settings, inbox
         self._stopping = threading.Event()
+        self._closed = threading.Event()  # inbox closed: new messages are left to the broker
         self._connected = threading.Event()
         self._client = self._build()
 
@@ -75,9 +76,14 @@ class IngestClient:
         self._client.connect_async(target.host, target.port, **kwargs)
         self._client.loop_start()
 
+    def close_inbox(self) -> None:
+        """Stop taking new messages; the broker keeps them (unacked) for the next session."""
+        self._closed.set()
+
     def stop(self) -> None:
         """Disconnect cleanly; unacked messages stay with the broker for the next start."""
         self._stopping.set()
+        self._closed.set()
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -111,13 +117,15 @@ class IngestClient:
 
     def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
         # Runs on paho's network thread: nothing may escape, nothing slow may happen here.
+        if self._closed.is_set():
+            return  # not acked: redelivered after the restart, stored once by the natural key
         try:
             # msg.topic decodes UTF-8 and raises on bad bytes; the raw bytes go to validation
             item = InboundMessage(
                 bytes(msg._topic), bytes(msg.payload), msg.mid, msg.qos, time.time()
             )
             metrics.MESSAGES_RECEIVED.inc()
-            while not self._stopping.is_set():
+            while not self._closed.is_set():
                 try:
                     self._inbox.put(item, timeout=0.5)  # full inbox: back-pressure on the socket
                     return

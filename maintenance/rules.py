@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Priority, Reading, Sensor, Severity
 from maintenance import metrics
-from maintenance.tickets import open_ticket
+from maintenance.tickets import open_ticket, raise_priority
 
 __all__ = ["RuleOutcome", "Breach", "judge", "evaluate_rules", "error_code"]
 
@@ -117,6 +117,12 @@ def _hold(
             outcome.tickets.append(ticket.id)
     elif _RANK[breach.severity] > _RANK[alarm.severity]:
         alarm.severity, alarm.message = breach.severity, _message(sensor, breach, value)
+        raise_priority(
+            session=session,
+            machine_id=sensor.machine_id,
+            code=breach.code,
+            priority=_PRIORITY[breach.severity],
+        )
         outcome.escalated.append(alarm.id)
     alarm.last_seen_at, alarm.value = now, value
     active[(sensor.machine_id, breach.code)] = alarm

@@ -24,6 +24,7 @@ from maintenance.accounts import UserInfo
 __all__ = [
     "TicketRow",
     "TransitionError",
+    "raise_priority",
     "open_ticket",
     "change_status",
     "list_tickets",
@@ -120,6 +121,23 @@ def open_ticket(
     )
     metrics.TICKETS_OPENED.labels(priority.value).inc()
     return ticket
+
+
+def raise_priority(*, session: Session, machine_id: int, code: str, priority: Priority) -> None:
+    """A worsening alarm makes its open ticket more urgent (never less)."""
+    ticket = _open_for(session, machine_id, code)
+    rank = {Priority.LOW: 0, Priority.HIGH: 1, Priority.CRITICAL: 2}
+    if ticket is not None and rank[priority] > rank[ticket.priority]:
+        session.add(
+            AuditLog(
+                action="ticket.escalate",
+                entity="ticket",
+                entity_id=str(ticket.id),
+                before={"priority": ticket.priority.value},
+                after={"priority": priority.value},
+            )
+        )
+        ticket.priority = priority
 
 
 def change_status(

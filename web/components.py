@@ -21,9 +21,10 @@ LIVE_KINDS = ("temperature", "vibration")
 LIVE_POINTS = 600
 
 
-def machine_figure(df: pd.DataFrame) -> go.Figure:
-    """Temperature (left axis) and vibration (right axis) of one machine."""
+def machine_figure(df: pd.DataFrame, warn_high: dict[str, float]) -> go.Figure:
+    """Temperature (left axis) and vibration (right axis) with their warning limits dashed."""
     fig = go.Figure()
+    axes = {}
     for kind, color, axis in (("temperature", "#d9480f", "y"), ("vibration", "#1c7ed6", "y2")):
         part = df[df["kind"] == kind] if not df.empty else df
         fig.add_trace(
@@ -36,6 +37,12 @@ def machine_figure(df: pd.DataFrame) -> go.Figure:
                 yaxis=axis,
             )
         )
+        limit = warn_high.get(kind)
+        axes[axis] = {"autorangeoptions": {"include": [limit * 0.5, limit * 1.05]}} if limit else {}
+        if limit:
+            fig.add_hline(
+                y=limit, line={"color": color, "dash": "dot", "width": 1}, yref=axis, opacity=0.7
+            )
     fig.update_layout(
         height=170,
         margin={"l": 36, "r": 36, "t": 8, "b": 24},
@@ -43,12 +50,13 @@ def machine_figure(df: pd.DataFrame) -> go.Figure:
         showlegend=False,
         plot_bgcolor="#fff",
         paper_bgcolor="#fff",
-        yaxis={"title": {"text": "°C", "font": {"color": "#d9480f", "size": 11}}},
+        yaxis={"title": {"text": "°C", "font": {"color": "#d9480f", "size": 11}}, **axes["y"]},
         yaxis2={
             "title": {"text": "mm/s", "font": {"color": "#1c7ed6", "size": 11}},
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
+            **axes["y2"],
         },
         xaxis={"showgrid": False},
     )
@@ -76,7 +84,7 @@ def machine_card(card: MachineCard, df: pd.DataFrame) -> dbc.Col:
         )
     )
     graph = dcc.Graph(
-        id=ids.fleet_graph(card.id), figure=machine_figure(df), config={"displayModeBar": False}
+        id=ids.fleet_graph(card.id), figure=machine_figure(df, card.warn_high), config={"displayModeBar": False}
     )
     alarms = html.Small(
         card.alarm_text or "No active alarms",

@@ -13,16 +13,28 @@ import pytest
 from config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {"PDM_SECRET_KEY": "s" * 40, "POSTGRES_PASSWORD": "pg", "MQTT_PASSWORD": "mq",
-           "PDM_ADMIN_PASSWORD": "admin"}
+SECRETS = {
+    "PDM_SECRET_KEY": "s" * 40,
+    "POSTGRES_PASSWORD": "pg",
+    "MQTT_PASSWORD": "mq",
+    "PDM_ADMIN_PASSWORD": "admin",
+}
 
 
 def _config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("docker-compose")
-    assert binary, "docker-compose is needed to validate compose.yaml (apt-get install docker-compose)"
+    assert binary, (
+        "docker-compose is needed to validate compose.yaml (apt-get install docker-compose)"
+    )
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS}
-    return subprocess.run([binary, "-f", str(ROOT / "compose.yaml"), "config"], env=clean | env,
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    return subprocess.run(
+        [binary, "-f", str(ROOT / "compose.yaml"), "config"],
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
 
 
 def test_compose_file_is_valid_with_its_secrets_set():

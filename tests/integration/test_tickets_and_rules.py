@@ -55,6 +55,8 @@ def test_breach_raises_one_alarm_and_one_ticket_then_escalates_and_clears(db, tm
     with db.session() as s:
         [alarm] = s.scalars(select(Alarm)).all()
         assert (alarm.code, alarm.severity.value) == ("VIB_HIGH", "CRITICAL")
+        [ticket] = s.scalars(select(Ticket)).all()
+        assert ticket.priority is Priority.CRITICAL  # escalated with its alarm
     _readings(db, vib, 1.8, NOW + timedelta(seconds=70), n=20)
     assert _rules(db, NOW + timedelta(seconds=70)).cleared == []  # hysteresis: not yet
     assert _rules(db, NOW + timedelta(seconds=101)).cleared == first.raised

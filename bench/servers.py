@@ -1,0 +1,110 @@
+"""PostgreSQL and Mosquitto for the benchmark, and one fresh, seeded database per phase.
+
+The servers are the throwaway ones of the test suite (``tests/services.py``): loopback
+ports, a temporary directory, Mosquitto with its queue limits lifted. PostgreSQL
+additionally records commit timestamps, so every stored reading tells when it was
+committed (``pg_xact_commit_timestamp(xmin)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from data.db import Database, upgrade_schema
+from data.fleet import MachineSpec, SensorSpec, ensure_fleet, sensor_directory
+from simulator.fleet import MachineDef
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from services import MosquittoServer, PostgresServer, free_port  # noqa: E402
+
+__all__ = [
+    "REPO",
+    "MosquittoServer",
+    "PostgresServer",
+    "PhaseDatabase",
+    "free_port",
+    "running_servers",
+    "phase_database",
+]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def running_servers() -> Iterator[tuple[PostgresServer, MosquittoServer]]:
+    """Start PostgreSQL (with commit timestamps) and Mosquitto; always stop both."""
+    pg = PostgresServer()
+    mq = MosquittoServer()
+    try:
+        pg.start()
+        with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET track_commit_timestamp = on")
+        pg.ctl("restart")
+        mq.start()
+        log.info("PostgreSQL on port %d, Mosquitto on port %d", pg.port, mq.port)
+        yield pg, mq
+    finally:
+        mq.cleanup()
+        pg.stop()
+        log.info("servers stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseDatabase:
+    """A migrated database holding the benchmark's fleet."""
+
+    url: str  # SQLAlchemy URL (postgresql+psycopg://…), what PDM_DATABASE_URL takes
+    sensors: dict[tuple[str, str], int]  # (machine, sensor key) -> sensor id
+
+    @property
+    def dsn(self) -> str:
+        """The same database as a plain libpq URL for psycopg."""
+        return self.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def committed(self) -> tuple[int, float | None]:
+        """How many readings are stored, and the epoch time of the last commit among them."""
+        with psycopg.connect(self.dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*), extract(epoch FROM max(pg_xact_commit_timestamp(xmin)))"
+                " FROM readings"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), None if row[1] is None else float(row[1])
+
+
+@contextmanager
+def phase_database(pg: PostgresServer, machines: list[MachineDef]) -> Iterator[PhaseDatabase]:
+    """A new database with the schema (Alembic) and the fleet; dropped afterwards."""
+    url = pg.new_database()
+    db = Database(url)
+    try:
+        upgrade_schema(db.engine)
+        with db.session() as session:
+            ensure_fleet(session=session, machines=[_spec(m) for m in machines])
+        with db.session() as session:
+            sensors = sensor_directory(session=session)
+    finally:
+        db.dispose()
+    try:
+        yield PhaseDatabase(url, sensors)
+    finally:
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _spec(machine: MachineDef) -> MachineSpec:
+    sensors = tuple(
+        SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
+        for s in machine.sensors
+    )
+    return MachineSpec(machine.name, machine.type, machine.location, machine.line, sensors)

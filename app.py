@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         overrides["simulator"] = False
     settings = load_settings(**overrides)
     db = prepare(settings)
-    accounts = demo_accounts(settings, db) if settings.demo_machines else {}
+    accounts = demo_accounts(settings, db)
     stops, readiness = start_backend(args.role, settings, db) if args.role != "web" else ([], None)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gracefully as Ctrl-C
     try:

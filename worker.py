@@ -135,7 +135,7 @@ class Worker:
 
 
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
-    """Create the demo fleet and one account per role; returns new {username: password}."""
+    """Create the demo fleet (if any) and one account per role; returns new {user: password}."""
     specs = [
         MachineSpec(
             m.name,

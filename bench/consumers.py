@@ -82,7 +82,11 @@ def _naive_client(counter: Counter, dsn: str) -> tuple[mqtt.Client, dict]:
         machine = msg.topic.split("/")[1]
         conn.execute(
             "INSERT INTO readings (sensor_id, ts, value) VALUES (%s, %s, %s)",
-            (sensors[(machine, doc["sensor"])], datetime.fromtimestamp(doc["ts"], UTC), doc["value"]),
+            (
+                sensors[(machine, doc["sensor"])],
+                datetime.fromtimestamp(doc["ts"], UTC),
+                doc["value"],
+            ),
         )
         conn.commit()
         counter.tick()
@@ -91,7 +95,9 @@ def _naive_client(counter: Counter, dsn: str) -> tuple[mqtt.Client, dict]:
     return client, {}
 
 
-def run(client: mqtt.Client, connect_kwargs: dict, port: int, counter: Counter, idle_s: float) -> None:
+def run(
+    client: mqtt.Client, connect_kwargs: dict, port: int, counter: Counter, idle_s: float
+) -> None:
     """Subscribe, say ``ready``, and wait until all expected messages (or silence)."""
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
@@ -104,7 +110,7 @@ def run(client: mqtt.Client, connect_kwargs: dict, port: int, counter: Counter, 
         print("ready", flush=True)
         seen = -1
         while not counter.done.wait(idle_s):
-            if counter.count == seen and seen > 0:
+            if counter.count == seen:
                 break  # nothing for idle_s: report what arrived
             seen = counter.count
     finally:

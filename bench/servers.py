@@ -24,12 +24,13 @@ from simulator.fleet import MachineDef
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from services import MosquittoServer, PostgresServer, free_port  # noqa: E402
+from services import MosquittoServer, PostgresServer, _pg_bin, free_port  # noqa: E402
 
 __all__ = [
     "REPO",
     "MosquittoServer",
     "PostgresServer",
+    "DurablePostgresServer",
     "PhaseDatabase",
     "free_port",
     "running_servers",
@@ -39,10 +40,28 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+class DurablePostgresServer(PostgresServer):
+    """The test cluster with production durability: fsync, synchronous commit, full pages.
+
+    ``PostgresServer`` turns them off on its command line (which outranks ALTER SYSTEM),
+    so this one replaces that command line.
+    """
+
+    def ctl(self, action: str, *extra: str) -> None:
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        args = [_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", action, *extra]
+        if action in ("start", "restart"):
+            args += ["-o", opts, "-l", str(self.dir / "log")]
+        self._run(*args)
+
+
 @contextmanager
-def running_servers() -> Iterator[tuple[PostgresServer, MosquittoServer]]:
-    """Start PostgreSQL (with commit timestamps) and Mosquitto; always stop both."""
-    pg = PostgresServer()
+def running_servers(*, durable: bool = False) -> Iterator[tuple[PostgresServer, MosquittoServer]]:
+    """Start PostgreSQL (with commit timestamps) and Mosquitto; always stop both.
+
+    PostgreSQL is the test suite's (fsync and synchronous_commit off) unless ``durable``.
+    """
+    pg = DurablePostgresServer() if durable else PostgresServer()
     mq = MosquittoServer()
     try:
         pg.start()
@@ -50,7 +69,12 @@ def running_servers() -> Iterator[tuple[PostgresServer, MosquittoServer]]:
             conn.execute("ALTER SYSTEM SET track_commit_timestamp = on")
         pg.ctl("restart")
         mq.start()
-        log.info("PostgreSQL on port %d, Mosquitto on port %d", pg.port, mq.port)
+        log.info(
+            "PostgreSQL on port %d (%s), Mosquitto on port %d",
+            pg.port,
+            "durable" if durable else "fsync off",
+            mq.port,
+        )
         yield pg, mq
     finally:
         mq.cleanup()

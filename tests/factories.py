@@ -64,7 +64,7 @@ def dead_reasons(db: Database) -> list[str]:
         return list(s.scalars(select(DeadLetter.reason).order_by(DeadLetter.id)))
 
 
-def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> bool:
+def wait_until(predicate: Any, timeout: float = 60.0, interval: float = 0.1) -> bool:
     """Poll ``predicate`` until true; tests assert on the result, never on elapsed time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +106,7 @@ class TestPublisher:
     ) -> None:
         body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
         info = self.client.publish(topic or f"{self.prefix}/{machine}/telemetry", body, qos=1)
-        info.wait_for_publish(10)
+        info.wait_for_publish(30)
         assert info.is_published(), "broker did not acknowledge the publish"
 
     def close(self) -> None:

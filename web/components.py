@@ -84,7 +84,9 @@ def machine_card(card: MachineCard, df: pd.DataFrame) -> dbc.Col:
         )
     )
     graph = dcc.Graph(
-        id=ids.fleet_graph(card.id), figure=machine_figure(df, card.warn_high), config={"displayModeBar": False}
+        id=ids.fleet_graph(card.id),
+        figure=machine_figure(df, card.warn_high),
+        config={"displayModeBar": False},
     )
     alarms = html.Small(
         card.alarm_text or "No active alarms",

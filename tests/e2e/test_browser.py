@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from factories import WebApp
+from services import free_port
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
@@ -71,7 +72,8 @@ def _button(dash_duo, ticket_id: int, action: str):
 
 def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     ticket_id = _seed(web)
-    dash_duo.start_server(web.app, navigate=False)  # "/" redirects to the login page
+    # "/" redirects to the login page, so dash testing must not wait for the app there
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
     _login(dash_duo, web, "technician")
 
     dash_duo.wait_for_element(".machine-card", timeout=15)

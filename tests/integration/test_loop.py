@@ -6,7 +6,7 @@ import pytest
 from factories import Stack, add_user, readings_count, wait_until
 from sqlalchemy import select
 
-from data.models import Alarm, Role, Severity, Ticket, TicketStatus
+from data.models import Alarm, JobRun, Role, Severity, Ticket, TicketStatus
 from worker import SimulatorThread, Worker, seed_demo
 
 
@@ -50,6 +50,9 @@ def test_fast_forwarded_fault_raises_alarm_and_assigns_a_ticket(stack: Stack, sp
         assert ticket.assignment_reason.startswith("assigned: fewest open tickets")
         # healthy machines stayed quiet: every alarm belongs to the failing machine
         assert {a.machine.name for a in alarms} == {"motor-01"}
+    with stack.db.session() as s:
+        jobs = {run.job for run in s.scalars(select(JobRun).where(JobRun.ok.is_(True)))}
+    assert jobs == {"drain", "rules"}  # scheduler runs that did work are recorded
     tickets = _tickets(stack)
     assert [t.code for t in tickets[:2]] == ["VIB_HIGH", "RPM_LOW"]
     keys = [(t.machine_id, t.code) for t in tickets]

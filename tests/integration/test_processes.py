@@ -1,0 +1,131 @@
+"""The real processes, as compose runs them: ``python -m simulator`` publishing to Mosquitto,
+``python app.py worker`` storing into PostgreSQL, ``python app.py web`` serving; each stops
+cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import readings_count, wait_until
+from services import free_port, wait_port
+
+from data.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback only
+            return response.status, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except OSError:
+        return 0, b""
+
+
+class Proc:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.popen = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def terminate(self, timeout: float = 30) -> int:
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            raise AssertionError(f"did not stop on SIGTERM: {self.log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def env(postgres, mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
+    values = {
+        "PDM_DATABASE_URL": postgres.new_database(),
+        "PDM_MQTT_URL": mosquitto.url,
+        "PDM_VAR_DIR": str(tmp_path / "var"),
+        "PDM_DEMO_MACHINES": "3",
+        "PDM_MQTT_CLIENT_ID": f"pdm-proc-{os.getpid()}-{free_port()}",
+        "PDM_SECRET_KEY": "p" * 40,
+        "PDM_DRAIN_INTERVAL_S": "0.2",
+        "PDM_WORKER_METRICS_PORT": str(free_port()),
+        "PDM_ADMIN_PASSWORD": "admin-pw-9",
+    }
+    yield os.environ | values
+
+
+def test_worker_and_simulator_processes_fill_postgres_and_stop_cleanly(env, tmp_path):
+    worker = Proc(["app.py", "worker"], env, tmp_path / "worker.log")
+    ready = f"http://127.0.0.1:{env['PDM_WORKER_METRICS_PORT']}/readyz"
+    assert wait_until(lambda: _get(ready)[0] == 200, timeout=60), worker.log.read_text()
+    assert json.loads(_get(ready)[1])["checks"] == {
+        "database": True,
+        "broker": True,
+        "scheduler": True,
+    }
+
+    truth = tmp_path / "truth.json"
+    sim = Proc(
+        [
+            "-m",
+            "simulator",
+            "--mqtt-url",
+            env["PDM_MQTT_URL"],
+            "--mqtt-v5",
+            "--machines",
+            "3",
+            "--speed",
+            "600",
+            "--interval",
+            "0.2",
+            "--first-fault-after",
+            "1",
+            "--truth",
+            str(truth),
+        ],
+        env,
+        tmp_path / "sim.log",
+    )
+    db = Database(env["PDM_DATABASE_URL"])
+    try:
+        assert wait_until(lambda: readings_count(db) >= 90, timeout=60), sim.log.read_text()
+        metrics = _get(ready.replace("readyz", "metrics"))[1].decode()
+        assert "pdm_readings_ingested_total" in metrics
+        assert sim.terminate() == 0
+        episodes = json.loads(truth.read_text())
+        assert episodes and episodes[0]["machine"] == "motor-01"
+        assert worker.terminate() == 0
+        assert "Traceback" not in worker.log.read_text()
+    finally:
+        db.dispose()
+
+
+def test_web_process_serves_login_health_and_readiness(env, tmp_path):
+    port = free_port()
+    web = Proc(["app.py", "web", "--port", str(port)], env, tmp_path / "web.log")
+    try:
+        wait_port(port, timeout=60)
+        base = f"http://127.0.0.1:{port}"
+        assert _get(f"{base}/healthz")[0] == 200
+        status, body = _get(f"{base}/readyz")
+        assert status == 200 and json.loads(body)["checks"] == {"database": True, "broker": True}
+        status, page = _get(f"{base}/login")
+        assert status == 200 and b"Sign in" in page
+        assert _get(f"{base}/_dash-layout")[0] == 401
+    finally:
+        assert web.terminate() == 0

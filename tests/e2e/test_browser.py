@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from factories import WebApp
-from services import free_port
 from selenium.webdriver.common.by import By
+from services import free_port
 from sqlalchemy import select
 
 from data.fleet import sensor_directory

@@ -50,7 +50,7 @@ class Proc:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
             self.popen.kill()
-            raise AssertionError(f"did not stop on SIGTERM: {self.log.read_text()[-2000:]}")
+            raise AssertionError(f"no stop on SIGTERM: {self.log.read_text()[-2000:]}") from None
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from web.components import (
     LIVE_POINTS,
     STATUS_COLOR,
     STATUS_LABEL,
+    alarm_class,
+    alarm_line,
     kpi_strip,
     machine_card,
 )
@@ -50,6 +52,8 @@ def register(app: dash.Dash, db: Database) -> None:
         Output({"type": ids.FLEET_GRAPH, "machine": ALL}, "extendData"),
         Output({"type": ids.FLEET_BADGE, "machine": ALL}, "children"),
         Output({"type": ids.FLEET_BADGE, "machine": ALL}, "color"),
+        Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "children"),
+        Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "className"),
         Output(ids.FLEET_KPIS, "children", allow_duplicate=True),
         Output(ids.FLEET_CURSOR, "data", allow_duplicate=True),
         Input(ids.FLEET_TICK, "n_intervals"),
@@ -65,12 +69,13 @@ def register(app: dash.Dash, db: Database) -> None:
             tickets = open_ticket_count(session=s)
             df = readings_since(session=s, machine_ids=machine_ids, kinds=LIVE_KINDS, since=since)
         extend = [_extension(df[df["machine_id"] == m]) for m in machine_ids]
-        labels = [STATUS_LABEL[cards[m].status] if m in cards else "Retired" for m in machine_ids]
-        colors = [STATUS_COLOR[cards[m].status] if m in cards else "secondary" for m in machine_ids]
+        shown = [cards.get(m) for m in machine_ids]  # None: retired since the page was built
         return (
             extend,
-            labels,
-            colors,
+            [STATUS_LABEL[c.status] if c else "Retired" for c in shown],
+            [STATUS_COLOR[c.status] if c else "secondary" for c in shown],
+            [alarm_line(c) if c else "" for c in shown],
+            [alarm_class(c) if c else "text-muted" for c in shown],
             kpi_strip(list(cards.values()), tickets),
             _cursor(df, since),
         )

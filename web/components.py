@@ -88,10 +88,7 @@ def machine_card(card: MachineCard, df: pd.DataFrame) -> dbc.Col:
         figure=machine_figure(df, card.warn_high),
         config={"displayModeBar": False},
     )
-    alarms = html.Small(
-        card.alarm_text or "No active alarms",
-        className="text-danger" if card.alarm_text else "text-muted",
-    )
+    alarms = html.Small(alarm_line(card), id=ids.fleet_alarms(card.id), className=alarm_class(card))
     return dbc.Col(
         dbc.Card(
             [header, dbc.CardBody([graph, alarms], className="p-2")],
@@ -101,6 +98,14 @@ def machine_card(card: MachineCard, df: pd.DataFrame) -> dbc.Col:
         xl=4,
         className="mb-3",
     )
+
+
+def alarm_line(card: MachineCard) -> str:
+    return card.alarm_text or "No active alarms"
+
+
+def alarm_class(card: MachineCard) -> str:
+    return "text-danger" if card.alarm_text else "text-muted"
 
 
 def kpi_strip(cards: list[MachineCard], open_tickets: int) -> dbc.Row:

@@ -11,6 +11,7 @@ FLEET_TICK = "fleet-tick"
 FLEET_CURSOR = "fleet-cursor"
 FLEET_GRAPH = "fleet-graph"
 FLEET_BADGE = "fleet-badge"
+FLEET_ALARMS = "fleet-alarms"
 
 # tickets page
 TICKETS_FILTER = "tickets-filter"
@@ -35,6 +36,10 @@ def fleet_graph(machine_id: int) -> dict[str, object]:
 
 def fleet_badge(machine_id: int) -> dict[str, object]:
     return {"type": FLEET_BADGE, "machine": machine_id}
+
+
+def fleet_alarms(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_ALARMS, "machine": machine_id}
 
 
 def ticket_action(ticket_id: int, action: str) -> dict[str, object]:

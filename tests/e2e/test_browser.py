@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,12 @@ from sqlalchemy import select
 from data.fleet import sensor_directory
 from data.models import Priority, Ticket, TicketStatus
 from data.readings import insert_readings
+from maintenance.rules import evaluate_rules
 from maintenance.tickets import open_ticket
 from web import ids
 
 pytestmark = pytest.mark.e2e
+HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 
 
@@ -28,24 +31,27 @@ def _shot(dash_duo, name: str) -> None:
     dash_duo.driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
-def _seed(web: WebApp) -> int:
-    now = time.time()
-    from datetime import UTC, datetime, timedelta
+def _readings(
+    web: WebApp, machine: str, values: dict[str, float], seconds: int, end: float | None = None
+) -> None:
+    """One reading per second per sensor of ``machine`` for ``seconds`` up to ``end``."""
+    end = time.time() if end is None else end
+    with web.db.session() as s:
+        sensors = {k: sid for (m, k), sid in sensor_directory(session=s).items() if m == machine}
+        rows = [
+            (sensors[key], datetime.fromtimestamp(end - i, UTC), value + (i % 7) * 0.01)
+            for key, value in values.items()
+            for i in range(seconds)
+        ]
+        insert_readings(session=s, rows=rows)
 
+
+def _seed(web: WebApp) -> int:
     with web.db.session() as s:
         s.execute(Ticket.__table__.delete())
-        rows = []
-        for (_machine, key), sid in sensor_directory(session=s).items():
-            base = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}[key]
-            rows += [
-                (
-                    sid,
-                    datetime.fromtimestamp(now - i, UTC) - timedelta(seconds=0),
-                    base + (i % 7) * 0.1,
-                )
-                for i in range(120)
-            ]
-        insert_readings(session=s, rows=rows)
+    for machine in ("motor-01", "pump-01", "compressor-01"):
+        _readings(web, machine, HEALTHY, seconds=120)
+    with web.db.session() as s:
         return open_ticket(
             session=s,
             machine_id=1,
@@ -53,6 +59,16 @@ def _seed(web: WebApp) -> int:
             title="motor-01: vibration 4.1 mm/s above warning limit 3.6",
             priority=Priority.HIGH,
         ).id
+
+
+def _points(dash_duo, machine_id: int) -> int:
+    element_id = json.dumps(ids.fleet_graph(machine_id), sort_keys=True, separators=(",", ":"))
+    return dash_duo.driver.execute_script(
+        "const g = document.getElementById(arguments[0]);"
+        "return g && g.querySelector('.js-plotly-plot') ?"
+        " g.querySelector('.js-plotly-plot').data[1].x.length : -1;",
+        element_id,
+    )
 
 
 def _login(dash_duo, web: WebApp, user: str) -> None:
@@ -80,6 +96,25 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     dash_duo.wait_for_text_to_equal(f"#{ids.NAV_USER}", "technician (technician)")
     assert len(dash_duo.find_elements(".machine-card")) == 3
     assert len(dash_duo.find_elements(".machine-card .js-plotly-plot")) == 3
+    before = _points(dash_duo, 2)
+    assert before >= 100
+
+    # live: new readings extend the graph, and a rule alarm turns the card red on the next tick
+    _readings(
+        web, "pump-01", {"vibration": 9.0, "temperature": 46.0}, seconds=5, end=time.time() + 5
+    )
+    with web.db.session() as s:
+        evaluate_rules(
+            session=s,
+            now=datetime.now(UTC) + timedelta(seconds=5),
+            window=timedelta(seconds=3),
+            clear_after=timedelta(seconds=60),
+        )
+    badge = json.dumps(ids.fleet_badge(2), sort_keys=True, separators=(",", ":"))
+    dash_duo.wait_for_text_to_equal(f"[id='{badge}']", "Critical", timeout=10)
+    alarms = json.dumps(ids.fleet_alarms(2), sort_keys=True, separators=(",", ":"))
+    dash_duo.wait_for_text_to_equal(f"[id='{alarms}']", "VIB_HIGH (critical)")
+    assert _points(dash_duo, 2) >= before + 5
     _shot(dash_duo, "fleet")
 
     dash_duo.find_element("a.nav-link[href='/tickets']").click()

@@ -36,6 +36,7 @@ def publish_files(
     Each file holds at most 60,000 lines: mosquitto_pub 2.0.11 in ``-l`` mode disconnects
     early once its message ids wrap past 65,535.
     """
+    log.debug("publishing %d files, %d at a time", len(files), parallel)
     started = time.perf_counter()
     todo = list(files)
     running: list[tuple[subprocess.Popen[bytes], Path]] = []

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +143,106 @@ class WebApp:
             )
             assert response.status_code == 302, f"login as {user} failed"
         return client
+
+
+class RecordingPublisher:
+    """Publishes a numbered stream of QoS 1 messages (3 readings each) from a thread and
+    records every reading whose message the broker acknowledged."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        messages: int,
+        rate: float,
+        machines: tuple[str, ...] = ("motor-01", "pump-01", "compressor-01"),
+    ) -> None:
+        import threading
+
+        self.settings, self.total, self.rate, self.machines = settings, messages, rate, machines
+        self.base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+        assert messages < 65_535, "message ids would wrap"
+        self._mids: dict[int, int] = {}
+        self._acked: set[int] = set()
+        self.unrouted: set[int] = set()
+        self._lock = threading.Lock()
+        self._room = threading.BoundedSemaphore(1000)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"pdm-rec-pub-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5 if settings.mqtt_v5 else mqtt.MQTTv311,
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_publish = self._on_publish
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def readings_of(self, index: int) -> list[tuple[str, str, datetime]]:
+        machine = self.machines[index % len(self.machines)]
+        ts = self.base + timedelta(milliseconds=index)
+        return [(machine, key, ts) for key in ("temperature", "vibration", "rpm")]
+
+    def _payload(self, index: int) -> bytes:
+        values = {"temperature": 50.0 + index % 7, "vibration": 1.5, "rpm": 1500.0}
+        return json.dumps(
+            {
+                "readings": [
+                    {"sensor": key, "ts": ts.isoformat(), "value": values[key]}
+                    for _, key, ts in self.readings_of(index)
+                ]
+            }
+        ).encode()
+
+    def start(self) -> RecordingPublisher:
+        target = self.settings.mqtt
+        self.client.connect(target.host, target.port)
+        self.client.loop_start()
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        for index in range(self.total):
+            self._room.acquire()
+            topic = f"{self.settings.mqtt_topic_prefix}/{self.readings_of(index)[0][0]}/telemetry"
+            info = self.client.publish(topic, self._payload(index), qos=1)
+            with self._lock:  # message ids stay unique: fewer than 65,535 messages per run
+                self._mids[info.mid] = index
+            delay = start + (index + 1) / self.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def _on_publish(self, _c: Any, _u: Any, mid: int, _rc: Any, _p: Any) -> None:
+        # never wait for our lock here: paho may hold its own while calling back.
+        # MQTT 5 "no matching subscribers" (16) is a PUBACK for a message nobody will get.
+        if getattr(_rc, "value", _rc) == 16:
+            self.unrouted.add(mid)
+        else:
+            self._acked.add(mid)  # set.add is atomic under the GIL
+        self._room.release()
+
+    def done(self) -> bool:
+        return not self.thread.is_alive() and len(self.acked_indices()) == self.total
+
+    def acked_indices(self) -> set[int]:
+        with self._lock:
+            return {self._mids[m] for m in list(self._acked) if m in self._mids}
+
+    def acked_readings(self) -> set[tuple[str, str, datetime]]:
+        return {r for i in self.acked_indices() for r in self.readings_of(i)}
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def stored_readings(db: Database) -> list[tuple[str, str, datetime]]:
+    """Every stored reading as (machine, sensor key, ts), duplicates included."""
+    from data.models import Machine, Sensor
+
+    with db.session() as s:
+        rows = s.execute(
+            select(Machine.name, Sensor.key, Reading.ts)
+            .join(Sensor, Sensor.id == Reading.sensor_id)
+            .join(Machine, Machine.id == Sensor.machine_id)
+        ).all()
+    return [tuple(r) for r in rows]

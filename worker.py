@@ -73,6 +73,8 @@ class Worker:
 
     def stop(self) -> None:
         """Graceful: stop the jobs, commit and ack what was received, then disconnect."""
+        if not self.scheduler.running:
+            return  # never started, or already stopped
         self.scheduler.shutdown(wait=True)
         self.client.close_inbox()
         self.drainer.drain_all()

@@ -246,3 +246,33 @@ def stored_readings(db: Database) -> list[tuple[str, str, datetime]]:
             .join(Machine, Machine.id == Sensor.machine_id)
         ).all()
     return [tuple(r) for r in rows]
+
+
+def raw_publish(host: str, port: int, topic: bytes, payload: bytes) -> bool:
+    """Publish QoS 1 with a hand-built MQTT 3.1.1 packet, so the topic may be any bytes
+    (paho refuses to encode invalid UTF-8). True when the broker answered with a PUBACK."""
+    import socket
+    import struct
+
+    def packet(kind: int, body: bytes) -> bytes:
+        length, encoded = len(body), b""
+        while True:
+            byte, length = length % 128, length // 128
+            encoded += bytes([byte | (0x80 if length else 0)])
+            if not length:
+                return bytes([kind]) + encoded + body
+
+    def string(b: bytes) -> bytes:
+        return struct.pack("!H", len(b)) + b
+
+    client_id = f"raw-{uuid.uuid4().hex[:8]}".encode()
+    connect = string(b"MQTT") + bytes([4, 0x02]) + struct.pack("!H", 30) + string(client_id)
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(packet(0x10, connect))
+        if sock.recv(4)[:1] != b"\x20":
+            return False
+        sock.sendall(packet(0x32, string(topic) + struct.pack("!H", 1) + payload))
+        try:
+            return sock.recv(4)[:1] == b"\x40"
+        except OSError:
+            return False

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import Stack, TestPublisher, count, dead_reasons, reading, readings_count, wait_until
+from factories import (
+    Stack,
+    TestPublisher,
+    count,
+    dead_reasons,
+    raw_publish,
+    reading,
+    readings_count,
+    wait_until,
+)
 from sqlalchemy import select
 
 from data.models import DeadLetter, Reading
@@ -45,6 +54,25 @@ def _malformed(now: float) -> list[tuple[str, bytes, str]]:
         ("unknown_machine", json.dumps(reading("rpm", 1.0, now)).encode(), "ghost-99"),
         ("unknown_sensor", json.dumps(reading("humidity", 1.0, now)).encode(), "pump-01"),
         ("payload_too_large", b'{"pad": "' + b"x" * 300_000 + b'"}', "pump-01"),
+        ("invalid_json", b"", "pump-01"),
+        ("payload_too_deep", b"[" * 5000 + b"]" * 5000, "pump-01"),
+        (
+            "value_out_of_range",
+            b'{"sensor": "rpm", "ts": %d, "value": 1%s}' % (now, b"0" * 400),
+            "pump-01",
+        ),
+        ("wrong_type", json.dumps(reading("rpm", True, now)).encode(), "compressor-01"),
+        ("wrong_type", json.dumps(reading("rpm", {"nested": [[[1]]]}, now)).encode(), "pump-01"),
+        ("wrong_type", json.dumps({"readings": {"rpm": 1}}).encode(), "compressor-01"),
+        ("empty_batch", json.dumps({"readings": []}).encode(), "compressor-01"),
+        ("missing_field", json.dumps({"ts": now, "value": 1.0}).encode(), "compressor-01"),
+        ("bad_sensor_name", json.dumps(reading("", 1.0, now)).encode(), "compressor-01"),
+        (
+            "timestamp_invalid",
+            json.dumps(reading("rpm", 1.0, "2026-11-23T10:00:00")).encode(),
+            "compressor-01",
+        ),
+        ("timestamp_invalid", json.dumps(reading("rpm", 1.0, "soon")).encode(), "compressor-01"),
     ]
 
 
@@ -84,11 +112,42 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     assert sorted(dead_reasons(stack.db)) == sorted([r for r, _, _ in bad] + ["wrong_type"])
     with stack.db.session() as s:
         batch_letter = s.scalars(
-            select(DeadLetter).where(DeadLetter.topic == "pdm/compressor-01/telemetry")
+            select(DeadLetter).where(
+                DeadLetter.topic == "pdm/compressor-01/telemetry",
+                DeadLetter.detail.like("reading %"),
+            )
         ).one()
     assert batch_letter.detail.startswith("reading 1:")
     assert b"fast" in batch_letter.payload
+    assert len(bad) >= 20 and len({r for r, _, _ in bad}) >= 15  # kinds, specific reasons
     assert worker.readiness() == {"database": True, "broker": True, "scheduler": True}
+
+
+def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(running):
+    stack, worker, pub = running
+    now = time.time()
+    target = stack.settings.mqtt
+    # Mosquitto refuses a topic that is not UTF-8 (MQTT 3.1.1, 1.5.3); amqtt acknowledges it
+    # but delivers it to no one. Either way the worker never sees it (the parser would refuse
+    # it too: tests/unit/test_payload.py).
+    raw_publish(target.host, target.port, b"pdm/mot\xffor-01/telemetry", b'{"x": 1}')
+    for payload in (b"{not json", b"[1]", json.dumps(reading("rpm", "x", now)).encode()):
+        pub.send(payload)
+    pub.send(reading("rpm", 1480.0, now))
+    assert wait_until(lambda: count(stack.db, DeadLetter) == 3 and readings_count(stack.db) == 1)
+    # restart with the same persistent session: acknowledged poison is not delivered again
+    worker.stop()
+    again = Worker(stack.settings, stack.db)
+    again.start()
+    try:
+        assert again.client.wait_connected(15)
+        pub.send(reading("rpm", 1481.0, now + 1))
+        assert wait_until(lambda: readings_count(stack.db) == 2)
+        time.sleep(1.0)  # a redelivery would have arrived with the new reading
+        assert count(stack.db, DeadLetter) == 3
+        assert again.drainer.db_ok and again.client.connected
+    finally:
+        again.stop()
 
 
 def test_redelivered_readings_are_stored_once_and_counted_as_duplicates(running):

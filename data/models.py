@@ -40,6 +40,9 @@ __all__ = [
     "User",
     "AuditLog",
     "JobRun",
+    "ModelStatus",
+    "ModelVersion",
+    "Prediction",
     "utcnow",
 ]
 
@@ -242,3 +245,48 @@ class JobRun(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=True)
     items: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ModelStatus(enum.StrEnum):
+    CANDIDATE = "candidate"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class ModelVersion(Base):
+    """A trained model in the registry: one per kind is active at a time."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_model_versions_kind_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # anomaly | failure
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ModelStatus] = mapped_column(
+        _enum(ModelStatus, "model_status"), default=ModelStatus.CANDIDATE
+    )
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    features: Mapped[list] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    train_from: Mapped[datetime | None] = mapped_column(default=None)
+    train_to: Mapped[datetime | None] = mapped_column(default=None)
+    artefact: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Prediction(Base):
+    """One scoring of one machine: anomaly, failure probability, remaining useful life."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (Index("ix_predictions_machine_ts", "machine_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
+    ts: Mapped[datetime] = mapped_column(default=utcnow)
+    anomaly_score: Mapped[float | None] = mapped_column(Float, default=None)
+    is_anomaly: Mapped[bool] = mapped_column(Boolean, default=False)
+    failure_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    rul_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    top_sensors: Mapped[list] = mapped_column(JSON, default=list)
+    model_versions: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -85,6 +85,10 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
     stops.append(worker.stop)
     if role == "worker" and settings.worker_metrics_port:
         serve_worker_metrics(settings.worker_metrics_port, worker.readiness)
+    if role == "all" and settings.ml_autotrain:
+        from ml.train import autotrain
+
+        autotrain(settings, db)
     if role == "all" and settings.simulator and settings.demo_machines:
         sim = SimulatorThread(settings)
         sim.start()

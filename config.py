@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     max_future_skew_s: float = 300.0
     max_reading_age_days: float = 30.0
 
+    # machine learning
+    models_dir: Path = Path("")  # default: var_dir / "models"
+    ml_autotrain: bool = True  # role "all": train demo models on first start if none is active
+    ml_step_s: float = 60.0  # physics seconds per model step (the models' time resolution)
+    ml_time_scale: float = 0.0  # physics seconds per wall second of live data; 0: auto
+    score_interval_s: float = 5.0
+    failure_threshold: float = Field(default=0.8, gt=0, le=1)
+    failure_clear_below: float = Field(default=0.6, gt=0, le=1)
+    anomaly_threshold: float = Field(default=0.7, gt=0, le=1)
+
     # rules
     rules_interval_s: float = 2.0
     rules_window_s: float = 20.0
@@ -101,6 +111,18 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'pdm.sqlite3').as_posix()}"
+
+    @property
+    def effective_models_dir(self) -> Path:
+        return self.models_dir if str(self.models_dir) not in ("", ".") else self.var_dir / "models"
+
+    @property
+    def live_step_s(self) -> float:
+        """Wall seconds per model step: the demo simulator runs physics faster than time."""
+        scale = self.ml_time_scale or (
+            self.simulator_speed if self.simulator and self.embedded_broker else 1.0
+        )
+        return self.ml_step_s / scale
 
     @property
     def embedded_broker(self) -> bool:

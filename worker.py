@@ -11,17 +11,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from config import Settings
 from data.db import Database
 from data.fleet import MachineSpec, SensorSpec, ensure_fleet
 from data.models import JobRun, Role
+from data.readings import bucketed_readings
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, Drainer, InboundMessage
 from maintenance.accounts import ensure_demo_accounts
+from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
 from maintenance.rules import evaluate_rules
+from ml.registry import active_versions
+from ml.scoring import FleetScorer, assemble
 from simulator.fleet import FleetSimulator, demo_fleet
 from simulator.publisher import MqttPublisher, run
 
@@ -29,6 +33,10 @@ __all__ = ["Worker", "seed_demo", "SimulatorThread", "serve_worker_metrics"]
 
 log = logging.getLogger(__name__)
 JOB_SECONDS = Histogram("pdm_job_duration_seconds", "Scheduler job durations", ["job"])
+PREDICTIONS = Counter("pdm_predictions_total", "Machine scorings written")
+ML_MODE = Gauge(
+    "pdm_ml_mode", "1 for the mode in force: models, or threshold rules alone", ["mode"]
+)
 
 
 class Worker:
@@ -47,6 +55,14 @@ class Worker:
         self.drainer = Drainer(
             self.inbox, writer, self.client.ack, batch_max=settings.drain_batch_max
         )
+        self.policy = PredictionPolicy(
+            failure_threshold=settings.failure_threshold,
+            failure_clear_below=settings.failure_clear_below,
+            anomaly_threshold=settings.anomaly_threshold,
+            clear_after=timedelta(seconds=settings.alarm_clear_after_s),
+        )
+        self._scorer: FleetScorer | None = None
+        self._versions: dict[str, int] | None = None
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -61,6 +77,13 @@ class Worker:
             seconds=s.drain_interval_s,
             id="drain",
             name="drain",
+        )
+        self.scheduler.add_job(
+            self._recorded("score", self._score),
+            "interval",
+            seconds=s.score_interval_s,
+            id="score",
+            name="score",
         )
         self.scheduler.add_job(
             self._recorded("rules", self._rules),
@@ -100,6 +123,44 @@ class Worker:
                 clear_after=timedelta(seconds=s.alarm_clear_after_s),
             )
         return len(outcome.raised) + len(outcome.escalated) + len(outcome.cleared)
+
+    def _score(self) -> int:
+        """Score every machine with enough recent data; predictions drive alarms."""
+        scorer = self._current_scorer()
+        if scorer is None:
+            return 0
+        now = datetime.now(UTC)
+        step = self.settings.live_step_s
+        with self.db.session() as session:
+            frame = bucketed_readings(
+                session=session,
+                step_s=step,
+                since=now - timedelta(seconds=step * (scorer.window + 2)),
+            )
+        x3, types, ids = assemble(
+            frame,
+            window=scorer.window,
+            sensors=scorer.sensors,
+            end_bucket=int(now.timestamp() // step) - 1,
+        )
+        scores = scorer.score(x3, types, ids)
+        with self.db.session() as session:
+            store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
+            apply_predictions(session=session, scores=scores, now=now, policy=self.policy)
+        PREDICTIONS.inc(len(scores))
+        return len(scores)
+
+    def _current_scorer(self) -> FleetScorer | None:
+        """The active models, reloaded when the registry's active versions change."""
+        with self.db.session() as session:
+            versions = active_versions(session=session)
+            if versions != self._versions:
+                self._scorer = FleetScorer.from_registry(session) if versions else None
+                self._versions = versions
+                log.info("scoring with %s", versions or "threshold rules only (no active model)")
+        ML_MODE.labels("models").set(1 if self._scorer else 0)
+        ML_MODE.labels("rules").set(0 if self._scorer else 1)
+        return self._scorer
 
     def _recorded(self, name: str, body: Callable[[], int]) -> Callable[[], None]:
         """Wrap a job: time it, and record runs that did something or failed."""

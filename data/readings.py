@@ -6,12 +6,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import and_, insert, select
+from sqlalchemy import Integer, and_, cast, func, insert, select
 from sqlalchemy.orm import Session
 
-from data.models import DeadLetter, Reading, Sensor
+from data.models import DeadLetter, Machine, Reading, Sensor
 
-__all__ = ["insert_readings", "insert_dead_letters", "readings_since", "SQLITE_TS_FORMAT"]
+__all__ = [
+    "insert_readings",
+    "insert_dead_letters",
+    "readings_since",
+    "bucketed_readings",
+    "SQLITE_TS_FORMAT",
+]
 
 # SQLAlchemy's own storage format for DateTime on SQLite: raw inserts must match it
 # exactly, or the primary key (sensor_id, ts) would not catch a redelivered reading.
@@ -60,3 +66,31 @@ def readings_since(
     )
     rows = session.execute(stmt).all()
     return pd.DataFrame(rows, columns=["machine_id", "kind", "ts", "value"])
+
+
+def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd.DataFrame:
+    """Per machine in service, sensor kind and time bucket of ``step_s`` seconds since
+    ``since``: the mean value, averaged in the database so few rows travel.
+    Columns: machine_id, type, kind, bucket (epoch seconds // step), value."""
+    if session.get_bind().dialect.name == "postgresql":
+        bucket = func.floor(func.extract("epoch", Reading.ts) / step_s)
+    else:  # SQLite: julianday counts days since noon, 24 November 4714 BC
+        bucket = cast((func.julianday(Reading.ts) - 2440587.5) * 86400.0 / step_s, Integer)
+    stmt = (
+        select(
+            Sensor.machine_id,
+            Machine.type,
+            Sensor.kind,
+            bucket.label("bucket"),
+            func.avg(Reading.value),
+        )
+        .join(Sensor, Sensor.id == Reading.sensor_id)
+        .join(Machine, Machine.id == Sensor.machine_id)
+        .where(Reading.ts >= since, Machine.retired_at.is_(None))
+        .group_by(Sensor.machine_id, Machine.type, Sensor.kind, bucket)
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["machine_id", "type", "kind", "bucket", "value"]
+    )
+    frame["bucket"] = frame["bucket"].astype("int64")
+    return frame

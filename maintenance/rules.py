@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import Alarm, AlarmSource, Machine, Priority, Reading, Sensor, Severity
-from maintenance import metrics
-from maintenance.tickets import open_ticket, raise_priority
+from data.models import Alarm, AlarmSource, Machine, Reading, Sensor, Severity
+from maintenance.alarms import PRIORITY as _PRIORITY
+from maintenance.alarms import active_alarms, clear_stale, raise_alarm
+from maintenance.tickets import raise_priority
 
 __all__ = ["RuleOutcome", "Breach", "judge", "evaluate_rules", "error_code"]
 
 _KIND_CODES = {"temperature": "TEMP", "vibration": "VIB", "rpm": "RPM"}
-_PRIORITY = {Severity.WARNING: Priority.HIGH, Severity.CRITICAL: Priority.CRITICAL}
 _RANK = {Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
@@ -73,22 +73,13 @@ def evaluate_rules(
     sensors = session.scalars(
         select(Sensor).join(Machine).where(Machine.retired_at.is_(None), Sensor.id.in_(list(means)))
     ).all()
-    active = {
-        (a.machine_id, a.code): a
-        for a in session.scalars(
-            select(Alarm).where(Alarm.cleared_at.is_(None), Alarm.source == AlarmSource.RULE)
-        )
-    }
+    active = active_alarms(session=session, source=AlarmSource.RULE)
     held: set[int] = set()
     for sensor in sensors:
         breach = judge(sensor, means[sensor.id])
         if breach is not None:
             held.add(_hold(session, sensor, breach, means[sensor.id], now, active, outcome))
-    for alarm in active.values():
-        if alarm.id not in held and alarm.last_seen_at < now - clear_after:
-            alarm.cleared_at = now
-            outcome.cleared.append(alarm.id)
-            metrics.ALARMS_CLEARED.inc()
+    outcome.cleared = clear_stale(alarms=active, held=held, now=now, clear_after=clear_after)
     return outcome
 
 
@@ -103,18 +94,20 @@ def _hold(
 ) -> int:
     alarm = active.get((sensor.machine_id, breach.code))
     if alarm is None:
-        alarm = _raise(session, sensor, breach, value, now)
-        outcome.raised.append(alarm.id)
-        ticket = open_ticket(
+        alarm, ticket_id = raise_alarm(
             session=session,
             machine_id=sensor.machine_id,
             code=breach.code,
-            title=alarm.message,
-            priority=_PRIORITY[breach.severity],
-            alarm_id=alarm.id,
+            severity=breach.severity,
+            source=AlarmSource.RULE,
+            message=_message(sensor, breach, value),
+            value=value,
+            now=now,
+            sensor_id=sensor.id,
         )
-        if ticket is not None:
-            outcome.tickets.append(ticket.id)
+        outcome.raised.append(alarm.id)
+        if ticket_id is not None:
+            outcome.tickets.append(ticket_id)
     elif _RANK[breach.severity] > _RANK[alarm.severity]:
         alarm.severity, alarm.message = breach.severity, _message(sensor, breach, value)
         raise_priority(
@@ -127,24 +120,6 @@ def _hold(
     alarm.last_seen_at, alarm.value = now, value
     active[(sensor.machine_id, breach.code)] = alarm
     return alarm.id
-
-
-def _raise(session: Session, sensor: Sensor, breach: Breach, value: float, now: datetime) -> Alarm:
-    alarm = Alarm(
-        machine_id=sensor.machine_id,
-        sensor_id=sensor.id,
-        code=breach.code,
-        severity=breach.severity,
-        source=AlarmSource.RULE,
-        message=_message(sensor, breach, value),
-        value=value,
-        raised_at=now,
-        last_seen_at=now,
-    )
-    session.add(alarm)
-    session.flush()
-    metrics.ALARMS_OPENED.labels(AlarmSource.RULE.value, breach.severity.value).inc()
-    return alarm
 
 
 def _message(sensor: Sensor, breach: Breach, value: float) -> str:

@@ -8,8 +8,14 @@ import numpy as np
 __all__ = ["alarm_raises"]
 
 
-def alarm_raises(times: np.ndarray, values: np.ndarray, *, threshold: float,
-                 clear_below: float, clear_after_s: float) -> list[float]:
+def alarm_raises(
+    times: np.ndarray,
+    values: np.ndarray,
+    *,
+    threshold: float,
+    clear_below: float,
+    clear_after_s: float,
+) -> list[float]:
     """Times at which an alarm is raised: ``values`` reaches ``threshold`` while no alarm is
     active; an active alarm clears once values stay below ``clear_below`` for
     ``clear_after_s`` seconds. ``times`` are epoch seconds, ascending."""

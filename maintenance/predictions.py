@@ -1,0 +1,120 @@
+"""Model predictions become alarms and tickets: failure probability over the threshold
+raises a CRITICAL alarm (and ticket) once per episode; sustained anomalies raise warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from data.models import AlarmSource, Machine, Prediction, Severity
+from maintenance.alarms import active_alarms, clear_stale, raise_alarm
+from maintenance.rules import RuleOutcome
+from ml.scoring import MachineScore
+
+__all__ = [
+    "MachineScore",
+    "PredictionPolicy",
+    "store_predictions",
+    "apply_predictions",
+    "FAILURE_CODE",
+    "ANOMALY_CODE",
+]
+
+FAILURE_CODE, ANOMALY_CODE = "PRED_FAILURE", "ANOMALY"
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionPolicy:
+    failure_threshold: float = 0.8
+    failure_clear_below: float = 0.6
+    anomaly_threshold: float = 0.7  # on the anomaly score, raise
+    anomaly_clear_below: float = 0.5
+    clear_after: timedelta = timedelta(minutes=1)
+
+
+def store_predictions(
+    *, session: Session, scores: Sequence[MachineScore], now: datetime, versions: dict[str, int]
+) -> None:
+    if scores:
+        session.execute(
+            insert(Prediction),
+            [
+                {
+                    "machine_id": s.machine_id,
+                    "ts": now,
+                    "anomaly_score": s.anomaly_score,
+                    "is_anomaly": s.is_anomaly,
+                    "failure_probability": s.failure_probability,
+                    "rul_hours": s.rul_hours,
+                    "top_sensors": s.top_sensors,
+                    "model_versions": versions,
+                }
+                for s in scores
+            ],
+        )
+
+
+def apply_predictions(
+    *, session: Session, scores: Sequence[MachineScore], now: datetime, policy: PredictionPolicy
+) -> RuleOutcome:
+    """Raise, hold and clear prediction and anomaly alarms for one scoring tick."""
+    outcome = RuleOutcome()
+    names = dict(session.execute(select(Machine.id, Machine.name)).all())
+    checks = (
+        (
+            AlarmSource.PREDICTION,
+            FAILURE_CODE,
+            Severity.CRITICAL,
+            "failure_probability",
+            policy.failure_threshold,
+            policy.failure_clear_below,
+        ),
+        (
+            AlarmSource.ANOMALY,
+            ANOMALY_CODE,
+            Severity.WARNING,
+            "anomaly_score",
+            policy.anomaly_threshold,
+            policy.anomaly_clear_below,
+        ),
+    )
+    for source, code, severity, field, threshold, clear_below in checks:
+        active = active_alarms(session=session, source=source)
+        held: set[int] = set()
+        for s in scores:
+            value = getattr(s, field)
+            if value is None:
+                continue
+            alarm = active.get((s.machine_id, code))
+            if alarm is None and value >= threshold:
+                alarm, ticket_id = raise_alarm(
+                    session=session,
+                    machine_id=s.machine_id,
+                    code=code,
+                    severity=severity,
+                    source=source,
+                    message=_message(names.get(s.machine_id, "?"), code, s),
+                    value=value,
+                    now=now,
+                )
+                outcome.raised.append(alarm.id)
+                outcome.tickets += [ticket_id] if ticket_id else []
+            if alarm is not None and value >= clear_below:
+                alarm.last_seen_at, alarm.value = now, value
+                held.add(alarm.id)
+        outcome.cleared += clear_stale(
+            alarms=active, held=held, now=now, clear_after=policy.clear_after
+        )
+    return outcome
+
+
+def _message(machine: str, code: str, s: MachineScore) -> str:
+    if code == FAILURE_CODE:
+        rul = f", remaining useful life ≈ {s.rul_hours:.1f} h" if s.rul_hours is not None else ""
+        return f"{machine}: failure predicted, probability {s.failure_probability:.0%}{rul}"
+    sensors = ", ".join(s.top_sensors) or "several sensors"
+    return f"{machine}: abnormal behaviour (score {s.anomaly_score:.2f}), mostly {sensors}"

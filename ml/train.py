@@ -1,0 +1,163 @@
+"""Train both models, register them as candidates and, with ``--promote``, activate them.
+
+python -m ml.train                                   # a fresh simulated fleet history
+python -m ml.train --machines 30 --days 14 --promote
+python -m ml.train --readings r.csv --failures f.csv # any run-to-failure data (docs/ml.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config import Settings, load_settings
+from data.db import Database, upgrade_schema
+from ml.dataset import RunToFailure, load_csv, simulate_history
+from ml.features import feature_names
+from ml.pipeline import Params, Trained, train
+from ml.registry import promote, register
+
+__all__ = ["train_and_register", "demo_training", "autotrain", "main"]
+
+log = logging.getLogger(__name__)
+
+
+def _bar():  # noqa: ANN202 - a progress callback drawing a tqdm bar
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc="training", unit="%", bar_format="{l_bar}{bar}| {postfix}")
+
+    def progress(stage: str, fraction: float) -> None:
+        bar.n = round(fraction * 100)
+        bar.set_postfix_str(stage)
+        bar.refresh()
+        if fraction >= 1:
+            bar.close()
+
+    return progress
+
+
+def train_and_register(
+    *,
+    db: Database,
+    models_dir: Path,
+    data: RunToFailure,
+    params: Params,
+    promote_now: bool,
+    progress=None,
+) -> dict[str, int]:  # noqa: ANN001
+    """Train on ``data``, store the artefacts, register both; returns {kind: version}."""
+    started = time.perf_counter()
+    trained: Trained = train(data, params, progress)
+    root = models_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    anomaly_dir, failure_dir = trained.save(root)
+    seconds = round(time.perf_counter() - started, 1)
+    span = data.span()
+    versions = {}
+    with db.session() as session:
+        for kind, path, metrics in (
+            ("anomaly", anomaly_dir, {"train_seconds": seconds}),
+            ("failure", failure_dir, {"train_seconds": seconds, **trained.losses}),
+        ):
+            model = register(
+                session=session,
+                kind=kind,
+                artefact=path,
+                params=asdict(params),
+                features=feature_names(data.sensors),
+                metrics=metrics,
+                train_from=span[0],
+                train_to=span[1],
+            )
+            if promote_now:
+                promote(session=session, kind=kind, version=model.version)
+            versions[kind] = model.version
+    log.info("trained in %.1fs: %s%s", seconds, versions, " (active)" if promote_now else "")
+    return versions
+
+
+def demo_training(settings: Settings, db: Database, *, progress=None) -> dict[str, int]:  # noqa: ANN001
+    """The small models the embedded demo trains on first start (well under a minute)."""
+    data = simulate_history(machines=15, days=6, seed=settings.simulator_seed + 1000)
+    params = Params(epochs=4, stride=10)
+    return train_and_register(
+        db=db,
+        models_dir=settings.effective_models_dir,
+        data=data,
+        params=params,
+        promote_now=True,
+        progress=progress,
+    )
+
+
+def autotrain(settings: Settings, db: Database) -> threading.Thread | None:
+    """First start of the demo: train small models in the background when none is active."""
+    from ml.registry import active_versions
+
+    with db.session() as session:
+        if active_versions(session=session):
+            return None
+
+    def run() -> None:
+        try:
+            demo_training(settings, db, progress=_bar())
+        except Exception:  # noqa: BLE001 - the platform keeps running on threshold rules
+            log.exception("training the demo models failed; threshold rules only")
+
+    print(
+        "  No model is active yet: training small demo models in the background "
+        "(threshold rules work meanwhile).",
+        flush=True,
+    )
+    thread = threading.Thread(target=run, name="autotrain", daemon=True)
+    thread.start()
+    return thread
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(
+        prog="python -m ml.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--machines", type=int, default=30, help="simulated fleet size")
+    p.add_argument("--days", type=float, default=14, help="simulated history length")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--readings", type=Path, help="long-format readings CSV instead")
+    p.add_argument("--failures", type=Path, help="failures CSV (unit, failure[, repaired])")
+    p.add_argument("--epochs", type=int, default=Params.epochs)
+    p.add_argument("--window", type=int, default=Params.window)
+    p.add_argument("--horizon-h", type=float, default=Params.horizon_h)
+    p.add_argument("--promote", action="store_true", help="activate the new models")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    settings = load_settings()
+    db = Database(settings.effective_database_url)
+    upgrade_schema(db.engine)
+    if args.readings:
+        if not args.failures:
+            p.error("--readings needs --failures")
+        data = load_csv(args.readings, args.failures)
+    else:
+        data = simulate_history(
+            machines=args.machines, days=args.days, seed=args.seed, progress=True
+        )
+    params = Params(epochs=args.epochs, window=args.window, horizon_h=args.horizon_h)
+    versions = train_and_register(
+        db=db,
+        models_dir=settings.effective_models_dir,
+        data=data,
+        params=params,
+        promote_now=args.promote,
+        progress=_bar(),
+    )
+    print(f"registered {versions}{' and promoted them' if args.promote else ' as candidates'}")
+
+
+if __name__ == "__main__":
+    main()

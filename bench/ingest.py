@@ -95,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--durable",
         action="store_true",
-        help="PostgreSQL with fsync and synchronous_commit on (the test server has them off)",
+        help="PostgreSQL with fsync and full_page_writes on (the test server has them off)",
     )
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not update the docs")
@@ -182,6 +182,12 @@ def run(args: argparse.Namespace, command: str) -> Results:
     return results
 
 
+def _interpreter() -> str:
+    """This Python, relative to the repository when it lives there (.venv/bin/python)."""
+    python = Path(sys.executable)
+    return str(python.relative_to(REPO)) if python.is_relative_to(REPO) else str(python)
+
+
 def _terminate(*_args: object) -> None:
     raise KeyboardInterrupt  # unwinds through every finally: servers and processes stop
 
@@ -193,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
     given = sys.argv[1:] if argv is None else argv
-    command = " ".join(["python -m bench.ingest", *map(shlex.quote, given)])
+    command = shlex.join([_interpreter(), "-m", "bench.ingest", *given])
     results = run(args, command)
     print(render(results))
     print(summary_json(results), flush=True)

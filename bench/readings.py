@@ -37,7 +37,7 @@ MAX_LINES_PER_FILE = 60_000  # mosquitto_pub -l stops early once its message ids
 class Reading:
     machine: str
     sensor: str
-    ts: float  # epoch seconds, millisecond resolution
+    ts: float  # epoch seconds
     value: float
 
 

@@ -41,10 +41,11 @@ log = logging.getLogger(__name__)
 
 
 class DurablePostgresServer(PostgresServer):
-    """The test cluster with production durability: fsync, synchronous commit, full pages.
+    """The test cluster with production durability: fsync and full-page writes on.
 
     ``PostgresServer`` turns them off on its command line (which outranks ALTER SYSTEM),
-    so this one replaces that command line.
+    so this one replaces that command line and leaves every durability setting at its
+    default.
     """
 
     def ctl(self, action: str, *extra: str) -> None:
@@ -59,7 +60,7 @@ class DurablePostgresServer(PostgresServer):
 def running_servers(*, durable: bool = False) -> Iterator[tuple[PostgresServer, MosquittoServer]]:
     """Start PostgreSQL (with commit timestamps) and Mosquitto; always stop both.
 
-    PostgreSQL is the test suite's (fsync and synchronous_commit off) unless ``durable``.
+    PostgreSQL is the test suite's (fsync off) unless ``durable`` (PostgreSQL's defaults).
     """
     pg = DurablePostgresServer() if durable else PostgresServer()
     mq = MosquittoServer()

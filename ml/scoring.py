@@ -34,7 +34,7 @@ def assemble(
     window: int,
     sensors: tuple[str, ...],
     end_bucket: int,
-    min_coverage: float = 0.8,
+    min_coverage: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bucketed readings -> (x3 (n, W, S), types, machine ids), gaps filled forward then
     backward; a machine with less than ``min_coverage`` of its buckets is left out."""

@@ -12,6 +12,7 @@ from data.db import Database
 from data.fleet import machine_cards, open_ticket_count
 from data.models import Role
 from data.readings import readings_since
+from ml.registry import active_versions
 from web import ids
 from web.auth import require
 from web.components import (
@@ -23,6 +24,9 @@ from web.components import (
     alarm_line,
     kpi_strip,
     machine_card,
+    mode_badge,
+    risk_class,
+    risk_line,
 )
 
 _VIEWERS = tuple(Role)
@@ -34,6 +38,7 @@ def register(app: dash.Dash, db: Database) -> None:
         Output(ids.FLEET_GRID, "children"),
         Output(ids.FLEET_KPIS, "children"),
         Output(ids.FLEET_CURSOR, "data"),
+        Output(ids.FLEET_MODE, "children"),
         Input(ids.FLEET_GRID, "id"),
     )
     def build(_grid_id: str) -> tuple:
@@ -45,8 +50,9 @@ def register(app: dash.Dash, db: Database) -> None:
             df = readings_since(
                 session=s, machine_ids=[c.id for c in cards], kinds=LIVE_KINDS, since=now - _HISTORY
             )
+            versions = active_versions(session=s)
         grid = [machine_card(c, df[df["machine_id"] == c.id]) for c in cards]
-        return grid, kpi_strip(cards, tickets), _cursor(df, now)
+        return grid, kpi_strip(cards, tickets), _cursor(df, now), mode_badge(versions)
 
     @app.callback(
         Output({"type": ids.FLEET_GRAPH, "machine": ALL}, "extendData"),
@@ -54,6 +60,9 @@ def register(app: dash.Dash, db: Database) -> None:
         Output({"type": ids.FLEET_BADGE, "machine": ALL}, "color"),
         Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "children"),
         Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "className"),
+        Output({"type": ids.FLEET_RISK, "machine": ALL}, "children"),
+        Output({"type": ids.FLEET_RISK, "machine": ALL}, "className"),
+        Output(ids.FLEET_MODE, "children", allow_duplicate=True),
         Output(ids.FLEET_KPIS, "children", allow_duplicate=True),
         Output(ids.FLEET_CURSOR, "data", allow_duplicate=True),
         Input(ids.FLEET_TICK, "n_intervals"),
@@ -68,6 +77,7 @@ def register(app: dash.Dash, db: Database) -> None:
             cards = {c.id: c for c in machine_cards(session=s)}
             tickets = open_ticket_count(session=s)
             df = readings_since(session=s, machine_ids=machine_ids, kinds=LIVE_KINDS, since=since)
+            versions = active_versions(session=s)
         extend = [_extension(df[df["machine_id"] == m]) for m in machine_ids]
         shown = [cards.get(m) for m in machine_ids]  # None: retired since the page was built
         return (
@@ -76,6 +86,9 @@ def register(app: dash.Dash, db: Database) -> None:
             [STATUS_COLOR[c.status] if c else "secondary" for c in shown],
             [alarm_line(c) if c else "" for c in shown],
             [alarm_class(c) if c else "text-muted" for c in shown],
+            [risk_line(c) if c else "" for c in shown],
+            [risk_class(c) if c else "small" for c in shown],
+            mode_badge(versions),
             kpi_strip(list(cards.values()), tickets),
             _cursor(df, since),
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from data.models import Alarm, Machine, Sensor, Severity, Ticket, TicketStatus
+from data.models import Alarm, Machine, Prediction, Sensor, Severity, Ticket, TicketStatus
 
 __all__ = [
     "SensorSpec",
@@ -93,10 +93,17 @@ class MachineCard:
     active_alarms: int
     alarm_text: str
     warn_high: dict[str, float]  # sensor kind -> warning limit, for the graphs' limit lines
+    failure_probability: float | None = None  # from the latest prediction, if any
+    rul_hours: float | None = None
 
 
 def machine_cards(*, session: Session) -> list[MachineCard]:
     """Every machine in service with its status from active alarms, worst first."""
+    latest = select(func.max(Prediction.id)).group_by(Prediction.machine_id)
+    predictions = {
+        p.machine_id: p
+        for p in session.scalars(select(Prediction).where(Prediction.id.in_(latest)))
+    }
     alarms: dict[int, list[Alarm]] = {}
     for alarm in session.scalars(select(Alarm).where(Alarm.cleared_at.is_(None))):
         alarms.setdefault(alarm.machine_id, []).append(alarm)
@@ -112,11 +119,23 @@ def machine_cards(*, session: Session) -> list[MachineCard]:
             status = "critical" if worst else "warning"
         text = "; ".join(f"{a.code} ({a.severity.value.lower()})" for a in active)
         limits = {s.kind: s.warn_high for s in m.sensors if s.warn_high is not None}
+        p = predictions.get(m.id)
         cards.append(
-            MachineCard(m.id, m.name, m.type, m.location, status, len(active), text, limits)
+            MachineCard(
+                m.id,
+                m.name,
+                m.type,
+                m.location,
+                status,
+                len(active),
+                text,
+                limits,
+                p.failure_probability if p else None,
+                p.rul_hours if p else None,
+            )
         )
     rank = {"critical": 0, "warning": 1, "ok": 2}
-    return sorted(cards, key=lambda c: (rank[c.status], c.name))
+    return sorted(cards, key=lambda c: (rank[c.status], -(c.failure_probability or 0), c.name))
 
 
 def open_ticket_count(*, session: Session) -> int:

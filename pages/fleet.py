@@ -10,7 +10,10 @@ from web import ids
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
-            html.H2("Fleet", className="h4 mb-3"),
+            html.Div(
+                [html.H2("Fleet", className="h4 mb-0"), html.Div(id=ids.FLEET_MODE)],
+                className="d-flex justify-content-between align-items-center mb-3",
+            ),
             html.Div(id=ids.FLEET_KPIS),
             dbc.Row(id=ids.FLEET_GRID, children=dbc.Spinner(color="primary")),
             dcc.Interval(id=ids.FLEET_TICK, interval=2000),

@@ -88,16 +88,38 @@ def machine_card(card: MachineCard, df: pd.DataFrame) -> dbc.Col:
         figure=machine_figure(df, card.warn_high),
         config={"displayModeBar": False},
     )
+    risk = html.Div(risk_line(card), id=ids.fleet_risk(card.id), className=risk_class(card))
     alarms = html.Small(alarm_line(card), id=ids.fleet_alarms(card.id), className=alarm_class(card))
     return dbc.Col(
         dbc.Card(
-            [header, dbc.CardBody([graph, alarms], className="p-2")],
+            [header, dbc.CardBody([graph, risk, alarms], className="p-2")],
             className="h-100 shadow-sm machine-card",
         ),
         md=6,
         xl=4,
         className="mb-3",
     )
+
+
+def risk_line(card: MachineCard) -> str:
+    if card.failure_probability is None:
+        return "No prediction yet"
+    rul = f" · remaining life ≈ {card.rul_hours:.0f} h" if card.rul_hours is not None else ""
+    return f"Failure risk {card.failure_probability:.0%}{rul}"
+
+
+def risk_class(card: MachineCard, threshold: float = 0.8) -> str:
+    if card.failure_probability is None:
+        return "small text-muted"
+    return "small fw-bold text-danger" if card.failure_probability >= threshold else "small"
+
+
+def mode_badge(versions: dict[str, int]) -> dbc.Badge:
+    """Which brain is on: the active models, or threshold rules alone."""
+    if not versions:
+        return dbc.Badge("Threshold rules only: no model active", color="secondary", id="mode-text")
+    text = " · ".join(f"{kind} v{version}" for kind, version in sorted(versions.items()))
+    return dbc.Badge(f"Models: {text}", color="info", id="mode-text")
 
 
 def alarm_line(card: MachineCard) -> str:

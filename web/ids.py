@@ -12,6 +12,8 @@ FLEET_CURSOR = "fleet-cursor"
 FLEET_GRAPH = "fleet-graph"
 FLEET_BADGE = "fleet-badge"
 FLEET_ALARMS = "fleet-alarms"
+FLEET_RISK = "fleet-risk"
+FLEET_MODE = "fleet-mode"
 
 # tickets page
 TICKETS_FILTER = "tickets-filter"
@@ -40,6 +42,10 @@ def fleet_badge(machine_id: int) -> dict[str, object]:
 
 def fleet_alarms(machine_id: int) -> dict[str, object]:
     return {"type": FLEET_ALARMS, "machine": machine_id}
+
+
+def fleet_risk(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_RISK, "machine": machine_id}
 
 
 def ticket_action(ticket_id: int, action: str) -> dict[str, object]:

@@ -95,6 +95,7 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     dash_duo.wait_for_element(".machine-card", timeout=15)
     dash_duo.wait_for_text_to_equal(f"#{ids.NAV_USER}", "technician (technician)")
     assert len(dash_duo.find_elements(".machine-card")) == 3
+    dash_duo.wait_for_contains_text("#mode-text", "Threshold rules only")  # no model active
     assert len(dash_duo.find_elements(".machine-card .js-plotly-plot")) == 3
     before = _points(dash_duo, 2)
     assert before >= 100

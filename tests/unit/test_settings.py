@@ -55,3 +55,12 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
 def test_bad_mqtt_url_is_refused():
     with pytest.raises(ValidationError, match="mqtt://"):
         Settings(mqtt_url="http://broker:1883")
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    undocumented = [f"PDM_{n.upper()}" for n in Settings.model_fields
+                    if f"`PDM_{n.upper()}`" not in readme]
+    assert undocumented == []

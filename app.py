@@ -85,7 +85,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
     stops.append(worker.stop)
     if role == "worker" and settings.worker_metrics_port:
         serve_worker_metrics(settings.worker_metrics_port, worker.readiness)
-    if role == "all" and settings.ml_autotrain:
+    if settings.ml_autotrain and settings.demo_machines:  # demo data only: never a real plant
         from ml.train import autotrain
 
         autotrain(settings, db)

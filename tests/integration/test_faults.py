@@ -38,6 +38,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         "PDM_DEMO_MACHINES": "3",
         "PDM_MQTT_SESSION_EXPIRY_S": "3600",
         "PDM_MQTT_RECEIVE_MAXIMUM": "500",
+        "PDM_ML_AUTOTRAIN": "false",
         "PDM_WORKER_METRICS_PORT": str(free_port()),
     }
     return os.environ | values | extra

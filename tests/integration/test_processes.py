@@ -65,6 +65,7 @@ def env(postgres, mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
         "PDM_DRAIN_INTERVAL_S": "0.2",
         "PDM_WORKER_METRICS_PORT": str(free_port()),
         "PDM_ADMIN_PASSWORD": "admin-pw-9",
+        "PDM_ML_AUTOTRAIN": "false",
     }
     yield os.environ | values
 
@@ -129,3 +130,63 @@ def test_web_process_serves_login_health_and_readiness(env, tmp_path):
         assert _get(f"{base}/_dash-layout")[0] == 401
     finally:
         assert web.terminate() == 0
+
+
+def test_first_start_of_a_demo_worker_trains_models_and_scores_the_fleet(env, tmp_path):
+    env = env | {
+        "PDM_ML_AUTOTRAIN": "true",
+        "PDM_ML_TIME_SCALE": "240",
+        "PDM_SCORE_INTERVAL_S": "1",
+    }
+    worker = Proc(["app.py", "worker"], env, tmp_path / "worker.log")
+    sim = Proc(
+        [
+            "-m",
+            "simulator",
+            "--mqtt-url",
+            env["PDM_MQTT_URL"],
+            "--mqtt-v5",
+            "--machines",
+            "3",
+            "--speed",
+            "240",
+            "--interval",
+            "0.25",
+        ],
+        env,
+        tmp_path / "sim.log",
+    )
+    db = Database(env["PDM_DATABASE_URL"])
+    try:
+        assert wait_until(
+            lambda: _active_models(db) == {"anomaly": 1, "failure": 1}, timeout=120
+        ), worker.log.read_text()[-3000:]
+        assert wait_until(lambda: _predicted_machines(db) == 3, timeout=90), worker.log.read_text()[
+            -3000:
+        ]
+        assert "training:" in worker.log.read_text()  # the progress bar was shown
+    finally:
+        sim.terminate()
+        assert worker.terminate() == 0
+        db.dispose()
+
+
+def _active_models(db: Database) -> dict[str, int]:
+    from sqlalchemy.exc import ProgrammingError
+
+    from ml.registry import active_versions
+
+    try:
+        with db.session() as s:
+            return active_versions(session=s)
+    except ProgrammingError:  # the worker has not created the schema yet
+        return {}
+
+
+def _predicted_machines(db: Database) -> int:
+    from sqlalchemy import distinct, func, select
+
+    from data.models import Prediction
+
+    with db.session() as s:
+        return int(s.scalar(select(func.count(distinct(Prediction.machine_id)))) or 0)

@@ -61,6 +61,7 @@ def test_readme_documents_every_setting():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    undocumented = [f"PDM_{n.upper()}" for n in Settings.model_fields
-                    if f"`PDM_{n.upper()}`" not in readme]
+    undocumented = [
+        f"PDM_{n.upper()}" for n in Settings.model_fields if f"`PDM_{n.upper()}`" not in readme
+    ]
     assert undocumented == []

@@ -75,7 +75,9 @@ def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd
     if session.get_bind().dialect.name == "postgresql":
         bucket = func.floor(func.extract("epoch", Reading.ts) / step_s)
     else:  # SQLite: julianday counts days since noon, 24 November 4714 BC
-        bucket = cast((func.julianday(Reading.ts) - 2440587.5) * 86400.0 / step_s, Integer)
+        # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
+        seconds = (func.julianday(Reading.ts) - 2440587.5) * 86400.0 + 0.0005
+        bucket = cast(seconds / step_s, Integer)
     stmt = (
         select(
             Sensor.machine_id,

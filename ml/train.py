@@ -128,7 +128,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--machines", type=int, default=30, help="simulated fleet size")
     p.add_argument("--days", type=float, default=14, help="simulated history length")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--readings", type=Path, help="long-format readings CSV instead")
+    p.add_argument(
+        "--source",
+        choices=("simulator", "db", "csv"),
+        default="simulator",
+        help="simulator: a fresh labelled fleet history (default); db: this "
+        "platform's database; csv: --readings and --failures files",
+    )
+    p.add_argument("--readings", type=Path, help="long-format readings CSV (--source csv)")
     p.add_argument("--failures", type=Path, help="failures CSV (unit, failure[, repaired])")
     p.add_argument("--epochs", type=int, default=Params.epochs)
     p.add_argument("--window", type=int, default=Params.window)
@@ -139,10 +146,24 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     db = Database(settings.effective_database_url)
     upgrade_schema(db.engine)
-    if args.readings:
-        if not args.failures:
-            p.error("--readings needs --failures")
+    if args.source == "csv" or args.readings:
+        if not (args.readings and args.failures):
+            p.error("--source csv needs --readings and --failures")
         data = load_csv(args.readings, args.failures)
+    elif args.source == "db":
+        from ml.history import history_from_db
+
+        with db.session() as session:
+            data = history_from_db(
+                session=session,
+                days=args.days,
+                step_s=settings.live_step_s,
+                time_scale=settings.ml_step_s / settings.live_step_s,
+            )
+        print(
+            f"{data.readings['unit'].nunique()} machines, {len(data.failures)} failures "
+            f"found in the database"
+        )
     else:
         data = simulate_history(
             machines=args.machines, days=args.days, seed=args.seed, progress=True

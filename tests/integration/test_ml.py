@@ -128,3 +128,31 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     assert len(predictions) == 3
     assert all(p.model_versions == {"anomaly": 1, "failure": 1} for p in predictions)
     assert all(0 <= p.failure_probability <= 1 and p.rul_hours >= 0 for p in predictions)
+
+
+def test_history_from_the_database_finds_breakdowns(db, tmp_path):
+    from config import load_settings
+    from data.fleet import sensor_directory
+    from data.readings import insert_readings
+    from ml.history import history_from_db
+
+    seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
+    now = datetime.now(UTC).replace(microsecond=0)
+    healthy = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
+    with db.session() as s:
+        sensors = sensor_directory(session=s)
+        rows = []
+        for (machine, key), sid in sensors.items():
+            for i in range(120):  # two minutes at one reading per second
+                value = healthy[key]
+                if machine == "motor-01" and key == "rpm" and 60 <= i < 90:
+                    value = 0.0  # stopped for 30 s, then repaired
+                rows.append((sid, now - timedelta(seconds=120 - i), value))
+        insert_readings(session=s, rows=rows)
+        data = history_from_db(session=s, days=1, step_s=1.0, time_scale=60.0)
+    assert data.readings["unit"].nunique() == 3
+    assert len(data.readings) == 3 * 120
+    [stop] = data.failures.itertuples()
+    assert stop.unit == "motor-01"
+    # 60 physics seconds per wall second: the 30 s stop lasts 29 physics minutes
+    assert (stop.repaired - stop.failure) == timedelta(minutes=29)

@@ -1,0 +1,78 @@
+"""Run-to-failure data from the platform's own database.
+
+Readings are averaged per step in SQL. A failure is the start of a stop: the machine's rpm
+below its critical-low limit for at least three steps (what a breakdown looks like in the
+readings); the stop's end is the repair. Technicians' verdicts (tickets resolved as "real
+failure" or "false alarm") are the closed loop's labels and will refine this.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Machine, Sensor
+from data.readings import bucketed_readings
+from ml.dataset import SENSORS, RunToFailure
+
+__all__ = ["history_from_db"]
+
+
+def history_from_db(
+    *,
+    session: Session,
+    days: float,
+    step_s: float,
+    time_scale: float = 1.0,
+    min_stop_steps: int = 3,
+) -> RunToFailure:
+    """The last ``days`` of readings as run-to-failure data. ``time_scale`` stretches wall
+    time into physics time (60 for data recorded from the 60x demo simulator)."""
+    now = datetime.now(UTC)
+    frame = bucketed_readings(session=session, since=now - timedelta(days=days), step_s=step_s)
+    if frame.empty:
+        raise ValueError("no readings in the database for that period")
+    wide = frame.pivot_table(
+        index=["machine_id", "type", "bucket"], columns="kind", values="value"
+    ).reset_index()
+    wide = wide.dropna(subset=[s for s in SENSORS if s in wide.columns])
+    names = dict(session.execute(select(Machine.id, Machine.name)).all())
+    start = wide["bucket"].min() * step_s
+    seconds = start + (wide["bucket"] * step_s - start) * time_scale
+    readings = pd.DataFrame(
+        {
+            "unit": wide["machine_id"].map(names),
+            "type": wide["type"],
+            "time": pd.to_datetime(seconds, unit="s", utc=True),
+            **{s: wide[s] for s in SENSORS},
+        }
+    )
+    limits = dict(
+        session.execute(
+            select(Sensor.machine_id, Sensor.crit_low).where(Sensor.kind == "rpm")
+        ).all()
+    )
+    stops = []
+    for machine_id, part in readings.assign(mid=wide["machine_id"]).groupby("mid"):
+        limit = limits.get(machine_id)
+        if limit is not None:
+            stops += _stops(part, limit, min_stop_steps)
+    failures = pd.DataFrame(stops, columns=["unit", "failure", "repaired"])
+    return RunToFailure(readings.reset_index(drop=True), failures)
+
+
+def _stops(part: pd.DataFrame, rpm_limit: float, min_steps: int) -> list[tuple]:
+    stopped = (part["rpm"] < rpm_limit).to_numpy()
+    edges = np.flatnonzero(np.diff(np.r_[0, stopped.astype(int), 0]))
+    times = part["time"].to_numpy()
+    out = []
+    for begin, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - begin >= min_steps and begin > 0:  # a stop already under way is no failure seen
+            out.append(
+                (part["unit"].iat[0], pd.Timestamp(times[begin]), pd.Timestamp(times[end - 1]))
+            )
+    return out

@@ -1,18 +1,72 @@
-"""The app shell: who is logged in, shown in the navigation bar."""
+"""The app shell: who is logged in, and the red warning banner shown on every page."""
 
 from __future__ import annotations
 
 import dash
-from dash import Input, Output
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html
 
 from data.db import Database
 from data.models import Role
+from maintenance.alarms import RedWarning, acknowledge, red_warnings
 from web import ids
-from web.auth import require
+from web.auth import AccessDenied, require
+
+_ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
 
 
-def register(app: dash.Dash, _db: Database) -> None:
+def register(app: dash.Dash, db: Database) -> None:
     @app.callback(Output(ids.NAV_USER, "children"), Input(ids.URL, "pathname"))
     def who(_path: str) -> str:
         user = require(tuple(Role))
         return f"{user.username} ({user.role.value})"
+
+    @app.callback(
+        Output(ids.RED_BANNER, "children"),
+        Input(ids.RED_TICK, "n_intervals"),
+        Input(ids.URL, "pathname"),
+    )
+    def banner(_n: int, _path: str) -> list:
+        user = require(tuple(Role))
+        with db.session() as s:
+            warnings = red_warnings(session=s)
+        return [_warning(w, can_ack=user.role in _ACKERS) for w in warnings]
+
+    @app.callback(
+        Output(ids.RED_BANNER, "children", allow_duplicate=True),
+        Input({"type": ids.ALARM_ACK, "alarm": ALL}, "n_clicks"),
+        State(ids.RED_BANNER, "children"),
+        prevent_initial_call=True,
+    )
+    def ack(_clicks: list, shown: list) -> list:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate
+        try:
+            user = require(_ACKERS)
+        except AccessDenied as exc:
+            return [dbc.Alert(str(exc), color="warning", dismissable=True), *(shown or [])]
+        with db.session() as s:
+            acknowledge(session=s, alarm_id=ctx.triggered_id["alarm"], user_id=user.id)
+            warnings = red_warnings(session=s)
+        return [_warning(w, can_ack=True) for w in warnings]
+
+
+def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
+    ack = (
+        dbc.Button(
+            "Acknowledge", id=ids.alarm_ack(w.alarm_id), color="light", size="sm", className="ms-3"
+        )
+        if can_ack
+        else None
+    )
+    return dbc.Alert(
+        [
+            html.Strong(f"⚠ {w.machine} is predicted to fail. "),
+            w.message.split(": ", 1)[-1] + ". ",
+            html.A("See its tickets", href="/tickets", className="alert-link"),
+            ack,
+        ],
+        color="danger",
+        className="mb-2 d-flex align-items-center red-warning",
+        id=f"red-warning-{w.alarm_id}",
+    )

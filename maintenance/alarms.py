@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Alarm, AlarmSource, Priority, Severity
+from data.models import Alarm, AlarmSource, AuditLog, Machine, Priority, Severity, utcnow
 from maintenance import metrics
 from maintenance.tickets import open_ticket
 
-__all__ = ["raise_alarm", "active_alarms", "clear_stale", "PRIORITY"]
+__all__ = [
+    "raise_alarm",
+    "active_alarms",
+    "clear_stale",
+    "red_warnings",
+    "acknowledge",
+    "RedWarning",
+    "PRIORITY",
+]
 
 PRIORITY = {Severity.WARNING: Priority.HIGH, Severity.CRITICAL: Priority.CRITICAL}
 
@@ -71,3 +80,44 @@ def clear_stale(
             cleared.append(alarm.id)
             metrics.ALARMS_CLEARED.inc()
     return cleared
+
+
+@dataclass(frozen=True, slots=True)
+class RedWarning:
+    alarm_id: int
+    machine: str
+    message: str
+    raised_at: datetime
+
+
+def red_warnings(*, session: Session) -> list[RedWarning]:
+    """Predicted failures nobody has acknowledged yet: what the red banner shows."""
+    stmt = (
+        select(Alarm, Machine.name)
+        .join(Machine, Machine.id == Alarm.machine_id)
+        .where(
+            Alarm.source == AlarmSource.PREDICTION,
+            Alarm.cleared_at.is_(None),
+            Alarm.acknowledged_at.is_(None),
+        )
+        .order_by(Alarm.raised_at)
+    )
+    return [RedWarning(a.id, name, a.message, a.raised_at) for a, name in session.execute(stmt)]
+
+
+def acknowledge(*, session: Session, alarm_id: int, user_id: int) -> bool:
+    """Record who saw the alarm and when (audited); False if it was already acknowledged."""
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None or alarm.acknowledged_at is not None:
+        return False
+    alarm.acknowledged_at, alarm.acknowledged_by = utcnow(), user_id
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            action="alarm.acknowledge",
+            entity="alarm",
+            entity_id=str(alarm_id),
+            after={"code": alarm.code},
+        )
+    )
+    return True

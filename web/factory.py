@@ -90,4 +90,13 @@ def _shell() -> html.Div:
         dark=True,
         className="mb-3",
     )
-    return html.Div([dcc.Location(id=ids.URL), nav, dbc.Container(dash.page_container, fluid=True)])
+    banner = html.Div(id=ids.RED_BANNER, className="px-3")
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL),
+            nav,
+            banner,
+            dcc.Interval(id=ids.RED_TICK, interval=3000),
+            dbc.Container(dash.page_container, fluid=True),
+        ]
+    )

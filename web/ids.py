@@ -3,6 +3,9 @@
 # app shell
 URL = "app-url"
 NAV_USER = "nav-user"
+RED_BANNER = "red-banner"
+RED_TICK = "red-tick"
+ALARM_ACK = "alarm-ack"
 
 # fleet page
 FLEET_GRID = "fleet-grid"
@@ -30,6 +33,10 @@ RESOLVE_OUTCOME_ERROR = "resolve-outcome-error"
 RESOLVE_NOTE = "resolve-note"
 RESOLVE_SUBMIT = "resolve-submit"
 RESOLVE_CANCEL = "resolve-cancel"
+
+
+def alarm_ack(alarm_id: int) -> dict[str, object]:
+    return {"type": ALARM_ACK, "alarm": alarm_id}
 
 
 def fleet_graph(machine_id: int) -> dict[str, object]:

@@ -44,7 +44,7 @@ def _body(key: str, spec: dict) -> dict:
     ]
     return {
         "output": key,
-        "outputs": outputs,
+        "outputs": outputs if isinstance(spec["output"], list) else outputs[0],
         "inputs": [dep(d) for d in spec["inputs"]],
         "state": [dep(d) for d in spec["state"]],
         "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]],
@@ -179,3 +179,50 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
     ):
         assert name in text, name
     assert web.client("manager").get("/metrics").status_code == 200
+
+
+def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
+    from datetime import UTC, datetime
+
+    from data.models import AlarmSource, Severity
+    from maintenance.alarms import raise_alarm
+
+    with web.db.session() as s:
+        alarm, _ = raise_alarm(
+            session=s,
+            machine_id=2,
+            code="PRED_FAILURE",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.PREDICTION,
+            message="pump-01: failure predicted, probability 93%",
+            value=0.93,
+            now=datetime.now(UTC),
+        )
+    key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
+    body = _body(key, web.app.callback_map[key])
+    body["inputs"] = [
+        {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
+        {"id": ids.URL, "property": "pathname", "value": "/"},
+    ]
+    viewer = web.client("viewer")
+    text = viewer.post("/_dash-update-component", json=body).get_data(as_text=True)
+    assert "pump-01 is predicted to fail" in text and "probability 93%" in text
+    assert "Acknowledge" not in text  # a viewer may look, not acknowledge
+
+    ack_key = next(k for k in web.app.callback_map if k.startswith(f"{ids.RED_BANNER}.children@"))
+    ack = _body(ack_key, web.app.callback_map[ack_key])
+    button = ids.alarm_ack(alarm.id)
+    ack["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
+    ack["state"] = [{"id": ids.RED_BANNER, "property": "children", "value": []}]
+    ack["changedPropIds"] = [
+        json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
+    ]
+    refused = viewer.post("/_dash-update-component", json=ack).get_data(as_text=True)
+    assert "Your role may not do this." in refused
+    manager = web.client("manager")
+    assert "Acknowledge" in manager.post("/_dash-update-component", json=body).get_data(
+        as_text=True
+    )
+    manager.post("/_dash-update-component", json=ack)
+    after = manager.post("/_dash-update-component", json=body).get_json()
+    assert after["response"][ids.RED_BANNER]["children"] == []

@@ -142,7 +142,7 @@ def test_sigkill_at_every_point_loses_nothing_and_stores_nothing_twice(
             if point == "random":
                 time.sleep(random.uniform(1.0, 2.0))
                 proc.send_signal(signal.SIGKILL)
-            assert proc.wait(60) == -signal.SIGKILL, (point, (tmp_path / "worker.log").read_text())
+            assert proc.wait(180) == -signal.SIGKILL, (point, (tmp_path / "worker.log").read_text())
         final = _spawn(
             harness, _env(settings, PDM_TEST_LOG=str(batch_log)), tmp_path / "worker.log"
         )

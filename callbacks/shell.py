@@ -61,8 +61,8 @@ def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
     )
     return dbc.Alert(
         [
-            html.Strong(f"⚠ {w.machine} is predicted to fail. "),
-            w.message.split(": ", 1)[-1] + ". ",
+            html.Strong(f"⚠ {w.machine} is predicted to fail.", className="me-2"),
+            html.Span(w.message.split(": ", 1)[-1].capitalize() + ".", className="me-2"),
             html.A("See its tickets", href="/tickets", className="alert-link"),
             ack,
         ],

@@ -33,6 +33,7 @@ class PredictionPolicy:
     failure_clear_below: float = 0.6
     anomaly_threshold: float = 0.7  # on the anomaly score, raise
     anomaly_clear_below: float = 0.5
+    anomaly_sustained: int = 6  # consecutive scorings over the threshold before a warning
     clear_after: timedelta = timedelta(minutes=1)
 
 
@@ -90,7 +91,11 @@ def apply_predictions(
             if value is None:
                 continue
             alarm = active.get((s.machine_id, code))
-            if alarm is None and value >= threshold:
+            if (
+                alarm is None
+                and value >= threshold
+                and _sustained(session, s.machine_id, field, threshold, policy, code)
+            ):
                 alarm, ticket_id = raise_alarm(
                     session=session,
                     machine_id=s.machine_id,
@@ -110,6 +115,29 @@ def apply_predictions(
             alarms=active, held=held, now=now, clear_after=policy.clear_after
         )
     return outcome
+
+
+def _sustained(
+    session: Session,
+    machine_id: int,
+    field: str,
+    threshold: float,
+    policy: PredictionPolicy,
+    code: str,
+) -> bool:
+    """An anomaly must persist: one odd window is not worth waking anyone for."""
+    if code != ANOMALY_CODE or policy.anomaly_sustained <= 1:
+        return True
+    column = getattr(Prediction, field)
+    recent = session.scalars(
+        select(column)
+        .where(Prediction.machine_id == machine_id)
+        .order_by(Prediction.id.desc())
+        .limit(policy.anomaly_sustained)
+    ).all()
+    return len(recent) == policy.anomaly_sustained and all(
+        v is not None and v >= threshold for v in recent
+    )
 
 
 def _message(machine: str, code: str, s: MachineScore) -> str:

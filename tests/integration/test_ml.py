@@ -156,3 +156,24 @@ def test_history_from_the_database_finds_breakdowns(db, tmp_path):
     assert stop.unit == "motor-01"
     # 60 physics seconds per wall second: the 30 s stop lasts 29 physics minutes
     assert (stop.repaired - stop.failure) == timedelta(minutes=29)
+
+
+def test_an_anomaly_warning_needs_a_sustained_score(db, tmp_path):
+    from config import load_settings
+    from maintenance.predictions import ANOMALY_CODE, store_predictions
+
+    seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
+    policy = PredictionPolicy(anomaly_sustained=3)
+    t0 = datetime.now(UTC)
+    for i, score in enumerate([0.9, 0.2, 0.9, 0.9, 0.95]):  # a blip, then three in a row
+        with db.session() as s:
+            scores = [_score(1, 0.1, anomaly=score)]
+            store_predictions(
+                session=s, scores=scores, now=t0 + timedelta(seconds=5 * i), versions={}
+            )
+            apply_predictions(
+                session=s, scores=scores, now=t0 + timedelta(seconds=5 * i), policy=policy
+            )
+        with db.session() as s:
+            raised = s.scalars(select(Alarm).where(Alarm.code == ANOMALY_CODE)).all()
+        assert len(raised) == (1 if i == 4 else 0), i

@@ -72,8 +72,10 @@ class Settings(BaseSettings):
 
     # ingest
     drain_interval_s: float = 0.5
-    drain_batch_max: int = 20000
+    drain_batch_max: int = 20000  # messages per committed batch, at most…
+    drain_batch_bytes: int = 4 * 1024 * 1024  # …and at most this many payload bytes
     ingest_queue_max: int = 100_000
+    ingest_queue_bytes: int = 64 * 1024 * 1024  # received but not yet committed and acked
     max_payload_bytes: int = 256 * 1024
     max_future_skew_s: float = 300.0
     max_reading_age_days: float = 30.0

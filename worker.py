@@ -20,7 +20,7 @@ from data.models import JobRun, Role
 from data.readings import bucketed_readings
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
-from ingest.writer import BatchWriter, Drainer, InboundMessage
+from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.accounts import ensure_demo_accounts
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
 from maintenance.rules import evaluate_rules
@@ -45,7 +45,8 @@ class Worker:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings, self.db = settings, db
         self.inbox: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
-        self.client = IngestClient(settings, self.inbox)
+        self.budget = ByteBudget(settings.ingest_queue_bytes)
+        self.client = IngestClient(settings, self.inbox, self.budget)
         limits = PayloadLimits(
             max_bytes=settings.max_payload_bytes,
             max_future_skew=timedelta(seconds=settings.max_future_skew_s),
@@ -53,7 +54,12 @@ class Worker:
         )
         writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
         self.drainer = Drainer(
-            self.inbox, writer, self.client.ack, batch_max=settings.drain_batch_max
+            self.inbox,
+            writer,
+            self.client.ack,
+            batch_max=settings.drain_batch_max,
+            batch_bytes=settings.drain_batch_bytes,
+            budget=self.budget,
         )
         self.policy = PredictionPolicy(
             failure_threshold=settings.failure_threshold,
@@ -111,7 +117,8 @@ class Worker:
         }
 
     def _drain(self) -> int:
-        return self.drainer.run_once().inserted
+        # keep going while a backlog remains, but leave room for the next tick
+        return self.drainer.run(budget_s=max(self.settings.drain_interval_s * 0.8, 0.05))
 
     def _rules(self) -> int:
         s = self.settings

@@ -23,9 +23,16 @@ __all__ = [
 # exactly, or the primary key (sensor_id, ts) would not catch a redelivered reading.
 SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
-_PG_INSERT = (
-    "INSERT INTO readings (sensor_id, ts, value) "
-    "SELECT * FROM unnest(%(s)s::int[], %(t)s::timestamptz[], %(v)s::float8[]) "
+# PostgreSQL: binary COPY into a per-connection staging table, then one idempotent INSERT.
+# Measured (docs/benchmarks.md): ~1.6x the earlier INSERT … SELECT unnest(arrays), whose
+# array-to-text conversion ran in pure Python.
+_PG_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS pdm_staging "
+    "(sensor_id int4, ts timestamptz, value float8) ON COMMIT DELETE ROWS"
+)
+_PG_COPY = "COPY pdm_staging (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)"
+_PG_MERGE = (
+    "INSERT INTO readings (sensor_id, ts, value) SELECT sensor_id, ts, value FROM pdm_staging "
     "ON CONFLICT DO NOTHING"
 )
 _SQLITE_INSERT = "INSERT OR IGNORE INTO readings (sensor_id, ts, value) VALUES (?, ?, ?)"
@@ -37,15 +44,26 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
         return 0
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        sensor_ids, stamps, values = (list(col) for col in zip(*rows, strict=True))
-        result = conn.exec_driver_sql(_PG_INSERT, {"s": sensor_ids, "t": stamps, "v": values})
-        return int(result.rowcount)
+        return _pg_copy_merge(conn.connection.dbapi_connection, rows)
     if conn.dialect.name == "sqlite":
         params = [
             (sid, ts.astimezone(UTC).strftime(SQLITE_TS_FORMAT), value) for sid, ts, value in rows
         ]
         return int(conn.exec_driver_sql(_SQLITE_INSERT, params).rowcount)
     raise NotImplementedError(f"no bulk insert for {conn.dialect.name}")
+
+
+def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+    with dbapi.cursor() as cur:  # type: ignore[attr-defined]
+        cur.execute(_PG_STAGING)
+        with cur.copy(_PG_COPY) as copy:
+            copy.set_types(["int4", "timestamptz", "float8"])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_PG_MERGE)
+        inserted = cur.rowcount
+        cur.execute("TRUNCATE pdm_staging")  # a batch may share its transaction with more
+        return int(inserted)
 
 
 def insert_dead_letters(*, session: Session, letters: Sequence[dict[str, object]]) -> None:

@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 
 from config import Settings
 from ingest import metrics
-from ingest.writer import InboundMessage
+from ingest.writer import ByteBudget, InboundMessage
 
 __all__ = ["IngestClient", "telemetry_filter"]
 
@@ -38,8 +38,13 @@ def telemetry_filter(settings: Settings) -> str:
 class IngestClient:
     """Connects, subscribes, keeps reconnecting, and puts every message on ``inbox``."""
 
-    def __init__(self, settings: Settings, inbox: queue.Queue[InboundMessage]) -> None:
-        self._settings, self._inbox = settings, inbox
+    def __init__(
+        self,
+        settings: Settings,
+        inbox: queue.Queue[InboundMessage],
+        budget: ByteBudget | None = None,
+    ) -> None:
+        self._settings, self._inbox, self._budget = settings, inbox, budget
         self._stopping = threading.Event()
         self._closed = threading.Event()  # inbox closed: new messages are left to the broker
         self._connected = threading.Event()
@@ -125,6 +130,10 @@ class IngestClient:
                 bytes(msg._topic), bytes(msg.payload), msg.mid, msg.qos, time.time()
             )
             metrics.MESSAGES_RECEIVED.inc()
+            if self._budget is not None and not self._budget.acquire(
+                len(item.payload), self._closed
+            ):
+                return  # closing: left unacked for the broker to redeliver
             while not self._closed.is_set():
                 try:
                     self._inbox.put(item, timeout=0.5)  # full inbox: back-pressure on the socket

@@ -1,7 +1,7 @@
 """Ingest throughput benchmark: limits, a naive consumer, and this project's worker.
 
-    python -m bench.ingest            # full run, about 10 minutes on 2 cores
-    python -m bench.ingest --quick    # under two minutes
+    python -m bench.ingest            # full run, about 4 minutes on 2 cores
+    python -m bench.ingest --quick    # under a minute
 
 In one run it starts PostgreSQL and Mosquitto (tests/services.py), generates one set
 of readings, and measures on it, each on a fresh database:
@@ -42,7 +42,7 @@ from .phases import (
     worker_rate,
 )
 from .readings import fleet, generate
-from .report import Results, render, summary_json, update_docs
+from .report import Results, code_version, render, summary_json, update_docs
 from .servers import REPO, running_servers
 
 __all__ = ["Sizes", "main"]
@@ -158,6 +158,7 @@ def run(args: argparse.Namespace, command: str) -> Results:
     tuning = worker_tuning(args.worker_setting)
     machines = fleet(args.machines)
     load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
+    code = code_version(REPO)  # before the run: others may be editing the tree
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp,
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace, command: str) -> Results:
     log.info("done in %.0fs", time.monotonic() - started)
     if not args.no_docs:
         section = ("quick" if args.quick else "full") + ("-durable" if args.durable else "")
-        update_docs(args.docs, section=section, r=results, command=command)
+        update_docs(args.docs, section=section, r=results, command=command, code=code)
     return results
 
 

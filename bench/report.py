@@ -11,7 +11,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["Results", "Target", "targets", "render", "summary_json", "update_docs", "machine"]
+__all__ = [
+    "Results",
+    "Target",
+    "targets",
+    "render",
+    "summary_json",
+    "update_docs",
+    "machine",
+    "code_version",
+]
 
 
 @dataclass
@@ -166,6 +175,26 @@ def machine() -> str:
     )
 
 
+def code_version(repo: Path) -> str:
+    """The commit measured, and whether the work tree differed from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head or 'unknown'}{' with uncommitted changes' if dirty else ''}"
+
+
 def _version(cmd: list[str], pattern: str, name: str) -> str:
     try:
         text = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
@@ -183,7 +212,7 @@ Measured by `python -m bench.ingest` (see `bench/ingest.py`); the sections betwe
 """
 
 
-def update_docs(path: Path, *, section: str, r: Results, command: str) -> None:
+def update_docs(path: Path, *, section: str, r: Results, command: str, code: str) -> None:
     """Replace the ``section`` block of ``path`` (created when missing) with this run."""
     begin, end = f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -193,7 +222,7 @@ def update_docs(path: Path, *, section: str, r: Results, command: str) -> None:
             begin,
             f"Run {stamp} on {machine()}.",
             "",
-            f"Command: `{command}`",
+            f"Command: `{command}` (code: {code})",
             "",
             f"Settings: {settings}",
             "",

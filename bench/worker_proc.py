@@ -1,6 +1,7 @@
 """The real worker (``python app.py worker``) in a subprocess, watched from outside.
 
-Settings reach it the way they reach production: ``PDM_*`` environment variables.
+Settings reach it the way they reach production: ``PDM_*`` environment variables
+(only the benchmark's: any ``PDM_*`` of the calling shell is dropped).
 Progress comes from its ``/metrics`` (``pdm_readings_ingested_total``); its peak
 resident memory from ``VmHWM`` in ``/proc/<pid>/status``.
 """
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class WorkerProcess:
-    """Start, watch and stop one worker process; use it as a context manager."""
+    """Start, watch and stop one worker process."""
 
     def __init__(
         self,
@@ -38,12 +39,14 @@ class WorkerProcess:
     ) -> None:
         self.metrics_port = free_port()
         self.log_path = var_dir / "worker.log"
-        self.env = os.environ | {
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PDM_")}
+        self.env = inherited | {
             "PDM_DATABASE_URL": database_url,
             "PDM_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
             "PDM_MQTT_CLIENT_ID": f"pdm-bench-{uuid.uuid4().hex[:8]}",
             "PDM_MQTT_SESSION_EXPIRY_S": "0",  # nothing queued for it after the phase
             "PDM_DEMO_MACHINES": "0",  # the benchmark seeds its own fleet
+            "PDM_ML_AUTOTRAIN": "false",  # no model training inside a measurement
             "PDM_SIMULATOR": "false",
             "PDM_VAR_DIR": str(var_dir),
             "PDM_WORKER_METRICS_PORT": str(self.metrics_port),
@@ -51,13 +54,6 @@ class WorkerProcess:
         self.env |= tuning
         self._proc: subprocess.Popen[bytes] | None = None
         self._peak_kb = 0
-
-    def __enter__(self) -> WorkerProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
     def start(self, timeout: float = 60.0) -> None:
         """Launch and wait until /readyz says database, broker and scheduler are ready."""

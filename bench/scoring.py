@@ -2,32 +2,45 @@
 machines in batched calls, against a naive loop that calls ``model.predict`` per machine.
 
     python -m bench.scoring            # 1,000 machines, naive loop over all of them,
-                                       # and the training time of the default demo models
+                                       # and the training times
     python -m bench.scoring --quick    # under a minute; small training, naive loop over a
                                        # sample, ends with one line of JSON
 
 The windows are real: the simulator runs ``--machines`` machines for W steps (faults
-included). The batched tick is timed ``--repeat`` times after one warm-up tick (the first
-call of a Keras model traces it); its median is reported. Peak RSS is the process's
-``VmHWM`` with TensorFlow, both models and all windows loaded.
+included). The models are trained here (timed: the demo models of
+``ml.train.demo_training``, and 20 machines × 7 days with ``Params()``), saved, and scored
+in a fresh process that only loads them, as a worker does. The batched tick is timed
+``--repeat`` times after one warm-up tick (the first call of a Keras model traces it); its
+median is reported. Peak RSS is that scoring process's ``VmHWM`` with TensorFlow, both
+models and all windows loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
+import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
-from ml.dataset import simulate_history
+from ml.dataset import RunToFailure, simulate_history
 from ml.features import lstm_inputs, unit_arrays, window_features
 from ml.pipeline import Params, Trained, train
 
-DEMO_MACHINES, DEMO_DAYS = 20, 7.0  # the default demo training set
+# What ``ml.train.demo_training`` trains on first start of the demo (keep in step with it),
+# and the larger set the training-time budget (60 s) was stated for.
+TRAININGS = {
+    "demo": (15, 6.0, {"epochs": 4, "stride": 10}),
+    "20x7": (20, 7.0, {}),
+}
+QUICK_TRAINING = (6, 2.0, {"epochs": 2})
 
 
 def peak_rss_mb() -> float:
@@ -50,13 +63,23 @@ def fleet_windows(machines: int, window: int, seed: int = 3) -> tuple[np.ndarray
     return x3, types
 
 
-def tick(trained: Trained, x3: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, ...]:
-    """What the live scoring job does every tick, for all machines at once."""
+def tick(
+    trained: Trained, x3: np.ndarray, types: np.ndarray, stages: dict[str, list] | None = None
+) -> tuple[np.ndarray, ...]:
+    """What the live scoring job does every tick, for all machines at once; ``stages``
+    collects the seconds of each stage."""
+    t0 = time.perf_counter()
     feats = window_features(x3, types, trained.baseline)
+    t1 = time.perf_counter()
     anomaly = trained.anomaly.score(feats, types)
+    t2 = time.perf_counter()
     prob, rul = trained.failure.predict(
         lstm_inputs(x3, types, trained.baseline, trained.type_names)
     )
+    t3 = time.perf_counter()
+    if stages is not None:
+        for name, seconds in (("features", t1 - t0), ("forest", t2 - t1), ("lstm", t3 - t2)):
+            stages.setdefault(name, []).append(seconds)
     return anomaly.score, prob, rul
 
 
@@ -74,8 +97,65 @@ def naive(trained: Trained, x3: np.ndarray, types: np.ndarray, progress: bool) -
     return probs
 
 
+def timed_training(
+    data: RunToFailure, params: Params, progress: bool, name: str
+) -> tuple[float, Trained]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=f"training {name}", unit="%", disable=not progress, leave=False)
+
+    def report(stage: str, fraction: float) -> None:
+        bar.set_postfix_str(stage)
+        bar.update(round(fraction * 100) - bar.n)
+
+    started = time.perf_counter()
+    trained = train(data, params, report)
+    seconds = time.perf_counter() - started
+    bar.close()
+    return seconds, trained
+
+
+def score_fleet(root: Path, machines: int, repeat: int, sample: int, progress: bool) -> dict:
+    """In a fresh process: load the saved models (as a worker does), time the batched tick
+    and the naive loop, and report the peak RSS of a scoring-only process."""
+    from tqdm import tqdm
+
+    from ml.evaluate import load_trained
+
+    trained = load_trained(root)
+    x3, types = fleet_windows(machines, trained.params.window)
+    cold = time.perf_counter()
+    tick(trained, x3, types)
+    cold_s = time.perf_counter() - cold
+    times: list[float] = []
+    stages: dict[str, list] = {}
+    for _ in tqdm(range(repeat), desc="batched ticks", disable=not progress, leave=False):
+        t = time.perf_counter()
+        _, prob, _ = tick(trained, x3, types, stages)
+        times.append(time.perf_counter() - t)
+    sample = min(sample or len(x3), len(x3))
+    t = time.perf_counter()
+    naive_prob = naive(trained, x3[:sample], types[:sample], progress)
+    naive_s = (time.perf_counter() - t) * len(x3) / sample
+    return {
+        "machines": len(x3),
+        "window": trained.params.window,
+        "tick_s": statistics.median(times),
+        "cold_s": cold_s,
+        "stages": {k: statistics.median(v) for k, v in stages.items()},
+        "naive_s": naive_s,
+        "sample": sample,
+        "agree": float(np.max(np.abs(naive_prob - prob[:sample]))),
+        "rss_mb": peak_rss_mb(),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m bench.scoring", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scoring",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="under a minute; ends with JSON")
     parser.add_argument("--machines", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5, help="timed batched ticks")
@@ -87,76 +167,60 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     progress = not args.no_progress
-    params = Params()
+    trainings = {"quick": QUICK_TRAINING} if args.quick else TRAININGS
+    timed: dict[str, tuple[str, float]] = {}
+    trained = None
+    for name, (machines, days, overrides) in trainings.items():
+        data = simulate_history(
+            machines=machines, days=days, seed=7, end=datetime(2025, 1, 1, tzinfo=UTC)
+        )
+        params = replace(Params(), **overrides)
+        seconds, model = timed_training(data, params, progress, name)
+        label = (
+            f"{machines} machines × {days:g} days, {params.epochs} epochs, stride {params.stride}"
+        )
+        timed[name] = (label, seconds)
+        trained = trained or model  # the first (demo) models are the ones scored
+    train_rss = peak_rss_mb()
 
-    from tqdm import tqdm
-
-    train_m, train_d = (DEMO_MACHINES, DEMO_DAYS) if not args.quick else (6, 2.0)
-    if args.quick:
-        params = type(params)(**{**params.__dict__, "epochs": 2})
-    data = simulate_history(
-        machines=train_m, days=train_d, seed=7, end=datetime(2025, 1, 1, tzinfo=UTC)
-    )
-    bar = tqdm(total=100, desc="training", unit="%", disable=not progress, leave=False)
-
-    def report(stage: str, fraction: float) -> None:
-        bar.set_postfix_str(stage)
-        bar.update(round(fraction * 100) - bar.n)
-
-    started = time.perf_counter()
-    trained = train(data, params, report)
-    train_s = time.perf_counter() - started
-    bar.close()
-
-    x3, types = fleet_windows(args.machines, params.window)
-    cold = time.perf_counter()
-    tick(trained, x3, types)
-    cold_s = time.perf_counter() - cold
-    times = []
-    for _ in tqdm(range(args.repeat), desc="batched ticks", disable=not progress, leave=False):
-        t = time.perf_counter()
-        _, prob, _ = tick(trained, x3, types)
-        times.append(time.perf_counter() - t)
-    tick_s = statistics.median(times)
-
-    sample = args.naive_sample or (100 if args.quick else len(x3))
-    sample = min(sample, len(x3))
-    t = time.perf_counter()
-    naive_prob = naive(trained, x3[:sample], types[:sample], progress)
-    naive_s = (time.perf_counter() - t) * len(x3) / sample
-    agree = float(np.max(np.abs(naive_prob - prob[:sample])))
-    rss = peak_rss_mb()
+    sample = args.naive_sample or (100 if args.quick else args.machines)
+    with tempfile.TemporaryDirectory(prefix="pdm-bench-scoring-") as tmp:
+        trained.save(Path(tmp))
+        context = multiprocessing.get_context("spawn")  # a clean process: no training memory
+        with context.Pool(1) as pool:
+            r = pool.apply(score_fleet, (Path(tmp), args.machines, args.repeat, sample, progress))
 
     result = {
-        "machines": len(x3),
-        "tick_s": round(tick_s, 4),
-        "naive_s": round(naive_s, 2),
-        "ratio": round(naive_s / tick_s, 1),
-        "rss_mb": round(rss, 1),
+        "machines": r["machines"],
+        "tick_s": round(r["tick_s"], 4),
+        "naive_s": round(r["naive_s"], 2),
+        "ratio": round(r["naive_s"] / r["tick_s"], 1),
+        "rss_mb": round(r["rss_mb"], 1),
     }
+    split = ", ".join(f"{k} {v:.3f}" for k, v in r["stages"].items())
+    scaled = f" (scaled from {r['sample']})" if r["sample"] < r["machines"] else ""
     rows = [
-        ("machines", f"{len(x3):,}"),
-        ("window W (steps)", str(params.window)),
-        ("batched tick, median of " + str(args.repeat), f"{tick_s:.3f} s"),
-        ("batched tick, first (traces the model)", f"{cold_s:.3f} s"),
-        (
-            "naive loop, model.predict per machine",
-            f"{naive_s:.2f} s" + (f" (scaled from {sample})" if sample < len(x3) else ""),
+        ("machines", f"{r['machines']:,}"),
+        ("window W (steps)", str(r["window"])),
+        (f"batched tick, median of {args.repeat}", f"{r['tick_s']:.3f} s"),
+        ("  of which (s)", split),
+        ("batched tick, first (traces the model)", f"{r['cold_s']:.3f} s"),
+        ("naive loop, model.predict per machine", f"{r['naive_s']:.2f} s{scaled}"),
+        ("ratio naive / batched", f"{r['naive_s'] / r['tick_s']:.0f}×"),
+        ("max |naive − batched| probability", f"{r['agree']:.1e}"),
+        ("peak RSS, scoring process (TensorFlow loaded)", f"{r['rss_mb']:.0f} MiB"),
+        *(
+            (f"training time, {name}: {label}", f"{seconds:.1f} s")
+            for name, (label, seconds) in timed.items()
         ),
-        ("ratio naive / batched", f"{naive_s / tick_s:.1f}×"),
-        ("max |naive − batched| probability", f"{agree:.1e}"),
-        ("peak RSS (TensorFlow loaded)", f"{rss:.0f} MiB"),
-        (
-            f"training time ({train_m} machines × {train_d:g} days, {params.epochs} epochs)",
-            f"{train_s:.1f} s" + ("" if args.quick else " (default demo models)"),
-        ),
+        ("peak RSS, training process", f"{train_rss:.0f} MiB"),
         ("CPU cores", str(os.cpu_count())),
     ]
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     if args.quick:
         print(json.dumps(result))
-    result["train_s"] = round(train_s, 1)
+    result["train_s"] = {name: round(seconds, 1) for name, (_, seconds) in timed.items()}
     return result
 
 

@@ -75,6 +75,13 @@ class FleetScorer:
     def sensors(self) -> tuple[str, ...]:
         return self.baseline.sensors
 
+    def _running(self, x3: np.ndarray, types: np.ndarray) -> np.ndarray:
+        if "rpm" not in self.sensors or len(x3) == 0:
+            return np.ones(len(x3), bool)
+        rpm = self.sensors.index("rpm")
+        healthy_rpm, _ = self.baseline.arrays(types)
+        return x3[:, -3:, rpm].mean(axis=1) >= 0.5 * healthy_rpm[:, 0, rpm]
+
     @classmethod
     def from_registry(cls, session: Session) -> FleetScorer | None:
         """The active models, or None when no model is active (rule mode)."""
@@ -92,6 +99,10 @@ class FleetScorer:
         )
 
     def score(self, x3: np.ndarray, types: np.ndarray, ids: np.ndarray) -> list[MachineScore]:
+        """Scores of the running machines: one that stands still has already failed (the rpm
+        rules say so) and its frozen readings would only look like an imminent failure."""
+        running = self._running(x3, types)
+        x3, types, ids = x3[running], types[running], ids[running]
         if len(x3) == 0:
             return []
         anomaly = (

@@ -99,6 +99,13 @@ def test_one_failure_episode_opens_exactly_one_alarm_and_ticket(db, tmp_path):
         assert "probability 85%" in tickets[0].title
 
 
+def _healthy(machine: str) -> dict[str, float]:
+    from simulator.fleet import MACHINE_TYPES
+
+    kind = MACHINE_TYPES[machine.split("-")[0]]
+    return {"temperature": kind.temp, "vibration": kind.vibration, "rpm": kind.rpm}
+
+
 def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     from data.fleet import sensor_directory
     from data.readings import insert_readings
@@ -115,7 +122,7 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
             (
                 sid,
                 now - timedelta(seconds=i),
-                {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}[key] + (i % 3) * 0.01,
+                _healthy(m)[key] + (i % 3) * 0.01,
             )
             for (m, key), sid in sensor_directory(session=s).items()
             for i in range(45)
@@ -128,6 +135,19 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     assert len(predictions) == 3
     assert all(p.model_versions == {"anomaly": 1, "failure": 1} for p in predictions)
     assert all(0 <= p.failure_probability <= 1 and p.rul_hours >= 0 for p in predictions)
+    # a machine that stands still is not scored: it has already failed, rules say so
+    with stack.db.session() as s:
+        rpm = next(
+            sid
+            for (m, key), sid in sensor_directory(session=s).items()
+            if m == "pump-01" and key == "rpm"
+        )
+        # the last seconds: mostly zeros among the healthy readings already there
+        stopped = [
+            (rpm, now - timedelta(seconds=k + f / 10), 0.0) for k in range(5) for f in range(1, 9)
+        ]
+        insert_readings(session=s, rows=stopped)
+    assert worker._score() == 2
 
 
 def test_history_from_the_database_finds_breakdowns(db, tmp_path):

@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import Counter, Gauge, Histogram
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet
+from data.fleet import MachineSpec, SensorSpec, ensure_fleet, machine_names
 from data.models import JobRun, Role
 from data.readings import bucketed_readings
 from ingest.client import IngestClient
@@ -150,12 +151,18 @@ class Worker:
             sensors=scorer.sensors,
             end_bucket=int(now.timestamp() // step) - 1,
         )
-        scores = scorer.score(x3, types, ids)
+        scores = scorer.score(x3, types, ids, self._names(ids))
         with self.db.session() as session:
             store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
             apply_predictions(session=session, scores=scores, now=now, policy=self.policy)
         PREDICTIONS.inc(len(scores))
         return len(scores)
+
+    def _names(self, ids: np.ndarray) -> np.ndarray:
+        """Machine names for the ids, so each machine is judged against its own baseline."""
+        with self.db.session() as session:
+            names = machine_names(session=session)
+        return np.array([names.get(int(i), "") for i in ids])
 
     def _current_scorer(self) -> FleetScorer | None:
         """The active models, reloaded when the registry's active versions change."""

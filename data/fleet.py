@@ -18,6 +18,7 @@ __all__ = [
     "sensor_directory",
     "machine_cards",
     "open_ticket_count",
+    "machine_names",
 ]
 
 
@@ -141,3 +142,7 @@ def machine_cards(*, session: Session) -> list[MachineCard]:
 def open_ticket_count(*, session: Session) -> int:
     stmt = select(func.count(Ticket.id)).where(Ticket.status != TicketStatus.RESOLVED)
     return int(session.scalar(stmt) or 0)
+
+
+def machine_names(*, session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Machine.id, Machine.name)).all())

@@ -33,26 +33,39 @@ _RECENT = 5
 
 @dataclass
 class Baseline:
-    """Healthy mean and spread of each sensor, per machine type."""
+    """Healthy mean and spread of each sensor: per machine where the machine's own healthy
+    history is known (``unit_mean``), else per machine type."""
 
     sensors: tuple[str, ...]
     mean: dict[str, list[float]] = field(default_factory=dict)
     std: dict[str, list[float]] = field(default_factory=dict)
+    unit_mean: dict[str, list[float]] = field(default_factory=dict)
 
-    def arrays(self, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(n, 1, S) means and stds for each row's type (unknown types: the average type)."""
+    def arrays(
+        self, types: np.ndarray, units: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 1, S) means and stds per row: the machine's own healthy level when known, its
+        type's otherwise (unknown types: the average type); spreads are per type."""
         fallback_m = np.mean(list(self.mean.values()), axis=0)
         fallback_s = np.mean(list(self.std.values()), axis=0)
-        m = np.array([self.mean.get(t, fallback_m) for t in types])[:, None, :]
+        type_m = [self.mean.get(t, fallback_m) for t in types]
+        if units is not None:
+            type_m = [self.unit_mean.get(str(u), m) for u, m in zip(units, type_m, strict=True)]
+        m = np.array(type_m)[:, None, :]
         s = np.array([self.std.get(t, fallback_s) for t in types])[:, None, :]
         return m, s
 
     def to_json(self) -> dict:
-        return {"sensors": list(self.sensors), "mean": self.mean, "std": self.std}
+        return {
+            "sensors": list(self.sensors),
+            "mean": self.mean,
+            "std": self.std,
+            "unit_mean": self.unit_mean,
+        }
 
     @classmethod
     def from_json(cls, d: dict) -> Baseline:
-        return cls(tuple(d["sensors"]), d["mean"], d["std"])
+        return cls(tuple(d["sensors"]), d["mean"], d["std"], d.get("unit_mean", {}))
 
 
 def fit_baseline(data: RunToFailure, healthy: pd.Series) -> Baseline:
@@ -66,8 +79,10 @@ def fit_baseline(data: RunToFailure, healthy: pd.Series) -> Baseline:
     return base
 
 
-def standardise(x3: np.ndarray, types: np.ndarray, baseline: Baseline) -> np.ndarray:
-    m, s = baseline.arrays(types)
+def standardise(
+    x3: np.ndarray, types: np.ndarray, baseline: Baseline, units: np.ndarray | None = None
+) -> np.ndarray:
+    m, s = baseline.arrays(types, units)
     return (x3 - m) / s
 
 
@@ -76,9 +91,11 @@ def feature_names(sensors: tuple[str, ...]) -> list[str]:
     return names + ["vibration_rms_ratio"] if "vibration" in sensors else names
 
 
-def window_features(x3: np.ndarray, types: np.ndarray, baseline: Baseline) -> np.ndarray:
+def window_features(
+    x3: np.ndarray, types: np.ndarray, baseline: Baseline, units: np.ndarray | None = None
+) -> np.ndarray:
     """(n, W, S) raw windows -> (n, F) features; vectorised over all windows at once."""
-    z = standardise(x3, types, baseline)
+    z = standardise(x3, types, baseline, units)
     n, w, s = z.shape
     steps = np.arange(w) - (w - 1) / 2
     trend = np.einsum("nws,w->ns", z - z.mean(axis=1, keepdims=True), steps) / (steps**2).sum()
@@ -88,16 +105,20 @@ def window_features(x3: np.ndarray, types: np.ndarray, baseline: Baseline) -> np
     if "vibration" not in baseline.sensors:
         return per_sensor
     v = baseline.sensors.index("vibration")
-    m, _ = baseline.arrays(types)
+    m, _ = baseline.arrays(types, units)
     rms = np.sqrt((x3[:, :, v] ** 2).mean(axis=1)) / np.abs(m[:, 0, v]).clip(min=1e-6)
     return np.concatenate([per_sensor, rms[:, None]], axis=1)
 
 
 def lstm_inputs(
-    x3: np.ndarray, types: np.ndarray, baseline: Baseline, type_names: list[str]
+    x3: np.ndarray,
+    types: np.ndarray,
+    baseline: Baseline,
+    type_names: list[str],
+    units: np.ndarray | None = None,
 ) -> np.ndarray:
     """Standardised sequences plus a one-hot machine type on every step: (n, W, S + T)."""
-    z = np.clip(standardise(x3, types, baseline), -50, 50)
+    z = np.clip(standardise(x3, types, baseline, units), -50, 50)
     onehot = np.array([[t == name for name in type_names] for t in types], dtype=float)
     return np.concatenate([z, np.repeat(onehot[:, None, :], z.shape[1], axis=1)], axis=2).astype(
         "float32"

@@ -24,6 +24,8 @@ from ml.features import (
 
 __all__ = ["Params", "Windows", "Trained", "build_windows", "train"]
 
+_MIN_OWN_WINDOWS = 50  # healthy windows a machine needs before it gets its own baseline
+
 log = logging.getLogger(__name__)
 
 
@@ -131,13 +133,13 @@ def train(
     healthy = (w.ttf_h > 2 * params.horizon_h) & ~w.faulty
     baseline = _baseline_from_windows(w, healthy, data.sensors)
     say("isolation forest", 0.15)
-    feats = window_features(w.x3, w.types, baseline)
+    feats = window_features(w.x3, w.types, baseline, w.units)
     anomaly = AnomalyModel(
         feature_names(data.sensors), n_estimators=params.n_estimators, seed=params.seed
     ).fit(feats[healthy], w.types[healthy])
     say("lstm", 0.3)
     type_names = sorted(set(w.types))
-    x = lstm_inputs(w.x3, w.types, baseline, type_names)
+    x = lstm_inputs(w.x3, w.types, baseline, type_names, w.units)
     failure = FailureModel(
         window=params.window,
         n_inputs=x.shape[2],
@@ -165,4 +167,9 @@ def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, 
         values = w.x3[healthy & (w.types == kind)].reshape(-1, len(sensors))
         base.mean[str(kind)] = values.mean(axis=0).round(6).tolist()
         base.std[str(kind)] = values.std(axis=0).clip(min=1e-6).round(6).tolist()
+    for unit in np.unique(w.units):  # each machine's own healthy level, when it has enough
+        mine = healthy & (w.units == unit)
+        if mine.sum() >= _MIN_OWN_WINDOWS:
+            level = w.x3[mine].reshape(-1, len(sensors)).mean(axis=0)
+            base.unit_mean[str(unit)] = level.round(6).tolist()
     return base

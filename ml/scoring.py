@@ -75,11 +75,11 @@ class FleetScorer:
     def sensors(self) -> tuple[str, ...]:
         return self.baseline.sensors
 
-    def _running(self, x3: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def _running(self, x3: np.ndarray, types: np.ndarray, units: np.ndarray | None) -> np.ndarray:
         if "rpm" not in self.sensors or len(x3) == 0:
             return np.ones(len(x3), bool)
         rpm = self.sensors.index("rpm")
-        healthy_rpm, _ = self.baseline.arrays(types)
+        healthy_rpm, _ = self.baseline.arrays(types, units)
         return x3[:, -3:, rpm].mean(axis=1) >= 0.5 * healthy_rpm[:, 0, rpm]
 
     @classmethod
@@ -98,20 +98,23 @@ class FleetScorer:
             versions={r.kind: r.version for r in rows},
         )
 
-    def score(self, x3: np.ndarray, types: np.ndarray, ids: np.ndarray) -> list[MachineScore]:
+    def score(
+        self, x3: np.ndarray, types: np.ndarray, ids: np.ndarray, units: np.ndarray | None = None
+    ) -> list[MachineScore]:
         """Scores of the running machines: one that stands still has already failed (the rpm
         rules say so) and its frozen readings would only look like an imminent failure."""
-        running = self._running(x3, types)
+        running = self._running(x3, types, units)
         x3, types, ids = x3[running], types[running], ids[running]
+        units = units[running] if units is not None else None
         if len(x3) == 0:
             return []
         anomaly = (
-            self.anomaly.score(window_features(x3, types, self.baseline), types)
+            self.anomaly.score(window_features(x3, types, self.baseline, units), types)
             if self.anomaly
             else None
         )
         prob, rul = (
-            self.failure.predict(lstm_inputs(x3, types, self.baseline, self.type_names))
+            self.failure.predict(lstm_inputs(x3, types, self.baseline, self.type_names, units))
             if self.failure
             else (None, None)
         )

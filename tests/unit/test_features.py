@@ -69,3 +69,14 @@ def test_any_long_format_csv_is_accepted(tmp_path):
     assert len(loaded.readings) == len(data.readings) == 3 * 720
     assert loaded.readings["time"].dt.tz is not None
     assert set(loaded.failures.columns) >= {"unit", "failure", "repaired"}
+
+
+def test_a_machine_is_judged_against_its_own_healthy_level_when_known():
+    base = _baseline()
+    base.unit_mean["pump-07"] = [53.0, 2.0, 1500.0]  # this pump always runs 3 °C warmer
+    x3 = np.tile([53.0, 2.0, 1500.0], (2, 10, 1))
+    f = window_features(x3, np.array(["pump", "pump"]), base, np.array(["pump-07", "pump-99"]))
+    level = feature_names(("temperature", "vibration", "rpm")).index("temperature_level")
+    assert np.isclose(f[0, level], 0.0)  # normal for pump-07
+    assert np.isclose(f[1, level], 3.0)  # 3 sd above a typical pump: unknown machine
+    assert Baseline.from_json(base.to_json()).unit_mean == base.unit_mean

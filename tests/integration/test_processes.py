@@ -70,6 +70,27 @@ def env(postgres, mosquitto, tmp_path: Path) -> Iterator[dict[str, str]]:
     yield os.environ | values
 
 
+def _simulator(
+    env: dict[str, str], log: Path, *, speed: int, interval: float, extra: tuple[str, ...] = ()
+) -> Proc:
+    """``python -m simulator`` publishing three machines to the test Mosquitto (MQTT 5)."""
+    args = [
+        "-m",
+        "simulator",
+        "--mqtt-url",
+        env["PDM_MQTT_URL"],
+        "--mqtt-v5",
+        "--machines",
+        "3",
+        "--speed",
+        str(speed),
+        "--interval",
+        str(interval),
+        *extra,
+    ]
+    return Proc(args, env, log)
+
+
 def test_worker_and_simulator_processes_fill_postgres_and_stop_cleanly(env, tmp_path):
     worker = Proc(["app.py", "worker"], env, tmp_path / "worker.log")
     ready = f"http://127.0.0.1:{env['PDM_WORKER_METRICS_PORT']}/readyz"
@@ -81,26 +102,12 @@ def test_worker_and_simulator_processes_fill_postgres_and_stop_cleanly(env, tmp_
     }
 
     truth = tmp_path / "truth.json"
-    sim = Proc(
-        [
-            "-m",
-            "simulator",
-            "--mqtt-url",
-            env["PDM_MQTT_URL"],
-            "--mqtt-v5",
-            "--machines",
-            "3",
-            "--speed",
-            "600",
-            "--interval",
-            "0.2",
-            "--first-fault-after",
-            "1",
-            "--truth",
-            str(truth),
-        ],
+    sim = _simulator(
         env,
         tmp_path / "sim.log",
+        speed=600,
+        interval=0.2,
+        extra=("--first-fault-after", "1", "--truth", str(truth)),
     )
     db = Database(env["PDM_DATABASE_URL"])
     try:
@@ -139,23 +146,7 @@ def test_first_start_of_a_demo_worker_trains_models_and_scores_the_fleet(env, tm
         "PDM_SCORE_INTERVAL_S": "1",
     }
     worker = Proc(["app.py", "worker"], env, tmp_path / "worker.log")
-    sim = Proc(
-        [
-            "-m",
-            "simulator",
-            "--mqtt-url",
-            env["PDM_MQTT_URL"],
-            "--mqtt-v5",
-            "--machines",
-            "3",
-            "--speed",
-            "240",
-            "--interval",
-            "0.25",
-        ],
-        env,
-        tmp_path / "sim.log",
-    )
+    sim = _simulator(env, tmp_path / "sim.log", speed=240, interval=0.25)
     db = Database(env["PDM_DATABASE_URL"])
     try:
         assert wait_until(

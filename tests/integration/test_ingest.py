@@ -127,10 +127,12 @@ def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(runni
     stack, worker, pub = running
     now = time.time()
     target = stack.settings.mqtt
-    # Mosquitto refuses a topic that is not UTF-8 (MQTT 3.1.1, 1.5.3); amqtt acknowledges it
-    # but delivers it to no one. Either way the worker never sees it (the parser would refuse
-    # it too: tests/unit/test_payload.py).
-    raw_publish(target.host, target.port, b"pdm/mot\xffor-01/telemetry", b'{"x": 1}')
+    if stack.name == "real":
+        # Mosquitto refuses a topic that is not UTF-8 (MQTT 3.1.1, 1.5.3) and drops that
+        # client, so it never reaches the worker (the parser would refuse it too:
+        # tests/unit/test_payload.py). The demo broker, amqtt, is not sent one: it acks it
+        # and can then mis-parse that connection and disturb other sessions (seen in CI).
+        assert not raw_publish(target.host, target.port, b"pdm/mot\xffor-01/telemetry", b"{}")
     for payload in (b"{not json", b"[1]", json.dumps(reading("rpm", "x", now)).encode()):
         pub.send(payload)
     pub.send(reading("rpm", 1480.0, now))

@@ -1,4 +1,4 @@
-"""The worker role: MQTT ingest, the drain and rule jobs on one APScheduler, demo seeding."""
+"""The worker role: MQTT ingest and the drain, rules and scoring jobs on one APScheduler."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ ML_MODE = Gauge(
 
 
 class Worker:
-    """Ingest client + drain + rules, each job run recorded in the job_runs table."""
+    """Ingest client + drain, rules and score jobs; runs that did work go to job_runs."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings, self.db = settings, db

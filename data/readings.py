@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Integer, and_, cast, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from data.models import DeadLetter, Machine, Reading, Sensor
@@ -54,6 +55,15 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
 
 
 def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+    import psycopg
+
+    try:
+        return _copy_merge(dbapi, rows)
+    except psycopg.Error as err:  # raw cursor: wrap like SQLAlchemy would, callers expect it
+        raise DBAPIError.instance(_PG_COPY, None, err, psycopg.Error) from err
+
+
+def _copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
     with dbapi.cursor() as cur:  # type: ignore[attr-defined]
         cur.execute(_PG_STAGING)
         with cur.copy(_PG_COPY) as copy:

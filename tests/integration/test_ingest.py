@@ -107,7 +107,15 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     good += 2
 
     assert wait_until(lambda: count(stack.db, DeadLetter) >= len(bad) + 1), dead_reasons(stack.db)
-    assert wait_until(lambda: readings_count(stack.db) >= good)
+    assert wait_until(lambda: readings_count(stack.db) >= good), (
+        readings_count(stack.db),
+        good,
+        dead_reasons(stack.db),
+        worker.readiness(),
+        worker.drainer.pending,
+        worker.inbox.qsize(),
+        worker.budget.used,
+    )
     assert readings_count(stack.db) == good
     assert sorted(dead_reasons(stack.db)) == sorted([r for r, _, _ in bad] + ["wrong_type"])
     with stack.db.session() as s:

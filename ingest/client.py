@@ -65,6 +65,7 @@ class IngestClient:
             client.username_pw_set(target.username, target.password)
         client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -111,7 +112,14 @@ class IngestClient:
             return
         log.info("MQTT connected (session present: %s)", getattr(flags, "session_present", "?"))
         client.subscribe(telemetry_filter(self._settings), qos=1)
-        self._connected.set()
+
+    def _on_subscribe(self, _c: object, _u: object, _mid: int, reasons: list, _p: object) -> None:
+        # Ready only once the broker confirmed the subscription: before that, a message
+        # published by a sensor finds no subscriber and the broker drops it.
+        if reasons and all(not getattr(r, "is_failure", False) for r in reasons):
+            self._connected.set()
+        else:
+            log.error("MQTT subscription refused: %s", reasons)
 
     def _on_disconnect(
         self, _c: object, _u: object, _f: object, reason: object, _p: object

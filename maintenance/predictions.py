@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from data.models import AlarmSource, Machine, Prediction, Severity
+from data.fleet import machine_names
+from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm
 from maintenance.rules import RuleOutcome
 from ml.scoring import MachineScore
@@ -64,7 +65,7 @@ def apply_predictions(
 ) -> RuleOutcome:
     """Raise, hold and clear prediction and anomaly alarms for one scoring tick."""
     outcome = RuleOutcome()
-    names = dict(session.execute(select(Machine.id, Machine.name)).all())
+    names = machine_names(session=session)
     checks = (
         (
             AlarmSource.PREDICTION,

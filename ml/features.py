@@ -18,7 +18,6 @@ from ml.dataset import RunToFailure
 
 __all__ = [
     "Baseline",
-    "fit_baseline",
     "standardise",
     "window_features",
     "feature_names",
@@ -66,17 +65,6 @@ class Baseline:
     @classmethod
     def from_json(cls, d: dict) -> Baseline:
         return cls(tuple(d["sensors"]), d["mean"], d["std"], d.get("unit_mean", {}))
-
-
-def fit_baseline(data: RunToFailure, healthy: pd.Series) -> Baseline:
-    """Baseline from the rows flagged healthy (boolean Series aligned with data.readings)."""
-    rows = data.readings[healthy.to_numpy()]
-    base = Baseline(data.sensors)
-    for kind, part in rows.groupby("type"):
-        values = part[list(data.sensors)]
-        base.mean[str(kind)] = values.mean().round(6).tolist()
-        base.std[str(kind)] = values.std().clip(lower=1e-6).round(6).tolist()
-    return base
 
 
 def standardise(

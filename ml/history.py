@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Machine, Sensor
+from data.fleet import machine_names
+from data.models import Sensor
 from data.readings import bucketed_readings
 from ml.dataset import SENSORS, RunToFailure
 
@@ -40,7 +41,7 @@ def history_from_db(
         index=["machine_id", "type", "bucket"], columns="kind", values="value"
     ).reset_index()
     wide = wide.dropna(subset=[s for s in SENSORS if s in wide.columns])
-    names = dict(session.execute(select(Machine.id, Machine.name)).all())
+    names = machine_names(session=session)
     start = wide["bucket"].min() * step_s
     seconds = start + (wide["bucket"] * step_s - start) * time_scale
     readings = pd.DataFrame(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -43,6 +44,10 @@ __all__ = [
     "ModelStatus",
     "ModelVersion",
     "Prediction",
+    "DowntimeKind",
+    "Downtime",
+    "AlarmSilence",
+    "Report",
     "utcnow",
 ]
 
@@ -182,6 +187,9 @@ class Alarm(Base):
     cleared_at: Mapped[datetime | None] = mapped_column(default=None)
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    cleared_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # raised during a maintenance window: recorded, but no banner and no ticket
+    silenced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     machine: Mapped[Machine] = relationship()
 
@@ -290,3 +298,58 @@ class Prediction(Base):
     rul_hours: Mapped[float | None] = mapped_column(Float, default=None)
     top_sensors: Mapped[list] = mapped_column(JSON, default=list)
     model_versions: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DowntimeKind(enum.StrEnum):
+    BREAKDOWN = "breakdown"  # unplanned: a failure stopped the machine
+    PLANNED = "planned"  # maintenance work that stopped it on purpose
+
+
+class Downtime(Base):
+    """A period a machine did not run; breakdowns are what reports count."""
+
+    __tablename__ = "downtime"
+    __table_args__ = (Index("ix_downtime_machine_started", "machine_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
+    kind: Mapped[DowntimeKind] = mapped_column(_enum(DowntimeKind, "downtime_kind"))
+    started_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)  # None: still down
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None)
+    source: Mapped[str] = mapped_column(String(16), default="ticket")  # ticket | backfill | manual
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlarmSilence(Base):
+    """A maintenance window: the machine's alarms are still recorded but alert nobody."""
+
+    __tablename__ = "alarm_silences"
+    __table_args__ = (Index("ix_alarm_silences_machine_ends", "machine_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Report(Base):
+    """A stored report (the weekly one the scheduler builds): summary, CSV and PDF."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("kind", "period_start", name="uq_reports_kind_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # weekly
+    period_start: Mapped[datetime] = mapped_column()
+    period_end: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    csv: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)

@@ -24,6 +24,7 @@ from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.accounts import ensure_demo_accounts
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
+from maintenance.reports import last_full_week, list_reports, store_weekly_report
 from maintenance.rules import evaluate_rules
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble
@@ -99,6 +100,17 @@ class Worker:
             id="rules",
             name="rules",
         )
+        self.scheduler.add_job(
+            self._recorded("weekly_report", self._weekly_report),
+            "cron",
+            day_of_week="mon",
+            hour=0,
+            minute=5,
+            id="weekly_report",
+            name="weekly_report",
+            # and once soon after start, so a worker that was down on Monday catches up
+            next_run_time=datetime.now(UTC) + timedelta(seconds=15),
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -131,6 +143,14 @@ class Worker:
                 clear_after=timedelta(seconds=s.alarm_clear_after_s),
             )
         return len(outcome.raised) + len(outcome.escalated) + len(outcome.cleared)
+
+    def _weekly_report(self) -> int:
+        """Store last week's breakdown report if it is not stored yet (idempotent)."""
+        week_start, _ = last_full_week(datetime.now(UTC))
+        with self.db.session() as session:
+            before = {r.id for r in list_reports(session=session)}
+            report = store_weekly_report(session=session, week_start=week_start)
+            return int(report.id not in before)
 
     def _score(self) -> int:
         """Score every machine with enough recent data; predictions drive alarms."""

@@ -8,6 +8,7 @@ import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, ctx
 
+from config import Settings
 from data.db import Database
 from data.fleet import machine_cards, open_ticket_count
 from data.models import Role
@@ -33,7 +34,7 @@ _VIEWERS = tuple(Role)
 _HISTORY = timedelta(minutes=10)
 
 
-def register(app: dash.Dash, db: Database) -> None:
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         Output(ids.FLEET_GRID, "children"),
         Output(ids.FLEET_KPIS, "children"),

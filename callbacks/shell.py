@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
 
+from config import Settings
 from data.db import Database
 from data.models import Role
 from maintenance.alarms import RedWarning, acknowledge, red_warnings
@@ -15,7 +16,7 @@ from web.auth import AccessDenied, require
 _ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
 
 
-def register(app: dash.Dash, db: Database) -> None:
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(Output(ids.NAV_USER, "children"), Input(ids.URL, "pathname"))
     def who(_path: str) -> str:
         user = require(tuple(Role))
@@ -63,6 +64,7 @@ def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
         [
             html.Strong(f"⚠ {w.machine} is predicted to fail.", className="me-2"),
             html.Span(w.message.split(": ", 1)[-1].capitalize() + ".", className="me-2"),
+            html.A(f"Open {w.machine}", href=f"/machine/{w.machine}", className="alert-link me-2"),
             html.A("See its tickets", href="/tickets", className="alert-link"),
             ack,
         ],

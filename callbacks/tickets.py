@@ -7,6 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
 
+from config import Settings
 from data.db import Database
 from data.models import Role, TicketStatus
 from maintenance.tickets import TransitionError, change_status, list_tickets
@@ -22,7 +23,7 @@ _TARGET = {
 }
 
 
-def register(app: dash.Dash, db: Database) -> None:
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         Output(ids.TICKETS_TABLE, "children"),
         Input(ids.TICKETS_FILTER, "value"),

@@ -5,11 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
-from data.models import Alarm, AlarmSource, AuditLog, Machine, Priority, Severity, utcnow
+from data.models import (
+    Alarm,
+    AlarmSource,
+    AuditLog,
+    Machine,
+    Priority,
+    Severity,
+    User,
+    utcnow,
+)
 from maintenance import metrics
+from maintenance.silences import is_silenced
 from maintenance.tickets import open_ticket
 
 __all__ = [
@@ -18,6 +28,9 @@ __all__ = [
     "clear_stale",
     "red_warnings",
     "acknowledge",
+    "clear",
+    "AlarmRow",
+    "list_alarms",
     "RedWarning",
     "PRIORITY",
 ]
@@ -43,7 +56,9 @@ def raise_alarm(
     now: datetime,
     sensor_id: int | None = None,
 ) -> tuple[Alarm, int | None]:
-    """A new alarm and, unless one is open for the machine and code, its ticket id."""
+    """A new alarm and, unless one is open for the machine and code, its ticket id.
+    During a maintenance window the alarm is recorded silenced: no ticket, no banner."""
+    silenced = is_silenced(session=session, machine_id=machine_id, now=now)
     alarm = Alarm(
         machine_id=machine_id,
         sensor_id=sensor_id,
@@ -54,10 +69,13 @@ def raise_alarm(
         value=value,
         raised_at=now,
         last_seen_at=now,
+        silenced=silenced,
     )
     session.add(alarm)
     session.flush()
     metrics.ALARMS_OPENED.labels(source.value, severity.value).inc()
+    if silenced:
+        return alarm, None
     ticket = open_ticket(
         session=session,
         machine_id=machine_id,
@@ -99,6 +117,7 @@ def red_warnings(*, session: Session) -> list[RedWarning]:
             Alarm.source == AlarmSource.PREDICTION,
             Alarm.cleared_at.is_(None),
             Alarm.acknowledged_at.is_(None),
+            Alarm.silenced.is_(False),
         )
         .order_by(Alarm.raised_at)
     )
@@ -121,3 +140,79 @@ def acknowledge(*, session: Session, alarm_id: int, user_id: int) -> bool:
         )
     )
     return True
+
+
+def clear(*, session: Session, alarm_id: int, user_id: int) -> bool:
+    """Clear an alarm by hand (audited); False if it was already cleared. A condition
+    that persists raises a new alarm on the next evaluation."""
+    alarm = session.get(Alarm, alarm_id)
+    if alarm is None or alarm.cleared_at is not None:
+        return False
+    alarm.cleared_at, alarm.cleared_by = utcnow(), user_id
+    metrics.ALARMS_CLEARED.inc()
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            action="alarm.clear",
+            entity="alarm",
+            entity_id=str(alarm_id),
+            before={"cleared_at": None},
+            after={"code": alarm.code, "cleared_at": alarm.cleared_at.isoformat()},
+        )
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRow:
+    """One line of the alarms table."""
+
+    id: int
+    machine: str
+    code: str
+    severity: str
+    source: str
+    message: str
+    raised_at: datetime
+    cleared_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    cleared_by: str | None
+    silenced: bool
+
+    @property
+    def state(self) -> str:
+        if self.cleared_at:
+            return "cleared"
+        return "acknowledged" if self.acknowledged_at else "active"
+
+
+def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list[AlarmRow]:
+    """Alarms raised since ``since`` or still active, newest first."""
+    acker, clearer = aliased(User), aliased(User)
+    stmt = (
+        select(Alarm, Machine.name, acker.username, clearer.username)
+        .join(Machine, Machine.id == Alarm.machine_id)
+        .outerjoin(acker, acker.id == Alarm.acknowledged_by)
+        .outerjoin(clearer, clearer.id == Alarm.cleared_by)
+        .where(or_(Alarm.raised_at >= since, Alarm.cleared_at.is_(None)))
+        .order_by(Alarm.raised_at.desc())
+        .limit(limit)
+    )
+    return [
+        AlarmRow(
+            a.id,
+            machine,
+            a.code,
+            a.severity.value,
+            a.source.value,
+            a.message,
+            a.raised_at,
+            a.cleared_at,
+            a.acknowledged_at,
+            acked,
+            cleared,
+            a.silenced,
+        )
+        for a, machine, acked, cleared in session.execute(stmt)
+    ]

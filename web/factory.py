@@ -16,13 +16,21 @@ from config import Settings
 from data.db import Database
 from web import ids
 from web.auth import init_auth
+from web.downloads import downloads_blueprint
 from web.ops import ops_blueprint
 
 __all__ = ["create_app"]
 
 _CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
-_PAGES = ("pages.fleet", "pages.tickets")
-_CALLBACKS = ("callbacks.shell", "callbacks.fleet", "callbacks.tickets")
+_PAGES = ("pages.fleet", "pages.machine", "pages.alarms", "pages.tickets", "pages.reports")
+_CALLBACKS = (
+    "callbacks.shell",
+    "callbacks.fleet",
+    "callbacks.machine",
+    "callbacks.alarms",
+    "callbacks.tickets",
+    "callbacks.reports",
+)
 
 
 def create_app(
@@ -48,6 +56,7 @@ def create_app(
     )
     init_auth(server, db, _CSS)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
+    server.register_blueprint(downloads_blueprint(db))
 
     app = dash.Dash(
         __name__,
@@ -62,7 +71,7 @@ def create_app(
         importlib.import_module(module)
     app.layout = _shell
     for module in _CALLBACKS:
-        importlib.import_module(module).register(app, db)
+        importlib.import_module(module).register(app, db, settings)
     return app
 
 
@@ -77,6 +86,7 @@ def _shell() -> html.Div:
                             dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
                         )
                         for page in dash.page_registry.values()
+                        if page.get("nav", True)
                     ],
                     navbar=True,
                     className="me-auto",

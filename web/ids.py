@@ -57,3 +57,53 @@ def fleet_risk(machine_id: int) -> dict[str, object]:
 
 def ticket_action(ticket_id: int, action: str) -> dict[str, object]:
     return {"type": TICKET_ACTION, "ticket": ticket_id, "action": action}
+
+
+# machine detail page
+MACHINE_NAME = "machine-name"
+MACHINE_HEADER = "machine-header"
+MACHINE_RANGE = "machine-range"
+MACHINE_GRAPH = "machine-graph"
+MACHINE_POINTS = "machine-points"
+MACHINE_EVENTS = "machine-events"
+MACHINE_TICK = "machine-tick"
+MACHINE_CURSOR = "machine-cursor"
+
+# alarms page
+ALARMS_RANGE = "alarms-range"
+ALARMS_GRID = "alarms-grid"
+ALARMS_ACK = "alarms-ack"
+ALARMS_CLEAR = "alarms-clear"
+ALARMS_FEEDBACK = "alarms-feedback"
+ALARMS_TICK = "alarms-tick"
+ALARMS_REFRESH = "alarms-refresh"
+SILENCE_MACHINE = "silence-machine"
+SILENCE_HOURS = "silence-hours"
+SILENCE_REASON = "silence-reason"
+SILENCE_SUBMIT = "silence-submit"
+SILENCE_FEEDBACK = "silence-feedback"
+SILENCE_LIST = "silence-list"
+SILENCE_CANCEL = "silence-cancel"
+
+
+def silence_error(field: str) -> str:
+    return f"silence-{field}-error"
+
+
+def silence_cancel(silence_id: int) -> dict[str, object]:
+    return {"type": SILENCE_CANCEL, "silence": silence_id}
+
+
+# reports page
+REPORT_RANGE = "report-range"
+REPORT_PRESET = "report-preset"
+REPORT_HEADLINE = "report-headline"
+REPORT_KPIS = "report-kpis"
+REPORT_WEEKS = "report-weeks"
+REPORT_TYPES = "report-types"
+REPORT_MACHINES = "report-machines"
+REPORT_ALARMS = "report-alarms"
+REPORT_CSV = "report-csv"
+REPORT_PDF = "report-pdf"
+REPORT_ERROR = "report-error"
+REPORT_STORED = "report-stored"

@@ -1,0 +1,198 @@
+"""Alarms page: the grid, acknowledge / clear the selected rows, maintenance windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html
+
+from config import Settings
+from data.db import Database
+from data.fleet import machine_names
+from data.models import Role
+from maintenance.alarms import AlarmRow, acknowledge, clear, list_alarms
+from maintenance.silences import (
+    SilenceError,
+    SilenceRow,
+    active_silences,
+    cancel_silence,
+    silence_machine,
+)
+from web import ids
+from web.auth import AccessDenied, require
+from web.components import age
+
+_VIEWERS = tuple(Role)
+_ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
+_CLEARERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER)
+_FIELDS = ("machine", "hours", "reason")
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.ALARMS_GRID, "rowData"),
+        Output(ids.SILENCE_LIST, "children"),
+        Output(ids.SILENCE_MACHINE, "options"),
+        Input(ids.ALARMS_RANGE, "value"),
+        Input(ids.ALARMS_TICK, "n_intervals"),
+        Input(ids.ALARMS_REFRESH, "data"),
+    )
+    def grid(range_key: str, _n: int, _refresh: int) -> tuple:
+        require(_VIEWERS)
+        now = datetime.now(UTC)
+        days = 0 if range_key == "active" else int(range_key or 7)
+        with db.session() as s:
+            rows = list_alarms(session=s, since=now - timedelta(days=days) if days else now)
+            windows = active_silences(session=s, now=now)
+            names = machine_names(session=s)
+        if range_key == "active":
+            rows = [r for r in rows if r.cleared_at is None]
+        options = [{"label": n, "value": str(i)} for i, n in sorted(names.items(), key=_by_name)]
+        return [_row(r, now) for r in rows], _windows(windows), options
+
+    @app.callback(
+        Output(ids.ALARMS_FEEDBACK, "children"),
+        Output(ids.ALARMS_REFRESH, "data"),
+        Input(ids.ALARMS_ACK, "n_clicks"),
+        Input(ids.ALARMS_CLEAR, "n_clicks"),
+        State(ids.ALARMS_GRID, "selectedRows"),
+        State(ids.ALARMS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def act(_ack: int, _clear: int, selected: list | None, refresh: int) -> tuple:
+        clearing = ctx.triggered_id == ids.ALARMS_CLEAR
+        try:
+            user = require(_CLEARERS if clearing else _ACKERS)
+        except AccessDenied as exc:
+            return _note(str(exc), "warning"), dash.no_update
+        chosen = [int(r["id"]) for r in selected or [] if "id" in r]
+        if not chosen:
+            return _note("Select one or more alarms first.", "info"), dash.no_update
+        action = clear if clearing else acknowledge
+        with db.session() as s:
+            done = sum(action(session=s, alarm_id=a, user_id=user.id) for a in chosen)
+        verb = "Cleared" if clearing else "Acknowledged"
+        skipped = len(chosen) - done
+        text = f"{verb} {done} alarm{'s' * (done != 1)}" + (
+            f" ({skipped} already {verb.lower()})." if skipped else "."
+        )
+        return _note(text, "success"), (refresh or 0) + 1
+
+    @app.callback(
+        Output(ids.SILENCE_FEEDBACK, "children"),
+        Output(ids.ALARMS_REFRESH, "data", allow_duplicate=True),
+        *[Output(ids.silence_error(f), "children") for f in _FIELDS],
+        *[
+            Output(c, "invalid")
+            for c in (ids.SILENCE_MACHINE, ids.SILENCE_HOURS, ids.SILENCE_REASON)
+        ],
+        Input(ids.SILENCE_SUBMIT, "n_clicks"),
+        State(ids.SILENCE_MACHINE, "value"),
+        State(ids.SILENCE_HOURS, "value"),
+        State(ids.SILENCE_REASON, "value"),
+        State(ids.ALARMS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def silence(
+        _n: int, machine: str | None, hours: float | None, reason: str | None, refresh: int
+    ):
+        clean = ("", "", "", False, False, False)
+        try:
+            user = require(_CLEARERS)
+        except AccessDenied as exc:
+            return (_note(str(exc), "warning"), dash.no_update, *clean)
+        try:
+            with db.session() as s:
+                window = silence_machine(
+                    session=s,
+                    machine_id=int(machine) if machine else None,
+                    hours=float(hours) if hours is not None else None,
+                    reason=reason or "",
+                    user_id=user.id,
+                )
+                until = window.ends_at
+        except SilenceError as err:
+            errors = {f: (str(err) if f == err.field else "") for f in _FIELDS}
+            return ("", dash.no_update, *errors.values(), *(bool(errors[f]) for f in _FIELDS))
+        text = f"Alarms silenced until {until:%Y-%m-%d %H:%M} UTC."
+        return (_note(text, "success"), (refresh or 0) + 1, *clean)
+
+    @app.callback(
+        Output(ids.SILENCE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.ALARMS_REFRESH, "data", allow_duplicate=True),
+        Input({"type": ids.SILENCE_CANCEL, "silence": ALL}, "n_clicks"),
+        State(ids.ALARMS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def cancel(_clicks: list, refresh: int) -> tuple:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate
+        try:
+            user = require(_CLEARERS)
+        except AccessDenied as exc:
+            return _note(str(exc), "warning"), dash.no_update
+        with db.session() as s:
+            cancel_silence(session=s, silence_id=ctx.triggered_id["silence"], user_id=user.id)
+        return _note("Maintenance window ended: alarms alert again.", "success"), (refresh or 0) + 1
+
+
+def _by_name(item: tuple[int, str]) -> str:
+    return item[1]
+
+
+def _row(r: AlarmRow, now: datetime) -> dict:
+    return {
+        "id": r.id,
+        "raised": r.raised_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "age": age(r.raised_at),
+        "machine": f"[{r.machine}](/machine/{r.machine})",
+        "code": r.code,
+        "severity": r.severity,
+        "source": r.source,
+        "state": r.state,
+        "silenced": "silenced" if r.silenced else "",
+        "message": r.message,
+        "acknowledged_by": r.acknowledged_by or "",
+        "cleared_by": r.cleared_by or ("auto" if r.cleared_at else ""),
+    }
+
+
+def _note(text: str, color: str) -> dbc.Alert:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id="alarms-note")
+
+
+def _windows(rows: list[SilenceRow]) -> html.Div:
+    if not rows:
+        return html.Small(
+            "No maintenance window is open.", className="text-muted", id="silence-none"
+        )
+    return dbc.ListGroup(
+        [
+            dbc.ListGroupItem(
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.Strong(w.machine, className="me-2"),
+                                html.Span(
+                                    f"silenced until {w.ends_at:%Y-%m-%d %H:%M} UTC: {w.reason}",
+                                ),
+                                html.Small(f" (by {w.created_by})", className="text-muted"),
+                            ]
+                        ),
+                        dbc.Button(
+                            "End now",
+                            id=ids.silence_cancel(w.id),
+                            size="sm",
+                            color="outline-secondary",
+                        ),
+                    ],
+                    className="d-flex justify-content-between align-items-center",
+                ),
+                className="silence-window",
+            )
+            for w in rows
+        ]
+    )

@@ -1,0 +1,144 @@
+"""Machine detail: draw the chosen range (bucketed in the database), then extend it live."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, html
+
+from config import Settings
+from data.db import Database
+from data.history import (
+    bucket_seconds,
+    machine_by_name,
+    machine_events,
+    machine_sensors,
+    prediction_history,
+    sensor_history,
+)
+from data.models import Role
+from data.readings import readings_since
+from web import ids
+from web.auth import require
+from web.machine_view import (
+    LIVE_RANGES,
+    MAX_POINTS,
+    RANGES,
+    TRACES_PER_SENSOR,
+    history_figure,
+    timeline,
+)
+
+_VIEWERS = tuple(Role)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.MACHINE_GRAPH, "figure"),
+        Output(ids.MACHINE_POINTS, "children"),
+        Output(ids.MACHINE_EVENTS, "children"),
+        Output(ids.MACHINE_HEADER, "children"),
+        Output(ids.MACHINE_CURSOR, "data"),
+        Input(ids.MACHINE_RANGE, "value"),
+        State(ids.MACHINE_NAME, "data"),
+    )
+    def draw(range_key: str, name: str) -> tuple:
+        require(_VIEWERS)
+        return machine_page(db, name, range_key, settings.failure_threshold)
+
+    @app.callback(
+        Output(ids.MACHINE_GRAPH, "extendData"),
+        Output(ids.MACHINE_CURSOR, "data", allow_duplicate=True),
+        Input(ids.MACHINE_TICK, "n_intervals"),
+        State(ids.MACHINE_RANGE, "value"),
+        State(ids.MACHINE_NAME, "data"),
+        State(ids.MACHINE_CURSOR, "data"),
+        prevent_initial_call=True,
+    )
+    def live(_n: int, range_key: str, name: str, cursor: str | None) -> tuple:
+        require(_VIEWERS)
+        if range_key not in LIVE_RANGES or not cursor:
+            raise dash.exceptions.PreventUpdate
+        return live_extension(db, name, range_key, datetime.fromisoformat(cursor))
+
+
+def machine_page(db: Database, name: str, range_key: str, threshold: float) -> tuple:
+    """Figure, points caption, timeline, header and live cursor for one range."""
+    label, span = RANGES.get(range_key, RANGES["1h"])
+    end = datetime.now(UTC)
+    start = end - span
+    with db.session() as s:
+        machine = machine_by_name(session=s, name=name)
+        if machine is None:
+            missing = dbc.Alert(f"No machine is called “{name}”.", color="warning")
+            return {}, "", "", missing, None
+        sensors = machine_sensors(session=s, machine_id=machine.id)
+        readings = sensor_history(
+            session=s,
+            sensor_ids=[x.id for x in sensors],
+            start=start,
+            end=end,
+            max_points=MAX_POINTS,
+        )
+        preds = prediction_history(
+            session=s, machine_id=machine.id, start=start, end=end, max_points=MAX_POINTS
+        )
+        events = machine_events(session=s, machine_id=machine.id, start=start, end=end)
+        header = _header(machine.name, machine.type, machine.location, machine.line)
+    fig = history_figure(
+        sensors,
+        readings,
+        preds,
+        events,
+        start=start,
+        end=end,
+        threshold=threshold,
+        revision=f"{name}-{range_key}",
+        live=range_key in LIVE_RANGES,
+    )
+    per_trace = int(readings.groupby("sensor_id").size().max()) if not readings.empty else 0
+    step = bucket_seconds(start, end, MAX_POINTS)
+    caption = (
+        f"{label}: up to {per_trace:,} points per sensor "
+        f"({step} s buckets with min, max and mean; spikes stay visible)"
+    )
+    return fig, caption, timeline(events), header, end.isoformat()
+
+
+def live_extension(db: Database, name: str, range_key: str, since: datetime) -> tuple:
+    """New readings since the cursor appended to every sensor's traces, oldest dropped."""
+    with db.session() as s:
+        machine = machine_by_name(session=s, name=name)
+        if machine is None:
+            raise dash.exceptions.PreventUpdate
+        sensors = machine_sensors(session=s, machine_id=machine.id)
+        df = readings_since(
+            session=s, machine_ids=[machine.id], kinds=[x.kind for x in sensors], since=since
+        )
+    if df.empty:
+        raise dash.exceptions.PreventUpdate
+    xs, ys, indices = [], [], []
+    for i, sensor in enumerate(sensors):
+        part = df[df["kind"] == sensor.kind]
+        x = [t.isoformat() for t in part["ts"]]
+        y = [float(v) for v in part["value"]]
+        for j in range(TRACES_PER_SENSOR):  # band top, band bottom, mean all get the value
+            xs.append(x)
+            ys.append(y)
+            indices.append(i * TRACES_PER_SENSOR + j)
+    span = RANGES[range_key][1].total_seconds()
+    keep = int(max(MAX_POINTS, span))  # at most one point per second stays on screen
+    return [{"x": xs, "y": ys}, indices, keep], df["ts"].max().isoformat()
+
+
+def _header(name: str, type_: str, location: str, line: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2(name, className="h4 mb-0 me-3", id="machine-title"),
+            html.Span(f"{type_} · {location} · {line}", className="text-muted me-3"),
+            html.A("← Fleet", href="/", className="small"),
+        ],
+        className="d-flex align-items-baseline",
+    )

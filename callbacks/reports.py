@@ -1,0 +1,108 @@
+"""Reports page: keep the preset and the date pickers in step, then draw the range."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, ctx
+
+from config import Settings
+from data.db import Database
+from maintenance.reports import build_report, last_full_week, list_reports
+from web import ids
+from web.auth import AccessDenied, require
+from web.downloads import REPORT_READERS
+from web.report_view import (
+    RangeError,
+    alarms_figure,
+    headline,
+    kpis,
+    machines_figure,
+    parse_day_range,
+    stored,
+    types_figure,
+    weeks_figure,
+)
+
+
+def preset_days(preset: str, today: date) -> tuple[date, date] | None:
+    """(first, last) inclusive days of a preset; None for custom."""
+    monday = today - timedelta(days=today.weekday())
+    return {
+        "last-week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "4w": (monday - timedelta(days=28), today),
+        "90d": (today - timedelta(days=89), today),
+    }.get(preset)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.REPORT_PRESET, "value"),
+        Output(ids.REPORT_RANGE, "start_date"),
+        Output(ids.REPORT_RANGE, "end_date"),
+        Input(ids.REPORT_PRESET, "value"),
+        Input(ids.REPORT_RANGE, "start_date"),
+        Input(ids.REPORT_RANGE, "end_date"),
+    )
+    def sync(preset: str, start: str | None, end: str | None) -> tuple:
+        require(REPORT_READERS)
+        today = datetime.now(UTC).date()
+        if ctx.triggered_id == ids.REPORT_RANGE and start and end:
+            matching = [
+                p
+                for p in ("last-week", "4w", "90d")
+                if preset_days(p, today)
+                == (date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
+            ]
+            return (matching[0] if matching else "custom"), dash.no_update, dash.no_update
+        days = preset_days(preset, today)
+        if days is None:
+            raise dash.exceptions.PreventUpdate
+        return dash.no_update, days[0].isoformat(), days[1].isoformat()
+
+    @app.callback(
+        Output(ids.REPORT_HEADLINE, "children"),
+        Output(ids.REPORT_KPIS, "children"),
+        Output(ids.REPORT_WEEKS, "figure"),
+        Output(ids.REPORT_TYPES, "figure"),
+        Output(ids.REPORT_MACHINES, "figure"),
+        Output(ids.REPORT_ALARMS, "figure"),
+        Output(ids.REPORT_CSV, "href"),
+        Output(ids.REPORT_PDF, "href"),
+        Output(ids.REPORT_STORED, "children"),
+        Output(ids.REPORT_ERROR, "children"),
+        Input(ids.REPORT_RANGE, "start_date"),
+        Input(ids.REPORT_RANGE, "end_date"),
+    )
+    def draw(start: str | None, end: str | None) -> tuple:
+        try:
+            require(REPORT_READERS)
+        except AccessDenied as exc:
+            return (*[dash.no_update] * 9, dbc.Alert(str(exc), color="warning"))
+        if not start or not end:
+            raise dash.exceptions.PreventUpdate
+        try:
+            first, stop = parse_day_range(start[:10], end[:10])
+        except RangeError as err:
+            return (*[dash.no_update] * 9, dbc.Alert(str(err), color="warning"))
+        now = datetime.now(UTC)
+        with db.session() as s:
+            report = build_report(session=s, start=first, end=stop, now=now)
+            week = build_report(session=s, start=last_full_week(now)[0], end=last_full_week(now)[1])
+            reports = list_reports(session=s)
+        query = urlencode({"start": start[:10], "end": end[:10]})
+        return (
+            headline(week),
+            kpis(report),
+            weeks_figure(report),
+            types_figure(report),
+            machines_figure(report),
+            alarms_figure(report),
+            f"/reports/export.csv?{query}",
+            f"/reports/export.pdf?{query}",
+            stored(reports),
+            "",
+        )

@@ -1,0 +1,228 @@
+"""One machine's history at any range, reduced in the database so few rows travel.
+
+A range is cut into at most ``max_points`` time buckets; each bucket carries the min,
+max and mean of its readings, so a one-second vibration spike survives on a 90-day
+chart (it becomes the bucket's max) while the browser receives a few thousand points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Integer, and_, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from data.models import (
+    Alarm,
+    Downtime,
+    Machine,
+    Prediction,
+    Reading,
+    Sensor,
+    Ticket,
+)
+
+__all__ = [
+    "MachineEvent",
+    "SensorInfo",
+    "bucket_seconds",
+    "machine_by_name",
+    "machine_events",
+    "machine_sensors",
+    "prediction_history",
+    "sensor_history",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SensorInfo:
+    id: int
+    key: str
+    kind: str
+    unit: str
+    warn_low: float | None
+    warn_high: float | None
+    crit_low: float | None
+    crit_high: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MachineEvent:
+    """One line of a machine's timeline: an alarm, a ticket or a downtime period."""
+
+    kind: str  # alarm | ticket | downtime
+    start: datetime
+    end: datetime | None
+    title: str
+    detail: str
+    severity: str  # danger | warning | info | secondary: how to colour it
+    sensor_id: int | None = None
+    ref: int | None = None  # alarm / ticket / downtime id
+    value: float | None = None  # the reading or probability that raised an alarm
+
+
+def bucket_seconds(start: datetime, end: datetime, max_points: int) -> int:
+    """The bucket width that cuts [start, end) into at most ``max_points`` buckets."""
+    return max(1, math.ceil((end - start).total_seconds() / max_points))
+
+
+def _bucket(session: Session, column: object, step_s: int) -> object:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / step_s), Integer)
+    # SQLite: julianday counts days since noon, 24 November 4714 BC
+    # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
+    seconds = (func.julianday(column) - 2440587.5) * 86400.0 + 0.0005
+    return cast(seconds / step_s, Integer)
+
+
+def machine_sensors(*, session: Session, machine_id: int) -> list[SensorInfo]:
+    stmt = select(Sensor).where(Sensor.machine_id == machine_id).order_by(Sensor.id)
+    return [
+        SensorInfo(s.id, s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
+        for s in session.scalars(stmt)
+    ]
+
+
+def _epoch_to_ts(buckets: pd.Series, step_s: int) -> pd.Series:
+    """The middle of each bucket, as UTC timestamps."""
+    return pd.to_datetime((buckets.astype("int64") * step_s + step_s / 2) * 1e9, utc=True)
+
+
+def sensor_history(
+    *,
+    session: Session,
+    sensor_ids: list[int],
+    start: datetime,
+    end: datetime,
+    max_points: int = 1500,
+) -> pd.DataFrame:
+    """Per sensor and bucket: ts (bucket middle), mean, lo, hi, n. Oldest first."""
+    step = bucket_seconds(start, end, max_points)
+    bucket = _bucket(session, Reading.ts, step).label("bucket")
+    stmt = (
+        select(
+            Reading.sensor_id,
+            bucket,
+            func.avg(Reading.value),
+            func.min(Reading.value),
+            func.max(Reading.value),
+            func.count(),
+        )
+        .where(Reading.sensor_id.in_(sensor_ids), Reading.ts >= start, Reading.ts < end)
+        .group_by(Reading.sensor_id, bucket)
+        .order_by(Reading.sensor_id, bucket)
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["sensor_id", "bucket", "mean", "lo", "hi", "n"]
+    )
+    frame["ts"] = _epoch_to_ts(frame["bucket"], step) if not frame.empty else []
+    return frame.drop(columns="bucket")
+
+
+def prediction_history(
+    *, session: Session, machine_id: int, start: datetime, end: datetime, max_points: int = 1500
+) -> pd.DataFrame:
+    """Per bucket: ts, the highest failure probability and anomaly score, and whether
+    any scoring in it flagged an anomaly (so one anomalous tick is never averaged away)."""
+    step = bucket_seconds(start, end, max_points)
+    bucket = _bucket(session, Prediction.ts, step).label("bucket")
+    stmt = (
+        select(
+            bucket,
+            func.max(Prediction.failure_probability),
+            func.max(Prediction.anomaly_score),
+            func.max(cast(Prediction.is_anomaly, Integer)),
+        )
+        .where(Prediction.machine_id == machine_id, Prediction.ts >= start, Prediction.ts < end)
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=["bucket", "failure_probability", "anomaly_score", "anomaly"],
+    )
+    frame["ts"] = _epoch_to_ts(frame["bucket"], step) if not frame.empty else []
+    frame["anomaly"] = frame["anomaly"].fillna(0).astype(bool)
+    return frame.drop(columns="bucket")
+
+
+def machine_events(
+    *, session: Session, machine_id: int, start: datetime, end: datetime, limit: int = 200
+) -> list[MachineEvent]:
+    """Alarms, tickets and downtime overlapping [start, end), newest first."""
+    now = datetime.now(UTC)
+
+    def overlaps(begin: object, finish: object) -> object:
+        return and_(begin < end, or_(finish.is_(None), finish >= start))
+
+    alarms = session.scalars(
+        select(Alarm)
+        .where(Alarm.machine_id == machine_id, overlaps(Alarm.raised_at, Alarm.cleared_at))
+        .order_by(Alarm.raised_at.desc())
+        .limit(limit)
+    )
+    tickets = session.scalars(
+        select(Ticket)
+        .where(Ticket.machine_id == machine_id, overlaps(Ticket.created_at, Ticket.resolved_at))
+        .order_by(Ticket.created_at.desc())
+        .limit(limit)
+    )
+    downtime = session.scalars(
+        select(Downtime)
+        .where(Downtime.machine_id == machine_id, overlaps(Downtime.started_at, Downtime.ended_at))
+        .order_by(Downtime.started_at.desc())
+        .limit(limit)
+    )
+    events = [_alarm_event(a) for a in alarms]
+    events += [_ticket_event(t) for t in tickets]
+    events += [_downtime_event(d, now) for d in downtime]
+    events.sort(key=lambda e: e.start, reverse=True)
+    return events[:limit]
+
+
+def _alarm_event(a: Alarm) -> MachineEvent:
+    state = "cleared" if a.cleared_at else "active"
+    if a.silenced:
+        state += ", silenced"
+    if a.acknowledged_at:
+        state += ", acknowledged"
+    return MachineEvent(
+        "alarm",
+        a.raised_at,
+        a.cleared_at,
+        f"{a.code} ({a.source.value})",
+        f"{a.message} [{state}]",
+        "danger" if a.severity.value == "CRITICAL" and not a.silenced else "warning",
+        sensor_id=a.sensor_id,
+        ref=a.id,
+        value=a.value,
+    )
+
+
+def _ticket_event(t: Ticket) -> MachineEvent:
+    verdict = {True: "failure confirmed", False: "false alarm", None: ""}[t.failure_confirmed]
+    detail = f"{t.status.value.replace('_', ' ').lower()}" + (f", {verdict}" if verdict else "")
+    return MachineEvent(
+        "ticket", t.created_at, t.resolved_at, f"Ticket #{t.id} {t.code}", detail, "info", ref=t.id
+    )
+
+
+def _downtime_event(d: Downtime, now: datetime) -> MachineEvent:
+    hours = ((d.ended_at or now) - d.started_at) / timedelta(hours=1)
+    still = "" if d.ended_at else ", still down"
+    return MachineEvent(
+        "downtime",
+        d.started_at,
+        d.ended_at,
+        f"{d.kind.value.capitalize()} downtime",
+        f"{hours:.1f} h{still}" + (f": {d.note}" if d.note else ""),
+        "secondary" if d.kind.value == "planned" else "danger",
+        ref=d.id,
+    )
+
+
+def machine_by_name(*, session: Session, name: str) -> Machine | None:
+    return session.scalar(select(Machine).where(Machine.name == name))

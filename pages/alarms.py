@@ -1,0 +1,169 @@
+"""Alarms: every alarm in a filterable grid, acknowledge and clear, maintenance windows."""
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from web import ids
+
+RANGES = [
+    {"label": "Active", "value": "active"},
+    {"label": "24 hours", "value": "1"},
+    {"label": "7 days", "value": "7"},
+    {"label": "30 days", "value": "30"},
+]
+
+_COLUMNS = [
+    {
+        "field": "raised",
+        "headerName": "Raised (UTC)",
+        "sort": "desc",
+        "minWidth": 150,
+        "cellDataType": "text",
+    },
+    {"field": "age", "headerName": "Age", "maxWidth": 110, "sortable": False},
+    {"field": "machine", "cellRenderer": "markdown", "minWidth": 120},
+    {"field": "code", "minWidth": 110},
+    {
+        "field": "severity",
+        "maxWidth": 120,
+        "cellClassRules": {
+            "text-danger fw-bold": "params.value == 'CRITICAL'",
+            "text-warning fw-bold": "params.value == 'WARNING'",
+        },
+    },
+    {"field": "source", "maxWidth": 120},
+    {"field": "state", "maxWidth": 130},
+    {"field": "silenced", "maxWidth": 110},
+    {"field": "message", "flex": 3, "minWidth": 260, "tooltipField": "message"},
+    {"field": "acknowledged_by", "headerName": "Ack by", "maxWidth": 130},
+    {"field": "cleared_by", "headerName": "Cleared by", "maxWidth": 130},
+]
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H2("Alarms", className="h4 mb-0"),
+                    dbc.RadioItems(
+                        id=ids.ALARMS_RANGE,
+                        options=RANGES,
+                        value="7",
+                        inline=True,
+                        className="btn-group filter-group",
+                        inputClassName="btn-check",
+                        labelClassName="btn btn-outline-primary btn-sm",
+                        labelCheckedClassName="active",
+                    ),
+                ],
+                className="d-flex justify-content-between align-items-center mb-2",
+            ),
+            html.Div(
+                [
+                    dbc.Button(
+                        "Acknowledge selected", id=ids.ALARMS_ACK, size="sm", className="me-2"
+                    ),
+                    dbc.Button("Clear selected", id=ids.ALARMS_CLEAR, size="sm", color="secondary"),
+                    html.Span(
+                        "Select rows (click, shift-click), then act; filter in the column headers.",
+                        className="text-muted small ms-3",
+                    ),
+                ],
+                className="mb-2",
+            ),
+            html.Div(id=ids.ALARMS_FEEDBACK),
+            dag.AgGrid(
+                id=ids.ALARMS_GRID,
+                columnDefs=_COLUMNS,
+                rowData=[],
+                defaultColDef={
+                    "filter": True,
+                    "floatingFilter": True,
+                    "sortable": True,
+                    "resizable": True,
+                    "flex": 1,
+                },
+                dashGridOptions={
+                    "rowSelection": {"mode": "multiRow", "enableClickSelection": True},
+                    "localeText": {"noRowsToShow": "No alarms in this range."},
+                    "pagination": True,
+                    "paginationPageSize": 50,
+                    "tooltipShowDelay": 300,
+                },
+                getRowId="params.data.id",
+                style={"height": "560px"},
+                className="mb-4",
+            ),
+            _silence_card(),
+            dcc.Interval(id=ids.ALARMS_TICK, interval=5000),
+            dcc.Store(id=ids.ALARMS_REFRESH, data=0),
+        ]
+    )
+
+
+def _field(label: str, control: object, field: str) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=f"silence-{field}"),
+            control,
+            dbc.FormFeedback(id=ids.silence_error(field), type="invalid"),
+        ],
+        md=3 if field != "reason" else 4,
+    )
+
+
+def _silence_card() -> dbc.Card:
+    form = dbc.Row(
+        [
+            _field("Machine", dbc.Select(id=ids.SILENCE_MACHINE, options=[]), "machine"),
+            _field(
+                "Hours",
+                dbc.Input(
+                    id=ids.SILENCE_HOURS, type="number", min=0.25, max=168, step=0.25, value=4
+                ),
+                "hours",
+            ),
+            _field(
+                "Reason",
+                dbc.Input(id=ids.SILENCE_REASON, placeholder="e.g. planned bearing replacement"),
+                "reason",
+            ),
+            dbc.Col(
+                dbc.Button("Silence alarms", id=ids.SILENCE_SUBMIT, color="warning"),
+                md=2,
+                className="d-flex align-items-end",
+            ),
+        ],
+        className="g-2 mb-2",
+    )
+    return dbc.Card(
+        [
+            dbc.CardHeader("Maintenance windows"),
+            dbc.CardBody(
+                [
+                    html.P(
+                        "During a window the machine's alarms are still recorded, but they raise "
+                        "no red warning and open no ticket.",
+                        className="text-muted small",
+                    ),
+                    form,
+                    html.Div(id=ids.SILENCE_FEEDBACK),
+                    html.Div(id=ids.SILENCE_LIST),
+                ]
+            ),
+        ],
+        className="shadow-sm mb-4",
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path="/alarms",
+    name="Alarms",
+    title="Alarms · Predictive maintenance",
+    order=1,
+)

@@ -1,0 +1,68 @@
+"""Machine detail: live sensors with limits, failure probability, and what happened."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from web import ids
+from web.machine_view import RANGES
+
+
+def layout(name: str = "", **_query: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id=ids.MACHINE_NAME, data=name),
+            dcc.Store(id=ids.MACHINE_CURSOR),
+            html.Div(
+                [
+                    html.Div(id=ids.MACHINE_HEADER, children=html.H2(name, className="h4")),
+                    dbc.RadioItems(
+                        id=ids.MACHINE_RANGE,
+                        options=[{"label": label, "value": k} for k, (label, _) in RANGES.items()],
+                        value="1h",
+                        inline=True,
+                        className="btn-group filter-group",
+                        inputClassName="btn-check",
+                        labelClassName="btn btn-outline-primary btn-sm",
+                        labelCheckedClassName="active",
+                    ),
+                ],
+                className="d-flex justify-content-between align-items-center flex-wrap mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dcc.Loading(
+                                dcc.Graph(id=ids.MACHINE_GRAPH, config={"displaylogo": False}),
+                                delay_show=300,
+                            ),
+                            html.Small(id=ids.MACHINE_POINTS, className="text-muted"),
+                        ],
+                        lg=9,
+                    ),
+                    dbc.Col(
+                        dbc.Card(
+                            [
+                                dbc.CardHeader("Alarms, tickets and downtime"),
+                                html.Div(id=ids.MACHINE_EVENTS, className="machine-events"),
+                            ],
+                            className="shadow-sm",
+                        ),
+                        lg=3,
+                    ),
+                ]
+            ),
+            dcc.Interval(id=ids.MACHINE_TICK, interval=5000),
+        ]
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path_template="/machine/<name>",
+    name="Machine",
+    title="Machine · Predictive maintenance",
+    nav=False,
+)

@@ -1,0 +1,90 @@
+"""Reports: breakdowns, downtime, MTBF, MTTR, availability and alarms for any date range,
+with CSV and PDF downloads and the weekly reports the scheduler stored."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from web import ids
+
+PRESETS = [
+    {"label": "Last week", "value": "last-week"},
+    {"label": "Last 4 weeks", "value": "4w"},
+    {"label": "Last 90 days", "value": "90d"},
+    {"label": "Custom", "value": "custom"},
+]
+
+
+def _graph(graph_id: str, title: str) -> dbc.Col:
+    return dbc.Col(
+        dbc.Card(
+            [
+                dbc.CardHeader(title),
+                dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"}),
+            ],
+            className="shadow-sm mb-3",
+        ),
+        lg=6,
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H2("Reports", className="h4 mb-0 me-3"),
+                    dbc.RadioItems(
+                        id=ids.REPORT_PRESET,
+                        options=PRESETS,
+                        value="4w",
+                        inline=True,
+                        className="btn-group filter-group me-3",
+                        inputClassName="btn-check",
+                        labelClassName="btn btn-outline-primary btn-sm",
+                        labelCheckedClassName="active",
+                    ),
+                    dcc.DatePickerRange(
+                        id=ids.REPORT_RANGE,
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                        className="me-3",
+                    ),
+                    html.A(
+                        "CSV", id=ids.REPORT_CSV, className="btn btn-outline-secondary btn-sm me-2"
+                    ),
+                    html.A("PDF", id=ids.REPORT_PDF, className="btn btn-outline-secondary btn-sm"),
+                ],
+                className="d-flex align-items-center flex-wrap gap-1 mb-3",
+            ),
+            html.Div(id=ids.REPORT_ERROR),
+            html.Div(id=ids.REPORT_HEADLINE),
+            html.Div(id=ids.REPORT_KPIS),
+            dbc.Row(
+                [
+                    _graph(ids.REPORT_WEEKS, "Breakdowns per week"),
+                    _graph(ids.REPORT_TYPES, "Breakdowns and availability per machine type"),
+                    _graph(ids.REPORT_MACHINES, "Downtime per machine (hours)"),
+                    _graph(ids.REPORT_ALARMS, "Alarms by source"),
+                ]
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader("Weekly reports (built every Monday)"),
+                    html.Div(id=ids.REPORT_STORED),
+                ],
+                className="shadow-sm mb-4",
+            ),
+        ]
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path="/reports",
+    name="Reports",
+    title="Reports · Predictive maintenance",
+    order=3,
+)

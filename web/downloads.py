@@ -1,0 +1,65 @@
+"""Report downloads: any range built on demand, or a stored weekly report, as CSV or PDF.
+Behind login (the guard) and a role check here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request
+
+from data.db import Database
+from data.models import Role
+from maintenance.reports import build_report, load_report_file, report_csv, report_pdf
+from web.auth import identity
+from web.report_view import RangeError, parse_day_range
+
+__all__ = ["REPORT_READERS", "downloads_blueprint"]
+
+REPORT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
+_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+def downloads_blueprint(db: Database) -> Blueprint:
+    bp = Blueprint("reports", __name__)
+
+    @bp.route("/reports/export.<fmt>")
+    def export(fmt: str) -> Response:
+        _check(fmt)
+        try:
+            start, end = parse_day_range(request.args.get("start"), request.args.get("end"))
+        except RangeError as err:
+            return Response(str(err), 400, mimetype="text/plain")
+        with db.session() as s:
+            report = build_report(session=s, start=start, end=end)
+        body = report_csv(report) if fmt == "csv" else report_pdf(report)
+        name = f"breakdown-report-{start:%Y-%m-%d}-to-{request.args['end']}.{fmt}"
+        return _file(name, body, fmt)
+
+    @bp.route("/reports/<int:report_id>.<fmt>")
+    def stored(report_id: int, fmt: str) -> Response:
+        _check(fmt)
+        with db.session() as s:
+            found = load_report_file(session=s, report_id=report_id, fmt=fmt)
+        if found is None:
+            abort(404)
+        return _file(*found, fmt)
+
+    return bp
+
+
+def _check(fmt: str) -> None:
+    user = identity()
+    if user is None or user.role not in REPORT_READERS:
+        abort(403)
+    if fmt not in _TYPES:
+        abort(404)
+
+
+def _file(name: str, body: bytes, fmt: str) -> Response:
+    return Response(
+        body,
+        mimetype=_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,235 @@
+"""Reports page pieces: the headline, the KPI strip, the four charts, the stored list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import html
+
+from maintenance.reports import ReportData, ReportInfo
+
+__all__ = [
+    "alarms_figure",
+    "headline",
+    "kpis",
+    "machines_figure",
+    "stored",
+    "types_figure",
+    "weeks_figure",
+]
+
+_BAR = "#1c7ed6"
+_DOWN = "#e03131"
+_PLANNED = "#868e96"
+_LAYOUT = {
+    "margin": {"l": 50, "r": 20, "t": 10, "b": 40},
+    "plot_bgcolor": "#fff",
+    "paper_bgcolor": "#fff",
+    "legend": {"orientation": "h", "y": 1.12},
+}
+
+
+def headline(last_week: ReportData) -> dbc.Alert:
+    """The manager's question, answered first: how many machines broke down last week."""
+    broken = [m for m in last_week.machines if m.stats.breakdowns]
+    n = last_week.total.breakdowns
+    names = ", ".join(m.name for m in broken[:6]) + (" …" if len(broken) > 6 else "")
+    days = f"{last_week.start:%d %b} – {last_week.end - timedelta(days=1):%d %b %Y}"
+    text = (
+        f"Last week ({days}): {len(broken)} machine{'s' * (len(broken) != 1)} broke down, "
+        f"{n} breakdown{'s' * (n != 1)}"
+    )
+    return dbc.Alert(
+        [html.Strong(text, id="report-last-week"), html.Span(f". {names}" if names else ".")],
+        color="danger" if n else "success",
+        className="py-2",
+    )
+
+
+def kpis(r: ReportData) -> dbc.Row:
+    t = r.total
+    items = [
+        (
+            "Breakdowns",
+            str(t.breakdowns),
+            "report-breakdowns",
+            "danger" if t.breakdowns else "dark",
+        ),
+        ("Downtime", f"{t.breakdown_h:.1f} h", "report-downtime", "dark"),
+        ("Planned stops", f"{t.planned_h:.1f} h", "report-planned", "dark"),
+        ("MTBF", _hours(t.mtbf_h), "report-mtbf", "dark"),
+        ("MTTR", _hours(t.mttr_h), "report-mttr", "dark"),
+        ("Availability", _pct(t.availability), "report-availability", "success"),
+        ("Alarms", str(sum(a.alarms for a in r.alarms)), "report-alarm-count", "dark"),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.Div(label, className="text-muted small"),
+                            html.Div(value, className=f"h4 mb-0 text-{color}", id=kpi_id),
+                        ]
+                    ),
+                    className="shadow-sm",
+                )
+            )
+            for label, value, kpi_id, color in items
+        ],
+        className="g-3 mb-3",
+    )
+
+
+def weeks_figure(r: ReportData) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=[w.label for w in r.weeks],
+            y=[w.breakdowns for w in r.weeks],
+            marker_color=_DOWN,
+            text=[w.breakdowns or "" for w in r.weeks],
+            textposition="outside",
+            hovertext=[f"week of {w.week_start:%Y-%m-%d}" for w in r.weeks],
+        )
+    )
+    fig.update_layout(**_LAYOUT, yaxis={"title": "breakdowns", "rangemode": "tozero"})
+    return fig
+
+
+def types_figure(r: ReportData) -> go.Figure:
+    fig = go.Figure()
+    fig.add_bar(
+        x=[t.type for t in r.types],
+        y=[t.stats.breakdowns for t in r.types],
+        name="breakdowns",
+        marker_color=_DOWN,
+    )
+    fig.add_scatter(
+        x=[t.type for t in r.types],
+        y=[t.stats.availability for t in r.types],
+        name="availability",
+        yaxis="y2",
+        mode="markers+text",
+        text=[_pct(t.stats.availability) for t in r.types],
+        textposition="top center",
+        marker={"size": 12, "color": "#2b8a3e"},
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        yaxis={"title": "breakdowns", "rangemode": "tozero"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1.1],
+            "tickformat": ".0%",
+            "showgrid": False,
+        },
+    )
+    return fig
+
+
+def machines_figure(r: ReportData, top: int = 20) -> go.Figure:
+    rows = sorted(r.machines, key=lambda m: m.stats.breakdown_h + m.stats.planned_h)[-top:]
+    names = [m.name for m in rows]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=[m.stats.breakdown_h for m in rows],
+        name="breakdown",
+        orientation="h",
+        marker_color=_DOWN,
+    )
+    fig.add_bar(
+        y=names,
+        x=[m.stats.planned_h for m in rows],
+        name="planned",
+        orientation="h",
+        marker_color=_PLANNED,
+    )
+    fig.update_layout(**_LAYOUT, barmode="stack", xaxis={"title": "hours"})
+    return fig
+
+
+def alarms_figure(r: ReportData) -> go.Figure:
+    fig = go.Figure()
+    sources = sorted({a.source for a in r.alarms})
+    for severity, color in (("WARNING", "#f59f00"), ("CRITICAL", _DOWN)):
+        counts = {a.source: a.alarms for a in r.alarms if a.severity == severity}
+        fig.add_bar(
+            x=sources,
+            y=[counts.get(s, 0) for s in sources],
+            name=severity.lower(),
+            marker_color=color,
+        )
+    fig.update_layout(**_LAYOUT, barmode="stack", yaxis={"title": "alarms", "rangemode": "tozero"})
+    return fig
+
+
+def stored(reports: list[ReportInfo]) -> html.Div:
+    if not reports:
+        return html.P(
+            "No weekly report yet: the scheduler builds one every Monday for the week before.",
+            className="text-muted m-3",
+            id="report-stored-empty",
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in ("Week", "Breakdowns", "Downtime", "Availability", "Built", "Download")
+            ]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(f"{r.period_start:%Y-%m-%d} – {r.period_end:%Y-%m-%d}"),
+                    html.Td(str(r.summary.get("breakdowns", ""))),
+                    html.Td(f"{r.summary.get('breakdown_h', 0):.1f} h"),
+                    html.Td(_pct(r.summary.get("availability"))),
+                    html.Td(f"{r.created_at:%Y-%m-%d %H:%M}"),
+                    html.Td(
+                        [
+                            html.A("CSV", href=f"/reports/{r.id}.csv", className="me-2"),
+                            html.A("PDF", href=f"/reports/{r.id}.pdf"),
+                        ]
+                    ),
+                ],
+                className="stored-report",
+            )
+            for r in reports
+        ]
+    )
+    return dbc.Table([head, body], hover=True, className="mb-0 align-middle", size="sm")
+
+
+def _hours(h: float | None) -> str:
+    return "—" if h is None else f"{h:,.1f} h"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+class RangeError(ValueError):
+    """A date range a person typed that cannot be reported on; the message says why."""
+
+
+MAX_DAYS = 800
+
+
+def parse_day_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """Inclusive calendar days (YYYY-MM-DD, UTC) as a half-open range of datetimes."""
+    try:
+        first = datetime.strptime(start or "", "%Y-%m-%d").replace(tzinfo=UTC)
+        last = datetime.strptime(end or "", "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise RangeError("Choose a start and an end date (YYYY-MM-DD).") from None
+    if last < first:
+        raise RangeError("The end date is before the start date.")
+    if (last - first).days > MAX_DAYS:
+        raise RangeError(f"Choose at most {MAX_DAYS} days.")
+    return first, last + timedelta(days=1)

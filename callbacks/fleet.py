@@ -1,4 +1,5 @@
-"""Fleet overview: build the cards once, then extend their graphs every tick (no redraw)."""
+"""Fleet overview: build the tiles once per filter, then extend their sparklines every tick
+(no redraw: ``extendData`` appends, ``uirevision`` keeps any zoom)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ from datetime import UTC, datetime, timedelta
 
 import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, ctx
+from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.fleet import machine_cards, open_ticket_count
+from data.fleet import MachineCard, machine_cards, open_ticket_count
+from data.history import fleet_sparklines
 from data.models import Role
 from data.readings import readings_since
+from maintenance.reports import build_report, week_start_of
 from ml.registry import active_versions
+from pages.fleet import ALL as ANY
 from web import ids
 from web.auth import require
-from web.components import (
+from web.fleet_view import (
     LIVE_KINDS,
     LIVE_POINTS,
     STATUS_COLOR,
@@ -24,14 +28,15 @@ from web.components import (
     alarm_class,
     alarm_line,
     kpi_strip,
-    machine_card,
+    machine_tile,
     mode_badge,
     risk_class,
     risk_line,
 )
 
 _VIEWERS = tuple(Role)
-_HISTORY = timedelta(minutes=10)
+_HISTORY = timedelta(minutes=15)
+_SPARK_STEP_S = 10
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -40,20 +45,37 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.FLEET_KPIS, "children"),
         Output(ids.FLEET_CURSOR, "data"),
         Output(ids.FLEET_MODE, "children"),
-        Input(ids.FLEET_GRID, "id"),
+        Output(ids.FLEET_TYPE, "options"),
+        Output(ids.FLEET_LOCATION, "options"),
+        Input(ids.FLEET_TYPE, "value"),
+        Input(ids.FLEET_LOCATION, "value"),
     )
-    def build(_grid_id: str) -> tuple:
+    def build(type_: str, location: str) -> tuple:
         require(_VIEWERS)
         now = datetime.now(UTC)
         with db.session() as s:
-            cards = machine_cards(session=s)
-            tickets = open_ticket_count(session=s)
-            df = readings_since(
-                session=s, machine_ids=[c.id for c in cards], kinds=LIVE_KINDS, since=now - _HISTORY
+            every = machine_cards(session=s)
+            cards = _filtered(every, type_, location)
+            spark = fleet_sparklines(
+                session=s,
+                machine_ids=[c.id for c in cards],
+                kinds=LIVE_KINDS,
+                start=now - _HISTORY,
+                step_s=_SPARK_STEP_S,
             )
+            kpis = _kpis(s, cards, now)
             versions = active_versions(session=s)
-        grid = [machine_card(c, df[df["machine_id"] == c.id]) for c in cards]
-        return grid, kpi_strip(cards, tickets), _cursor(df, now), mode_badge(versions)
+        tiles = [machine_tile(c, spark[spark["machine_id"] == c.id]) for c in cards]
+        if not tiles:
+            tiles = [_empty(bool(every))]
+        return (
+            tiles,
+            kpis,
+            now.isoformat(),
+            mode_badge(versions),
+            _options(c.type for c in every),
+            _options(c.location for c in every),
+        )
 
     @app.callback(
         Output({"type": ids.FLEET_GRAPH, "machine": ALL}, "extendData"),
@@ -68,16 +90,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.FLEET_CURSOR, "data", allow_duplicate=True),
         Input(ids.FLEET_TICK, "n_intervals"),
         State(ids.FLEET_CURSOR, "data"),
+        State(ids.FLEET_TYPE, "value"),
+        State(ids.FLEET_LOCATION, "value"),
         prevent_initial_call=True,
     )
-    def tick(_n: int, cursor: str | None) -> tuple:
+    def tick(_n: int, cursor: str | None, type_: str, location: str) -> tuple:
         require(_VIEWERS)
         machine_ids = [o["id"]["machine"] for o in ctx.outputs_list[0]]
         since = _parse_cursor(cursor)
+        now = datetime.now(UTC)
         with db.session() as s:
-            cards = {c.id: c for c in machine_cards(session=s)}
-            tickets = open_ticket_count(session=s)
+            every = machine_cards(session=s)
+            cards = {c.id: c for c in every}
             df = readings_since(session=s, machine_ids=machine_ids, kinds=LIVE_KINDS, since=since)
+            kpis = _kpis(s, _filtered(every, type_, location), now)
             versions = active_versions(session=s)
         extend = [_extension(df[df["machine_id"] == m]) for m in machine_ids]
         shown = [cards.get(m) for m in machine_ids]  # None: retired since the page was built
@@ -90,20 +116,53 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             [risk_line(c) if c else "" for c in shown],
             [risk_class(c) if c else "small" for c in shown],
             mode_badge(versions),
-            kpi_strip(list(cards.values()), tickets),
+            kpis,
             _cursor(df, since),
         )
 
 
+def _filtered(cards: list[MachineCard], type_: str | None, location: str | None) -> list:
+    return [
+        c
+        for c in cards
+        if (not type_ or type_ == ANY or c.type == type_)
+        and (not location or location == ANY or c.location == location)
+    ]
+
+
+def _options(values: object) -> list[dict]:
+    return [{"label": "All", "value": ANY}] + [
+        {"label": v, "value": v} for v in sorted(set(values))
+    ]
+
+
+def _kpis(session: object, cards: list[MachineCard], now: datetime) -> object:
+    week = build_report(session=session, start=week_start_of(now), end=now, now=now)
+    names = {c.name for c in cards}
+    shown = [m.stats for m in week.machines if m.name in names]
+    availability = sum(shown[1:], shown[0]).availability if shown else None
+    with_tickets = open_ticket_count(session=session)
+    return kpi_strip(cards, with_tickets, availability)
+
+
+def _empty(filtered: bool) -> object:
+    text = (
+        "No machine matches these filters."
+        if filtered
+        else "No machines yet. Add machines, or start the simulator to see a demo fleet."
+    )
+    return html.Div(text, className="alert alert-light", id="fleet-empty")
+
+
 def _extension(df: pd.DataFrame) -> object:
-    """extendData for one graph: new points of both traces, keeping the last LIVE_POINTS."""
+    """extendData for one sparkline: new points of both traces, keeping the last LIVE_POINTS."""
     if df.empty:
         return dash.no_update
     xs, ys = [], []
     for kind in LIVE_KINDS:
         part = df[df["kind"] == kind]
         xs.append([t.isoformat() for t in part["ts"]])
-        ys.append([float(v) for v in part["value"]])
+        ys.append([round(float(v), 3) for v in part["value"]])
     return [{"x": xs, "y": ys}, [0, 1], LIVE_POINTS]
 
 

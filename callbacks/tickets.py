@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.models import Role, TicketStatus
+from data.models import Role, Ticket, TicketStatus
 from maintenance.tickets import TransitionError, change_status, list_tickets
 from web import ids
 from web.auth import AccessDenied, require
@@ -46,6 +48,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.RESOLVE_MODAL, "is_open"),
         Output(ids.RESOLVE_TICKET, "data"),
         Output(ids.RESOLVE_TITLE, "children"),
+        Output(ids.RESOLVE_DOWN_START, "value"),
+        Output(ids.RESOLVE_DOWN_END, "value"),
         Input({"type": ids.TICKET_ACTION, "ticket": ALL, "action": ALL}, "n_clicks"),
         State(ids.TICKETS_REFRESH, "data"),
         prevent_initial_call=True,
@@ -57,11 +61,16 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         try:
             require(_WORKERS)
         except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, dash.no_update, dash.no_update
+            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 4
         if action == "resolve":
-            return dash.no_update, dash.no_update, True, ticket_id, f"Resolve ticket #{ticket_id}"
+            with db.session() as s:
+                ticket = s.get(Ticket, ticket_id)
+                opened = ticket.created_at if ticket else datetime.now(UTC)
+            title = f"Resolve ticket #{ticket_id}"
+            stopped, running = _local(opened), _local(datetime.now(UTC))
+            return dash.no_update, dash.no_update, True, ticket_id, title, stopped, running
         alert = _transition(db, ticket_id, _TARGET[action])
-        return alert, (refresh or 0) + 1, False, dash.no_update, dash.no_update
+        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
 
     @app.callback(
         Output(ids.TICKETS_FEEDBACK, "children", allow_duplicate=True),
@@ -69,24 +78,47 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
         Output(ids.RESOLVE_NOTE, "invalid"),
         Output(ids.RESOLVE_OUTCOME_ERROR, "children"),
+        Output(ids.RESOLVE_DOWN_START, "invalid"),
+        Output(f"{ids.RESOLVE_DOWN_START}-error", "children"),
+        Output(ids.RESOLVE_DOWN_END, "invalid"),
+        Output(f"{ids.RESOLVE_DOWN_END}-error", "children"),
         Input(ids.RESOLVE_SUBMIT, "n_clicks"),
         State(ids.RESOLVE_TICKET, "data"),
         State(ids.RESOLVE_OUTCOME, "value"),
         State(ids.RESOLVE_NOTE, "value"),
+        State(ids.RESOLVE_DOWN_START, "value"),
+        State(ids.RESOLVE_DOWN_END, "value"),
         State(ids.TICKETS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def resolve(
-        _n: int, ticket_id: int | None, outcome: str | None, note: str | None, refresh: int
+        _n: int,
+        ticket_id: int | None,
+        outcome: str | None,
+        note: str | None,
+        stopped: str | None,
+        running: str | None,
+        refresh: int,
     ) -> tuple:
         note = (note or "").strip()
         outcome_error = "" if outcome in ("failure", "false_alarm") else "Choose an outcome."
-        if outcome_error or len(note) < 3 or ticket_id is None:
-            return dash.no_update, dash.no_update, True, len(note) < 3, outcome_error
+        failure = outcome == "failure"
+        start, start_error = _parse_when(stopped, required=failure)
+        end, end_error = _parse_when(running, required=failure)
+        if start and end and end < start:
+            end_error = "Must be after the machine stopped."
+        fields = (bool(start_error), start_error, bool(end_error), end_error)
+        if outcome_error or len(note) < 3 or ticket_id is None or start_error or end_error:
+            return dash.no_update, dash.no_update, True, len(note) < 3, outcome_error, *fields
         alert = _transition(
-            db, int(ticket_id), TicketStatus.RESOLVED, note=note, confirmed=outcome == "failure"
+            db,
+            int(ticket_id),
+            TicketStatus.RESOLVED,
+            note=note,
+            confirmed=failure,
+            downtime=(start, end) if failure and start and end else None,
         )
-        return alert, (refresh or 0) + 1, False, False, ""
+        return alert, (refresh or 0) + 1, False, False, "", False, "", False, ""
 
     @app.callback(
         Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
@@ -98,8 +130,28 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return False
 
 
+def _local(t: datetime) -> str:
+    """The value a datetime-local input shows: UTC, to the minute."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_when(value: str | None, *, required: bool) -> tuple[datetime | None, str]:
+    if not value:
+        return None, ("Required for a real failure." if required else "")
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC), ""
+    except ValueError:
+        return None, "Use a date and time, e.g. 2026-11-23 14:30."
+
+
 def _transition(
-    db: Database, ticket_id: int, to: TicketStatus, *, note: str = "", confirmed: bool | None = None
+    db: Database,
+    ticket_id: int,
+    to: TicketStatus,
+    *,
+    note: str = "",
+    confirmed: bool | None = None,
+    downtime: tuple[datetime, datetime] | None = None,
 ) -> dbc.Alert:
     """Run one status change for the current user and say how it went."""
     try:
@@ -112,6 +164,7 @@ def _transition(
                 user=user,
                 resolution=note,
                 failure_confirmed=confirmed,
+                downtime=downtime,
             )
     except (TransitionError, AccessDenied) as exc:
         return _error(str(exc))

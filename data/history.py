@@ -29,6 +29,7 @@ __all__ = [
     "MachineEvent",
     "SensorInfo",
     "bucket_seconds",
+    "fleet_sparklines",
     "machine_by_name",
     "machine_events",
     "machine_sensors",
@@ -146,6 +147,30 @@ def prediction_history(
     )
     frame["ts"] = _epoch_to_ts(frame["bucket"], step) if not frame.empty else []
     frame["anomaly"] = frame["anomaly"].fillna(0).astype(bool)
+    return frame.drop(columns="bucket")
+
+
+def fleet_sparklines(
+    *,
+    session: Session,
+    machine_ids: list[int],
+    kinds: tuple[str, ...],
+    start: datetime,
+    step_s: int,
+) -> pd.DataFrame:
+    """Bucket means of a few sensor kinds for many machines: machine_id, kind, ts, value."""
+    bucket = _bucket(session, Reading.ts, step_s).label("bucket")
+    stmt = (
+        select(Sensor.machine_id, Sensor.kind, bucket, func.avg(Reading.value))
+        .join(Sensor, Sensor.id == Reading.sensor_id)
+        .where(Sensor.machine_id.in_(machine_ids), Sensor.kind.in_(kinds), Reading.ts >= start)
+        .group_by(Sensor.machine_id, Sensor.kind, bucket)
+        .order_by(bucket)
+    )
+    frame = pd.DataFrame(
+        session.execute(stmt).all(), columns=["machine_id", "kind", "bucket", "value"]
+    )
+    frame["ts"] = _epoch_to_ts(frame["bucket"], step_s) if not frame.empty else []
     return frame.drop(columns="bucket")
 
 

@@ -81,6 +81,7 @@ __all__ = [
     "store_weekly_report",
     "list_reports",
     "load_report_file",
+    "week_start_of",
 ]
 
 log = logging.getLogger(__name__)

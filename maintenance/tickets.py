@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import (
     AuditLog,
+    Downtime,
+    DowntimeKind,
     Machine,
     Priority,
     Role,
@@ -148,8 +150,10 @@ def change_status(
     user: UserInfo,
     resolution: str = "",
     failure_confirmed: bool | None = None,
+    downtime: tuple[datetime, datetime] | None = None,
 ) -> Ticket:
-    """Move a ticket along the status flow, checking who may do it; audited."""
+    """Move a ticket along the status flow, checking who may do it; audited. Resolving a
+    confirmed failure with ``downtime`` (stopped, running again) records the breakdown."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise TransitionError(f"Ticket #{ticket_id} does not exist.")
@@ -160,8 +164,12 @@ def change_status(
         )
     if to is TicketStatus.RESOLVED and failure_confirmed is None:
         raise TransitionError("Say whether a real failure was confirmed or it was a false alarm.")
+    if downtime is not None:
+        _check_downtime(*downtime)
     before = {"status": ticket.status.value}
     _apply(ticket, to, resolution, failure_confirmed)
+    if to is TicketStatus.RESOLVED and failure_confirmed and downtime is not None:
+        _record_breakdown(session, ticket, downtime, user.id)
     session.add(
         AuditLog(
             user_id=user.id,
@@ -169,11 +177,43 @@ def change_status(
             entity="ticket",
             entity_id=str(ticket.id),
             before=before,
-            after={"status": to.value, "failure_confirmed": failure_confirmed},
+            after={
+                "status": to.value,
+                "failure_confirmed": failure_confirmed,
+                **({"downtime": [t.isoformat() for t in downtime]} if downtime else {}),
+            },
         )
     )
     session.flush()
     return ticket
+
+
+def _check_downtime(stopped: datetime, running: datetime) -> None:
+    now = utcnow()
+    if running < stopped:
+        raise TransitionError("The machine cannot run again before it stopped.")
+    if running > now + timedelta(minutes=5):
+        raise TransitionError("The machine cannot run again in the future.")
+    if stopped < now - timedelta(days=90):
+        raise TransitionError("A stop more than 90 days ago belongs to another ticket.")
+
+
+def _record_breakdown(
+    session: Session, ticket: Ticket, downtime: tuple[datetime, datetime], user_id: int
+) -> None:
+    """One breakdown per ticket: resolving again (after a reopen) corrects it."""
+    period = session.scalar(
+        select(Downtime).where(Downtime.ticket_id == ticket.id, Downtime.source == "ticket")
+    ) or Downtime(
+        machine_id=ticket.machine_id,
+        kind=DowntimeKind.BREAKDOWN,
+        ticket_id=ticket.id,
+        source="ticket",
+        created_by=user_id,
+    )
+    period.started_at, period.ended_at = downtime
+    period.note = ticket.resolution[:500]
+    session.add(period)
 
 
 def _check_permission(ticket: Ticket, user: UserInfo) -> None:

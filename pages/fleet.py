@@ -1,4 +1,4 @@
-"""Fleet overview: KPI strip and one live card per machine (data arrives by callback)."""
+"""Fleet overview: KPI strip, filters, and one live tile per machine sorted by risk."""
 
 import dash
 import dash_bootstrap_components as dbc
@@ -6,13 +6,32 @@ from dash import dcc, html
 
 from web import ids
 
+ALL = "__all__"
+
+
+def _filter(filter_id: str, label: str) -> dbc.InputGroup:
+    return dbc.InputGroup(
+        [
+            dbc.InputGroupText(label),
+            dbc.Select(id=filter_id, options=[{"label": "All", "value": ALL}], value=ALL),
+        ],
+        size="sm",
+        className="me-2",
+        style={"width": "auto"},
+    )
+
 
 def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             html.Div(
-                [html.H2("Fleet", className="h4 mb-0"), html.Div(id=ids.FLEET_MODE)],
-                className="d-flex justify-content-between align-items-center mb-3",
+                [
+                    html.H2("Fleet", className="h4 mb-0 me-3"),
+                    _filter(ids.FLEET_TYPE, "Type"),
+                    _filter(ids.FLEET_LOCATION, "Location"),
+                    html.Div(id=ids.FLEET_MODE, className="ms-auto"),
+                ],
+                className="d-flex align-items-center flex-wrap gap-1 mb-3",
             ),
             html.Div(id=ids.FLEET_KPIS),
             dbc.Row(id=ids.FLEET_GRID, children=dbc.Spinner(color="primary")),

@@ -42,6 +42,16 @@ def layout(**_query: str) -> html.Div:
     )
 
 
+def _when(label: str, input_id: str) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, html_for=input_id, className="small"),
+            dbc.Input(id=input_id, type="datetime-local", size="sm"),
+            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
+        ]
+    )
+
+
 def _resolve_modal() -> dbc.Modal:
     return dbc.Modal(
         [
@@ -66,6 +76,23 @@ def _resolve_modal() -> dbc.Modal:
                     dbc.FormFeedback(
                         "Describe the cause and the action taken (at least 3 characters).",
                         type="invalid",
+                    ),
+                    html.Div(
+                        [
+                            html.Div(
+                                "For a real failure: when the machine stopped and ran again "
+                                "(UTC). The breakdown report counts it.",
+                                className="form-text mb-1",
+                            ),
+                            dbc.Row(
+                                [
+                                    _when("Machine stopped", ids.RESOLVE_DOWN_START),
+                                    _when("Running again", ids.RESOLVE_DOWN_END),
+                                ],
+                                className="g-2",
+                            ),
+                        ],
+                        className="mt-3",
                     ),
                 ]
             ),

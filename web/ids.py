@@ -17,6 +17,8 @@ FLEET_BADGE = "fleet-badge"
 FLEET_ALARMS = "fleet-alarms"
 FLEET_RISK = "fleet-risk"
 FLEET_MODE = "fleet-mode"
+FLEET_TYPE = "fleet-type"
+FLEET_LOCATION = "fleet-location"
 
 # tickets page
 TICKETS_FILTER = "tickets-filter"
@@ -33,6 +35,8 @@ RESOLVE_OUTCOME_ERROR = "resolve-outcome-error"
 RESOLVE_NOTE = "resolve-note"
 RESOLVE_SUBMIT = "resolve-submit"
 RESOLVE_CANCEL = "resolve-cancel"
+RESOLVE_DOWN_START = "resolve-down-start"
+RESOLVE_DOWN_END = "resolve-down-end"
 
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:

@@ -1,0 +1,99 @@
+"""Helpers for the Chromium tests: log in, seed readings, find pattern-matched ids, screenshots."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from factories import WebApp
+
+from data.fleet import sensor_directory
+from data.readings import insert_readings
+
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+
+
+def shot(dash_duo: Any, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def login(dash_duo: Any, web: WebApp, user: str) -> None:
+    dash_duo.driver.get(dash_duo.server.url.rstrip("/") + "/login")
+    dash_duo.wait_for_element("#username").send_keys(user)
+    dash_duo.find_element("#password").send_keys(web.password(user))
+    dash_duo.find_element("#login-submit").click()
+    # logged in once the app shell greets the user (before that, a new page load would
+    # race the login redirect)
+    dash_duo.wait_for_contains_text("#nav-user", f"{user} (", timeout=15)
+
+
+def visit(dash_duo: Any, path: str) -> None:
+    dash_duo.driver.get(dash_duo.server.url.rstrip("/") + path)
+
+
+def pattern(component_id: dict[str, object]) -> str:
+    """A CSS selector for a pattern-matching id (Dash renders it as sorted compact JSON)."""
+    return "[id='" + json.dumps(component_id, sort_keys=True, separators=(",", ":")) + "']"
+
+
+def readings(
+    web: WebApp,
+    machine: str,
+    values: dict[str, float],
+    seconds: int,
+    end: float | None = None,
+    step: int = 1,
+) -> None:
+    """One reading per ``step`` seconds per sensor of ``machine`` for ``seconds`` up to ``end``."""
+    end = time.time() if end is None else end
+    with web.db.session() as s:
+        sensors = {k: sid for (m, k), sid in sensor_directory(session=s).items() if m == machine}
+        rows = [
+            (sensors[key], datetime.fromtimestamp(end - i, UTC), value + (i % 7) * 0.01)
+            for key, value in values.items()
+            for i in range(0, seconds, step)
+        ]
+        insert_readings(session=s, rows=rows)
+
+
+def graph_data(dash_duo: Any, graph_id: str) -> list[dict[str, Any]]:
+    """The traces a dcc.Graph currently draws (x as strings, y as numbers)."""
+    return dash_duo.driver.execute_script(
+        "const g = document.getElementById(arguments[0]);"
+        "const p = g && g.querySelector('.js-plotly-plot');"
+        "return p ? p.data.map(t => ({name: t.name, x: Array.from(t.x || []).map(String),"
+        " y: Array.from(t.y || [])})) : null;",
+        graph_id,
+    )
+
+
+def browser_session(dash_duo: Any) -> requests.Session:
+    """A requests session carrying the browser's login cookie and user agent (the session
+    is bound to both: flask-login's strong protection): for downloads."""
+    session = requests.Session()
+    session.headers["User-Agent"] = dash_duo.driver.execute_script("return navigator.userAgent")
+    for cookie in dash_duo.driver.get_cookies():
+        session.cookies.set(cookie["name"], cookie["value"])
+    return session
+
+
+def texts(dash_duo: Any, selector: str) -> list[str]:
+    """Text of every element matching ``selector``, read in one go (no stale elements
+    while Dash re-renders)."""
+    return dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent);",
+        selector,
+    )
+
+
+def click(dash_duo: Any, selector: str) -> None:
+    """Scroll the element to the middle of the window (at once: Bootstrap scrolls smoothly),
+    then click it like a user."""
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    element.click()

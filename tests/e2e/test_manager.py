@@ -1,0 +1,273 @@
+"""In Chromium, the factory manager's pages: fleet overview, red warning, machine history,
+alarms, breakdown reports with their CSV and PDF downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from browser import (
+    browser_session,
+    click,
+    graph_data,
+    login,
+    pattern,
+    readings,
+    shot,
+    texts,
+    visit,
+)
+from factories import WebApp
+from pypdf import PdfReader
+from selenium.webdriver.support.ui import Select
+from services import free_port
+from sqlalchemy import delete, func, select
+
+from data.models import (
+    Alarm,
+    AlarmSilence,
+    AlarmSource,
+    AuditLog,
+    Downtime,
+    DowntimeKind,
+    Machine,
+    Severity,
+    Ticket,
+    User,
+)
+from maintenance.alarms import raise_alarm
+from maintenance.predictions import PredictionPolicy, apply_predictions
+from maintenance.reports import last_full_week
+from ml.scoring import MachineScore
+from web import ids
+
+pytestmark = pytest.mark.e2e
+HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
+
+
+def _machines(web: WebApp) -> dict[str, Machine]:
+    with web.db.session() as s:
+        return {m.name: m for m in s.scalars(select(Machine).where(Machine.retired_at.is_(None)))}
+
+
+def _start(dash_duo, web: WebApp, user: str = "manager") -> None:
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, user)
+
+
+def _wait(predicate, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_duo, web: WebApp):
+    machines = _machines(web)
+    for name in machines:
+        readings(web, name, HEALTHY, seconds=90)
+    _start(dash_duo, web)
+    dash_duo.wait_for_element(".machine-card", timeout=15)
+    _wait(lambda: set(texts(dash_duo, ".machine-link")) == set(machines))
+    kpis = sum(
+        int(dash_duo.find_element(f"#kpi-{k}").text) for k in ("healthy", "warning", "critical")
+    )
+    assert kpis == len(machines)
+    assert dash_duo.find_element("#kpi-availability").text.endswith("%")
+    shot(dash_duo, "fleet-overview")
+
+    pumps = {n for n, m in machines.items() if m.type == "pump"}
+    Select(dash_duo.find_element(f"#{ids.FLEET_TYPE}")).select_by_value("pump")
+    _wait(lambda: set(texts(dash_duo, ".machine-link")) == pumps)
+    # a tile links to its machine page
+    link = dash_duo.find_element(".machine-link")
+    assert link.get_attribute("href").endswith(f"/machine/{link.text}")
+
+
+def test_red_banner_appears_over_the_threshold_and_goes_when_acknowledged(dash_duo, web: WebApp):
+    machine = _machines(web)["pump-01"]
+    _start(dash_duo, web)
+    dash_duo.wait_for_element(".machine-card", timeout=15)
+    assert not dash_duo.find_elements(".red-warning")
+    with web.db.session() as s:  # one scoring tick pushes pump-01 over the threshold
+        score = MachineScore(machine.id, 0.4, False, 0.93, 3.0, ["vibration"])
+        apply_predictions(
+            session=s, scores=[score], now=datetime.now(UTC), policy=PredictionPolicy()
+        )
+        alarm_id = s.scalar(
+            select(Alarm.id).where(Alarm.machine_id == machine.id, Alarm.cleared_at.is_(None))
+        )
+    assert alarm_id is not None
+    banner = f"#red-warning-{alarm_id}"
+    dash_duo.wait_for_contains_text(banner, "pump-01 is predicted to fail", timeout=10)
+    link = dash_duo.find_element(f"{banner} a[href='/machine/pump-01']")
+    shot(dash_duo, "red-banner")
+    # the banner is on every page, the machine page included
+    link.click()
+    dash_duo.wait_for_element("#machine-title", timeout=10)
+    dash_duo.wait_for_contains_text(banner, "pump-01 is predicted to fail", timeout=10)
+
+    dash_duo.find_element(pattern(ids.alarm_ack(alarm_id))).click()
+    _wait(lambda: not dash_duo.find_elements(banner))
+    with web.db.session() as s:
+        alarm = s.get(Alarm, alarm_id)
+        manager = s.scalar(select(User.id).where(User.username == "manager"))
+        assert alarm.acknowledged_by == manager and alarm.cleared_at is None
+        audit = s.scalar(
+            select(func.count(AuditLog.id)).where(
+                AuditLog.action == "alarm.acknowledge", AuditLog.entity_id == str(alarm_id)
+            )
+        )
+        assert audit == 1
+
+
+def test_machine_page_range_selector_changes_the_data_and_keeps_spikes(dash_duo, web: WebApp):
+    now = time.time()
+    # two days at one reading a minute, the last ten minutes at one a second, and one
+    # vibration spike a day ago that must survive the reduction
+    readings(web, "compressor-01", HEALTHY, seconds=2 * 86400, end=now - 600, step=60)
+    readings(web, "compressor-01", HEALTHY, seconds=600, end=now)
+    readings(web, "compressor-01", {"vibration": 25.0}, seconds=1, end=now - 86400 + 7)
+
+    _start(dash_duo, web)
+    visit(dash_duo, "/machine/compressor-01")
+    dash_duo.wait_for_contains_text(f"#{ids.MACHINE_POINTS}", "1 hour", timeout=15)
+    hour = graph_data(dash_duo, ids.MACHINE_GRAPH)
+    oldest = min(
+        datetime.fromisoformat(x) for t in hour if t["name"] == "vibration" for x in t["x"]
+    )
+    assert oldest.replace(tzinfo=UTC) > datetime.now(UTC) - timedelta(hours=1, minutes=1)
+    vib_max = next(t for t in hour if t["name"] == "vibration max")
+    assert max(vib_max["y"]) < 5  # the spike is a day old
+    shot(dash_duo, "machine-1h")
+
+    dash_duo.find_element(
+        f"label[for='_dbcprivate_radioitems_{ids.MACHINE_RANGE}_input_7d']"
+    ).click()
+    dash_duo.wait_for_contains_text(f"#{ids.MACHINE_POINTS}", "7 days", timeout=15)
+    week = graph_data(dash_duo, ids.MACHINE_GRAPH)
+    vib = next(t for t in week if t["name"] == "vibration")
+    oldest = min(datetime.fromisoformat(x) for x in vib["x"]).replace(tzinfo=UTC)
+    assert oldest < datetime.now(UTC) - timedelta(days=1, hours=12)  # older data now shown
+    assert all(len(t["x"]) <= 1501 for t in week)  # reduced in the database
+    vib_max = next(t for t in week if t["name"] == "vibration max")
+    assert max(vib_max["y"]) == pytest.approx(25.0)  # the spike survived as a bucket max
+    assert max(vib["y"]) < 25.0  # while the mean smooths it
+    shot(dash_duo, "machine-7d")
+
+
+def test_alarm_acknowledged_in_the_grid_and_a_maintenance_window_silences(dash_duo, web: WebApp):
+    machine = _machines(web)["motor-01"]
+    with web.db.session() as s:
+        alarm, _ = raise_alarm(
+            session=s,
+            machine_id=machine.id,
+            code="TEMP_HIGH",
+            severity=Severity.WARNING,
+            source=AlarmSource.RULE,
+            message="motor-01: temperature 72.0 °C above warning limit 70",
+            value=72.0,
+            now=datetime.now(UTC),
+        )
+        alarm_id = alarm.id
+    _start(dash_duo, web)
+    visit(dash_duo, "/alarms")
+    row = f"div[row-id='{alarm_id}']"
+    dash_duo.wait_for_element(f"{row} [col-id='code']", timeout=15).click()
+    dash_duo.find_element(f"#{ids.ALARMS_ACK}").click()
+    dash_duo.wait_for_contains_text("#alarms-note", "Acknowledged 1 alarm", timeout=10)
+    dash_duo.wait_for_text_to_equal(f"{row} [col-id='acknowledged_by']", "manager", timeout=10)
+    with web.db.session() as s:
+        assert s.get(Alarm, alarm_id).acknowledged_at is not None
+
+    # a window needs a reason: the message sits next to the field, nothing is stored
+    Select(dash_duo.find_element(f"#{ids.SILENCE_MACHINE}")).select_by_visible_text("motor-01")
+    click(dash_duo, f"#{ids.SILENCE_SUBMIT}")
+    dash_duo.wait_for_contains_text(f"#{ids.silence_error('reason')}", "Say why", timeout=10)
+    assert "is-invalid" in dash_duo.find_element(f"#{ids.SILENCE_REASON}").get_attribute("class")
+    shot(dash_duo, "alarms-silence-error")
+    dash_duo.find_element(f"#{ids.SILENCE_REASON}").send_keys("planned bearing replacement")
+    click(dash_duo, f"#{ids.SILENCE_SUBMIT}")
+    dash_duo.wait_for_contains_text(".silence-window", "motor-01", timeout=10)
+    shot(dash_duo, "alarms")
+
+    with web.db.session() as s:  # during the window an alarm is recorded, silenced, no ticket
+        tickets_before = s.scalar(select(func.count(Ticket.id)))
+        silenced, ticket_id = raise_alarm(
+            session=s,
+            machine_id=machine.id,
+            code="VIB_HIGH",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.RULE,
+            message="motor-01: vibration 6.0 mm/s above critical limit 5.4",
+            value=6.0,
+            now=datetime.now(UTC),
+        )
+        assert silenced.silenced and ticket_id is None
+        assert s.scalar(select(func.count(Ticket.id))) == tickets_before
+        s.execute(delete(AlarmSilence))  # leave the shared app as it was
+
+
+def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, web: WebApp):
+    machines = _machines(web)
+    week_start, week_end = last_full_week(datetime.now(UTC))
+    with web.db.session() as s:
+        s.execute(delete(Downtime))
+        for name, day, hours in (("motor-01", 0, 2), ("motor-01", 3, 1), ("pump-01", 5, 4)):
+            start = week_start + timedelta(days=day, hours=8)
+            s.add(
+                Downtime(
+                    machine_id=machines[name].id,
+                    kind=DowntimeKind.BREAKDOWN,
+                    started_at=start,
+                    ended_at=start + timedelta(hours=hours),
+                    source="manual",
+                )
+            )
+        before = week_start - timedelta(days=2)  # the week before: not last week's
+        s.add(
+            Downtime(
+                machine_id=machines["pump-01"].id,
+                kind=DowntimeKind.BREAKDOWN,
+                started_at=before,
+                ended_at=before + timedelta(hours=1),
+                source="manual",
+            )
+        )
+    _start(dash_duo, web)
+    visit(dash_duo, "/reports")
+    dash_duo.find_element(
+        f"label[for='_dbcprivate_radioitems_{ids.REPORT_PRESET}_input_last-week']"
+    ).click()
+    dash_duo.wait_for_text_to_equal("#report-breakdowns", "3", timeout=15)
+    dash_duo.wait_for_contains_text("#report-last-week", "2 machines broke down, 3 breakdowns")
+    dash_duo.wait_for_text_to_equal("#report-downtime", "7.0 h")
+    shot(dash_duo, "reports")
+
+    http = browser_session(dash_duo)
+    csv_url = dash_duo.find_element(f"#{ids.REPORT_CSV}").get_attribute("href")
+    got = http.get(csv_url, timeout=30)
+    assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8"))))
+    summary = next(r for r in rows if r["section"] == "summary")
+    assert int(summary["breakdowns"]) == 3
+    per_machine = {r["key"]: int(r["breakdowns"]) for r in rows if r["section"] == "machine"}
+    assert per_machine["motor-01"] == 2 and per_machine["pump-01"] == 1
+
+    pdf_url = dash_duo.find_element(f"#{ids.REPORT_PDF}").get_attribute("href")
+    got = http.get(pdf_url, timeout=60)
+    assert got.status_code == 200 and got.headers["Content-Type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(got.content))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "Breakdown report" in text and "motor-01" in text
+    assert f"{week_start:%Y-%m-%d}" in text
+
+    # the same download without a login is sent to the login page
+    anonymous = requests.get(csv_url, allow_redirects=False, timeout=30)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    with web.db.session() as s:
+        s.execute(delete(Downtime))

@@ -23,6 +23,7 @@ from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.accounts import ensure_demo_accounts
+from maintenance.downtime import track_stops
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
 from maintenance.rules import evaluate_rules
@@ -142,7 +143,11 @@ class Worker:
                 window=timedelta(seconds=s.rules_window_s),
                 clear_after=timedelta(seconds=s.alarm_clear_after_s),
             )
-        return len(outcome.raised) + len(outcome.escalated) + len(outcome.cleared)
+            stops = track_stops(
+                session=session, now=datetime.now(UTC), window=timedelta(seconds=s.rules_window_s)
+            )
+        changes = len(outcome.raised) + len(outcome.escalated) + len(outcome.cleared)
+        return changes + len(stops.opened) + len(stops.closed)
 
     def _weekly_report(self) -> int:
         """Store last week's breakdown report if it is not stored yet (idempotent)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -201,17 +201,35 @@ def _check_downtime(stopped: datetime, running: datetime) -> None:
 def _record_breakdown(
     session: Session, ticket: Ticket, downtime: tuple[datetime, datetime], user_id: int
 ) -> None:
-    """One breakdown per ticket: resolving again (after a reopen) corrects it."""
-    period = session.scalar(
-        select(Downtime).where(Downtime.ticket_id == ticket.id, Downtime.source == "ticket")
-    ) or Downtime(
-        machine_id=ticket.machine_id,
-        kind=DowntimeKind.BREAKDOWN,
-        ticket_id=ticket.id,
-        source="ticket",
-        created_by=user_id,
+    """One breakdown per ticket: resolving again (after a reopen) corrects it, and a stop
+    the data showed for the same machine and time becomes this ticket's, not a second one."""
+    stopped, running = downtime
+    period = (
+        session.scalar(
+            select(Downtime).where(Downtime.ticket_id == ticket.id, Downtime.source == "ticket")
+        )
+        or session.scalar(
+            select(Downtime)
+            .where(
+                Downtime.machine_id == ticket.machine_id,
+                Downtime.ticket_id.is_(None),
+                Downtime.source == "detected",
+                Downtime.started_at <= running,
+                or_(Downtime.ended_at.is_(None), Downtime.ended_at >= stopped),
+            )
+            .order_by(Downtime.started_at)
+            .limit(1)
+        )
+        or Downtime(
+            machine_id=ticket.machine_id,
+            kind=DowntimeKind.BREAKDOWN,
+            ticket_id=ticket.id,
+            source="ticket",
+            created_by=user_id,
+        )
     )
     period.started_at, period.ended_at = downtime
+    period.kind, period.source, period.ticket_id = DowntimeKind.BREAKDOWN, "ticket", ticket.id
     period.note = ticket.resolution[:500]
     session.add(period)
 

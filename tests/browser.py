@@ -95,5 +95,7 @@ def click(dash_duo: Any, selector: str) -> None:
     """Scroll the element to the middle of the window (at once: Bootstrap scrolls smoothly),
     then click it like a user."""
     element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     element.click()

@@ -100,6 +100,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         running: str | None,
         refresh: int,
     ) -> tuple:
+        try:
+            require(_WORKERS)
+        except AccessDenied as exc:
+            return _error(str(exc)), dash.no_update, False, False, "", False, "", False, ""
         note = (note or "").strip()
         outcome_error = "" if outcome in ("failure", "false_alarm") else "Choose an outcome."
         failure = outcome == "failure"

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from web import ids
+from web.downloads import REPORT_READERS
 
 PRESETS = [
     {"label": "Last week", "value": "last-week"},
@@ -87,4 +88,5 @@ dash.register_page(
     name="Reports",
     title="Reports · Predictive maintenance",
     order=3,
+    roles=frozenset(r.value for r in REPORT_READERS),  # the menu shows it to these
 )

@@ -14,13 +14,15 @@ from flask import Blueprint, Flask
 
 from config import Settings
 from data.db import Database
+from data.models import Role
 from web import ids
-from web.auth import init_auth
+from web.auth import identity, init_auth
 from web.downloads import downloads_blueprint
 from web.ops import ops_blueprint
 
 __all__ = ["create_app"]
 
+ALL_ROLES = frozenset(r.value for r in Role)
 _CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
 _PAGES = ("pages.fleet", "pages.machine", "pages.alarms", "pages.tickets", "pages.reports")
 _CALLBACKS = (
@@ -76,6 +78,10 @@ def create_app(
 
 
 def _shell() -> html.Div:
+    """The frame around every page; the menu lists only the pages the user's role may see
+    (the pages' callbacks check the role again on the server)."""
+    user = identity()
+    role = user.role.value if user else None
     nav = dbc.Navbar(
         dbc.Container(
             [
@@ -86,7 +92,7 @@ def _shell() -> html.Div:
                             dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
                         )
                         for page in dash.page_registry.values()
-                        if page.get("nav", True)
+                        if page.get("nav", True) and role in page.get("roles", ALL_ROLES)
                     ],
                     navbar=True,
                     className="me-auto",

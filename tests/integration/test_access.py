@@ -135,6 +135,8 @@ def test_viewer_cannot_resolve_through_the_dialog_callback(web: WebApp):
         {"id": ids.RESOLVE_TICKET, "property": "data", "value": ticket_id},
         {"id": ids.RESOLVE_OUTCOME, "property": "value", "value": "failure"},
         {"id": ids.RESOLVE_NOTE, "property": "value", "value": "fixed it"},
+        {"id": ids.RESOLVE_DOWN_START, "property": "value", "value": "2026-01-01T10:00"},
+        {"id": ids.RESOLVE_DOWN_END, "property": "value", "value": "2026-01-01T11:00"},
         {"id": ids.TICKETS_REFRESH, "property": "data", "value": 0},
     ]
     response = web.client("viewer").post("/_dash-update-component", json=body)

@@ -1,4 +1,8 @@
-"""``python -m simulator --mqtt-url mqtt://host:1883 --machines N --speed X``"""
+"""``python -m simulator --mqtt-url mqtt://host:1883 --machines N --speed X``
+
+``python -m simulator backfill --machines N --days D`` writes history into the database
+instead (see ``simulator/backfill.py``, ``python -m simulator backfill --help``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import json
 import logging
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +20,18 @@ from simulator.publisher import MqttPublisher, run
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["backfill"]:
+        # the one subcommand that writes to the database, so the only one importing the app
+        from simulator.backfill import main as backfill
+
+        backfill(argv[1:])
+        return
+    p = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--mqtt-url", default="mqtt://127.0.0.1:1883")
     p.add_argument("--mqtt-v5", action="store_true", help="use MQTT 5 (Mosquitto)")
     p.add_argument("--machines", type=int, default=6)

@@ -20,10 +20,41 @@ __all__ = [
     "demo_fleet",
     "MACHINE_TYPES",
     "FAULT_MODES",
+    "FAULT_HOURS",
+    "AMBIENT_C",
+    "LOAD_CYCLE_S",
+    "IMBALANCE_PERIOD_S",
+    "load_factor",
+    "temperature_target",
+    "vibration_factor",
 ]
 
 FAULT_MODES = ("bearing_wear", "cooling_fault", "imbalance")
 _HOUR = 3600.0
+FAULT_HOURS = (3.0, 6.0)  # a fault ramps from onset to failure in this many hours
+AMBIENT_C = 25.0  # a stopped machine cools towards this
+LOAD_CYCLE_S = 8 * _HOUR  # one shift: the load swings once around its mean
+IMBALANCE_PERIOD_S = 40.0  # an unbalanced rotor makes the speed wobble with this period
+
+
+# The formulas below are plain arithmetic so that they serve both the live simulator (floats)
+# and the vectorised history generator (numpy arrays, simulator/history.py). A health ``h_*``
+# is 0 when healthy and rises to 1 at failure; it is 0 for every mode but the machine's fault.
+
+
+def load_factor(sin_of_phase: float) -> float:
+    """Fraction of nominal load, given the sine of the machine's position in its shift."""
+    return 0.75 + 0.2 * sin_of_phase
+
+
+def temperature_target(kind: MachineType, load: float, h_cooling: float, h_bearing: float) -> float:
+    """The temperature a running machine settles at (°C)."""
+    return kind.temp + 10 * (load - 0.75) + 35 * h_cooling**1.5 + 5 * h_bearing
+
+
+def vibration_factor(h_bearing: float, h_imbalance: float) -> float:
+    """Vibration as a multiple of the healthy level: worn bearings grow fast near the end."""
+    return 1 + 4 * h_bearing**2 + 2.5 * h_imbalance
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,21 +211,22 @@ class FleetSimulator:
         self._advance_faults(st, t)
         rng, k = st.rng, st.kind
         if t < st.down_until_sim:  # broken down, waiting for repair
-            st.temp += (25.0 - st.temp) * 0.05
+            st.temp += (AMBIENT_C - st.temp) * 0.05
             return {
                 "temperature": round(st.temp + rng.gauss(0, 0.3), 2),
                 "vibration": round(abs(rng.gauss(0.05, 0.02)), 3),
                 "rpm": 0.0,
             }
-        load = 0.75 + 0.2 * math.sin(2 * math.pi * t / (8 * _HOUR) + st.phase)
+        load = load_factor(math.sin(2 * math.pi * t / LOAD_CYCLE_S + st.phase))
         mode, h = self._health(st, t)
-        temp_target = k.temp + 10 * (load - 0.75) + (35 * h**1.5 if mode == "cooling_fault" else 0)
-        temp_target += 5 * h if mode == "bearing_wear" else 0
-        st.temp += (temp_target - st.temp) * 0.2
-        vib_factor = {"bearing_wear": 1 + 4 * h**2, "imbalance": 1 + 2.5 * h}.get(mode or "", 1.0)
+        hb, hc, hi = (
+            (h if mode == m else 0.0) for m in ("bearing_wear", "cooling_fault", "imbalance")
+        )
+        st.temp += (temperature_target(k, load, hc, hb) - st.temp) * 0.2
+        vib_factor = vibration_factor(hb, hi)
         rpm = k.rpm * (0.98 + 0.04 * load)
         if mode == "imbalance":
-            rpm += k.rpm * 0.08 * h * math.sin(2 * math.pi * t / 40.0)
+            rpm += k.rpm * 0.08 * h * math.sin(2 * math.pi * t / IMBALANCE_PERIOD_S)
         return {
             "temperature": round(st.temp + rng.gauss(0, 0.4), 2),
             "vibration": round(max(0.0, k.vibration * vib_factor * rng.gauss(1, 0.05)), 3),

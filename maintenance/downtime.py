@@ -33,7 +33,12 @@ def track_stops(*, session: Session, now: datetime, window: timedelta) -> StopOu
             select(Sensor.machine_id, func.avg(Reading.value))
             .join(Sensor, Sensor.id == Reading.sensor_id)
             .join(Machine, Machine.id == Sensor.machine_id)
-            .where(Sensor.kind == "rpm", Reading.ts >= now - window, Machine.retired_at.is_(None))
+            .where(
+                Sensor.kind == "rpm",
+                Reading.ts >= now - window,
+                Reading.ts <= now,
+                Machine.retired_at.is_(None),
+            )
             .group_by(Sensor.machine_id)
         ).all()
     )

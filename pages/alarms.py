@@ -19,7 +19,7 @@ _COLUMNS = [
         "field": "raised",
         "headerName": "Raised (UTC)",
         "sort": "desc",
-        "minWidth": 150,
+        "minWidth": 175,
         "cellDataType": "text",
     },
     {"field": "age", "headerName": "Age", "maxWidth": 110, "sortable": False},

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -154,6 +154,12 @@ def backfill(
     fleet = demo_fleet(machines)
     with db.session() as session:
         ensure_fleet(session=session, machines=_specs(fleet))
+        # the machines existed as long as their history: reports count hours in service
+        session.execute(
+            update(Machine)
+            .where(Machine.name.in_([m.name for m in fleet]), Machine.created_at > grid.at(0))
+            .values(created_at=grid.at(0))
+        )
         technicians = tuple(
             session.scalars(
                 select(User.id).where(User.role == Role.TECHNICIAN, User.active).order_by(User.id)

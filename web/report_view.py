@@ -20,6 +20,7 @@ __all__ = [
     "weeks_figure",
 ]
 
+_DAY = timedelta(days=1)
 _BAR = "#1c7ed6"
 _DOWN = "#e03131"
 _PLANNED = "#868e96"
@@ -186,7 +187,9 @@ def stored(reports: list[ReportInfo]) -> html.Div:
         [
             html.Tr(
                 [
-                    html.Td(f"{r.period_start:%Y-%m-%d} – {r.period_end:%Y-%m-%d}"),
+                    html.Td(
+                        f"{r.period_start:%Y-%m-%d} – {r.period_end - timedelta(days=1):%Y-%m-%d}"
+                    ),
                     html.Td(str(r.summary.get("breakdowns", ""))),
                     html.Td(f"{r.summary.get('breakdown_h', 0):.1f} h"),
                     html.Td(_pct(r.summary.get("availability"))),

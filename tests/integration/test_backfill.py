@@ -217,3 +217,10 @@ def test_cli_backfills_a_database(tmp_path):
         assert _count(db, Machine) == 2
     finally:
         db.dispose()
+
+
+def test_backfilled_machines_were_in_service_for_their_history(db):
+    result = backfill(db=db, machines=2, days=2, interval_s=60, progress=False)
+    with db.session() as s:
+        created = set(s.scalars(select(Machine.created_at)))
+    assert created == {result.first}

@@ -19,6 +19,7 @@ from web import ids
 from web.auth import identity, init_auth
 from web.downloads import downloads_blueprint
 from web.ops import ops_blueprint
+from web.security import install_security_headers
 
 __all__ = ["create_app"]
 
@@ -74,6 +75,7 @@ def create_app(
     app.layout = _shell
     for module in _CALLBACKS:
         importlib.import_module(module).register(app, db, settings)
+    install_security_headers(server, app, https=settings.env == "production")
     return app
 
 

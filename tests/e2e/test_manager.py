@@ -271,3 +271,25 @@ def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, we
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     with web.db.session() as s:
         s.execute(delete(Downtime))
+
+
+def test_every_page_runs_under_the_content_security_policy(dash_duo, web: WebApp):
+    _start(dash_duo, web)
+    dash_duo.get_logs()  # drop what the login produced
+    for path, ready in (
+        ("/", ".machine-card"),
+        ("/machine/motor-01", "#machine-title"),
+        ("/alarms", f"#{ids.ALARMS_GRID} .ag-root"),
+        ("/reports", "#report-breakdowns"),
+        ("/tickets", f"#{ids.TICKETS_TABLE} table, #tickets-empty"),
+    ):
+        visit(dash_duo, path)
+        dash_duo.wait_for_element(ready, timeout=15)
+        time.sleep(1)  # let the graphs draw
+        blocked = [
+            e["message"] for e in dash_duo.get_logs() or [] if "Security Policy" in e["message"]
+        ]
+        assert blocked == [], f"{path}: {blocked}"
+    header = requests.get(dash_duo.server.url + "/login", timeout=30).headers
+    assert "script-src 'self'" in header["Content-Security-Policy"]
+    assert header["X-Frame-Options"] == "DENY"

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     secret_key: str = ""
     metrics_token: str = ""
+    # failed sign-ins allowed per account and per address in the window, then refused
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0

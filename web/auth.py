@@ -24,8 +24,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from config import Settings
 from data.db import Database
 from data.models import Role
 from maintenance.accounts import UserInfo, authenticate, load_user
@@ -58,6 +61,10 @@ _LOGIN_PAGE = """<!doctype html>
   <button class="btn btn-primary w-100" id="login-submit" type="submit">Sign in</button>
  </form>
 </main></body></html>"""
+
+
+def _account_key() -> str:
+    return "account:" + request.form.get("username", "").strip().lower()[:64]
 
 
 class AccessDenied(Exception):
@@ -95,7 +102,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def init_auth(server: Flask, db: Database, css_url: str) -> None:
+def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> None:
     """Attach flask-login, the login blueprint and the guard to ``server``."""
     manager = LoginManager()
     manager.session_protection = "strong"
@@ -107,7 +114,8 @@ def init_auth(server: Flask, db: Database, css_url: str) -> None:
             info = load_user(session=s, user_id=int(user_id))
         return _LoginUser(info) if info else None
 
-    server.register_blueprint(_login_blueprint(db, css_url))
+    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
+    server.register_blueprint(_login_blueprint(db, css_url, limiter, settings))
     server.before_request(_guard)
 
 
@@ -119,10 +127,39 @@ def _guard() -> Response | None:
     return Response('{"error": "login required"}', 401, mimetype="application/json")
 
 
-def _login_blueprint(db: Database, css_url: str) -> Blueprint:
+def _login_blueprint(db: Database, css_url: str, limiter: Limiter, settings: Settings) -> Blueprint:
     bp = Blueprint("auth", __name__)
+    window = f"{settings.login_window_minutes} minutes"
+
+    def refused(_limit: object) -> Response:
+        """Too many failed sign-ins: the same page, a clear message, nothing else."""
+        session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
+        error = (
+            "Too many failed sign-ins. Wait "
+            f"{settings.login_window_minutes} minutes, then try again."
+        )
+        page = render_template_string(
+            _LOGIN_PAGE, css=css_url, csrf=session[_CSRF_KEY], error=error, username=""
+        )
+        return Response(page, 429, headers={"Retry-After": str(settings.login_window_minutes * 60)})
+
+    def failed(response: Response) -> bool:
+        return response.status_code == 401
 
     @bp.route("/login", methods=["GET", "POST"])
+    @limiter.limit(
+        f"{settings.login_failures_per_address} per {window}",
+        methods=["POST"],
+        deduct_when=failed,
+        on_breach=refused,
+    )
+    @limiter.limit(
+        f"{settings.login_failures_per_account} per {window}",
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=failed,
+        on_breach=refused,
+    )
     def login() -> object:
         error, username = "", ""
         if request.method == "POST":

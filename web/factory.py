@@ -57,7 +57,7 @@ def create_app(
             static_url_path="/vendor",
         )
     )
-    init_auth(server, db, _CSS)
+    init_auth(server, db, _CSS, settings)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from factories import WebApp
+from factories import WebApp, add_user
 from sqlalchemy import select
 
-from data.models import Priority, Ticket, TicketStatus
+from data.models import Priority, Role, Ticket, TicketStatus
 from maintenance.tickets import open_ticket
 from web import ids
 from web.auth import PUBLIC_ENDPOINTS
@@ -228,3 +228,23 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     manager.post("/_dash-update-component", json=ack)
     after = manager.post("/_dash-update-component", json=body).get_json()
     assert after["response"][ids.RED_BANNER]["children"] == []
+
+
+def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp):
+    add_user(web.db, "guessed", Role.VIEWER, password="right-password-1")
+    client = web.app.server.test_client()
+
+    def attempt(password: str) -> int:
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        form = {"csrf": token, "username": "guessed", "password": password}
+        return client.post("/login", data=form).status_code
+
+    limit = web.settings.login_failures_per_account
+    assert [attempt(f"wrong-{i}") for i in range(limit)] == [401] * limit
+    refused = attempt("right-password-1")  # even the right password waits now
+    assert refused == 429
+    page = client.get("/login")  # the form itself stays reachable
+    assert page.status_code == 200
+    # another account from the same address is not locked out by this one
+    assert web.client("viewer").get("/api/me").get_json()["username"] == "viewer"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from config import Settings, load_settings
 from data.db import Database, upgrade_schema
+from logs import setup_logging
 
 log = logging.getLogger("pdm")
 Stop = Callable[[], None]
@@ -38,14 +39,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, help="web port (default: PDM_PORT, 8050)")
     p.add_argument("--no-simulator", action="store_true", help="do not run the demo simulator")
     return p.parse_args(argv)
-
-
-def setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("apscheduler", "amqtt", "transitions", "waitress.queue", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def prepare(settings: Settings) -> Database:
@@ -120,11 +113,11 @@ def serve_web(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    setup_logging()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     if args.no_simulator:
         overrides["simulator"] = False
     settings = load_settings(**overrides)
+    setup_logging(settings.log_format, settings.log_level)
     db = prepare(settings)
     accounts = demo_accounts(settings, db)
     stops, readiness = start_backend(args.role, settings, db) if args.role != "web" else ([], None)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     mqtt_session_expiry_s: int = 7 * 24 * 3600
 
     secret_key: str = ""
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics_token: str = ""
     # failed sign-ins allowed per account and per address in the window, then refused
     login_failures_per_account: int = Field(default=5, ge=1)

@@ -7,6 +7,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from data.readings import bucketed_readings
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
+from logs import JOB
 from maintenance.accounts import ensure_demo_accounts
 from maintenance.downtime import track_stops
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
@@ -207,11 +209,14 @@ class Worker:
         def job() -> None:
             started, t0 = datetime.now(UTC), time.perf_counter()
             error, items = "", 0
+            run = JOB.set(f"{name}-{uuid.uuid4().hex[:8]}")  # every log line of this run
             try:
                 items = body()
             except Exception as exc:  # noqa: BLE001 - a job failure must not stop the scheduler
                 error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.exception("job %s failed", name)
+            finally:
+                JOB.reset(run)
             seconds = time.perf_counter() - t0
             JOB_SECONDS.labels(name).observe(seconds)
             if items or error:

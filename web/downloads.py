@@ -1,5 +1,5 @@
-"""Report downloads: any range built on demand, or a stored weekly report, as CSV or PDF.
-Behind login (the guard) and a role check here."""
+"""Downloads: reports (any range built on demand, or a stored weekly report, as CSV or
+PDF) and the audit log as CSV. Behind login (the guard) and a role check here."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from flask import Blueprint, Response, abort, request
 
 from data.db import Database
 from data.models import Role
+from maintenance.audit import audit_csv, audit_rows
 from maintenance.reports import build_report, load_report_file, report_csv, report_pdf
 from web.auth import identity
 from web.report_view import RangeError, parse_day_range
 
-__all__ = ["REPORT_READERS", "downloads_blueprint"]
+__all__ = ["AUDIT_READERS", "REPORT_READERS", "downloads_blueprint"]
 
 REPORT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
+AUDIT_READERS = frozenset({Role.ADMIN, Role.MANAGER})
 _TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
@@ -33,6 +35,17 @@ def downloads_blueprint(db: Database) -> Blueprint:
         name = f"breakdown-report-{start:%Y-%m-%d}-to-{request.args['end']}.{fmt}"
         return _file(name, body, fmt)
 
+    @bp.route("/audit/export.csv")
+    def audit_export() -> Response:
+        _check("csv", AUDIT_READERS)
+        try:
+            start, end = parse_day_range(request.args.get("start"), request.args.get("end"))
+        except RangeError as err:
+            return Response(str(err), 400, mimetype="text/plain")
+        with db.session() as s:
+            body = audit_csv(audit_rows(session=s, start=start, end=end))
+        return _file(f"audit-{start:%Y-%m-%d}-to-{request.args['end']}.csv", body, "csv")
+
     @bp.route("/reports/<int:report_id>.<fmt>")
     def stored(report_id: int, fmt: str) -> Response:
         _check(fmt)
@@ -45,9 +58,9 @@ def downloads_blueprint(db: Database) -> Blueprint:
     return bp
 
 
-def _check(fmt: str) -> None:
+def _check(fmt: str, readers: frozenset[Role] = REPORT_READERS) -> None:
     user = identity()
-    if user is None or user.role not in REPORT_READERS:
+    if user is None or user.role not in readers:
         abort(403)
     if fmt not in _TYPES:
         abort(404)

@@ -18,14 +18,21 @@ from data.models import Role
 from web import ids
 from web.auth import identity, init_auth
 from web.downloads import downloads_blueprint
-from web.ops import ops_blueprint
+from web.ops import install_request_ids, ops_blueprint
 from web.security import install_security_headers
 
 __all__ = ["create_app"]
 
 ALL_ROLES = frozenset(r.value for r in Role)
 _CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
-_PAGES = ("pages.fleet", "pages.machine", "pages.alarms", "pages.tickets", "pages.reports")
+_PAGES = (
+    "pages.fleet",
+    "pages.machine",
+    "pages.alarms",
+    "pages.tickets",
+    "pages.reports",
+    "pages.audit",
+)
 _CALLBACKS = (
     "callbacks.shell",
     "callbacks.fleet",
@@ -33,6 +40,7 @@ _CALLBACKS = (
     "callbacks.alarms",
     "callbacks.tickets",
     "callbacks.reports",
+    "callbacks.audit",
 )
 
 
@@ -57,6 +65,7 @@ def create_app(
             static_url_path="/vendor",
         )
     )
+    install_request_ids(server)  # first: the guard's own log lines carry the id
     init_auth(server, db, _CSS, settings)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))

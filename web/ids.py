@@ -111,3 +111,64 @@ REPORT_CSV = "report-csv"
 REPORT_PDF = "report-pdf"
 REPORT_ERROR = "report-error"
 REPORT_STORED = "report-stored"
+
+
+# ticket detail page (/ticket/<id>)
+TICKET_ID = "ticket-id"
+TICKET_REFRESH = "ticket-refresh"  # a status changed: redraw the page
+TICKET_ACTIVITY = "ticket-activity"  # a step or comment saved: redraw comments and history
+TICKET_HEADER = "ticket-header"
+TICKET_ALARM = "ticket-alarm"
+TICKET_GRAPH = "ticket-graph"
+TICKET_SOP = "ticket-sop"
+TICKET_SOP_AFTER = "ticket-sop-after"
+TICKET_SOP_VERSION = "ticket-sop-version"
+TICKET_STEPS = "ticket-steps"
+TICKET_STEPS_NOTE = "ticket-steps-note"
+TICKET_STEPS_FEEDBACK = "ticket-steps-feedback"
+TICKET_ACTIONS = "ticket-actions"
+TICKET_DETAIL_ACTION = "ticket-detail-action"
+TICKET_FEEDBACK = "ticket-feedback"
+TICKET_COMMENTS = "ticket-comments"
+TICKET_COMMENT_FORM = "ticket-comment-form"
+TICKET_COMMENT_TEXT = "ticket-comment-text"
+TICKET_COMMENT_ERROR = "ticket-comment-error"
+TICKET_COMMENT_SUBMIT = "ticket-comment-submit"
+TICKET_HISTORY = "ticket-history"
+TICKET_RESOLVE_MODAL = "ticket-resolve-modal"
+TICKET_RESOLVE_TITLE = "ticket-resolve-title"
+TICKET_RESOLVE_OUTCOME = "ticket-resolve-outcome"
+TICKET_RESOLVE_OUTCOME_ERROR = "ticket-resolve-outcome-error"
+TICKET_RESOLVE_NOTE = "ticket-resolve-note"
+TICKET_RESOLVE_DOWN_START = "ticket-resolve-down-start"
+TICKET_RESOLVE_DOWN_END = "ticket-resolve-down-end"
+TICKET_RESOLVE_SUBMIT = "ticket-resolve-submit"
+TICKET_RESOLVE_CANCEL = "ticket-resolve-cancel"
+
+
+def ticket_detail_action(action: str) -> dict[str, object]:
+    return {"type": TICKET_DETAIL_ACTION, "action": action}
+
+
+# SOP library (/sops)
+SOPS_CODE = "sops-code"
+SOPS_SEARCH = "sops-search"
+SOPS_LIST = "sops-list"
+SOPS_REFRESH = "sops-refresh"
+SOPS_HEADER = "sops-header"
+SOPS_VERSION = "sops-version"
+SOPS_BODY = "sops-body"
+SOPS_HISTORY = "sops-history"
+SOPS_EDITOR = "sops-editor"
+SOPS_BASE = "sops-base"  # store: the version the editor started from
+SOPS_TEXT = "sops-text"
+SOPS_TEXT_ERROR = "sops-text-error"
+SOPS_PREVIEW = "sops-preview"
+SOPS_SAVE = "sops-save"
+SOPS_FEEDBACK = "sops-feedback"
+
+# audit page
+AUDIT_RANGE = "audit-range"
+AUDIT_GRID = "audit-grid"
+AUDIT_CSV = "audit-csv"
+AUDIT_ERROR = "audit-error"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import re
+import uuid
 from collections.abc import Callable
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from data.models import Role
+from logs import REQUEST_ID
 from web.auth import identity
 
-__all__ = ["ops_blueprint"]
+__all__ = ["install_request_ids", "ops_blueprint"]
 
 Readiness = Callable[[], dict[str, bool]]
 
@@ -45,3 +48,28 @@ def _may_scrape(token: str) -> bool:
         return True
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     return bool(token) and hmac.compare_digest(given, token)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def install_request_ids(server: Flask) -> None:
+    """Every request gets an id (the caller's ``X-Request-ID`` if sane, else a new one):
+    in each log line it causes and in the response's ``X-Request-ID`` header."""
+
+    @server.before_request
+    def _start() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_token = REQUEST_ID.set(g.request_id)
+
+    @server.after_request
+    def _finish(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers["X-Request-ID"] = g.request_id
+        return response
+
+    @server.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        if "request_token" in g:
+            REQUEST_ID.reset(g.request_token)

@@ -282,6 +282,7 @@ def test_every_page_runs_under_the_content_security_policy(dash_duo, web: WebApp
         ("/alarms", f"#{ids.ALARMS_GRID} .ag-root"),
         ("/reports", "#report-breakdowns"),
         ("/tickets", f"#{ids.TICKETS_TABLE} table, #tickets-empty"),
+        ("/audit", f"#{ids.AUDIT_GRID} .ag-row"),
     ):
         visit(dash_duo, path)
         dash_duo.wait_for_element(ready, timeout=15)

@@ -3,13 +3,15 @@ callbacks refuse roles that may not write."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 from factories import WebApp, add_user
 from sqlalchemy import select
 
-from data.models import Priority, Role, Ticket, TicketStatus
+from data.models import Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
 from web import ids
 from web.auth import PUBLIC_ENDPOINTS
@@ -248,3 +250,33 @@ def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp)
     assert page.status_code == 200
     # another account from the same address is not locked out by this one
     assert web.client("viewer").get("/api/me").get_json()["username"] == "viewer"
+
+
+def test_audit_csv_lists_changes_for_managers_only(web: WebApp):
+    from datetime import UTC, datetime
+
+    from maintenance.silences import silence_machine
+
+    with web.db.session() as s:
+        manager = s.scalar(select(User.id).where(User.username == "manager"))
+        window = silence_machine(
+            session=s, machine_id=1, hours=1, reason="audit trail test", user_id=manager
+        )
+        s.delete(window)  # the window goes, its audit entry stays
+    today = datetime.now(UTC).date().isoformat()
+    url = f"/audit/export.csv?start={today}&end={today}"
+    got = web.client("manager").get(url)
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(got.get_data(as_text=True))))
+    mine = [r for r in rows if r["action"] == "alarm.silence" and "audit trail test" in r["after"]]
+    assert mine and mine[-1]["user"] == "manager"
+    assert web.client("viewer").get(url).status_code == 403
+    assert web.client("manager").get("/audit/export.csv?start=x&end=y").status_code == 400
+
+
+def test_every_response_names_its_request(web: WebApp):
+    client = web.client()
+    given = client.get("/healthz", headers={"X-Request-ID": "probe-7"})
+    assert given.headers["X-Request-ID"] == "probe-7"
+    made = client.get("/healthz", headers={"X-Request-ID": "<script>"})  # not echoed
+    assert made.headers["X-Request-ID"] != "<script>" and len(made.headers["X-Request-ID"]) == 32

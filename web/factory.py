@@ -19,7 +19,7 @@ from web import ids
 from web.auth import identity, init_auth
 from web.downloads import downloads_blueprint
 from web.ops import install_request_ids, ops_blueprint
-from web.security import install_security_headers
+from web.security import install_same_origin_check, install_security_headers
 
 __all__ = ["create_app"]
 
@@ -32,6 +32,8 @@ _PAGES = (
     "pages.tickets",
     "pages.reports",
     "pages.audit",
+    "pages.ticket",
+    "pages.sops",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -41,6 +43,8 @@ _CALLBACKS = (
     "callbacks.tickets",
     "callbacks.reports",
     "callbacks.audit",
+    "callbacks.ticket",
+    "callbacks.sops",
 )
 
 
@@ -66,6 +70,7 @@ def create_app(
         )
     )
     install_request_ids(server)  # first: the guard's own log lines carry the id
+    install_same_origin_check(server)
     init_auth(server, db, _CSS, settings)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))

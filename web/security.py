@@ -7,10 +7,14 @@ No CDN anywhere: everything is served from this origin."""
 
 from __future__ import annotations
 
-import dash
-from flask import Flask, Response
+from urllib.parse import urlsplit
 
-__all__ = ["install_security_headers", "content_security_policy"]
+import dash
+from flask import Flask, Response, request
+
+__all__ = ["content_security_policy", "install_same_origin_check", "install_security_headers"]
+
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -52,3 +56,22 @@ def install_security_headers(server: Flask, app: dash.Dash, *, https: bool) -> N
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def install_same_origin_check(server: Flask) -> None:
+    """Refuse state-changing requests sent from another site's page (cross-site request
+    forgery): a browser names the page's origin in ``Origin`` (or ``Referer``); it must be
+    this server. Requests with neither header do not come from a browser page."""
+
+    @server.before_request
+    def _same_origin() -> Response | None:
+        if request.method not in _STATE_CHANGING:
+            return None
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if not source:
+            return None
+        if urlsplit(source).netloc != request.host:
+            return Response(
+                '{"error": "cross-site request refused"}', 403, mimetype="application/json"
+            )
+        return None

@@ -280,3 +280,26 @@ def test_every_response_names_its_request(web: WebApp):
     assert given.headers["X-Request-ID"] == "probe-7"
     made = client.get("/healthz", headers={"X-Request-ID": "<script>"})  # not echoed
     assert made.headers["X-Request-ID"] != "<script>" and len(made.headers["X-Request-ID"]) == 32
+
+
+def test_state_changing_requests_from_another_site_are_refused(web: WebApp):
+    client = web.client("manager")
+    key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
+    body = _body(key, web.app.callback_map[key])
+    body["inputs"] = [
+        {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
+        {"id": ids.URL, "property": "pathname", "value": "/"},
+    ]
+    evil = client.post(
+        "/_dash-update-component", json=body, headers={"Origin": "https://evil.example"}
+    )
+    assert evil.status_code == 403
+    own = client.post("/_dash-update-component", json=body, headers={"Origin": "http://localhost"})
+    assert own.status_code == 200
+    page = client.get("/login").get_data(as_text=True)  # the sign-in form is protected too
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf": token, "username": "viewer", "password": "viewer-pw-1"}
+    assert (
+        client.post("/login", data=form, headers={"Referer": "http://evil.example/x"}).status_code
+        == 403
+    )

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     port: int = 8050
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0
 
+    # password reset by email: links point at public_url (else the request's host); with
+    # no smtp_host the link is written to the log instead of sent
+    public_url: str = ""
+    password_reset_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "pdm@localhost"
+    smtp_starttls: bool = True
+
     # demo accounts: generated on first start unless given here
     admin_password: str = ""
     manager_password: str = ""
@@ -100,6 +111,10 @@ class Settings(BaseSettings):
     rules_interval_s: float = 2.0
     rules_window_s: float = 20.0
     alarm_clear_after_s: float = 60.0
+
+    # retention (the retention job): raw readings, then their ten-minute rollups
+    retention_raw_days: int = Field(default=365, ge=1)
+    retention_rollup_days: int = Field(default=0, ge=0)  # 0: keep for ever
 
     @field_validator("mqtt_url")
     @classmethod

@@ -14,21 +14,27 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import func, select
 
 from config import Settings
 from data.db import Database
 from data.fleet import MachineSpec, SensorSpec, ensure_fleet, machine_names
-from data.models import JobRun, Role
+from data.models import JobRun, Reading, Role
 from data.readings import bucketed_readings
+from data.rollup import REDO, floor_bucket, roll_up, roll_up_dirty, rolled_until
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from logs import JOB
 from maintenance.accounts import ensure_demo_accounts
+from maintenance.app_settings import Overrides
 from maintenance.downtime import track_stops
+from maintenance.jobs import pending_requests
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
+from maintenance.retention import apply_retention
 from maintenance.rules import evaluate_rules
+from maintenance.sops import load_shipped_sops
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble
 from simulator.fleet import FleetSimulator, demo_fleet
@@ -66,12 +72,7 @@ class Worker:
             batch_bytes=settings.drain_batch_bytes,
             budget=self.budget,
         )
-        self.policy = PredictionPolicy(
-            failure_threshold=settings.failure_threshold,
-            failure_clear_below=settings.failure_clear_below,
-            anomaly_threshold=settings.anomaly_threshold,
-            clear_after=timedelta(seconds=settings.alarm_clear_after_s),
-        )
+        self.overrides = Overrides(settings, db)  # settings changed in the app, no restart
         self._scorer: FleetScorer | None = None
         self._versions: dict[str, int] | None = None
         self.scheduler = BackgroundScheduler(
@@ -114,6 +115,25 @@ class Worker:
             # and once soon after start, so a worker that was down on Monday catches up
             next_run_time=datetime.now(UTC) + timedelta(seconds=15),
         )
+        self.scheduler.add_job(
+            self._recorded("retention", self._retention),
+            "cron",
+            hour=2,
+            minute=30,
+            id="retention",
+            name="retention",
+        )
+        self.scheduler.add_job(
+            self._recorded("rollup", self._rollup),
+            "interval",
+            seconds=60,
+            id="rollup",
+            name="rollup",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=20),
+        )
+        self.scheduler.add_job(
+            self._run_requested, "interval", seconds=2, id="requests", name="requests"
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -137,7 +157,7 @@ class Worker:
         return self.drainer.run(budget_s=max(self.settings.drain_interval_s * 0.8, 0.05))
 
     def _rules(self) -> int:
-        s = self.settings
+        s = self.overrides.current()
         with self.db.session() as session:
             outcome = evaluate_rules(
                 session=session,
@@ -158,6 +178,40 @@ class Worker:
             before = {r.id for r in list_reports(session=session)}
             report = store_weekly_report(session=session, week_start=week_start)
             return int(report.id not in before)
+
+    def _retention(self) -> int:
+        s = self.overrides.current()
+        outcome = apply_retention(
+            db=self.db,
+            now=datetime.now(UTC),
+            raw_days=s.retention_raw_days,
+            rollup_days=s.retention_rollup_days,
+            progress=lambda done, total: log.info("retention: day %d of %d rolled up", done, total),
+        )
+        return outcome.readings_removed + outcome.rollups_removed
+
+    def _rollup(self) -> int:
+        """Ten-minute rollups: redo the last half hour; catch up a week per run when behind
+        (after an upgrade, or a worker that was away)."""
+        now = floor_bucket(datetime.now(UTC))
+        with self.db.session() as session:
+            since = rolled_until(session) or session.scalar(select(func.min(Reading.ts)))
+            if since is None:
+                return 0
+            start = min(floor_bucket(since), now - REDO)
+            stop = min(start + timedelta(days=7), now)
+            roll_up(session, start, stop)
+            late = roll_up_dirty(session)  # buckets that got late readings
+        return 1 + late
+
+    def _run_requested(self) -> None:
+        """Admins' "run now" from the Jobs page: start the job at once, mark the request."""
+        with self.db.session() as session:
+            for request in pending_requests(session=session):
+                request.started_at = datetime.now(UTC)
+                if self.scheduler.get_job(request.job) is not None:
+                    self.scheduler.modify_job(request.job, next_run_time=datetime.now(UTC))
+                    log.info("job %s run now (requested)", request.job)
 
     def _score(self) -> int:
         """Score every machine with enough recent data; predictions drive alarms."""
@@ -181,9 +235,18 @@ class Worker:
         scores = scorer.score(x3, types, ids, self._names(ids))
         with self.db.session() as session:
             store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
-            apply_predictions(session=session, scores=scores, now=now, policy=self.policy)
+            apply_predictions(session=session, scores=scores, now=now, policy=self._policy())
         PREDICTIONS.inc(len(scores))
         return len(scores)
+
+    def _policy(self) -> PredictionPolicy:
+        s = self.overrides.current()
+        return PredictionPolicy(
+            failure_threshold=s.failure_threshold,
+            failure_clear_below=s.failure_clear_below,
+            anomaly_threshold=s.anomaly_threshold,
+            clear_after=timedelta(seconds=s.alarm_clear_after_s),
+        )
 
     def _names(self, ids: np.ndarray) -> np.ndarray:
         """Machine names for the ids, so each machine is judged against its own baseline."""
@@ -242,7 +305,8 @@ class Worker:
 
 
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
-    """Create the demo fleet (if any) and one account per role; returns new {user: password}."""
+    """Create the demo fleet (if any) and one account per role, and load the shipped SOPs
+    that are missing; returns new {user: password}."""
     specs = [
         MachineSpec(
             m.name,
@@ -264,6 +328,7 @@ def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
     }
     with db.session() as session:
         ensure_fleet(session=session, machines=specs)
+        load_shipped_sops(session=session)
         return ensure_demo_accounts(session=session, given={r: p for r, p in given.items() if p})
 
 

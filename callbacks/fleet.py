@@ -23,20 +23,23 @@ from web.auth import require
 from web.fleet_view import (
     LIVE_KINDS,
     LIVE_POINTS,
-    STATUS_COLOR,
     STATUS_LABEL,
     alarm_class,
     alarm_line,
+    badge_class,
+    card_class,
     kpi_strip,
     machine_tile,
     mode_badge,
     risk_class,
     risk_line,
+    sparkline_series,
 )
+from web.machine_view import iso_times
 
 _VIEWERS = tuple(Role)
 _HISTORY = timedelta(minutes=15)
-_SPARK_STEP_S = 10
+_SPARK_STEP_S = 20  # 45 points per sparkline: enough to see a trend, light for 200 tiles
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -65,7 +68,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             )
             kpis = _kpis(s, cards, now)
             versions = active_versions(session=s)
-        tiles = [machine_tile(c, spark[spark["machine_id"] == c.id]) for c in cards]
+        series = sparkline_series(spark)
+        tiles = [machine_tile(c, series.get(c.id, {})) for c in cards]
         if not tiles:
             tiles = [_empty(bool(every))]
         return (
@@ -80,11 +84,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         Output({"type": ids.FLEET_GRAPH, "machine": ALL}, "extendData"),
         Output({"type": ids.FLEET_BADGE, "machine": ALL}, "children"),
-        Output({"type": ids.FLEET_BADGE, "machine": ALL}, "color"),
+        Output({"type": ids.FLEET_BADGE, "machine": ALL}, "className"),
         Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "children"),
         Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "className"),
         Output({"type": ids.FLEET_RISK, "machine": ALL}, "children"),
         Output({"type": ids.FLEET_RISK, "machine": ALL}, "className"),
+        Output({"type": ids.FLEET_CARD, "machine": ALL}, "className"),
         Output(ids.FLEET_MODE, "children", allow_duplicate=True),
         Output(ids.FLEET_KPIS, "children", allow_duplicate=True),
         Output(ids.FLEET_CURSOR, "data", allow_duplicate=True),
@@ -105,16 +110,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             df = readings_since(session=s, machine_ids=machine_ids, kinds=LIVE_KINDS, since=since)
             kpis = _kpis(s, _filtered(every, type_, location), now)
             versions = active_versions(session=s)
-        extend = [_extension(df[df["machine_id"] == m]) for m in machine_ids]
+        by_machine = dict(tuple(df.groupby("machine_id"))) if not df.empty else {}
+        extend = [
+            _extension(by_machine[m]) if m in by_machine else dash.no_update for m in machine_ids
+        ]
         shown = [cards.get(m) for m in machine_ids]  # None: retired since the page was built
         return (
             extend,
             [STATUS_LABEL[c.status] if c else "Retired" for c in shown],
-            [STATUS_COLOR[c.status] if c else "secondary" for c in shown],
+            [badge_class(c.status if c else "idle") for c in shown],
             [alarm_line(c) if c else "" for c in shown],
             [alarm_class(c) if c else "text-muted" for c in shown],
             [risk_line(c) if c else "" for c in shown],
             [risk_class(c) if c else "small" for c in shown],
+            [card_class(c.status if c else "idle") for c in shown],
             mode_badge(versions),
             kpis,
             _cursor(df, since),
@@ -154,15 +163,15 @@ def _empty(filtered: bool) -> object:
     return html.Div(text, className="alert alert-light", id="fleet-empty")
 
 
-def _extension(df: pd.DataFrame) -> object:
+def _extension(df: pd.DataFrame | None) -> object:
     """extendData for one sparkline: new points of both traces, keeping the last LIVE_POINTS."""
-    if df.empty:
+    if df is None or df.empty:
         return dash.no_update
     xs, ys = [], []
     for kind in LIVE_KINDS:
         part = df[df["kind"] == kind]
-        xs.append([t.isoformat() for t in part["ts"]])
-        ys.append([round(float(v), 3) for v in part["value"]])
+        xs.append(iso_times(part["ts"]))
+        ys.append(part["value"].astype(float).round(3).tolist())
     return [{"x": xs, "y": ys}, [0, 1], LIVE_POINTS]
 
 

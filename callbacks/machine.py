@@ -20,6 +20,7 @@ from data.history import (
 )
 from data.models import Role
 from data.readings import readings_since
+from maintenance.app_settings import Overrides
 from web import ids
 from web.auth import require
 from web.machine_view import (
@@ -28,6 +29,7 @@ from web.machine_view import (
     RANGES,
     TRACES_PER_SENSOR,
     history_figure,
+    iso_times,
     timeline,
 )
 
@@ -35,6 +37,8 @@ _VIEWERS = tuple(Role)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    live_settings = Overrides(settings, db)  # the threshold may be changed in the app
+
     @app.callback(
         Output(ids.MACHINE_GRAPH, "figure"),
         Output(ids.MACHINE_POINTS, "children"),
@@ -46,7 +50,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def draw(range_key: str, name: str) -> tuple:
         require(_VIEWERS)
-        return machine_page(db, name, range_key, settings.failure_threshold)
+        return machine_page(db, name, range_key, live_settings.current().failure_threshold)
 
     @app.callback(
         Output(ids.MACHINE_GRAPH, "extendData"),
@@ -122,8 +126,8 @@ def live_extension(db: Database, name: str, range_key: str, since: datetime) -> 
     xs, ys, indices = [], [], []
     for i, sensor in enumerate(sensors):
         part = df[df["kind"] == sensor.kind]
-        x = [t.isoformat() for t in part["ts"]]
-        y = [float(v) for v in part["value"]]
+        x = iso_times(part["ts"])
+        y = part["value"].astype(float).round(3).tolist()
         for j in range(TRACES_PER_SENSOR):  # band top, band bottom, mean all get the value
             xs.append(x)
             ys.append(y)

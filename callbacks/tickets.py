@@ -12,10 +12,11 @@ from dash import ALL, Input, Output, State, ctx, html
 from config import Settings
 from data.db import Database
 from data.models import Role, Ticket, TicketStatus
-from maintenance.tickets import TransitionError, change_status, list_tickets
+from maintenance.tickets import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import ticket_table
+from web.resolve_dialog import check_form, error_alert, local, transition
 
 _WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 _TARGET = {
@@ -67,7 +68,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                 ticket = s.get(Ticket, ticket_id)
                 opened = ticket.created_at if ticket else datetime.now(UTC)
             title = f"Resolve ticket #{ticket_id}"
-            stopped, running = _local(opened), _local(datetime.now(UTC))
+            stopped, running = local(opened), local(datetime.now(UTC))
             return dash.no_update, dash.no_update, True, ticket_id, title, stopped, running
         alert = _transition(db, ticket_id, _TARGET[action])
         return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
@@ -104,23 +105,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             require(_WORKERS)
         except AccessDenied as exc:
             return _error(str(exc)), dash.no_update, False, False, "", False, "", False, ""
-        note = (note or "").strip()
-        outcome_error = "" if outcome in ("failure", "false_alarm") else "Choose an outcome."
-        failure = outcome == "failure"
-        start, start_error = _parse_when(stopped, required=failure)
-        end, end_error = _parse_when(running, required=failure)
-        if start and end and end < start:
-            end_error = "Must be after the machine stopped."
-        fields = (bool(start_error), start_error, bool(end_error), end_error)
-        if outcome_error or len(note) < 3 or ticket_id is None or start_error or end_error:
-            return dash.no_update, dash.no_update, True, len(note) < 3, outcome_error, *fields
+        form = check_form(outcome, note, stopped, running)
+        fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
+        if not form.ok or ticket_id is None:
+            invalid = form.note_invalid
+            return dash.no_update, dash.no_update, True, invalid, form.outcome_error, *fields
         alert = _transition(
             db,
             int(ticket_id),
             TicketStatus.RESOLVED,
-            note=note,
-            confirmed=failure,
-            downtime=(start, end) if failure and start and end else None,
+            note=form.note,
+            confirmed=form.failure,
+            downtime=form.downtime,
         )
         return alert, (refresh or 0) + 1, False, False, "", False, "", False, ""
 
@@ -134,53 +130,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return False
 
 
-def _local(t: datetime) -> str:
-    """The value a datetime-local input shows: UTC, to the minute."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def _transition(db: Database, ticket_id: int, to: TicketStatus, **change: object) -> dbc.Alert:
+    return transition(db, ticket_id, to, roles=_WORKERS, element="ticket", **change)
 
 
-def _parse_when(value: str | None, *, required: bool) -> tuple[datetime | None, str]:
-    if not value:
-        return None, ("Required for a real failure." if required else "")
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC), ""
-    except ValueError:
-        return None, "Use a date and time, e.g. 2026-11-23 14:30."
-
-
-def _transition(
-    db: Database,
-    ticket_id: int,
-    to: TicketStatus,
-    *,
-    note: str = "",
-    confirmed: bool | None = None,
-    downtime: tuple[datetime, datetime] | None = None,
-) -> dbc.Alert:
-    """Run one status change for the current user and say how it went."""
-    try:
-        user = require(_WORKERS)
-        with db.session() as s:
-            change_status(
-                session=s,
-                ticket_id=ticket_id,
-                to=to,
-                user=user,
-                resolution=note,
-                failure_confirmed=confirmed,
-                downtime=downtime,
-            )
-    except (TransitionError, AccessDenied) as exc:
-        return _error(str(exc))
-    label = to.value.replace("_", " ")
-    return dbc.Alert(
-        f"Ticket #{ticket_id} is now {label}.",
-        color="success",
-        duration=4000,
-        dismissable=True,
-        id="ticket-ok",
-    )
-
-
-def _error(text: str) -> dbc.Alert:
-    return dbc.Alert(text, color="danger", dismissable=True, id="ticket-error")
+def _error(text: str, element_id: str = "ticket-error") -> dbc.Alert:
+    return error_alert(text, element_id)

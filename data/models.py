@@ -48,6 +48,15 @@ __all__ = [
     "Downtime",
     "AlarmSilence",
     "Report",
+    "AppSetting",
+    "JobRequest",
+    "ReadingRollup",
+    "RollupDirty",
+    "Sop",
+    "SopVersion",
+    "TicketStep",
+    "TicketComment",
+    "PasswordResetToken",
     "utcnow",
 ]
 
@@ -203,6 +212,17 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # users admin (0006): contact, sign-in bookkeeping, technicians' skills and shift
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    # part of the login session's id: bumping it signs the user out everywhere
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    skills: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # machine types
+    shift_start: Mapped[int | None] = mapped_column(Integer, default=None)  # hour 0-23, UTC
+    shift_end: Mapped[int | None] = mapped_column(Integer, default=None)  # may wrap past midnight
+
+    # a unique index, not a constraint: SQLite adds it without rebuilding the table
+    __table_args__ = (Index("ix_users_email", "email", unique=True),)
 
 
 class Ticket(Base):
@@ -232,6 +252,8 @@ class Ticket(Base):
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
+    # a ticket's or an SOP's history is read by entity
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ts: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -353,3 +375,122 @@ class Report(Base):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     csv: Mapped[bytes] = mapped_column(LargeBinary)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Sop(Base):
+    """The standard operating procedure for one error code; its text lives in versions."""
+
+    __tablename__ = "sops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SopVersion(Base):
+    """One saved text of an SOP (Markdown) with its numbered steps parsed out; never changed."""
+
+    __tablename__ = "sop_versions"
+    __table_args__ = (UniqueConstraint("sop_id", "version", name="uq_sop_versions_sop_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sop_id: Mapped[int] = mapped_column(ForeignKey("sops.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    steps: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketStep(Base):
+    """Whether one step of the SOP version a ticket is worked against is done, and by whom."""
+
+    __tablename__ = "ticket_steps"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "sop_version_id", "step", name="uq_ticket_steps_step"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    sop_version_id: Mapped[int] = mapped_column(ForeignKey("sop_versions.id"))
+    step: Mapped[int] = mapped_column(Integer)  # index into the version's steps, from 0
+    done: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketComment(Base):
+    """A plain-text comment on a ticket."""
+
+    __tablename__ = "ticket_comments"
+    __table_args__ = (Index("ix_ticket_comments_ticket", "ticket_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppSetting(Base):
+    """A setting changed in the app: overrides the environment's value until reset."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)  # {"value": ...}: any JSON type
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class JobRequest(Base):
+    """An admin's "run now" for a scheduler job; the worker picks it up and marks it."""
+
+    __tablename__ = "job_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RollupDirty(Base):
+    """A ten-minute bucket that got readings after it was rolled up (a gateway catching
+    up): the rollup job recomputes it; until then long ranges read it raw."""
+
+    __tablename__ = "rollup_dirty"
+
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+
+
+class ReadingRollup(Base):
+    """Ten-minute aggregate of one sensor (count, mean, min, max): long ranges are drawn
+    from it, and retention keeps it once raw readings are removed."""
+
+    __tablename__ = "readings_10m"
+
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)  # start of the 10 minutes
+    n: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float] = mapped_column(Float)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+
+
+class PasswordResetToken(Base):
+    """A single-use password-reset link: only the SHA-256 of the token is stored."""
+
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_password_reset_tokens_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from data.models import DeadLetter, Machine, Reading, Sensor
+from data.rollup import mark_late
 
 __all__ = [
     "insert_readings",
@@ -45,13 +46,17 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
         return 0
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        return _pg_copy_merge(conn.connection.dbapi_connection, rows)
-    if conn.dialect.name == "sqlite":
+        inserted = _pg_copy_merge(conn.connection.dbapi_connection, rows)
+    elif conn.dialect.name == "sqlite":
         params = [
             (sid, ts.astimezone(UTC).strftime(SQLITE_TS_FORMAT), value) for sid, ts, value in rows
         ]
-        return int(conn.exec_driver_sql(_SQLITE_INSERT, params).rowcount)
-    raise NotImplementedError(f"no bulk insert for {conn.dialect.name}")
+        inserted = int(conn.exec_driver_sql(_SQLITE_INSERT, params).rowcount)
+    else:
+        raise NotImplementedError(f"no bulk insert for {conn.dialect.name}")
+    if inserted:  # late readings: their ten-minute rollups must be recomputed
+        mark_late(session, [ts for _, ts, _ in rows], datetime.now(UTC))
+    return inserted
 
 
 def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
@@ -92,7 +97,7 @@ def readings_since(
         .where(and_(Sensor.machine_id.in_(machine_ids), Sensor.kind.in_(kinds), Reading.ts > since))
         .order_by(Reading.ts)
     )
-    rows = session.execute(stmt).all()
+    rows = [tuple(r) for r in session.execute(stmt)]  # (a frame from Row objects is slow)
     return pd.DataFrame(rows, columns=["machine_id", "kind", "ts", "value"])
 
 

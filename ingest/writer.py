@@ -45,9 +45,19 @@ class WriteResult:
 class BatchWriter:
     """Turns a batch of messages into committed rows in one transaction."""
 
-    def __init__(self, db: Database, *, prefix: str, limits: PayloadLimits) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        prefix: str,
+        limits: PayloadLimits,
+        directory_max_age_s: float = 30.0,
+    ) -> None:
         self._db, self._prefix, self._limits = db, prefix, limits
         self._sensors: dict[tuple[str, str], int] = {}
+        # a new machine or sensor is found at once (an unknown name reloads the directory);
+        # the age bound makes a retired machine's readings refused within this time too
+        self._max_age, self._loaded_at = directory_max_age_s, 0.0
 
     def write(self, messages: list[InboundMessage]) -> WriteResult:
         """Validate, insert and commit; raises SQLAlchemyError when the database fails."""
@@ -62,8 +72,10 @@ class BatchWriter:
             for m in messages
         ]
         with self._db.session() as session:
-            if not self._sensors or self._has_unknown(parsed):
+            stale = time.monotonic() - self._loaded_at > self._max_age
+            if stale or not self._sensors or self._has_unknown(parsed):
                 self._sensors = sensor_directory(session=session)
+                self._loaded_at = time.monotonic()
             rows, dead = self._rows_and_dead(parsed)
             inserted = insert_readings(session=session, rows=rows)
             insert_dead_letters(session=session, letters=dead)

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Role, User
+from data.models import Role, User, utcnow
 
 __all__ = [
     "UserInfo",
@@ -30,6 +30,7 @@ class UserInfo:
     id: int
     username: str
     role: Role
+    session_version: int = 0  # part of the login session id: a change signs out everywhere
 
 
 def hash_password(password: str) -> str:
@@ -46,12 +47,25 @@ def authenticate(*, session: Session, username: str, password: str) -> UserInfo 
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    return UserInfo(user.id, user.username, user.role)
+    user.last_login_at = utcnow()
+    return _info(user)
 
 
-def load_user(*, session: Session, user_id: int) -> UserInfo | None:
+def load_user(
+    *, session: Session, user_id: int, session_version: int | None = None
+) -> UserInfo | None:
+    """The active user, read afresh (a role change counts on the next request); None when
+    deactivated or when ``session_version`` is given and no longer the user's."""
     user = session.get(User, user_id)
-    return UserInfo(user.id, user.username, user.role) if user and user.active else None
+    if user is None or not user.active:
+        return None
+    if session_version is not None and session_version != user.session_version:
+        return None
+    return _info(user)
+
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.username, user.role, user.session_version)
 
 
 def ensure_demo_accounts(*, session: Session, given: dict[Role, str]) -> dict[str, str]:

@@ -30,6 +30,7 @@ __all__ = [
     "open_ticket",
     "change_status",
     "list_tickets",
+    "may_change",
     "ALLOWED",
 ]
 
@@ -284,3 +285,12 @@ def list_tickets(
         for t, name, tech_name in session.execute(stmt.order_by(Ticket.created_at).limit(limit))
     ]
     return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))
+
+
+def may_change(*, ticket: Ticket, user: UserInfo) -> bool:
+    """Whether ``user`` may work on ``ticket``: the rule ``change_status`` enforces."""
+    try:
+        _check_permission(ticket, user)
+    except TransitionError:
+        return False
+    return True

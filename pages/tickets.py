@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from web import ids
+from web.resolve_dialog import TICKETS_DIALOG, resolve_modal
 
 FILTERS = [
     {"label": "Mine", "value": "mine"},
@@ -37,74 +38,8 @@ def layout(**_query: str) -> html.Div:
             dcc.Interval(id=ids.TICKETS_TICK, interval=5000),
             dcc.Store(id=ids.TICKETS_REFRESH, data=0),
             dcc.Store(id=ids.RESOLVE_TICKET),
-            _resolve_modal(),
+            resolve_modal(TICKETS_DIALOG),
         ]
-    )
-
-
-def _when(label: str, input_id: str) -> dbc.Col:
-    return dbc.Col(
-        [
-            dbc.Label(label, html_for=input_id, className="small"),
-            dbc.Input(id=input_id, type="datetime-local", size="sm"),
-            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
-        ]
-    )
-
-
-def _resolve_modal() -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle(id=ids.RESOLVE_TITLE, children="Resolve ticket")),
-            dbc.ModalBody(
-                [
-                    dbc.Label("Outcome", html_for=ids.RESOLVE_OUTCOME),
-                    dbc.RadioItems(
-                        id=ids.RESOLVE_OUTCOME,
-                        options=[
-                            {"label": "Real failure, fixed", "value": "failure"},
-                            {"label": "False alarm, nothing wrong", "value": "false_alarm"},
-                        ],
-                    ),
-                    html.Div(
-                        id=ids.RESOLVE_OUTCOME_ERROR, className="invalid-feedback d-block mb-2"
-                    ),
-                    dbc.Label("What was done", html_for=ids.RESOLVE_NOTE, className="mt-2"),
-                    dbc.Textarea(
-                        id=ids.RESOLVE_NOTE, placeholder="Cause and action taken", maxLength=2000
-                    ),
-                    dbc.FormFeedback(
-                        "Describe the cause and the action taken (at least 3 characters).",
-                        type="invalid",
-                    ),
-                    html.Div(
-                        [
-                            html.Div(
-                                "For a real failure: when the machine stopped and ran again "
-                                "(UTC). The breakdown report counts it.",
-                                className="form-text mb-1",
-                            ),
-                            dbc.Row(
-                                [
-                                    _when("Machine stopped", ids.RESOLVE_DOWN_START),
-                                    _when("Running again", ids.RESOLVE_DOWN_END),
-                                ],
-                                className="g-2",
-                            ),
-                        ],
-                        className="mt-3",
-                    ),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button("Cancel", id=ids.RESOLVE_CANCEL, color="secondary", outline=True),
-                    dbc.Button("Resolve", id=ids.RESOLVE_SUBMIT, color="success"),
-                ]
-            ),
-        ],
-        id=ids.RESOLVE_MODAL,
-        is_open=False,
     )
 
 

@@ -51,6 +51,7 @@ from data.models import (
     TicketStatus,
     User,
 )
+from data.rollup import ROLLUP_S, roll_up
 from simulator.bulk import write_readings
 from simulator.fleet import FaultEpisode, MachineDef, demo_fleet
 from simulator.history import (
@@ -171,6 +172,7 @@ def backfill(
     ) as bar:
         run = _Run(grid, seed, mean_days_between_failures, technicians, bar, threading.Lock())
         done = _all_machines(db, run, fleet, workers)
+    _roll_up_range(db, grid.at(0), grid.at(grid.n - 1) + timedelta(seconds=1), progress)
     result = BackfillResult(
         machines=machines,
         readings=sum(w.readings for w in done),
@@ -184,6 +186,20 @@ def backfill(
     )
     log.info("%s", result.summary())
     return result
+
+
+def _roll_up_range(db: Database, first: datetime, last: datetime, progress: bool) -> None:
+    """Ten-minute rollups of what was written, a day per transaction (the machine page
+    draws long ranges from them)."""
+    days = max(1, int((last - first) / timedelta(days=1)) + 1)
+    with tqdm(total=days, unit=" days", desc="rollups", disable=not progress) as bar:
+        day = first
+        while day < last:
+            stop = min(day + timedelta(days=1), last + timedelta(seconds=ROLLUP_S))
+            with db.session() as session:
+                roll_up(session, day, stop)
+            bar.update(1)
+            day = stop
 
 
 def _check(machines: int, days: float, interval_s: float, mtbf_days: float) -> None:

@@ -39,6 +39,16 @@ def amqtt_port() -> Iterator[int]:
     broker.stop()
 
 
+@pytest.fixture
+def mailbox():  # noqa: ANN201 - a mail_server.Mailbox
+    """A real SMTP server on a free port that keeps what it receives (tests/mail_server.py)."""
+    from mail_server import Mailbox
+
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database on each backend."""

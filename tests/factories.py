@@ -276,3 +276,14 @@ def raw_publish(host: str, port: int, topic: bytes, payload: bytes) -> bool:
             return sock.recv(4)[:1] == b"\x40"
         except OSError:
             return False
+
+
+def clear_tickets(session: Any) -> None:
+    """Remove every ticket of a shared test app, and what points at it (breakdown periods
+    recorded from resolutions keep their time but lose the link)."""
+    from sqlalchemy import delete, update
+
+    from data.models import Downtime, Ticket
+
+    session.execute(update(Downtime).where(Downtime.ticket_id.is_not(None)).values(ticket_id=None))
+    session.execute(delete(Ticket))

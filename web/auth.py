@@ -1,6 +1,7 @@
 """Login, logout and the deny-by-default guard in front of every route.
 
-Only the login page, the health probes and the stylesheet are open; everything else,
+Only the login page, "Forgot password?" and its emailed reset links (web/password_reset.py),
+the health probes and the stylesheet are open; everything else,
 including Dash's own ``_dash-*`` routes, needs a logged-in user. Role checks for
 writes happen again inside each callback (``require``).
 """
@@ -35,10 +36,20 @@ from maintenance.accounts import UserInfo, authenticate, load_user
 
 __all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
 
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "ops.healthz", "ops.readyz", "vendor.static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "ops.healthz",
+        "ops.readyz",
+        "vendor.static",
+        "password.forgot",  # web/password_reset.py: "Forgot password?" and the emailed link
+        "password.reset",
+    }
+)
 # routes that check their own credentials (a Prometheus scraper has a token, not a session)
 SELF_GUARDED = frozenset({"ops.metrics"})
 _CSRF_KEY = "_csrf"
+CSRF_KEY = _CSRF_KEY  # the password-reset pages share the form token
 
 _LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · Predictive maintenance</title>
@@ -60,6 +71,7 @@ _LOGIN_PAGE = """<!doctype html>
   </div>
   <button class="btn btn-primary w-100" id="login-submit" type="submit">Sign in</button>
  </form>
+ <p class="mt-3 small"><a href="/forgot" id="forgot-link">Forgot password?</a></p>
 </main></body></html>"""
 
 
@@ -74,7 +86,9 @@ class AccessDenied(Exception):
 class _LoginUser(UserMixin):
     def __init__(self, info: UserInfo) -> None:
         self.info = info
-        self.id = str(info.id)
+        # the session names the user's session version too: bumping it (new password,
+        # deactivation) makes every existing session unknown to the loader
+        self.id = f"{info.id}:{info.session_version}"
 
 
 def identity() -> UserInfo | None:
@@ -109,13 +123,19 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
     manager.init_app(server)
 
     @manager.user_loader
-    def _load(user_id: str) -> _LoginUser | None:
+    def _load(session_id: str) -> _LoginUser | None:
+        user_id, _, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None  # a session from before session versions: sign in again
         with db.session() as s:
-            info = load_user(session=s, user_id=int(user_id))
+            info = load_user(session=s, user_id=int(user_id), session_version=int(version))
         return _LoginUser(info) if info else None
+
+    from web.password_reset import password_blueprint  # it imports this module
 
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
     server.register_blueprint(_login_blueprint(db, css_url, limiter, settings))
+    server.register_blueprint(password_blueprint(db, css_url, limiter, settings))
     server.before_request(_guard)
 
 

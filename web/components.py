@@ -55,7 +55,7 @@ def ticket_table(rows: list[TicketRow], *, can_act: bool) -> html.Div:
 def _ticket_row(r: TicketRow, can_act: bool) -> html.Tr:
     return html.Tr(
         [
-            html.Td(f"#{r.id}"),
+            html.Td(html.A(f"#{r.id}", href=f"/ticket/{r.id}", id=f"ticket-link-{r.id}")),
             html.Td(dbc.Badge(r.priority.value, color=PRIORITY_COLOR[r.priority.value])),
             html.Td(r.machine),
             html.Td(html.Code(r.code)),

@@ -34,6 +34,10 @@ _PAGES = (
     "pages.audit",
     "pages.ticket",
     "pages.sops",
+    "pages.admin_settings",
+    "pages.admin_jobs",
+    "pages.admin_users",
+    "pages.admin_machines",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -45,6 +49,9 @@ _CALLBACKS = (
     "callbacks.audit",
     "callbacks.ticket",
     "callbacks.sops",
+    "callbacks.admin",
+    "callbacks.admin_users",
+    "callbacks.admin_machines",
 )
 
 

@@ -17,6 +17,7 @@ FLEET_BADGE = "fleet-badge"
 FLEET_ALARMS = "fleet-alarms"
 FLEET_RISK = "fleet-risk"
 FLEET_MODE = "fleet-mode"
+FLEET_CARD = "fleet-card"
 FLEET_TYPE = "fleet-type"
 FLEET_LOCATION = "fleet-location"
 
@@ -41,6 +42,10 @@ RESOLVE_DOWN_END = "resolve-down-end"
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
     return {"type": ALARM_ACK, "alarm": alarm_id}
+
+
+def fleet_card(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_CARD, "machine": machine_id}
 
 
 def fleet_graph(machine_id: int) -> dict[str, object]:
@@ -122,7 +127,7 @@ TICKET_ALARM = "ticket-alarm"
 TICKET_GRAPH = "ticket-graph"
 TICKET_SOP = "ticket-sop"
 TICKET_SOP_AFTER = "ticket-sop-after"
-TICKET_SOP_VERSION = "ticket-sop-version"
+TICKET_STEP = "ticket-step"  # one checklist per step: {type, version, step}
 TICKET_STEPS = "ticket-steps"
 TICKET_STEPS_NOTE = "ticket-steps-note"
 TICKET_STEPS_FEEDBACK = "ticket-steps-feedback"
@@ -150,6 +155,10 @@ def ticket_detail_action(action: str) -> dict[str, object]:
     return {"type": TICKET_DETAIL_ACTION, "action": action}
 
 
+def ticket_step(sop_version_id: int, step: int) -> dict[str, object]:
+    return {"type": TICKET_STEP, "version": sop_version_id, "step": step}
+
+
 # SOP library (/sops)
 SOPS_CODE = "sops-code"
 SOPS_SEARCH = "sops-search"
@@ -172,3 +181,108 @@ AUDIT_RANGE = "audit-range"
 AUDIT_GRID = "audit-grid"
 AUDIT_CSV = "audit-csv"
 AUDIT_ERROR = "audit-error"
+
+# settings and jobs pages (administration)
+SETTINGS_TABLE = "settings-table"
+SETTINGS_REFRESH = "settings-refresh"
+SETTING_INPUT = "setting-input"
+SETTING_SAVE = "setting-save"
+SETTING_RESET = "setting-reset"
+SETTING_ERROR = "setting-error"
+SETTINGS_FEEDBACK = "settings-feedback"
+JOBS_TABLE = "jobs-table"
+JOBS_TICK = "jobs-tick"
+JOBS_FEEDBACK = "jobs-feedback"
+JOB_RUN = "job-run"
+
+
+def setting_field(kind: str, key: str) -> dict[str, object]:
+    """One of a setting's controls: SETTING_INPUT, SETTING_SAVE, SETTING_RESET, SETTING_ERROR."""
+    return {"type": kind, "key": key}
+
+
+def job_run(job: str) -> dict[str, object]:
+    return {"type": JOB_RUN, "job": job}
+
+
+# users admin page (/admin/users)
+USERS_GRID = "users-grid"
+USERS_REFRESH = "users-refresh"
+USERS_FEEDBACK = "users-feedback"
+USERS_NEW_NAME = "users-new-name"
+USERS_NEW_EMAIL = "users-new-email"
+USERS_NEW_ROLE = "users-new-role"
+USERS_NEW_MODE = "users-new-mode"  # "password" | "link"
+USERS_NEW_PASSWORD = "users-new-password"
+USERS_CREATE = "users-create"
+USERS_EDIT = "users-edit"  # the card for the selected user
+USERS_EDIT_TITLE = "users-edit-title"
+USERS_ROLE = "users-role"
+USERS_EMAIL = "users-email"
+USERS_SKILLS = "users-skills"
+USERS_SHIFT = "users-shift"  # "", a name of maintenance.users.SHIFTS, or "custom"
+USERS_SHIFT_START = "users-shift-start"
+USERS_SHIFT_END = "users-shift-end"
+USERS_SAVE = "users-save"
+USERS_ACTIVE = "users-active"  # deactivate / reactivate
+USERS_TEMP_PASSWORD = "users-temp-password"
+USERS_SET_PASSWORD = "users-set-password"
+USERS_SEND_LINK = "users-send-link"
+
+
+def users_error(field: str) -> str:
+    """The message element next to a users-page field (e.g. "new-name", "role")."""
+    return f"users-{field}-error"
+
+
+# machine and sensor administration (/admin/machines)
+ADMIN_MACHINES_GRID = "admin-machines-grid"
+ADMIN_MACHINES_REFRESH = "admin-machines-refresh"  # store: bump to reload the grid
+ADMIN_MACHINES_NOTE = "admin-machines-note"  # read-only note for managers
+ADMIN_MACHINE_NEW = "admin-machine-new"
+ADMIN_MACHINE_SHOW = "admin-machine-show"  # store: {"id": machine id or None, "n": nonce}
+ADMIN_MACHINE_ID = "admin-machine-id"  # store: the machine in the form (None: a new one)
+ADMIN_MACHINE_TITLE = "admin-machine-title"
+ADMIN_MACHINE_NAME = "admin-machine-name"
+ADMIN_MACHINE_TYPE = "admin-machine-type"
+ADMIN_MACHINE_LOCATION = "admin-machine-location"
+ADMIN_MACHINE_LINE = "admin-machine-line"
+ADMIN_MACHINE_SAVE = "admin-machine-save"
+ADMIN_MACHINE_RETIRE = "admin-machine-retire"
+ADMIN_MACHINE_REACTIVATE = "admin-machine-reactivate"
+ADMIN_MACHINE_FEEDBACK = "admin-machine-feedback"
+ADMIN_MACHINE_TOPIC = "admin-machine-topic"
+ADMIN_MACHINE_PAYLOAD = "admin-machine-payload"
+ADMIN_SENSOR_ROWS = "admin-sensor-rows"
+ADMIN_SENSOR_ADD = "admin-sensor-add"
+ADMIN_SENSORS_ERROR = "admin-sensors-error"
+ADMIN_SENSOR_FIELD = "admin-sensor-field"
+ADMIN_SENSOR_ERROR = "admin-sensor-error"
+ADMIN_SENSOR_ID = "admin-sensor-id"
+ADMIN_SENSOR_REMOVE = "admin-sensor-remove"
+FLEET_CSV_UPLOAD = "fleet-csv-upload"
+FLEET_CSV_PREVIEW = "fleet-csv-preview"
+FLEET_CSV_IMPORT = "fleet-csv-import"
+FLEET_CSV_FEEDBACK = "fleet-csv-feedback"
+FLEET_CSV_EXAMPLE = "fleet-csv-example"
+FLEET_CSV_DOWNLOAD = "fleet-csv-download"
+
+
+def admin_machine_error(field: str) -> str:
+    return f"admin-machine-{field}-error"
+
+
+def admin_sensor_field(row: int, field: str) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_FIELD, "row": row, "field": field}
+
+
+def admin_sensor_error(row: int, field: str) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_ERROR, "row": row, "field": field}
+
+
+def admin_sensor_id(row: int) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_ID, "row": row}
+
+
+def admin_sensor_remove(row: int) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_REMOVE, "row": row}

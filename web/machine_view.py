@@ -3,17 +3,22 @@ limit lines, anomaly and alarm markers, downtime shading; and the event timeline
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
-from plotly.subplots import make_subplots
 
 from data.history import MachineEvent, SensorInfo
 
-__all__ = ["RANGES", "LIVE_RANGES", "TRACES_PER_SENSOR", "history_figure", "timeline"]
+__all__ = [
+    "RANGES",
+    "LIVE_RANGES",
+    "TRACES_PER_SENSOR",
+    "history_figure",
+    "iso_times",
+    "timeline",
+]
 
 # range key -> (label, span); the machine page offers these, the callback trusts only these
 RANGES = {
@@ -44,146 +49,231 @@ def history_figure(
     threshold: float,
     revision: str,
     live: bool = False,
-) -> go.Figure:
+) -> dict:
+    """The figure as a plain dict: one shared time axis, one y axis per row stacked by
+    domain. (Built without plotly's graph objects: their validation cost more than the
+    database query at long ranges; see docs/benchmarks.md.)"""
     rows = len(sensors) + 1
-    fig = make_subplots(
-        rows=rows,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.05,
-        subplot_titles=[f"{s.kind} ({s.unit})" for s in sensors] + ["failure probability"],
-    )
+    gap = 0.05
+    height = (1 - gap * (rows - 1)) / rows
+    domains = [
+        (1 - (i + 1) * height - i * gap, 1 - i * height - i * gap) for i in range(rows)
+    ]  # row 1 on top
+    traces: list[dict] = []
+    shapes: list[dict] = []
+    layout: dict = {
+        "height": 190 * rows,
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 30},
+        "showlegend": False,
+        "hovermode": "x unified",
+        "uirevision": revision,
+        "plot_bgcolor": "#fff",
+        "paper_bgcolor": "#fff",
+        "xaxis": {
+            "type": "date",
+            "showgrid": False,
+            "anchor": f"y{rows}",
+            **({} if live else {"range": [_iso_one(start), _iso_one(end)]}),
+        },
+        "annotations": [],
+    }
+    titles = [f"{s.kind} ({s.unit})" for s in sensors] + ["failure probability"]
+    for row, (low, high) in enumerate(domains, start=1):
+        layout[_axis(row)] = {"domain": [low, high], "gridcolor": "#eef0f2", "anchor": "x"}
+        layout["annotations"].append(
+            {
+                "text": titles[row - 1],
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": high,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        )
     for row, sensor in enumerate(sensors, start=1):
-        _sensor_traces(fig, row, sensor, readings[readings["sensor_id"] == sensor.id])
-    _prediction_traces(fig, rows, predictions, threshold)
-    _alarm_markers(fig, sensors, events, rows)
-    for e in events:
-        if e.kind == "downtime":
-            fig.add_vrect(
-                x0=max(e.start, start),
-                x1=min(e.end or end, end),
-                fillcolor="#868e96" if e.severity == "secondary" else _CRIT,
-                opacity=0.12,
-                line_width=0,
-                row="all",
-                col=1,
-            )
-    fig.update_layout(
-        height=190 * rows,
-        margin={"l": 50, "r": 20, "t": 30, "b": 30},
-        showlegend=False,
-        hovermode="x unified",
-        uirevision=revision,
-        plot_bgcolor="#fff",
-        paper_bgcolor="#fff",
-    )
-    # a live range follows its data as it grows; a fixed range shows the whole span asked for
-    # (type set: an empty row would otherwise make the shared axis numeric)
-    fig.update_xaxes(type="date", showgrid=False, **({} if live else {"range": [start, end]}))
-    fig.update_annotations(font_size=12, xanchor="left", x=0)
-    fig.update_yaxes(gridcolor="#eef0f2")
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=rows, col=1)
-    return fig
+        part = readings[readings["sensor_id"] == sensor.id]
+        traces += _sensor_traces(row, sensor, part)
+        shapes += _limit_lines(row, sensor)
+    traces += _prediction_traces(rows, predictions)
+    shapes.append(_hline(rows, threshold, _CRIT))
+    layout[_axis(rows)].update({"range": [0, 1.05], "tickformat": ".0%"})
+    alarm_traces, alarm_lines = _alarm_markers(sensors, events, rows)
+    traces += alarm_traces
+    shapes += alarm_lines
+    shapes += [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": _iso_one(max(e.start, start)),
+            "x1": _iso_one(min(e.end or end, end)),
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": "#868e96" if e.severity == "secondary" else _CRIT,
+            "opacity": 0.12,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for e in events
+        if e.kind == "downtime"
+    ]
+    layout["shapes"] = shapes
+    return {"data": traces, "layout": layout}
 
 
-def _sensor_traces(fig: go.Figure, row: int, sensor: SensorInfo, part: pd.DataFrame) -> None:
+def _axis(row: int) -> str:
+    return "yaxis" if row == 1 else f"yaxis{row}"
+
+
+def _yref(row: int) -> str:
+    return "y" if row == 1 else f"y{row}"
+
+
+def iso_times(ts: pd.Series, *, micro: bool = True) -> list[str]:
+    """Timestamps as UTC text in one vectorised call (one by one is slow at 1,500 points);
+    ``micro=False`` for whole seconds (shorter JSON)."""
+    if ts.empty:
+        return []
+    fmt = "%Y-%m-%dT%H:%M:%S.%f" if micro else "%Y-%m-%dT%H:%M:%S"
+    return ts.dt.tz_convert("UTC").dt.strftime(fmt).tolist()
+
+
+def _iso_one(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _values(col: pd.Series, digits: int = 3) -> list:
+    return [None if pd.isna(v) else v for v in col.astype(float).round(digits).tolist()]
+
+
+def _hline(row: int, y: float, colour: str) -> dict:
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": _yref(row),
+        "y0": y,
+        "y1": y,
+        "line": {"color": colour, "dash": "dash", "width": 1},
+    }
+
+
+def _limit_lines(row: int, sensor: SensorInfo) -> list[dict]:
+    return [
+        _hline(row, value, colour)
+        for value, colour in (
+            (sensor.warn_high, _WARN),
+            (sensor.warn_low, _WARN),
+            (sensor.crit_high, _CRIT),
+            (sensor.crit_low, _CRIT),
+        )
+        if value is not None
+    ]
+
+
+def _sensor_traces(row: int, sensor: SensorInfo, part: pd.DataFrame) -> list[dict]:
+    """Band top, band bottom (filled to the top), mean: TRACES_PER_SENSOR traces."""
     color = _COLORS.get(sensor.kind, "#495057")
-    x = list(part["ts"])
-    band = {"mode": "lines", "line": {"width": 0, "color": color}, "hoverinfo": "skip"}
-    fig.add_trace(go.Scatter(x=x, y=list(part["hi"]), name=f"{sensor.kind} max", **band), row, 1)
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=list(part["lo"]),
-            name=f"{sensor.kind} min",
-            fill="tonexty",
-            fillcolor=_rgba(color, 0.18),
+    x, axis = iso_times(part["ts"]), _yref(row)
+    band = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": x,
+        "yaxis": axis,
+        "hoverinfo": "skip",
+        "line": {"width": 0, "color": color},
+    }
+    return [
+        {**band, "name": f"{sensor.kind} max", "y": _values(part["hi"])},
+        {
             **band,
-        ),
-        row,
-        1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=[round(v, 3) for v in part["mean"]],
-            name=sensor.kind,
-            mode="lines",
-            line={"width": 1.4, "color": color},
-        ),
-        row,
-        1,
-    )
-    for value, colour in (
-        (sensor.warn_high, _WARN),
-        (sensor.warn_low, _WARN),
-        (sensor.crit_high, _CRIT),
-        (sensor.crit_low, _CRIT),
-    ):
-        if value is not None:
-            fig.add_hline(
-                y=value, line={"color": colour, "dash": "dash", "width": 1}, row=row, col=1
-            )
+            "name": f"{sensor.kind} min",
+            "y": _values(part["lo"]),
+            "fill": "tonexty",
+            "fillcolor": _rgba(color, 0.18),
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": x,
+            "yaxis": axis,
+            "name": sensor.kind,
+            "y": _values(part["mean"]),
+            "line": {"width": 1.4, "color": color},
+        },
+    ]
 
 
-def _prediction_traces(fig: go.Figure, row: int, pred: pd.DataFrame, threshold: float) -> None:
-    fig.add_trace(
-        go.Scatter(
-            x=list(pred["ts"]),
-            y=list(pred["failure_probability"]),
-            name="failure probability",
-            mode="lines",
-            line={"width": 1.4, "color": "#862e9c"},
-            connectgaps=False,
-        ),
-        row,
-        1,
-    )
+def _prediction_traces(row: int, pred: pd.DataFrame) -> list[dict]:
     anomalies = pred[pred["anomaly"]]
-    fig.add_trace(
-        go.Scatter(
-            x=list(anomalies["ts"]),
-            y=[0.02] * len(anomalies),
-            name="anomaly",
-            mode="markers",
-            marker={"symbol": "x", "size": 7, "color": _WARN},
-            hovertext=[f"anomaly score {s:.2f}" for s in anomalies["anomaly_score"].fillna(0)],
-        ),
-        row,
-        1,
-    )
-    fig.add_hline(y=threshold, line={"color": _CRIT, "dash": "dash", "width": 1}, row=row, col=1)
+    axis = _yref(row)
+    return [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "failure probability",
+            "yaxis": axis,
+            "x": iso_times(pred["ts"]),
+            "y": _values(pred["failure_probability"]),
+            "line": {"width": 1.4, "color": "#862e9c"},
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "anomaly",
+            "yaxis": axis,
+            "x": iso_times(anomalies["ts"]),
+            "y": [0.02] * len(anomalies),
+            "marker": {"symbol": "x", "size": 7, "color": _WARN},
+            "hovertext": [f"anomaly score {s:.2f}" for s in anomalies["anomaly_score"].fillna(0)],
+        },
+    ]
 
 
 def _alarm_markers(
-    fig: go.Figure, sensors: list[SensorInfo], events: list[MachineEvent], pred_row: int
-) -> None:
+    sensors: list[SensorInfo], events: list[MachineEvent], pred_row: int
+) -> tuple[list[dict], list[dict]]:
     """A red triangle where each alarm was raised, on its sensor's row (or the prediction
-    row for model alarms)."""
+    row for model alarms); a dotted line too while they are few."""
     row_of = {s.id: i for i, s in enumerate(sensors, start=1)}
     by_row: dict[int, list[MachineEvent]] = {}
     for e in events:
         if e.kind == "alarm":
             by_row.setdefault(row_of.get(e.sensor_id or -1, pred_row), []).append(e)
+    traces, lines = [], []
     for row, alarms in by_row.items():
-        fig.add_trace(
-            go.Scatter(
-                x=[a.start for a in alarms],
-                y=[a.value if a.value is not None or row != pred_row else 1.0 for a in alarms],
-                name="alarms",
-                mode="markers",
-                marker={"symbol": "triangle-down", "size": 11, "color": _CRIT},
-                hovertext=[f"{a.title}: {a.detail}" for a in alarms],
-                hoverinfo="text+x",
-            ),
-            row,
-            1,
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "alarms",
+                "yaxis": _yref(row),
+                "x": [_iso_one(a.start) for a in alarms],
+                "y": [a.value if a.value is not None or row != pred_row else 1.0 for a in alarms],
+                "marker": {"symbol": "triangle-down", "size": 11, "color": _CRIT},
+                "hovertext": [f"{a.title}: {a.detail}" for a in alarms],
+                "hoverinfo": "text+x",
+            }
         )
-        if row != pred_row and len(alarms) <= 50:  # a sensor row: mark the moment as a line
-            for a in alarms:
-                fig.add_vline(
-                    x=a.start, line={"color": _CRIT, "width": 1, "dash": "dot"}, row=row, col=1
-                )
+        if row != pred_row and len(alarms) <= 50:
+            lines += [
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "x0": _iso_one(a.start),
+                    "x1": _iso_one(a.start),
+                    "yref": f"{_yref(row)} domain",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": _CRIT, "width": 1, "dash": "dot"},
+                }
+                for a in alarms
+            ]
+    return traces, lines
 
 
 def _rgba(hex_color: str, alpha: float) -> str:

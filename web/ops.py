@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hmac
 import re
+import time
 import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from data.models import Role
 from logs import REQUEST_ID
@@ -51,6 +52,17 @@ def _may_scrape(token: str) -> bool:
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+HTTP_SECONDS = Histogram(
+    "pdm_http_request_seconds",
+    "Web requests by route (Dash callbacks as one route) and status class",
+    ["method", "route", "status"],
+)
+
+
+def _route() -> str:
+    """A low-cardinality name: the URL rule, never the raw path (ids would explode it)."""
+    rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    return rule if not rule.startswith("/<path:") else "dash-page"
 
 
 def install_request_ids(server: Flask) -> None:
@@ -59,6 +71,7 @@ def install_request_ids(server: Flask) -> None:
 
     @server.before_request
     def _start() -> None:
+        g.request_started = time.perf_counter()
         given = request.headers.get("X-Request-ID", "")
         g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         g.request_token = REQUEST_ID.set(g.request_id)
@@ -67,6 +80,10 @@ def install_request_ids(server: Flask) -> None:
     def _finish(response: Response) -> Response:
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
+        if "request_started" in g:
+            HTTP_SECONDS.labels(
+                request.method, _route(), str(response.status_code)[0] + "xx"
+            ).observe(time.perf_counter() - g.request_started)
         return response
 
     @server.teardown_request

@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
-from factories import WebApp, add_user
+from factories import WebApp, add_user, clear_tickets
 from sqlalchemy import select
 
-from data.models import Priority, Role, Ticket, TicketStatus, User
+from data.models import Alarm, Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
 from web import ids
 from web.auth import PUBLIC_ENDPOINTS
@@ -91,7 +92,7 @@ def test_public_paths_answer_without_login(web: WebApp):
 
 def _ticket(web: WebApp) -> int:
     with web.db.session() as s:
-        s.execute(Ticket.__table__.delete())
+        clear_tickets(s)
         return open_ticket(
             session=s, machine_id=1, code="TEMP_HIGH", title="hot", priority=Priority.HIGH
         ).id
@@ -168,6 +169,7 @@ def test_login_refuses_wrong_password_and_missing_csrf(web: WebApp):
 
 
 def test_metrics_need_a_token_or_a_manager(web: WebApp):
+    assert web.client().get("/healthz").status_code == 200  # measured below
     assert web.client().get("/metrics").status_code == 403
     assert web.client("viewer").get("/metrics").status_code == 403
     scraped = web.client().get("/metrics", headers={"Authorization": "Bearer scrape-token"})
@@ -180,13 +182,15 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
         "pdm_ingest_queue_depth",
         "pdm_alarms_opened_total",
         "pdm_tickets_opened_total",
+        "pdm_job_duration_seconds",
     ):
         assert name in text, name
+    # web latency by route
+    assert 'pdm_http_request_seconds_count{method="GET",route="/healthz",status="2xx"}' in text
     assert web.client("manager").get("/metrics").status_code == 200
 
 
 def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
-    from datetime import UTC, datetime
 
     from data.models import AlarmSource, Severity
     from maintenance.alarms import raise_alarm
@@ -230,6 +234,8 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     manager.post("/_dash-update-component", json=ack)
     after = manager.post("/_dash-update-component", json=body).get_json()
     assert after["response"][ids.RED_BANNER]["children"] == []
+    with web.db.session() as s:  # leave the shared app's fleet healthy for later tests
+        s.get(Alarm, alarm.id).cleared_at = datetime.now(UTC)
 
 
 def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp):
@@ -253,7 +259,6 @@ def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp)
 
 
 def test_audit_csv_lists_changes_for_managers_only(web: WebApp):
-    from datetime import UTC, datetime
 
     from maintenance.silences import silence_machine
 
@@ -303,3 +308,84 @@ def test_state_changing_requests_from_another_site_are_refused(web: WebApp):
         client.post("/login", data=form, headers={"Referer": "http://evil.example/x"}).status_code
         == 403
     )
+
+
+# machine administration: the save callback refuses a manager on the server
+_NEW_SENSORS = [
+    {"key": "temperature", "kind": "temperature", "unit": "°C", "warn_high": 70},
+    {"key": "vibration", "kind": "vibration", "unit": "mm/s", "warn_high": 4.5},
+]
+
+
+def _create_machine_request(web: WebApp, name: str) -> dict:
+    key = next(
+        k
+        for k in web.app.callback_map
+        if ids.ADMIN_MACHINE_FEEDBACK in k and ids.ADMIN_SENSORS_ERROR in k
+    )
+    spec = web.app.callback_map[key]
+    body = _body(key, spec)
+    rows = range(len(_NEW_SENSORS))
+    body["outputs"] = [
+        [{"id": {**o.component_id, "row": r}, "property": o.component_property} for r in rows]
+        if isinstance(o.component_id, dict)
+        else {"id": o.component_id, "property": o.component_property}
+        for o in spec["output"]
+    ]
+    fields = {
+        ids.ADMIN_MACHINE_NAME: name,
+        ids.ADMIN_MACHINE_TYPE: "press",
+        ids.ADMIN_MACHINE_LOCATION: "Hall 2",
+        ids.ADMIN_MACHINE_LINE: "Line 3",
+        ids.ADMIN_MACHINES_REFRESH: 0,
+    }
+    state = []
+    for dep in spec["state"]:
+        if not dep["id"].startswith("{"):
+            state.append(
+                {"id": dep["id"], "property": dep["property"], "value": fields.get(dep["id"])}
+            )
+            continue
+        pattern = json.loads(dep["id"])
+        state.append(
+            [
+                {
+                    "id": {**pattern, "row": r},
+                    "property": dep["property"],
+                    "value": _NEW_SENSORS[r].get(pattern.get("field", ""))
+                    if pattern["type"] == ids.ADMIN_SENSOR_FIELD
+                    else None,
+                }
+                for r in rows
+            ]
+        )
+    body["inputs"] = [{"id": ids.ADMIN_MACHINE_SAVE, "property": "n_clicks", "value": 1}]
+    body["state"] = state
+    body["changedPropIds"] = [f"{ids.ADMIN_MACHINE_SAVE}.n_clicks"]
+    return body
+
+
+@pytest.mark.parametrize(("user", "allowed"), [("manager", False), ("admin", True)])
+def test_only_an_admin_creates_a_machine_through_the_callback(
+    web: WebApp, user: str, allowed: bool
+):
+    from data.models import Machine
+    from maintenance.machines import retire_machine
+
+    name = f"access-{user}"
+    response = web.client(user).post(
+        "/_dash-update-component", json=_create_machine_request(web, name)
+    )
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    with web.db.session() as s:
+        machine = s.scalar(select(Machine).where(Machine.name == name))
+        sensors = len(machine.sensors) if machine is not None else 0
+        if machine is not None:  # leave the shared fleet as it was
+            retire_machine(session=s, machine_id=machine.id, user_id=None)
+    if allowed:
+        assert f"Created {name} with 2 sensors" in text
+        assert sensors == 2
+    else:
+        assert "Your role may not do this." in text
+        assert machine is None

@@ -1,0 +1,226 @@
+"""Administration: the settings table (change, reset) and the jobs table (run now)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, html
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.app_settings import (
+    SettingError,
+    SettingRow,
+    change_setting,
+    reset_setting,
+    setting_rows,
+)
+from maintenance.jobs import JobSummary, job_summaries, request_run
+from web import ids
+from web.auth import AccessDenied, require
+from web.components import age
+
+_READERS = (Role.ADMIN, Role.MANAGER)
+_ADMINS = (Role.ADMIN,)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.SETTINGS_TABLE, "children"),
+        Input(ids.SETTINGS_REFRESH, "data"),
+    )
+    def table(_refresh: int) -> html.Div:
+        user = require(_READERS)
+        with db.session() as s:
+            rows = setting_rows(session=s, settings=settings)
+        return _settings_table(rows, editable=user.role in _ADMINS)
+
+    @app.callback(
+        Output(ids.SETTINGS_FEEDBACK, "children"),
+        Output(ids.SETTINGS_REFRESH, "data"),
+        Output({"type": ids.SETTING_ERROR, "key": ALL}, "children"),
+        Output({"type": ids.SETTING_INPUT, "key": ALL}, "invalid"),
+        Input({"type": ids.SETTING_SAVE, "key": ALL}, "n_clicks"),
+        Input({"type": ids.SETTING_RESET, "key": ALL}, "n_clicks"),
+        State({"type": ids.SETTING_INPUT, "key": ALL}, "value"),
+        State(ids.SETTINGS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_saves: list, _resets: list, values: list, refresh: int) -> tuple:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate
+        keys = [o["id"]["key"] for o in ctx.outputs_list[2]]
+        quiet = ([""] * len(keys), [False] * len(keys))
+        try:
+            user = require(_ADMINS)
+        except AccessDenied as exc:
+            return _note(str(exc), "warning"), dash.no_update, *quiet
+        key = ctx.triggered_id["key"]
+        try:
+            with db.session() as s:
+                if ctx.triggered_id["type"] == ids.SETTING_RESET:
+                    reset_setting(session=s, settings=settings, key=key, user_id=user.id)
+                    text = f"{key} is back to its default."
+                else:
+                    raw = values[keys.index(key)]
+                    value = change_setting(
+                        session=s, settings=settings, key=key, raw=raw, user_id=user.id
+                    )
+                    text = f"{key} is now {value:g}; every process uses it within seconds."
+        except SettingError as err:
+            errors = [str(err) if k == key else "" for k in keys]
+            return "", dash.no_update, errors, [k == key for k in keys]
+        return _note(text, "success"), (refresh or 0) + 1, *quiet
+
+    @app.callback(
+        Output(ids.JOBS_TABLE, "children"),
+        Input(ids.JOBS_TICK, "n_intervals"),
+    )
+    def jobs(_n: int) -> html.Div:
+        user = require(_READERS)
+        with db.session() as s:
+            rows = job_summaries(session=s)
+        return _jobs_table(rows, can_run=user.role in _ADMINS)
+
+    @app.callback(
+        Output(ids.JOBS_FEEDBACK, "children"),
+        Input({"type": ids.JOB_RUN, "job": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def run_now(_clicks: list) -> dbc.Alert:
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate
+        try:
+            user = require(_ADMINS)
+        except AccessDenied as exc:
+            return _note(str(exc), "warning")
+        job = ctx.triggered_id["job"]
+        with db.session() as s:
+            asked = request_run(session=s, job=job, user_id=user.id)
+        if not asked:
+            return _note(f"{job} is already waiting to run.", "info")
+        return _note(f"{job} will run within a few seconds.", "success")
+
+
+def _note(text: str, color: str) -> dbc.Alert:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id="admin-note")
+
+
+def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:
+    body = []
+    for r in rows:
+        control = dbc.InputGroup(
+            [
+                dbc.Input(
+                    id=ids.setting_field(ids.SETTING_INPUT, r.key),
+                    value=str(r.value),
+                    type="text",
+                    disabled=not editable,
+                    size="sm",
+                ),
+                *([dbc.InputGroupText(r.spec.unit)] if r.spec.unit else []),
+                dbc.FormFeedback(id=ids.setting_field(ids.SETTING_ERROR, r.key), type="invalid"),
+            ],
+            size="sm",
+            className="has-validation",
+        )
+        actions = (
+            [
+                dbc.Button(
+                    "Save",
+                    id=ids.setting_field(ids.SETTING_SAVE, r.key),
+                    size="sm",
+                    className="me-1",
+                ),
+                dbc.Button(
+                    "Reset",
+                    id=ids.setting_field(ids.SETTING_RESET, r.key),
+                    size="sm",
+                    color="outline-secondary",
+                    disabled=not r.overridden,
+                ),
+            ]
+            if editable
+            else []
+        )
+        origin = "changed in the app" if r.overridden else "from the environment"
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.Div(r.spec.label, className="fw-semibold"),
+                            html.Small(r.spec.help, className="text-muted"),
+                        ]
+                    ),
+                    html.Td(control, style={"width": "220px"}),
+                    html.Td(
+                        html.Small(f"default {r.default:g} · {origin}", className="text-muted")
+                    ),
+                    html.Td(actions, className="text-nowrap"),
+                ],
+                id=f"setting-row-{r.key}",
+            )
+        )
+    return dbc.Table([html.Tbody(body)], className="align-middle", hover=True)
+
+
+def _jobs_table(rows: list[JobSummary], *, can_run: bool) -> dbc.Table:
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in (
+                    "Job",
+                    "Schedule",
+                    "Last run",
+                    "Took",
+                    "Outcome",
+                    "Runs / failures 24 h",
+                    "",
+                )
+            ]
+        )
+    )
+    body = []
+    for j in rows:
+        if j.last_ok is None:
+            outcome = html.Span("not run yet", className="text-muted")
+        elif j.last_ok:
+            outcome = dbc.Badge(f"ok, {j.last_items} items", color="success")
+        else:
+            outcome = html.Span(
+                [
+                    dbc.Badge("failed", color="danger", className="me-1"),
+                    html.Small(j.last_error[:160]),
+                ]
+            )
+        run = (
+            dbc.Button(
+                "Waiting…" if j.requested else "Run now",
+                id=ids.job_run(j.job),
+                size="sm",
+                color="outline-primary",
+                disabled=j.requested,
+            )
+            if can_run
+            else ""
+        )
+        body.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [html.Code(j.job), html.Div(html.Small(j.what, className="text-muted"))]
+                    ),
+                    html.Td(j.when),
+                    html.Td(f"{age(j.last_started)} ago" if j.last_started else "—"),
+                    html.Td(f"{j.last_ms:,.0f} ms" if j.last_ms is not None else "—"),
+                    html.Td(outcome),
+                    html.Td(f"{j.runs_24h} / {j.failures_24h}"),
+                    html.Td(run),
+                ],
+                id=f"job-row-{j.job}",
+            )
+        )
+    return dbc.Table([head, html.Tbody(body)], className="align-middle", hover=True)

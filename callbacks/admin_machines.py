@@ -1,0 +1,300 @@
+"""Machines page: the grid, the machine form (create, edit, retire, reactivate), the
+integration hint and the CSV import. Admins write; managers read."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import dash
+from dash import ALL, Input, Output, Patch, State, ctx, dcc
+from sqlalchemy.exc import IntegrityError
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
+from maintenance.machine_specs import FieldError, MachineError
+from maintenance.machines import (
+    create_machine,
+    integration_hint,
+    machine_detail,
+    machine_rows,
+    reactivate_machine,
+    retire_machine,
+    update_machine,
+)
+from web import ids
+from web.auth import AccessDenied, require
+from web.fleet_csv_view import UploadError, csv_preview, import_summary, upload_bytes
+from web.machine_admin_view import (
+    MACHINE_FIELDS,
+    SENSOR_FIELDS,
+    form_outputs,
+    grid_rows,
+    machine_raw,
+    note,
+    refused_outputs,
+    save_outputs,
+    saved_message,
+    sensor_row,
+)
+
+_READERS = (Role.ADMIN, Role.MANAGER)
+_ADMINS = (Role.ADMIN,)
+_MACHINE_INPUTS = (
+    ids.ADMIN_MACHINE_NAME,
+    ids.ADMIN_MACHINE_TYPE,
+    ids.ADMIN_MACHINE_LOCATION,
+    ids.ADMIN_MACHINE_LINE,
+)
+_WRITE_BUTTONS = (
+    ids.ADMIN_MACHINE_NEW,
+    ids.ADMIN_MACHINE_SAVE,
+    ids.ADMIN_SENSOR_ADD,
+    ids.ADMIN_MACHINE_RETIRE,
+    ids.ADMIN_MACHINE_REACTIVATE,
+    ids.FLEET_CSV_UPLOAD,
+)
+
+
+def _sensors(kind: str, field: str | None = None) -> dict[str, object]:
+    """A wildcard over every sensor row (and one field of it)."""
+    return {"type": kind, "row": ALL} | ({"field": field} if field else {})
+
+
+def _nonce() -> int:
+    """A new value for the "show this machine" store, so the form reloads (milliseconds:
+    JavaScript numbers hold them exactly)."""
+    return time.time_ns() // 1_000_000
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    _register_form(app, db)
+    _register_save(app, db)
+    _register_import(app, db)
+
+    @app.callback(
+        Output(ids.ADMIN_MACHINE_TOPIC, "children"),
+        Output(ids.ADMIN_MACHINE_PAYLOAD, "children"),
+        Input(ids.ADMIN_MACHINE_NAME, "value"),
+        Input(_sensors(ids.ADMIN_SENSOR_FIELD, "key"), "value"),
+    )
+    def hint(name: str | None, keys: list[str | None]) -> tuple[str, str]:
+        require(_READERS)
+        found = integration_hint(
+            prefix=settings.mqtt_topic_prefix,
+            name=(name or "").strip(),
+            keys=[(k or "").strip() for k in keys],
+            now=datetime.now(UTC),
+        )
+        return found.topic, found.payload
+
+
+def _register_form(app: dash.Dash, db: Database) -> None:
+    @app.callback(
+        Output(ids.ADMIN_MACHINES_GRID, "rowData"),
+        Output(ids.ADMIN_MACHINES_NOTE, "children"),
+        *[Output(b, "disabled") for b in _WRITE_BUTTONS],
+        Input(ids.ADMIN_MACHINES_REFRESH, "data"),
+    )
+    def grid(_refresh: int) -> tuple:
+        user = require(_READERS)
+        with db.session() as s:
+            rows = grid_rows(machine_rows(session=s))
+        read_only = user.role not in _ADMINS
+        text = "You may look; only admins change machines." if read_only else ""
+        text = note(text, "info", "machines-read-only") if read_only else ""
+        return rows, text, *[read_only] * len(_WRITE_BUTTONS)
+
+    @app.callback(
+        Output(ids.ADMIN_MACHINE_SHOW, "data"),
+        Output(ids.ADMIN_MACHINES_GRID, "selectedRows"),
+        Output(ids.ADMIN_MACHINE_FEEDBACK, "children"),
+        Input(ids.ADMIN_MACHINES_GRID, "selectedRows"),
+        Input(ids.ADMIN_MACHINE_NEW, "n_clicks"),
+        State(ids.ADMIN_MACHINE_SHOW, "data"),
+        prevent_initial_call=True,
+    )
+    def choose(selected: list | None, _new: int, show: dict | None) -> tuple:
+        require(_READERS)
+        nonce = _nonce()  # a new value reloads the form
+        if ctx.triggered_id == ids.ADMIN_MACHINE_NEW:
+            return {"id": None, "n": nonce}, [], ""
+        if not selected or int(selected[0]["id"]) == (show or {}).get("id"):
+            raise dash.exceptions.PreventUpdate  # deselected, or the grid reloaded
+        return {"id": int(selected[0]["id"]), "n": nonce}, dash.no_update, ""
+
+    @app.callback(
+        *[Output(c, "value") for c in _MACHINE_INPUTS],
+        Output(ids.ADMIN_SENSOR_ROWS, "children"),
+        Output(ids.ADMIN_MACHINE_ID, "data"),
+        Output(ids.ADMIN_MACHINE_TITLE, "children"),
+        Output(ids.ADMIN_MACHINE_RETIRE, "style"),
+        Output(ids.ADMIN_MACHINE_REACTIVATE, "style"),
+        *[Output(ids.admin_machine_error(f), "children") for f in MACHINE_FIELDS],
+        *[Output(c, "invalid") for c in _MACHINE_INPUTS],
+        Output(ids.ADMIN_SENSORS_ERROR, "children"),
+        Input(ids.ADMIN_MACHINE_SHOW, "data"),
+    )
+    def load(show: dict | None) -> tuple:
+        require(_READERS)
+        machine_id = (show or {}).get("id")
+        with db.session() as s:
+            detail = machine_detail(session=s, machine_id=int(machine_id)) if machine_id else None
+        return form_outputs(detail)
+
+    @app.callback(
+        Output(ids.ADMIN_SENSOR_ROWS, "children", allow_duplicate=True),
+        Input(ids.ADMIN_SENSOR_ADD, "n_clicks"),
+        Input(_sensors(ids.ADMIN_SENSOR_REMOVE), "n_clicks"),
+        State(_sensors(ids.ADMIN_SENSOR_ID), "id"),
+        prevent_initial_call=True,
+    )
+    def rows(_add: int | None, _remove: list, row_ids: list[dict]) -> Patch:
+        try:
+            require(_ADMINS)
+        except AccessDenied:
+            raise dash.exceptions.PreventUpdate from None
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate  # a row appeared, nobody clicked
+        patch = Patch()
+        if ctx.triggered_id == ids.ADMIN_SENSOR_ADD:
+            patch.append(sensor_row(max((r["row"] for r in row_ids), default=-1) + 1, None))
+        else:
+            del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
+        return patch
+
+
+def _register_save(app: dash.Dash, db: Database) -> None:
+    @app.callback(
+        Output(ids.ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.ADMIN_MACHINES_REFRESH, "data"),
+        Output(ids.ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
+        *[
+            Output(ids.admin_machine_error(f), "children", allow_duplicate=True)
+            for f in MACHINE_FIELDS
+        ],
+        *[Output(c, "invalid", allow_duplicate=True) for c in _MACHINE_INPUTS],
+        Output(ids.ADMIN_SENSORS_ERROR, "children", allow_duplicate=True),
+        *[Output(_sensors(ids.ADMIN_SENSOR_ERROR, f), "children") for f in SENSOR_FIELDS],
+        *[Output(_sensors(ids.ADMIN_SENSOR_FIELD, f), "invalid") for f in SENSOR_FIELDS],
+        Input(ids.ADMIN_MACHINE_SAVE, "n_clicks"),
+        State(ids.ADMIN_MACHINE_ID, "data"),
+        *[State(c, "value") for c in _MACHINE_INPUTS],
+        State(_sensors(ids.ADMIN_SENSOR_ID), "data"),
+        *[State(_sensors(ids.ADMIN_SENSOR_FIELD, f), "value") for f in SENSOR_FIELDS],
+        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_n: int, machine_id: int | None, *form: object) -> tuple:
+        values, sensor_ids, columns, refresh = form[:4], form[4], form[5:-1], form[-1]
+        rows = len(sensor_ids)
+        try:
+            user = require(_ADMINS)
+        except AccessDenied as exc:
+            return refused_outputs(str(exc), rows)
+        raw = machine_raw(values, sensor_ids, columns)
+        try:
+            with db.session() as s:
+                if machine_id is None:
+                    result = create_machine(session=s, raw=raw, user_id=user.id)
+                else:
+                    result = update_machine(
+                        session=s, machine_id=machine_id, raw=raw, user_id=user.id
+                    )
+        except MachineError as err:
+            return save_outputs("", dash.no_update, dash.no_update, err.errors, rows)
+        except IntegrityError:  # another admin stored the same name a moment ago
+            taken = [FieldError("name", "A machine with this name was just created.")]
+            return save_outputs("", dash.no_update, dash.no_update, taken, rows)
+        show = {"id": result.machine_id, "n": _nonce()}  # reload the form from the db
+        message = saved_message(result, created=machine_id is None)
+        return save_outputs(message, (refresh or 0) + 1, show, [], rows)
+
+    @app.callback(
+        Output(ids.ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
+        Output(ids.ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
+        Input(ids.ADMIN_MACHINE_RETIRE, "n_clicks"),
+        Input(ids.ADMIN_MACHINE_REACTIVATE, "n_clicks"),
+        State(ids.ADMIN_MACHINE_ID, "data"),
+        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def retirement(_retire: int, _back: int, machine_id: int | None, refresh: int) -> tuple:
+        try:
+            user = require(_ADMINS)
+        except AccessDenied as exc:
+            return note(str(exc), "warning"), dash.no_update, dash.no_update
+        if machine_id is None:
+            raise dash.exceptions.PreventUpdate
+        retiring = ctx.triggered_id == ids.ADMIN_MACHINE_RETIRE
+        change = retire_machine if retiring else reactivate_machine
+        with db.session() as s:
+            done = change(session=s, machine_id=int(machine_id), user_id=user.id)
+        text = (
+            "Retired: its history stays; it left the fleet and its readings are refused."
+            if retiring
+            else "Back in service: it is on the fleet page and its readings are accepted."
+        )
+        if not done:
+            text = "Nothing to do: someone else changed it already."
+        bump = (refresh or 0) + 1
+        show = {"id": machine_id, "n": _nonce()}
+        return note(text, "success" if done else "info"), bump, show
+
+
+def _register_import(app: dash.Dash, db: Database) -> None:
+    @app.callback(
+        Output(ids.FLEET_CSV_DOWNLOAD, "data"),
+        Input(ids.FLEET_CSV_EXAMPLE, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def example(_n: int) -> dict:
+        require(_READERS)
+        return dcc.send_string(EXAMPLE_CSV, "fleet-example.csv", type="text/csv")
+
+    @app.callback(
+        Output(ids.FLEET_CSV_PREVIEW, "children"),
+        Output(ids.FLEET_CSV_IMPORT, "disabled"),
+        Output(ids.FLEET_CSV_FEEDBACK, "children"),
+        Input(ids.FLEET_CSV_UPLOAD, "contents"),
+        State(ids.FLEET_CSV_UPLOAD, "filename"),
+        prevent_initial_call=True,
+    )
+    def preview(contents: str | None, filename: str | None) -> tuple:
+        if not contents:
+            raise dash.exceptions.PreventUpdate  # cleared after an import
+        try:
+            require(_ADMINS)
+            data = upload_bytes(contents)
+        except (AccessDenied, UploadError) as exc:
+            return note(str(exc), "warning", "csv-note"), True, ""
+        with db.session() as s:
+            plan = plan_import(session=s, data=data)
+        return csv_preview(plan, filename or ""), not plan.importable, ""
+
+    @app.callback(
+        Output(ids.FLEET_CSV_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
+        Output(ids.FLEET_CSV_PREVIEW, "children", allow_duplicate=True),
+        Output(ids.FLEET_CSV_IMPORT, "disabled", allow_duplicate=True),
+        Output(ids.FLEET_CSV_UPLOAD, "contents"),
+        Input(ids.FLEET_CSV_IMPORT, "n_clicks"),
+        State(ids.FLEET_CSV_UPLOAD, "contents"),
+        State(ids.FLEET_CSV_UPLOAD, "filename"),
+        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def run_import(_n: int, contents: str | None, filename: str | None, refresh: int) -> tuple:
+        keep = (dash.no_update,) * 4
+        try:
+            user = require(_ADMINS)
+            data = upload_bytes(contents)
+            with db.session() as s:
+                plan = apply_import(session=s, data=data, user_id=user.id, filename=filename or "")
+        except (AccessDenied, UploadError, ImportRefused) as exc:
+            return note(str(exc), "warning", "csv-note"), *keep
+        text = f"Imported {filename or 'the file'}: {import_summary(plan.counts(), done=True)}."
+        return note(text, "success", "csv-note"), (refresh or 0) + 1, "", True, None

@@ -1,0 +1,119 @@
+"""SOP library: search, read any version, and (engineers, admins) edit with a preview;
+every callback checks the role on the server."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.sop_text import SopError, check_code, template, without_front_matter
+from maintenance.sops import EDITORS, get_sop, list_sops, save_sop
+from web import ids
+from web.auth import AccessDenied, require
+from web.sop_view import missing_sop, sop_body, sop_header, sop_list, version_history
+
+_ALL = tuple(Role)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.SOPS_LIST, "children"),
+        Input(ids.SOPS_SEARCH, "value"),
+        Input(ids.SOPS_REFRESH, "data"),
+        State(ids.SOPS_CODE, "data"),
+    )
+    def listing(search: str | None, _refresh: int, code: str) -> object:
+        require(_ALL)
+        with db.session() as s:
+            return sop_list(list_sops(session=s, search=search or ""), code)
+
+    @app.callback(
+        Output(ids.SOPS_VERSION, "options"),
+        Output(ids.SOPS_VERSION, "value"),
+        Output(ids.SOPS_VERSION, "style"),
+        Output(ids.SOPS_EDITOR, "hidden"),
+        Output(ids.SOPS_TEXT, "value"),
+        Output(ids.SOPS_BASE, "data"),
+        Input(ids.SOPS_CODE, "data"),
+        Input(ids.SOPS_REFRESH, "data"),
+    )
+    def show(code: str, _refresh: int) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            view = get_sop(session=s, code=code) if code else None
+        can_edit = user.role in EDITORS and _valid(code)
+        text = (view.body if view else template(code)) if can_edit else dash.no_update
+        base = view.current_version if view else None
+        if view is None:
+            return [], None, {"display": "none"}, not can_edit, text, base
+        options = [
+            {"label": f"Version {v.version} · {v.author}", "value": str(v.version)}
+            for v in view.versions
+        ]
+        version = str(view.current_version)
+        return options, version, {"maxWidth": "16rem"}, not can_edit, text, base
+
+    @app.callback(
+        Output(ids.SOPS_HEADER, "children"),
+        Output(ids.SOPS_BODY, "children"),
+        Output(ids.SOPS_HISTORY, "children"),
+        Input(ids.SOPS_VERSION, "value"),  # set again by ``show`` after every save
+        State(ids.SOPS_CODE, "data"),
+    )
+    def version(chosen: str | None, code: str) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            number = int(chosen) if chosen and chosen.isdigit() else None
+            view = get_sop(session=s, code=code, version=number) if code else None
+        if view is None:
+            return missing_sop(code, can_write=user.role in EDITORS), None, None
+        return sop_header(view), sop_body(view), version_history(view)
+
+    @app.callback(
+        Output(ids.SOPS_PREVIEW, "children"),
+        Output(ids.SOPS_TEXT, "invalid", allow_duplicate=True),
+        Input(ids.SOPS_TEXT, "value"),
+        prevent_initial_call=True,  # the text arrives from ``show``
+    )
+    def preview(text: str | None) -> tuple:
+        require(EDITORS)
+        # the message of a refused save stays until the author changes the text
+        return dcc.Markdown(without_front_matter(text or ""), id="sop-preview-rendered"), False
+
+    @app.callback(
+        Output(ids.SOPS_TEXT, "invalid"),
+        Output(ids.SOPS_TEXT_ERROR, "children"),
+        Output(ids.SOPS_FEEDBACK, "children"),
+        Output(ids.SOPS_REFRESH, "data"),
+        Input(ids.SOPS_SAVE, "n_clicks"),
+        State(ids.SOPS_CODE, "data"),
+        State(ids.SOPS_TEXT, "value"),
+        State(ids.SOPS_BASE, "data"),
+        State(ids.SOPS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_n: int, code: str, text: str | None, base: int | None, refresh: int) -> tuple:
+        try:
+            user = require(EDITORS)
+            with db.session() as s:
+                number = save_sop(session=s, code=code, text=text, user=user, base_version=base)
+        except AccessDenied as exc:
+            return False, "", dbc.Alert(str(exc), color="danger", id="sops-error"), dash.no_update
+        except SopError as exc:
+            return True, str(exc), None, dash.no_update
+        saved = dbc.Alert(
+            f"Saved {code} as version {number}.", color="success", duration=4000, id="sops-ok"
+        )
+        return False, "", saved, (refresh or 0) + 1
+
+
+def _valid(code: str) -> bool:
+    try:
+        check_code(code)
+    except SopError:
+        return False
+    return True

@@ -1,0 +1,243 @@
+"""Ticket detail: show it, tick SOP steps, comment, change status. Every callback checks
+the role on the server; the domain functions check again who may touch which ticket."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from config import Settings
+from data.db import Database
+from data.models import Role, Ticket, TicketStatus
+from maintenance.accounts import UserInfo
+from maintenance.sops import EDITORS
+from maintenance.ticket_detail import readings_around, ticket_activity, ticket_detail
+from maintenance.ticket_work import (
+    COMMENTERS,
+    WORKERS,
+    WorkError,
+    add_comment,
+    done_steps,
+    set_step,
+)
+from web import ids
+from web.auth import AccessDenied, require
+from web.resolve_dialog import DETAIL_DIALOG as D
+from web.resolve_dialog import check_form, error_alert, local, transition
+from web.ticket_graph import readings_figure
+from web.ticket_view import comment_list, detail_outputs, history_list
+
+_ALL = tuple(Role)
+_TARGET = {
+    "start": TicketStatus.IN_PROGRESS,
+    "release": TicketStatus.OPEN,
+    "reopen": TicketStatus.OPEN,
+}
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.TICKET_HEADER, "children"),
+        Output(ids.TICKET_ACTIONS, "children"),
+        Output(ids.TICKET_ALARM, "children"),
+        Output(ids.TICKET_SOP, "children"),
+        Output(ids.TICKET_STEPS, "children"),
+        Output(ids.TICKET_STEPS_NOTE, "children"),
+        Output(ids.TICKET_SOP_AFTER, "children"),
+        Output(ids.TICKET_COMMENT_FORM, "hidden"),
+        Input(ids.TICKET_ID, "data"),
+        Input(ids.TICKET_REFRESH, "data"),
+    )
+    def show(ticket_id: int | None, _refresh: int) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            detail = ticket_detail(session=s, ticket_id=ticket_id or 0, user=user)
+        return detail_outputs(detail, ticket_id, can_write_sops=user.role in EDITORS)
+
+    @app.callback(Output(ids.TICKET_GRAPH, "figure"), Input(ids.TICKET_ID, "data"))
+    def graph(ticket_id: int | None) -> object:
+        require(_ALL)
+        with db.session() as s:
+            return readings_figure(readings_around(session=s, ticket_id=ticket_id or 0))
+
+    @app.callback(
+        Output(ids.TICKET_COMMENTS, "children"),
+        Output(ids.TICKET_HISTORY, "children"),
+        Input(ids.TICKET_ID, "data"),
+        Input(ids.TICKET_REFRESH, "data"),
+        Input(ids.TICKET_ACTIVITY, "data"),
+    )
+    def activity(ticket_id: int | None, _refresh: int, _activity: int) -> tuple:
+        require(_ALL)
+        with db.session() as s:
+            comments, history = ticket_activity(session=s, ticket_id=ticket_id or 0)
+        return comment_list(comments), history_list(history)
+
+    @app.callback(
+        Output(ids.TICKET_STEPS_FEEDBACK, "children"),
+        Output(ids.TICKET_ACTIVITY, "data"),
+        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
+        Input({"type": ids.TICKET_STEP, "version": ALL, "step": ALL}, "value"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_ACTIVITY, "data"),
+        State(ids.TICKET_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def tick(_values: list, ticket_id: int | None, n: int, refresh: int) -> tuple:
+        user = require(_ALL)
+        if len(ctx.triggered) != 1 or not isinstance(ctx.triggered_id, dict) or not ticket_id:
+            raise dash.exceptions.PreventUpdate  # the checklist was (re)drawn
+        version_id, step = ctx.triggered_id["version"], ctx.triggered_id["step"]
+        done = bool(ctx.triggered[0]["value"])
+        with db.session() as s:
+            stored = done_steps(session=s, ticket_id=ticket_id, sop_version_id=version_id)
+        if (step in stored) == done:
+            raise dash.exceptions.PreventUpdate  # already so: nothing to save
+        try:
+            require(WORKERS)
+            _save_step(db, ticket_id, version_id, step, done, user)
+        except (AccessDenied, WorkError) as exc:  # redraw the checklist as it is stored
+            return _error(str(exc), "ticket-steps-error"), dash.no_update, (refresh or 0) + 1
+        return None, (n or 0) + 1, dash.no_update
+
+    @app.callback(
+        Output(ids.TICKET_COMMENT_TEXT, "invalid"),
+        Output(ids.TICKET_COMMENT_ERROR, "children"),
+        Output(ids.TICKET_COMMENT_TEXT, "value"),
+        Output(ids.TICKET_ACTIVITY, "data", allow_duplicate=True),
+        Input(ids.TICKET_COMMENT_SUBMIT, "n_clicks"),
+        State(ids.TICKET_COMMENT_TEXT, "value"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_ACTIVITY, "data"),
+        prevent_initial_call=True,
+    )
+    def comment(_n: int, text: str | None, ticket_id: int | None, n: int) -> tuple:
+        try:
+            user = require(COMMENTERS)
+            with db.session() as s:
+                add_comment(session=s, ticket_id=ticket_id or 0, body=text, user=user)
+        except (AccessDenied, WorkError) as exc:
+            return True, str(exc), dash.no_update, dash.no_update
+        return False, "", "", (n or 0) + 1
+
+    @app.callback(
+        Output(ids.TICKET_FEEDBACK, "children"),
+        Output(ids.TICKET_REFRESH, "data"),
+        Output(D.modal, "is_open"),
+        Output(D.title, "children"),
+        Output(D.down_start, "value"),
+        Output(D.down_end, "value"),
+        Input({"type": ids.TICKET_DETAIL_ACTION, "action": ALL}, "n_clicks"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def act(_clicks: list, ticket_id: int | None, refresh: int) -> tuple:
+        if not ctx.triggered or not ctx.triggered[0]["value"] or not ticket_id:
+            raise dash.exceptions.PreventUpdate  # buttons were just (re)drawn
+        action = ctx.triggered_id["action"]
+        try:
+            require(WORKERS)
+        except AccessDenied as exc:
+            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 3
+        if action == "resolve":
+            title, stopped, running = _dialog(db, ticket_id)
+            return dash.no_update, dash.no_update, True, title, stopped, running
+        alert = _transition(db, ticket_id, _TARGET[action])
+        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 3
+
+    @app.callback(
+        Output(ids.TICKET_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
+        Output(D.modal, "is_open", allow_duplicate=True),
+        Output(D.note, "invalid"),
+        Output(D.outcome_error, "children"),
+        Output(D.down_start, "invalid"),
+        Output(D.error(D.down_start), "children"),
+        Output(D.down_end, "invalid"),
+        Output(D.error(D.down_end), "children"),
+        Input(D.submit, "n_clicks"),
+        State(D.outcome, "value"),
+        State(D.note, "value"),
+        State(D.down_start, "value"),
+        State(D.down_end, "value"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def resolve(_n: int, outcome: str, note: str, start: str, end: str, tid: int, r: int) -> tuple:
+        try:
+            require(WORKERS)
+        except AccessDenied as exc:
+            return _error(str(exc)), dash.no_update, False, False, "", False, "", False, ""
+        form = check_form(outcome, note, start, end)
+        fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
+        if not form.ok or not tid:
+            return (
+                dash.no_update,
+                dash.no_update,
+                True,
+                form.note_invalid,
+                form.outcome_error,
+                *fields,
+            )
+        alert = _transition(
+            db,
+            tid,
+            TicketStatus.RESOLVED,
+            note=form.note,
+            confirmed=form.failure,
+            downtime=form.downtime,
+        )
+        return alert, (r or 0) + 1, False, False, "", False, "", False, ""
+
+    @app.callback(
+        Output(D.modal, "is_open", allow_duplicate=True),
+        Input(D.cancel, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def cancel(_n: int) -> bool:
+        require(_ALL)
+        return False
+
+
+def _save_step(
+    db: Database, ticket_id: int, version_id: int, step: int, done: bool, user: UserInfo
+) -> None:
+    """Save one tick; a second click racing the first may hit the unique step row, and
+    then the retry finds it stored."""
+    for attempt in (1, 2):
+        try:
+            with db.session() as s:
+                set_step(
+                    session=s,
+                    ticket_id=ticket_id,
+                    sop_version_id=version_id,
+                    step=step,
+                    done=done,
+                    user=user,
+                )
+            return
+        except (IntegrityError, OperationalError):
+            if attempt == 2:
+                raise
+
+
+def _dialog(db: Database, ticket_id: int) -> tuple[str, str, str]:
+    """Title and proposed stop (ticket opened .. now) for the resolve dialog."""
+    with db.session() as s:
+        ticket = s.get(Ticket, ticket_id)
+        opened = ticket.created_at if ticket else datetime.now(UTC)
+    return f"Resolve ticket #{ticket_id}", local(opened), local(datetime.now(UTC))
+
+
+def _transition(db: Database, ticket_id: int, to: TicketStatus, **change: object) -> dbc.Alert:
+    return transition(db, ticket_id, to, roles=WORKERS, element="ticket-detail", **change)
+
+
+def _error(text: str, element_id: str = "ticket-detail-error") -> dbc.Alert:
+    return error_alert(text, element_id)

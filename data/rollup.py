@@ -1,0 +1,119 @@
+"""Ten-minute rollups of readings (count, mean, min, max per sensor), kept in
+``readings_10m`` by the worker's ``rollup`` job, by the history generator and by retention.
+
+Long ranges on the machine page read them instead of millions of raw rows; once retention
+removes raw readings they are what remains. A bucket is recomputed from raw readings
+whenever it is rolled up again (upsert), so a late reading corrects it, as long as it
+arrives before the job has moved on (the job redoes the last ``REDO``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Integer, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from data.models import Reading, ReadingRollup, RollupDirty
+
+__all__ = [
+    "ROLLUP_S",
+    "REDO",
+    "floor_bucket",
+    "first_dirty",
+    "mark_late",
+    "roll_up",
+    "roll_up_dirty",
+    "rolled_until",
+]
+
+ROLLUP_S = 600
+REDO = timedelta(minutes=30)
+
+
+def floor_bucket(t: datetime) -> datetime:
+    seconds = int(t.timestamp()) // ROLLUP_S * ROLLUP_S
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _bucket_start(dialect: str) -> object:
+    if dialect == "postgresql":
+        return func.to_timestamp(
+            func.floor(func.extract("epoch", Reading.ts) / ROLLUP_S) * ROLLUP_S
+        )
+    # SQLite keeps the app's timestamps as text 'YYYY-MM-DD HH:MM:SS.ffffff'
+    # (integer division written out: SQLAlchemy's "/" is true division)
+    minute = cast(func.strftime("%M", Reading.ts), Integer).op("/")(10).op("*")(10)
+    concat = func.strftime("%Y-%m-%d %H:", Reading.ts).op("||")(func.printf("%02d", minute))
+    return concat.op("||")(literal_column("':00.000000'"))
+
+
+def roll_up(session: Session, start: datetime, stop: datetime) -> None:
+    """(Re)compute every ten-minute bucket of [start, stop) from the raw readings."""
+    start, stop = floor_bucket(start), floor_bucket(stop)
+    if stop <= start:
+        return
+    dialect = session.get_bind().dialect.name
+    bucket = _bucket_start(dialect)
+    rows = (
+        select(
+            Reading.sensor_id,
+            bucket.label("bucket"),
+            func.count(),
+            func.avg(Reading.value),
+            func.min(Reading.value),
+            func.max(Reading.value),
+        )
+        .where(Reading.ts >= start, Reading.ts < stop)
+        .group_by(Reading.sensor_id, bucket)
+    )
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(ReadingRollup).from_select(
+        ["sensor_id", "bucket", "n", "mean", "min", "max"], rows
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sensor_id", "bucket"],
+        set_={c: stmt.excluded[c] for c in ("n", "mean", "min", "max")},
+    )
+    session.execute(stmt)
+    session.execute(  # those buckets are fresh now, whatever marked them
+        RollupDirty.__table__.delete().where(RollupDirty.bucket >= start, RollupDirty.bucket < stop)
+    )
+
+
+def rolled_until(session: Session) -> datetime | None:
+    """Where the rollups end: every bucket before this one is complete."""
+    last = session.scalar(select(func.max(ReadingRollup.bucket)))
+    return last + timedelta(seconds=ROLLUP_S) if last is not None else None
+
+
+def mark_late(session: Session, stamps: list[datetime], now: datetime) -> int:
+    """Remember the buckets of readings older than the job's redo window (it would not
+    see them again); returns how many buckets were marked."""
+    horizon = now - REDO + timedelta(minutes=5)
+    late = {floor_bucket(t) for t in stamps if t < horizon}
+    if not late:
+        return 0
+    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        maker(RollupDirty).on_conflict_do_nothing(), [{"bucket": b} for b in sorted(late)]
+    )
+    return len(late)
+
+
+def roll_up_dirty(session: Session, limit: int = 1000) -> int:
+    """Recompute the marked buckets (oldest first, at most ``limit``) and unmark them."""
+    buckets = list(
+        session.scalars(select(RollupDirty.bucket).order_by(RollupDirty.bucket).limit(limit))
+    )
+    for bucket in buckets:  # (each roll_up unmarks its bucket)
+        roll_up(session, bucket, bucket + timedelta(seconds=ROLLUP_S))
+    return len(buckets)
+
+
+def first_dirty(session: Session, start: datetime) -> datetime | None:
+    """The earliest bucket from ``start`` on whose rollup is out of date."""
+    return session.scalar(
+        select(func.min(RollupDirty.bucket)).where(RollupDirty.bucket >= floor_bucket(start))
+    )

@@ -1,0 +1,34 @@
+"""Jobs: the worker's scheduled jobs with their last runs; admins can run one now."""
+
+import dash
+from dash import dcc, html
+
+from pages.admin_settings import ADMIN_READERS
+from web import ids
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Jobs", className="h4"),
+            html.P(
+                "What the worker's scheduler runs, when it last ran, how long it took and "
+                "how it ended. Runs that changed nothing are not recorded.",
+                className="text-muted",
+            ),
+            html.Div(id=ids.JOBS_FEEDBACK),
+            html.Div(id=ids.JOBS_TABLE),
+            dcc.Interval(id=ids.JOBS_TICK, interval=5000),
+        ]
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path="/admin/jobs",
+    name="Jobs",
+    title="Jobs · Predictive maintenance",
+    order=10,
+    roles=ADMIN_READERS,
+)

@@ -1,0 +1,35 @@
+"""Settings: the values an admin may change without a restart (managers may look)."""
+
+import dash
+from dash import dcc, html
+
+from web import ids
+
+ADMIN_READERS = frozenset({"admin", "manager"})
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Settings", className="h4"),
+            html.P(
+                "Changes apply to every process within a few seconds, no restart; each is in "
+                "the audit log. Reset returns a value to the one the environment gives.",
+                className="text-muted",
+            ),
+            html.Div(id=ids.SETTINGS_FEEDBACK),
+            html.Div(id=ids.SETTINGS_TABLE),
+            dcc.Store(id=ids.SETTINGS_REFRESH, data=0),
+        ]
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path="/admin/settings",
+    name="Settings",
+    title="Settings · Predictive maintenance",
+    order=9,
+    roles=ADMIN_READERS,
+)

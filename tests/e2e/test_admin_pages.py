@@ -1,0 +1,58 @@
+"""In Chromium, an admin changes a setting (a bad value is explained next to the field)
+and asks the worker to run a job now; a manager sees the settings read-only."""
+
+from __future__ import annotations
+
+import pytest
+from browser import click, login, pattern, shot, visit
+from factories import WebApp
+from services import free_port
+from sqlalchemy import delete, select
+
+from data.models import AppSetting, JobRequest
+from web import ids
+
+pytestmark = pytest.mark.e2e
+
+
+def test_admin_changes_a_setting_and_asks_for_a_job_run(dash_duo, web: WebApp):
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, "admin")
+    visit(dash_duo, "/admin/settings")
+    field = pattern(ids.setting_field(ids.SETTING_INPUT, "failure_threshold"))
+    save = pattern(ids.setting_field(ids.SETTING_SAVE, "failure_threshold"))
+    dash_duo.wait_for_element(field, timeout=15).clear()
+    dash_duo.find_element(field).send_keys("1.7")
+    click(dash_duo, save)
+    error = pattern(ids.setting_field(ids.SETTING_ERROR, "failure_threshold"))
+    dash_duo.wait_for_contains_text(error, "Between 0.05 and 1", timeout=10)
+    shot(dash_duo, "settings-error")
+    dash_duo.find_element(field).clear()
+    dash_duo.find_element(field).send_keys("0.85")
+    click(dash_duo, save)
+    dash_duo.wait_for_contains_text("#admin-note", "failure_threshold is now 0.85", timeout=10)
+    shot(dash_duo, "settings")
+    with web.db.session() as s:
+        assert s.get(AppSetting, "failure_threshold").value == {"value": 0.85}
+        s.execute(delete(AppSetting))  # leave the shared app as it was
+
+    visit(dash_duo, "/admin/jobs")
+    run = pattern(ids.job_run("weekly_report"))
+    dash_duo.wait_for_element(run, timeout=15)
+    click(dash_duo, run)
+    dash_duo.wait_for_contains_text("#admin-note", "weekly_report will run", timeout=10)
+    shot(dash_duo, "jobs")
+    with web.db.session() as s:
+        waiting = s.scalar(select(JobRequest.job).where(JobRequest.started_at.is_(None)))
+        assert waiting == "weekly_report"
+        s.execute(delete(JobRequest))
+
+
+def test_manager_sees_the_settings_read_only(dash_duo, web: WebApp):
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, "manager")
+    visit(dash_duo, "/admin/settings")
+    field = pattern(ids.setting_field(ids.SETTING_INPUT, "failure_threshold"))
+    assert dash_duo.wait_for_element(field, timeout=15).get_attribute("disabled") is not None
+    save = pattern(ids.setting_field(ids.SETTING_SAVE, "failure_threshold"))
+    assert not dash_duo.find_elements(save)

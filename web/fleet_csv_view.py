@@ -1,0 +1,93 @@
+"""Builders for the CSV import on the machines page: reading the upload, the dry run."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from maintenance.fleet_csv import MAX_BYTES, ImportPlan
+
+__all__ = ["UploadError", "csv_preview", "import_summary", "upload_bytes"]
+
+_SHOWN = 500  # preview rows drawn; the counts cover the whole file
+
+
+class UploadError(ValueError):
+    """The upload is not a file we can read."""
+
+
+def upload_bytes(contents: str | None) -> bytes:
+    """The file inside a dcc.Upload data URL; refuses anything over the size limit before
+    decoding it."""
+    if not contents:
+        raise UploadError("Choose a CSV file first.")
+    if len(contents) > MAX_BYTES * 4 // 3 + 200:
+        raise UploadError(f"The file is larger than {MAX_BYTES // 1_000_000} MB.")
+    head, _, body = contents.partition(",")
+    if not head.endswith(";base64"):
+        raise UploadError("The upload could not be read; choose the file again.")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise UploadError("The upload could not be read; choose the file again.") from None
+
+
+def csv_preview(plan: ImportPlan, filename: str) -> html.Div:
+    """The dry run: row errors first (nothing can be imported while there are any), then
+    what the import would create, update or leave as it is."""
+    parts: list[Any] = [html.H3(f"Preview of {filename or 'the file'}", className="h6")]
+    if plan.errors:
+        parts.append(
+            dbc.Alert(
+                f"{len(plan.errors)} problem{'s' * (len(plan.errors) != 1)} in the file: "
+                "fix the rows below and upload it again. Nothing has been imported.",
+                color="danger",
+                className="py-2",
+            )
+        )
+        parts.append(_table(["Row", "Column", "Problem"], _error_cells(plan), "csv-errors"))
+    counts = plan.counts()
+    if counts:
+        parts.append(html.P(import_summary(counts), className="mb-1", id="csv-summary"))
+        cells = [[c.action, c.entity, c.machine, c.key, c.summary()] for c in plan.changes[:_SHOWN]]
+        parts.append(_table(["Action", "What", "Machine", "Sensor", "Details"], cells, "csv-plan"))
+    if len(plan.changes) > _SHOWN:
+        parts.append(html.Small(f"First {_SHOWN} of {len(plan.changes)} shown.", className="muted"))
+    return html.Div(parts)
+
+
+def _error_cells(plan: ImportPlan) -> list[list[str]]:
+    return [[str(e.row or "–"), e.column or "–", e.message] for e in plan.errors[:_SHOWN]]
+
+
+def import_summary(counts: dict[str, int], *, done: bool = False) -> str:
+    """``2 machines to create · 5 sensors to update`` (``done``: created, updated)."""
+    parts = []
+    for action in ("create", "update", "unchanged"):
+        for entity in ("machine", "sensor"):
+            n = counts.get(f"{entity}.{action}", 0)
+            if not n:
+                continue
+            verb = (
+                "unchanged" if action == "unchanged" else f"{action}d" if done else f"to {action}"
+            )
+            parts.append(f"{n} {entity}{'s' * (n != 1)} {verb}")
+    return " · ".join(parts)
+
+
+def _table(head: list[str], rows: list[list[str]], table_id: str) -> dbc.Table:
+    return dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(h) for h in head])),
+            html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows]),
+        ],
+        id=table_id,
+        size="sm",
+        striped=True,
+        responsive=True,
+        className="small",
+    )

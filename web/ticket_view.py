@@ -1,0 +1,268 @@
+"""Builders for the ticket detail page: header, alarm, SOP checklist, status buttons,
+comments and history. User text is only ever rendered as text or as Markdown without HTML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from maintenance.sop_text import plain
+from maintenance.ticket_detail import (
+    AlarmInfo,
+    Checklist,
+    CommentRow,
+    HistoryRow,
+    PredictionInfo,
+    TicketDetail,
+)
+from web import ids
+from web.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
+
+__all__ = ["detail_outputs", "comment_list", "history_list"]
+
+_BUTTONS = {
+    "OPEN": [("start", "Start work", "primary")],
+    "IN_PROGRESS": [("resolve", "Resolve…", "success"), ("release", "Put back", "secondary")],
+    "RESOLVED": [("reopen", "Reopen", "outline-secondary")],
+}
+_HISTORY_ICON = {"open": "●", "escalate": "▲", "status": "➜", "step": "☑", "comment": "✎"}
+
+
+def _when(ts: datetime) -> str:
+    return f"{ts:%Y-%m-%d %H:%M} UTC"
+
+
+def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops: bool) -> tuple:
+    """header, actions, alarm, SOP text, step checklists, steps note, expected readings,
+    comment form hidden: the page's outputs in this order."""
+    if d is None:
+        missing = dbc.Alert(
+            f"There is no ticket #{ticket_id}.", color="warning", id="ticket-missing"
+        )
+        return missing, None, None, None, None, "", None, True
+    c = d.checklist
+    sop = _sop(d, c, can_write_sops)
+    if c is None:
+        return _header(d), _actions(d), _alarm(d), sop, None, "", None, not d.may_comment
+    after = dcc.Markdown(c.after, className="sop-text mt-3") if c.after else None
+    return (
+        _header(d),
+        _actions(d),
+        _alarm(d),
+        sop,
+        _checklist(d, c),
+        _steps_note(d, c),
+        after,
+        not d.may_comment,
+    )
+
+
+def _checklist(d: TicketDetail, c: Checklist) -> list[dbc.Checklist]:
+    """One checklist per step, so a click says exactly which step it means."""
+    locked = not d.may_work or d.status.value == "RESOLVED"
+    return [
+        dbc.Checklist(
+            id=ids.ticket_step(c.version_id, i),
+            options=[{"label": f"{i + 1}. {plain(step)}", "value": i, "disabled": locked}],
+            value=[i] if i in c.done else [],
+            inputClassName="me-2",
+        )
+        for i, step in enumerate(c.steps)
+    ]
+
+
+def _header(d: TicketDetail) -> html.Div:
+    status = d.status.value
+    why = d.assignment_reason.split(": ", 1)[-1]  # "assigned: fewest open tickets (2)"
+    assignee = (
+        html.Span(["Assigned to ", html.Strong(d.technician, id="ticket-technician"), f": {why}"])
+        if d.technician
+        else html.Span(f"Unassigned: {why}")
+    )
+    lines = [
+        html.Div(
+            [
+                html.H2(f"Ticket #{d.id}", className="h4 mb-0 me-2", id="ticket-title"),
+                html.Code(d.code, className="fs-6 me-2", id="ticket-code"),
+                dbc.Badge(
+                    d.priority.value, color=PRIORITY_COLOR[d.priority.value], className="me-1"
+                ),
+                dbc.Badge(
+                    status.replace("_", " "), color=STATUS_FLOW_COLOR[status], id="ticket-status"
+                ),
+            ],
+            className="d-flex align-items-center flex-wrap",
+        ),
+        html.Div(d.title, className="mt-1"),
+        html.Div(
+            [
+                html.A(d.machine, href=f"/machine/{d.machine}", id="ticket-machine"),
+                " · ",
+                assignee,
+                f" · opened {age(d.created_at)} ago, {_when(d.created_at)}",
+            ],
+            className="text-muted small mt-1",
+        ),
+    ]
+    if status == "RESOLVED":
+        verdict = {True: "Real failure", False: "False alarm"}.get(d.failure_confirmed, "Resolved")
+        lines.append(
+            dbc.Alert(
+                [html.Strong(f"{verdict}: "), d.resolution],
+                color="success",
+                className="mt-2 mb-0 py-2",
+            )
+        )
+    return html.Div(lines)
+
+
+def _actions(d: TicketDetail) -> html.Div | None:
+    if not d.may_work:
+        return None
+    return html.Div(
+        [
+            dbc.Button(label, id=ids.ticket_detail_action(action), color=color, className="ms-1")
+            for action, label, color in _BUTTONS[d.status.value]
+        ]
+    )
+
+
+def _alarm(d: TicketDetail) -> list:
+    a = d.alarm
+    if a is None:
+        return [html.P("Opened without an alarm.", className="text-muted mb-0")]
+    parts = [_alarm_lines(a)]
+    if d.prediction is not None:
+        parts.append(_prediction(d.prediction))
+    return parts
+
+
+def _alarm_lines(a: AlarmInfo) -> html.Div:
+    state = f"cleared {_when(a.cleared_at)}" if a.cleared_at else "still active"
+    value = "" if a.value is None else f"{a.value:.2f}"
+    return html.Div(
+        [
+            html.Div(a.message, id="ticket-alarm-message"),
+            html.Dl(
+                [
+                    html.Dt("Value", className="col-5"),
+                    html.Dd(value or "—", className="col-7"),
+                    html.Dt("Raised", className="col-5"),
+                    html.Dd(_when(a.raised_at), className="col-7"),
+                    html.Dt("Severity, source", className="col-5"),
+                    html.Dd(f"{a.severity.lower()}, {a.source}", className="col-7"),
+                    html.Dt("State", className="col-5"),
+                    html.Dd(state, className="col-7"),
+                ],
+                className="row small mb-0 mt-2",
+            ),
+        ]
+    )
+
+
+def _prediction(p: PredictionInfo) -> html.Div:
+    items = []
+    if p.failure_probability is not None:
+        items.append(f"failure probability {p.failure_probability:.0%}")
+    if p.rul_hours is not None:
+        items.append(f"remaining life ≈ {p.rul_hours:.1f} h")
+    if p.anomaly_score is not None:
+        items.append(f"anomaly score {p.anomaly_score:.2f}")
+    return html.Div(
+        [
+            html.Div(
+                f"Latest prediction ({_when(p.ts)}): " + ", ".join(items), id="ticket-prediction"
+            ),
+            html.Div(
+                ["Contributing sensors: "]
+                + [
+                    dbc.Badge(s, color="warning", text_color="dark", className="me-1")
+                    for s in p.top_sensors
+                ]
+                if p.top_sensors
+                else "No contributing sensors recorded.",
+                className="mt-1",
+            ),
+        ],
+        className="small border-top pt-2 mt-2",
+    )
+
+
+def _sop(d: TicketDetail, c: Checklist | None, can_write: bool) -> list:
+    link = f"/sops?code={d.code}"
+    if c is None:
+        offer = [" ", html.A("Write one", href=link, id="ticket-sop-create")] if can_write else []
+        return [
+            dbc.Alert(
+                [f"There is no SOP for {d.code} yet.", *offer],
+                color="secondary",
+                id="ticket-no-sop",
+            )
+        ]
+    version = f"version {c.version}"
+    if c.version != c.current_version:
+        version += f" (the steps were ticked on it; version {c.current_version} is current)"
+    return [
+        html.Div(
+            [
+                html.H3(c.title, className="h5 mb-0 me-2", id="ticket-sop-title"),
+                html.Span(f"SOP {d.code}, {version}", className="text-muted small me-2"),
+                html.A("in the SOP library", href=link, className="small"),
+            ],
+            className="d-flex align-items-baseline flex-wrap mb-2",
+        ),
+        dcc.Markdown(c.before, className="sop-text") if c.before else None,
+        html.Div(html.H2("Steps"), className="sop-text"),
+    ]
+
+
+def _steps_note(d: TicketDetail, c: Checklist) -> str:
+    done = f"{len(c.done)} of {len(c.steps)} steps done."
+    if d.status.value == "RESOLVED":
+        return f"{done} The ticket is resolved: reopen it to change the checklist."
+    if not d.may_work:
+        who = d.technician or "the assigned technician"
+        return f"{done} Only {who} or a manager ticks the steps."
+    return f"{done} Tick each step as you finish it; it is saved with your name."
+
+
+def comment_list(rows: list[CommentRow]) -> list:
+    if not rows:
+        return [html.P("No comments yet.", className="text-muted small", id="ticket-no-comments")]
+    return [
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Strong(r.author),
+                        html.Span(f" · {_when(r.created_at)}", className="text-muted"),
+                    ],
+                    className="small",
+                ),
+                html.Div(r.body, className="ticket-comment-body"),
+            ],
+            className="ticket-comment border-bottom py-2",
+        )
+        for r in rows
+    ]
+
+
+def history_list(rows: list[HistoryRow]) -> html.Ul | html.P:
+    if not rows:
+        return html.P("Nothing yet.", className="text-muted small")
+    return html.Ul(
+        [
+            html.Li(
+                [
+                    html.Span(_HISTORY_ICON.get(r.kind, "•"), className="me-2 text-muted"),
+                    html.Span(r.text),
+                    html.Div(f"{r.who} · {_when(r.ts)}", className="text-muted"),
+                ],
+                className=f"list-group-item small history-{r.kind}",
+            )
+            for r in rows
+        ],
+        className="list-group list-group-flush ticket-history",
+    )

@@ -57,6 +57,13 @@ __all__ = [
     "TicketStep",
     "TicketComment",
     "PasswordResetToken",
+    "NotificationChannel",
+    "Notification",
+    "Attachment",
+    "Part",
+    "TicketPart",
+    "MaintenancePlan",
+    "PlanProgress",
     "utcnow",
 ]
 
@@ -245,6 +252,11 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution: Mapped[str] = mapped_column(Text, default="")
     failure_confirmed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # escalated to the managers: not started within its priority's limit
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # planned work: opened by a preventive-maintenance plan ahead of its due date
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("maintenance_plans.id"), default=None)
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
 
     machine: Mapped[Machine] = relationship()
     technician: Mapped[User | None] = relationship()
@@ -494,3 +506,122 @@ class PasswordResetToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class NotificationChannel(Base):
+    """Where notifications go: an email address, a Slack-compatible webhook, or a generic
+    webhook signed with HMAC-SHA256 (its secret lives here, never in the repository)."""
+
+    __tablename__ = "notification_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email | slack | webhook
+    target: Mapped[str] = mapped_column(Text)  # email address or URL
+    secret: Mapped[str] = mapped_column(Text, default="")  # HMAC key of a generic webhook
+    events: Mapped[list] = mapped_column(JSON, default=list)  # assigned, escalated, resolved
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """One message to deliver (the outbox): sent by the scheduler, retried with backoff,
+    every attempt's outcome kept."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification_channels.id"), default=None
+    )
+    recipient: Mapped[str] = mapped_column(Text, default="")  # email of a user, if any
+    event: Mapped[str] = mapped_column(String(32))  # assigned | escalated | resolved | ...
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Attachment(Base):
+    """A photo or PDF on a ticket, stored under a generated name outside any served folder."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))  # as uploaded, shown only
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))  # from the content, not the name
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Part(Base):
+    """A spare part in stock, used on machine types; below its minimum it warns managers."""
+
+    __tablename__ = "parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(16), default="pcs")
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    min_stock: Mapped[int] = mapped_column(Integer, default=0)
+    machine_types: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketPart(Base):
+    """Parts used on a ticket (taken from stock), with who and when."""
+
+    __tablename__ = "ticket_parts"
+    __table_args__ = (Index("ix_ticket_parts_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MaintenancePlan(Base):
+    """Preventive maintenance for a machine or every machine of a type: by calendar (every
+    N days) or by usage (every N running hours from the machine's rpm readings)."""
+
+    __tablename__ = "maintenance_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(32))  # the SOP the planned ticket links to
+    machine_id: Mapped[int | None] = mapped_column(ForeignKey("machines.id"), default=None)
+    machine_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    every_days: Mapped[float | None] = mapped_column(Float, default=None)
+    every_running_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    lead_days: Mapped[float] = mapped_column(Float, default=3.0)  # open the ticket this early
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanProgress(Base):
+    """Where one machine stands on one plan: when it was last done, the running hours
+    then, and the next due date (moved from the completion, not the old schedule)."""
+
+    __tablename__ = "plan_progress"
+    __table_args__ = (UniqueConstraint("plan_id", "machine_id", name="uq_plan_progress"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("maintenance_plans.id"))
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
+    last_done_at: Mapped[datetime | None] = mapped_column(default=None)
+    running_hours_at_last: Mapped[float] = mapped_column(Float, default=0.0)
+    next_due_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import dash
@@ -28,6 +29,7 @@ from web.fleet_view import (
     alarm_line,
     badge_class,
     card_class,
+    epoch_ms,
     kpi_strip,
     machine_tile,
     mode_badge,
@@ -35,7 +37,6 @@ from web.fleet_view import (
     risk_line,
     sparkline_series,
 )
-from web.machine_view import iso_times
 
 _VIEWERS = tuple(Role)
 _HISTORY = timedelta(minutes=15)
@@ -145,8 +146,22 @@ def _options(values: object) -> list[dict]:
     ]
 
 
-def _kpis(session: object, cards: list[MachineCard], now: datetime) -> object:
+_WEEK_CACHE: dict[str, tuple[float, object]] = {}
+_WEEK_TTL_S = 30.0  # availability this week moves slowly; the tiles tick every 2 s
+
+
+def _this_week(session: object, now: datetime) -> object:
+    """This week's report, reused for 30 s (per web process)."""
+    cached = _WEEK_CACHE.get("week")
+    if cached is not None and time.monotonic() - cached[0] < _WEEK_TTL_S:
+        return cached[1]
     week = build_report(session=session, start=week_start_of(now), end=now, now=now)
+    _WEEK_CACHE["week"] = (time.monotonic(), week)
+    return week
+
+
+def _kpis(session: object, cards: list[MachineCard], now: datetime) -> object:
+    week = _this_week(session, now)
     names = {c.name for c in cards}
     shown = [m.stats for m in week.machines if m.name in names]
     availability = sum(shown[1:], shown[0]).availability if shown else None
@@ -168,9 +183,9 @@ def _extension(df: pd.DataFrame | None) -> object:
     if df is None or df.empty:
         return dash.no_update
     xs, ys = [], []
-    for kind in LIVE_KINDS:
+    for kind in LIVE_KINDS:  # epoch milliseconds, like the tiles' first draw
         part = df[df["kind"] == kind]
-        xs.append(iso_times(part["ts"]))
+        xs.append(epoch_ms(part["ts"]).tolist())
         ys.append(part["value"].astype(float).round(3).tolist())
     return [{"x": xs, "y": ys}, [0, 1], LIVE_POINTS]
 

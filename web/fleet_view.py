@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import dcc, html
 
 from data.fleet import MachineCard
 from web import ids
-from web.machine_view import iso_times
 
 __all__ = [
     "LIVE_KINDS",
@@ -19,6 +19,7 @@ __all__ = [
     "alarm_line",
     "badge_class",
     "card_class",
+    "epoch_ms",
     "kpi_strip",
     "machine_tile",
     "mode_badge",
@@ -35,18 +36,32 @@ LIVE_POINTS = 300  # per trace, kept by extendData
 _COLORS = {"temperature": "#d9480f", "vibration": "#1c7ed6"}
 
 
-Series = dict[str, tuple[list[str], list[float]]]  # sensor kind -> (times, values)
+Series = dict[str, tuple[list[int], list[float]]]  # sensor kind -> (epoch ms, values)
+
+
+def epoch_ms(ts: pd.Series) -> np.ndarray:
+    """UTC timestamps as integer milliseconds since 1970, whatever pandas' time unit."""
+    return ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(milliseconds=1)).to_numpy()
 
 
 def sparkline_series(df: pd.DataFrame) -> dict[int, Series]:
-    """Per machine, each kind's times and values, converted in one pass for the fleet
-    (per tile it costs a hundred times more: 200 tiles per page load)."""
+    """Per machine, each kind's times (epoch milliseconds: a date axis reads them, and they
+    are shorter than text) and values, cut from sorted arrays in one pass for the fleet:
+    per tile it costs a hundred times more, and a page has 200 tiles."""
     if df.empty:
         return {}
-    df = df.assign(x=iso_times(df["ts"], micro=False), y=df["value"].astype(float).round(3))
+    df = df.sort_values(["machine_id", "kind", "ts"], kind="stable")
+    machine = df["machine_id"].to_numpy()
+    kind = df["kind"].to_numpy()
+    x = epoch_ms(df["ts"])
+    y = df["value"].astype(float).round(3).to_numpy()
+    cuts = np.flatnonzero((machine[1:] != machine[:-1]) | (kind[1:] != kind[:-1])) + 1
     out: dict[int, Series] = {}
-    for (machine_id, kind), part in df.groupby(["machine_id", "kind"], sort=False):
-        out.setdefault(int(machine_id), {})[kind] = (part["x"].tolist(), part["y"].tolist())
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(df)], strict=True):
+        out.setdefault(int(machine[lo]), {})[str(kind[lo])] = (
+            x[lo:hi].tolist(),
+            y[lo:hi].tolist(),
+        )
     return out
 
 

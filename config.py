@@ -116,6 +116,14 @@ class Settings(BaseSettings):
     retention_raw_days: int = Field(default=365, ge=1)
     retention_rollup_days: int = Field(default=0, ge=0)  # 0: keep for ever
 
+    # ticket attachments (photos, PDFs): largest file accepted, checked on the server
+    attachment_max_mb: float = Field(default=10.0, gt=0, le=100)
+
+    # escalation: an open ticket nobody started within its priority's limit goes to managers
+    escalate_critical_min: int = Field(default=15, ge=1)
+    escalate_high_min: int = Field(default=120, ge=1)
+    escalate_low_min: int = Field(default=1440, ge=1)
+
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_url_parses(cls, url: str) -> str:
@@ -134,6 +142,10 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'pdm.sqlite3').as_posix()}"
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return int(self.attachment_max_mb * 1024 * 1024)
 
     @property
     def effective_models_dir(self) -> Path:

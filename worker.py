@@ -28,8 +28,11 @@ from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from logs import JOB
 from maintenance.accounts import ensure_demo_accounts
 from maintenance.app_settings import Overrides
+from maintenance.delivery import deliver_due
 from maintenance.downtime import track_stops
+from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.jobs import pending_requests
+from maintenance.plans import open_planned_tickets
 from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
 from maintenance.retention import apply_retention
@@ -132,6 +135,28 @@ class Worker:
             next_run_time=datetime.now(UTC) + timedelta(seconds=20),
         )
         self.scheduler.add_job(
+            self._recorded("escalation", self._escalate),
+            "interval",
+            seconds=60,
+            id="escalation",
+            name="escalation",
+        )
+        self.scheduler.add_job(
+            self._recorded("notify", self._notify),
+            "interval",
+            seconds=10,
+            id="notify",
+            name="notify",
+        )
+        self.scheduler.add_job(
+            self._recorded("plans", self._plans),
+            "interval",
+            minutes=5,
+            id="plans",
+            name="plans",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=30),
+        )
+        self.scheduler.add_job(
             self._run_requested, "interval", seconds=2, id="requests", name="requests"
         )
         self.scheduler.start()
@@ -179,6 +204,12 @@ class Worker:
             report = store_weekly_report(session=session, week_start=week_start)
             return int(report.id not in before)
 
+    def _escalate(self) -> int:
+        """Escalate tickets nobody started within their priority's limit."""
+        limits = limits_from(self.overrides.current())
+        with self.db.session() as session:
+            return len(escalate_overdue(session, datetime.now(UTC), limits))
+
     def _retention(self) -> int:
         s = self.overrides.current()
         outcome = apply_retention(
@@ -203,6 +234,15 @@ class Worker:
             roll_up(session, start, stop)
             late = roll_up_dirty(session)  # buckets that got late readings
         return 1 + late
+
+    def _notify(self) -> int:
+        """Deliver due notifications (email, Slack, webhooks) with retries and backoff."""
+        return deliver_due(db=self.db, settings=self.settings, now=datetime.now(UTC)).total
+
+    def _plans(self) -> int:
+        """Preventive maintenance: open planned tickets that are within their lead time."""
+        with self.db.session() as session:
+            return len(open_planned_tickets(session, datetime.now(UTC)))
 
     def _run_requested(self) -> None:
         """Admins' "run now" from the Jobs page: start the job at once, mark the request."""

@@ -89,6 +89,30 @@ EDITABLE: dict[str, Editable] = {
         36500,
         "days",
     ),
+    "escalate_critical_min": Editable(
+        "Escalate CRITICAL tickets after",
+        "A critical ticket nobody has started by then is escalated to the managers.",
+        int,
+        1,
+        10080,
+        "min",
+    ),
+    "escalate_high_min": Editable(
+        "Escalate HIGH tickets after",
+        "A high-priority ticket nobody has started by then is escalated to the managers.",
+        int,
+        1,
+        10080,
+        "min",
+    ),
+    "escalate_low_min": Editable(
+        "Escalate LOW tickets after",
+        "A low-priority ticket nobody has started by then is escalated to the managers.",
+        int,
+        1,
+        43200,
+        "min",
+    ),
 }
 
 

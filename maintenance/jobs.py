@@ -19,10 +19,16 @@ JOBS = {
     "rules": ("Threshold rules, alarms, tickets; stops seen in rpm data", "every 2 s"),
     "score": ("Score every machine with the active models", "every 5 s"),
     "weekly_report": ("Store last week's breakdown report (CSV and PDF)", "Mondays 00:05 UTC"),
+    "notify": (
+        "Deliver notifications (email, Slack, webhooks), retrying failures with backoff",
+        "every 10 s",
+    ),
     "retention": (
         "Roll old readings up into hourly aggregates, then remove them",
         "daily 02:30 UTC",
     ),
+    "escalation": ("Escalate tickets not started in time to the managers", "every 60 s"),
+    "plans": ("Open planned tickets for preventive maintenance that is coming due", "every 5 min"),
 }
 
 

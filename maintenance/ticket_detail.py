@@ -225,7 +225,7 @@ def _describe(a: AuditLog) -> str:
     before, after = a.before or {}, a.after or {}
     if a.action == "ticket.open":
         return f"Opened with priority {after.get('priority', '?')}, {after.get('reason', '')}"
-    if a.action == "ticket.escalate":
+    if a.action == "ticket.escalate" and "priority" in after:
         return f"Priority raised from {before.get('priority')} to {after.get('priority')}"
     if a.action == "ticket.status":
         verdict = {True: ", real failure", False: ", false alarm"}.get(
@@ -238,7 +238,9 @@ def _describe(a: AuditLog) -> str:
         return f"{verb} step {after.get('step')}: {after.get('text', '')}"
     if a.action == "ticket.comment":
         return f"Commented: “{after.get('preview', '')}”"
-    return a.action
+    if a.action == "ticket.attach":
+        return f"Attached {after.get('filename', 'a file')}"
+    return str(after.get("text") or a.action)  # escalations, reassignments
 
 
 def readings_around(

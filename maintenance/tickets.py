@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -22,6 +22,9 @@ from data.models import (
 )
 from maintenance import metrics
 from maintenance.accounts import UserInfo
+from maintenance.assignment import assign_technician
+from maintenance.notifications import notify
+from maintenance.running_hours import record_completion
 
 __all__ = [
     "TicketRow",
@@ -60,6 +63,7 @@ class TicketRow:
     assignment_reason: str
     created_at: datetime
     failure_confirmed: bool | None
+    escalated_at: datetime | None = None  # not started in time: escalated to the managers
 
 
 def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
@@ -72,24 +76,6 @@ def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
     )
 
 
-def _pick_technician(session: Session) -> tuple[int | None, str]:
-    open_count = (
-        select(func.count(Ticket.id))
-        .where(Ticket.technician_id == User.id, Ticket.status != TicketStatus.RESOLVED)
-        .correlate(User)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        select(User.id, User.username, open_count.label("n"))
-        .where(User.role == Role.TECHNICIAN, User.active.is_(True))
-        .order_by(open_count, User.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None, "unassigned: no active technician"
-    return row.id, f"assigned: fewest open tickets ({row.n})"
-
-
 def open_ticket(
     *,
     session: Session,
@@ -98,11 +84,17 @@ def open_ticket(
     title: str,
     priority: Priority,
     alarm_id: int | None = None,
+    now: datetime | None = None,
+    plan_id: int | None = None,
+    due_at: datetime | None = None,
 ) -> Ticket | None:
-    """Open and assign a ticket, unless one is already open for this machine and code."""
-    if _open_for(session, machine_id, code) is not None:
+    """Open and assign a ticket, unless one is already open for this machine and code
+    (planned work: for this machine and plan)."""
+    if plan_id is None and _open_for(session, machine_id, code) is not None:
         return None
-    technician_id, reason = _pick_technician(session)
+    now = now or utcnow()
+    choice = assign_technician(session=session, machine_id=machine_id, now=now)
+    technician_id, reason = choice.technician_id, choice.reason
     ticket = Ticket(
         machine_id=machine_id,
         code=code,
@@ -111,6 +103,9 @@ def open_ticket(
         alarm_id=alarm_id,
         technician_id=technician_id,
         assignment_reason=reason,
+        created_at=now,
+        plan_id=plan_id,
+        due_at=due_at,
     )
     session.add(ticket)
     session.flush()
@@ -123,6 +118,8 @@ def open_ticket(
         )
     )
     metrics.TICKETS_OPENED.labels(priority.value).inc()
+    if technician_id is not None:
+        notify(session=session, event="assigned", ticket=ticket)  # outbox: same transaction
     return ticket
 
 
@@ -171,6 +168,8 @@ def change_status(
     _apply(ticket, to, resolution, failure_confirmed)
     if to is TicketStatus.RESOLVED and failure_confirmed and downtime is not None:
         _record_breakdown(session, ticket, downtime, user.id)
+    if to is TicketStatus.RESOLVED and ticket.plan_id is not None:
+        record_completion(session, ticket)  # the plan's next due date counts from now
     session.add(
         AuditLog(
             user_id=user.id,
@@ -186,6 +185,8 @@ def change_status(
         )
     )
     session.flush()
+    if to is TicketStatus.RESOLVED:
+        notify(session=session, event="resolved", ticket=ticket)
     return ticket
 
 
@@ -281,6 +282,7 @@ def list_tickets(
             t.assignment_reason,
             t.created_at,
             t.failure_confirmed,
+            t.escalated_at,
         )
         for t, name, tech_name in session.execute(stmt.order_by(Ticket.created_at).limit(limit))
     ]

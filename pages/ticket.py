@@ -6,6 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from web import ids
+from web.assign_view import assign_control
+from web.attachment_view import files_body, record_link
+from web.parts_view import parts_card
 from web.resolve_dialog import DETAIL_DIALOG, resolve_modal
 
 
@@ -51,7 +54,10 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
             dcc.Store(id=ids.TICKET_ID, data=int(ticket_id) if ticket_id.isdigit() else None),
             dcc.Store(id=ids.TICKET_REFRESH, data=0),
             dcc.Store(id=ids.TICKET_ACTIVITY, data=0),
-            html.A("← Tickets", href="/tickets", className="small"),
+            html.Div(
+                [html.A("← Tickets", href="/tickets", className="small"), record_link()],
+                className="d-flex justify-content-between align-items-center",
+            ),
             html.Div(
                 [
                     html.Div(id=ids.TICKET_HEADER, children=dbc.Spinner(color="primary")),
@@ -59,6 +65,7 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start gap-3 mb-2",
             ),
+            assign_control(),
             html.Div(id=ids.TICKET_FEEDBACK),
             dbc.Row(
                 [
@@ -66,6 +73,7 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                         [
                             _card("Procedure", procedure, id="ticket-procedure"),
                             _card("Comments", comments),
+                            _card("Files", files_body(), id="ticket-files-card"),
                         ],
                         lg=7,
                     ),
@@ -81,6 +89,7 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                                     )
                                 ],
                             ),
+                            parts_card(),
                             _card("History", [html.Div(id=ids.TICKET_HISTORY)]),
                         ],
                         lg=5,

@@ -283,7 +283,8 @@ def clear_tickets(session: Any) -> None:
     recorded from resolutions keep their time but lose the link)."""
     from sqlalchemy import delete, update
 
-    from data.models import Downtime, Ticket
+    from data.models import Downtime, Notification, Ticket
 
     session.execute(update(Downtime).where(Downtime.ticket_id.is_not(None)).values(ticket_id=None))
+    session.execute(delete(Notification).where(Notification.ticket_id.is_not(None)))
     session.execute(delete(Ticket))

@@ -9,6 +9,7 @@ from dash import html
 
 from maintenance.tickets import TicketRow
 from web import ids
+from web.assign_view import escalated_badge
 
 PRIORITY_COLOR = {"CRITICAL": "danger", "HIGH": "warning", "LOW": "secondary"}
 STATUS_FLOW_COLOR = {"OPEN": "primary", "IN_PROGRESS": "info", "RESOLVED": "success"}
@@ -56,7 +57,12 @@ def _ticket_row(r: TicketRow, can_act: bool) -> html.Tr:
     return html.Tr(
         [
             html.Td(html.A(f"#{r.id}", href=f"/ticket/{r.id}", id=f"ticket-link-{r.id}")),
-            html.Td(dbc.Badge(r.priority.value, color=PRIORITY_COLOR[r.priority.value])),
+            html.Td(
+                [
+                    dbc.Badge(r.priority.value, color=PRIORITY_COLOR[r.priority.value]),
+                    escalated_badge(r.id) if r.escalated_at else "",
+                ]
+            ),
             html.Td(r.machine),
             html.Td(html.Code(r.code)),
             html.Td(r.title),

@@ -16,6 +16,7 @@ from config import Settings
 from data.db import Database
 from data.models import Role
 from web import ids
+from web.attachments import attachments_blueprint, install_upload_limit
 from web.auth import identity, init_auth
 from web.downloads import downloads_blueprint
 from web.ops import install_request_ids, ops_blueprint
@@ -38,6 +39,9 @@ _PAGES = (
     "pages.admin_jobs",
     "pages.admin_users",
     "pages.admin_machines",
+    "pages.admin_notifications",
+    "pages.parts",
+    "pages.plans",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -48,10 +52,16 @@ _CALLBACKS = (
     "callbacks.reports",
     "callbacks.audit",
     "callbacks.ticket",
+    "callbacks.ticket_assign",
+    "callbacks.ticket_attachments",
     "callbacks.sops",
     "callbacks.admin",
     "callbacks.admin_users",
     "callbacks.admin_machines",
+    "callbacks.admin_notifications",
+    "callbacks.parts",
+    "callbacks.ticket_parts",
+    "callbacks.plans",
 )
 
 
@@ -81,6 +91,8 @@ def create_app(
     init_auth(server, db, _CSS, settings)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))
+    server.register_blueprint(attachments_blueprint(db, settings))
+    install_upload_limit(server, settings)  # after the guard: it needs the user
 
     app = dash.Dash(
         __name__,

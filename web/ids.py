@@ -286,3 +286,85 @@ def admin_sensor_id(row: int) -> dict[str, object]:
 
 def admin_sensor_remove(row: int) -> dict[str, object]:
     return {"type": ADMIN_SENSOR_REMOVE, "row": row}
+
+
+# ticket assignment and escalation (ticket page: reassign control; lists: escalated badge)
+TICKET_ASSIGN_FORM = "ticket-assign-form"
+TICKET_ASSIGN_SELECT = "ticket-assign-select"
+TICKET_ASSIGN_SUBMIT = "ticket-assign-submit"
+TICKET_ASSIGN_FEEDBACK = "ticket-assign-feedback"
+TICKET_ESCALATED = "ticket-escalated"
+
+
+def ticket_escalated(ticket_id: int) -> str:
+    return f"ticket-escalated-{ticket_id}"
+
+
+# ticket attachments and work record (ticket page: files card, "Work record (PDF)" link)
+TICKET_FILES = "ticket-files"
+TICKET_FILES_UPLOAD = "ticket-files-upload"
+TICKET_FILES_FORM = "ticket-files-form"  # the upload box: shown to who may upload
+TICKET_FILES_FEEDBACK = "ticket-files-feedback"
+TICKET_FILES_REFRESH = "ticket-files-refresh"
+TICKET_RECORD_LINK = "ticket-record-link"
+
+
+# spare parts (parts page: inventory grid, editor, low-stock warning; ticket page: parts card)
+PARTS_GRID = "parts-grid"
+PARTS_LOW = "parts-low"
+PARTS_FEEDBACK = "parts-feedback"
+PARTS_REFRESH = "parts-refresh"
+PARTS_EDITOR = "parts-editor"
+PARTS_ID = "parts-id"
+PARTS_NUMBER = "parts-number"
+PARTS_NAME = "parts-name"
+PARTS_UNIT = "parts-unit"
+PARTS_STOCK = "parts-stock"
+PARTS_MIN = "parts-min"
+PARTS_TYPES = "parts-types"
+PARTS_SAVE = "parts-save"
+PARTS_NEW = "parts-new"
+TICKET_PARTS_USED = "ticket-parts-used"
+TICKET_PARTS_FORM = "ticket-parts-form"
+TICKET_PARTS_SELECT = "ticket-parts-select"
+TICKET_PARTS_QTY = "ticket-parts-qty"
+TICKET_PARTS_SUBMIT = "ticket-parts-submit"
+TICKET_PARTS_FEEDBACK = "ticket-parts-feedback"
+
+# preventive maintenance plans (plans page)
+PLANS_GRID = "plans-grid"
+PLANS_FEEDBACK = "plans-feedback"
+PLANS_REFRESH = "plans-refresh"
+PLANS_FORM = "plans-form"
+PLANS_NAME = "plans-name"
+PLANS_CODE = "plans-code"
+PLANS_MACHINE = "plans-machine"
+PLANS_TYPE = "plans-type"
+PLANS_EVERY_DAYS = "plans-every-days"
+PLANS_EVERY_HOURS = "plans-every-hours"
+PLANS_LEAD = "plans-lead"
+PLANS_CREATE = "plans-create"
+PLANS_DEACTIVATE = "plans-deactivate"
+
+# notification channels and the delivery log (admin notifications page)
+NOTIFY_CHANNELS_GRID = "notify-channels-grid"
+NOTIFY_LOG_GRID = "notify-log-grid"
+NOTIFY_NOTE = "notify-note"
+NOTIFY_FEEDBACK = "notify-feedback"
+NOTIFY_REFRESH = "notify-refresh"
+NOTIFY_CHANNEL_ID = "notify-channel-id"
+NOTIFY_FORM_TITLE = "notify-form-title"
+NOTIFY_NAME = "notify-name"
+NOTIFY_KIND = "notify-kind"
+NOTIFY_TARGET = "notify-target"
+NOTIFY_SECRET = "notify-secret"
+NOTIFY_EVENTS = "notify-events"
+NOTIFY_NEW = "notify-new"
+NOTIFY_SAVE = "notify-save"
+NOTIFY_ACTIVE = "notify-active"
+NOTIFY_TEST = "notify-test"
+NOTIFY_TICK = "notify-tick"
+
+
+def notify_error(field: str) -> str:
+    return f"notify-{field}-error"

@@ -1,0 +1,177 @@
+"""Notifications page: the channel grid and form (create, edit, deactivate, send a test)
+and the delivery log. Admins write; managers read; every callback checks on the server."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, ctx
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.channels import (
+    ChannelError,
+    get_channel,
+    list_channels,
+    save_channel,
+    set_channel_active,
+)
+from maintenance.notifications import delivery_log, enqueue_test
+from web import ids
+from web.auth import AccessDenied, require
+from web.notifications_view import (
+    FORM_FIELDS,
+    channel_rows,
+    empty_form,
+    filled_form,
+    log_rows,
+    note,
+)
+
+_READERS = (Role.ADMIN, Role.MANAGER)
+_ADMINS = (Role.ADMIN,)
+_CONTROLS = (ids.NOTIFY_NAME, ids.NOTIFY_KIND, ids.NOTIFY_TARGET, ids.NOTIFY_SECRET)
+_FORM = (
+    *[Output(c, "value") for c in _CONTROLS],
+    Output(ids.NOTIFY_EVENTS, "value"),
+    Output(ids.NOTIFY_CHANNEL_ID, "data"),
+    Output(ids.NOTIFY_FORM_TITLE, "children"),
+    Output(ids.NOTIFY_TEST, "disabled"),
+    Output(ids.NOTIFY_ACTIVE, "disabled"),
+    Output(ids.NOTIFY_ACTIVE, "children"),
+)
+_ERRORS = (
+    *[Output(ids.notify_error(f), "children", allow_duplicate=True) for f in FORM_FIELDS],
+    *[Output(c, "invalid", allow_duplicate=True) for c in _CONTROLS],
+    Output(ids.notify_error("events"), "children", allow_duplicate=True),
+)
+_FEEDBACK = Output(ids.NOTIFY_FEEDBACK, "children", allow_duplicate=True)
+_REFRESH = Output(ids.NOTIFY_REFRESH, "data", allow_duplicate=True)
+
+
+def _errors(err: ChannelError | None = None) -> tuple:
+    field = err.field if err else ""
+    messages = [str(err) if field == f else "" for f in FORM_FIELDS]
+    return *messages, *(bool(m) for m in messages), str(err) if field == "events" else ""
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.NOTIFY_CHANNELS_GRID, "rowData"),
+        Output(ids.NOTIFY_LOG_GRID, "rowData"),
+        Output(ids.NOTIFY_NOTE, "children"),
+        Output(ids.NOTIFY_NEW, "disabled"),
+        Output(ids.NOTIFY_SAVE, "disabled"),
+        Input(ids.NOTIFY_REFRESH, "data"),
+        Input(ids.NOTIFY_TICK, "n_intervals"),
+    )
+    def grids(_refresh: int, _tick: int | None) -> tuple:
+        user = require(_READERS)
+        with db.session() as s:
+            channels, log = list_channels(session=s), delivery_log(session=s)
+        read_only = user.role not in _ADMINS
+        text = note("You may look; only admins change channels.", "info") if read_only else ""
+        return channel_rows(channels), log_rows(log), text, read_only, read_only
+
+    @app.callback(
+        *_FORM,
+        *_ERRORS,
+        Input(ids.NOTIFY_CHANNELS_GRID, "selectedRows"),
+        Input(ids.NOTIFY_NEW, "n_clicks"),
+        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        prevent_initial_call=True,
+    )
+    def choose(selected: list | None, _new: int | None, shown: int | None) -> tuple:
+        user = require(_READERS)
+        if ctx.triggered_id == ids.NOTIFY_NEW:
+            return *empty_form(), *_errors()
+        if not selected or int(selected[0]["id"]) == shown:
+            raise dash.exceptions.PreventUpdate  # deselected, or the grid reloaded
+        with db.session() as s:
+            row = get_channel(session=s, channel_id=int(selected[0]["id"]))
+        return *filled_form(row, user.role in _ADMINS), *_errors()
+
+    @app.callback(
+        _FEEDBACK,
+        _REFRESH,
+        *_ERRORS,
+        Output(ids.NOTIFY_CHANNEL_ID, "data", allow_duplicate=True),
+        Output(ids.NOTIFY_SECRET, "value", allow_duplicate=True),
+        Output(ids.NOTIFY_TEST, "disabled", allow_duplicate=True),
+        Output(ids.NOTIFY_ACTIVE, "disabled", allow_duplicate=True),
+        Output(ids.NOTIFY_FORM_TITLE, "children", allow_duplicate=True),
+        Input(ids.NOTIFY_SAVE, "n_clicks"),
+        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        *[State(c, "value") for c in _CONTROLS],
+        State(ids.NOTIFY_EVENTS, "value"),
+        State(ids.NOTIFY_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_n, channel_id, name, kind, target, secret, events, refresh) -> tuple:
+        try:
+            admin = require(_ADMINS)
+            with db.session() as s:
+                row = save_channel(
+                    session=s,
+                    actor_id=admin.id,
+                    channel_id=channel_id,
+                    name=name or "",
+                    kind=kind or "",
+                    target=target or "",
+                    secret=secret or "",
+                    events=events or [],
+                )
+        except AccessDenied as err:
+            return note(str(err), "warning"), dash.no_update, *_errors(), *[dash.no_update] * 5
+        except ChannelError as err:
+            return "", dash.no_update, *_errors(err), *[dash.no_update] * 5
+        text = f"Saved channel {row.name}."
+        title = filled_form(row, writer=True)[6]
+        saved = (row.id, "", not row.active, False, title)
+        return note(text, "success"), (refresh or 0) + 1, *_errors(), *saved
+
+    @app.callback(
+        _FEEDBACK,
+        _REFRESH,
+        Input(ids.NOTIFY_TEST, "n_clicks"),
+        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        State(ids.NOTIFY_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def send_test(_n: int, channel_id: int | None, refresh: int) -> tuple:
+        try:
+            require(_ADMINS)
+            if channel_id is None:
+                raise ChannelError("Save or select a channel first.")
+            with db.session() as s:
+                row = enqueue_test(session=s, channel_id=int(channel_id))
+        except (AccessDenied, ChannelError) as err:
+            return note(str(err), "warning"), dash.no_update
+        text = f"Test message #{row.id} queued; the worker sends it within 10 s."
+        return note(text, "success"), (refresh or 0) + 1
+
+    @app.callback(
+        _FEEDBACK,
+        _REFRESH,
+        Output(ids.NOTIFY_ACTIVE, "children", allow_duplicate=True),
+        Output(ids.NOTIFY_TEST, "disabled", allow_duplicate=True),
+        Input(ids.NOTIFY_ACTIVE, "n_clicks"),
+        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        State(ids.NOTIFY_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def toggle(_n: int, channel_id: int | None, refresh: int) -> tuple:
+        try:
+            admin = require(_ADMINS)
+            if channel_id is None:
+                raise ChannelError("Select a channel first.")
+            with db.session() as s:
+                active = not get_channel(session=s, channel_id=int(channel_id)).active
+                row = set_channel_active(
+                    session=s, actor_id=admin.id, channel_id=int(channel_id), active=active
+                )
+        except (AccessDenied, ChannelError) as err:
+            return note(str(err), "warning"), dash.no_update, dash.no_update, dash.no_update
+        text = f"{row.name} is {'active again' if row.active else 'deactivated'}."
+        label = "Deactivate" if row.active else "Reactivate"
+        return note(text, "success"), (refresh or 0) + 1, label, not row.active

@@ -1,0 +1,133 @@
+"""Spare parts page: the inventory and low-stock warning for everyone who may read it,
+creating and adjusting parts for managers and admins (checked on the server)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, ctx
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.parts import EDITORS, PartError, PartRow, list_parts, low_stock, save_part
+from web import ids
+from web.auth import AccessDenied, require
+
+READERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
+_FIELDS = ("number", "name", "stock", "min_stock")
+
+
+def _row(p: PartRow) -> dict:
+    return {
+        "id": p.id,
+        "number": p.number,
+        "name": p.name,
+        "unit": p.unit,
+        "stock": p.stock,
+        "min_stock": p.min_stock,
+        "machine_types": ", ".join(p.machine_types),
+        "low": p.low,
+    }
+
+
+def _low_alert(low: list[PartRow]) -> object:
+    if not low:
+        return None
+    names = ", ".join(f"{p.number} ({p.stock} {p.unit} left, min {p.min_stock})" for p in low)
+    return dbc.Alert(
+        [dbc.Badge(f"Low stock: {len(low)}", color="dark", className="me-2"), f"Reorder {names}."],
+        color="warning",
+        id="parts-low-alert",
+        className="py-2",
+    )
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.PARTS_GRID, "rowData"),
+        Output(ids.PARTS_LOW, "children"),
+        Output(ids.PARTS_EDITOR, "style"),
+        Input(ids.PARTS_REFRESH, "data"),
+    )
+    def show(_refresh: int) -> tuple:
+        user = require(READERS)
+        with db.session() as s:
+            rows, low = list_parts(session=s), low_stock(s)
+        editor = {} if user.role in EDITORS else {"display": "none"}
+        # the warning is for the people who reorder
+        return [_row(p) for p in rows], _low_alert(low) if user.role in EDITORS else None, editor
+
+    @app.callback(
+        Output(ids.PARTS_ID, "data"),
+        Output(ids.PARTS_NUMBER, "value"),
+        Output(ids.PARTS_NAME, "value"),
+        Output(ids.PARTS_UNIT, "value"),
+        Output(ids.PARTS_STOCK, "value"),
+        Output(ids.PARTS_MIN, "value"),
+        Output(ids.PARTS_TYPES, "value"),
+        Input(ids.PARTS_GRID, "selectedRows"),
+        Input(ids.PARTS_NEW, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def pick(selected: list | None, _new: int | None) -> tuple:
+        require(READERS)
+        if ctx.triggered_id == ids.PARTS_NEW or not selected:
+            return None, "", "", "pcs", None, None, ""
+        r = selected[0]
+        return (
+            r["id"],
+            r["number"],
+            r["name"],
+            r["unit"],
+            r["stock"],
+            r["min_stock"],
+            r["machine_types"],
+        )
+
+    @app.callback(
+        Output(ids.PARTS_FEEDBACK, "children"),
+        Output(ids.PARTS_REFRESH, "data"),
+        Output(ids.PARTS_ID, "data", allow_duplicate=True),
+        *(
+            Output(i, "invalid")
+            for i in (ids.PARTS_NUMBER, ids.PARTS_NAME, ids.PARTS_STOCK, ids.PARTS_MIN)
+        ),
+        Input(ids.PARTS_SAVE, "n_clicks"),
+        State(ids.PARTS_ID, "data"),
+        State(ids.PARTS_NUMBER, "value"),
+        State(ids.PARTS_NAME, "value"),
+        State(ids.PARTS_UNIT, "value"),
+        State(ids.PARTS_STOCK, "value"),
+        State(ids.PARTS_MIN, "value"),
+        State(ids.PARTS_TYPES, "value"),
+        State(ids.PARTS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def save(_n: int, part_id, number, name, unit, stock, min_stock, types, refresh) -> tuple:
+        try:
+            user = require(tuple(EDITORS))
+            with db.session() as s:
+                saved = save_part(
+                    session=s,
+                    user=user,
+                    number=number,
+                    name=name,
+                    unit=unit,
+                    stock=stock,
+                    min_stock=min_stock,
+                    machine_types=(types or "").split(","),
+                    part_id=part_id,
+                )
+        except (PartError, AccessDenied) as exc:
+            field = getattr(exc, "field", "")
+            alert = dbc.Alert(str(exc), color="danger", id="parts-error", className="py-2")
+            return alert, dash.no_update, dash.no_update, *(f == field for f in _FIELDS)
+        ok = dbc.Alert(
+            f"Saved {saved.number}: {saved.stock} {saved.unit} in stock.",
+            color="success",
+            id="parts-ok",
+            duration=4000,
+            className="py-2",
+        )
+        return ok, (refresh or 0) + 1, saved.id, *(False for _ in _FIELDS)

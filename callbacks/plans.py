@@ -1,0 +1,127 @@
+"""Plans page: every role reads the next due dates; managers, engineers and admins create
+and deactivate plans (checked on the server, again in the domain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, ctx
+
+from config import Settings
+from data.db import Database
+from data.models import Role, utcnow
+from maintenance.plans import (
+    EDITORS,
+    PlanDue,
+    PlanError,
+    create_plan,
+    due_plans,
+    machine_choices,
+    set_active,
+)
+from web import ids
+from web.auth import AccessDenied, require
+
+_ALL = tuple(Role)
+_FIELD_IDS = {
+    "name": ids.PLANS_NAME,
+    "code": ids.PLANS_CODE,
+    "target": ids.PLANS_MACHINE,
+    "every": ids.PLANS_EVERY_DAYS,
+    "lead": ids.PLANS_LEAD,
+}
+
+
+def _when(t: datetime | None) -> str:
+    return f"{t:%Y-%m-%d %H:%M}" if t else "—"
+
+
+def _row(d: PlanDue) -> dict:
+    return {
+        "plan_id": d.plan_id,
+        "plan": d.plan,
+        "code": d.code,
+        "machine": d.machine,
+        "every": d.every,
+        "last_done": _when(d.last_done_at),
+        "hours_since": None if d.hours_since is None else round(d.hours_since, 1),
+        "next_due": _when(d.due_at) if d.due_at or d.hours_since is None else "not running",
+        "status": "active" if d.active else "inactive",
+    }
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.PLANS_GRID, "rowData"),
+        Output(ids.PLANS_MACHINE, "options"),
+        Output(ids.PLANS_FORM, "style"),
+        Output(ids.PLANS_DEACTIVATE, "style"),
+        Input(ids.PLANS_REFRESH, "data"),
+    )
+    def show(_refresh: int) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            rows = [_row(d) for d in due_plans(s, utcnow(), include_inactive=True, store=False)]
+            machines = machine_choices(s)
+        options = [{"label": "—", "value": ""}] + [
+            {"label": f"{name} ({kind})", "value": str(i)} for i, name, kind in machines
+        ]
+        shown = {} if user.role in EDITORS else {"display": "none"}
+        return rows, options, shown, shown
+
+    @app.callback(
+        Output(ids.PLANS_FEEDBACK, "children"),
+        Output(ids.PLANS_REFRESH, "data"),
+        *(Output(i, "invalid") for i in _FIELD_IDS.values()),
+        *(Output(f"{i}-error", "children") for i in _FIELD_IDS.values()),
+        Input(ids.PLANS_CREATE, "n_clicks"),
+        Input(ids.PLANS_DEACTIVATE, "n_clicks"),
+        State(ids.PLANS_NAME, "value"),
+        State(ids.PLANS_CODE, "value"),
+        State(ids.PLANS_MACHINE, "value"),
+        State(ids.PLANS_TYPE, "value"),
+        State(ids.PLANS_EVERY_DAYS, "value"),
+        State(ids.PLANS_EVERY_HOURS, "value"),
+        State(ids.PLANS_LEAD, "value"),
+        State(ids.PLANS_GRID, "selectedRows"),
+        State(ids.PLANS_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def change(_c, _d, name, code, machine, kind, days, hours, lead, selected, refresh) -> tuple:
+        blank = (False,) * len(_FIELD_IDS) + ("",) * len(_FIELD_IDS)
+        try:
+            user = require(tuple(EDITORS))
+            with db.session() as s:
+                if ctx.triggered_id == ids.PLANS_DEACTIVATE:
+                    if not selected:
+                        raise PlanError("Select a plan first.")
+                    set_active(session=s, user=user, plan_id=selected[0]["plan_id"], active=False)
+                    text = f"Plan {selected[0]['plan']} deactivated."
+                else:
+                    create_plan(
+                        session=s,
+                        user=user,
+                        name=name,
+                        code=code,
+                        machine_id=int(machine) if machine else None,
+                        machine_type=kind,
+                        every_days=days,
+                        every_running_hours=hours,
+                        lead_days=3 if lead is None else lead,
+                    )
+                    text = f"Plan {name} created."
+        except (PlanError, AccessDenied) as exc:
+            field = getattr(exc, "field", "")
+            if field in _FIELD_IDS:
+                keys = list(_FIELD_IDS)
+                return (
+                    None,
+                    dash.no_update,
+                    *(k == field for k in keys),
+                    *(str(exc) if k == field else "" for k in keys),
+                )
+            return dbc.Alert(str(exc), color="danger", id="plans-error"), dash.no_update, *blank
+        ok = dbc.Alert(text, color="success", id="plans-ok", duration=4000, className="py-2")
+        return ok, (refresh or 0) + 1, *blank

@@ -1,0 +1,66 @@
+"""Ticket page: the escalation badge and managers' reassignment. The role is checked on the
+server here, and again by ``maintenance.assignment.reassign``."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.assignment import (
+    ASSIGNERS,
+    AssignmentError,
+    reassign,
+    technician_options,
+    ticket_assignment,
+)
+from web import ids
+from web.assign_view import done_alert, error_alert, escalated_badge, select_options
+from web.auth import AccessDenied, require
+
+_ALL = tuple(Role)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.TICKET_ESCALATED, "children"),
+        Output(ids.TICKET_ASSIGN_FORM, "hidden"),
+        Output(ids.TICKET_ASSIGN_SELECT, "options"),
+        Output(ids.TICKET_ASSIGN_SELECT, "value"),
+        Input(ids.TICKET_ID, "data"),
+        Input(ids.TICKET_REFRESH, "data"),
+    )
+    def show(ticket_id: int | None, _refresh: int) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            t = ticket_assignment(session=s, ticket_id=ticket_id or 0)
+            may = t is not None and not t.resolved and user.role in ASSIGNERS
+            options = select_options(technician_options(session=s)) if may else []
+        if t is None:
+            return None, True, [], None
+        badge = escalated_badge(ticket_id or 0) if t.escalated_at else None
+        return badge, not may, options, str(t.technician_id) if t.technician_id else None
+
+    @app.callback(
+        Output(ids.TICKET_ASSIGN_FEEDBACK, "children"),
+        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
+        Input(ids.TICKET_ASSIGN_SUBMIT, "n_clicks"),
+        State(ids.TICKET_ASSIGN_SELECT, "value"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_REFRESH, "data"),
+        prevent_initial_call=True,
+    )
+    def submit(_n: int, choice: str | None, ticket_id: int | None, refresh: int) -> tuple:
+        try:
+            user = require(ASSIGNERS)
+            if not choice or not str(choice).isdigit() or not ticket_id:
+                raise AssignmentError("Choose an active technician.")
+            with db.session() as s:
+                name = reassign(
+                    session=s, ticket_id=ticket_id, technician_id=int(choice), user=user
+                )
+        except (AccessDenied, AssignmentError) as exc:
+            return error_alert(str(exc)), dash.no_update
+        return done_alert(ticket_id, name), (refresh or 0) + 1

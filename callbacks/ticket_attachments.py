@@ -1,0 +1,93 @@
+"""Ticket page files: list them, upload one (base64 through Dash, decoded and checked on the
+server), and point the work-record link at the ticket. Roles are checked here, the ticket's
+permission again in maintenance.attachments."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import dash
+from dash import Input, Output, State
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.attachments import (
+    FILE_HANDLERS,
+    AttachmentError,
+    store_attachment,
+    ticket_files,
+)
+from web import ids
+from web.attachment_view import file_list, upload_alert
+from web.auth import AccessDenied, require
+
+_ALL = tuple(Role)
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.TICKET_FILES, "children"),
+        Output(ids.TICKET_FILES_FORM, "hidden"),
+        Output(ids.TICKET_FILES_UPLOAD, "max_size"),
+        Output(ids.TICKET_RECORD_LINK, "href"),
+        Input(ids.TICKET_ID, "data"),
+        Input(ids.TICKET_FILES_REFRESH, "data"),
+    )
+    def show(ticket_id: int | None, _refresh: int) -> tuple:
+        user = require(_ALL)
+        with db.session() as s:
+            rows, allowed = ticket_files(session=s, ticket_id=ticket_id or 0, user=user)
+        body = file_list(rows, allowed, settings.attachment_max_mb)
+        return (
+            body,
+            not allowed,
+            settings.attachment_max_bytes,
+            f"/ticket/{ticket_id or 0}/record.pdf",
+        )
+
+    @app.callback(
+        Output(ids.TICKET_FILES_FEEDBACK, "children"),
+        Output(ids.TICKET_FILES_REFRESH, "data"),
+        Output(ids.TICKET_FILES_UPLOAD, "contents"),
+        Output(ids.TICKET_ACTIVITY, "data", allow_duplicate=True),  # the history shows it
+        Input(ids.TICKET_FILES_UPLOAD, "contents"),
+        State(ids.TICKET_FILES_UPLOAD, "filename"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_FILES_REFRESH, "data"),
+        State(ids.TICKET_ACTIVITY, "data"),
+        prevent_initial_call=True,
+    )
+    def upload(
+        contents: str | None, filename: str | None, ticket_id: int | None, n: int, seen: int
+    ) -> tuple:
+        if not contents or not ticket_id:
+            raise dash.exceptions.PreventUpdate  # the box was cleared after an upload
+        name = filename or "file"
+        try:
+            user = require(FILE_HANDLERS)
+            data = _decode(contents, settings.attachment_max_bytes, name)
+            with db.session() as s:
+                store_attachment(
+                    session=s,
+                    settings=settings,
+                    ticket_id=ticket_id,
+                    user=user,
+                    filename=name,
+                    data=data,
+                )
+        except (AccessDenied, AttachmentError) as exc:
+            return upload_alert(str(exc), ok=False), dash.no_update, None, dash.no_update
+        return upload_alert(f"Attached {name}.", ok=True), (n or 0) + 1, None, (seen or 0) + 1
+
+
+def _decode(contents: str, limit: int, name: str) -> bytes:
+    """The file's bytes from a data URL; the declared type is ignored (the content decides)."""
+    _, _, encoded = contents.partition(",")
+    if len(encoded) * 3 // 4 > limit + 3:  # refuse before decoding a huge string
+        raise AttachmentError(f"{name} is larger than the limit of {limit / 1048576:.1f} MB.")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise AttachmentError(f"{name} could not be read; try again.") from exc

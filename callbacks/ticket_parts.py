@@ -1,0 +1,69 @@
+"""Ticket page, parts card: record spare parts taken from stock while the ticket is in
+progress (role checked here; the domain checks who works on the ticket and the stock)."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State
+
+from config import Settings
+from data.db import Database
+from data.models import Role
+from maintenance.parts import USERS, PartError, ticket_parts, use_parts
+from web import ids
+from web.auth import AccessDenied, require
+from web.parts_view import part_options, used_list
+
+_ALL = tuple(Role)
+
+
+def _card(db: Database, ticket_id: int) -> tuple:
+    user = require(_ALL)
+    with db.session() as s:
+        view = ticket_parts(session=s, ticket_id=ticket_id, user=user)
+    return used_list(view.used), part_options(view.choices), not view.can_record
+
+
+def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(
+        Output(ids.TICKET_PARTS_USED, "children"),
+        Output(ids.TICKET_PARTS_SELECT, "options"),
+        Output(ids.TICKET_PARTS_FORM, "hidden"),
+        Input(ids.TICKET_ID, "data"),
+        Input(ids.TICKET_REFRESH, "data"),
+    )
+    def show(ticket_id: int | None, _refresh: int) -> tuple:
+        return _card(db, ticket_id or 0)
+
+    @app.callback(
+        Output(ids.TICKET_PARTS_FEEDBACK, "children"),
+        Output(ids.TICKET_PARTS_USED, "children", allow_duplicate=True),
+        Output(ids.TICKET_PARTS_SELECT, "options", allow_duplicate=True),
+        Input(ids.TICKET_PARTS_SUBMIT, "n_clicks"),
+        State(ids.TICKET_ID, "data"),
+        State(ids.TICKET_PARTS_SELECT, "value"),
+        State(ids.TICKET_PARTS_QTY, "value"),
+        prevent_initial_call=True,
+    )
+    def record(_n: int, ticket_id: int | None, part: str | None, qty: object) -> tuple:
+        try:
+            user = require(tuple(USERS))
+            if not part:
+                raise PartError("Choose a part.")
+            with db.session() as s:
+                use_parts(session=s, ticket_id=ticket_id or 0, user=user, items=[(int(part), qty)])
+        except (PartError, AccessDenied) as exc:
+            alert = dbc.Alert(
+                str(exc), color="danger", id="ticket-parts-error", className="py-2 mt-2"
+            )
+            return alert, dash.no_update, dash.no_update
+        used, options, _hidden = _card(db, ticket_id or 0)
+        ok = dbc.Alert(
+            "Part recorded.",
+            color="success",
+            id="ticket-parts-ok",
+            duration=4000,
+            className="py-2 mt-2",
+        )
+        return ok, used, options

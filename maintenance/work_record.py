@@ -1,0 +1,251 @@
+"""A ticket's printable work record for audits (ISO 9001): who did what, and when.
+
+The facts come from the tables and the audit log (``work_record``); the PDF (fpdf2, core
+fonts, so every text goes through ``_latin1``) only lays them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import (
+    Alarm,
+    AuditLog,
+    Downtime,
+    Part,
+    Role,
+    SopVersion,
+    Ticket,
+    TicketComment,
+    TicketPart,
+    TicketStep,
+    User,
+)
+from maintenance.accounts import UserInfo
+from maintenance.attachments import list_attachments
+from maintenance.tickets import may_change
+
+__all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
+
+# an audit document: read-only roles (viewers stand for auditors) may read it, technicians
+# only for the tickets they work
+_RECORD_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
+
+_WIDTH = 186.0
+Line = tuple[datetime | None, str, str]  # when, who, what
+
+
+@dataclass(frozen=True, slots=True)
+class WorkRecord:
+    ticket_id: int
+    header: list[tuple[str, str]]  # label, value
+    status_changes: list[Line]
+    sop: str
+    steps: list[Line]
+    parts: list[Line]
+    comments: list[Line]
+    attachments: list[Line]
+    resolution: list[tuple[str, str]]
+
+
+def may_read_record(*, ticket: Ticket, user: UserInfo) -> bool:
+    """Whether ``user`` may download ``ticket``'s work record."""
+    return user.role in _RECORD_READERS or may_change(ticket=ticket, user=user)
+
+
+def _names(session: Session) -> dict[int, str]:
+    return {uid: name for uid, name in session.execute(select(User.id, User.username))}
+
+
+def _when(ts: datetime | None) -> str:
+    return f"{ts:%Y-%m-%d %H:%M:%S} UTC" if ts else "-"
+
+
+def _header(session: Session, t: Ticket, names: dict[int, str]) -> list[tuple[str, str]]:
+    alarm = session.get(Alarm, t.alarm_id) if t.alarm_id else None
+    return [
+        ("Ticket", f"#{t.id} {t.code}: {t.title}"),
+        ("Machine", t.machine.name),
+        ("Priority / status", f"{t.priority.value} / {t.status.value}"),
+        ("Opened", _when(t.created_at)),
+        ("Alarm", f"{alarm.message} (raised {_when(alarm.raised_at)})" if alarm else "-"),
+        ("Assigned to", names.get(t.technician_id or -1, "unassigned")),
+        ("Assignment", t.assignment_reason or "-"),
+    ]
+
+
+def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> list[Line]:
+    rows = session.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.entity == "ticket",
+            AuditLog.entity_id == str(ticket_id),
+            AuditLog.action.in_(("ticket.open", "ticket.status", "ticket.escalate")),
+        )
+        .order_by(AuditLog.ts, AuditLog.id)
+    )
+    lines = []
+    for a in rows:
+        before, after = a.before or {}, a.after or {}
+        if a.action == "ticket.open":
+            what = f"opened, priority {after.get('priority', '?')}"
+        elif a.action == "ticket.escalate":
+            what = f"priority {before.get('priority')} -> {after.get('priority')}"
+        else:
+            old, new = (
+                str(x.get("status", "?")).lower().replace("_", " ") for x in (before, after)
+            )
+            verdict = {True: ", real failure", False: ", false alarm"}.get(
+                after.get("failure_confirmed"), ""
+            )
+            what = f"status {old} -> {new}{verdict}"
+        lines.append((a.ts, names.get(a.user_id or -1, "system"), what))
+    return lines
+
+
+def _steps(session: Session, ticket_id: int, names: dict[int, str]) -> tuple[str, list[Line]]:
+    rows = session.execute(
+        select(TicketStep, SopVersion)
+        .join(SopVersion, SopVersion.id == TicketStep.sop_version_id)
+        .where(TicketStep.ticket_id == ticket_id)
+        .order_by(TicketStep.sop_version_id, TicketStep.step)
+    ).all()
+    if not rows:
+        return "no SOP steps ticked", []
+    version = rows[-1][1]
+    lines = []
+    for step, v in rows:
+        text = v.steps[step.step] if step.step < len(v.steps) else "?"
+        mark = "[x]" if step.done else "[ ]"
+        lines.append(
+            (step.at, names.get(step.user_id or -1, "?"), f"{mark} {step.step + 1}. {text}")
+        )
+    return f"{version.title}, version {version.version}", lines
+
+
+def _parts(session: Session, ticket_id: int, names: dict[int, str]) -> list[Line]:
+    rows = session.execute(
+        select(TicketPart, Part)
+        .join(Part, Part.id == TicketPart.part_id)
+        .where(TicketPart.ticket_id == ticket_id)
+        .order_by(TicketPart.used_at, TicketPart.id)
+    )
+    return [
+        (
+            tp.used_at,
+            names.get(tp.used_by or -1, "?"),
+            f"{p.number} {p.name}: {tp.quantity} {p.unit}",
+        )
+        for tp, p in rows
+    ]
+
+
+def _comments(session: Session, ticket_id: int, names: dict[int, str]) -> list[Line]:
+    rows = session.scalars(
+        select(TicketComment)
+        .where(TicketComment.ticket_id == ticket_id)
+        .order_by(TicketComment.created_at, TicketComment.id)
+    )
+    return [(c.created_at, names.get(c.user_id or -1, "?"), c.body) for c in rows]
+
+
+def _resolution(session: Session, t: Ticket) -> list[tuple[str, str]]:
+    verdict = {True: "real failure confirmed", False: "false alarm", None: "-"}
+    down = session.scalars(select(Downtime).where(Downtime.ticket_id == t.id)).all()
+    stops = (
+        "; ".join(f"{_when(d.started_at)} to {_when(d.ended_at)}" for d in down) or "none recorded"
+    )
+    return [
+        ("Resolved", _when(t.resolved_at)),
+        ("Outcome", verdict[t.failure_confirmed]),
+        ("Cause / note", t.resolution or "-"),
+        ("Downtime", stops),
+    ]
+
+
+def work_record(*, session: Session, ticket_id: int) -> WorkRecord | None:
+    """Everything the work record shows, or None for an unknown ticket."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    names = _names(session)
+    sop, steps = _steps(session, ticket_id, names)
+    files = [
+        (a.uploaded_at, a.uploaded_by, f"{a.filename} ({a.size} bytes) sha256 {a.sha256}")
+        for a in list_attachments(session=session, ticket_id=ticket_id)
+    ]
+    return WorkRecord(
+        ticket_id=ticket_id,
+        header=_header(session, ticket, names),
+        status_changes=_status_changes(session, ticket_id, names),
+        sop=sop,
+        steps=steps,
+        parts=_parts(session, ticket_id, names),
+        comments=_comments(session, ticket_id, names),
+        attachments=files,
+        resolution=_resolution(session, ticket),
+    )
+
+
+def _latin1(text: str) -> str:
+    text = text.replace("→", "->").replace("“", '"').replace("”", '"').replace("–", "-")
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _section(pdf: FPDF, title: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(_WIDTH, 7, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+
+
+def _pairs(pdf: FPDF, pairs: list[tuple[str, str]]) -> None:
+    for label, value in pairs:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(38, 5, _latin1(label))
+        pdf.set_font("Helvetica", "", 9)
+        pdf.multi_cell(_WIDTH - 38, 5, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _lines(pdf: FPDF, lines: list[Line], empty: str) -> None:
+    if not lines:
+        pdf.cell(_WIDTH, 5, empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for ts, who, what in lines:
+        pdf.cell(42, 5, _latin1(_when(ts)))
+        pdf.cell(30, 5, _latin1(who[:20]))
+        pdf.multi_cell(_WIDTH - 72, 5, _latin1(what), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def work_record_pdf(session: Session, ticket_id: int) -> bytes | None:
+    """The ticket's work record as an A4 PDF, or None for an unknown ticket."""
+    record = work_record(session=session, ticket_id=ticket_id)
+    if record is None:
+        return None
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(12, 12, 12)
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_title(f"Work record, ticket #{ticket_id}")
+    pdf.set_creator("pdm-platform")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(_WIDTH, 9, f"Work record - ticket #{ticket_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _pairs(pdf, record.header)
+    _section(pdf, "Status changes")
+    _lines(pdf, record.status_changes, "none")
+    _section(pdf, f"SOP steps ({record.sop})")
+    _lines(pdf, record.steps, "none")
+    _section(pdf, "Parts used")
+    _lines(pdf, record.parts, "none")
+    _section(pdf, "Comments")
+    _lines(pdf, record.comments, "none")
+    _section(pdf, "Attachments")
+    _lines(pdf, record.attachments, "none")
+    _section(pdf, "Resolution")
+    _pairs(pdf, record.resolution)
+    return bytes(pdf.output())

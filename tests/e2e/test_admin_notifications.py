@@ -1,0 +1,102 @@
+"""In Chromium, an admin adds a webhook channel (a bad URL is refused next to the field),
+sends a test message, and after a delivery run sees it in the log, signed; a manager may
+only look."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from browser import click, login, shot, visit
+from factories import WebApp, wait_until
+from http_receiver import Receiver
+from services import free_port
+from sqlalchemy import delete, select
+
+from data.models import Notification, NotificationChannel
+from maintenance.delivery import deliver_due
+from web import ids
+
+pytestmark = pytest.mark.e2e
+NAME = "ops-webhook-e2e"
+
+
+def _type(dash_duo, selector: str, text: str) -> None:
+    element = dash_duo.find_element(selector)
+    dash_duo.clear_input(element)
+    element.send_keys(text)
+
+
+def _remove_channel(web: WebApp) -> None:
+    """Leave the shared app without this channel (other tests open tickets)."""
+    with web.db.session() as s:
+        found = s.scalar(select(NotificationChannel.id).where(NotificationChannel.name == NAME))
+        if found is not None:
+            s.execute(delete(Notification).where(Notification.channel_id == found))
+            s.execute(delete(NotificationChannel).where(NotificationChannel.id == found))
+
+
+def test_admin_adds_a_webhook_sends_a_test_and_sees_the_delivery(dash_duo, web: WebApp):
+    receiver = Receiver()
+    try:
+        _add_and_test(dash_duo, web, receiver)
+    finally:
+        receiver.stop()
+        _remove_channel(web)
+
+
+def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, "admin")
+    visit(dash_duo, "/admin/notifications")
+    dash_duo.wait_for_text_to_equal(f"#{ids.NOTIFY_FORM_TITLE}", "New channel", timeout=15)
+    shot(dash_duo, "admin-notifications")
+
+    _type(dash_duo, f"#{ids.NOTIFY_NAME}", NAME)
+    dash_duo.find_element(f"#{ids.NOTIFY_KIND} option[value='webhook']").click()
+    _type(dash_duo, f"#{ids.NOTIFY_TARGET}", "ftp://hooks.example/x")
+    _type(dash_duo, f"#{ids.NOTIFY_SECRET}", "e2e-hook-secret")
+    click(dash_duo, f"#{ids.NOTIFY_SAVE}")
+    target_error = f"#{ids.notify_error('target')}"
+    dash_duo.wait_for_contains_text(target_error, "http:// or https:// URL", timeout=10)
+    assert "is-invalid" in dash_duo.find_element(f"#{ids.NOTIFY_TARGET}").get_attribute("class")
+    shot(dash_duo, "admin-notifications-error")
+    with web.db.session() as s:
+        assert s.scalar(select(NotificationChannel).where(NotificationChannel.name == NAME)) is None
+
+    _type(dash_duo, f"#{ids.NOTIFY_TARGET}", receiver.url + "/hook")
+    click(dash_duo, f"#{ids.NOTIFY_SAVE}")
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FEEDBACK}", f"Saved channel {NAME}", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_CHANNELS_GRID}", NAME, timeout=10)
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FORM_TITLE}", f"Channel {NAME}", timeout=10)
+    grid_text = dash_duo.find_element(f"#{ids.NOTIFY_CHANNELS_GRID}").text
+    assert "e2e-hook-secret" not in grid_text and "••••" in grid_text  # masked
+
+    click(dash_duo, f"#{ids.NOTIFY_TEST}")
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FEEDBACK}", "queued", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_LOG_GRID}", "pending", timeout=10)
+    shot(dash_duo, "admin-notifications-queued")
+
+    # the worker's job, run here: the test message is posted, signed
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert deliver_due(db=web.db, settings=web.settings, now=later).sent >= 1
+    (_path, headers, raw) = receiver.requests[0]
+    expected = hmac.new(b"e2e-hook-secret", raw, hashlib.sha256).hexdigest()
+    assert headers["X-PDM-Signature"] == f"sha256={expected}"
+    assert json.loads(raw)["event"] == "test"
+
+    visit(dash_duo, "/admin/notifications")
+    log = f"#{ids.NOTIFY_LOG_GRID}"
+    dash_duo.wait_for_contains_text(log, NAME, timeout=15)
+    assert wait_until(lambda: "sent" in dash_duo.find_element(log).text, timeout=15)
+    shot(dash_duo, "admin-notifications-sent")
+
+    visit(dash_duo, "/logout")
+    login(dash_duo, web, "manager")
+    visit(dash_duo, "/admin/notifications")
+    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_NOTE}", "only admins", timeout=15)
+    assert dash_duo.find_element(f"#{ids.NOTIFY_SAVE}").get_attribute("disabled")
+    shot(dash_duo, "admin-notifications-manager")

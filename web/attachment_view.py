@@ -1,0 +1,102 @@
+"""The ticket page's files card: the upload box and the list of photos and PDFs."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from maintenance.attachments import AttachmentRow
+from web import ids
+
+__all__ = ["files_body", "file_list", "record_link", "upload_alert"]
+
+_KIND = {
+    "image/jpeg": "photo",
+    "image/png": "photo",
+    "image/webp": "photo",
+    "application/pdf": "PDF",
+}
+
+
+def files_body() -> list:
+    """The card's layout: the same for everyone; who may upload is decided by callback."""
+    return [
+        dcc.Store(id=ids.TICKET_FILES_REFRESH, data=0),
+        html.Div(id=ids.TICKET_FILES),
+        html.Div(
+            dcc.Upload(
+                html.Div(["Drop a photo or PDF here, or ", html.A("choose a file", href="#")]),
+                id=ids.TICKET_FILES_UPLOAD,
+                accept="image/jpeg,image/png,image/webp,application/pdf",
+                multiple=False,
+                className="border border-2 rounded p-3 mt-2 text-center text-muted small",
+                style={"borderStyle": "dashed", "cursor": "pointer"},
+            ),
+            id=ids.TICKET_FILES_FORM,
+            hidden=True,
+        ),
+        html.Div(id=ids.TICKET_FILES_FEEDBACK),
+    ]
+
+
+def record_link() -> html.A:
+    return html.A(
+        "Work record (PDF)",
+        id=ids.TICKET_RECORD_LINK,
+        href="#",
+        className="btn btn-outline-secondary btn-sm",
+        target="_blank",
+        rel="noopener",
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def _row(r: AttachmentRow, may_download: bool) -> html.Li:
+    name = (
+        html.A(r.filename, href=f"/attachments/{r.id}", className="ticket-file-link")
+        if may_download
+        else html.Span(r.filename)
+    )
+    return html.Li(
+        [
+            name,
+            html.Span(
+                f" · {_KIND.get(r.content_type, r.content_type)}, {_size(r.size)}"
+                f" · {r.uploaded_by} · {r.uploaded_at:%Y-%m-%d %H:%M} UTC",
+                className="text-muted",
+            ),
+        ],
+        className="ticket-file small py-1",
+    )
+
+
+def file_list(rows: list[AttachmentRow], may_download: bool, limit_mb: float) -> list:
+    hint = html.Div(
+        f"Photos (JPEG, PNG, WebP) or PDFs, up to {limit_mb:g} MB each.",
+        className="form-text",
+    )
+    hints = [hint] if may_download else []
+    if not rows:
+        return [html.P("No files yet.", className="text-muted small", id="ticket-no-files"), *hints]
+    items = html.Ul([_row(r, may_download) for r in rows], className="list-unstyled mb-1")
+    if not may_download:
+        hints = [
+            html.Div(
+                "Only the people working on this ticket may download its files.",
+                className="form-text",
+            )
+        ]
+    return [items, *hints]
+
+
+def upload_alert(text: str, ok: bool) -> dbc.Alert:
+    return dbc.Alert(
+        text,
+        color="success" if ok else "danger",
+        id="ticket-files-ok" if ok else "ticket-files-error",
+        className="py-2 small mt-2 mb-0",
+        dismissable=True,
+    )

@@ -27,6 +27,14 @@ _TARGET = {
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    @app.callback(Output(ids.TICKETS_FILTER, "value"), Input(ids.TICKETS_FEEDBACK, "id"))
+    def my_tickets_first(_id: str) -> str:
+        """A technician's list opens on their own tickets."""
+        user = require(tuple(Role))
+        if user.role is not Role.TECHNICIAN:
+            raise dash.exceptions.PreventUpdate
+        return "mine"
+
     @app.callback(
         Output(ids.TICKETS_TABLE, "children"),
         Input(ids.TICKETS_FILTER, "value"),

@@ -106,6 +106,13 @@ def require(roles: Iterable[Role]) -> UserInfo:
     return user
 
 
+def _landing(user: UserInfo, target: str) -> str:
+    """Where a sign-in lands: the page asked for, else a technician's own tickets."""
+    if target == "/" and user.role is Role.TECHNICIAN:
+        return "/tickets"
+    return target
+
+
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths: never redirect a user off to another host."""
     if not target:
@@ -193,7 +200,7 @@ def _login_blueprint(db: Database, css_url: str, limiter: Limiter, settings: Set
             if info is not None:
                 session.clear()
                 login_user(_LoginUser(info))
-                return redirect(safe_next(request.args.get("next")))
+                return redirect(_landing(info, safe_next(request.args.get("next"))))
             error = "Unknown user name or wrong password."
         session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
         page = render_template_string(

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser import graph_data, login, pattern, readings, shot
+from browser import graph_data, login, pattern, readings, shot, visit
 from factories import WebApp, clear_tickets
 from selenium.webdriver.common.by import By
 from services import free_port
@@ -58,6 +58,11 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "technician")
 
+    # a technician lands on their own tickets, most urgent first
+    dash_duo.wait_for_element(f"#ticket-row-{ticket_id}", timeout=15)
+    mine = f"#_dbcprivate_radioitems_{ids.TICKETS_FILTER}_input_mine"
+    assert dash_duo.find_element(mine).is_selected()
+    visit(dash_duo, "/")
     dash_duo.wait_for_element(".machine-card", timeout=15)
     dash_duo.wait_for_text_to_equal(f"#{ids.NAV_USER}", "technician (technician)")
     assert len(dash_duo.find_elements(".machine-card")) == 3

@@ -40,7 +40,7 @@ from web.fleet_view import (
 
 _VIEWERS = tuple(Role)
 _HISTORY = timedelta(minutes=15)
-_SPARK_STEP_S = 20  # 45 points per sparkline: enough to see a trend, light for 200 tiles
+_SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +110,12 @@ def create_app(
     for module in _CALLBACKS:
         importlib.import_module(module).register(app, db, settings)
     install_security_headers(server, app, https=settings.env == "production")
+    # Everything built so far (Dash's registry, layouts, imported libraries) lives as long
+    # as the process: moved out of the garbage collector's reach, full collections stop
+    # scanning it. Without this, one request in ten paid ~100 ms of collection
+    # (fleet overview p95 227 ms -> 109 ms, docs/benchmarks.md).
+    gc.collect()
+    gc.freeze()
     return app
 
 

@@ -240,6 +240,8 @@ def _describe(a: AuditLog) -> str:
         return f"Commented: “{after.get('preview', '')}”"
     if a.action == "ticket.attach":
         return f"Attached {after.get('filename', 'a file')}"
+    if a.action == "ticket.part":
+        return f"Used {after.get('quantity')} × {after.get('part')} from stock"
     return str(after.get("text") or a.action)  # escalations, reassignments
 
 

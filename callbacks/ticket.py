@@ -27,7 +27,7 @@ from maintenance.ticket_work import (
 from web import ids
 from web.auth import AccessDenied, require
 from web.resolve_dialog import DETAIL_DIALOG as D
-from web.resolve_dialog import check_form, error_alert, local, transition
+from web.resolve_dialog import error_alert, local, submit_resolution, transition
 from web.ticket_graph import readings_figure
 from web.ticket_view import comment_list, detail_outputs, history_list
 
@@ -170,30 +170,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def resolve(_n: int, outcome: str, note: str, start: str, end: str, tid: int, r: int) -> tuple:
-        try:
-            require(WORKERS)
-        except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, False, "", False, "", False, ""
-        form = check_form(outcome, note, start, end)
-        fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
-        if not form.ok or not tid:
-            return (
-                dash.no_update,
-                dash.no_update,
-                True,
-                form.note_invalid,
-                form.outcome_error,
-                *fields,
-            )
-        alert = _transition(
-            db,
-            tid,
-            TicketStatus.RESOLVED,
-            note=form.note,
-            confirmed=form.failure,
-            downtime=form.downtime,
-        )
-        return alert, (r or 0) + 1, False, False, "", False, "", False, ""
+        answers = (outcome, note, start, end)
+        return submit_resolution(db, tid, r, answers, roles=WORKERS, element="ticket-detail")
 
     @app.callback(
         Output(D.modal, "is_open", allow_duplicate=True),

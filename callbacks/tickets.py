@@ -16,7 +16,7 @@ from maintenance.tickets import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import ticket_table
-from web.resolve_dialog import check_form, error_alert, local, transition
+from web.resolve_dialog import error_alert, local, submit_resolution, transition
 
 _WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 _TARGET = {
@@ -109,24 +109,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         running: str | None,
         refresh: int,
     ) -> tuple:
-        try:
-            require(_WORKERS)
-        except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, False, "", False, "", False, ""
-        form = check_form(outcome, note, stopped, running)
-        fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
-        if not form.ok or ticket_id is None:
-            invalid = form.note_invalid
-            return dash.no_update, dash.no_update, True, invalid, form.outcome_error, *fields
-        alert = _transition(
-            db,
-            int(ticket_id),
-            TicketStatus.RESOLVED,
-            note=form.note,
-            confirmed=form.failure,
-            downtime=form.downtime,
-        )
-        return alert, (refresh or 0) + 1, False, False, "", False, "", False, ""
+        answers = (outcome, note, stopped, running)
+        return submit_resolution(db, ticket_id, refresh, answers, roles=_WORKERS, element="ticket")
 
     @app.callback(
         Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import html, no_update
 
 from data.db import Database
 from data.models import Role, TicketStatus
@@ -17,6 +17,7 @@ from web.auth import AccessDenied, require
 
 __all__ = [
     "error_alert",
+    "submit_resolution",
     "transition",
     "DialogIds",
     "ResolveForm",
@@ -213,6 +214,41 @@ def transition(
         dismissable=True,
         id=f"{element}-ok",
     )
+
+
+def submit_resolution(
+    db: Database,
+    ticket_id: int | None,
+    refresh: int | None,
+    answers: tuple[str | None, str | None, str | None, str | None],
+    *,
+    roles: tuple[Role, ...],
+    element: str,
+) -> tuple:
+    """The dialog's Resolve button, for both ticket pages: role first, then every field's
+    message at once, then the change. ``answers`` are (outcome, note, stopped, running);
+    the result fills the outputs (feedback, refresh, modal open, note invalid, outcome
+    error, stop invalid, stop error, running invalid, running error)."""
+    closed = (False, False, "", False, "", False, "")
+    try:
+        require(roles)
+    except AccessDenied as exc:
+        return error_alert(str(exc), f"{element}-error"), no_update, *closed
+    form = check_form(*answers)
+    fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
+    if not form.ok or not ticket_id:
+        return no_update, no_update, True, form.note_invalid, form.outcome_error, *fields
+    alert = transition(
+        db,
+        int(ticket_id),
+        TicketStatus.RESOLVED,
+        roles=roles,
+        element=element,
+        note=form.note,
+        confirmed=form.failure,
+        downtime=form.downtime,
+    )
+    return alert, (refresh or 0) + 1, *closed
 
 
 def error_alert(text: str, element_id: str) -> dbc.Alert:

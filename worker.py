@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet, machine_names
+from data.fleet import MachineSpec, ensure_fleet, machine_names
 from data.models import JobRun, Reading, Role
 from data.readings import bucketed_readings
 from data.rollup import REDO, floor_bucket, roll_up, roll_up_dirty, rolled_until
@@ -347,19 +347,7 @@ class Worker:
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
     """Create the demo fleet (if any) and one account per role, and load the shipped SOPs
     that are missing; returns new {user: password}."""
-    specs = [
-        MachineSpec(
-            m.name,
-            m.type,
-            m.location,
-            m.line,
-            tuple(
-                SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
-                for s in m.sensors
-            ),
-        )
-        for m in demo_fleet(settings.demo_machines)
-    ]
+    specs = [MachineSpec.like(m) for m in demo_fleet(settings.demo_machines)]
     given = {
         Role.ADMIN: settings.admin_password,
         Role.MANAGER: settings.manager_password,

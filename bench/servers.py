@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from data.db import Database, upgrade_schema
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet, sensor_directory
+from data.fleet import MachineSpec, ensure_fleet, sensor_directory
 from simulator.fleet import MachineDef
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def phase_database(pg: PostgresServer, machines: list[MachineDef]) -> Iterator[P
     try:
         upgrade_schema(db.engine)
         with db.session() as session:
-            ensure_fleet(session=session, machines=[_spec(m) for m in machines])
+            ensure_fleet(session=session, machines=[MachineSpec.like(m) for m in machines])
         with db.session() as session:
             sensors = sensor_directory(session=session)
     finally:
@@ -125,11 +125,3 @@ def phase_database(pg: PostgresServer, machines: list[MachineDef]) -> Iterator[P
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(pg.admin_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _spec(machine: MachineDef) -> MachineSpec:
-    sensors = tuple(
-        SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
-        for s in machine.sensors
-    )
-    return MachineSpec(machine.name, machine.type, machine.location, machine.line, sensors)

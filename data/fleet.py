@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -40,6 +41,16 @@ class MachineSpec:
     location: str
     line: str
     sensors: tuple[SensorSpec, ...]
+
+    @classmethod
+    def like(cls, machine: Any) -> MachineSpec:
+        """The spec of any machine description with the same fields (the simulator's
+        ``MachineDef``, whose package this one may not import)."""
+        sensors = tuple(
+            SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
+            for s in machine.sensors
+        )
+        return cls(machine.name, machine.type, machine.location, machine.line, sensors)
 
 
 def ensure_fleet(*, session: Session, machines: Iterable[MachineSpec]) -> int:

@@ -25,6 +25,7 @@ from data.models import (
     Sensor,
     Ticket,
 )
+from data.readings import time_bucket
 from data.rollup import ROLLUP_S, first_dirty, floor_bucket, rolled_until
 
 __all__ = [
@@ -70,15 +71,6 @@ class MachineEvent:
 def bucket_seconds(start: datetime, end: datetime, max_points: int) -> int:
     """The bucket width that cuts [start, end) into at most ``max_points`` buckets."""
     return max(1, math.ceil((end - start).total_seconds() / max_points))
-
-
-def _bucket(session: Session, column: object, step_s: int) -> object:
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", column) / step_s), Integer)
-    # SQLite: julianday counts days since noon, 24 November 4714 BC
-    # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
-    seconds = (func.julianday(column) - 2440587.5) * 86400.0 + 0.0005
-    return cast(seconds / step_s, Integer)
 
 
 def machine_sensors(*, session: Session, machine_id: int) -> list[SensorInfo]:
@@ -154,7 +146,7 @@ def _merge(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def _raw_buckets(
     sensor_ids: list[int], start: datetime, end: datetime, step: int, session: Session
 ) -> object:
-    bucket = _bucket(session, Reading.ts, step).label("bucket")
+    bucket = time_bucket(session, Reading.ts, step).label("bucket")
     return (
         select(
             Reading.sensor_id,
@@ -174,7 +166,7 @@ def _rollup_buckets(
     sensor_ids: list[int], start: datetime, end: datetime, step: int, session: Session
 ) -> object:
     """The same buckets from the ten-minute rollups (mean weighted by count)."""
-    bucket = _bucket(session, ReadingRollup.bucket, step).label("bucket")
+    bucket = time_bucket(session, ReadingRollup.bucket, step).label("bucket")
     n = func.sum(ReadingRollup.n)
     return (
         select(
@@ -201,7 +193,7 @@ def prediction_history(
     """Per bucket: ts, the highest failure probability and anomaly score, and whether
     any scoring in it flagged an anomaly (so one anomalous tick is never averaged away)."""
     step = bucket_seconds(start, end, max_points)
-    bucket = _bucket(session, Prediction.ts, step).label("bucket")
+    bucket = time_bucket(session, Prediction.ts, step).label("bucket")
     stmt = (
         select(
             bucket,
@@ -232,7 +224,7 @@ def fleet_sparklines(
 ) -> pd.DataFrame:
     """Bucket means of a few sensor kinds for many machines, sorted for slicing:
     machine_id, kind, ms (the bucket's middle in epoch milliseconds), value."""
-    bucket = _bucket(session, Reading.ts, step_s).label("bucket")
+    bucket = time_bucket(session, Reading.ts, step_s).label("bucket")
     stmt = (
         select(Sensor.machine_id, Sensor.kind, bucket, func.avg(Reading.value))
         .join(Sensor, Sensor.id == Reading.sensor_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Integer, and_, cast, func, insert, select
@@ -18,6 +19,7 @@ __all__ = [
     "insert_dead_letters",
     "readings_since",
     "bucketed_readings",
+    "time_bucket",
     "SQLITE_TS_FORMAT",
 ]
 
@@ -101,16 +103,22 @@ def readings_since(
     return pd.DataFrame(rows, columns=["machine_id", "kind", "ts", "value"])
 
 
+def time_bucket(session: Session, column: Any, step_s: float) -> Any:
+    """The number of the ``step_s``-second bucket a timestamp column falls in (epoch
+    seconds // step), computed in SQL on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / step_s), Integer)
+    # SQLite: julianday counts days since noon, 24 November 4714 BC
+    # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
+    seconds = (func.julianday(column) - 2440587.5) * 86400.0 + 0.0005
+    return cast(seconds / step_s, Integer)
+
+
 def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd.DataFrame:
     """Per machine in service, sensor kind and time bucket of ``step_s`` seconds since
     ``since``: the mean value, averaged in the database so few rows travel.
     Columns: machine_id, type, kind, bucket (epoch seconds // step), value."""
-    if session.get_bind().dialect.name == "postgresql":
-        bucket = func.floor(func.extract("epoch", Reading.ts) / step_s)
-    else:  # SQLite: julianday counts days since noon, 24 November 4714 BC
-        # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
-        seconds = (func.julianday(Reading.ts) - 2440587.5) * 86400.0 + 0.0005
-        bucket = cast(seconds / step_s, Integer)
+    bucket = time_bucket(session, Reading.ts, step_s)
     stmt = (
         select(
             Sensor.machine_id,

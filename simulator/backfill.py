@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 from config import Settings
 from data.db import Database, upgrade_schema
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet
+from data.fleet import MachineSpec, ensure_fleet
 from data.models import (
     Alarm,
     AlarmSource,
@@ -154,7 +154,7 @@ def backfill(
     upgrade_schema(db.engine)
     fleet = demo_fleet(machines)
     with db.session() as session:
-        ensure_fleet(session=session, machines=_specs(fleet))
+        ensure_fleet(session=session, machines=[MachineSpec.like(m) for m in fleet])
         # the machines existed as long as their history: reports count hours in service
         session.execute(
             update(Machine)
@@ -233,22 +233,6 @@ def _all_machines(db: Database, run: _Run, fleet: list[MachineDef], workers: int
             for f in futures:  # stop what has not started; running machines roll back or end
                 f.cancel()
             raise
-
-
-def _specs(fleet: list[MachineDef]) -> list[MachineSpec]:
-    return [
-        MachineSpec(
-            m.name,
-            m.type,
-            m.location,
-            m.line,
-            tuple(
-                SensorSpec(s.key, s.kind, s.unit, s.warn_low, s.warn_high, s.crit_low, s.crit_high)
-                for s in m.sensors
-            ),
-        )
-        for m in fleet
-    ]
 
 
 def _machine(db: Database, run: _Run, index: int, machine: MachineDef) -> _Written:

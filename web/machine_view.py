@@ -132,13 +132,11 @@ def _yref(row: int) -> str:
     return "y" if row == 1 else f"y{row}"
 
 
-def iso_times(ts: pd.Series, *, micro: bool = True) -> list[str]:
-    """Timestamps as UTC text in one vectorised call (one by one is slow at 1,500 points);
-    ``micro=False`` for whole seconds (shorter JSON)."""
+def iso_times(ts: pd.Series) -> list[str]:
+    """Timestamps as UTC text in one vectorised call (one by one is slow at 1,500 points)."""
     if ts.empty:
         return []
-    fmt = "%Y-%m-%dT%H:%M:%S.%f" if micro else "%Y-%m-%dT%H:%M:%S"
-    return ts.dt.tz_convert("UTC").dt.strftime(fmt).tolist()
+    return ts.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").tolist()
 
 
 def _iso_one(t: datetime) -> str:

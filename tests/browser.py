@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from factories import WebApp
+from factories import WebApp, wait_until
 
 from data.fleet import sensor_directory
 from data.readings import insert_readings
@@ -99,3 +99,9 @@ def click(dash_duo: Any, selector: str) -> None:
         "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
     )
     element.click()
+
+
+def eventually(predicate: Any, timeout: float = 15.0) -> None:
+    """Assert that ``predicate`` comes true within ``timeout`` (the page updates a moment
+    after the server answers)."""
+    assert wait_until(predicate, timeout=timeout, interval=0.2), "condition not met in time"

@@ -280,11 +280,13 @@ def raw_publish(host: str, port: int, topic: bytes, payload: bytes) -> bool:
 
 def clear_tickets(session: Any) -> None:
     """Remove every ticket of a shared test app, and what points at it (breakdown periods
-    recorded from resolutions keep their time but lose the link)."""
+    recorded from resolutions keep their time but lose the link). Their audit entries go
+    too: SQLite reuses the ids, and a new ticket would show an old one's history."""
     from sqlalchemy import delete, update
 
-    from data.models import Downtime, Notification, Ticket
+    from data.models import AuditLog, Downtime, Notification, Ticket
 
     session.execute(update(Downtime).where(Downtime.ticket_id.is_not(None)).values(ticket_id=None))
     session.execute(delete(Notification).where(Notification.ticket_id.is_not(None)))
     session.execute(delete(Ticket))
+    session.execute(delete(AuditLog).where(AuditLog.entity == "ticket"))

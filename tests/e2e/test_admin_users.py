@@ -5,11 +5,9 @@ received, and the old session is signed out."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
-from browser import click, login, shot, texts, visit
+from browser import click, eventually, login, shot, texts, visit
 from factories import WebApp
 from mail_server import reset_link
 from selenium.webdriver.support.ui import Select
@@ -56,13 +54,6 @@ def _type(dash_duo, selector: str, text: str) -> None:  # noqa: ANN001
     element = dash_duo.find_element(selector)
     element.clear()
     element.send_keys(text)
-
-
-def _wait(predicate, timeout: float = 15.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
 
 
 def _user_id(web: WebApp, name: str) -> int:
@@ -221,7 +212,7 @@ def test_forgotten_password_is_reset_through_the_emailed_link(
     dash_duo.wait_for_contains_text("#forgot-sent", "If an account has this user name")
     shot(dash_duo, "forgot-password-sent")
 
-    _wait(lambda: mailbox.sent_to("reset-me@plant.example") == sent + 1)
+    eventually(lambda: mailbox.sent_to("reset-me@plant.example") == sent + 1)
     link = reset_link(mailbox.wait_for("reset-me@plant.example"))
     assert link.startswith(base + "/reset/")
     dash_duo.driver.get(link)

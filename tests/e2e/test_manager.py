@@ -13,6 +13,7 @@ import requests
 from browser import (
     browser_session,
     click,
+    eventually,
     graph_data,
     login,
     pattern,
@@ -59,20 +60,13 @@ def _start(dash_duo, web: WebApp, user: str = "manager") -> None:
     login(dash_duo, web, user)
 
 
-def _wait(predicate, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, "condition not met in time"
-        time.sleep(0.2)
-
-
 def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_duo, web: WebApp):
     machines = _machines(web)
     for name in machines:
         readings(web, name, HEALTHY, seconds=90)
     _start(dash_duo, web)
     dash_duo.wait_for_element(".machine-card", timeout=15)
-    _wait(lambda: set(texts(dash_duo, ".machine-link")) == set(machines))
+    eventually(lambda: set(texts(dash_duo, ".machine-link")) == set(machines))
     kpis = sum(
         int(dash_duo.find_element(f"#kpi-{k}").text) for k in ("healthy", "warning", "critical")
     )
@@ -82,7 +76,7 @@ def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_du
 
     pumps = {n for n, m in machines.items() if m.type == "pump"}
     Select(dash_duo.find_element(f"#{ids.FLEET_TYPE}")).select_by_value("pump")
-    _wait(lambda: set(texts(dash_duo, ".machine-link")) == pumps)
+    eventually(lambda: set(texts(dash_duo, ".machine-link")) == pumps)
     # a tile links to its machine page
     link = dash_duo.find_element(".machine-link")
     assert link.get_attribute("href").endswith(f"/machine/{link.text}")
@@ -112,7 +106,7 @@ def test_red_banner_appears_over_the_threshold_and_goes_when_acknowledged(dash_d
     dash_duo.wait_for_contains_text(banner, "pump-01 is predicted to fail", timeout=10)
 
     dash_duo.find_element(pattern(ids.alarm_ack(alarm_id))).click()
-    _wait(lambda: not dash_duo.find_elements(banner))
+    eventually(lambda: not dash_duo.find_elements(banner))
     with web.db.session() as s:
         alarm = s.get(Alarm, alarm_id)
         manager = s.scalar(select(User.id).where(User.username == "manager"))
@@ -167,7 +161,7 @@ def _oldest(traces: list[dict] | None, name: str) -> datetime | None:
 def _drawn(dash_duo, ready) -> list[dict]:
     """The machine graph's traces once ``ready(traces)`` holds (Plotly draws a new figure
     a moment after Dash delivers it)."""
-    _wait(lambda: ready(graph_data(dash_duo, ids.MACHINE_GRAPH)))
+    eventually(lambda: ready(graph_data(dash_duo, ids.MACHINE_GRAPH)))
     return graph_data(dash_duo, ids.MACHINE_GRAPH)
 
 

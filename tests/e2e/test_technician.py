@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser import click, graph_data, login, pattern, readings, shot, texts, visit
+from browser import click, eventually, graph_data, login, pattern, readings, shot, texts, visit
 from factories import WebApp, clear_tickets
 from selenium.webdriver.common.keys import Keys
 from services import free_port
@@ -29,13 +29,6 @@ from web import ids
 
 pytestmark = pytest.mark.e2e
 HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
-
-
-def _wait(predicate, timeout: float = 15.0) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, "condition not met in time"
-        time.sleep(0.2)
 
 
 def _vib_high_ticket(web: WebApp) -> tuple[int, int]:
@@ -90,7 +83,7 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     assert len(labels) == 10 and labels[0].startswith("1. Read the trend")
     assert "lockout-tagout" in dash_duo.find_element(f"#{ids.TICKET_SOP}").text
     assert "Expected readings" in dash_duo.find_element(f"#{ids.TICKET_SOP_AFTER}").text
-    _wait(lambda: any(len(t["x"]) > 10 for t in graph_data(dash_duo, ids.TICKET_GRAPH) or []))
+    eventually(lambda: any(len(t["x"]) > 10 for t in graph_data(dash_duo, ids.TICKET_GRAPH) or []))
 
     # two steps ticked are saved, and still ticked after a reload
     click(dash_duo, _step(version_id, 0))
@@ -102,7 +95,7 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     assert sorted(done) == [0, 1]
     dash_duo.driver.refresh()
     dash_duo.wait_for_text_to_equal("#ticket-sop-title", "Vibration above limit", timeout=15)
-    _wait(lambda: dash_duo.find_element(_step(version_id, 1)).is_selected())
+    eventually(lambda: dash_duo.find_element(_step(version_id, 1)).is_selected())
     assert dash_duo.find_element(_step(version_id, 0)).is_selected()
     assert not dash_duo.find_element(_step(version_id, 2)).is_selected()
     dash_duo.wait_for_contains_text(f"#{ids.TICKET_STEPS_NOTE}", "2 of 10 steps done")
@@ -164,7 +157,9 @@ def test_sop_library_search_versions_and_a_new_procedure(dash_duo, web: WebApp):
     assert "version 1 (current), 10 steps, by shipped" in dash_duo.find_element("#sop-meta").text
     assert "lockout-tagout" in dash_duo.find_element("#sop-rendered").text
     dash_duo.find_element(f"#{ids.SOPS_SEARCH}").send_keys("overspeed")
-    _wait(lambda: [t.split("\n")[0] for t in texts(dash_duo, ".sop-list code")] == ["RPM_HIGH"])
+    eventually(
+        lambda: [t.split("\n")[0] for t in texts(dash_duo, ".sop-list code")] == ["RPM_HIGH"]
+    )
 
     visit(dash_duo, "/sops?code=BELT_SLIP")
     dash_duo.wait_for_contains_text("#sop-missing", "There is no SOP for BELT_SLIP yet", timeout=15)

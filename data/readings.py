@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, cast, func, insert, select
+from sqlalchemy import BigInteger, Integer, and_, cast, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -106,8 +106,8 @@ def readings_since(
 def time_bucket(session: Session, column: Any, step_s: float) -> Any:
     """The number of the ``step_s``-second bucket a timestamp column falls in (epoch
     seconds // step), computed in SQL on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", column) / step_s), Integer)
+    if session.get_bind().dialect.name == "postgresql":  # 64-bit: steps may be under 1 s
+        return cast(func.floor(func.extract("epoch", column) / step_s), BigInteger)
     # SQLite: julianday counts days since noon, 24 November 4714 BC
     # (0.5 ms added: julianday's float arithmetic puts x.000 s at x - 1e-6)
     seconds = (func.julianday(column) - 2440587.5) * 86400.0 + 0.0005

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     failure_threshold: float = Field(default=0.8, gt=0, le=1)
     failure_clear_below: float = Field(default=0.6, gt=0, le=1)
     anomaly_threshold: float = Field(default=0.7, gt=0, le=1)
+    lab_retrain_weekly: bool = True  # the worker retrains on Mondays and backtests a candidate
+    lab_auto_promote: bool = False  # ... and promotes it only if this allows and it wins
 
     # rules
     rules_interval_s: float = 2.0

@@ -159,6 +159,18 @@ class Worker:
         self.scheduler.add_job(
             self._run_requested, "interval", seconds=2, id="requests", name="requests"
         )
+        # the model lab's training and backtest runs, one at a time, in the background
+        self.scheduler.add_job(
+            self._recorded("lab", self._lab), "interval", seconds=2, id="lab", name="lab"
+        )
+        self.scheduler.add_job(
+            self._recorded("retrain", self._retrain),
+            "cron",
+            day_of_week="mon",
+            hour=3,
+            id="retrain",
+            name="retrain",
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -238,6 +250,27 @@ class Worker:
     def _notify(self) -> int:
         """Deliver due notifications (email, Slack, webhooks) with retries and backoff."""
         return deliver_due(db=self.db, settings=self.settings, now=datetime.now(UTC)).total
+
+    def _lab(self) -> int:
+        from ml.lab.runs import run_next
+
+        return run_next(self.db, self.settings)
+
+    def _retrain(self) -> int:
+        """Queue the weekly retrain (the lab job runs it): the plant's history with the
+        technicians' verdicts, plus simulated history, backtested against the active pair."""
+        if not self.settings.lab_retrain_weekly:
+            return 0
+        from ml.lab.runs import queue_run
+
+        with self.db.session() as session:
+            queue_run(
+                session=session,
+                kind="retrain",
+                params={"source": "plant+simulator", "days": 14.0, "machines": 12},
+                user_id=None,
+            )
+        return 1
 
     def _plans(self) -> int:
         """Preventive maintenance: open planned tickets that are within their lead time."""

@@ -252,6 +252,9 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution: Mapped[str] = mapped_column(Text, default="")
     failure_confirmed: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # what the technician found and did when resolving (resolution keeps the free note)
+    cause: Mapped[str] = mapped_column(Text, default="", server_default="")
+    action_taken: Mapped[str] = mapped_column(Text, default="", server_default="")
     # escalated to the managers: not started within its priority's limit
     escalated_at: Mapped[datetime | None] = mapped_column(default=None)
     # planned work: opened by a preventive-maintenance plan ahead of its due date
@@ -315,6 +318,41 @@ class ModelVersion(Base):
     artefact: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LabRunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class LabRun(Base):
+    """A model-lab job (train, backtest, weekly retrain) the worker runs in the background;
+    progress, stage and the loss curve are written as it goes, the result at the end."""
+
+    __tablename__ = "lab_runs"
+    __table_args__ = (Index("ix_lab_runs_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # train | backtest | retrain
+    status: Mapped[LabRunStatus] = mapped_column(
+        _enum(LabRunStatus, "lab_run_status"), default=LabRunStatus.QUEUED
+    )
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    stage: Mapped[str] = mapped_column(String(200), default="queued")
+    curve: Mapped[list] = mapped_column(JSON, default=list)  # per epoch: {epoch, loss, ...}
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # the model versions a run produced (train) or replayed (backtest: the candidate pair)
+    anomaly_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    failure_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    output_dir: Mapped[str] = mapped_column(Text, default="")  # scores as Parquet
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Prediction(Base):

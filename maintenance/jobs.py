@@ -29,6 +29,12 @@ JOBS = {
     ),
     "escalation": ("Escalate tickets not started in time to the managers", "every 60 s"),
     "plans": ("Open planned tickets for preventive maintenance that is coming due", "every 5 min"),
+    "lab": ("Run the model lab's queued training and backtest runs, one at a time", "every 2 s"),
+    "retrain": (
+        "Retrain both models on the plant's history with the technicians' verdicts and "
+        "backtest the candidate",
+        "Mondays 03:00 UTC",
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """IsolationForest per machine type, trained on healthy windows.
 
 The score is calibrated on the healthy training windows: 0.5 is their 99th percentile of
-abnormality, so about one healthy window in a hundred scores above 0.5 (``is_anomaly``).
+abnormality (``contamination`` "auto"; a number c puts it at the 1 − c quantile), so about one
+healthy window in a hundred scores above 0.5 (``is_anomaly``).
 An anomaly is explained by the sensors whose features sit furthest from healthy.
 """
 
@@ -26,9 +27,16 @@ class AnomalyResult:
 
 
 class AnomalyModel:
-    def __init__(self, feature_names: list[str], *, n_estimators: int = 200, seed: int = 7) -> None:
+    def __init__(
+        self,
+        feature_names: list[str],
+        *,
+        n_estimators: int = 200,
+        seed: int = 7,
+        contamination: float | str = "auto",
+    ) -> None:
         self.feature_names = feature_names
-        self.n_estimators, self.seed = n_estimators, seed
+        self.n_estimators, self.seed, self.contamination = n_estimators, seed, contamination
         self.forests: dict[str, IsolationForest] = {}
         self.calibration: dict[str, tuple[float, float]] = {}
         self.feature_mean: dict[str, np.ndarray] = {}
@@ -39,10 +47,14 @@ class AnomalyModel:
         for kind in np.unique(types):
             x = features[types == kind]
             forest = IsolationForest(
-                n_estimators=self.n_estimators, random_state=self.seed, n_jobs=1
+                n_estimators=self.n_estimators,
+                random_state=self.seed,
+                n_jobs=1,
+                contamination=self.contamination,
             ).fit(x)
             raw = -forest.score_samples(x)
-            q50, q99 = np.quantile(raw, [0.5, 0.99])
+            upper = 0.99 if self.contamination == "auto" else 1 - float(self.contamination)
+            q50, q99 = np.quantile(raw, [0.5, upper])
             self.forests[str(kind)] = forest
             self.calibration[str(kind)] = (float(q99), float(max(q99 - q50, 1e-6) / 3))
             self.feature_mean[str(kind)] = x.mean(axis=0)
@@ -86,6 +98,7 @@ class AnomalyModel:
                     "calibration": self.calibration,
                     "n_estimators": self.n_estimators,
                     "seed": self.seed,
+                    "contamination": self.contamination,
                 }
             )
         )
@@ -93,7 +106,12 @@ class AnomalyModel:
     @classmethod
     def load(cls, path: Path) -> AnomalyModel:
         meta = json.loads((path / "anomaly.json").read_text())
-        model = cls(meta["feature_names"], n_estimators=meta["n_estimators"], seed=meta["seed"])
+        model = cls(
+            meta["feature_names"],
+            n_estimators=meta["n_estimators"],
+            seed=meta["seed"],
+            contamination=meta.get("contamination", "auto"),
+        )
         blob = joblib.load(path / "forests.joblib")
         model.forests, model.feature_mean, model.feature_std = (
             blob["forests"],

@@ -25,6 +25,8 @@ class RunToFailure:
     readings: pd.DataFrame  # unit, time, type, <sensor columns>
     failures: pd.DataFrame  # unit, failure, [repaired]
     sensors: tuple[str, ...] = SENSORS
+    # technicians' verdicts (unit, time, confirmed): training weighs the windows they speak of
+    verdicts: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         missing = {"unit", "time", *self.sensors} - set(self.readings.columns)

@@ -62,6 +62,7 @@ class FailureModel:
         epochs: int = 6,
         batch_size: int = 256,
         on_epoch: Callable[[int, dict], None] | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> dict:
         """Train; ``on_epoch(epoch, logs)`` reports progress. Returns the last epoch's losses.
 
@@ -83,6 +84,7 @@ class FailureModel:
             verbose=0,
             callbacks=callbacks,
             shuffle=True,
+            sample_weight=None if sample_weight is None else [sample_weight, sample_weight],
         )
         return {k: float(v[-1]) for k, v in history.history.items()}
 

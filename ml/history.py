@@ -2,8 +2,10 @@
 
 Readings are averaged per step in SQL. A failure is the start of a stop: the machine's rpm
 below its critical-low limit for at least three steps (what a breakdown looks like in the
-readings); the stop's end is the repair. Technicians' verdicts (tickets resolved as "real
-failure" or "false alarm") are the closed loop's labels and will refine this.
+readings); the stop's end is the repair. With ``labels=True`` the closed loop's labels join
+in (``ml.lab.labels``): recorded breakdowns and tickets confirmed as real failures add the
+failures the rpm did not show, and every technician's verdict rides along for training to
+weigh up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from data.fleet import machine_names
 from data.models import Sensor
 from data.readings import bucketed_readings
 from ml.dataset import SENSORS, RunToFailure
+from ml.features import epoch_seconds
+from ml.lab.labels import breakdowns, verdicts
 
 __all__ = ["history_from_db"]
 
@@ -30,11 +34,13 @@ def history_from_db(
     step_s: float,
     time_scale: float = 1.0,
     min_stop_steps: int = 3,
+    labels: bool = False,
 ) -> RunToFailure:
     """The last ``days`` of readings as run-to-failure data. ``time_scale`` stretches wall
     time into physics time (60 for data recorded from the 60x demo simulator)."""
     now = datetime.now(UTC)
-    frame = bucketed_readings(session=session, since=now - timedelta(days=days), step_s=step_s)
+    since = now - timedelta(days=days)
+    frame = bucketed_readings(session=session, since=since, step_s=step_s)
     if frame.empty:
         raise ValueError("no readings in the database for that period")
     wide = frame.pivot_table(
@@ -63,7 +69,35 @@ def history_from_db(
         if limit is not None:
             stops += _stops(part, limit, min_stop_steps)
     failures = pd.DataFrame(stops, columns=["unit", "failure", "repaired"])
-    return RunToFailure(readings.reset_index(drop=True), failures)
+    if not labels:
+        return RunToFailure(readings.reset_index(drop=True), failures)
+
+    def physics(times: pd.Series) -> pd.Series:  # the readings' time axis, stretched alike
+        wall = epoch_seconds(pd.to_datetime(times, utc=True))
+        return pd.to_datetime(start + (wall - start) * time_scale, unit="s", utc=True)
+
+    told = verdicts(session=session, since=since).assign(time=lambda f: physics(f["time"]))
+    recorded = breakdowns(session=session, since=since)
+    recorded = recorded.assign(
+        failure=physics(recorded["failure"]), repaired=physics(recorded["repaired"])
+    )
+    confirmed = told[told["confirmed"]].rename(columns={"time": "failure"})
+    extra = pd.concat(
+        [
+            recorded[["unit", "failure", "repaired"]],
+            confirmed.assign(repaired=confirmed["failure"])[["unit", "failure", "repaired"]],
+        ],
+        ignore_index=True,
+    )
+    tolerance = pd.Timedelta(seconds=max(3 * step_s * time_scale, 1800))
+    for row in extra.itertuples():  # the same breakdown seen twice counts once
+        mine = failures[failures["unit"] == row.unit]
+        if not ((mine["failure"] - row.failure).abs() <= tolerance).any():
+            failures = pd.concat([failures, pd.DataFrame([row._asdict()]).drop(columns="Index")])
+    known = told[told["unit"].isin(set(readings["unit"]))]
+    return RunToFailure(
+        readings.reset_index(drop=True), failures.reset_index(drop=True), verdicts=known
+    )
 
 
 def _stops(part: pd.DataFrame, rpm_limit: float, min_steps: int) -> list[tuple]:

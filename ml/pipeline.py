@@ -8,12 +8,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.failure import FailureModel
 from ml.features import (
     Baseline,
+    epoch_seconds,
     feature_names,
     labels_at,
     lstm_inputs,
@@ -22,7 +24,7 @@ from ml.features import (
     windows_at,
 )
 
-__all__ = ["Params", "Windows", "Trained", "build_windows", "train"]
+__all__ = ["Params", "Windows", "Trained", "build_windows", "train", "verdict_weights"]
 
 _MIN_OWN_WINDOWS = 50  # healthy windows a machine needs before it gets its own baseline
 
@@ -40,6 +42,8 @@ class Params:
     units: int = 32
     n_estimators: int = 200
     seed: int = 7
+    contamination: float | str = "auto"  # IsolationForest: share of healthy windows flagged
+    verdict_weight: float = 3.0  # weight of windows a technician's verdict speaks about
 
 
 @dataclass
@@ -119,10 +123,29 @@ def build_windows(data: RunToFailure, params: Params, *, stride: int | None = No
     )
 
 
+def verdict_weights(w: Windows, verdicts: pd.DataFrame | None, params: Params) -> np.ndarray:
+    """Per window: ``params.verdict_weight`` for windows ending within the horizon before a
+    technician's verdict on that unit (the windows the verdict speaks about), 1 otherwise."""
+    weights = np.ones(len(w.ends), "float32")
+    if verdicts is None or verdicts.empty:
+        return weights
+    horizon_s = params.horizon_h * 3600
+    times = epoch_seconds(pd.to_datetime(verdicts["time"], utc=True))
+    for unit, t in zip(verdicts["unit"].astype(str), times, strict=True):
+        near = (w.units == unit) & (w.ends <= t) & (w.ends >= t - horizon_s)
+        weights[near] = params.verdict_weight
+    return weights
+
+
 def train(
-    data: RunToFailure, params: Params, progress: Callable[[str, float], None] | None = None
+    data: RunToFailure,
+    params: Params,
+    progress: Callable[[str, float], None] | None = None,
+    on_epoch: Callable[[int, dict], None] | None = None,
 ) -> Trained:
-    """Fit the baseline, the IsolationForests (healthy windows) and the LSTM (all windows)."""
+    """Fit the baseline, the IsolationForests (healthy windows) and the LSTM (all windows,
+    those technicians gave a verdict on weighted up). ``on_epoch(epoch, logs)`` follows the
+    LSTM's losses."""
 
     def say(stage: str, fraction: float) -> None:
         if progress:
@@ -135,7 +158,10 @@ def train(
     say("isolation forest", 0.15)
     feats = window_features(w.x3, w.types, baseline, w.units)
     anomaly = AnomalyModel(
-        feature_names(data.sensors), n_estimators=params.n_estimators, seed=params.seed
+        feature_names(data.sensors),
+        n_estimators=params.n_estimators,
+        seed=params.seed,
+        contamination=params.contamination,
     ).fit(feats[healthy], w.types[healthy])
     say("lstm", 0.3)
     type_names = sorted(set(w.types))
@@ -148,15 +174,23 @@ def train(
         units=params.units,
         seed=params.seed,
     )
+
+    def epoch_done(e: int, logs: dict) -> None:
+        say(
+            f"lstm epoch {e + 1}/{params.epochs} loss {logs['loss']:.3f}",
+            0.3 + 0.7 * (e + 1) / params.epochs,
+        )
+        if on_epoch:
+            on_epoch(e, logs)
+
+    weights = verdict_weights(w, data.verdicts, params)
     losses = failure.fit(
         x,
         (w.ttf_h <= params.horizon_h).astype("float32"),
         w.ttf_h.astype("float32"),
         epochs=params.epochs,
-        on_epoch=lambda e, logs: say(
-            f"lstm epoch {e + 1}/{params.epochs} loss {logs['loss']:.3f}",
-            0.3 + 0.7 * (e + 1) / params.epochs,
-        ),
+        on_epoch=epoch_done,
+        sample_weight=weights if (weights != 1).any() else None,
     )
     return Trained(params, baseline, anomaly, failure, type_names, losses)
 

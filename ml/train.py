@@ -20,7 +20,7 @@ from data.db import Database, upgrade_schema
 from ml.dataset import RunToFailure, load_csv, simulate_history
 from ml.features import feature_names
 from ml.pipeline import Params, Trained, train
-from ml.registry import promote, register
+from ml.registry import register
 
 __all__ = ["train_and_register", "demo_training", "autotrain", "main"]
 
@@ -50,10 +50,15 @@ def train_and_register(
     params: Params,
     promote_now: bool,
     progress=None,
+    on_epoch=None,
+    extra_metrics: dict | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, int]:  # noqa: ANN001
-    """Train on ``data``, store the artefacts, register both; returns {kind: version}."""
+    """Train on ``data``, store the artefacts, register both; returns {kind: version}.
+    ``promote_now`` first backtests the pair on a held-out simulated fleet and keeps that
+    backtest on record (nothing is promoted without one), which needs ``settings``."""
     started = time.perf_counter()
-    trained: Trained = train(data, params, progress)
+    trained: Trained = train(data, params, progress, on_epoch)
     root = models_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     anomaly_dir, failure_dir = trained.save(root)
     seconds = round(time.perf_counter() - started, 1)
@@ -61,8 +66,12 @@ def train_and_register(
     versions = {}
     with db.session() as session:
         for kind, path, metrics in (
-            ("anomaly", anomaly_dir, {"train_seconds": seconds}),
-            ("failure", failure_dir, {"train_seconds": seconds, **trained.losses}),
+            ("anomaly", anomaly_dir, {"train_seconds": seconds, **(extra_metrics or {})}),
+            (
+                "failure",
+                failure_dir,
+                {"train_seconds": seconds, **trained.losses, **(extra_metrics or {})},
+            ),
         ):
             model = register(
                 session=session,
@@ -74,9 +83,15 @@ def train_and_register(
                 train_from=span[0],
                 train_to=span[1],
             )
-            if promote_now:
-                promote(session=session, kind=kind, version=model.version)
             versions[kind] = model.version
+    if promote_now:
+        from ml.lab.runs import promote_pair, record_backtest
+
+        if settings is None:
+            raise ValueError("promoting needs settings to backtest the models first")
+        record_backtest(db, settings, versions, {"machines": 6, "days": 3.0, "seed": 4242})
+        with db.session() as session:
+            promote_pair(session=session, pair=versions, user_id=None)
     log.info("trained in %.1fs: %s%s", seconds, versions, " (active)" if promote_now else "")
     return versions
 
@@ -92,6 +107,7 @@ def demo_training(settings: Settings, db: Database, *, progress=None) -> dict[st
         params=params,
         promote_now=True,
         progress=progress,
+        settings=settings,
     )
 
 
@@ -176,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         params=params,
         promote_now=args.promote,
         progress=_bar(),
+        settings=settings,
     )
     print(f"registered {versions}{' and promoted them' if args.promote else ' as candidates'}")
 

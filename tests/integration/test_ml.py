@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from factories import make_settings
 from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
@@ -48,7 +49,12 @@ def test_registry_promotes_and_rolls_back(db, tmp_path):
     data = simulate_history(machines=3, days=1, seed=5)
     quick = Params(window=30, epochs=1, stride=20, n_estimators=20, units=8)
     first = train_and_register(
-        db=db, models_dir=tmp_path, data=data, params=quick, promote_now=True
+        db=db,
+        models_dir=tmp_path,
+        data=data,
+        params=quick,
+        promote_now=True,
+        settings=make_settings(tmp_path),
     )
     second = train_and_register(
         db=db, models_dir=tmp_path, data=data, params=quick, promote_now=False
@@ -115,7 +121,14 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     seed_demo(settings, stack.db)
     data = simulate_history(machines=3, days=1, seed=5)
     quick = Params(window=30, epochs=1, stride=20, n_estimators=20, units=8)
-    train_and_register(db=stack.db, models_dir=tmp_path, data=data, params=quick, promote_now=True)
+    train_and_register(
+        db=stack.db,
+        models_dir=tmp_path,
+        data=data,
+        params=quick,
+        promote_now=True,
+        settings=stack.settings,
+    )
     now = datetime.now(UTC)
     with stack.db.session() as s:
         rows = [

@@ -1,4 +1,5 @@
-"""The app shell: who is logged in, and the red warning banner shown on every page."""
+"""The app shell: who is logged in, the red warning banner shown on every page, and the
+low-stock badge managers see on every page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from config import Settings
 from data.db import Database
 from data.models import Role
 from maintenance.alarms import RedWarning, acknowledge, red_warnings
+from maintenance.parts import EDITORS, PartRow, low_stock
 from web import ids
 from web.auth import AccessDenied, require
 
@@ -50,6 +52,35 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             acknowledge(session=s, alarm_id=ctx.triggered_id["alarm"], user_id=user.id)
             warnings = red_warnings(session=s)
         return [_warning(w, can_ack=True) for w in warnings]
+
+    @app.callback(
+        Output(ids.LOW_STOCK, "children"),
+        Input(ids.RED_TICK, "n_intervals"),
+        Input(ids.URL, "pathname"),
+    )
+    def low_stock_warning(_n: int, _path: str) -> dbc.Alert | None:
+        try:
+            require(EDITORS)  # the warning is for the people who reorder
+        except AccessDenied:
+            return None
+        with db.session() as s:
+            low = low_stock(s)
+        return _low_stock(low) if low else None
+
+
+def _low_stock(low: list[PartRow]) -> dbc.Alert:
+    count = f"{len(low)} part" + ("" if len(low) == 1 else "s")
+    names = ", ".join(p.number for p in low[:3]) + (", …" if len(low) > 3 else "")
+    return dbc.Alert(
+        [
+            html.Strong(f"⚠ Low stock: {count}"),
+            html.Span(f"at or below minimum: {names}."),
+            html.A("Reorder on the Parts page", href="/parts", className="alert-link"),
+        ],
+        color="warning",
+        className="py-1 px-2 mb-2 small d-inline-flex flex-wrap gap-2",
+        id="low-stock-warning",
+    )
 
 
 def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:

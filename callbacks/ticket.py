@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
 from data.models import Role, Ticket, TicketStatus
@@ -27,7 +28,8 @@ from maintenance.ticket_work import (
 from web import ids
 from web.auth import AccessDenied, require
 from web.resolve_dialog import DETAIL_DIALOG as D
-from web.resolve_dialog import error_alert, local, submit_resolution, transition
+from web.resolve_dialog import answer_states, message_outputs
+from web.resolve_form import Answers, error_alert, local, submit_resolution, transition
 from web.ticket_graph import readings_figure
 from web.ticket_view import comment_list, detail_outputs, history_list
 
@@ -154,24 +156,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.TICKET_FEEDBACK, "children", allow_duplicate=True),
         Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
         Output(D.modal, "is_open", allow_duplicate=True),
-        Output(D.note, "invalid"),
-        Output(D.outcome_error, "children"),
-        Output(D.down_start, "invalid"),
-        Output(D.error(D.down_start), "children"),
-        Output(D.down_end, "invalid"),
-        Output(D.error(D.down_end), "children"),
+        *message_outputs(D),
         Input(D.submit, "n_clicks"),
-        State(D.outcome, "value"),
-        State(D.note, "value"),
-        State(D.down_start, "value"),
-        State(D.down_end, "value"),
         State(ids.TICKET_ID, "data"),
         State(ids.TICKET_REFRESH, "data"),
+        *answer_states(D),
         prevent_initial_call=True,
     )
-    def resolve(_n: int, outcome: str, note: str, start: str, end: str, tid: int, r: int) -> tuple:
-        answers = (outcome, note, start, end)
-        return submit_resolution(db, tid, r, answers, roles=WORKERS, element="ticket-detail")
+    def resolve(_n: int, ticket_id: int | None, refresh: int, *answers: object) -> tuple:
+        form = Answers(*answers)
+        return submit_resolution(
+            db, ticket_id, refresh, form, roles=WORKERS, element="ticket-detail"
+        )
+
+    register_parts(app, db, D, State(ids.TICKET_ID, "data"))
 
     @app.callback(
         Output(D.modal, "is_open", allow_duplicate=True),
@@ -213,8 +211,8 @@ def _dialog(db: Database, ticket_id: int) -> tuple[str, str, str]:
     return f"Resolve ticket #{ticket_id}", local(opened), local(datetime.now(UTC))
 
 
-def _transition(db: Database, ticket_id: int, to: TicketStatus, **change: object) -> dbc.Alert:
-    return transition(db, ticket_id, to, roles=WORKERS, element="ticket-detail", **change)
+def _transition(db: Database, ticket_id: int, to: TicketStatus) -> dbc.Alert:
+    return transition(db, ticket_id, to, roles=WORKERS, element="ticket-detail")
 
 
 def _error(text: str, element_id: str = "ticket-detail-error") -> dbc.Alert:

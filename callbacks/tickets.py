@@ -9,6 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
 
+from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
 from data.models import Role, Ticket, TicketStatus
@@ -16,7 +17,9 @@ from maintenance.tickets import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import ticket_table
-from web.resolve_dialog import error_alert, local, submit_resolution, transition
+from web.resolve_dialog import TICKETS_DIALOG as D
+from web.resolve_dialog import answer_states, message_outputs
+from web.resolve_form import Answers, error_alert, local, submit_resolution, transition
 
 _WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 _TARGET = {
@@ -85,32 +88,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.TICKETS_FEEDBACK, "children", allow_duplicate=True),
         Output(ids.TICKETS_REFRESH, "data", allow_duplicate=True),
         Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
-        Output(ids.RESOLVE_NOTE, "invalid"),
-        Output(ids.RESOLVE_OUTCOME_ERROR, "children"),
-        Output(ids.RESOLVE_DOWN_START, "invalid"),
-        Output(f"{ids.RESOLVE_DOWN_START}-error", "children"),
-        Output(ids.RESOLVE_DOWN_END, "invalid"),
-        Output(f"{ids.RESOLVE_DOWN_END}-error", "children"),
+        *message_outputs(D),
         Input(ids.RESOLVE_SUBMIT, "n_clicks"),
         State(ids.RESOLVE_TICKET, "data"),
-        State(ids.RESOLVE_OUTCOME, "value"),
-        State(ids.RESOLVE_NOTE, "value"),
-        State(ids.RESOLVE_DOWN_START, "value"),
-        State(ids.RESOLVE_DOWN_END, "value"),
         State(ids.TICKETS_REFRESH, "data"),
+        *answer_states(D),
         prevent_initial_call=True,
     )
-    def resolve(
-        _n: int,
-        ticket_id: int | None,
-        outcome: str | None,
-        note: str | None,
-        stopped: str | None,
-        running: str | None,
-        refresh: int,
-    ) -> tuple:
-        answers = (outcome, note, stopped, running)
-        return submit_resolution(db, ticket_id, refresh, answers, roles=_WORKERS, element="ticket")
+    def resolve(_n: int, ticket_id: int | None, refresh: int, *answers: object) -> tuple:
+        form = Answers(*answers)
+        return submit_resolution(db, ticket_id, refresh, form, roles=_WORKERS, element="ticket")
+
+    register_parts(app, db, D, State(ids.RESOLVE_TICKET, "data"))
 
     @app.callback(
         Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
@@ -122,8 +111,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return False
 
 
-def _transition(db: Database, ticket_id: int, to: TicketStatus, **change: object) -> dbc.Alert:
-    return transition(db, ticket_id, to, roles=_WORKERS, element="ticket", **change)
+def _transition(db: Database, ticket_id: int, to: TicketStatus) -> dbc.Alert:
+    return transition(db, ticket_id, to, roles=_WORKERS, element="ticket")
 
 
 def _error(text: str, element_id: str = "ticket-error") -> dbc.Alert:

@@ -87,13 +87,15 @@ class TicketDetail:
     technician: str | None
     assignment_reason: str
     created_at: datetime
-    resolution: str
+    resolution: str  # a free note (tickets resolved before cause and action were asked)
     failure_confirmed: bool | None
     alarm: AlarmInfo | None
     prediction: PredictionInfo | None
     checklist: Checklist | None
     may_work: bool  # tick steps and change status (the viewing user)
     may_comment: bool
+    cause: str = ""
+    action_taken: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> Ticket
         checklist=_checklist(session, ticket),
         may_work=may_work,
         may_comment=user.role in COMMENTERS and (may_work or user.role is Role.ENGINEER),
+        cause=ticket.cause,
+        action_taken=ticket.action_taken,
     )
 
 
@@ -232,7 +236,12 @@ def _describe(a: AuditLog) -> str:
             after.get("failure_confirmed"), ""
         )
         old, new = (str(x.get("status", "?")).replace("_", " ") for x in (before, after))
-        return f"Status {old} → {new}{verdict}"
+        found = "".join(
+            f" · {label}: {after[key]}"
+            for key, label in (("cause", "cause"), ("action_taken", "action"))
+            if after.get(key)
+        )
+        return f"Status {old} → {new}{verdict}{found}"
     if a.action == "ticket.step":
         verb = "Ticked" if after.get("done") else "Unticked"
         return f"{verb} step {after.get('step')}: {after.get('text', '')}"

@@ -149,9 +149,12 @@ def change_status(
     resolution: str = "",
     failure_confirmed: bool | None = None,
     downtime: tuple[datetime, datetime] | None = None,
+    cause: str = "",
+    action_taken: str = "",
 ) -> Ticket:
-    """Move a ticket along the status flow, checking who may do it; audited. Resolving a
-    confirmed failure with ``downtime`` (stopped, running again) records the breakdown."""
+    """Move a ticket along the status flow, checking who may do it; audited. Resolving stores
+    the cause and action taken (``resolution`` is a free extra note); resolving a confirmed
+    failure with ``downtime`` (stopped, running again) records the breakdown."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise TransitionError(f"Ticket #{ticket_id} does not exist.")
@@ -160,16 +163,22 @@ def change_status(
         raise TransitionError(
             f"Ticket #{ticket_id} is {ticket.status.value}; it cannot move to {to.value}."
         )
-    if to is TicketStatus.RESOLVED and failure_confirmed is None:
+    resolving = to is TicketStatus.RESOLVED
+    if resolving and failure_confirmed is None:
         raise TransitionError("Say whether a real failure was confirmed or it was a false alarm.")
     if downtime is not None:
         _check_downtime(*downtime)
     before = {"status": ticket.status.value}
-    _apply(ticket, to, resolution, failure_confirmed)
-    if to is TicketStatus.RESOLVED and failure_confirmed and downtime is not None:
+    _apply(ticket, to, (resolution.strip(), cause.strip(), action_taken.strip()), failure_confirmed)
+    if resolving and failure_confirmed and downtime is not None:
         _record_breakdown(session, ticket, downtime, user.id)
-    if to is TicketStatus.RESOLVED and ticket.plan_id is not None:
+    if resolving and ticket.plan_id is not None:
         record_completion(session, ticket)  # the plan's next due date counts from now
+    after: dict = {"status": to.value, "failure_confirmed": failure_confirmed}
+    if resolving:  # what was found and done, next to the label, in the same entry
+        after |= {"cause": ticket.cause, "action_taken": ticket.action_taken}
+    if downtime:
+        after["downtime"] = [t.isoformat() for t in downtime]
     session.add(
         AuditLog(
             user_id=user.id,
@@ -177,15 +186,11 @@ def change_status(
             entity="ticket",
             entity_id=str(ticket.id),
             before=before,
-            after={
-                "status": to.value,
-                "failure_confirmed": failure_confirmed,
-                **({"downtime": [t.isoformat() for t in downtime]} if downtime else {}),
-            },
+            after=after,
         )
     )
     session.flush()
-    if to is TicketStatus.RESOLVED:
+    if resolving:
         notify(session=session, event="resolved", ticket=ticket)
     return ticket
 
@@ -232,7 +237,7 @@ def _record_breakdown(
     )
     period.started_at, period.ended_at = downtime
     period.kind, period.source, period.ticket_id = DowntimeKind.BREAKDOWN, "ticket", ticket.id
-    period.note = ticket.resolution[:500]
+    period.note = (ticket.cause or ticket.resolution)[:500]
     session.add(period)
 
 
@@ -244,15 +249,19 @@ def _check_permission(ticket: Ticket, user: UserInfo) -> None:
     raise TransitionError("You may only change tickets assigned to you.")
 
 
-def _apply(ticket: Ticket, to: TicketStatus, resolution: str, confirmed: bool | None) -> None:
+def _apply(
+    ticket: Ticket, to: TicketStatus, notes: tuple[str, str, str], confirmed: bool | None
+) -> None:
     now = utcnow()
     ticket.status = to
     if to is TicketStatus.IN_PROGRESS:
         ticket.started_at = ticket.started_at or now
     elif to is TicketStatus.RESOLVED:
-        ticket.resolved_at, ticket.resolution, ticket.failure_confirmed = now, resolution, confirmed
-    else:  # reopened or handed back
+        ticket.resolved_at, ticket.failure_confirmed = now, confirmed
+        ticket.resolution, ticket.cause, ticket.action_taken = notes
+    else:  # reopened or handed back: the old answers stay in the audit log only
         ticket.resolved_at, ticket.failure_confirmed = None, None
+        ticket.cause, ticket.action_taken = "", ""
 
 
 def list_tickets(

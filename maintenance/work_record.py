@@ -161,10 +161,13 @@ def _resolution(session: Session, t: Ticket) -> list[tuple[str, str]]:
     stops = (
         "; ".join(f"{_when(d.started_at)} to {_when(d.ended_at)}" for d in down) or "none recorded"
     )
+    note = [("Note", t.resolution)] if t.resolution else []
     return [
         ("Resolved", _when(t.resolved_at)),
         ("Outcome", verdict[t.failure_confirmed]),
-        ("Cause / note", t.resolution or "-"),
+        ("Cause", t.cause or "-"),
+        ("Action taken", t.action_taken or "-"),
+        *note,
         ("Downtime", stops),
     ]
 

@@ -154,6 +154,7 @@ def _shell() -> html.Div:
             dcc.Location(id=ids.URL),
             nav,
             banner,
+            html.Div(id=ids.LOW_STOCK, className="px-3"),
             dcc.Interval(id=ids.RED_TICK, interval=3000),
             dbc.Container(dash.page_container, fluid=True),
         ]

@@ -6,6 +6,7 @@ NAV_USER = "nav-user"
 RED_BANNER = "red-banner"
 RED_TICK = "red-tick"
 ALARM_ACK = "alarm-ack"
+LOW_STOCK = "low-stock"  # under the menu, for managers: parts at or below their minimum
 
 # fleet page
 FLEET_GRID = "fleet-grid"
@@ -33,11 +34,22 @@ RESOLVE_TITLE = "resolve-title"
 RESOLVE_TICKET = "resolve-ticket"
 RESOLVE_OUTCOME = "resolve-outcome"
 RESOLVE_OUTCOME_ERROR = "resolve-outcome-error"
-RESOLVE_NOTE = "resolve-note"
+RESOLVE_CAUSE = "resolve-cause"
+RESOLVE_ACTION = "resolve-action"
+RESOLVE_PARTS = "resolve-parts"
+RESOLVE_PARTS_ADD = "resolve-parts-add"
+RESOLVE_PARTS_ERROR = "resolve-parts-error"
+RESOLVE_PART = "resolve-part"  # one parts row: resolve_part(RESOLVE_PART, row, field)
+RESOLVE_ALERT = "resolve-alert"
 RESOLVE_SUBMIT = "resolve-submit"
 RESOLVE_CANCEL = "resolve-cancel"
 RESOLVE_DOWN_START = "resolve-down-start"
 RESOLVE_DOWN_END = "resolve-down-end"
+
+
+def resolve_part(kind: str, row: object, field: str) -> dict[str, object]:
+    """A field (part, qty, remove) of one spare-parts row of a resolve dialog."""
+    return {"type": kind, "row": row, "field": field}
 
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
@@ -144,7 +156,13 @@ TICKET_RESOLVE_MODAL = "ticket-resolve-modal"
 TICKET_RESOLVE_TITLE = "ticket-resolve-title"
 TICKET_RESOLVE_OUTCOME = "ticket-resolve-outcome"
 TICKET_RESOLVE_OUTCOME_ERROR = "ticket-resolve-outcome-error"
-TICKET_RESOLVE_NOTE = "ticket-resolve-note"
+TICKET_RESOLVE_CAUSE = "ticket-resolve-cause"
+TICKET_RESOLVE_ACTION = "ticket-resolve-action"
+TICKET_RESOLVE_PARTS = "ticket-resolve-parts"
+TICKET_RESOLVE_PARTS_ADD = "ticket-resolve-parts-add"
+TICKET_RESOLVE_PARTS_ERROR = "ticket-resolve-parts-error"
+TICKET_RESOLVE_PART = "ticket-resolve-part"
+TICKET_RESOLVE_ALERT = "ticket-resolve-alert"
 TICKET_RESOLVE_DOWN_START = "ticket-resolve-down-start"
 TICKET_RESOLVE_DOWN_END = "ticket-resolve-down-end"
 TICKET_RESOLVE_SUBMIT = "ticket-resolve-submit"

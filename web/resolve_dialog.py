@@ -1,31 +1,25 @@
-"""The resolve dialog (outcome, what was done, when the machine stopped and ran again), shared
-by the tickets list and the ticket detail page, each with its own ids; and its validation."""
+"""The resolve dialog (outcome, cause, action taken, spare parts used, when the machine
+stopped and ran again), shared by the tickets list and the ticket detail page, each with its
+own ids; and the dependencies its callbacks read and fill."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
-from dash import html, no_update
+from dash import ALL, Output, State, html
 
-from data.db import Database
-from data.models import Role, TicketStatus
-from maintenance.tickets import TransitionError, change_status
 from web import ids
-from web.auth import AccessDenied, require
 
 __all__ = [
-    "error_alert",
-    "submit_resolution",
-    "transition",
     "DialogIds",
-    "ResolveForm",
     "TICKETS_DIALOG",
     "DETAIL_DIALOG",
     "resolve_modal",
-    "check_form",
-    "local",
+    "part_rows",
+    "part_row",
+    "answer_states",
+    "message_outputs",
 ]
 
 
@@ -35,85 +29,97 @@ class DialogIds:
     title: str
     outcome: str
     outcome_error: str
-    note: str
+    cause: str
+    action: str
+    parts: str  # the rows
+    parts_add: str
+    parts_error: str
+    part: str  # pattern type of a row's fields
     down_start: str
     down_end: str
+    alert: str  # a refusal that belongs to no one field
     submit: str
     cancel: str
 
     def error(self, field_id: str) -> str:
         return f"{field_id}-error"
 
+    def part_field(self, row: object, field: str) -> dict[str, object]:
+        return ids.resolve_part(self.part, row, field)
+
 
 TICKETS_DIALOG = DialogIds(
-    ids.RESOLVE_MODAL,
-    ids.RESOLVE_TITLE,
-    ids.RESOLVE_OUTCOME,
-    ids.RESOLVE_OUTCOME_ERROR,
-    ids.RESOLVE_NOTE,
-    ids.RESOLVE_DOWN_START,
-    ids.RESOLVE_DOWN_END,
-    ids.RESOLVE_SUBMIT,
-    ids.RESOLVE_CANCEL,
+    modal=ids.RESOLVE_MODAL,
+    title=ids.RESOLVE_TITLE,
+    outcome=ids.RESOLVE_OUTCOME,
+    outcome_error=ids.RESOLVE_OUTCOME_ERROR,
+    cause=ids.RESOLVE_CAUSE,
+    action=ids.RESOLVE_ACTION,
+    parts=ids.RESOLVE_PARTS,
+    parts_add=ids.RESOLVE_PARTS_ADD,
+    parts_error=ids.RESOLVE_PARTS_ERROR,
+    part=ids.RESOLVE_PART,
+    down_start=ids.RESOLVE_DOWN_START,
+    down_end=ids.RESOLVE_DOWN_END,
+    alert=ids.RESOLVE_ALERT,
+    submit=ids.RESOLVE_SUBMIT,
+    cancel=ids.RESOLVE_CANCEL,
 )
 DETAIL_DIALOG = DialogIds(
-    ids.TICKET_RESOLVE_MODAL,
-    ids.TICKET_RESOLVE_TITLE,
-    ids.TICKET_RESOLVE_OUTCOME,
-    ids.TICKET_RESOLVE_OUTCOME_ERROR,
-    ids.TICKET_RESOLVE_NOTE,
-    ids.TICKET_RESOLVE_DOWN_START,
-    ids.TICKET_RESOLVE_DOWN_END,
-    ids.TICKET_RESOLVE_SUBMIT,
-    ids.TICKET_RESOLVE_CANCEL,
+    modal=ids.TICKET_RESOLVE_MODAL,
+    title=ids.TICKET_RESOLVE_TITLE,
+    outcome=ids.TICKET_RESOLVE_OUTCOME,
+    outcome_error=ids.TICKET_RESOLVE_OUTCOME_ERROR,
+    cause=ids.TICKET_RESOLVE_CAUSE,
+    action=ids.TICKET_RESOLVE_ACTION,
+    parts=ids.TICKET_RESOLVE_PARTS,
+    parts_add=ids.TICKET_RESOLVE_PARTS_ADD,
+    parts_error=ids.TICKET_RESOLVE_PARTS_ERROR,
+    part=ids.TICKET_RESOLVE_PART,
+    down_start=ids.TICKET_RESOLVE_DOWN_START,
+    down_end=ids.TICKET_RESOLVE_DOWN_END,
+    alert=ids.TICKET_RESOLVE_ALERT,
+    submit=ids.TICKET_RESOLVE_SUBMIT,
+    cancel=ids.TICKET_RESOLVE_CANCEL,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class ResolveForm:
-    """The dialog's answers, checked: messages for the fields, or what to resolve with."""
-
-    note: str
-    failure: bool
-    downtime: tuple[datetime, datetime] | None
-    note_invalid: bool
-    outcome_error: str
-    start_error: str
-    end_error: str
-
-    @property
-    def ok(self) -> bool:
-        return not (self.note_invalid or self.outcome_error or self.start_error or self.end_error)
+# fields with an input of their own, marked invalid with the message under it
+_TEXT_FIELDS = ("cause", "action", "down_start", "down_end")
 
 
-def local(t: datetime) -> str:
-    """The value a datetime-local input shows: UTC, to the minute."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+def answer_states(i: DialogIds) -> list[State]:
+    """The dialog's answers, in the order of ``resolve_form.Answers``."""
+    return [
+        State(i.outcome, "value"),
+        State(i.cause, "value"),
+        State(i.action, "value"),
+        State(i.down_start, "value"),
+        State(i.down_end, "value"),
+        State(i.part_field(ALL, "part"), "value"),
+        State(i.part_field(ALL, "qty"), "value"),
+    ]
 
 
-def _parse_when(value: str | None, *, required: bool) -> tuple[datetime | None, str]:
-    if not value:
-        return None, ("Required for a real failure." if required else "")
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC), ""
-    except ValueError:
-        return None, "Use a date and time, e.g. 2026-11-23 14:30."
+def message_outputs(i: DialogIds, *, again: bool = False) -> list[Output]:
+    """Where the messages go, in the order of ``resolve_form.messages`` (``again``: for a
+    second callback writing them)."""
+    targets = [
+        (component, prop)
+        for f in _TEXT_FIELDS
+        for component, prop in ((getattr(i, f), "invalid"), (i.error(getattr(i, f)), "children"))
+    ]
+    targets += [(i.outcome_error, "children"), (i.parts_error, "children"), (i.alert, "children")]
+    return [Output(c, prop, allow_duplicate=again) for c, prop in targets]
 
 
-def check_form(
-    outcome: str | None, note: str | None, stopped: str | None, running: str | None
-) -> ResolveForm:
-    """Check the dialog's fields the way a person reads them: every message at once."""
-    note = (note or "").strip()
-    outcome_error = "" if outcome in ("failure", "false_alarm") else "Choose an outcome."
-    failure = outcome == "failure"
-    start, start_error = _parse_when(stopped, required=failure)
-    end, end_error = _parse_when(running, required=failure)
-    if start and end and end < start:
-        end_error = "Must be after the machine stopped."
-    downtime = (start, end) if failure and start and end else None
-    return ResolveForm(
-        note, failure, downtime, len(note) < 3, outcome_error, start_error, end_error
+def _text(label: str, input_id: str, placeholder: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Label(label, html_for=input_id, className="mb-1"),
+            dbc.Textarea(id=input_id, placeholder=placeholder, maxLength=2000, rows=2),
+            dbc.FormFeedback(id=f"{input_id}-error", type="invalid"),
+        ],
+        className="mt-3",
     )
 
 
@@ -127,46 +133,115 @@ def _when(label: str, input_id: str, error_id: str) -> dbc.Col:
     )
 
 
+def part_row(i: DialogIds, row: int, options: list[dict]) -> dbc.Row:
+    """One part used: which (the parts for the machine's type) and how many."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.Select(
+                    id=i.part_field(row, "part"),
+                    options=options,
+                    placeholder="Choose a part",
+                    size="sm",
+                ),
+                width=8,
+            ),
+            dbc.Col(
+                dbc.Input(
+                    id=i.part_field(row, "qty"),
+                    type="number",
+                    min=1,
+                    step=1,
+                    value=1,
+                    size="sm",
+                    placeholder="Qty",
+                ),
+                width=3,
+            ),
+            dbc.Col(
+                html.Button(
+                    id=i.part_field(row, "remove"),
+                    className="btn-close",
+                    style={"fontSize": "0.7rem"},
+                    title="Remove this part",
+                    **{"aria-label": "Remove this part"},
+                ),
+                width=1,
+            ),
+        ],
+        className="g-2 mb-1 align-items-center resolve-part-row",
+    )
+
+
+def part_rows(i: DialogIds, options: list[dict]) -> tuple[list, bool]:
+    """The picker as the dialog opens: one empty row, and the Add button hidden when no part
+    fits the machine."""
+    if not options:
+        note = html.Div("No spare parts are listed for this machine type.", className="form-text")
+        return [note], True
+    return [part_row(i, 0, options)], False
+
+
+def _parts(i: DialogIds) -> html.Div:
+    return html.Div(
+        [
+            dbc.Label("Spare parts used", className="mb-0"),
+            html.Div(
+                "Taken from stock when you resolve; rows without a part are left out.",
+                className="form-text mt-0 mb-1",
+            ),
+            html.Div(id=i.parts),
+            dbc.Button(
+                "+ Add part", id=i.parts_add, color="link", size="sm", className="p-0", n_clicks=0
+            ),
+            html.Div(id=i.parts_error, className="invalid-feedback d-block"),
+        ],
+        className="mt-3",
+    )
+
+
+def _downtime(i: DialogIds) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                "For a real failure: when the machine stopped and ran again "
+                "(UTC). The breakdown report counts it.",
+                className="form-text mb-1",
+            ),
+            dbc.Row(
+                [
+                    _when("Machine stopped", i.down_start, i.error(i.down_start)),
+                    _when("Running again", i.down_end, i.error(i.down_end)),
+                ],
+                className="g-2",
+            ),
+        ],
+        className="mt-3",
+    )
+
+
 def resolve_modal(i: DialogIds) -> dbc.Modal:
+    outcome = dbc.RadioItems(
+        id=i.outcome,
+        options=[
+            {"label": "Real failure, fixed", "value": "failure"},
+            {"label": "False alarm, nothing wrong", "value": "false_alarm"},
+        ],
+    )
+    body = [
+        dbc.Label("Outcome", html_for=i.outcome, className="mb-1"),
+        outcome,
+        html.Div(id=i.outcome_error, className="invalid-feedback d-block"),
+        _text("Cause", i.cause, "What was wrong, e.g. outboard bearing worn"),
+        _text("Action taken", i.action, "What you did, e.g. replaced the bearing, 1.9 mm/s after"),
+        _parts(i),
+        _downtime(i),
+        html.Div(id=i.alert),
+    ]
     return dbc.Modal(
         [
             dbc.ModalHeader(dbc.ModalTitle(id=i.title, children="Resolve ticket")),
-            dbc.ModalBody(
-                [
-                    dbc.Label("Outcome", html_for=i.outcome),
-                    dbc.RadioItems(
-                        id=i.outcome,
-                        options=[
-                            {"label": "Real failure, fixed", "value": "failure"},
-                            {"label": "False alarm, nothing wrong", "value": "false_alarm"},
-                        ],
-                    ),
-                    html.Div(id=i.outcome_error, className="invalid-feedback d-block mb-2"),
-                    dbc.Label("What was done", html_for=i.note, className="mt-2"),
-                    dbc.Textarea(id=i.note, placeholder="Cause and action taken", maxLength=2000),
-                    dbc.FormFeedback(
-                        "Describe the cause and the action taken (at least 3 characters).",
-                        type="invalid",
-                    ),
-                    html.Div(
-                        [
-                            html.Div(
-                                "For a real failure: when the machine stopped and ran again "
-                                "(UTC). The breakdown report counts it.",
-                                className="form-text mb-1",
-                            ),
-                            dbc.Row(
-                                [
-                                    _when("Machine stopped", i.down_start, i.error(i.down_start)),
-                                    _when("Running again", i.down_end, i.error(i.down_end)),
-                                ],
-                                className="g-2",
-                            ),
-                        ],
-                        className="mt-3",
-                    ),
-                ]
-            ),
+            dbc.ModalBody(body),
             dbc.ModalFooter(
                 [
                     dbc.Button("Cancel", id=i.cancel, color="secondary", outline=True),
@@ -176,80 +251,6 @@ def resolve_modal(i: DialogIds) -> dbc.Modal:
         ],
         id=i.modal,
         is_open=False,
+        scrollable=True,
+        size="lg",
     )
-
-
-def transition(
-    db: Database,
-    ticket_id: int,
-    to: TicketStatus,
-    *,
-    roles: tuple[Role, ...],
-    element: str,
-    note: str = "",
-    confirmed: bool | None = None,
-    downtime: tuple[datetime, datetime] | None = None,
-) -> dbc.Alert:
-    """One status change for the current user (role checked here, on the server), and how
-    it went as an alert with id ``<element>-ok`` or ``<element>-error``."""
-    try:
-        user = require(roles)
-        with db.session() as s:
-            change_status(
-                session=s,
-                ticket_id=ticket_id,
-                to=to,
-                user=user,
-                resolution=note,
-                failure_confirmed=confirmed,
-                downtime=downtime,
-            )
-    except (TransitionError, AccessDenied) as exc:
-        return error_alert(str(exc), f"{element}-error")
-    label = to.value.replace("_", " ")
-    return dbc.Alert(
-        f"Ticket #{ticket_id} is now {label}.",
-        color="success",
-        duration=4000,
-        dismissable=True,
-        id=f"{element}-ok",
-    )
-
-
-def submit_resolution(
-    db: Database,
-    ticket_id: int | None,
-    refresh: int | None,
-    answers: tuple[str | None, str | None, str | None, str | None],
-    *,
-    roles: tuple[Role, ...],
-    element: str,
-) -> tuple:
-    """The dialog's Resolve button, for both ticket pages: role first, then every field's
-    message at once, then the change. ``answers`` are (outcome, note, stopped, running);
-    the result fills the outputs (feedback, refresh, modal open, note invalid, outcome
-    error, stop invalid, stop error, running invalid, running error)."""
-    closed = (False, False, "", False, "", False, "")
-    try:
-        require(roles)
-    except AccessDenied as exc:
-        return error_alert(str(exc), f"{element}-error"), no_update, *closed
-    form = check_form(*answers)
-    fields = (bool(form.start_error), form.start_error, bool(form.end_error), form.end_error)
-    if not form.ok or not ticket_id:
-        return no_update, no_update, True, form.note_invalid, form.outcome_error, *fields
-    alert = transition(
-        db,
-        int(ticket_id),
-        TicketStatus.RESOLVED,
-        roles=roles,
-        element=element,
-        note=form.note,
-        confirmed=form.failure,
-        downtime=form.downtime,
-    )
-    return alert, (refresh or 0) + 1, *closed
-
-
-def error_alert(text: str, element_id: str) -> dbc.Alert:
-    return dbc.Alert(text, color="danger", dismissable=True, id=element_id, className="mt-2")

@@ -107,15 +107,27 @@ def _header(d: TicketDetail) -> html.Div:
         ),
     ]
     if status == "RESOLVED":
-        verdict = {True: "Real failure", False: "False alarm"}.get(d.failure_confirmed, "Resolved")
-        lines.append(
-            dbc.Alert(
-                [html.Strong(f"{verdict}: "), d.resolution],
-                color="success",
-                className="mt-2 mb-0 py-2",
-            )
-        )
+        lines.append(_resolution(d))
     return html.Div(lines)
+
+
+def _resolution(d: TicketDetail) -> dbc.Alert:
+    """The outcome, what caused it and what was done (older tickets: their one note)."""
+    verdict = {True: "Real failure", False: "False alarm"}.get(d.failure_confirmed, "Resolved")
+    found = [
+        html.Div([html.Strong(f"{label}: "), text], id=element_id)
+        for label, text, element_id in (
+            ("Cause", d.cause, "ticket-cause"),
+            ("Action taken", d.action_taken, "ticket-action-taken"),
+            ("Note", d.resolution, "ticket-resolution-note"),
+        )
+        if text
+    ]
+    return dbc.Alert(
+        [html.Strong(verdict, className="d-block mb-1", id="ticket-verdict"), *found],
+        color="success",
+        className="mt-2 mb-0 py-2 ticket-resolution",
+    )
 
 
 def _actions(d: TicketDetail) -> html.Div | None:

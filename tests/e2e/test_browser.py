@@ -100,12 +100,14 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     _button(dash_duo, ticket_id, "resolve").click()
     dash_duo.wait_for_element(f"#{ids.RESOLVE_SUBMIT}").click()  # nothing filled in
     dash_duo.wait_for_text_to_equal(f"#{ids.RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
-    assert "is-invalid" in dash_duo.find_element(f"#{ids.RESOLVE_NOTE}").get_attribute("class")
+    for field in (ids.RESOLVE_CAUSE, ids.RESOLVE_ACTION):
+        assert "is-invalid" in dash_duo.find_element(f"#{field}").get_attribute("class")
     shot(dash_duo, "resolve-errors")
     dash_duo.find_element(
         f"label[for='_dbcprivate_radioitems_{ids.RESOLVE_OUTCOME}_input_failure']"
     ).click()
-    dash_duo.find_element(f"#{ids.RESOLVE_NOTE}").send_keys("Bearing replaced, vibration 1.9")
+    dash_duo.find_element(f"#{ids.RESOLVE_CAUSE}").send_keys("Bearing worn")
+    dash_duo.find_element(f"#{ids.RESOLVE_ACTION}").send_keys("Bearing replaced, vibration 1.9")
     dash_duo.find_element(f"#{ids.RESOLVE_SUBMIT}").click()
     dash_duo.wait_for_contains_text(f"#{ids.TICKETS_FEEDBACK}", "is now RESOLVED", timeout=10)
 
@@ -118,7 +120,10 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
         ticket = s.scalar(select(Ticket).where(Ticket.id == ticket_id))
         assert ticket.status is TicketStatus.RESOLVED
         assert ticket.failure_confirmed is True
-        assert ticket.resolution == "Bearing replaced, vibration 1.9"
+        assert (ticket.cause, ticket.action_taken) == (
+            "Bearing worn",
+            "Bearing replaced, vibration 1.9",
+        )
         # the stop the dialog proposed (ticket opened .. now) became a breakdown for reports
         stop = s.scalar(select(Downtime).where(Downtime.ticket_id == ticket_id))
         assert stop.kind is DowntimeKind.BREAKDOWN and stop.machine_id == ticket.machine_id

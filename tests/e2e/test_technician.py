@@ -136,7 +136,8 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     dash_duo.find_element(
         f"label[for='_dbcprivate_radioitems_{ids.TICKET_RESOLVE_OUTCOME}_input_false_alarm']"
     ).click()
-    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_NOTE}").send_keys("Loose guard rattling")
+    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_CAUSE}").send_keys("Loose guard rattling")
+    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_ACTION}").send_keys("Tightened the guard")
     dash_duo.find_element(f"#{ids.TICKET_RESOLVE_SUBMIT}").click()
     dash_duo.wait_for_text_to_equal("#ticket-status", "RESOLVED", timeout=10)
     dash_duo.wait_for_contains_text(f"#{ids.TICKET_STEPS_NOTE}", "reopen it to change")

@@ -1,0 +1,67 @@
+"""The resolve dialog's spare-parts picker, for either dialog: one empty row as it opens (the
+parts for the ticket's machine type, and no old messages), rows added and removed. Nothing
+is taken from stock here: the Resolve button does that, in the resolution's transaction."""
+
+from __future__ import annotations
+
+import dash
+from dash import ALL, Input, Output, Patch, State, ctx
+
+from data.db import Database
+from data.models import Role
+from maintenance.parts import parts_for_ticket
+from web.auth import AccessDenied, require
+from web.parts_view import part_options
+from web.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
+from web.resolve_form import messages
+
+__all__ = ["register_parts"]
+
+_WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
+
+
+def _options(db: Database, ticket_id: int | None) -> list[dict]:
+    with db.session() as s:
+        return part_options(parts_for_ticket(session=s, ticket_id=int(ticket_id or 0)))
+
+
+def register_parts(app: dash.Dash, db: Database, i: DialogIds, ticket: State) -> None:
+    """``ticket``: where the page keeps the id of the ticket being resolved."""
+
+    @app.callback(
+        Output(i.parts, "children"),
+        Output(i.parts_add, "style"),
+        *message_outputs(i, again=True),
+        Input(i.modal, "is_open"),
+        ticket,
+        prevent_initial_call=True,
+    )
+    def reset(is_open: bool, ticket_id: int | None) -> tuple:
+        if not is_open:
+            raise dash.exceptions.PreventUpdate
+        require(_WORKERS)
+        rows, none_fit = part_rows(i, _options(db, ticket_id))
+        return rows, {"display": "none"} if none_fit else {}, *messages({})
+
+    @app.callback(
+        Output(i.parts, "children", allow_duplicate=True),
+        Input(i.parts_add, "n_clicks"),
+        Input(i.part_field(ALL, "remove"), "n_clicks"),
+        State(i.part_field(ALL, "part"), "id"),
+        ticket,
+        prevent_initial_call=True,
+    )
+    def rows(_add: int, _remove: list, row_ids: list[dict], ticket_id: int | None) -> Patch:
+        try:
+            require(_WORKERS)
+        except AccessDenied:
+            raise dash.exceptions.PreventUpdate from None
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise dash.exceptions.PreventUpdate  # a row appeared, nobody clicked
+        patch = Patch()
+        if ctx.triggered_id == i.parts_add:
+            row = max((r["row"] for r in row_ids), default=-1) + 1
+            patch.append(part_row(i, row, _options(db, ticket_id)))
+        else:
+            del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
+        return patch

@@ -19,7 +19,9 @@ from data.models import Role
 from web import ids
 from web.attachments import attachments_blueprint, install_upload_limit
 from web.auth import identity, init_auth
+from web.backtest_report import backtest_blueprint
 from web.downloads import downloads_blueprint
+from web.lab_export import lab_export_blueprint
 from web.ops import install_request_ids, ops_blueprint
 from web.security import install_same_origin_check, install_security_headers
 
@@ -43,6 +45,7 @@ _PAGES = (
     "pages.admin_notifications",
     "pages.parts",
     "pages.plans",
+    "pages.lab",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -63,6 +66,9 @@ _CALLBACKS = (
     "callbacks.parts",
     "callbacks.ticket_parts",
     "callbacks.plans",
+    "callbacks.lab_explore",
+    "callbacks.lab_tune",
+    "callbacks.lab_models",
 )
 
 
@@ -92,6 +98,8 @@ def create_app(
     init_auth(server, db, _CSS, settings)
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))
+    server.register_blueprint(lab_export_blueprint(db, settings))
+    server.register_blueprint(backtest_blueprint(db))
     server.register_blueprint(attachments_blueprint(db, settings))
     install_upload_limit(server, settings)  # after the guard: it needs the user
 

@@ -1,0 +1,46 @@
+"""The model lab (engineers and admins): explore the data the models see, tune the alarm
+thresholds on labelled history, train candidates, backtest them against the active model,
+promote or roll back. Each section is built by its own view module; every callback checks
+the role on the server."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from web.lab_explore_view import explore_section
+from web.lab_models_view import LAB_HEADER, models_section
+from web.lab_tune_view import tune_section
+
+LAB_ROLES = frozenset({"admin", "engineer"})
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [html.H2("Model lab", className="h4 mb-0 me-3"), html.Div(id=LAB_HEADER)],
+                className="d-flex align-items-center flex-wrap mb-2",
+            ),
+            dbc.Tabs(
+                [
+                    dbc.Tab(explore_section(), label="Explore", tab_id="explore"),
+                    dbc.Tab(tune_section(), label="Tune thresholds", tab_id="tune"),
+                    dbc.Tab(models_section(), label="Train, backtest, promote", tab_id="models"),
+                ],
+                id="lab-tabs",
+                active_tab="explore",
+                className="mb-3",
+            ),
+        ]
+    )
+
+
+dash.register_page(
+    __name__,
+    layout=layout,
+    path="/lab",
+    name="Model lab",
+    title="Model lab · Predictive maintenance",
+    order=7,
+    roles=LAB_ROLES,
+)

@@ -1,0 +1,330 @@
+"""The model lab's explore section (layout); its callbacks live in callbacks/lab_explore.py.
+
+Pick machines, sensors and a range; see the bucketed series, the windows' engineered
+features over time and their distributions healthy vs pre-failure, a PCA of the windows, and
+what the models said next to alarms and confirmed failures; download any of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from ml.lab.explore import Exploration, Plan, Selection
+from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
+from web.lab_export import export_href
+
+__all__ = [
+    "RANGES",
+    "STEPS",
+    "explore_section",
+    "EXPLORE_INIT",
+    "EXPLORE_MACHINES",
+    "EXPLORE_SENSORS",
+    "EXPLORE_RANGE",
+    "EXPLORE_DATES",
+    "EXPLORE_DATES_BOX",
+    "EXPLORE_STEP",
+    "EXPLORE_HORIZON",
+    "EXPLORE_FEATURE",
+    "EXPLORE_SUMMARY",
+    "EXPLORE_RAW",
+    "EXPLORE_FEATURES",
+    "EXPLORE_DISTRIBUTIONS",
+    "EXPLORE_DIST_NOTE",
+    "EXPLORE_PCA",
+    "EXPLORE_TIMELINE_BOX",
+    "EXPLORE_META",
+    "EXPLORE_DOWNLOADS",
+    "TIMELINE",
+    "TIMELINE_PROGRESS",
+    "TIMELINE_TICK",
+    "TIMELINE_JOB",
+    "timeline_parts",
+    "score_progress",
+    "summary",
+    "downloads",
+    "DOWNLOAD_LINKS",
+    "duration",
+]
+
+EXPLORE_INIT = "lab-explore-init"
+EXPLORE_MACHINES = "lab-explore-machines"
+EXPLORE_SENSORS = "lab-explore-sensors"
+EXPLORE_RANGE = "lab-explore-range"
+EXPLORE_DATES = "lab-explore-dates"
+EXPLORE_DATES_BOX = "lab-explore-dates-box"
+EXPLORE_STEP = "lab-explore-step"
+EXPLORE_HORIZON = "lab-explore-horizon"
+EXPLORE_FEATURE = "lab-explore-feature"
+EXPLORE_SUMMARY = "lab-explore-summary"
+EXPLORE_RAW = "lab-explore-raw"
+EXPLORE_FEATURES = "lab-explore-features"
+EXPLORE_DISTRIBUTIONS = "lab-explore-distributions"
+EXPLORE_DIST_NOTE = "lab-explore-dist-note"
+EXPLORE_PCA = "lab-explore-pca"
+EXPLORE_TIMELINE_BOX = "lab-explore-timeline-box"
+EXPLORE_META = "lab-explore-meta"
+# the timeline's parts are rebuilt for every selection, their ids carrying its token: a
+# late answer about an earlier selection finds no component to update
+TIMELINE = "lab-explore-timeline"
+TIMELINE_PROGRESS = "lab-explore-progress"
+TIMELINE_TICK = "lab-explore-tick"
+TIMELINE_JOB = "lab-explore-job"
+EXPLORE_DOWNLOADS = "lab-explore-downloads"
+
+# range key -> (label, span); the callback trusts only these (and "custom" dates)
+RANGES = {
+    "6h": ("Last 6 h", timedelta(hours=6)),
+    "1d": ("1 day", timedelta(days=1)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+}
+STEPS = [
+    {"label": "Step: the model's", "value": 0},
+    {"label": "Step: 10 s", "value": 10},
+    {"label": "Step: 1 min", "value": 60},
+    {"label": "Step: 10 min", "value": 600},
+    {"label": "Step: 1 h", "value": 3600},
+]
+_GRAPH_CONFIG = {"displaylogo": False}
+
+
+def explore_section() -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id=EXPLORE_INIT, data=True),
+            dcc.Store(id=EXPLORE_META),
+            _controls(),
+            html.Div(id=EXPLORE_SUMMARY, className="mb-2"),
+            _card("Series (bucket means)", _graph(EXPLORE_RAW, 300)),
+            _feature_row(),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _card("Windows in two dimensions (PCA)", _graph(EXPLORE_PCA, 380)), lg=5
+                    ),
+                    dbc.Col(_timeline_card(), lg=7),
+                ]
+            ),
+        ],
+        id="lab-explore",
+    )
+
+
+def _controls() -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dcc.Dropdown(id=EXPLORE_MACHINES, multi=True, placeholder="Machines…"),
+                            md=5,
+                        ),
+                        dbc.Col(
+                            dcc.Dropdown(id=EXPLORE_SENSORS, multi=True, placeholder="Sensors…"),
+                            md=4,
+                        ),
+                        dbc.Col(
+                            dcc.Dropdown(id=EXPLORE_STEP, options=STEPS, value=0, clearable=False),
+                            md=3,
+                        ),
+                    ],
+                    className="g-2 mb-2",
+                ),
+                html.Div(
+                    [
+                        dbc.RadioItems(
+                            id=EXPLORE_RANGE,
+                            options=[{"label": v[0], "value": k} for k, v in RANGES.items()]
+                            + [{"label": "Dates", "value": "custom"}],
+                            value="1d",
+                            inline=True,
+                            className="btn-group filter-group me-2",
+                            inputClassName="btn-check",
+                            labelClassName="btn btn-outline-primary btn-sm",
+                            labelCheckedClassName="active",
+                        ),
+                        html.Div(
+                            dcc.DatePickerRange(
+                                id=EXPLORE_DATES,
+                                display_format="YYYY-MM-DD",
+                                first_day_of_week=1,
+                                minimum_nights=0,
+                            ),
+                            id=EXPLORE_DATES_BOX,
+                            style={"display": "none"},
+                            className="me-2",
+                        ),
+                        dbc.InputGroup(
+                            [
+                                dbc.InputGroupText("Horizon H (h)"),
+                                dbc.Input(
+                                    id=EXPLORE_HORIZON,
+                                    type="number",
+                                    min=0,
+                                    step="any",
+                                    debounce=True,
+                                    placeholder="model's",
+                                ),
+                            ],
+                            size="sm",
+                            style={"width": "13rem"},
+                            className="me-2",
+                        ),
+                        html.Div(id=EXPLORE_DOWNLOADS, className="ms-auto"),
+                    ],
+                    className="d-flex align-items-center flex-wrap gap-1",
+                ),
+            ]
+        ),
+        className="shadow-sm mb-2",
+    )
+
+
+def _feature_row() -> html.Div:
+    picker = dcc.Dropdown(
+        id=EXPLORE_FEATURE, clearable=False, placeholder="Feature…", style={"minWidth": "16rem"}
+    )
+    return html.Div(
+        [
+            html.Div(
+                [html.Span("Feature", className="me-2 fw-semibold"), picker],
+                className="d-flex align-items-center mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_card("Feature over time", _graph(EXPLORE_FEATURES, 330)), lg=6),
+                    dbc.Col(
+                        _card(
+                            "Healthy vs pre-failure windows",
+                            html.Div(
+                                [html.Div(id=EXPLORE_DIST_NOTE), _graph(EXPLORE_DISTRIBUTIONS, 330)]
+                            ),
+                        ),
+                        lg=6,
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
+def _timeline_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Failure probability and anomaly score, alarms, confirmed failures"),
+            html.Div(id=EXPLORE_TIMELINE_BOX, style={"minHeight": "440px"}),
+        ],
+        className="shadow-sm mb-3",
+    )
+
+
+def timeline_parts(token: str, job: dict | None, figure: dict) -> list:
+    """The timeline for one selection: its graph, the progress of the scores still being
+    read, and the interval and job that read them a few machines at a time."""
+    todo = len(job["machines"]) if job else 0
+    return [
+        dcc.Store(id={"type": TIMELINE_JOB, "job": token}, data=job),
+        dcc.Interval(id={"type": TIMELINE_TICK, "job": token}, interval=300, disabled=not todo),
+        html.Div(
+            score_progress(0, todo) if todo else "",
+            id={"type": TIMELINE_PROGRESS, "job": token},
+            className="mx-3 mt-2",
+        ),
+        dcc.Graph(
+            id={"type": TIMELINE, "job": token},
+            figure=figure,
+            config=_GRAPH_CONFIG,
+            style={"height": "420px"},
+        ),
+    ]
+
+
+def score_progress(done: int, todo: int, rows: int = 0) -> object:
+    """A progress bar while scores are read; nothing once they are all drawn, or why the
+    lines stay empty."""
+    if done < todo:
+        return dbc.Progress(
+            value=round(100 * done / todo),
+            label=f"reading scores: {done}/{todo} machines",
+            striped=True,
+            animated=True,
+            style={"height": "1.1rem"},
+        )
+    if rows == 0:
+        return html.Small(
+            "No model scored these machines in this range.",
+            className="text-muted",
+            id="lab-explore-no-scores",
+        )
+    return ""
+
+
+def _graph(graph_id: str, height: int) -> dcc.Loading:
+    return dcc.Loading(
+        dcc.Graph(id=graph_id, config=_GRAPH_CONFIG, style={"minHeight": f"{height}px"}),
+        delay_show=300,
+    )
+
+
+def _card(title: str, body: object) -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(title), body], className="shadow-sm mb-3")
+
+
+def duration(seconds: float) -> str:
+    """3 h, 10 min, 45 s, 1.5 d: the shortest honest way to say a length of time."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+def summary(ex: Exploration) -> html.Div:
+    """What the figures are made of: the step, the windows and their labels, the baseline."""
+    grid, counts = ex.grid, ex.label_counts()
+    lines = [
+        f"{len(ex.windows):,} windows of {grid.window} steps × {duration(grid.step_s)} "
+        f"({duration(grid.window * grid.step_s)}), one every {ex.stride} step"
+        f"{'s' if ex.stride > 1 else ''}: ",
+        html.Span(f"{counts.get(HEALTHY, 0):,} healthy", className="text-success"),
+        ", ",
+        html.Span(f"{counts.get(PRE_FAILURE, 0):,} pre-failure", className="text-warning"),
+        f" (a failure follows within H = {duration(grid.horizon_s)}), ",
+        html.Span(f"{counts.get(DOWN, 0):,} down", className="text-secondary"),
+        f". Features in standard deviations from healthy, against {ex.baseline or 'no baseline'}.",
+    ]
+    if grid.raised:
+        lines.append(
+            f" The step was raised to {duration(grid.step_s)} so the view stays small "
+            "(pick fewer machines or a shorter range for a finer one)."
+        )
+    return html.Div(html.Small(lines, className="text-muted"), id="lab-explore-caption")
+
+
+# (id, label, format, what) of each download link
+DOWNLOAD_LINKS = (
+    ("lab-explore-csv", "Download CSV", "csv", "series"),
+    ("lab-explore-parquet", "Download Parquet", "parquet", "series"),
+    ("lab-explore-features-csv", "Features CSV", "csv", "features"),
+    ("lab-explore-features-parquet", "Features Parquet", "parquet", "features"),
+    ("lab-explore-scores-csv", "Scores CSV", "csv", "scores"),
+)
+
+
+def downloads(selection: Selection, grid: Plan) -> html.Div:
+    """Download links that follow the selection: the series, and the windows' features."""
+    return html.Div(
+        [
+            html.A(
+                label,
+                href=export_href(selection, grid, fmt, what),
+                id=link_id,
+                className="btn btn-outline-secondary btn-sm me-1",
+            )
+            for link_id, label, fmt, what in DOWNLOAD_LINKS
+        ],
+        className="d-flex flex-wrap",
+    )

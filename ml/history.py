@@ -89,6 +89,8 @@ def history_from_db(
         ],
         ignore_index=True,
     )
+    for column in ("failure", "repaired"):  # an empty frame has no dtype to subtract with
+        failures[column] = pd.to_datetime(failures[column], utc=True)
     tolerance = pd.Timedelta(seconds=max(3 * step_s * time_scale, 1800))
     for row in extra.itertuples():  # the same breakdown seen twice counts once
         mine = failures[failures["unit"] == row.unit]

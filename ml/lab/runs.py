@@ -228,7 +228,7 @@ def execute(db: Database, settings: Settings, run_id: int) -> None:
         elif kind == "backtest":
             result, out = _backtest(db, settings, run_id, params, pair, report)
         else:
-            result, pair, out = _retrain(db, settings, run_id, params, report, user_id)
+            result, pair, out = _retrain(db, settings, run_id, params, report)
     except Exception as exc:  # noqa: BLE001 - a failed run is a row with its error
         log.exception("lab run %s (%s) failed", run_id, kind)
         with db.session() as session:
@@ -241,6 +241,10 @@ def execute(db: Database, settings: Settings, run_id: int) -> None:
         run.status, run.result, run.output_dir = LabRunStatus.DONE, _clean(result), out
         run.anomaly_version, run.failure_version = pair["anomaly"], pair["failure"]
         run.progress, run.stage, run.finished_at = 1.0, "done", datetime.now(UTC)
+    if kind == "retrain" and result.get("promoted"):
+        with db.session() as session:
+            promote_pair(session=session, pair=pair, user_id=user_id)
+        log.info("weekly retrain %s promoted %s: it beat the active pair", run_id, pair)
 
 
 # --------------------------------------------------------------------------- data
@@ -551,7 +555,6 @@ def _retrain(
     run_id: int,
     params: dict,
     report: _Reporter,
-    user_id: int | None,
 ) -> tuple[dict, dict, str]:
     def stage(share: float, offset: float) -> _Scaled:
         return _Scaled(report, share, offset)
@@ -559,12 +562,9 @@ def _retrain(
     trained, pair = _train(db, settings, params, stage(0.7, 0.0))
     held_out = {**params, "seed": int(params["seed"]) + 1000}
     bt, out = _backtest(db, settings, run_id, held_out, pair, stage(0.3, 0.7))
-    promoted = False
-    if settings.lab_auto_promote and bt["beats_active"]:
-        with db.session() as session:
-            promote_pair(session=session, pair=pair, user_id=user_id)
-        promoted = True
-    return {**trained, **bt, "promoted": promoted}, pair, out
+    # promoted by execute() once this run, its own backtest, is on record
+    promote = bool(settings.lab_auto_promote and bt["beats_active"])
+    return {**trained, **bt, "promoted": promote}, pair, out
 
 
 class _Scaled:

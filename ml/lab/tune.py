@@ -174,9 +174,15 @@ def tuning_view(
     version = rows.get(f"{COLUMNS[column]}_version")
     units = rows["unit"].astype(str).unique()
     machines, days = len(units), _days(rows, meta)
+    from ml.registry import active_versions
+
+    # the set names models as they stood when it was made; say what they are now
+    current = active_versions(session=session).get(COLUMNS[column])
+    version_now = None if version is None or version.isna().all() else int(version.iat[0])
+    role = "active" if current is not None and version_now == current else "candidate"
     return TuningView(
         column=column,
-        model=model,
+        model=role,
         version=None if version is None or version.isna().all() else int(version.iat[0]),
         run_id=run.id,
         run_kind=run.kind,

@@ -14,11 +14,14 @@ import pytest
 import requests
 from browser import browser_session, click, eventually, login, shot, texts, visit
 from factories import WebApp
+from selenium.webdriver.common.keys import Keys
 from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AuditLog, LabRun, ModelStatus, ModelVersion
 from ml.lab.runs import promote_pair, queue_run, run_next
+from ml.lab.scored import threshold_metrics, tuning_set
+from web import lab_tune_view as tune
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +84,37 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
     login(dash_duo, web, "admin")
     visit(dash_duo, "/lab")
     dash_duo.wait_for_contains_text("#lab-header", "Active: anomaly v1 + failure v1", timeout=20)
-    dash_duo.find_element("#lab-tabs").find_elements("css selector", "a.nav-link")[2].click()
+    tabs = dash_duo.find_element("#lab-tabs").find_elements("css selector", "a.nav-link")
+
+    # tune: the active pair's backtest is the labelled history; moving the threshold from
+    # 0.80 to 0.05 changes what the page says, to what the replay on those scores gives
+    tabs[1].click()
+    dash_duo.wait_for_contains_text(f"#{tune.SOURCE}", "Active failure model v1", timeout=20)
+    with web.db.session() as s:
+        scored, model, _run = tuning_set(s)
+    part = scored.of(model)
+
+    def expected(threshold: float) -> dict:
+        return threshold_metrics(
+            part,
+            scored.failures,
+            horizon_h=6.0,
+            threshold=threshold,
+            data_end=scored.meta["data_end"],
+        )
+
+    detail = f"#{tune.KPI_IDS['precision']}-detail"
+    at_08, at_005 = expected(0.8), expected(0.05)
+    assert at_005["raised"] != at_08["raised"]
+    dash_duo.wait_for_contains_text(detail, f"of {at_08['raised']} alarms", timeout=20)
+    dash_duo.find_element(f"#{tune.SLIDER} [role='slider']").send_keys(*[Keys.ARROW_LEFT] * 75)
+    dash_duo.wait_for_contains_text(
+        detail, f"{at_005['true_alarms']} of {at_005['raised']} alarms", timeout=15
+    )
+    recall = dash_duo.find_element(f"#{tune.KPI_IDS['recall']}-detail").text
+    assert f"caught {at_005['caught']} of {at_005['failures']}" in recall
+    shot(dash_duo, "lab-flow-tuned")
+    tabs[2].click()
 
     # train a small candidate from the page: progress and the loss curve stream in
     for name, value in (("machines", 4), ("days", 2), ("window", 30), ("epochs", 2)):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
-from factories import add_user, make_settings
+from factories import add_user, make_settings, wait_until
 from sqlalchemy import select
 
+from data.fleet import sensor_directory
 from data.models import (
     AuditLog,
     Downtime,
@@ -22,9 +24,12 @@ from data.models import (
     Ticket,
     TicketStatus,
 )
+from data.readings import insert_readings
+from ml.history import history_from_db
 from ml.lab.labels import new_labels_since, verdicts
-from ml.lab.runs import LabError, promote_pair, queue_run, run_next
+from ml.lab.runs import LabError, has_backtest, promote_pair, queue_run, run_next
 from ml.lab.scored import ScoredSet, tuning_set
+from ml.pipeline import Params, build_windows, verdict_weights
 from ml.registry import active_versions
 from worker import seed_demo
 
@@ -184,3 +189,96 @@ def test_verdicts_are_labels(db, tmp_path):
         counts = new_labels_since(session=s, since=now - timedelta(hours=3, minutes=30))
         assert counts == {"confirmed": 1, "false_alarms": 1, "breakdowns": 1, "total": 3}
         assert new_labels_since(session=s, since=datetime.now(UTC))["total"] == 0
+
+
+def test_plant_history_takes_the_verdicts_and_training_weighs_them(db, tmp_path):
+    """Readings of one machine for a day; a ticket confirmed as a real failure the rpm never
+    showed, and a false alarm: the first is a failure of the history, both ride along as
+    verdicts, and the windows before them weigh ``verdict_weight``."""
+    seed_demo(make_settings(tmp_path, demo_machines=1), db)
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    with db.session() as s:
+        machine = s.scalars(select(Machine).order_by(Machine.id)).first()
+        sensors = {
+            k: sid for (m, k), sid in sensor_directory(session=s).items() if m == machine.name
+        }
+        rows = [
+            (sensors[kind], end - timedelta(minutes=i), value)
+            for i in range(24 * 60)
+            for kind, value in (("temperature", 60.0), ("vibration", 2.0), ("rpm", 1500.0))
+        ]
+        insert_readings(session=s, rows=rows)
+        for hours_ago, confirmed in ((10, True), (4, False)):
+            s.add(
+                Ticket(
+                    machine_id=machine.id,
+                    code="PRED_FAILURE",
+                    title="t",
+                    priority=Priority.CRITICAL,
+                    status=TicketStatus.RESOLVED,
+                    created_at=end - timedelta(hours=hours_ago),
+                    resolved_at=end - timedelta(hours=hours_ago - 1),
+                    failure_confirmed=confirmed,
+                )
+            )
+        name = machine.name
+    with db.session() as s:
+        data = history_from_db(session=s, days=2, step_s=60, labels=True)
+    assert list(data.failures["unit"]) == [name]  # the rpm never stopped: the verdict says so
+    failure = data.failures["failure"].iat[0]
+    assert abs((failure - (end - timedelta(hours=9))).total_seconds()) <= 60  # resolved time
+    assert list(data.verdicts["confirmed"]) == [True, False]
+
+    params = Params(window=30, stride=5, horizon_h=2.0, verdict_weight=3.0)
+    w = build_windows(data, params)
+    weights = verdict_weights(w, data.verdicts, params)
+    told = data.verdicts["time"].map(lambda t: t.timestamp()).to_numpy()
+    near = np.zeros(len(w.ends), bool)
+    for t in told:
+        near |= (w.ends <= t) & (w.ends >= t - 2 * 3600)
+    assert near.sum() > 10 and (~near).sum() > 10
+    assert (weights[near] == 3.0).all() and (weights[~near] == 1.0).all()
+
+
+def test_the_weekly_retrain_promotes_only_when_a_setting_allows(db, tmp_path):
+    quiet = make_settings(tmp_path)  # PDM_LAB_AUTO_PROMOTE off: the default
+    assert quiet.lab_auto_promote is False
+    first = _run(db, quiet, kind="retrain", params=SMALL, user_id=None)
+    assert first.status is LabRunStatus.DONE, first.error
+    assert first.result["promoted"] is False and first.result["beats_active"] is True
+    with db.session() as s:
+        assert active_versions(session=s) == {}  # it won (nothing active), still not promoted
+        assert has_backtest(s, {"anomaly": 1, "failure": 1}) is not None  # its own backtest
+
+    allowed = make_settings(tmp_path, lab_auto_promote=True)
+    second = _run(db, allowed, kind="retrain", params={**SMALL, "seed": 8}, user_id=None)
+    assert second.status is LabRunStatus.DONE, second.error
+    assert second.result["promoted"] is True
+    with db.session() as s:
+        assert active_versions(session=s) == {"anomaly": 2, "failure": 2}
+
+
+def test_the_worker_runs_queued_lab_runs_and_queues_the_weekly_retrain(stack, tmp_path):
+    from data.models import JobRun
+    from worker import Worker
+
+    worker = Worker(stack.settings, stack.db)
+    with stack.db.session() as s:
+        run_id = queue_run(session=s, kind="train", params=SMALL, user_id=None).id
+    worker.start()
+    try:
+        assert wait_until(lambda: _status(stack.db, run_id) is LabRunStatus.DONE, timeout=120)
+    finally:
+        worker.stop()
+    with stack.db.session() as s:
+        assert s.scalar(select(JobRun.id).where(JobRun.job == "lab", JobRun.ok.is_(True)))
+    assert worker._retrain() == 1  # the Monday job's body: queue, the lab job runs it
+    with stack.db.session() as s:
+        queued = s.scalars(select(LabRun).where(LabRun.kind == "retrain")).one()
+        assert queued.status is LabRunStatus.QUEUED
+        assert queued.params["source"] == "plant+simulator"
+
+
+def _status(db, run_id: int) -> LabRunStatus:
+    with db.session() as s:
+        return s.get(LabRun, run_id).status

@@ -85,14 +85,32 @@ def _loss_figure(run: LabRun | None) -> dict:
         }
         for key in keys
     ]
-    title = f"Loss per epoch, run #{run.id}" if run else "Loss per epoch (no training run yet)"
+    if not traces:  # an empty state, not empty axes
+        return {
+            "data": [],
+            "layout": {
+                "xaxis": {"visible": False},
+                "yaxis": {"visible": False},
+                "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+                "annotations": [
+                    {
+                        "text": "No lab training run yet:<br>its loss curve will draw here",
+                        "showarrow": False,
+                        "font": {"color": "#6c757d"},
+                        "xref": "paper",
+                        "yref": "paper",
+                    }
+                ],
+            },
+        }
+    title = f"Loss per epoch, run #{run.id}"
     return {
         "data": traces,
         "layout": {
             "title": {"text": title, "font": {"size": 13}, "x": 0.02},
-            "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
+            "margin": {"l": 40, "r": 10, "t": 30, "b": 70},
             "xaxis": {"title": {"text": "epoch"}, "dtick": 1},
-            "legend": {"orientation": "h", "y": -0.25},
+            "legend": {"orientation": "h", "y": -0.45},
             "uirevision": "loss",
         },
     }

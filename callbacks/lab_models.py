@@ -12,15 +12,16 @@ from sqlalchemy import select
 
 from config import Settings
 from data.db import Database
-from data.models import LabRun, LabRunStatus, ModelStatus, ModelVersion, Role, User
+from data.models import LabRun, LabRunStatus, ModelStatus, ModelVersion, User
 from ml.lab.labels import new_labels_since
 from ml.lab.pairs import Pair, model_pairs
 from ml.lab.runs import LabError, has_backtest, promote_pair, queue_run
 from ml.registry import rollback
 from web import lab_models_view as v
 from web.auth import AccessDenied, require
+from web.lab_export import LAB_READERS
 
-LAB = (Role.ADMIN, Role.ENGINEER)
+LAB = tuple(LAB_READERS)
 _TRAIN_FIELDS = ("source", "machines", "days", "seed", "window", "horizon_h", "epochs")
 _BACKTEST_FIELDS = ("source", "machines", "days", "seed")
 _ERROR_FIELDS = [("train", f) for f in (*_TRAIN_FIELDS, "contamination", "features")] + [

@@ -13,7 +13,6 @@ from dash import Input, Output, Patch, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.app_settings import SettingError
 from maintenance.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
 from ml.lab.replay import CLEAR_RATIO
@@ -21,8 +20,9 @@ from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web import lab_tune_figures as figs
 from web import lab_tune_view as v
 from web.auth import AccessDenied, require
+from web.lab_export import LAB_READERS
 
-LAB = (Role.ADMIN, Role.ENGINEER)
+LAB = tuple(LAB_READERS)
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
 _SHOWN, _HIDDEN = {}, {"display": "none"}
 

@@ -13,14 +13,15 @@ import numpy as np
 from flask import Blueprint, Response, abort, send_file
 
 from data.db import Database
-from data.models import LabRun, LabRunStatus, Role
+from data.models import LabRun, LabRunStatus
 from ml.evaluate import replay_alarms
 from ml.lab.scored import CLEAR_RATIO, ScoredSet
 from web.auth import identity
+from web.downloads import attachment
+from web.lab_export import LAB_READERS
 
 __all__ = ["backtest_blueprint", "LAB_READERS"]
 
-LAB_READERS = frozenset({Role.ADMIN, Role.ENGINEER})
 _METRICS = (
     "failures",
     "caught",
@@ -96,11 +97,7 @@ def backtest_blueprint(db: Database) -> Blueprint:
     @bp.route("/lab/backtest/<int:run_id>.csv")
     def report(run_id: int) -> Response:
         run, scored = _load(run_id)
-        return Response(
-            backtest_csv(run, scored),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="backtest-{run_id}.csv"'},
-        )
+        return attachment(f"backtest-{run_id}.csv", backtest_csv(run, scored), "text/csv")
 
     @bp.route("/lab/backtest/<int:run_id>/scores.parquet")
     def scores(run_id: int) -> Response:

@@ -12,7 +12,7 @@ from maintenance.reports import build_report, load_report_file, report_csv, repo
 from web.auth import identity
 from web.report_view import RangeError, parse_day_range
 
-__all__ = ["AUDIT_READERS", "REPORT_READERS", "downloads_blueprint"]
+__all__ = ["AUDIT_READERS", "REPORT_READERS", "attachment", "downloads_blueprint"]
 
 REPORT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
 AUDIT_READERS = frozenset({Role.ADMIN, Role.MANAGER})
@@ -67,9 +67,14 @@ def _check(fmt: str, readers: frozenset[Role] = REPORT_READERS) -> None:
 
 
 def _file(name: str, body: bytes, fmt: str) -> Response:
+    return attachment(name, body, _TYPES[fmt])
+
+
+def attachment(name: str, body: bytes | str, mimetype: str) -> Response:
+    """A download: saved under ``name``, never cached, never sniffed into something else."""
     return Response(
         body,
-        mimetype=_TYPES[fmt],
+        mimetype=mimetype,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "private, no-store",

@@ -25,6 +25,7 @@ from data.db import Database
 from data.models import Role
 from ml.lab.explore import Plan, Selection, explore, grid_for, score_step, scores, series
 from web.auth import identity
+from web.downloads import attachment
 
 __all__ = [
     "LAB_READERS",
@@ -148,12 +149,4 @@ def _encode(frame: pd.DataFrame, fmt: str) -> bytes:
 
 
 def _file(name: str, body: bytes, fmt: str) -> Response:
-    return Response(
-        body,
-        mimetype=_TYPES[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return attachment(name, body, _TYPES[fmt])

@@ -16,9 +16,10 @@ a technician who looked at the machine knows better than a threshold on rpm.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from data.models import Downtime, DowntimeKind, Machine, Ticket
@@ -54,12 +55,7 @@ def verdicts(
         .join(Machine, Machine.id == Ticket.machine_id)
         .where(Ticket.failure_confirmed.is_not(None))
     )
-    if since is not None:
-        stmt = stmt.where(Ticket.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(Ticket.created_at <= until)
-    if machines:
-        stmt = stmt.where(Machine.name.in_(machines))
+    stmt = _within(stmt, Ticket.created_at, since, until, machines)
     rows = [
         (
             name,
@@ -88,12 +84,7 @@ def breakdowns(
         .join(Machine, Machine.id == Downtime.machine_id)
         .where(Downtime.kind == DowntimeKind.BREAKDOWN)
     )
-    if since is not None:
-        stmt = stmt.where(Downtime.started_at >= since)
-    if until is not None:
-        stmt = stmt.where(Downtime.started_at <= until)
-    if machines:
-        stmt = stmt.where(Machine.name.in_(machines))
+    stmt = _within(stmt, Downtime.started_at, since, until, machines)
     frame = pd.DataFrame(
         [(n, s, e or s, src) for n, s, e, src in session.execute(stmt)],
         columns=["unit", "failure", "repaired", "source"],
@@ -124,3 +115,20 @@ def new_labels_since(*, session: Session, since: datetime | None) -> dict[str, i
         "breakdowns": downtime,
         "total": confirmed + false_alarms + downtime,
     }
+
+
+def _within(
+    stmt: Select,
+    when: Any,
+    since: datetime | None,
+    until: datetime | None,
+    machines: list[str] | None,
+) -> Select:
+    """``stmt`` limited to ``since <= when <= until`` and to the named machines."""
+    if since is not None:
+        stmt = stmt.where(when >= since)
+    if until is not None:
+        stmt = stmt.where(when <= until)
+    if machines:
+        stmt = stmt.where(Machine.name.in_(machines))
+    return stmt

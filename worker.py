@@ -160,6 +160,10 @@ class Worker:
             self._run_requested, "interval", seconds=2, id="requests", name="requests"
         )
         # the model lab's training and backtest runs, one at a time, in the background
+        from ml.lab.runs import fail_interrupted
+
+        if interrupted := fail_interrupted(self.db):
+            log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
         self.scheduler.add_job(
             self._recorded("lab", self._lab), "interval", seconds=2, id="lab", name="lab"
         )

@@ -41,6 +41,7 @@ __all__ = [
     "LabError",
     "queue_run",
     "run_next",
+    "fail_interrupted",
     "execute",
     "backtest_pair",
     "record_backtest",
@@ -185,6 +186,22 @@ def run_next(db: Database, settings: Settings) -> int:
         return 0  # another worker took it
     execute(db, settings, run_id)
     return 1
+
+
+def fail_interrupted(db: Database) -> int:
+    """At worker start: runs left running by a worker that stopped mid-way are failed with
+    that reason (their page would otherwise show them running for ever)."""
+    with db.session() as session:
+        return session.execute(
+            update(LabRun)
+            .where(LabRun.status == LabRunStatus.RUNNING)
+            .values(
+                status=LabRunStatus.FAILED,
+                stage="failed",
+                error="interrupted: the worker stopped during this run; start it again",
+                finished_at=datetime.now(UTC),
+            )
+        ).rowcount
 
 
 class _Reporter:
@@ -559,12 +576,12 @@ def _retrain(
     def stage(share: float, offset: float) -> _Scaled:
         return _Scaled(report, share, offset)
 
-    trained, pair = _train(db, settings, params, stage(0.7, 0.0))
+    training, pair = _train(db, settings, params, stage(0.7, 0.0))
     held_out = {**params, "seed": int(params["seed"]) + 1000}
     bt, out = _backtest(db, settings, run_id, held_out, pair, stage(0.3, 0.7))
     # promoted by execute() once this run, its own backtest, is on record
     promote = bool(settings.lab_auto_promote and bt["beats_active"])
-    return {**trained, **bt, "promoted": promote}, pair, out
+    return {**training, **bt, "promoted": promote}, pair, out
 
 
 class _Scaled:

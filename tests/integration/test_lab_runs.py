@@ -265,6 +265,10 @@ def test_the_worker_runs_queued_lab_runs_and_queues_the_weekly_retrain(stack, tm
     worker = Worker(stack.settings, stack.db)
     with stack.db.session() as s:
         run_id = queue_run(session=s, kind="train", params=SMALL, user_id=None).id
+        cut = queue_run(session=s, kind="train", params=SMALL, user_id=None)
+        cut.status = LabRunStatus.RUNNING  # a worker stopped in the middle of this one
+        s.flush()
+        cut_id = cut.id
     worker.start()
     try:
         assert wait_until(lambda: _status(stack.db, run_id) is LabRunStatus.DONE, timeout=120)
@@ -272,6 +276,8 @@ def test_the_worker_runs_queued_lab_runs_and_queues_the_weekly_retrain(stack, tm
         worker.stop()
     with stack.db.session() as s:
         assert s.scalar(select(JobRun.id).where(JobRun.job == "lab", JobRun.ok.is_(True)))
+        cut = s.get(LabRun, cut_id)
+        assert cut.status is LabRunStatus.FAILED and "interrupted" in cut.error
     assert worker._retrain() == 1  # the Monday job's body: queue, the lab job runs it
     with stack.db.session() as s:
         queued = s.scalars(select(LabRun).where(LabRun.kind == "retrain")).one()

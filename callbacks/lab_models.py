@@ -13,9 +13,11 @@ from sqlalchemy import select
 from config import Settings
 from data.db import Database
 from data.models import LabRun, LabRunStatus, ModelStatus, ModelVersion, User
+from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since
 from ml.lab.pairs import Pair, model_pairs
-from ml.lab.runs import LabError, has_backtest, promote_pair, queue_run
+from ml.lab.params import LabError
+from ml.lab.runs import queue_run
 from ml.registry import rollback
 from web import lab_models_view as v
 from web.auth import AccessDenied, require

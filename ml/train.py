@@ -85,7 +85,8 @@ def train_and_register(
             )
             versions[kind] = model.version
     if promote_now:
-        from ml.lab.runs import promote_pair, record_backtest
+        from ml.lab.backtest import promote_pair
+        from ml.lab.runs import record_backtest
 
         if settings is None:
             raise ValueError("promoting needs settings to backtest the models first")

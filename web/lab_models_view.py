@@ -7,7 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from ml.lab.runs import BACKTEST_DEFAULTS, TRAIN_DEFAULTS
+from ml.lab.params import BACKTEST_DEFAULTS, TRAIN_DEFAULTS
 
 LAB_HEADER = "lab-header"
 TICK = "lab-models-tick"

@@ -11,7 +11,8 @@ by the worker in the background, writing progress, stage and the loss curve as t
   candidate beats the active pair.
 
 Nothing is promoted through the lab, the CLI or the jobs without a finished backtest of
-that exact pair on record (``promote_pair``).
+that exact pair on record (``ml.lab.backtest.promote_pair``). What a run may be asked is in
+``ml.lab.params``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,96 +30,17 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from data.db import Database
-from data.models import AuditLog, LabRun, LabRunStatus, ModelVersion
+from data.models import AuditLog, LabRun, LabRunStatus
 from ml.dataset import RunToFailure, simulate_history
-from ml.lab.scored import ScoredSet, threshold_metrics
-from ml.pipeline import Params, Trained, build_windows
-from ml.registry import active_versions, promote
+from ml.lab.backtest import backtest_pair, beats, load_pair, model_version, promote_pair
+from ml.lab.params import LabError, check_params, describe, train_params
+from ml.registry import active_versions
 
-__all__ = [
-    "LabError",
-    "queue_run",
-    "run_next",
-    "fail_interrupted",
-    "execute",
-    "backtest_pair",
-    "record_backtest",
-    "promote_pair",
-    "has_backtest",
-    "beats",
-    "TRAIN_DEFAULTS",
-    "BACKTEST_DEFAULTS",
-]
+__all__ = ["queue_run", "run_next", "fail_interrupted", "execute", "lab_data", "record_backtest"]
 
 log = logging.getLogger(__name__)
 
-KINDS = ("train", "backtest", "retrain")
-SOURCES = ("simulator", "plant", "plant+simulator")
-TRAIN_DEFAULTS = {
-    "source": "simulator",
-    "machines": 12,
-    "days": 6.0,
-    "seed": 1,
-    "window": 60,
-    "horizon_h": 6.0,
-    "epochs": 4,
-    "contamination": "auto",
-    "features": ["temperature", "vibration", "rpm"],
-}
-BACKTEST_DEFAULTS = {"source": "simulator", "machines": 8, "days": 5.0, "seed": 99}
-_LIMITS = {"machines": (1, 200), "days": (0.5, 90.0), "window": (10, 240), "epochs": (1, 50)}
-
-
-class LabError(ValueError):
-    """A run's parameters are not acceptable; ``field`` names the control."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-
-
 # --------------------------------------------------------------------------- queue
-
-
-def check_params(kind: str, params: dict) -> dict:
-    """Defaults filled in and every value checked; raises LabError naming the field."""
-    if kind not in KINDS:
-        raise LabError(f"unknown run kind {kind!r}")
-    merged = {**(TRAIN_DEFAULTS if kind != "backtest" else BACKTEST_DEFAULTS), **params}
-    if merged.get("source") not in SOURCES:
-        raise LabError("Choose a data source.", "source")
-    for key, (low, high) in _LIMITS.items():
-        if key not in merged:
-            continue
-        try:
-            value = float(merged[key])
-        except (TypeError, ValueError):
-            raise LabError(f"{key.capitalize()} must be a number.", key) from None
-        if not low <= value <= high or (key != "days" and value != int(value)):
-            raise LabError(f"{key.capitalize()} must be between {low:g} and {high:g}.", key)
-        merged[key] = value if key == "days" else int(value)
-    if kind != "backtest":
-        contamination = merged.get("contamination", "auto")
-        if contamination != "auto":
-            try:
-                contamination = float(contamination)
-            except (TypeError, ValueError):
-                raise LabError("Contamination is 'auto' or a share.", "contamination") from None
-            if not 0 < contamination <= 0.5:
-                raise LabError("Contamination must be above 0 and at most 0.5.", "contamination")
-        merged["contamination"] = contamination
-        if (
-            not set(merged["features"]) <= {"temperature", "vibration", "rpm"}
-            or not merged["features"]
-        ):
-            raise LabError("Pick at least one sensor to learn from.", "features")
-        merged["features"] = [
-            s for s in ("temperature", "vibration", "rpm") if s in merged["features"]
-        ]
-        horizon = float(merged["horizon_h"])
-        if not 0.5 <= horizon <= 48:
-            raise LabError("The horizon must be between 0.5 and 48 hours.", "horizon_h")
-    return merged
 
 
 def queue_run(
@@ -137,7 +57,7 @@ def queue_run(
         if failure_version is None or anomaly_version is None:
             raise LabError("Pick a candidate to backtest.", "candidate")
         for k, v in (("anomaly", anomaly_version), ("failure", failure_version)):
-            if _version(session, k, v) is None:
+            if model_version(session, k, v) is None:
                 raise LabError(f"There is no {k} model v{v}.", "candidate")
     run = LabRun(
         kind=kind,
@@ -158,12 +78,6 @@ def queue_run(
         )
     )
     return run
-
-
-def _version(session: Session, kind: str, version: int) -> ModelVersion | None:
-    return session.scalar(
-        select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.version == version)
-    )
 
 
 def run_next(db: Database, settings: Settings) -> int:
@@ -306,16 +220,6 @@ def lab_data(db: Database, settings: Settings, params: dict) -> RunToFailure:
     )
 
 
-def _params(p: dict) -> Params:
-    return Params(
-        window=int(p["window"]),
-        horizon_h=float(p["horizon_h"]),
-        epochs=int(p["epochs"]),
-        contamination=p.get("contamination", "auto"),
-        stride=10 if float(p["days"]) * int(p.get("machines", 1)) <= 200 else 5,
-    )
-
-
 # --------------------------------------------------------------------------- train
 
 
@@ -334,7 +238,7 @@ def _train(db: Database, settings: Settings, params: dict, report: _Reporter) ->
         db=db,
         models_dir=settings.effective_models_dir,
         data=data,
-        params=_params(params),
+        params=train_params(params),
         promote_now=False,
         progress=progress,
         on_epoch=report.epoch,
@@ -353,109 +257,6 @@ def _train(db: Database, settings: Settings, params: dict, report: _Reporter) ->
 # --------------------------------------------------------------------------- backtest
 
 
-def _load_pair(session: Session, pair: dict) -> Trained:
-    from ml.evaluate import load_trained
-
-    failure = _version(session, "failure", pair["failure"])
-    anomaly = _version(session, "anomaly", pair["anomaly"])
-    if failure is None or anomaly is None:
-        raise LabError("the models of this run are no longer in the registry")
-    trained = load_trained(Path(failure.artefact).parent)
-    if Path(anomaly.artefact).parent != Path(failure.artefact).parent:
-        from ml.anomaly import AnomalyModel
-
-        trained.anomaly = AnomalyModel.load(Path(anomaly.artefact))
-    return trained
-
-
-def backtest_pair(
-    models: dict[str, Trained],
-    versions: dict[str, dict],
-    data: RunToFailure,
-    *,
-    threshold: float = 0.8,
-    progress: Callable[[str, float], None] | None = None,
-) -> tuple[dict, ScoredSet]:
-    """Score every window of ``data`` with each named model pair and replay the alarms:
-    ({name: metrics}, the scores). Windows follow the first model's window and horizon."""
-    from ml.evaluate import score_windows
-
-    first = next(iter(models.values()))
-    frames, metrics = [], {}
-    w = build_windows(data, first.params, stride=5)
-    for i, (name, trained) in enumerate(models.items()):
-        if progress:
-            progress(f"scoring {name}", 0.1 + 0.8 * i / len(models))
-        if tuple(trained.baseline.sensors) != tuple(data.sensors):
-            view = replace(data, sensors=tuple(trained.baseline.sensors))
-            wm = build_windows(view, replace(trained.params, window=first.params.window), stride=5)
-        else:
-            wm = w
-        s = score_windows(trained, wm, rules_steps=20, progress=False)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model": name,
-                    "anomaly_version": versions[name]["anomaly"],
-                    "failure_version": versions[name]["failure"],
-                    "unit": wm.units.astype(str),
-                    "type": wm.types.astype(str),
-                    "end": wm.ends,
-                    "prob": s.prob,
-                    "anomaly": s.anomaly,
-                    "rul_h": s.rul_h,
-                    "ttf_h": wm.ttf_h,
-                    "faulty": wm.faulty,
-                }
-            )
-        )
-    failures = data.failures.assign(
-        unit=data.failures["unit"].astype(str),
-        failure=_seconds(data.failures["failure"]),
-        repaired=_seconds(data.failures["repaired"]),
-    )[["unit", "failure", "repaired"]]
-    scores = pd.concat(frames, ignore_index=True)
-    horizon = first.params.horizon_h
-    data_end = float(scores["end"].max())
-    for name, part in scores.groupby("model", sort=False):
-        metrics[str(name)] = threshold_metrics(
-            part, failures, horizon_h=horizon, threshold=threshold, data_end=data_end
-        )
-    start, end = data.span()
-    meta = {
-        "horizon_h": horizon,
-        "data_start": start.timestamp(),
-        "data_end": data_end,
-        "units": int(data.readings["unit"].nunique()),
-        "failures": int(len(failures)),
-        "threshold": threshold,
-        "versions": versions,
-    }
-    return metrics, ScoredSet(scores, failures, meta)
-
-
-def _seconds(times: pd.Series) -> np.ndarray:
-    from ml.features import epoch_seconds
-
-    return epoch_seconds(pd.to_datetime(times, utc=True))
-
-
-def beats(candidate: dict, active: dict | None) -> bool:
-    """The candidate is better: catches at least as many failures (recall) and raises no more
-    false alarms per machine-week, and is strictly better in one of the two."""
-    if active is None:
-        return True
-
-    def value(m: dict, key: str, missing: float) -> float:
-        v = m.get(key)
-        return missing if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-    rc, ra = value(candidate, "recall", 0.0), value(active, "recall", 0.0)
-    fc = value(candidate, "false_alarms_per_machine_week", math.inf)
-    fa = value(active, "false_alarms_per_machine_week", math.inf)
-    return rc >= ra and fc <= fa and (rc > ra or fc < fa)
-
-
 def _backtest(
     db: Database,
     settings: Settings,
@@ -466,16 +267,16 @@ def _backtest(
 ) -> tuple[dict, str]:
     report("preparing data", 0.02, force=True)
     with db.session() as session:
-        models = {"candidate": _load_pair(session, pair)}
+        models = {"candidate": load_pair(session, pair)}
         versions = {"candidate": dict(pair)}
         current = active_versions(session=session)
         if set(current) == {"anomaly", "failure"} and current != pair:
-            models["active"] = _load_pair(session, current)
+            models["active"] = load_pair(session, current)
             versions["active"] = dict(current)
     data = lab_data(db, settings, params)
     threshold = _threshold(db, settings)
     metrics, scored = backtest_pair(models, versions, data, threshold=threshold, progress=report)
-    scored.meta.update(source=_describe(params), run_id=run_id)
+    scored.meta.update(source=describe(params), run_id=run_id)
     root = settings.var_dir / "lab" / f"run-{run_id}"
     scored.save(root)
     report("writing results", 0.95, force=True)
@@ -483,7 +284,7 @@ def _backtest(
         "metrics": metrics,
         "versions": versions,
         "beats_active": beats(metrics["candidate"], metrics.get("active")),
-        "data": _describe(params),
+        "data": describe(params),
         "threshold": threshold,
     }
     return result, str(root)
@@ -493,14 +294,6 @@ def _threshold(db: Database, settings: Settings) -> float:
     from maintenance.app_settings import Overrides
 
     return float(Overrides(settings, db).current().failure_threshold)
-
-
-def _describe(params: dict) -> str:
-    source = {"simulator": "simulated", "plant": "plant", "plant+simulator": "plant + simulated"}
-    text = f"{source[params['source']]}: "
-    if params["source"] == "plant":
-        return text + f"last {params['days']:g} days"
-    return text + f"{params['machines']} machines × {params['days']:g} days, seed {params['seed']}"
 
 
 def record_backtest(
@@ -532,35 +325,6 @@ def record_backtest(
 
 
 # --------------------------------------------------------------------------- promotion
-
-
-def has_backtest(session: Session, pair: dict) -> LabRun | None:
-    return session.scalar(
-        select(LabRun)
-        .where(
-            LabRun.kind.in_(("backtest", "retrain")),
-            LabRun.status == LabRunStatus.DONE,
-            LabRun.anomaly_version == pair["anomaly"],
-            LabRun.failure_version == pair["failure"],
-            LabRun.output_dir != "",
-        )
-        .order_by(LabRun.finished_at.desc())
-        .limit(1)
-    )
-
-
-def promote_pair(*, session: Session, pair: dict, user_id: int | None) -> LabRun:
-    """Activate a candidate pair: refused unless a backtest of exactly this pair is on record."""
-    run = has_backtest(session, pair)
-    if run is None:
-        raise LabError(
-            f"No backtest of anomaly v{pair['anomaly']} + failure v{pair['failure']} is on "
-            "record: backtest it first.",
-            "candidate",
-        )
-    for kind in ("anomaly", "failure"):
-        promote(session=session, kind=kind, version=int(pair[kind]), user_id=user_id)
-    return run
 
 
 # --------------------------------------------------------------------------- weekly retrain

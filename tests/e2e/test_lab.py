@@ -19,7 +19,8 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AuditLog, LabRun, ModelStatus, ModelVersion
-from ml.lab.runs import promote_pair, queue_run, run_next
+from ml.lab.backtest import promote_pair
+from ml.lab.runs import queue_run, run_next
 from ml.lab.scored import threshold_metrics, tuning_set
 from web import lab_tune_view as tune
 

@@ -26,8 +26,10 @@ from data.models import (
 )
 from data.readings import insert_readings
 from ml.history import history_from_db
+from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since, verdicts
-from ml.lab.runs import LabError, has_backtest, promote_pair, queue_run, run_next
+from ml.lab.params import LabError
+from ml.lab.runs import queue_run, run_next
 from ml.lab.scored import ScoredSet, tuning_set
 from ml.pipeline import Params, build_windows, verdict_weights
 from ml.registry import active_versions

@@ -1,0 +1,100 @@
+"""What a model-lab run may be asked: kinds, data sources, defaults, and the checks that
+turn a form's values into a run's parameters (``LabError`` names the field at fault)."""
+
+from __future__ import annotations
+
+from ml.pipeline import Params
+
+__all__ = [
+    "KINDS",
+    "SOURCES",
+    "TRAIN_DEFAULTS",
+    "BACKTEST_DEFAULTS",
+    "LabError",
+    "check_params",
+    "train_params",
+    "describe",
+]
+
+KINDS = ("train", "backtest", "retrain")
+SOURCES = ("simulator", "plant", "plant+simulator")
+TRAIN_DEFAULTS = {
+    "source": "simulator",
+    "machines": 12,
+    "days": 6.0,
+    "seed": 1,
+    "window": 60,
+    "horizon_h": 6.0,
+    "epochs": 4,
+    "contamination": "auto",
+    "features": ["temperature", "vibration", "rpm"],
+}
+BACKTEST_DEFAULTS = {"source": "simulator", "machines": 8, "days": 5.0, "seed": 99}
+_LIMITS = {"machines": (1, 200), "days": (0.5, 90.0), "window": (10, 240), "epochs": (1, 50)}
+
+
+class LabError(ValueError):
+    """A run's parameters are not acceptable; ``field`` names the control."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_params(kind: str, params: dict) -> dict:
+    """Defaults filled in and every value checked; raises LabError naming the field."""
+    if kind not in KINDS:
+        raise LabError(f"unknown run kind {kind!r}")
+    merged = {**(TRAIN_DEFAULTS if kind != "backtest" else BACKTEST_DEFAULTS), **params}
+    if merged.get("source") not in SOURCES:
+        raise LabError("Choose a data source.", "source")
+    for key, (low, high) in _LIMITS.items():
+        if key not in merged:
+            continue
+        try:
+            value = float(merged[key])
+        except (TypeError, ValueError):
+            raise LabError(f"{key.capitalize()} must be a number.", key) from None
+        if not low <= value <= high or (key != "days" and value != int(value)):
+            raise LabError(f"{key.capitalize()} must be between {low:g} and {high:g}.", key)
+        merged[key] = value if key == "days" else int(value)
+    if kind != "backtest":
+        contamination = merged.get("contamination", "auto")
+        if contamination != "auto":
+            try:
+                contamination = float(contamination)
+            except (TypeError, ValueError):
+                raise LabError("Contamination is 'auto' or a share.", "contamination") from None
+            if not 0 < contamination <= 0.5:
+                raise LabError("Contamination must be above 0 and at most 0.5.", "contamination")
+        merged["contamination"] = contamination
+        if (
+            not set(merged["features"]) <= {"temperature", "vibration", "rpm"}
+            or not merged["features"]
+        ):
+            raise LabError("Pick at least one sensor to learn from.", "features")
+        merged["features"] = [
+            s for s in ("temperature", "vibration", "rpm") if s in merged["features"]
+        ]
+        horizon = float(merged["horizon_h"])
+        if not 0.5 <= horizon <= 48:
+            raise LabError("The horizon must be between 0.5 and 48 hours.", "horizon_h")
+    return merged
+
+
+def train_params(p: dict) -> Params:
+    return Params(
+        window=int(p["window"]),
+        horizon_h=float(p["horizon_h"]),
+        epochs=int(p["epochs"]),
+        contamination=p.get("contamination", "auto"),
+        stride=10 if float(p["days"]) * int(p.get("machines", 1)) <= 200 else 5,
+    )
+
+
+def describe(params: dict) -> str:
+    source = {"simulator": "simulated", "plant": "plant", "plant+simulator": "plant + simulated"}
+    text = f"{source[params['source']]}: "
+    if params["source"] == "plant":
+        return text + f"last {params['days']:g} days"
+    return text + f"{params['machines']} machines × {params['days']:g} days, seed {params['seed']}"

@@ -26,6 +26,7 @@ from maintenance.machines import (
 )
 from web import ids
 from web.auth import AccessDenied, require
+from web.components import row_list_patch
 from web.fleet_csv_view import UploadError, csv_preview, import_summary, upload_bytes
 from web.machine_admin_view import (
     MACHINE_FIELDS,
@@ -156,14 +157,7 @@ def _register_form(app: dash.Dash, db: Database) -> None:
             require(_ADMINS)
         except AccessDenied:
             raise dash.exceptions.PreventUpdate from None
-        if not ctx.triggered or not ctx.triggered[0]["value"]:
-            raise dash.exceptions.PreventUpdate  # a row appeared, nobody clicked
-        patch = Patch()
-        if ctx.triggered_id == ids.ADMIN_SENSOR_ADD:
-            patch.append(sensor_row(max((r["row"] for r in row_ids), default=-1) + 1, None))
-        else:
-            del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
-        return patch
+        return row_list_patch(ids.ADMIN_SENSOR_ADD, row_ids, lambda row: sensor_row(row, None))
 
 
 def _register_save(app: dash.Dash, db: Database) -> None:

@@ -5,12 +5,13 @@ is taken from stock here: the Resolve button does that, in the resolution's tran
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, Patch, State, ctx
+from dash import ALL, Input, Output, Patch, State
 
 from data.db import Database
 from data.models import Role
 from maintenance.parts import parts_for_ticket
 from web.auth import AccessDenied, require
+from web.components import row_list_patch
 from web.parts_view import part_options
 from web.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
 from web.resolve_form import messages
@@ -56,12 +57,6 @@ def register_parts(app: dash.Dash, db: Database, i: DialogIds, ticket: State) ->
             require(_WORKERS)
         except AccessDenied:
             raise dash.exceptions.PreventUpdate from None
-        if not ctx.triggered or not ctx.triggered[0]["value"]:
-            raise dash.exceptions.PreventUpdate  # a row appeared, nobody clicked
-        patch = Patch()
-        if ctx.triggered_id == i.parts_add:
-            row = max((r["row"] for r in row_ids), default=-1) + 1
-            patch.append(part_row(i, row, _options(db, ticket_id)))
-        else:
-            del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
-        return patch
+        return row_list_patch(
+            i.parts_add, row_ids, lambda row: part_row(i, row, _options(db, ticket_id))
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import Patch, ctx, html
+from dash.exceptions import PreventUpdate
 
 from maintenance.tickets import TicketRow
 from web import ids
@@ -13,6 +15,20 @@ from web.assign_view import escalated_badge
 
 PRIORITY_COLOR = {"CRITICAL": "danger", "HIGH": "warning", "LOW": "secondary"}
 STATUS_FLOW_COLOR = {"OPEN": "primary", "IN_PROGRESS": "info", "RESOLVED": "success"}
+
+
+def row_list_patch(add_id: object, row_ids: list[dict], new_row: Callable[[int], object]) -> Patch:
+    """The change to an add/remove list of form rows (ids carry ``row``): a click on
+    ``add_id`` appends ``new_row(next row number)``, a click on a row's remove button
+    deletes that row; a row appearing (no click) changes nothing."""
+    if not ctx.triggered or not ctx.triggered[0]["value"]:
+        raise PreventUpdate  # a row appeared, nobody clicked
+    patch = Patch()
+    if ctx.triggered_id == add_id:
+        patch.append(new_row(max((r["row"] for r in row_ids), default=-1) + 1))
+    else:
+        del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
+    return patch
 
 
 def age(ts: datetime) -> str:

@@ -113,6 +113,16 @@ def record_scored_run(db: Database, scored: ScoredSet, root: Path, *, failure_ve
             stage="done",
             failure_version=failure_version,
             anomaly_version=int(scored.scores["anomaly_version"].iat[0]),
+            # as ml.lab.runs records a backtest: which pair each model in the set is
+            result={
+                "versions": {
+                    str(model): {
+                        "anomaly": int(part["anomaly_version"].iat[0]),
+                        "failure": int(part["failure_version"].iat[0]),
+                    }
+                    for model, part in scored.scores.groupby("model")
+                }
+            },
             output_dir=str(root),
             started_at=now,
             finished_at=now,

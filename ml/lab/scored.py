@@ -102,13 +102,12 @@ def tuning_set(session: Session) -> tuple[ScoredSet, str, LabRun] | None:
         .limit(20)
     ).all()
     fallback = None
-    for run in runs:
+    for run in runs:  # the run's record names its models: only the chosen set is read
         root = Path(run.output_dir) if run.output_dir else None
         if root is None or not (root / "scores.parquet").exists():
             continue
-        scored = ScoredSet.load(root)
-        for model, part in scored.scores.groupby("model"):
-            if active is not None and int(part["failure_version"].iat[0]) == active:
-                return scored, str(model), run
-        fallback = fallback or (scored, "candidate", run)
-    return fallback
+        for model, pair in (run.result or {}).get("versions", {}).items():
+            if active is not None and pair.get("failure") == active:
+                return ScoredSet.load(root), str(model), run
+        fallback = fallback or (root, run)
+    return None if fallback is None else (ScoredSet.load(fallback[0]), "candidate", fallback[1])

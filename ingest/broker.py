@@ -40,6 +40,18 @@ class EmbeddedBroker:
         asyncio.run_coroutine_threadsafe(_start(), self._loop).result(timeout)
         log.info("embedded MQTT broker on %s:%d", self.host, self.port)
 
+    def client_connected(self, client_id: str) -> bool:
+        """Whether the broker still holds a live connection for ``client_id``.
+
+        A client's DISCONNECT is handled on the broker's own loop, a moment after the client
+        closed its socket; a restart that reconnects with the same id before then makes amqtt
+        take the old connection over, which it does not do reliably.
+        """
+        if self._broker is None:
+            return False
+        entry = self._broker._sessions.get(client_id)  # noqa: SLF001 - amqtt has no public view
+        return bool(entry and entry[0].transitions.is_connected())
+
     def stop(self, timeout: float = 10.0) -> None:
         if self._broker is not None:
             fut = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)

@@ -32,11 +32,16 @@ def mosquitto() -> Iterator[MosquittoServer]:
 
 
 @pytest.fixture(scope="session")
-def amqtt_port() -> Iterator[int]:
+def amqtt_broker() -> Iterator[EmbeddedBroker]:
     broker = EmbeddedBroker(free_port())
     broker.start()
-    yield broker.port
+    yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def amqtt_port(amqtt_broker: EmbeddedBroker) -> int:
+    return amqtt_broker.port
 
 
 @pytest.fixture

@@ -131,7 +131,9 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     assert worker.readiness() == {"database": True, "broker": True, "scheduler": True}
 
 
-def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(running):
+def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(
+    running, request: pytest.FixtureRequest
+):
     stack, worker, pub = running
     now = time.time()
     target = stack.settings.mqtt
@@ -146,7 +148,14 @@ def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(runni
     pub.send(reading("rpm", 1480.0, now))
     assert wait_until(lambda: count(stack.db, DeadLetter) == 3 and readings_count(stack.db) == 1)
     # restart with the same persistent session: acknowledged poison is not delivered again
+    # the embedded broker lives on in this process (in the product it stops with the worker);
+    # reconnecting before it handled the DISCONNECT makes amqtt take the old connection over,
+    # and amqtt can lose a message doing that (seen in CI)
+    broker = request.getfixturevalue("amqtt_broker") if stack.name == "embedded" else None
+    assert broker is None or broker.client_connected(stack.settings.mqtt_client_id)
     worker.stop()
+    if broker is not None:
+        assert wait_until(lambda: not broker.client_connected(stack.settings.mqtt_client_id))
     again = Worker(stack.settings, stack.db)
     again.start()
     try:

@@ -7,8 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Property tests check what the parser does, never how fast: no per-example deadline and no
+# "input generation is slow" failure when a loaded CI machine draws examples slowly.
+settings.register_profile("pdm", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pdm")
 
 from factories import Stack, make_settings  # noqa: E402
 from services import MosquittoServer, PostgresServer, free_port  # noqa: E402

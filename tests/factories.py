@@ -167,6 +167,7 @@ class RecordingPublisher:
         self.unrouted: set[int] = set()
         self._lock = threading.Lock()
         self._room = threading.BoundedSemaphore(1000)
+        self._stop = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"pdm-rec-pub-{uuid.uuid4().hex[:8]}",
@@ -202,6 +203,9 @@ class RecordingPublisher:
     def _run(self) -> None:
         start = time.monotonic()
         for index in range(self.total):
+            if self._stop.is_set():
+                self.total = index  # what was published is the whole stream
+                return
             self._room.acquire()
             topic = f"{self.settings.mqtt_topic_prefix}/{self.readings_of(index)[0][0]}/telemetry"
             info = self.client.publish(topic, self._payload(index), qos=1)
@@ -219,6 +223,11 @@ class RecordingPublisher:
         else:
             self._acked.add(mid)  # set.add is atomic under the GIL
         self._room.release()
+
+    def stop_stream(self) -> None:
+        """End the stream early (``messages`` is then a cap); ``total`` becomes what was sent."""
+        self._stop.set()
+        self.thread.join()
 
     def done(self) -> bool:
         return not self.thread.is_alive() and len(self.acked_indices()) == self.total

@@ -206,6 +206,10 @@ class Alarm(Base):
     cleared_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     # raised during a maintenance window: recorded, but no banner and no ticket
     silenced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the ticket this alarm opened or joined (one open fault ticket per machine)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", name="fk_alarms_ticket_id", use_alter=True), default=None
+    )
 
     machine: Mapped[Machine] = relationship()
 

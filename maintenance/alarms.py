@@ -15,15 +15,17 @@ from data.models import (
     Machine,
     Priority,
     Severity,
+    Ticket,
     User,
     utcnow,
 )
 from maintenance import metrics
 from maintenance.silences import is_silenced
-from maintenance.tickets import open_ticket
+from maintenance.tickets import open_fault_ticket, open_ticket, raise_priority
 
 __all__ = [
     "raise_alarm",
+    "worsen_alarm",
     "active_alarms",
     "clear_stale",
     "red_warnings",
@@ -56,7 +58,11 @@ def raise_alarm(
     now: datetime,
     sensor_id: int | None = None,
 ) -> tuple[Alarm, int | None]:
-    """A new alarm and, unless one is open for the machine and code, its ticket id.
+    """A new alarm and the id of the ticket it opened, if it opened one.
+
+    A machine with an unresolved fault ticket gets the alarm joined to that ticket instead
+    (the ticket's history says so and its priority rises with the alarm): one fault shows as
+    rule, anomaly and prediction alarms, and should send one technician, not three.
     During a maintenance window the alarm is recorded silenced: no ticket, no banner."""
     silenced = is_silenced(session=session, machine_id=machine_id, now=now)
     alarm = Alarm(
@@ -76,6 +82,10 @@ def raise_alarm(
     metrics.ALARMS_OPENED.labels(source.value, severity.value).inc()
     if silenced:
         return alarm, None
+    current = open_fault_ticket(session, machine_id)
+    if current is not None:
+        _join(session, alarm, current)
+        return alarm, None
     ticket = open_ticket(
         session=session,
         machine_id=machine_id,
@@ -84,7 +94,28 @@ def raise_alarm(
         priority=PRIORITY[severity],
         alarm_id=alarm.id,
     )
-    return alarm, ticket.id if ticket else None
+    alarm.ticket_id = ticket.id if ticket else None
+    return alarm, alarm.ticket_id
+
+
+def _join(session: Session, alarm: Alarm, ticket: Ticket) -> None:
+    alarm.ticket_id = ticket.id
+    session.add(
+        AuditLog(
+            action="ticket.alarm",
+            entity="ticket",
+            entity_id=str(ticket.id),
+            after={"alarm_id": alarm.id, "code": alarm.code, "message": alarm.message},
+        )
+    )
+    raise_priority(session=session, ticket=ticket, priority=PRIORITY[alarm.severity])
+
+
+def worsen_alarm(*, session: Session, alarm: Alarm, severity: Severity, message: str) -> None:
+    """A condition that got worse: the alarm says so, and its unresolved ticket is more urgent."""
+    alarm.severity, alarm.message = severity, message
+    ticket = session.get(Ticket, alarm.ticket_id) if alarm.ticket_id else None
+    raise_priority(session=session, ticket=ticket, priority=PRIORITY[severity])
 
 
 def clear_stale(
@@ -179,6 +210,7 @@ class AlarmRow:
     acknowledged_by: str | None
     cleared_by: str | None
     silenced: bool
+    ticket_id: int | None = None  # the ticket it opened or joined
 
     @property
     def state(self) -> str:
@@ -213,6 +245,7 @@ def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list
             acked,
             cleared,
             a.silenced,
+            a.ticket_id,
         )
         for a, machine, acked, cleared in session.execute(stmt)
     ]

@@ -14,9 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Reading, Sensor, Severity
-from maintenance.alarms import PRIORITY as _PRIORITY
-from maintenance.alarms import active_alarms, clear_stale, raise_alarm
-from maintenance.tickets import raise_priority
+from maintenance.alarms import active_alarms, clear_stale, raise_alarm, worsen_alarm
 
 __all__ = ["RuleOutcome", "Breach", "judge", "evaluate_rules", "error_code"]
 
@@ -109,12 +107,11 @@ def _hold(
         if ticket_id is not None:
             outcome.tickets.append(ticket_id)
     elif _RANK[breach.severity] > _RANK[alarm.severity]:
-        alarm.severity, alarm.message = breach.severity, _message(sensor, breach, value)
-        raise_priority(
+        worsen_alarm(
             session=session,
-            machine_id=sensor.machine_id,
-            code=breach.code,
-            priority=_PRIORITY[breach.severity],
+            alarm=alarm,
+            severity=breach.severity,
+            message=_message(sensor, breach, value),
         )
         outcome.escalated.append(alarm.id)
     alarm.last_seen_at, alarm.value = now, value

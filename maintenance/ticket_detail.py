@@ -1,5 +1,6 @@
-"""What the ticket detail page shows: the ticket, the alarm (and prediction) that opened it,
-the readings around it, its SOP checklist, its comments and its history from the audit log."""
+"""What the ticket detail page shows: the ticket, the alarm (and prediction) that opened it
+and the alarms that joined it, the readings around it, its SOP checklist, its comments and its
+history from the audit log."""
 
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ class TicketDetail:
     failure_confirmed: bool | None
     alarm: AlarmInfo | None
     prediction: PredictionInfo | None
+    joined: list[AlarmInfo]  # later alarms of the same machine that joined this ticket
     checklist: Checklist | None
     may_work: bool  # tick steps and change status (the viewing user)
     may_comment: bool
@@ -123,14 +125,23 @@ class ReadingsWindow:
     sensor_id: int | None  # the sensor that raised the alarm
 
 
+_MODELS = (AlarmSource.PREDICTION, AlarmSource.ANOMALY)
+
+
 def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> TicketDetail | None:
     """Everything about one ticket the page shows, for ``user``; None if there is no such."""
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         return None
     alarm = session.get(Alarm, ticket.alarm_id) if ticket.alarm_id else None
+    joined = session.scalars(
+        select(Alarm)
+        .where(Alarm.ticket_id == ticket.id, Alarm.id != (ticket.alarm_id or 0))
+        .order_by(Alarm.raised_at, Alarm.id)
+        .limit(50)
+    ).all()
     prediction = None
-    if alarm is not None and alarm.source in (AlarmSource.PREDICTION, AlarmSource.ANOMALY):
+    if any(a.source in _MODELS for a in [*joined, *([alarm] if alarm else [])]):
         prediction = _latest_prediction(session, ticket.machine_id)
     may_work = user.role in WORKERS and may_change(ticket=ticket, user=user)
     return TicketDetail(
@@ -147,6 +158,7 @@ def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> Ticket
         failure_confirmed=ticket.failure_confirmed,
         alarm=_alarm_info(alarm) if alarm else None,
         prediction=prediction,
+        joined=[_alarm_info(a) for a in joined],
         checklist=_checklist(session, ticket),
         may_work=may_work,
         may_comment=user.role in COMMENTERS and (may_work or user.role is Role.ENGINEER),
@@ -249,6 +261,8 @@ def _describe(a: AuditLog) -> str:
         return f"Commented: “{after.get('preview', '')}”"
     if a.action == "ticket.attach":
         return f"Attached {after.get('filename', 'a file')}"
+    if a.action == "ticket.alarm":
+        return f"Joined by alarm {after.get('code', '?')}: {after.get('message', '')}"
     if a.action == "ticket.part":
         return f"Used {after.get('quantity')} × {after.get('part')} from stock"
     return str(after.get("text") or a.action)  # escalations, reassignments

@@ -1,4 +1,8 @@
-"""Tickets: opening (once per machine and code), assignment, the status flow, listing."""
+"""Tickets: opening (once per machine and code), assignment, the status flow, listing.
+
+Alarms do not call ``open_ticket`` for every code: a machine with an unresolved fault ticket
+gets further alarms joined to it (``maintenance.alarms.raise_alarm``), so one fault sends one
+technician."""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ __all__ = [
     "TransitionError",
     "raise_priority",
     "open_ticket",
+    "open_fault_ticket",
     "change_status",
     "list_tickets",
     "may_change",
@@ -123,11 +128,28 @@ def open_ticket(
     return ticket
 
 
-def raise_priority(*, session: Session, machine_id: int, code: str, priority: Priority) -> None:
-    """A worsening alarm makes its open ticket more urgent (never less)."""
-    ticket = _open_for(session, machine_id, code)
-    rank = {Priority.LOW: 0, Priority.HIGH: 1, Priority.CRITICAL: 2}
-    if ticket is not None and rank[priority] > rank[ticket.priority]:
+def open_fault_ticket(session: Session, machine_id: int) -> Ticket | None:
+    """The machine's unresolved unplanned ticket (the oldest, should there be several)."""
+    return session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.machine_id == machine_id,
+            Ticket.plan_id.is_(None),
+            Ticket.status != TicketStatus.RESOLVED,
+        )
+        .order_by(Ticket.id)
+        .limit(1)
+    ).first()
+
+
+_RANK = {Priority.LOW: 0, Priority.HIGH: 1, Priority.CRITICAL: 2}
+
+
+def raise_priority(*, session: Session, ticket: Ticket | None, priority: Priority) -> None:
+    """A worsening alarm makes its unresolved ticket more urgent (never less)."""
+    if ticket is None or ticket.status is TicketStatus.RESOLVED:
+        return
+    if _RANK[priority] > _RANK[ticket.priority]:
         session.add(
             AuditLog(
                 action="ticket.escalate",

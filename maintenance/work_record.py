@@ -86,7 +86,9 @@ def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> 
         .where(
             AuditLog.entity == "ticket",
             AuditLog.entity_id == str(ticket_id),
-            AuditLog.action.in_(("ticket.open", "ticket.status", "ticket.escalate")),
+            AuditLog.action.in_(
+                ("ticket.open", "ticket.status", "ticket.escalate", "ticket.alarm")
+            ),
         )
         .order_by(AuditLog.ts, AuditLog.id)
     )
@@ -95,6 +97,8 @@ def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> 
         before, after = a.before or {}, a.after or {}
         if a.action == "ticket.open":
             what = f"opened, priority {after.get('priority', '?')}"
+        elif a.action == "ticket.alarm":
+            what = f"joined by alarm {after.get('code', '?')}: {after.get('message', '')}"
         elif a.action == "ticket.escalate":
             what = f"priority {before.get('priority')} -> {after.get('priority')}"
         else:

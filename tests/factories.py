@@ -293,9 +293,10 @@ def clear_tickets(session: Any) -> None:
     too: SQLite reuses the ids, and a new ticket would show an old one's history."""
     from sqlalchemy import delete, update
 
-    from data.models import AuditLog, Downtime, Notification, Ticket
+    from data.models import Alarm, AuditLog, Downtime, Notification, Ticket
 
     session.execute(update(Downtime).where(Downtime.ticket_id.is_not(None)).values(ticket_id=None))
+    session.execute(update(Alarm).where(Alarm.ticket_id.is_not(None)).values(ticket_id=None))
     session.execute(delete(Notification).where(Notification.ticket_id.is_not(None)))
     session.execute(delete(Ticket))
     session.execute(delete(AuditLog).where(AuditLog.entity == "ticket"))

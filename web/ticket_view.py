@@ -148,7 +148,39 @@ def _alarm(d: TicketDetail) -> list:
     parts = [_alarm_lines(a)]
     if d.prediction is not None:
         parts.append(_prediction(d.prediction))
+    if d.joined:
+        parts.append(_joined(d.joined))
     return parts
+
+
+def _joined(alarms: list[AlarmInfo]) -> html.Div:
+    """Alarms of the same machine raised while this ticket was open: the same visit."""
+    rows = [
+        html.Li(
+            [
+                dbc.Badge(
+                    a.severity.lower(),
+                    color="danger" if a.severity == "CRITICAL" else "warning",
+                    className="me-1",
+                ),
+                html.A(a.code, href=f"/sops?code={a.code}", title="Its SOP", className="me-1"),
+                html.Span(a.message),
+                html.Span(
+                    f" · {_when(a.raised_at)}" + (", cleared" if a.cleared_at else ""),
+                    className="text-muted",
+                ),
+            ],
+            className="mb-1",
+        )
+        for a in alarms
+    ]
+    return html.Div(
+        [
+            html.Div("Also alarmed while open", className="fw-semibold"),
+            html.Ul(rows, className="list-unstyled small mb-0 mt-1", id="ticket-joined-alarms"),
+        ],
+        className="border-top pt-2 mt-2",
+    )
 
 
 def _alarm_lines(a: AlarmInfo) -> html.Div:

@@ -67,6 +67,18 @@ def _step(version_id: int, step: int) -> str:
 
 def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebApp):
     ticket_id, version_id = _vib_high_ticket(web)
+    with web.db.session() as s:  # the same fault heats the motor: it joins the open ticket
+        _, opened = raise_alarm(
+            session=s,
+            machine_id=1,
+            code="TEMP_HIGH",
+            severity=Severity.WARNING,
+            source=AlarmSource.RULE,
+            message="motor-01: temperature 72.0 °C above warning limit 70",
+            value=72.0,
+            now=datetime.now(UTC) - timedelta(seconds=30),
+        )
+    assert opened is None
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "technician")
 
@@ -79,6 +91,10 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
         dash_duo.find_element("#ticket-machine").get_attribute("href").endswith("/machine/motor-01")
     )
     assert "above warning limit 3.6" in dash_duo.find_element("#ticket-alarm-message").text
+    joined = dash_duo.find_element("#ticket-joined-alarms")
+    assert "TEMP_HIGH" in joined.text and "above warning limit 70" in joined.text
+    sop_link = joined.find_element("css selector", "a").get_attribute("href")
+    assert sop_link.endswith("/sops?code=TEMP_HIGH")
     labels = texts(dash_duo, f"#{ids.TICKET_STEPS} label")
     assert len(labels) == 10 and labels[0].startswith("1. Read the trend")
     assert "lockout-tagout" in dash_duo.find_element(f"#{ids.TICKET_SOP}").text
@@ -124,6 +140,7 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     assert ["Ticked step 2" in history[2], "Ticked step 1" in history[3]] == [True, True]
     assert "technician · " in history[2] and "technician · " in history[3]
     assert "Opened with priority HIGH" in history[-1] and "system · " in history[-1]
+    assert "Joined by alarm TEMP_HIGH: motor-01: temperature 72.0" in history[-2]
     dash_duo.driver.execute_script("window.scrollTo(0, 0)")
     shot(dash_duo, "ticket-detail")
     click(dash_duo, f"#{ids.TICKET_COMMENT_SUBMIT}")  # scrolls to comments and history

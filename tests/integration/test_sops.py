@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import add_user
-from sqlalchemy import func, select
+from factories import add_user, clear_tickets
+from sqlalchemy import func, select, update
 
 from data.db import Database
 from data.fleet import MachineSpec, SensorSpec, ensure_fleet
 from data.models import (
+    Alarm,
     AuditLog,
     Priority,
     Role,
@@ -274,17 +275,37 @@ def test_a_ticket_keeps_the_sop_version_it_was_ticked_on(db: Database):
 
 def test_a_predicted_failure_shows_its_probability_and_contributing_sensors(db: Database):
     technician = _user(db, "tech", Role.TECHNICIAN)
-    _ticket(db)  # the machine
+    vibration = _ticket(db)  # the machine, with its vibration ticket open
     now = datetime.now(UTC)
+    score = MachineScore(1, 0.4, False, 0.93, 3.0, ["vibration", "temperature"])
     with db.session() as s:
         load_shipped_sops(session=s)
-        score = MachineScore(1, 0.4, False, 0.93, 3.0, ["vibration", "temperature"])
         store_predictions(session=s, scores=[score], now=now, versions={"failure": 1})
         apply_predictions(session=s, scores=[score], now=now, policy=PredictionPolicy())
+        assert s.scalar(select(func.count(Ticket.id))) == 1  # joined, not a second visit
+    with db.session() as s:
+        detail = ticket_detail(session=s, ticket_id=vibration, user=technician)
+        _, history = ticket_activity(session=s, ticket_id=vibration)
+    [joined] = detail.joined
+    assert joined.source == "prediction" and "probability 93%" in joined.message
+    assert [h.text for h in history[:2]] == [
+        "Priority raised from HIGH to CRITICAL",
+        f"Joined by alarm {FAILURE_CODE}: {joined.message}",
+    ]
+    assert detail.prediction.top_sensors == ["vibration", "temperature"]
+    assert detail.checklist.title == "Vibration above limit"  # the ticket's own SOP
+    # with no ticket open, the prediction opens its own, worked by the model's SOP
+    later = now + timedelta(minutes=5)
+    with db.session() as s:
+        clear_tickets(s)
+        s.execute(update(Alarm).values(cleared_at=now))
+        store_predictions(session=s, scores=[score], now=later, versions={"failure": 1})
+        apply_predictions(session=s, scores=[score], now=later, policy=PredictionPolicy())
         ticket_id = s.scalar(select(Ticket.id).where(Ticket.code == FAILURE_CODE))
     with db.session() as s:
         detail = ticket_detail(session=s, ticket_id=ticket_id, user=technician)
     assert detail.alarm.source == "prediction" and "probability 93%" in detail.alarm.message
+    assert detail.joined == []
     assert detail.prediction.failure_probability == pytest.approx(0.93)
     assert detail.prediction.top_sensors == ["vibration", "temperature"]
     assert detail.checklist.title == "Failure predicted by the model"

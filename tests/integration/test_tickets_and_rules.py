@@ -10,9 +10,20 @@ from sqlalchemy import select
 
 from config import load_settings
 from data.db import Database
-from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
+from data.models import (
+    Alarm,
+    AuditLog,
+    MaintenancePlan,
+    Priority,
+    Role,
+    Sensor,
+    Ticket,
+    TicketStatus,
+    User,
+)
 from data.readings import insert_readings
 from maintenance.accounts import UserInfo
+from maintenance.plans import create_plan, open_planned_tickets
 from maintenance.rules import evaluate_rules
 from maintenance.tickets import TransitionError, change_status, list_tickets, open_ticket
 from worker import seed_demo
@@ -60,6 +71,60 @@ def test_breach_raises_one_alarm_and_one_ticket_then_escalates_and_clears(db, tm
     _readings(db, vib, 1.8, NOW + timedelta(seconds=70), n=20)
     assert _rules(db, NOW + timedelta(seconds=70)).cleared == []  # hysteresis: not yet
     assert _rules(db, NOW + timedelta(seconds=101)).cleared == first.raised
+
+
+def test_one_fault_sends_one_technician(db, tmp_path):
+    """Further alarms on a machine with an unresolved fault ticket join that ticket (its
+    priority rises with them); planned work and other machines are not joined."""
+    sensors = _seed(db, tmp_path)
+    add_user(db, "tina", Role.TECHNICIAN)
+    add_user(db, "otto", Role.TECHNICIAN)  # two could go: one is sent
+    manager = UserInfo(add_user(db, "mia", Role.MANAGER), "mia", Role.MANAGER)
+    with db.session() as s:
+        motor = s.scalar(select(Sensor.machine_id).where(Sensor.id == sensors["motor-01/rpm"]))
+        plan = create_plan(
+            session=s, user=manager, name="Grease", code="PM_GREASE", machine_id=motor, every_days=1
+        )
+        s.get(MaintenancePlan, plan).created_at = NOW - timedelta(days=2)
+    with db.session() as s:
+        [planned] = open_planned_tickets(s, NOW)
+    _readings(db, sensors["motor-01/temperature"], 75.0, NOW)  # warning only (70..80)
+    first = _rules(db, NOW)
+    _readings(db, sensors["motor-01/rpm"], 0.0, NOW + timedelta(seconds=10))  # critical
+    _readings(db, sensors["pump-01/vibration"], 5.0, NOW + timedelta(seconds=10))
+    second = _rules(db, NOW + timedelta(seconds=10))
+    with db.session() as s:
+        alarms = {a.code: a for a in s.scalars(select(Alarm).where(Alarm.machine_id == motor))}
+        fault = s.get(Ticket, alarms["TEMP_HIGH"].ticket_id)
+        assert first.tickets == [fault.id] and fault.plan_id is None
+        assert alarms["RPM_LOW"].ticket_id == fault.id  # joined, not a ticket of its own
+        assert fault.priority is Priority.CRITICAL  # rose with the worse alarm
+        assert len(second.tickets) == 1  # the pump's own fault
+        assert s.get(Ticket, second.tickets[0]).machine.name == "pump-01"
+        assert s.get(Ticket, planned).plan_id == plan  # planned work stays its own
+        trail = s.scalars(
+            select(AuditLog.action)
+            .where(AuditLog.entity == "ticket", AuditLog.entity_id == str(fault.id))
+            .order_by(AuditLog.id)
+        ).all()
+        assert trail == ["ticket.open", "ticket.alarm", "ticket.escalate"]
+        tech = UserInfo(fault.technician_id, fault.technician.username, Role.TECHNICIAN)
+        fault_id = fault.id
+    with db.session() as s:  # once resolved, the machine's next fault is a new visit
+        change_status(session=s, ticket_id=fault_id, to=TicketStatus.IN_PROGRESS, user=tech)
+        change_status(
+            session=s,
+            ticket_id=fault_id,
+            to=TicketStatus.RESOLVED,
+            user=tech,
+            resolution="bearing replaced",
+            failure_confirmed=True,
+        )
+    _readings(db, sensors["motor-01/vibration"], 4.0, NOW + timedelta(seconds=20))
+    third = _rules(db, NOW + timedelta(seconds=20))
+    with db.session() as s:
+        [fresh] = third.tickets
+        assert fresh != fault_id and s.get(Ticket, fresh).code == "VIB_HIGH"
 
 
 def test_low_rpm_is_its_own_code_and_healthy_values_raise_nothing(db, tmp_path):

@@ -14,7 +14,7 @@ RANGES = [
     {"label": "30 days", "value": "30"},
 ]
 
-_COLUMNS = [
+_COLUMNS = [  # at least wide enough for their longest usual value; the message takes the rest
     {
         "field": "raised",
         "headerName": "Raised (UTC)",
@@ -22,23 +22,23 @@ _COLUMNS = [
         "minWidth": 175,
         "cellDataType": "text",
     },
-    {"field": "age", "headerName": "Age", "maxWidth": 110, "sortable": False},
-    {"field": "machine", "cellRenderer": "markdown", "minWidth": 120},
-    {"field": "code", "minWidth": 110},
+    {"field": "age", "headerName": "Age", "minWidth": 75, "sortable": False},
+    {"field": "machine", "cellRenderer": "markdown", "minWidth": 115},
+    {"field": "code", "minWidth": 130},
     {
         "field": "severity",
-        "maxWidth": 120,
+        "minWidth": 105,
         "cellClassRules": {
             "text-danger fw-bold": "params.value == 'CRITICAL'",
             "text-warning fw-bold": "params.value == 'WARNING'",
         },
     },
-    {"field": "source", "maxWidth": 120},
-    {"field": "state", "maxWidth": 130},
-    {"field": "silenced", "maxWidth": 110},
-    {"field": "message", "flex": 3, "minWidth": 260, "tooltipField": "message"},
-    {"field": "acknowledged_by", "headerName": "Ack by", "maxWidth": 130},
-    {"field": "cleared_by", "headerName": "Cleared by", "maxWidth": 130},
+    {"field": "source", "minWidth": 105},
+    {"field": "state", "minWidth": 130, "tooltipField": "state"},
+    {"field": "ticket", "cellRenderer": "markdown", "minWidth": 80},
+    {"field": "message", "flex": 3, "minWidth": 175, "tooltipField": "message"},
+    {"field": "acknowledged_by", "headerName": "Ack by", "minWidth": 100},
+    {"field": "cleared_by", "headerName": "Cleared by", "minWidth": 110},
 ]
 
 

@@ -178,11 +178,16 @@ def test_alarm_acknowledged_in_the_grid_and_a_maintenance_window_silences(dash_d
             value=72.0,
             now=datetime.now(UTC),
         )
-        alarm_id = alarm.id
+        alarm_id, ticket_of = alarm.id, alarm.ticket_id  # opened, or joined the open one
+    assert ticket_of is not None
     _start(dash_duo, web)
     visit(dash_duo, "/alarms")
     row = f"div[row-id='{alarm_id}']"
-    dash_duo.wait_for_element(f"{row} [col-id='code']", timeout=15).click()
+    link = dash_duo.wait_for_element(f"{row} [col-id='ticket'] a", timeout=15)
+    assert link.text == f"#{ticket_of}" and link.get_attribute("href").endswith(
+        f"/ticket/{ticket_of}"
+    )
+    dash_duo.find_element(f"{row} [col-id='code']").click()
     dash_duo.find_element(f"#{ids.ALARMS_ACK}").click()
     dash_duo.wait_for_contains_text("#alarms-note", "Acknowledged 1 alarm", timeout=10)
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='acknowledged_by']", "manager", timeout=10)

@@ -30,5 +30,6 @@ dash.register_page(
     name="Jobs",
     title="Jobs · Predictive maintenance",
     order=10,
+    admin_menu=True,
     roles=ADMIN_READERS,
 )

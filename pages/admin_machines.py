@@ -237,5 +237,6 @@ dash.register_page(
     name="Machines",
     title="Machines · Predictive maintenance",
     order=10,
+    admin_menu=True,
     roles=ADMIN_READERS,
 )

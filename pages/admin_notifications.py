@@ -186,5 +186,6 @@ dash.register_page(
     name="Notifications",
     title="Notifications · Predictive maintenance",
     order=13,
+    admin_menu=True,
     roles=frozenset({"admin", "manager"}),
 )

@@ -31,5 +31,6 @@ dash.register_page(
     name="Settings",
     title="Settings · Predictive maintenance",
     order=9,
+    admin_menu=True,
     roles=ADMIN_READERS,
 )

@@ -190,5 +190,6 @@ dash.register_page(
     name="Users",
     title="Users · Predictive maintenance",
     order=11,
+    admin_menu=True,
     roles=frozenset({"admin"}),
 )

@@ -72,5 +72,6 @@ dash.register_page(
     name="Audit",
     title="Audit log · Predictive maintenance",
     order=8,
+    admin_menu=True,
     roles=frozenset(r.value for r in AUDIT_READERS),
 )

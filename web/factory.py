@@ -132,23 +132,40 @@ def _shell() -> html.Div:
     (the pages' callbacks check the role again on the server)."""
     user = identity()
     role = user.role.value if user else None
+    pages = [
+        page
+        for page in dash.page_registry.values()
+        if page.get("nav", True) and role in page.get("roles", ALL_ROLES)
+    ]
+    items: list = [
+        dbc.NavItem(
+            dbc.NavLink(
+                page["name"], href=page["relative_path"], active="exact", className="text-nowrap"
+            )
+        )
+        for page in pages
+        if not page.get("admin_menu")
+    ]
+    admin = [page for page in pages if page.get("admin_menu")]
+    if admin:  # the pages for running the platform, one menu: the bar stays on one line
+        items.append(
+            dbc.DropdownMenu(
+                [dbc.DropdownMenuItem(p["name"], href=p["relative_path"]) for p in admin],
+                label="Admin",
+                nav=True,
+                in_navbar=True,
+                id="nav-admin",
+            )
+        )
     nav = dbc.Navbar(
         dbc.Container(
             [
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
-                dbc.Nav(
-                    [
-                        dbc.NavItem(
-                            dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
-                        )
-                        for page in dash.page_registry.values()
-                        if page.get("nav", True) and role in page.get("roles", ALL_ROLES)
-                    ],
-                    navbar=True,
-                    className="me-auto",
+                dbc.Nav(items, navbar=True, className="me-auto"),
+                html.Span(id=ids.NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
+                html.A(
+                    "Sign out", href="/logout", className="btn btn-outline-light btn-sm text-nowrap"
                 ),
-                html.Span(id=ids.NAV_USER, className="navbar-text text-light me-3"),
-                html.A("Sign out", href="/logout", className="btn btn-outline-light btn-sm"),
             ],
             fluid=True,
         ),

@@ -45,8 +45,13 @@ def _sign_in(browser, base: str, name: str, password: str) -> None:  # noqa: ANN
 
 
 def _menu(browser) -> list[str]:  # noqa: ANN001
+    """The menu's entries, those under "Admin" included (opened to be read)."""
+    toggles = browser.driver.find_elements("css selector", "#nav-admin .dropdown-toggle")
+    if toggles and not browser.driver.find_elements("css selector", ".navbar .dropdown-item"):
+        toggles[0].click()
     return browser.driver.execute_script(
-        "return Array.from(document.querySelectorAll('.navbar .nav-link')).map(e => e.textContent);"
+        "return Array.from(document.querySelectorAll('.navbar .nav-link, .navbar .dropdown-item'))"
+        ".map(e => e.textContent);"
     )
 
 

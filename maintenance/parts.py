@@ -194,6 +194,13 @@ def use_parts(
         part = parts.get(part_id)
         if part is None:
             raise PartError(f"Part #{part_id} does not exist.", "part")
+        kind = ticket.machine.type
+        if part.machine_types and kind not in part.machine_types:
+            raise PartError(
+                f"{part.number} ({part.name}) fits {', '.join(part.machine_types)}, "
+                f"not this {kind}.",
+                "part",
+            )
         if n > part.stock:
             raise PartError(
                 f"Only {part.stock} {part.unit} of {part.number} ({part.name}) in stock; "

@@ -88,6 +88,25 @@ def test_parts_decrement_refuse_overdraw_and_list_low(db, tmp_path):
         assert (s.get(Part, bearing).stock, s.get(Part, seal).stock) == (2, 1)
         assert len(s.scalars(select(TicketPart)).all()) == 1
 
+    # a part for other machine types is refused on this pump's ticket (untyped parts fit all)
+    with db.session() as s:
+        v_belt = save_part(
+            session=s,
+            user=manager,
+            number="VB-A42",
+            name="V-belt",
+            stock=4,
+            min_stock=1,
+            machine_types=["compressor", "motor"],
+        ).id
+    with db.session() as s, pytest.raises(PartError, match="fits compressor, motor, not this pump"):
+        use_parts(session=s, ticket_id=ticket_id, user=tech, items=[(seal, 1), (v_belt, 1)])
+    with db.session() as s:
+        assert (s.get(Part, v_belt).stock, s.get(Part, seal).stock) == (4, 1)
+        use_parts(session=s, ticket_id=ticket_id, user=tech, items=[(seal, 1)])
+    with db.session() as s:
+        assert s.get(Part, seal).stock == 0
+
 
 def test_calendar_plan_opens_once_lead_days_ahead_and_early_completion_moves_due(db, tmp_path):
     manager, tech, machine_id = _setup(db, tmp_path)

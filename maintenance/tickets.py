@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
+    Alarm,
     AuditLog,
     Downtime,
     DowntimeKind,
@@ -69,6 +70,7 @@ class TicketRow:
     created_at: datetime
     failure_confirmed: bool | None
     escalated_at: datetime | None = None  # not started in time: escalated to the managers
+    joined: int = 0  # later alarms of the machine that joined this ticket
 
 
 def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
@@ -295,7 +297,12 @@ def list_tickets(
 ) -> list[TicketRow]:
     """Tickets, most urgent first: open before resolved, then priority, then oldest."""
     tech = select(User.username).where(User.id == Ticket.technician_id).scalar_subquery()
-    stmt = select(Ticket, Machine.name, tech).join(Machine, Machine.id == Ticket.machine_id)
+    joined = (
+        select(func.count(Alarm.id))
+        .where(Alarm.ticket_id == Ticket.id, Alarm.id != func.coalesce(Ticket.alarm_id, 0))
+        .scalar_subquery()
+    )
+    stmt = select(Ticket, Machine.name, tech, joined).join(Machine, Machine.id == Ticket.machine_id)
     if technician_id is not None:
         stmt = stmt.where(Ticket.technician_id == technician_id)
     if not include_resolved:
@@ -314,8 +321,11 @@ def list_tickets(
             t.created_at,
             t.failure_confirmed,
             t.escalated_at,
+            n_joined,
         )
-        for t, name, tech_name in session.execute(stmt.order_by(Ticket.created_at).limit(limit))
+        for t, name, tech_name, n_joined in session.execute(
+            stmt.order_by(Ticket.created_at).limit(limit)
+        )
     ]
     return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))
 

@@ -80,7 +80,20 @@ def _ticket_row(r: TicketRow, can_act: bool) -> html.Tr:
                 ]
             ),
             html.Td(r.machine),
-            html.Td(html.Code(r.code)),
+            html.Td(
+                [
+                    html.Code(r.code),
+                    html.Span(
+                        f" +{r.joined}",
+                        className="small text-muted",
+                        title=f"{r.joined} more alarm{'s' if r.joined > 1 else ''} of this "
+                        "machine joined the ticket",
+                        id=f"ticket-joined-{r.id}",
+                    )
+                    if r.joined
+                    else "",
+                ]
+            ),
             html.Td(r.title),
             html.Td(
                 dbc.Badge(

@@ -83,7 +83,9 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     login(dash_duo, web, "technician")
 
     dash_duo.find_element("a.nav-link[href='/tickets']").click()
-    dash_duo.wait_for_element(f"#ticket-link-{ticket_id}", timeout=15).click()
+    link = dash_duo.wait_for_element(f"#ticket-link-{ticket_id}", timeout=15)
+    assert dash_duo.find_element(f"#ticket-joined-{ticket_id}").text == "+1"  # the heat alarm
+    link.click()
     dash_duo.wait_for_text_to_equal("#ticket-sop-title", "Vibration above limit", timeout=15)
     dash_duo.wait_for_text_to_equal("#ticket-status", "OPEN")
     assert dash_duo.find_element("#ticket-code").text == "VIB_HIGH"

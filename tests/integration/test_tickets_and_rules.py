@@ -108,6 +108,8 @@ def test_one_fault_sends_one_technician(db, tmp_path):
             .order_by(AuditLog.id)
         ).all()
         assert trail == ["ticket.open", "ticket.alarm", "ticket.escalate"]
+        listed = {r.id: r.joined for r in list_tickets(session=s)}
+        assert listed[fault.id] == 1 and listed[second.tickets[0]] == 0
         tech = UserInfo(fault.technician_id, fault.technician.username, Role.TECHNICIAN)
         fault_id = fault.id
     with db.session() as s:  # once resolved, the machine's next fault is a new visit

@@ -44,9 +44,13 @@ def test_a_populated_database_upgrades_from_an_older_release(db: Database, tmp_p
             " VALUES (1, 'old', 'x', 'technician', true, '2026-01-01')",
             "machines (id, name, type, location, line, created_at)"
             " VALUES (1, 'm', 'pump', '', '', '2026-01-01')",
+            "alarms (id, machine_id, code, severity, source, message, raised_at, last_seen_at)"
+            " VALUES (1, 1, 'X', 'WARNING', 'rule', 'hot', '2026-01-01', '2026-01-01')",
+            "alarms (id, machine_id, code, severity, source, message, raised_at, last_seen_at)"
+            " VALUES (2, 1, 'Y', 'WARNING', 'rule', 'loud', '2026-01-01', '2026-01-01')",
             "tickets (id, machine_id, code, title, priority, status, technician_id,"
-            " assignment_reason, created_at, resolution)"
-            " VALUES (1, 1, 'X', 't', 'HIGH', 'OPEN', 1, '', '2026-01-01', '')",
+            " assignment_reason, created_at, resolution, alarm_id)"
+            " VALUES (1, 1, 'X', 't', 'HIGH', 'OPEN', 1, '', '2026-01-01', '', 1)",
             "downtime (machine_id, kind, started_at, ticket_id, source, note, created_at)"
             " VALUES (1, 'breakdown', '2026-01-01', 1, 'ticket', '', '2026-01-01')",
         ):
@@ -55,5 +59,8 @@ def test_a_populated_database_upgrades_from_an_older_release(db: Database, tmp_p
     with target.engine.connect() as conn:
         assert conn.execute(text("SELECT title FROM tickets")).scalar() == "t"
         assert conn.execute(text("SELECT username FROM users")).scalar() == "old"
+        # an alarm that opened a ticket points back at it; one that did not, at nothing
+        links = conn.execute(text("SELECT id, ticket_id FROM alarms ORDER BY id")).all()
+        assert [tuple(r) for r in links] == [(1, 1), (2, None)]
     if target is not db:
         target.dispose()

@@ -83,97 +83,49 @@ class Worker:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         )
 
-    def start(self) -> None:
+    def _schedule(self) -> list[tuple[str, Callable[[], int], dict]]:
+        """Every recorded job: its name (the Jobs page's), its body, and when it runs."""
         s = self.settings
-        self.client.start()
-        self.scheduler.add_job(
-            self._recorded("drain", self._drain),
-            "interval",
-            seconds=s.drain_interval_s,
-            id="drain",
-            name="drain",
-        )
-        self.scheduler.add_job(
-            self._recorded("score", self._score),
-            "interval",
-            seconds=s.score_interval_s,
-            id="score",
-            name="score",
-        )
-        self.scheduler.add_job(
-            self._recorded("rules", self._rules),
-            "interval",
-            seconds=s.rules_interval_s,
-            id="rules",
-            name="rules",
-        )
-        self.scheduler.add_job(
-            self._recorded("weekly_report", self._weekly_report),
-            "cron",
-            day_of_week="mon",
-            hour=0,
-            minute=5,
-            id="weekly_report",
-            name="weekly_report",
-            # and once soon after start, so a worker that was down on Monday catches up
-            next_run_time=datetime.now(UTC) + timedelta(seconds=15),
-        )
-        self.scheduler.add_job(
-            self._recorded("retention", self._retention),
-            "cron",
-            hour=2,
-            minute=30,
-            id="retention",
-            name="retention",
-        )
-        self.scheduler.add_job(
-            self._recorded("rollup", self._rollup),
-            "interval",
-            seconds=60,
-            id="rollup",
-            name="rollup",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=20),
-        )
-        self.scheduler.add_job(
-            self._recorded("escalation", self._escalate),
-            "interval",
-            seconds=60,
-            id="escalation",
-            name="escalation",
-        )
-        self.scheduler.add_job(
-            self._recorded("notify", self._notify),
-            "interval",
-            seconds=10,
-            id="notify",
-            name="notify",
-        )
-        self.scheduler.add_job(
-            self._recorded("plans", self._plans),
-            "interval",
-            minutes=5,
-            id="plans",
-            name="plans",
-            next_run_time=datetime.now(UTC) + timedelta(seconds=30),
-        )
-        self.scheduler.add_job(
-            self._run_requested, "interval", seconds=2, id="requests", name="requests"
-        )
-        # the model lab's training and backtest runs, one at a time, in the background
+
+        def soon(seconds: int) -> datetime:
+            return datetime.now(UTC) + timedelta(seconds=seconds)
+
+        def every(seconds: float, **more: object) -> dict:
+            return {"trigger": "interval", "seconds": seconds, **more}
+
+        def cron(**at: object) -> dict:
+            return {"trigger": "cron", **at}
+
+        return [
+            ("drain", self._drain, every(s.drain_interval_s)),
+            ("score", self._score, every(s.score_interval_s)),
+            ("rules", self._rules, every(s.rules_interval_s)),
+            # Mondays, and once soon after start: a worker that was down on Monday catches up
+            (
+                "weekly_report",
+                self._weekly_report,
+                cron(day_of_week="mon", hour=0, minute=5, next_run_time=soon(15)),
+            ),
+            ("retention", self._retention, cron(hour=2, minute=30)),
+            ("rollup", self._rollup, every(60, next_run_time=soon(20))),
+            ("escalation", self._escalate, every(60)),
+            ("notify", self._notify, every(10)),
+            ("plans", self._plans, every(300, next_run_time=soon(30))),
+            # the model lab's training and backtest runs, one at a time, in the background
+            ("lab", self._lab, every(2)),
+            ("retrain", self._retrain, cron(day_of_week="mon", hour=3)),
+        ]
+
+    def start(self) -> None:
         from ml.lab.runs import fail_interrupted
 
+        self.client.start()
         if interrupted := fail_interrupted(self.db):
             log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
+        for name, body, when in self._schedule():
+            self.scheduler.add_job(self._recorded(name, body), id=name, name=name, **when)
         self.scheduler.add_job(
-            self._recorded("lab", self._lab), "interval", seconds=2, id="lab", name="lab"
-        )
-        self.scheduler.add_job(
-            self._recorded("retrain", self._retrain),
-            "cron",
-            day_of_week="mon",
-            hour=3,
-            id="retrain",
-            name="retrain",
+            self._run_requested, "interval", seconds=2, id="requests", name="requests"
         )
         self.scheduler.start()
 

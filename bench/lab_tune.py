@@ -1,5 +1,5 @@
 """The tuning measurements of ``bench.lab``: opening the tune tab, the sweep alone and a slider
-move, against the straightforward replay at one threshold (``ml.evaluate``). Timed as
+move, against the straightforward replay at one threshold (``ml.alarm_metrics``). Timed as
 ``bench.lab_measure.measure`` does; no timing is asserted anywhere."""
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ class TuneRow:
 
 
 def straightforward(scored: ScoredSet, threshold: float) -> Any:
-    """The reference implementation at one threshold: ``ml.evaluate.replay_alarms`` (the live
+    """The reference implementation at one threshold: ``ml.alarm_metrics.replay_alarms`` (the live
     hysteresis walked window by window, per unit and segment between failures) and
     ``alarm_metrics``, as the unit tests use them."""
-    from ml.evaluate import alarm_metrics, replay_alarms
+    from ml.alarm_metrics import alarm_metrics, replay_alarms
     from ml.lab.replay import CLEAR_RATIO
 
     scores, failures = scored.scores, scored.failures

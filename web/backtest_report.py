@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, send_file
 
 from data.db import Database
 from data.models import LabRun, LabRunStatus
-from ml.evaluate import replay_alarms
+from ml.alarm_metrics import replay_alarms
 from ml.lab.scored import CLEAR_RATIO, ScoredSet
 from web.auth import identity
 from web.downloads import attachment

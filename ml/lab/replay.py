@@ -4,7 +4,7 @@ then costs a few vector operations over all windows and one Python step per rais
 where ``ml.alarms.alarm_raises`` walks every window in Python (about 20× slower: 27 ms against
 1.5 ms for 48,000 windows).
 
-Same rules as ``ml.evaluate.replay_alarms`` plus ``alarm_metrics`` (the unit tests check that
+Same rules as ``ml.alarm_metrics.replay_alarms`` plus ``alarm_metrics`` (the unit tests check that
 both agree): an alarm is raised when the score reaches the threshold with no alarm active,
 held until the score has stayed below ``clear_below`` for ``clear_after_s``, and a failure
 ends it (the replay starts again after each failure). ``sustained`` > 1 asks for that many

@@ -1,7 +1,7 @@
 """Threshold tuning on hand-made labelled histories with answers worked out by hand: recall,
 precision, false alarms per machine-week, lead time, the window confusion matrix, the
 precision-recall curve, censoring of the last horizon; and the fast replay against the
-reference implementation (ml.evaluate) on random histories."""
+reference implementation (ml.alarm_metrics) on random histories."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from maintenance.predictions import PredictionPolicy
-from ml.evaluate import alarm_metrics, replay_alarms
+from ml.alarm_metrics import alarm_metrics, replay_alarms
 from ml.lab.replay import (
     ANOMALY_CLEAR_BELOW,
     ANOMALY_SUSTAINED,

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.alarms import alarm_raises
-from ml.evaluate import (
+from ml.alarm_metrics import (
     alarm_metrics,
     failure_leads,
     replay_alarms,
@@ -18,6 +17,7 @@ from ml.evaluate import (
     rule_breaches,
     true_raises,
 )
+from ml.alarms import alarm_raises
 
 H = 3600.0
 

@@ -33,7 +33,12 @@ from maintenance.downtime import track_stops
 from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.jobs import pending_requests
 from maintenance.plans import open_planned_tickets
-from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
+from maintenance.predictions import (
+    PredictionPolicy,
+    anomaly_clear_below,
+    apply_predictions,
+    store_predictions,
+)
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
 from maintenance.retention import apply_retention
 from maintenance.rules import evaluate_rules
@@ -274,6 +279,7 @@ class Worker:
             failure_threshold=s.failure_threshold,
             failure_clear_below=s.failure_clear_below,
             anomaly_threshold=s.anomaly_threshold,
+            anomaly_clear_below=anomaly_clear_below(s.anomaly_threshold),
             clear_after=timedelta(seconds=s.alarm_clear_after_s),
         )
 

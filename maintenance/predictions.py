@@ -22,10 +22,20 @@ __all__ = [
     "store_predictions",
     "apply_predictions",
     "FAILURE_CODE",
+    "anomaly_clear_below",
     "ANOMALY_CODE",
 ]
 
 FAILURE_CODE, ANOMALY_CODE = "PRED_FAILURE", "ANOMALY"
+ANOMALY_CLEAR_BELOW = 0.5
+CLEAR_RATIO = 0.75  # the failure alarm's default: clears below 0.6 for a 0.8 threshold
+
+
+def anomaly_clear_below(threshold: float) -> float:
+    """Where an anomaly warning stops being held: 0.5, or three quarters of a threshold
+    under 0.67, so the hold always sits below the threshold that raised it. The model lab
+    replays the same rule (``ml.lab.replay.live_hysteresis``)."""
+    return min(ANOMALY_CLEAR_BELOW, threshold * CLEAR_RATIO)
 
 
 @dataclass(frozen=True, slots=True)

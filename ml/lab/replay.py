@@ -20,6 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from maintenance.predictions import (
+    ANOMALY_CLEAR_BELOW,
+    CLEAR_RATIO,
+    PredictionPolicy,
+    anomaly_clear_below,
+)
+
 __all__ = [
     "ANOMALY_CLEAR_BELOW",
     "ANOMALY_SUSTAINED",
@@ -35,19 +42,17 @@ __all__ = [
 
 _HOUR = 3600.0
 _WEEK_H = 24 * 7.0
-# the live alarm clears below 0.6 for a 0.8 threshold: replays at other thresholds keep
-# that ratio, so a slider position means the same hysteresis everywhere
-CLEAR_RATIO = 0.75
-# the live anomaly warning (maintenance.predictions.PredictionPolicy): held above 0.5 and
-# raised only after six consecutive scorings over the threshold
-ANOMALY_CLEAR_BELOW = 0.5
-ANOMALY_SUSTAINED = 6
+# the live anomaly warning is raised only after this many consecutive scorings over the
+# threshold (maintenance.predictions.PredictionPolicy)
+ANOMALY_SUSTAINED = PredictionPolicy().anomaly_sustained
 
 
 def live_hysteresis(column: str, threshold: float) -> tuple[float, int]:
-    """(clear_below, sustained) of the live alarm on this score column at ``threshold``."""
+    """(clear_below, sustained) of the live alarm on this score column at ``threshold``.
+    The failure alarm keeps its default ratio (0.6 for 0.8) at every threshold, so a slider
+    position means the same hysteresis everywhere."""
     if column == "anomaly":
-        return min(ANOMALY_CLEAR_BELOW, threshold * CLEAR_RATIO), ANOMALY_SUSTAINED
+        return anomaly_clear_below(threshold), ANOMALY_SUSTAINED
     return threshold * CLEAR_RATIO, 1
 
 

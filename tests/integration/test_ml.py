@@ -14,6 +14,7 @@ from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Predictio
 from maintenance.predictions import FAILURE_CODE, PredictionPolicy, apply_predictions
 from ml.dataset import simulate_history
 from ml.features import lstm_inputs, window_features
+from ml.lab.replay import live_hysteresis
 from ml.pipeline import Params, build_windows, train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import MachineScore
@@ -142,6 +143,13 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
         ]
         insert_readings(session=s, rows=rows)
     worker = Worker(settings, stack.db)  # not started: the job body is called directly
+    # the live anomaly hold is the one the model lab replays, at any saved threshold
+    for threshold in (0.7, 0.4):
+        tuned = settings.model_copy(update={"anomaly_threshold": threshold})
+        policy = Worker(tuned, stack.db)._policy()
+        assert policy.anomaly_threshold == threshold
+        assert policy.anomaly_clear_below == live_hysteresis("anomaly", threshold)[0]
+        assert policy.anomaly_clear_below < threshold
     assert worker._score() == 3
     with stack.db.session() as s:
         predictions = s.scalars(select(Prediction)).all()

@@ -188,7 +188,10 @@ class DeadLetter(Base):
 
 class Alarm(Base):
     __tablename__ = "alarms"
-    __table_args__ = (Index("ix_alarms_active", "machine_id", "code", "cleared_at"),)
+    __table_args__ = (
+        Index("ix_alarms_active", "machine_id", "code", "cleared_at"),
+        Index("ix_alarms_ticket", "ticket_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id"))
@@ -261,6 +264,8 @@ class Ticket(Base):
     action_taken: Mapped[str] = mapped_column(Text, default="", server_default="")
     # escalated to the managers: not started within its priority's limit
     escalated_at: Mapped[datetime | None] = mapped_column(default=None)
+    # when a worse alarm last raised the priority: the escalation clock restarts there
+    priority_at: Mapped[datetime | None] = mapped_column(default=None)
     # planned work: opened by a preventive-maintenance plan ahead of its due date
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("maintenance_plans.id"), default=None)
     due_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -82,6 +82,9 @@ def raise_alarm(
     metrics.ALARMS_OPENED.labels(source.value, severity.value).inc()
     if silenced:
         return alarm, None
+    # the rules and scoring jobs run side by side: one at a time decides open-or-join for a
+    # machine (PostgreSQL row lock; SQLite has a single writer anyway)
+    session.execute(select(Machine.id).where(Machine.id == machine_id).with_for_update())
     current = open_fault_ticket(session, machine_id)
     if current is not None:
         _join(session, alarm, current)

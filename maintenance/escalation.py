@@ -31,8 +31,9 @@ def limits_from(settings: Settings) -> dict[Priority, timedelta]:
 def escalate_overdue(
     session: Session, now: datetime, limits: dict[Priority, timedelta]
 ) -> list[int]:
-    """Escalate every open, never started, not yet escalated ticket older than its limit;
-    returns their ids."""
+    """Escalate every open, never started, not yet escalated ticket older than its limit
+    (counted from when a worse alarm last raised its priority, if one did); returns their
+    ids."""
     waiting = session.scalars(
         select(Ticket)
         .where(
@@ -46,7 +47,7 @@ def escalate_overdue(
     done = []
     for ticket in waiting:
         limit = limits[ticket.priority]
-        if ticket.created_at > now - limit:
+        if (ticket.priority_at or ticket.created_at) > now - limit:
             continue
         ticket.escalated_at = now
         minutes = int(limit.total_seconds() // 60)

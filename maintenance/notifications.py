@@ -14,7 +14,8 @@ from data.models import Machine, Notification, NotificationChannel, Ticket, User
 
 __all__ = ["EVENTS", "DeliveryRow", "delivery_log", "enqueue_test", "notify", "ticket_payload"]
 
-EVENTS = ("assigned", "escalated", "resolved")
+EVENTS = ("assigned", "worsened", "escalated", "resolved")
+_TO_TECHNICIAN = ("assigned", "worsened")  # also emailed to the assignee
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +34,15 @@ class DeliveryRow:
 
 def notify(*, session: Session, event: str, ticket: Ticket) -> int:
     """Queue ``event`` of ``ticket`` for every active channel subscribed to it (and, on
-    "assigned", an email to the technician); returns how many were queued. Never sends."""
+    "assigned" and "worsened", an email to the technician); returns how many were queued.
+    Never sends."""
     payload = ticket_payload(session=session, ticket=ticket)
     rows = [
         Notification(channel_id=c.id, event=event, ticket_id=ticket.id, payload=payload)
         for c in session.scalars(select(NotificationChannel).where(NotificationChannel.active))
         if event in (c.events or [])
     ]
-    email = _technician_email(session, ticket) if event == "assigned" else None
+    email = _technician_email(session, ticket) if event in _TO_TECHNICIAN else None
     if email:
         rows.append(
             Notification(recipient=email, event=event, ticket_id=ticket.id, payload=payload)

@@ -74,13 +74,15 @@ class TicketRow:
 
 
 def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
-    return session.scalar(
+    """The machine's unresolved unplanned ticket for ``code`` (planned work is its own)."""
+    return session.scalars(
         select(Ticket).where(
             Ticket.machine_id == machine_id,
             Ticket.code == code,
+            Ticket.plan_id.is_(None),
             Ticket.status != TicketStatus.RESOLVED,
         )
-    )
+    ).first()
 
 
 def open_ticket(
@@ -148,7 +150,9 @@ _RANK = {Priority.LOW: 0, Priority.HIGH: 1, Priority.CRITICAL: 2}
 
 
 def raise_priority(*, session: Session, ticket: Ticket | None, priority: Priority) -> None:
-    """A worsening alarm makes its unresolved ticket more urgent (never less)."""
+    """A worsening alarm makes its unresolved ticket more urgent (never less): the assignee
+    and the channels that want it hear of it ("worsened"), and the escalation clock
+    restarts at the new priority's limit."""
     if ticket is None or ticket.status is TicketStatus.RESOLVED:
         return
     if _RANK[priority] > _RANK[ticket.priority]:
@@ -161,7 +165,8 @@ def raise_priority(*, session: Session, ticket: Ticket | None, priority: Priorit
                 after={"priority": priority.value},
             )
         )
-        ticket.priority = priority
+        ticket.priority, ticket.priority_at = priority, utcnow()
+        notify(session=session, event="worsened", ticket=ticket)
 
 
 def change_status(

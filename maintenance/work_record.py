@@ -99,8 +99,10 @@ def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> 
             what = f"opened, priority {after.get('priority', '?')}"
         elif a.action == "ticket.alarm":
             what = f"joined by alarm {after.get('code', '?')}: {after.get('message', '')}"
-        elif a.action == "ticket.escalate":
+        elif a.action == "ticket.escalate" and "priority" in after:
             what = f"priority {before.get('priority')} -> {after.get('priority')}"
+        elif a.action == "ticket.escalate":  # not started in time
+            what = str(after.get("text", "escalated to the managers"))
         else:
             old, new = (
                 str(x.get("status", "?")).lower().replace("_", " ") for x in (before, after)

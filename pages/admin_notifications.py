@@ -138,10 +138,11 @@ def _form() -> dbc.Card:
                 id=ids.NOTIFY_EVENTS,
                 options=[
                     {"label": "Assigned", "value": "assigned"},
+                    {"label": "Worsened", "value": "worsened"},
                     {"label": "Escalated", "value": "escalated"},
                     {"label": "Resolved", "value": "resolved"},
                 ],
-                value=["assigned", "escalated", "resolved"],
+                value=["assigned", "worsened", "escalated", "resolved"],
                 inline=True,
             ),
             html.Div(id=ids.notify_error("events"), className="text-danger small"),

@@ -143,9 +143,11 @@ def _actions(d: TicketDetail) -> html.Div | None:
 
 def _alarm(d: TicketDetail) -> list:
     a = d.alarm
-    if a is None:
-        return [html.P("Opened without an alarm.", className="text-muted mb-0")]
-    parts = [_alarm_lines(a)]
+    parts = [
+        _alarm_lines(a)
+        if a is not None
+        else html.P("Opened without an alarm.", className="text-muted mb-0")
+    ]
     if d.prediction is not None:
         parts.append(_prediction(d.prediction))
     if d.joined:

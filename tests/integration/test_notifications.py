@@ -17,17 +17,22 @@ from sqlalchemy import select, update
 
 from data.db import Database
 from data.models import (
+    AlarmSource,
     Machine,
     Notification,
     NotificationChannel,
     Priority,
     Role,
+    Severity,
+    Ticket,
     TicketStatus,
     User,
 )
 from maintenance.accounts import UserInfo
+from maintenance.alarms import raise_alarm
 from maintenance.channels import ChannelError, save_channel
 from maintenance.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due
+from maintenance.escalation import escalate_overdue
 from maintenance.notifications import enqueue_test
 from maintenance.tickets import change_status, open_ticket
 
@@ -242,3 +247,54 @@ def test_test_message_and_channel_checks(db, tmp_path, receiver, now):
         audits = list(s.scalars(select(AuditLog).where(AuditLog.entity == "channel")))
     assert [a.action for a in audits] == ["channel.create"]
     assert "k" * 12 not in json.dumps([a.after for a in audits])
+
+
+def test_a_worse_alarm_joining_a_ticket_tells_the_assignee_and_restarts_its_clock(db):
+    """The ticket was HIGH for 20 minutes; a critical alarm of the same machine joins it:
+    the technician and the channels that want it hear "worsened", and the 15-minute limit
+    for CRITICAL counts from then, not from when the ticket was opened."""
+    machine, _tech, admin = _world(db)
+    _channel(
+        db,
+        admin,
+        "ops-hook",
+        "webhook",
+        "http://127.0.0.1:9/hook",
+        events=["worsened"],
+        secret="s" * 16,
+    )
+    limits = {
+        Priority.CRITICAL: timedelta(minutes=15),
+        Priority.HIGH: timedelta(hours=2),
+        Priority.LOW: timedelta(days=1),
+    }
+
+    def alarm(code: str, severity: Severity) -> int | None:
+        with db.session() as s:
+            return raise_alarm(
+                session=s,
+                machine_id=machine,
+                code=code,
+                severity=severity,
+                source=AlarmSource.RULE,
+                message=f"press-n1: {code}",
+                value=None,
+                now=datetime.now(UTC),
+            )[1]
+
+    ticket = alarm("TEMP_HIGH", Severity.WARNING)
+    with db.session() as s:
+        s.get(Ticket, ticket).created_at = datetime.now(UTC) - timedelta(minutes=20)
+    assert [r.event for r in _outbox(db)] == ["assigned"]  # the email; the hook wants less
+    assert alarm("VIB_HIGH", Severity.CRITICAL) is None  # joined
+    worsened = [r for r in _outbox(db) if r.event == "worsened"]
+    assert sorted((r.channel_id is None, r.recipient) for r in worsened) == [
+        (False, ""),
+        (True, "tech@plant.example"),
+    ]
+    assert {r.payload["priority"] for r in worsened} == {"CRITICAL"}
+    soon = datetime.now(UTC) + timedelta(minutes=1)
+    with db.session() as s:
+        assert escalate_overdue(s, soon, limits) == []  # 21 min old, but critical for 1
+    with db.session() as s:
+        assert escalate_overdue(s, soon + timedelta(minutes=15), limits) == [ticket]

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from data.db import _MIGRATIONS, Database, upgrade_schema
@@ -64,3 +65,23 @@ def test_a_populated_database_upgrades_from_an_older_release(db: Database, tmp_p
         assert [tuple(r) for r in links] == [(1, 1), (2, None)]
     if target is not db:
         target.dispose()
+
+
+def test_the_latest_migration_goes_down_and_up_again(db: Database):
+    """An operator rolling a release back runs the downgrade: it must work on both."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+
+    def state() -> tuple[str, list]:
+        with db.engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            return version, compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    version, diff = state()
+    assert version != head and diff != []  # the models are ahead of the schema again
+    upgrade_schema(db.engine)
+    assert state() == (head, [])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from factories import add_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config import load_settings
 from data.db import Database
@@ -82,8 +82,13 @@ def test_one_fault_sends_one_technician(db, tmp_path):
     manager = UserInfo(add_user(db, "mia", Role.MANAGER), "mia", Role.MANAGER)
     with db.session() as s:
         motor = s.scalar(select(Sensor.machine_id).where(Sensor.id == sensors["motor-01/rpm"]))
-        plan = create_plan(
-            session=s, user=manager, name="Grease", code="PM_GREASE", machine_id=motor, every_days=1
+        plan = create_plan(  # with the code of the coming alarm: it must not take it
+            session=s,
+            user=manager,
+            name="Check temp",
+            code="TEMP_HIGH",
+            machine_id=motor,
+            every_days=1,
         )
         s.get(MaintenancePlan, plan).created_at = NOW - timedelta(days=2)
     with db.session() as s:
@@ -101,7 +106,9 @@ def test_one_fault_sends_one_technician(db, tmp_path):
         assert fault.priority is Priority.CRITICAL  # rose with the worse alarm
         assert len(second.tickets) == 1  # the pump's own fault
         assert s.get(Ticket, second.tickets[0]).machine.name == "pump-01"
-        assert s.get(Ticket, planned).plan_id == plan  # planned work stays its own
+        assert fault.id != planned and s.get(Ticket, planned).plan_id == plan
+        linked = s.scalar(select(func.count(Alarm.id)).where(Alarm.ticket_id == planned))
+        assert linked == 0  # planned work stays its own
         trail = s.scalars(
             select(AuditLog.action)
             .where(AuditLog.entity == "ticket", AuditLog.entity_id == str(fault.id))

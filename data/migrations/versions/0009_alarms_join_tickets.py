@@ -1,4 +1,4 @@
-"""alarms point at the ticket they opened or joined
+"""alarms point at the ticket they opened or joined; when a ticket's priority last rose
 
 Revision ID: 0009
 Revises: 0008
@@ -25,14 +25,29 @@ def upgrade() -> None:
     else:
         op.add_column("alarms", sa.Column("ticket_id", sa.Integer(), nullable=True))
         op.create_foreign_key("fk_alarms_ticket_id", "alarms", "tickets", ["ticket_id"], ["id"])
+    op.create_index("ix_alarms_ticket", "alarms", ["ticket_id"], unique=False)
+    op.add_column("tickets", sa.Column("priority_at", sa.DateTime(timezone=True), nullable=True))
     # the alarms that opened a ticket already say so from the ticket's side
     op.execute(
         "UPDATE alarms SET ticket_id = "
         "(SELECT MIN(tickets.id) FROM tickets WHERE tickets.alarm_id = alarms.id)"
     )
+    # an active alarm raised while its machine had a ticket open for the same code belongs
+    # to that ticket: a worse reading must still raise its priority
+    op.execute(
+        "UPDATE alarms SET ticket_id = ("
+        "SELECT MIN(tickets.id) FROM tickets WHERE tickets.machine_id = alarms.machine_id "
+        "AND tickets.code = alarms.code AND tickets.plan_id IS NULL "
+        "AND tickets.status <> 'RESOLVED') "
+        "WHERE ticket_id IS NULL AND cleared_at IS NULL AND NOT silenced"
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alarms", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_alarms_ticket_id", type_="foreignkey")
-        batch_op.drop_column("ticket_id")
+    op.drop_column("tickets", "priority_at")
+    op.drop_index("ix_alarms_ticket", table_name="alarms")
+    if op.get_bind().dialect.name == "sqlite":  # the inline reference goes with the column
+        op.execute("ALTER TABLE alarms DROP COLUMN ticket_id")
+    else:
+        op.drop_constraint("fk_alarms_ticket_id", "alarms", type_="foreignkey")
+        op.drop_column("alarms", "ticket_id")

@@ -51,9 +51,9 @@ def layout(**_query: str) -> html.Div:
                 className="d-flex justify-content-between align-items-center mb-1",
             ),
             html.P(
-                "Where ticket assignments, escalations and resolutions are sent. The worker "
-                "delivers every 10 s and retries failures (30 s, 2 min, 10 min, 1 h) before "
-                "giving up.",
+                "Where ticket assignments, raised priorities, escalations and resolutions are "
+                "sent. The worker delivers every 10 s and retries failures (30 s, 2 min, 10 min, "
+                "1 h) before giving up.",
                 className="text-muted small mb-2",
             ),
             html.Div(id=ids.NOTIFY_NOTE),

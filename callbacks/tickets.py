@@ -13,7 +13,7 @@ from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
 from data.models import Role, Ticket, TicketStatus
-from maintenance.tickets import list_tickets
+from maintenance.ticket_list import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import ticket_table

@@ -1,4 +1,5 @@
-"""Tickets: opening (once per machine and code), assignment, the status flow, listing.
+"""Tickets: opening (once per machine and code), assignment, the status flow (the lists are
+in ``maintenance.ticket_list``).
 
 Alarms do not call ``open_ticket`` for every code: a machine with an unresolved fault ticket
 gets further alarms joined to it (``maintenance.alarms.raise_alarm``), so one fault sends one
@@ -6,23 +7,19 @@ technician."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
-    Alarm,
     AuditLog,
     Downtime,
     DowntimeKind,
-    Machine,
     Priority,
     Role,
     Ticket,
     TicketStatus,
-    User,
     utcnow,
 )
 from maintenance import metrics
@@ -32,13 +29,11 @@ from maintenance.notifications import notify
 from maintenance.running_hours import record_completion
 
 __all__ = [
-    "TicketRow",
     "TransitionError",
     "raise_priority",
     "open_ticket",
     "open_fault_ticket",
     "change_status",
-    "list_tickets",
     "may_change",
     "ALLOWED",
 ]
@@ -55,22 +50,6 @@ _MANAGERS = {Role.ADMIN, Role.MANAGER}
 
 class TransitionError(ValueError):
     """A status change that is not allowed; the message is meant for the user."""
-
-
-@dataclass(frozen=True, slots=True)
-class TicketRow:
-    id: int
-    machine: str
-    code: str
-    title: str
-    priority: Priority
-    status: TicketStatus
-    technician: str | None
-    assignment_reason: str
-    created_at: datetime
-    failure_confirmed: bool | None
-    escalated_at: datetime | None = None  # not started in time: escalated to the managers
-    joined: int = 0  # later alarms of the machine that joined this ticket
 
 
 def _open_for(session: Session, machine_id: int, code: str) -> Ticket | None:
@@ -291,48 +270,6 @@ def _apply(
     else:  # reopened or handed back: the old answers stay in the audit log only
         ticket.resolved_at, ticket.failure_confirmed = None, None
         ticket.cause, ticket.action_taken = "", ""
-
-
-def list_tickets(
-    *,
-    session: Session,
-    technician_id: int | None = None,
-    include_resolved: bool = False,
-    limit: int = 200,
-) -> list[TicketRow]:
-    """Tickets, most urgent first: open before resolved, then priority, then oldest."""
-    tech = select(User.username).where(User.id == Ticket.technician_id).scalar_subquery()
-    joined = (
-        select(func.count(Alarm.id))
-        .where(Alarm.ticket_id == Ticket.id, Alarm.id != func.coalesce(Ticket.alarm_id, 0))
-        .scalar_subquery()
-    )
-    stmt = select(Ticket, Machine.name, tech, joined).join(Machine, Machine.id == Ticket.machine_id)
-    if technician_id is not None:
-        stmt = stmt.where(Ticket.technician_id == technician_id)
-    if not include_resolved:
-        stmt = stmt.where(Ticket.status != TicketStatus.RESOLVED)
-    rank = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.LOW: 2}
-    rows = [
-        TicketRow(
-            t.id,
-            name,
-            t.code,
-            t.title,
-            t.priority,
-            t.status,
-            tech_name,
-            t.assignment_reason,
-            t.created_at,
-            t.failure_confirmed,
-            t.escalated_at,
-            n_joined,
-        )
-        for t, name, tech_name, n_joined in session.execute(
-            stmt.order_by(Ticket.created_at).limit(limit)
-        )
-    ]
-    return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))
 
 
 def may_change(*, ticket: Ticket, user: UserInfo) -> bool:

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Patch, ctx, html
 from dash.exceptions import PreventUpdate
 
-from maintenance.tickets import TicketRow
+from maintenance.ticket_list import TicketRow
 from web import ids
 from web.assign_view import escalated_badge
 

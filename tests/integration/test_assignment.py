@@ -18,7 +18,8 @@ from maintenance.accounts import UserInfo
 from maintenance.app_settings import Overrides, SettingError, change_setting
 from maintenance.assignment import AssignmentError, reassign
 from maintenance.escalation import escalate_overdue, limits_from
-from maintenance.tickets import change_status, list_tickets, open_ticket
+from maintenance.ticket_list import list_tickets
+from maintenance.tickets import change_status, open_ticket
 from web import ids
 from worker import seed_demo
 

@@ -25,7 +25,8 @@ from data.readings import insert_readings
 from maintenance.accounts import UserInfo
 from maintenance.plans import create_plan, open_planned_tickets
 from maintenance.rules import evaluate_rules
-from maintenance.tickets import TransitionError, change_status, list_tickets, open_ticket
+from maintenance.ticket_list import list_tickets
+from maintenance.tickets import TransitionError, change_status, open_ticket
 from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -3,8 +3,6 @@ the role on the server; the domain functions check again who may touch which tic
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx
@@ -13,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
-from data.models import Role, Ticket, TicketStatus
+from data.models import Role, TicketStatus
 from maintenance.accounts import UserInfo
 from maintenance.sops import EDITORS
 from maintenance.ticket_detail import readings_around, ticket_activity, ticket_detail
@@ -29,7 +27,13 @@ from web import ids
 from web.auth import AccessDenied, require
 from web.resolve_dialog import DETAIL_DIALOG as D
 from web.resolve_dialog import answer_states, message_outputs
-from web.resolve_form import Answers, error_alert, local, submit_resolution, transition
+from web.resolve_form import (
+    Answers,
+    dialog_opening,
+    error_alert,
+    submit_resolution,
+    transition,
+)
 from web.ticket_graph import readings_figure
 from web.ticket_view import comment_list, detail_outputs, history_list
 
@@ -133,6 +137,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(D.title, "children"),
         Output(D.down_start, "value"),
         Output(D.down_end, "value"),
+        Output(D.still, "children"),
         Input({"type": ids.TICKET_DETAIL_ACTION, "action": ALL}, "n_clicks"),
         State(ids.TICKET_ID, "data"),
         State(ids.TICKET_REFRESH, "data"),
@@ -145,12 +150,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         try:
             require(WORKERS)
         except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 3
+            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 4
         if action == "resolve":
-            title, stopped, running = _dialog(db, ticket_id)
-            return dash.no_update, dash.no_update, True, title, stopped, running
+            return dash.no_update, dash.no_update, True, *dialog_opening(db, ticket_id)
         alert = _transition(db, ticket_id, _TARGET[action])
-        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 3
+        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
 
     @app.callback(
         Output(ids.TICKET_FEEDBACK, "children", allow_duplicate=True),
@@ -201,14 +205,6 @@ def _save_step(
         except (IntegrityError, OperationalError):
             if attempt == 2:
                 raise
-
-
-def _dialog(db: Database, ticket_id: int) -> tuple[str, str, str]:
-    """Title and proposed stop (ticket opened .. now) for the resolve dialog."""
-    with db.session() as s:
-        ticket = s.get(Ticket, ticket_id)
-        opened = ticket.created_at if ticket else datetime.now(UTC)
-    return f"Resolve ticket #{ticket_id}", local(opened), local(datetime.now(UTC))
 
 
 def _transition(db: Database, ticket_id: int, to: TicketStatus) -> dbc.Alert:

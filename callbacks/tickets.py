@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
@@ -12,14 +10,20 @@ from dash import ALL, Input, Output, State, ctx, html
 from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
-from data.models import Role, Ticket, TicketStatus
+from data.models import Role, TicketStatus
 from maintenance.ticket_list import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import ticket_table
 from web.resolve_dialog import TICKETS_DIALOG as D
 from web.resolve_dialog import answer_states, message_outputs
-from web.resolve_form import Answers, error_alert, local, submit_resolution, transition
+from web.resolve_form import (
+    Answers,
+    dialog_opening,
+    error_alert,
+    submit_resolution,
+    transition,
+)
 
 _WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 _TARGET = {
@@ -62,6 +66,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.RESOLVE_TITLE, "children"),
         Output(ids.RESOLVE_DOWN_START, "value"),
         Output(ids.RESOLVE_DOWN_END, "value"),
+        Output(ids.RESOLVE_STILL, "children"),
         Input({"type": ids.TICKET_ACTION, "ticket": ALL, "action": ALL}, "n_clicks"),
         State(ids.TICKETS_REFRESH, "data"),
         prevent_initial_call=True,
@@ -73,16 +78,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         try:
             require(_WORKERS)
         except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 4
+            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 5
         if action == "resolve":
-            with db.session() as s:
-                ticket = s.get(Ticket, ticket_id)
-                opened = ticket.created_at if ticket else datetime.now(UTC)
-            title = f"Resolve ticket #{ticket_id}"
-            stopped, running = local(opened), local(datetime.now(UTC))
-            return dash.no_update, dash.no_update, True, ticket_id, title, stopped, running
+            opening = dialog_opening(db, ticket_id)
+            return dash.no_update, dash.no_update, True, ticket_id, *opening
         alert = _transition(db, ticket_id, _TARGET[action])
-        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
+        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 5
 
     @app.callback(
         Output(ids.TICKETS_FEEDBACK, "children", allow_duplicate=True),

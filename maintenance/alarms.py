@@ -25,6 +25,7 @@ from maintenance.tickets import open_fault_ticket, open_ticket, raise_priority
 
 __all__ = [
     "raise_alarm",
+    "still_active",
     "worsen_alarm",
     "active_alarms",
     "clear_stale",
@@ -112,6 +113,18 @@ def _join(session: Session, alarm: Alarm, ticket: Ticket) -> None:
         )
     )
     raise_priority(session=session, ticket=ticket, priority=PRIORITY[alarm.severity])
+
+
+def still_active(*, session: Session, ticket_id: int) -> list[Alarm]:
+    """The ticket's alarms (the one that opened it and those that joined) not cleared yet:
+    resolving the ticket answers for them too."""
+    return list(
+        session.scalars(
+            select(Alarm)
+            .where(Alarm.ticket_id == ticket_id, Alarm.cleared_at.is_(None))
+            .order_by(Alarm.raised_at, Alarm.id)
+        )
+    )
 
 
 def worsen_alarm(*, session: Session, alarm: Alarm, severity: Severity, message: str) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "part_row",
     "answer_states",
     "message_outputs",
+    "still_alarming",
 ]
 
 
@@ -40,6 +41,7 @@ class DialogIds:
     alert: str  # a refusal that belongs to no one field
     submit: str
     cancel: str
+    still: str  # the ticket's alarms that are still active, said before resolving
 
     def error(self, field_id: str) -> str:
         return f"{field_id}-error"
@@ -64,6 +66,7 @@ TICKETS_DIALOG = DialogIds(
     alert=ids.RESOLVE_ALERT,
     submit=ids.RESOLVE_SUBMIT,
     cancel=ids.RESOLVE_CANCEL,
+    still=ids.RESOLVE_STILL,
 )
 DETAIL_DIALOG = DialogIds(
     modal=ids.TICKET_RESOLVE_MODAL,
@@ -81,6 +84,7 @@ DETAIL_DIALOG = DialogIds(
     alert=ids.TICKET_RESOLVE_ALERT,
     submit=ids.TICKET_RESOLVE_SUBMIT,
     cancel=ids.TICKET_RESOLVE_CANCEL,
+    still=ids.TICKET_RESOLVE_STILL,
 )
 
 # fields with an input of their own, marked invalid with the message under it
@@ -229,6 +233,7 @@ def resolve_modal(i: DialogIds) -> dbc.Modal:
         ],
     )
     body = [
+        html.Div(id=i.still),
         dbc.Label("Outcome", html_for=i.outcome, className="mb-1"),
         outcome,
         html.Div(id=i.outcome_error, className="invalid-feedback d-block"),
@@ -253,4 +258,25 @@ def resolve_modal(i: DialogIds) -> dbc.Modal:
         is_open=False,
         scrollable=True,
         size="lg",
+    )
+
+
+def still_alarming(alarms: list[tuple[str, str]]) -> object:
+    """A warning above the answers when some of the ticket's alarms (code, message) are
+    still active: resolving answers for them too, and they open nothing new until they
+    clear and come back."""
+    if not alarms:
+        return ""
+    return dbc.Alert(
+        [
+            html.Div("Still alarming:", className="fw-semibold"),
+            html.Ul([html.Li([html.Code(code), " ", message]) for code, message in alarms]),
+            html.Div(
+                "Resolving answers for these too: they open no new ticket until they clear "
+                "and come back. Check the readings first if the machine should be healthy.",
+                className="small",
+            ),
+        ],
+        color="warning",
+        className="py-2",
     )

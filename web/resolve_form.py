@@ -10,11 +10,13 @@ import dash_bootstrap_components as dbc
 from dash import no_update
 
 from data.db import Database
-from data.models import Role, TicketStatus
+from data.models import Role, Ticket, TicketStatus
+from maintenance.alarms import still_active
 from maintenance.parts import PartError
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status
 from web.auth import AccessDenied, require
+from web.resolve_dialog import still_alarming
 
 __all__ = [
     "Answers",
@@ -25,6 +27,7 @@ __all__ = [
     "transition",
     "error_alert",
     "local",
+    "dialog_opening",
 ]
 
 _MIN_TEXT = 3
@@ -195,3 +198,14 @@ def _done(ticket_id: int, to: TicketStatus, element: str) -> dbc.Alert:
 
 def error_alert(text: str, element_id: str) -> dbc.Alert:
     return dbc.Alert(text, color="danger", dismissable=True, id=element_id, className="mt-2")
+
+
+def dialog_opening(db: Database, ticket_id: int) -> tuple[str, str, str, object]:
+    """What the resolve dialog opens with: its title, the proposed stop (ticket opened ..
+    now) and the warning about the ticket's alarms that are still active."""
+    with db.session() as s:
+        ticket = s.get(Ticket, ticket_id)
+        opened = ticket.created_at if ticket else datetime.now(UTC)
+        active = [(a.code, a.message) for a in still_active(session=s, ticket_id=ticket_id)]
+    title = f"Resolve ticket #{ticket_id}"
+    return title, local(opened), local(datetime.now(UTC)), still_alarming(active)

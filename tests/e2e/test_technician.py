@@ -150,6 +150,11 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
 
     # the same resolve dialog as on the list: refused until answered, then RESOLVED
     click(dash_duo, pattern(ids.ticket_detail_action("resolve")))
+    # both of the ticket's alarms are still active: the dialog says so before anything else
+    dash_duo.wait_for_contains_text(f"#{ids.TICKET_RESOLVE_STILL}", "Still alarming", timeout=10)
+    still = dash_duo.find_element(f"#{ids.TICKET_RESOLVE_STILL}").text
+    assert "VIB_HIGH" in still and "TEMP_HIGH" in still and "no new ticket" in still
+    shot(dash_duo, "resolve-still-alarming")
     dash_duo.wait_for_element(f"#{ids.TICKET_RESOLVE_SUBMIT}", timeout=10).click()
     dash_duo.wait_for_text_to_equal(f"#{ids.TICKET_RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
     dash_duo.find_element(

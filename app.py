@@ -66,7 +66,8 @@ def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
 def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Stop], Callable]:
     """Broker (embedded, role all), worker and simulator; returns stop functions, readiness."""
     from ingest.broker import EmbeddedBroker
-    from worker import SimulatorThread, Worker, serve_worker_metrics
+    from simulator.thread import SimulatorThread
+    from worker import Worker, serve_worker_metrics
 
     stops: list[Stop] = []
     if settings.embedded_broker and role == "all":

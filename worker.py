@@ -45,10 +45,9 @@ from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble
-from simulator.fleet import FleetSimulator, demo_fleet
-from simulator.publisher import MqttPublisher, run
+from simulator.fleet import demo_fleet
 
-__all__ = ["Worker", "seed_demo", "SimulatorThread", "serve_worker_metrics"]
+__all__ = ["Worker", "seed_demo", "serve_worker_metrics"]
 
 log = logging.getLogger(__name__)
 JOB_SECONDS = Histogram("pdm_job_duration_seconds", "Scheduler job durations", ["job"])
@@ -353,46 +352,6 @@ def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
         ensure_fleet(session=session, machines=specs)
         load_shipped_sops(session=session)
         return ensure_demo_accounts(session=session, given={r: p for r, p in given.items() if p})
-
-
-class SimulatorThread:
-    """The demo fleet simulator, publishing over MQTT from a background thread."""
-
-    def __init__(self, settings: Settings, *, first_fault_after_s: float | None = None) -> None:
-        s = settings
-        first = s.simulator_first_fault_s if first_fault_after_s is None else first_fault_after_s
-        self.sim = FleetSimulator(
-            demo_fleet(s.demo_machines),
-            speed=s.simulator_speed,
-            seed=s.simulator_seed,
-            start=time.time(),
-            first_fault_after_s=first,
-        )
-        target = s.mqtt
-        url = s.mqtt_url or f"mqtt://{target.host}:{target.port}"
-        self.publisher = MqttPublisher(url, v5=s.mqtt_v5, client_id="pdm-simulator")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=run,
-            name="simulator",
-            daemon=True,
-            kwargs={
-                "sim": self.sim,
-                "publisher": self.publisher,
-                "prefix": s.mqtt_topic_prefix,
-                "interval_s": s.simulator_interval_s,
-                "stop": self._stop,
-            },
-        )
-
-    def start(self) -> None:
-        self.publisher.connect()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-        self.publisher.close()
 
 
 def serve_worker_metrics(port: int, readiness: Callable[[], dict[str, bool]]) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, JobRun, Priority, Role, Severity, Ticket, TicketStatus
 from maintenance.alarms import PRIORITY
-from worker import SimulatorThread, Worker, seed_demo
+from simulator.thread import SimulatorThread
+from worker import Worker, seed_demo
 
 
 def _tickets(stack: Stack) -> list[Ticket]:

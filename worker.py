@@ -35,7 +35,6 @@ from maintenance.jobs import pending_requests
 from maintenance.plans import open_planned_tickets
 from maintenance.predictions import (
     PredictionPolicy,
-    anomaly_clear_below,
     apply_predictions,
     store_predictions,
 )
@@ -278,7 +277,6 @@ class Worker:
             failure_threshold=s.failure_threshold,
             failure_clear_below=s.failure_clear_below,
             anomaly_threshold=s.anomaly_threshold,
-            anomaly_clear_below=anomaly_clear_below(s.anomaly_threshold),
             clear_after=timedelta(seconds=s.alarm_clear_after_s),
         )
 

@@ -43,9 +43,13 @@ class PredictionPolicy:
     failure_threshold: float = 0.8
     failure_clear_below: float = 0.6
     anomaly_threshold: float = 0.7  # on the anomaly score, raise
-    anomaly_clear_below: float = 0.5
     anomaly_sustained: int = 6  # consecutive scorings over the threshold before a warning
     clear_after: timedelta = timedelta(minutes=1)
+
+    @property
+    def anomaly_clear_below(self) -> float:
+        """Held while the score stays at or above this (``anomaly_clear_below``)."""
+        return anomaly_clear_below(self.anomaly_threshold)
 
 
 def store_predictions(

@@ -224,24 +224,9 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index("ix_tickets_open", ["machine_id", "code", "status"], unique=False)
 
-    _timescale_hypertable()
-
-
-def _timescale_hypertable() -> None:
-    """Make readings a hypertable when TimescaleDB is installed; plain table otherwise."""
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    available = bind.execute(
-        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
-    ).scalar()
-    if not available:
-        return
-    op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    op.execute(
-        "SELECT create_hypertable('readings', 'ts', chunk_time_interval => INTERVAL '1 day',"
-        " migrate_data => true)"
-    )
+    # readings becomes a hypertable in 0010, and only when the server preloads TimescaleDB:
+    # this migration used to CREATE EXTENSION whenever the package was merely installed,
+    # which fails on a server that does not preload it.
 
 
 def downgrade() -> None:

@@ -23,6 +23,7 @@ from web.backtest_report import backtest_blueprint
 from web.downloads import downloads_blueprint
 from web.lab_export import lab_export_blueprint
 from web.ops import install_request_ids, ops_blueprint
+from web.refusals import install_refusals
 from web.security import install_same_origin_check, install_security_headers
 
 __all__ = ["create_app"]
@@ -96,6 +97,7 @@ def create_app(
     install_request_ids(server)  # first: the guard's own log lines carry the id
     install_same_origin_check(server)
     init_auth(server, db, _CSS, settings)
+    install_refusals(server)  # a role refusal is a 403, never a 500 with a traceback
     server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))
     server.register_blueprint(lab_export_blueprint(db, settings))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
+from dash_requests import empty_body, filled_body
 from factories import WebApp, add_user, clear_tickets
 from sqlalchemy import select
 
@@ -26,32 +28,6 @@ def _concrete(rule: str) -> str:
         "<path:fingerprinted_path>", "dash.v1.js"
     )
     return path
-
-
-def _body(key: str, spec: dict) -> dict:
-    """A request shaped like the one the browser sends for this callback."""
-
-    def dep(d: dict) -> dict | list:
-        return (
-            []
-            if d["id"].startswith("{")
-            else {"id": d["id"], "property": d["property"], "value": None}
-        )
-
-    declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
-    outputs = [
-        []
-        if isinstance(o.component_id, dict)
-        else {"id": o.component_id, "property": o.component_property}
-        for o in declared
-    ]
-    return {
-        "output": key,
-        "outputs": outputs if isinstance(spec["output"], list) else outputs[0],
-        "inputs": [dep(d) for d in spec["inputs"]],
-        "state": [dep(d) for d in spec["state"]],
-        "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"]],
-    }
 
 
 def test_every_flask_route_refuses_anonymous(web: WebApp):
@@ -76,11 +52,46 @@ def test_every_dash_callback_refuses_anonymous(web: WebApp):
     client = web.client()
     assert len(web.app.callback_map) >= 7
     for key, spec in web.app.callback_map.items():
-        response = client.post("/_dash-update-component", json=_body(key, spec))
+        response = client.post("/_dash-update-component", json=empty_body(key, spec))
         assert response.status_code == 401, key
         assert response.get_json() == {"error": "login required"}
     for internal in ("/_dash-layout", "/_dash-dependencies"):
         assert client.get(internal).status_code == 401
+
+
+def _plausible(_component: str, prop: str) -> object:
+    """What a page holds before anyone types: buttons clicked once, the app at its root."""
+    return {"n_clicks": 1, "n_intervals": 1, "pathname": "/", "search": ""}.get(prop)
+
+
+def _no_such(_pattern: str, key: str) -> object:
+    """Wildcards naming nothing that exists: the sweep changes nothing in the shared app."""
+    return {"action": "start", "field": "part", "job": "nothing"}.get(key, 999_999)
+
+
+@pytest.mark.parametrize("user", ["viewer", "technician", "manager"])
+def test_every_callback_answers_a_role_refusal_with_403_never_500(
+    web: WebApp, user: str, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    web.client(user).get("/")  # the first page registers Dash's page router too
+    client = web.client(user)
+    refused = []
+    for key, spec in web.app.callback_map.items():
+        if "callback" not in spec:
+            continue  # runs in the browser
+        body = filled_body(key, spec, _plausible, _no_such)
+        response = client.post("/_dash-update-component", json=body)
+        assert response.status_code < 500, (user, key, response.get_data(as_text=True)[-400:])
+        if response.status_code == 403:
+            assert response.get_json() == {"error": "Your role may not do this."}, key
+            refused.append(key)
+    if user == "viewer":  # e.g. the settings table, the users grid, the model lab
+        assert f"{ids.SETTINGS_TABLE}.children" in refused
+        assert len(refused) >= 20, refused
+    assert not [r for r in caplog.records if r.exc_info], "a refusal logged a traceback"
+    lines = [r for r in caplog.records if r.getMessage().startswith("refused POST")]
+    assert len(lines) == len(refused)  # one line each
 
 
 def test_public_paths_answer_without_login(web: WebApp):
@@ -108,7 +119,7 @@ def _start_request(web: WebApp, ticket_id: int) -> dict:
     key = next(k for k in web.app.callback_map if k.startswith(head))
     button = ids.ticket_action(ticket_id, "start")
     prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-    body = _body(key, web.app.callback_map[key])
+    body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
     body["state"] = [{"id": ids.TICKETS_REFRESH, "property": "data", "value": 0}]
     body["changedPropIds"] = [prop_id]
@@ -136,7 +147,7 @@ def test_viewer_cannot_resolve_through_the_dialog_callback(web: WebApp):
         for k, spec in web.app.callback_map.items()
         if spec["inputs"][0]["id"] == ids.RESOLVE_SUBMIT
     )
-    body = _body(key, web.app.callback_map[key])
+    body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [{"id": ids.RESOLVE_SUBMIT, "property": "n_clicks", "value": 1}]
     answers = {
         ids.RESOLVE_TICKET: ticket_id,
@@ -215,7 +226,7 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
             now=datetime.now(UTC),
         )
     key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
-    body = _body(key, web.app.callback_map[key])
+    body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [
         {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
         {"id": ids.URL, "property": "pathname", "value": "/"},
@@ -226,7 +237,7 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     assert "Acknowledge" not in text  # a viewer may look, not acknowledge
 
     ack_key = next(k for k in web.app.callback_map if k.startswith(f"{ids.RED_BANNER}.children@"))
-    ack = _body(ack_key, web.app.callback_map[ack_key])
+    ack = empty_body(ack_key, web.app.callback_map[ack_key])
     button = ids.alarm_ack(alarm.id)
     ack["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
     ack["state"] = [{"id": ids.RED_BANNER, "property": "children", "value": []}]
@@ -298,7 +309,7 @@ def test_every_response_names_its_request(web: WebApp):
 def test_state_changing_requests_from_another_site_are_refused(web: WebApp):
     client = web.client("manager")
     key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
-    body = _body(key, web.app.callback_map[key])
+    body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [
         {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
         {"id": ids.URL, "property": "pathname", "value": "/"},
@@ -332,7 +343,7 @@ def _create_machine_request(web: WebApp, name: str) -> dict:
         if ids.ADMIN_MACHINE_FEEDBACK in k and ids.ADMIN_SENSORS_ERROR in k
     )
     spec = web.app.callback_map[key]
-    body = _body(key, spec)
+    body = empty_body(key, spec)
     rows = range(len(_NEW_SENSORS))
     body["outputs"] = [
         [{"id": {**o.component_id, "row": r}, "property": o.component_property} for r in rows]

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     # retention (the retention job): raw readings, then their ten-minute rollups
     retention_raw_days: int = Field(default=365, ge=1)
     retention_rollup_days: int = Field(default=0, ge=0)  # 0: keep for ever
+    # TimescaleDB only: compress readings' chunks older than this (0: never)
+    timescale_compress_after_days: int = Field(default=1, ge=0)
 
     # ticket attachments (photos, PDFs): largest file accepted, checked on the server
     attachment_max_mb: float = Field(default=10.0, gt=0, le=100)

@@ -39,7 +39,7 @@ from maintenance.predictions import (
     store_predictions,
 )
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
-from maintenance.retention import apply_retention
+from maintenance.retention import apply_retention, sync_timescale_policies
 from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
 from ml.registry import active_versions
@@ -123,6 +123,12 @@ class Worker:
         from ml.lab.runs import fail_interrupted
 
         self.client.start()
+        s = self.overrides.current()
+        sync_timescale_policies(
+            db=self.db,
+            raw_days=s.retention_raw_days,
+            compress_after_days=s.timescale_compress_after_days,
+        )
         if interrupted := fail_interrupted(self.db):
             log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
         for name, body, when in self._schedule():
@@ -188,6 +194,7 @@ class Worker:
             now=datetime.now(UTC),
             raw_days=s.retention_raw_days,
             rollup_days=s.retention_rollup_days,
+            compress_after_days=s.timescale_compress_after_days,
             progress=lambda done, total: log.info("retention: day %d of %d rolled up", done, total),
         )
         return outcome.readings_removed + outcome.rollups_removed

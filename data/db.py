@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.timescale import adopt_timescale, log_timescale_state
+
 __all__ = ["Database", "make_engine", "upgrade_schema"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,6 +49,10 @@ def upgrade_schema(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _UPGRADE_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        if conn.dialect.name == "postgresql":
+            # again after every upgrade, not only in migration 0010: a database migrated
+            # before its server preloaded TimescaleDB is converted at the next start
+            log_timescale_state(adopt_timescale(conn))
 
 
 class Database:

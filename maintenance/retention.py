@@ -2,10 +2,14 @@
 (count, mean, min, max per sensor) are complete; rollups older than a second limit go too.
 
 Works a day at a time, one transaction per day (roll up, then delete), so a crash loses
-nothing and the progress can be shown. Plain SQL on SQLite and PostgreSQL; on TimescaleDB
-the same SQL runs on the hypertable (its native compression and retention policies are not
-used yet). A reading that arrives late for a day already removed is removed with it (the
-ingest refuses readings older than ``PDM_MAX_READING_AGE_DAYS`` anyway).
+nothing and the progress can be shown. Plain SQL on SQLite and PostgreSQL. On TimescaleDB
+(``data.timescale`` state ``active``) the days are rolled up the same way, then whole chunks
+older than the limit are dropped instead of deleting rows (deleting from compressed chunks
+would decompress them); the job also keeps the server's compression policy and its retention
+policy in line with the settings. That retention policy waits a day longer than the job, so
+it only acts when no worker does (rollups first whenever a worker runs). A reading that
+arrives late for a day already removed is removed with it (the ingest refuses readings older
+than ``PDM_MAX_READING_AGE_DAYS`` anyway).
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from data.db import Database
 from data.models import Reading, ReadingRollup
 from data.rollup import floor_bucket, roll_up
+from data.timescale import set_policies, timescale_state
 
-__all__ = ["RetentionOutcome", "apply_retention"]
+__all__ = ["RetentionOutcome", "apply_retention", "sync_timescale_policies"]
 
 _DAY = timedelta(days=1)
 
@@ -38,11 +43,15 @@ def apply_retention(
     now: datetime,
     raw_days: int,
     rollup_days: int,
+    compress_after_days: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> RetentionOutcome:
     """Remove raw readings older than ``raw_days`` (after rolling them up) and rollups
     older than ``rollup_days`` (0: keep). ``progress(done, total)`` after each day."""
     outcome = RetentionOutcome()
+    chunks = sync_timescale_policies(
+        db=db, raw_days=raw_days, compress_after_days=compress_after_days
+    )
     cutoff = floor_bucket(now - timedelta(days=raw_days))
     with db.session() as s:
         oldest = s.scalar(select(func.min(Reading.ts)))
@@ -53,14 +62,37 @@ def apply_retention(
             stop = min(day + _DAY, cutoff)
             with db.session() as s:
                 roll_up(s, day, stop)
-                gone = s.execute(delete(Reading).where(Reading.ts >= day, Reading.ts < stop))
-                outcome.readings_removed += gone.rowcount or 0
+                if not chunks:
+                    gone = s.execute(delete(Reading).where(Reading.ts >= day, Reading.ts < stop))
+                    outcome.readings_removed += gone.rowcount or 0
             outcome.days += 1
             if progress:
                 progress(outcome.days, total)
             day = stop
+        if chunks:
+            outcome.readings_removed = _drop_chunks(db, cutoff)
     if rollup_days:
         with db.session() as s:
             old = ReadingRollup.bucket < now - timedelta(days=rollup_days)
             outcome.rollups_removed = s.execute(delete(ReadingRollup).where(old)).rowcount or 0
     return outcome
+
+
+def sync_timescale_policies(*, db: Database, raw_days: int, compress_after_days: int) -> bool:
+    """On TimescaleDB, set its compression (0: none) and retention policies from the
+    settings and return True; elsewhere return False (the job does it all by hand)."""
+    with db.engine.begin() as conn:
+        if timescale_state(conn) != "active":
+            return False
+        compress = timedelta(days=compress_after_days) if compress_after_days else None
+        set_policies(conn, compress_after=compress, drop_after=timedelta(days=raw_days + 1))
+    return True
+
+
+def _drop_chunks(db: Database, cutoff: datetime) -> int:
+    """Drop the chunks entirely older than ``cutoff``; the number of readings they held."""
+    older = select(func.count()).select_from(Reading).where(Reading.ts < cutoff)
+    with db.session() as s:
+        before = s.scalar(older) or 0
+        s.execute(text("SELECT drop_chunks('readings', older_than => :t)"), {"t": cutoff})
+        return before - (s.scalar(older) or 0)

@@ -17,7 +17,13 @@ settings.register_profile("pdm", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("pdm")
 
 from factories import Stack, make_settings  # noqa: E402
-from services import MosquittoServer, PostgresServer, free_port  # noqa: E402
+from services import (  # noqa: E402
+    NO_TIMESCALEDB,
+    MosquittoServer,
+    PostgresServer,
+    free_port,
+    timescaledb_installed,
+)
 
 from data.db import Database, upgrade_schema  # noqa: E402
 from ingest.broker import EmbeddedBroker  # noqa: E402
@@ -26,6 +32,16 @@ from ingest.broker import EmbeddedBroker  # noqa: E402
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def timescale_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster that preloads TimescaleDB; skips where it is not installed."""
+    if not timescaledb_installed():
+        pytest.skip(NO_TIMESCALEDB)
+    server = PostgresServer(timescale=True).start()
     yield server
     server.stop()
 

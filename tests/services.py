@@ -15,7 +15,14 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["free_port", "wait_port", "PostgresServer", "MosquittoServer"]
+__all__ = [
+    "free_port",
+    "wait_port",
+    "timescaledb_installed",
+    "NO_TIMESCALEDB",
+    "PostgresServer",
+    "MosquittoServer",
+]
 
 
 def free_port() -> int:
@@ -45,10 +52,27 @@ def _pg_bin(name: str) -> str:
     return path
 
 
-class PostgresServer:
-    """A throwaway PostgreSQL cluster (trust auth, loopback only)."""
+NO_TIMESCALEDB = (
+    "TimescaleDB is not installed in this PostgreSQL (no timescaledb*.so in pg_config "
+    "--pkglibdir); scripts/test.sh builds it when ../shared/timescaledb is present"
+)
 
-    def __init__(self) -> None:
+
+def timescaledb_installed() -> bool:
+    """True when this PostgreSQL has the TimescaleDB library (scripts/test.sh builds it)."""
+    libdir = subprocess.run(
+        [_pg_bin("pg_config"), "--pkglibdir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return bool(glob.glob(f"{libdir}/timescaledb*.so"))
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster (trust auth, loopback only). ``timescale``: started
+    with TimescaleDB in ``shared_preload_libraries`` (it takes effect at the next restart
+    when changed on a running server)."""
+
+    def __init__(self, timescale: bool = False) -> None:
+        self.timescale = timescale
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="pdm-pg-"))
         self.data = self.dir / "data"
@@ -86,6 +110,8 @@ class PostgresServer:
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off"
         )
+        if self.timescale:
+            opts += " -c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off"
         args = [_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", action, *extra]
         if action in ("start", "restart"):
             args += ["-o", opts, "-l", str(self.dir / "log")]

@@ -78,10 +78,15 @@ def test_the_latest_migration_goes_down_and_up_again(db: Database):
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             return version, compare_metadata(MigrationContext.configure(conn), Base.metadata)
 
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
-    version, diff = state()
-    assert version != head and diff != []  # the models are ahead of the schema again
+    # down one migration at a time until the models are ahead of the schema again: a
+    # storage-only migration (0010's hypertable) changes no table the models describe
+    for _ in range(3):
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "-1")
+        version, diff = state()
+        if diff:
+            break
+    assert version != head and diff != []
     upgrade_schema(db.engine)
     assert state() == (head, [])

@@ -1,0 +1,213 @@
+"""TimescaleDB is used when the server preloads it, and only then: a server with the package
+merely installed runs on plain PostgreSQL; a preloaded one gets a compressed hypertable with
+compression and retention policies, on a fresh install and on an existing populated database
+converted in place. Skipped, with the reason, where TimescaleDB is not installed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from factories import wait_until
+from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
+from sqlalchemy import func, select, text
+
+from config import load_settings
+from data.db import Database, upgrade_schema
+from data.fleet import sensor_directory
+from data.models import Reading, ReadingRollup
+from data.readings import insert_readings
+from data.timescale import timescale_state
+from maintenance.retention import apply_retention, sync_timescale_policies
+from worker import seed_demo
+
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+needs_timescaledb = pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    """A cluster of its own, for tests that restart it with TimescaleDB preloaded."""
+    pg = PostgresServer().start()
+    yield pg
+    pg.stop()
+
+
+def _migrated(url: str) -> Database:
+    db = Database(url)
+    upgrade_schema(db.engine)
+    return db
+
+
+def _sensor(db: Database, tmp_path) -> int:
+    seed_demo(load_settings(var_dir=tmp_path, demo_machines=1), db)
+    with db.session() as s:
+        return sensor_directory(session=s)[("motor-01", "vibration")]
+
+
+def _hypertables(db: Database) -> list[str]:
+    with db.engine.connect() as conn:
+        return list(
+            conn.scalars(text("SELECT hypertable_name FROM timescaledb_information.hypertables"))
+        )
+
+
+def _policies(db: Database) -> dict[str, dict]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT proc_name, config FROM timescaledb_information.jobs "
+                "WHERE hypertable_name = 'readings'"
+            )
+        )
+        return {name: config for name, config in rows}
+
+
+def _first_runs_done(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        return not conn.scalar(
+            text(
+                "SELECT count(*) FROM timescaledb_information.jobs j LEFT JOIN "
+                "timescaledb_information.job_stats s USING (job_id) WHERE j.hypertable_name "
+                "= 'readings' AND coalesce(s.total_runs, 0) = 0"
+            )
+        )
+
+
+def _readings(db: Database) -> tuple[int, float]:
+    with db.session() as s:
+        n, total = s.execute(select(func.count(), func.sum(Reading.value))).one()
+    return int(n), float(total or 0)
+
+
+def _hours(sensor: int, start: datetime, hours: int) -> list[tuple[int, datetime, float]]:
+    """One reading a minute for ``hours`` hours from ``start``."""
+    return [(sensor, start + timedelta(minutes=m), float(m % 17)) for m in range(hours * 60)]
+
+
+def test_installed_but_not_preloaded_server_runs_on_plain_postgres(postgres, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="data.timescale")
+    db = _migrated(postgres.new_database())
+    expected = "available-not-preloaded" if timescaledb_installed() else "absent"
+    assert timescale_state(db.engine) == expected
+    said = [r.message for r in caplog.records if r.message.startswith("storage:")]
+    assert len(said) == 1 and "plain PostgreSQL" in said[0]
+    with db.engine.connect() as conn:
+        assert not conn.scalar(text("SELECT count(*) FROM pg_extension WHERE extname LIKE 'ti%'"))
+        assert conn.scalar(text("SELECT relkind FROM pg_class WHERE relname = 'readings'")) == "r"
+    sensor = _sensor(db, tmp_path)
+    with db.session() as s:
+        insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=12), 1))
+    outcome = apply_retention(db=db, now=NOW, raw_days=10, rollup_days=0)
+    assert outcome.readings_removed == 60  # the hand-made retention, row by row
+    db.dispose()
+
+
+@needs_timescaledb
+def test_fresh_install_on_preloaded_server_gives_a_compressed_hypertable_with_policies(
+    timescale_postgres, tmp_path
+):
+    db = _migrated(timescale_postgres.new_database())
+    assert timescale_state(db.engine) == "active"
+    assert _hypertables(db) == ["readings"]
+    sensor = _sensor(db, tmp_path)
+    apply_retention(db=db, now=NOW, raw_days=30, rollup_days=0, compress_after_days=1)
+    policies = _policies(db)
+    assert policies["policy_compression"]["compress_after"] == "1 day"
+    assert policies["policy_retention"]["drop_after"] == "31 days"  # a day behind the job
+    with db.engine.connect() as conn:
+        compression = conn.execute(
+            text(
+                "SELECT segmentby, orderby FROM timescaledb_information"
+                ".hypertable_compression_settings WHERE hypertable = 'readings'::regclass"
+            )
+        ).one()
+    assert tuple(compression) == ("sensor_id", "ts DESC")
+    with db.session() as s:  # the app's idempotent bulk insert works on it
+        rows = _hours(sensor, NOW - timedelta(hours=2), 1)
+        assert insert_readings(session=s, rows=rows + rows[:10]) == 60
+    db.dispose()
+
+
+@needs_timescaledb
+def test_compressed_chunks_take_late_and_redelivered_readings_and_retention_drops_them(
+    timescale_postgres, tmp_path
+):
+    db = _migrated(timescale_postgres.new_database())
+    # the policies exist first and have had their first run (a new job runs at once), so
+    # what follows is the retention job's doing, not a policy's racing it
+    sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)
+    assert wait_until(lambda: _first_runs_done(db), timeout=30)
+    sensor = _sensor(db, tmp_path)
+    old = _hours(sensor, NOW - timedelta(days=12), 1)  # hour-aligned: one chunk each
+    recent = _hours(sensor, NOW - timedelta(days=3), 1)
+    with db.session() as s:
+        insert_readings(session=s, rows=old + recent)
+    with db.engine.begin() as conn:
+        compressed = conn.scalars(
+            text("SELECT compress_chunk(c) FROM show_chunks('readings') c")
+        ).all()
+    assert len(compressed) == 2
+    late = [(sensor, NOW - timedelta(days=3) + timedelta(seconds=30), 99.0)]
+    with db.session() as s:  # a redelivery into a compressed chunk, and a late reading
+        assert insert_readings(session=s, rows=recent[:50] + late) == 1
+    assert _readings(db)[0] == 60 + 60 + 1
+    outcome = apply_retention(db=db, now=NOW, raw_days=10, rollup_days=0)
+    assert outcome.readings_removed == 60  # the old day's chunk, dropped whole
+    assert _readings(db)[0] == 61
+    with db.session() as s:  # rolled up before it went
+        assert s.scalar(select(func.sum(ReadingRollup.n))) >= 60
+    db.dispose()
+
+
+@needs_timescaledb
+def test_existing_populated_plain_database_is_converted_with_all_its_rows(server, tmp_path):
+    db = _migrated(server.new_database())  # installed, not preloaded: a plain table
+    sensor = _sensor(db, tmp_path)
+    with db.session() as s:
+        for day in range(1, 6):
+            insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=day), 24))
+    before = _readings(db)
+    db.dispose()
+    server.timescale = True
+    server.ctl("restart")
+    db = _migrated(db.url)  # every migration already ran: the start converts it
+    assert timescale_state(db.engine) == "active"
+    assert _hypertables(db) == ["readings"]
+    assert _readings(db) == before == (5 * 24 * 60, before[1])
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM ONLY readings")) == 0  # all in chunks
+        assert conn.scalar(text("SELECT count(*) FROM show_chunks('readings')")) >= 5
+    with db.session() as s:  # and it still takes readings, idempotently
+        assert insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=1), 25)) == 60
+    db.dispose()
+
+
+@needs_timescaledb
+def test_a_role_that_may_not_create_the_extension_runs_plain_until_an_operator_does(
+    timescale_postgres, tmp_path, caplog
+):
+    url = timescale_postgres.new_database()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(timescale_postgres.admin_url(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE app_{name} LOGIN")
+        conn.execute(f'ALTER DATABASE "{name}" OWNER TO app_{name}')
+        conn.execute(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC, app_{name}')
+    app_url = url.replace("postgres@", f"app_{name}@")
+    caplog.set_level(logging.INFO, logger="data.timescale")
+    db = _migrated(app_url)
+    assert timescale_state(db.engine) == "preloaded-not-created"
+    assert any("CREATE EXTENSION timescaledb" in r.message for r in caplog.records)
+    sensor = _sensor(db, tmp_path)
+    with db.session() as s:
+        insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=1), 3))
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION timescaledb")  # the operator step, by a superuser
+    upgrade_schema(db.engine)
+    assert timescale_state(db.engine) == "active"
+    assert _hypertables(db) == ["readings"]
+    assert _readings(db)[0] == 180
+    db.dispose()

@@ -5,9 +5,12 @@ on plain PostgreSQL (the same tables, the hand-made retention and rollups).
 
 States, from best to worst:
 
-- ``active``: preloaded, and the extension exists in this database;
+- ``active``: preloaded, the extension exists in this database and ``readings`` is a
+  hypertable;
+- ``preloaded-not-converted``: the extension exists but ``readings`` is still a plain table
+  (too big to convert during a start; see docs/architecture.md, "Storage");
 - ``preloaded-not-created``: preloaded, but the extension is not created in this database
-  (a superuser must run ``CREATE EXTENSION timescaledb``; see docs/architecture.md);
+  (a superuser must run ``CREATE EXTENSION timescaledb``);
 - ``available-not-preloaded``: installed on the server, not loaded: plain PostgreSQL;
 - ``absent``: not installed, or not PostgreSQL at all.
 """
@@ -22,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 __all__ = [
-    "CHUNK_INTERVAL",
+    "CONVERT_AT_START_MAX_BYTES",
     "TimescaleState",
     "adopt_timescale",
     "log_timescale_state",
@@ -32,7 +35,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TimescaleState = Literal["active", "preloaded-not-created", "available-not-preloaded", "absent"]
+TimescaleState = Literal[
+    "active",
+    "preloaded-not-converted",
+    "preloaded-not-created",
+    "available-not-preloaded",
+    "absent",
+]
 
 # pg_settings hides superuser-only settings such as shared_preload_libraries from ordinary
 # roles (no error, just no row); the loader's own setting shows whenever it is loaded.
@@ -47,15 +56,23 @@ _AVAILABLE = text("SELECT count(*) FROM pg_available_extensions WHERE name = 'ti
 _CREATED = text("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
 
 # One day: a chunk is compressed as a whole once it is entirely older than the compression
-# setting (default one day), retention drops whole days, and a day of 1 Hz readings from 100
-# machines of 5 sensors (~43 M rows, ~3.6 GB with both indexes, measured in
-# docs/benchmarks.md) stays within a quarter of a 16 GB server's memory, TimescaleDB's rule
-# for the chunks being written. Bigger fleets: SELECT set_chunk_time_interval('readings', ...).
-CHUNK_INTERVAL = timedelta(days=1)
+# setting (default one day) and retention drops whole days. Measured (docs/benchmarks.md):
+# a reading takes ~94 B uncompressed with both indexes, so a day of 1 Hz readings is ~24 MB
+# per machine of 3 sensors, and one-day chunks stay within a quarter of a 16 GB server's
+# memory (TimescaleDB's rule for the chunks being written) up to ~160 such machines. Bigger
+# fleets: SELECT set_chunk_time_interval('readings', INTERVAL '6 hours').
+_CONVERT = (
+    "SELECT create_hypertable('readings', by_range('ts', INTERVAL '1 day'),"
+    " if_not_exists => true, migrate_data => true)"
+)
 _HYPERTABLE = text(
     "SELECT compression_enabled FROM timescaledb_information.hypertables"
     " WHERE hypertable_schema = current_schema() AND hypertable_name = 'readings'"
 )
+# Converting copies every row into chunks under an exclusive lock (measured ~93 k rows/s
+# here): a start converts up to 1 GiB of table (~11 M readings, about two minutes); a bigger
+# one is left to an operator's maintenance window rather than holding every process's start.
+CONVERT_AT_START_MAX_BYTES = 1 << 30
 
 
 def timescale_state(bind: Engine | Connection) -> TimescaleState:
@@ -75,6 +92,8 @@ def _state(conn: Connection) -> TimescaleState:
         return "available-not-preloaded"
     if not conn.execute(_CREATED).scalar():
         return "preloaded-not-created"
+    if conn.execute(_HYPERTABLE).scalar() is None:
+        return "preloaded-not-converted"
     return "active"
 
 
@@ -82,6 +101,12 @@ def log_timescale_state(state: TimescaleState) -> None:
     """One log line saying which storage the platform runs on, and what an operator may do."""
     if state == "active":
         log.info("storage: TimescaleDB (readings hypertable, compression and retention)")
+    elif state == "preloaded-not-converted":
+        log.warning(
+            "storage: plain PostgreSQL; TimescaleDB is ready but readings is too big to "
+            "convert during a start: in a maintenance window run %s, then restart the app",
+            _CONVERT,
+        )
     elif state == "preloaded-not-created":
         log.warning(
             "storage: plain PostgreSQL; TimescaleDB is preloaded but not created in this "
@@ -98,13 +123,16 @@ def log_timescale_state(state: TimescaleState) -> None:
 
 def adopt_timescale(conn: Connection) -> TimescaleState:
     """When the server preloads TimescaleDB: create the extension if this role may, make
-    ``readings`` a compressible hypertable (moving its rows into chunks). Idempotent; a
-    no-op anywhere else. Returns the state afterwards."""
+    ``readings`` a hypertable (moving its rows into chunks) unless it is too big to do during
+    a start, and enable its compression. Idempotent; a no-op anywhere else. Returns the
+    state afterwards."""
     state = timescale_state(conn)
     if state == "preloaded-not-created":
         state = _create_extension(conn)
+    if state == "preloaded-not-converted":
+        state = _convert(conn)
     if state == "active":
-        _make_hypertable(conn)
+        _enable_compression(conn)
     return state
 
 
@@ -119,23 +147,21 @@ def _create_extension(conn: Connection) -> TimescaleState:
             str(err.orig).strip().splitlines()[0],
         )
         return "preloaded-not-created"
+    return "preloaded-not-converted"
+
+
+def _convert(conn: Connection) -> TimescaleState:
+    size = conn.execute(text("SELECT pg_total_relation_size('readings')")).scalar() or 0
+    if size > CONVERT_AT_START_MAX_BYTES:
+        return "preloaded-not-converted"
+    log.info("readings becomes a hypertable (moving %d MB of readings into chunks)", size >> 20)
+    # the primary key (sensor_id, ts) holds the time column, as a hypertable requires
+    conn.execute(text(_CONVERT))
     return "active"
 
 
-def _make_hypertable(conn: Connection) -> None:
-    compression = conn.execute(_HYPERTABLE).scalar()
-    if compression is None:
-        rows = conn.execute(text("SELECT count(*) FROM readings")).scalar()
-        log.info("readings becomes a hypertable (moving %d rows into chunks)", rows)
-        # the primary key (sensor_id, ts) holds the time column, as a hypertable requires
-        conn.execute(
-            text(
-                "SELECT create_hypertable('readings', by_range('ts', :chunk),"
-                " if_not_exists => true, migrate_data => true)"
-            ),
-            {"chunk": CHUNK_INTERVAL},
-        )
-    if not compression:
+def _enable_compression(conn: Connection) -> None:
+    if not conn.execute(_HYPERTABLE).scalar():
         # one segment per sensor, newest first: the machine page reads a sensor's latest span
         conn.execute(
             text(

@@ -16,6 +16,7 @@ from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
 from sqlalchemy import func, select, text
 
 from config import load_settings
+from data import timescale
 from data.db import Database, upgrade_schema
 from data.fleet import sensor_directory
 from data.models import Reading, ReadingRollup
@@ -210,4 +211,32 @@ def test_a_role_that_may_not_create_the_extension_runs_plain_until_an_operator_d
     assert timescale_state(db.engine) == "active"
     assert _hypertables(db) == ["readings"]
     assert _readings(db)[0] == 180
+    db.dispose()
+
+
+@needs_timescaledb
+def test_a_table_too_big_to_convert_at_start_waits_for_the_operator(
+    timescale_postgres, tmp_path, caplog, monkeypatch
+):
+    monkeypatch.setattr(timescale, "CONVERT_AT_START_MAX_BYTES", 0)  # any table is too big
+    caplog.set_level(logging.INFO, logger="data.timescale")
+    url = timescale_postgres.new_database()
+    db = _migrated(url)
+    assert timescale_state(db.engine) == "preloaded-not-converted"
+    said = [r.message for r in caplog.records if r.message.startswith("storage:")]
+    statement = said[-1].split(" run ", 1)[1].split(", then restart")[0]
+    assert "migrate_data => true" in statement
+    sensor = _sensor(db, tmp_path)
+    with db.session() as s:
+        insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=2), 30))
+    assert not sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(statement)  # the maintenance window
+    upgrade_schema(db.engine)
+    assert timescale_state(db.engine) == "active"
+    assert _policies(db) == {} and sync_timescale_policies(
+        db=db, raw_days=10, compress_after_days=1
+    )
+    assert set(_policies(db)) == {"policy_compression", "policy_retention"}
+    assert _readings(db)[0] == 30 * 60
     db.dispose()

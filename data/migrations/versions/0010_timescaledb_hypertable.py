@@ -5,8 +5,9 @@ Revises: 0009
 Create Date: 2026-12-06
 
 Creates the extension when this role may (else logs the operator step: a superuser runs
-``CREATE EXTENSION timescaledb``), converts ``readings`` with ``migrate_data`` and enables
-compression (segment by sensor, newest first). A no-op on SQLite, on PostgreSQL without
+``CREATE EXTENSION timescaledb``), converts ``readings`` with ``migrate_data`` (up to 1 GiB;
+a bigger table is left plain with the statement to run in a maintenance window in the log)
+and enables compression (segment by sensor, newest first). A no-op on SQLite, on PostgreSQL without
 TimescaleDB, and where it is installed but not preloaded. ``data.db.upgrade_schema`` repeats
 the same idempotent step after every upgrade, so a database migrated before its server
 preloaded TimescaleDB is converted later. The policies follow the settings and are set by the

@@ -12,6 +12,9 @@ States, from best to worst:
 - ``preloaded-not-created``: preloaded, but the extension is not created in this database
   (a superuser must run ``CREATE EXTENSION timescaledb``);
 - ``available-not-preloaded``: installed on the server, not loaded: plain PostgreSQL;
+- ``created-not-preloaded``: the database uses TimescaleDB but the server no longer loads
+  it: writes fail and compressed readings are invisible, so ``adopt_timescale`` refuses
+  (``TimescaleNotLoaded``) until ``shared_preload_libraries`` has it again;
 - ``absent``: not installed, or not PostgreSQL at all.
 """
 
@@ -26,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 __all__ = [
     "CONVERT_AT_START_MAX_BYTES",
+    "TimescaleNotLoaded",
     "TimescaleState",
     "adopt_timescale",
     "log_timescale_state",
@@ -40,8 +44,14 @@ TimescaleState = Literal[
     "preloaded-not-converted",
     "preloaded-not-created",
     "available-not-preloaded",
+    "created-not-preloaded",
     "absent",
 ]
+
+
+class TimescaleNotLoaded(RuntimeError):
+    """The database uses TimescaleDB, the server does not load it: nothing may start."""
+
 
 # pg_settings hides superuser-only settings such as shared_preload_libraries from ordinary
 # roles (no error, just no row); the loader's own setting shows whenever it is loaded.
@@ -88,9 +98,10 @@ def timescale_state(bind: Engine | Connection) -> TimescaleState:
 def _state(conn: Connection) -> TimescaleState:
     if not conn.execute(_AVAILABLE).scalar():
         return "absent"
+    created = bool(conn.execute(_CREATED).scalar())
     if not conn.execute(_PRELOADED).scalar():
-        return "available-not-preloaded"
-    if not conn.execute(_CREATED).scalar():
+        return "created-not-preloaded" if created else "available-not-preloaded"
+    if not created:
         return "preloaded-not-created"
     if conn.execute(_HYPERTABLE).scalar() is None:
         return "preloaded-not-converted"
@@ -117,7 +128,7 @@ def log_timescale_state(state: TimescaleState) -> None:
             "storage: plain PostgreSQL; TimescaleDB is installed but not in "
             "shared_preload_libraries, so it is not used"
         )
-    else:
+    elif state == "absent":
         log.info("storage: plain PostgreSQL (TimescaleDB is not installed)")
 
 
@@ -127,6 +138,12 @@ def adopt_timescale(conn: Connection) -> TimescaleState:
     a start, and enable its compression. Idempotent; a no-op anywhere else. Returns the
     state afterwards."""
     state = timescale_state(conn)
+    if state == "created-not-preloaded":
+        raise TimescaleNotLoaded(
+            "this database uses TimescaleDB but the server does not preload it (its writes "
+            "would fail, compressed readings would be invisible): add timescaledb to "
+            "shared_preload_libraries and restart PostgreSQL"
+        )
     if state == "preloaded-not-created":
         state = _create_extension(conn)
     if state == "preloaded-not-converted":

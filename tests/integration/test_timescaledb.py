@@ -240,3 +240,21 @@ def test_a_table_too_big_to_convert_at_start_waits_for_the_operator(
     assert set(_policies(db)) == {"policy_compression", "policy_retention"}
     assert _readings(db)[0] == 30 * 60
     db.dispose()
+
+
+@needs_timescaledb
+def test_a_timescale_database_on_a_server_that_stopped_preloading_it_refuses_to_start(
+    server, tmp_path
+):
+    server.timescale = True
+    server.ctl("restart")
+    db = _migrated(server.new_database())
+    assert _hypertables(db) == ["readings"]
+    db.dispose()
+    server.timescale = False
+    server.ctl("restart")
+    db = Database(db.url)
+    assert timescale_state(db.engine) == "created-not-preloaded"
+    with pytest.raises(timescale.TimescaleNotLoaded, match="shared_preload_libraries"):
+        upgrade_schema(db.engine)
+    db.dispose()

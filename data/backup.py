@@ -8,6 +8,12 @@ database of ``PDM_DATABASE_URL`` (or the default SQLite file):
   snapshot back page by page; stop the app first.
 - PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot, online) and
   ``pg_restore --clean --if-exists``; the PostgreSQL client tools must be installed.
+- TimescaleDB (the target database has the extension): ``pg_restore --clean`` cannot drop
+  hypertables (``ONLY`` is refused) nor fill TimescaleDB's catalog, so the restore runs as
+  TimescaleDB documents it, between ``timescaledb_pre_restore()`` and
+  ``timescaledb_post_restore()``, into an emptied ``public`` schema and a fresh extension:
+  the emptying and the whole restore are one transaction (``psql --single-transaction``), so
+  a failed restore leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import argparse
 import shutil
 import sqlite3
 import subprocess
+from contextlib import suppress
 from pathlib import Path
 
+import psycopg
 from sqlalchemy.engine import make_url
 
 __all__ = ["backup", "restore"]
@@ -66,6 +74,9 @@ def restore(url: str, src: Path) -> None:
         with sqlite3.connect(src) as source, sqlite3.connect(_sqlite_path(url)) as target:
             source.backup(target)
         return
+    if _uses_timescale(_libpq_url(url)):
+        _restore_timescale(_libpq_url(url), src)
+        return
     subprocess.run(
         [
             _tool("pg_restore"),
@@ -78,6 +89,58 @@ def restore(url: str, src: Path) -> None:
         ],
         check=True,
     )
+
+
+def _uses_timescale(libpq: str) -> bool:
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+        return found.fetchone() is not None
+
+
+# Runs first in the restore's transaction: the dump then finds what a fresh database has.
+_EMPTY = b"""SET client_min_messages = warning;
+DROP EXTENSION timescaledb CASCADE;
+DROP SCHEMA public CASCADE;
+CREATE SCHEMA public;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+CREATE EXTENSION timescaledb;
+"""
+# Fed to psql instead of the end of the script when pg_restore fails: the transaction aborts.
+_ABORT = b"\nDO $$BEGIN RAISE EXCEPTION 'the backup could not be read'; END$$;\n"
+
+
+def _restore_timescale(libpq: str, src: Path) -> None:
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute("SELECT timescaledb_pre_restore()")  # background jobs stop meanwhile
+    try:
+        _restore_script(libpq, src)
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute("SELECT timescaledb_post_restore()")
+
+
+def _restore_script(libpq: str, src: Path) -> None:
+    """``pg_restore``'s SQL, after ``_EMPTY``, through one ``psql`` transaction."""
+    psql = [_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+    with subprocess.Popen(
+        [*psql, f"--dbname={libpq}", "--file=-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    ) as sink:
+        assert sink.stdin is not None
+        with suppress(BrokenPipeError):  # psql stopped at an error: its code says so
+            sink.stdin.write(_EMPTY)
+            sink.stdin.flush()
+        dump = subprocess.run(
+            [_tool("pg_restore"), "--no-owner", "--file=-", str(src)], stdout=sink.stdin
+        )
+        with suppress(BrokenPipeError):
+            if dump.returncode:
+                sink.stdin.write(_ABORT)
+            sink.stdin.close()
+    if dump.returncode or sink.returncode:
+        raise subprocess.CalledProcessError(dump.returncode or sink.returncode, psql)
 
 
 def main(argv: list[str] | None = None) -> None:

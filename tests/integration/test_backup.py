@@ -1,18 +1,23 @@
-"""A backup taken while the app writes restores to exactly what was stored at the time."""
+"""A backup taken while the app writes restores to exactly what was stored at the time, on
+SQLite, PostgreSQL and TimescaleDB (compressed chunks included); a failed restore changes
+nothing."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from services import NO_TIMESCALEDB, timescaledb_installed
+from sqlalchemy import func, select, text
 
 from config import load_settings
 from data.backup import backup, restore
 from data.db import Database, upgrade_schema
 from data.fleet import sensor_directory
-from data.models import Reading, Ticket
+from data.models import Machine, Reading, Ticket
 from data.readings import insert_readings
 from worker import seed_demo
 
@@ -25,6 +30,45 @@ def _count(db: Database) -> int:
 
 
 def test_backup_then_restore_finds_the_data(db, tmp_path):
+    _backup_change_restore(db, tmp_path)
+
+
+@pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
+def test_backup_then_restore_finds_the_data_on_timescaledb(timescale_postgres, tmp_path):
+    db = Database(timescale_postgres.new_database())
+    upgrade_schema(db.engine)
+    _backup_change_restore(db, tmp_path, compress=True)
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM timescaledb_information.hypertables")) == 1
+        chunks = "SELECT bool_or(is_compressed) FROM timescaledb_information.chunks"
+        assert conn.scalar(text(chunks)) is True
+    upgrade_schema(db.engine)  # and the app starts on it
+    db.dispose()
+
+
+@pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
+def test_a_failed_restore_on_timescaledb_leaves_the_database_as_it_was(
+    timescale_postgres, tmp_path
+):
+    db = Database(timescale_postgres.new_database())
+    upgrade_schema(db.engine)
+    seed_demo(load_settings(var_dir=tmp_path, demo_machines=1), db)
+    copy = backup(db.url, tmp_path / "backup.bin")
+    broken = tmp_path / "broken.bin"
+    broken.write_bytes(copy.read_bytes()[: copy.stat().st_size // 2])
+    with db.session() as s:  # after the backup: a restore would remove it
+        s.add(Ticket(machine_id=1, code="TEMP_HIGH", title="after", priority="HIGH"))
+    db.dispose()
+    with pytest.raises(subprocess.CalledProcessError):
+        restore(db.url, broken)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Machine)) == 1
+        assert s.scalar(select(Ticket.title)) == "after"
+    upgrade_schema(db.engine)  # TimescaleDB's background jobs are back, the app starts
+    db.dispose()
+
+
+def _backup_change_restore(db: Database, tmp_path, compress: bool = False) -> None:
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=2), db)
     with db.session() as s:
         sensor = sensor_directory(session=s)[("motor-01", "temperature")]
@@ -32,6 +76,9 @@ def test_backup_then_restore_finds_the_data(db, tmp_path):
             session=s, rows=[(sensor, NOW - timedelta(seconds=i), 55.0) for i in range(500)]
         )
         s.add(Ticket(machine_id=1, code="TEMP_HIGH", title="kept", priority="HIGH"))
+    if compress:
+        with db.engine.begin() as conn:
+            conn.execute(text("SELECT compress_chunk(c) FROM show_chunks('readings') c"))
     copy = backup(db.url, tmp_path / "backup.bin")
     assert copy.stat().st_size > 0
     with db.session() as s:  # after the backup: more readings, the ticket gone

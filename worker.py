@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineSpec, ensure_fleet, machine_names
+from data.fleet import MachineSpec, ensure_fleet, life_starts, machine_names
 from data.models import JobRun, Reading, Role
 from data.readings import bucketed_readings
 from data.rollup import REDO, floor_bucket, roll_up, roll_up_dirty, rolled_until
@@ -271,7 +271,7 @@ class Worker:
             sensors=scorer.sensors,
             end_bucket=int(now.timestamp() // step) - 1,
         )
-        scores = scorer.score(x3, types, ids, self._names(ids))
+        scores = scorer.score(x3, types, ids, self._names(ids), self._ages(ids, now))
         with self.db.session() as session:
             store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
             apply_predictions(session=session, scores=scores, now=now, policy=self._policy())
@@ -292,6 +292,13 @@ class Worker:
         with self.db.session() as session:
             names = machine_names(session=session)
         return np.array([names.get(int(i), "") for i in ids])
+
+    def _ages(self, ids: np.ndarray, now: datetime) -> np.ndarray:
+        """Hours since each machine was added or last repaired, in model time."""
+        with self.db.session() as session:
+            starts = life_starts(session=session)
+        scale = self.settings.ml_step_s / self.settings.live_step_s
+        return np.array([_hours(now, starts.get(int(i)), scale) for i in ids])
 
     def _current_scorer(self) -> FleetScorer | None:
         """The active models, reloaded when the registry's active versions change."""
@@ -341,6 +348,14 @@ class Worker:
                 session.add(run)
         except Exception:  # noqa: BLE001 - bookkeeping must never break the job
             log.warning("could not record job run of %s", run.job)
+
+
+def _hours(now: datetime, start: datetime | None, scale: float) -> float:
+    """Model hours from ``start`` to ``now`` (0 when unknown); stored times may be naive UTC."""
+    if start is None:
+        return 0.0
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    return max((now - start).total_seconds(), 0.0) * scale / 3600
 
 
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:

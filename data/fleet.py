@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from data.models import Alarm, Machine, Prediction, Sensor, Severity, Ticket, TicketStatus
+from data.models import Alarm, Downtime, Machine, Prediction, Sensor, Severity, Ticket, TicketStatus
 
 __all__ = [
     "SensorSpec",
@@ -157,3 +158,20 @@ def open_ticket_count(*, session: Session) -> int:
 
 def machine_names(*, session: Session) -> dict[int, str]:
     return dict(session.execute(select(Machine.id, Machine.name)).all())
+
+
+def life_starts(*, session: Session) -> dict[int, datetime]:
+    """Per machine, when its current life began: the end of its last downtime (a repair or
+    maintenance renews it), else when it was added."""
+    last_end = (
+        select(Downtime.machine_id, func.max(Downtime.ended_at).label("ended"))
+        .where(Downtime.ended_at.is_not(None))
+        .group_by(Downtime.machine_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Machine.id, Machine.created_at, last_end.c.ended).outerjoin(
+            last_end, last_end.c.machine_id == Machine.id
+        )
+    )
+    return {mid: max(created, ended) if ended else created for mid, created, ended in rows}

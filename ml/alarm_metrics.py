@@ -21,6 +21,7 @@ from ml.alarms import alarm_raises
 from ml.features import epoch_seconds
 
 __all__ = [
+    "Limits",
     "AlarmMetrics",
     "failure_leads",
     "true_raises",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 _HOUR = 3600.0
+
+# machine type -> sensor -> (warning low, warning high); None where a side has no limit
+Limits = dict[str, dict[str, tuple[float | None, float | None]]]
 
 
 def failure_leads(
@@ -196,23 +200,20 @@ def replay_alarms(
 
 
 def rule_breaches(
-    x3: np.ndarray, types: np.ndarray, sensors: Sequence[str], *, steps: int
+    x3: np.ndarray, types: np.ndarray, sensors: Sequence[str], *, steps: int, limits: Limits
 ) -> np.ndarray:
-    """Whether the mean of the last ``steps`` steps of any sensor breaks its warning limit
-    (limits of ``simulator.fleet.MACHINE_TYPES``), per window: (n,) bool."""
-    from simulator.fleet import MACHINE_TYPES
-
+    """Whether the mean of the last ``steps`` steps of any sensor breaks its warning limit,
+    per window: (n,) bool. ``limits``: type -> sensor -> (warn_low, warn_high), handed in by
+    whoever knows them (the configured sensors, the simulator's); a type or sensor without
+    limits never breaches."""
     recent = x3[:, -steps:, :].mean(axis=1)
     out = np.zeros(len(x3), bool)
     for kind in np.unique(types):
         rows = types == kind
-        defs = {d.key: d for d in MACHINE_TYPES[str(kind)].sensors()}
         for k, sensor in enumerate(sensors):
-            d = defs.get(sensor)
-            if d is None:
-                continue
-            if d.warn_high is not None:
-                out[rows] |= recent[rows, k] >= d.warn_high
-            if d.warn_low is not None:
-                out[rows] |= recent[rows, k] <= d.warn_low
+            low, high = limits.get(str(kind), {}).get(sensor, (None, None))
+            if high is not None:
+                out[rows] |= recent[rows, k] >= high
+            if low is not None:
+                out[rows] |= recent[rows, k] <= low
     return out

@@ -4,6 +4,12 @@
 Every value is first standardised against its machine type's healthy baseline, so a feature
 reads as "standard deviations away from healthy". Per sensor: level (mean), spread (std),
 trend (slope per step), recent level (last few steps); for vibration also the RMS ratio.
+Beyond the window, a machine's **age** (hours since its first reading or its last repair)
+is context that wear-driven failures depend on.
+
+Normalisation is by machine type only, in training, evaluation, backtests and live scoring
+alike (models of earlier releases may carry per-machine levels, ``unit_mean``, and are
+scored as they were trained).
 """
 
 from __future__ import annotations
@@ -104,11 +110,14 @@ def lstm_inputs(
     baseline: Baseline,
     type_names: list[str],
     units: np.ndarray | None = None,
+    context: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Standardised sequences plus a one-hot machine type on every step: (n, W, S + T)."""
+    """Standardised sequences plus a one-hot machine type and the ``context`` columns (n, C)
+    on every step: (n, W, S + T + C)."""
     z = np.clip(standardise(x3, types, baseline, units), -50, 50)
     onehot = np.array([[t == name for name in type_names] for t in types], dtype=float)
-    return np.concatenate([z, np.repeat(onehot[:, None, :], z.shape[1], axis=1)], axis=2).astype(
+    extra = onehot if context is None else np.concatenate([onehot, context], axis=1)
+    return np.concatenate([z, np.repeat(extra[:, None, :], z.shape[1], axis=1)], axis=2).astype(
         "float32"
     )
 
@@ -135,8 +144,10 @@ def windows_at(values: np.ndarray, ends: np.ndarray, window: int) -> np.ndarray:
 
 def labels_at(times: np.ndarray, unit_failures: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per time: hours to the next failure (inf if none), whether the unit is down or in a
-    known fault (``onset`` ≤ t < failure, when the data has onsets)."""
+    known fault (``onset`` ≤ t < failure, when the data has onsets), its age (hours since its
+    first reading or its last repair) and the hours of data left after it (for censoring)."""
     ttf = np.full(times.shape, np.inf)
+    life_start = np.full(times.shape, times[0] if len(times) else 0.0)
     down = np.zeros(times.shape, bool)
     faulty = np.zeros(times.shape, bool)
     for row in unit_failures.sort_values("failure", ascending=False).itertuples():
@@ -147,4 +158,13 @@ def labels_at(times: np.ndarray, unit_failures: pd.DataFrame) -> dict[str, np.nd
         onset = getattr(row, "onset", None)
         if onset is not None and not pd.isna(onset):
             faulty |= (times >= onset.timestamp()) & before
-    return {"ttf_h": ttf, "down": down, "faulty": faulty}
+    for repaired in sorted(unit_failures["repaired"].map(pd.Timestamp.timestamp)):
+        life_start[times >= repaired] = repaired
+    end = times[-1] if len(times) else 0.0
+    return {
+        "ttf_h": ttf,
+        "down": down,
+        "faulty": faulty,
+        "age_h": (times - life_start) / 3600,
+        "left_h": (end - times) / 3600,
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ml.anomaly import AnomalyModel
-from ml.dataset import RunToFailure
+from ml.dataset import DataError, RunToFailure
 from ml.failure import FailureModel
 from ml.features import (
     Baseline,
@@ -23,10 +25,21 @@ from ml.features import (
     window_features,
     windows_at,
 )
+from ml.trees import TreeFailureModel
 
-__all__ = ["Params", "Windows", "Trained", "build_windows", "train", "verdict_weights"]
-
-_MIN_OWN_WINDOWS = 50  # healthy windows a machine needs before it gets its own baseline
+__all__ = [
+    "FAMILIES",
+    "Params",
+    "Windows",
+    "Trained",
+    "build_windows",
+    "train",
+    "verdict_weights",
+    "failure_scores",
+    "tree_inputs",
+    "load_failure_model",
+    "held_out_units",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +49,19 @@ class Params:
     window: int = 60  # steps per window (W)
     step_s: float = 60.0  # physics seconds per step
     horizon_h: float = 6.0  # failure within this many hours (H)
-    rul_cap_h: float = 24.0
+    rul_cap_h: float = 24.0  # RUL targets above this are learned and scored as the cap
     stride: int = 5  # take every n-th window end when training
-    epochs: int = 6
+    epochs: int = 6  # LSTM: at most; training stops early on the held-out units
     units: int = 32
     n_estimators: int = 200
     seed: int = 7
     contamination: float | str = "auto"  # IsolationForest: share of healthy windows flagged
     verdict_weight: float = 3.0  # weight of windows a technician's verdict speaks about
+    family: str = "tree"  # failure model: "tree", "lstm", or "auto" (both, the better kept)
+    val_share: float = 0.2  # units held out for early stopping, calibration, family choice
+
+
+FAMILIES = ("tree", "lstm", "auto")
 
 
 @dataclass
@@ -56,6 +74,16 @@ class Windows:
     ends: np.ndarray  # epoch seconds of each window's last step
     ttf_h: np.ndarray  # hours to the next failure (inf: none ahead)
     faulty: np.ndarray  # a known fault was developing at the window's end
+    age_h: np.ndarray  # hours since the unit's first reading or last repair
+    left_h: np.ndarray  # hours of the unit's data after the window's end
+
+    def fail_known(self, horizon_h: float) -> np.ndarray:
+        """Whether "fails within H" is known: a failure follows, or H hours of data do."""
+        return np.isfinite(self.ttf_h) | (self.left_h >= horizon_h)
+
+    def rul_known(self, cap_h: float) -> np.ndarray:
+        """Whether min(RUL, cap) is known."""
+        return np.isfinite(self.ttf_h) | (self.left_h >= cap_h)
 
 
 @dataclass
@@ -63,9 +91,20 @@ class Trained:
     params: Params
     baseline: Baseline
     anomaly: AnomalyModel
-    failure: FailureModel
+    failure: FailureModel | TreeFailureModel
     type_names: list[str]
     losses: dict
+
+    @property
+    def family(self) -> str:
+        return self.failure.family
+
+    def predict(
+        self, x3: np.ndarray, types: np.ndarray, age_h: np.ndarray, units: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(failure probability, RUL hours) of raw windows: the one entry point of training's
+        checks, evaluation, backtests and live scoring."""
+        return failure_scores(self.failure, x3, types, age_h, self.baseline, self.type_names, units)
 
     def save(self, root: Path) -> tuple[Path, Path]:
         """Artefacts of both models (each directory is self-contained)."""
@@ -79,6 +118,7 @@ class Trained:
                         "baseline": self.baseline.to_json(),
                         "params": asdict(self.params),
                         "type_names": self.type_names,
+                        "family": self.family,
                     }
                 )
             )
@@ -86,9 +126,46 @@ class Trained:
         return paths[0], paths[1]
 
 
-def _json(obj: object) -> str:
-    import json
+def failure_scores(
+    model: FailureModel | TreeFailureModel,
+    x3: np.ndarray,
+    types: np.ndarray,
+    age_h: np.ndarray,
+    baseline: Baseline,
+    type_names: list[str],
+    units: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Either family's (probability, RUL hours) from raw windows and ages."""
+    if model.family == "tree":
+        return model.predict_features(tree_inputs(x3, types, age_h, baseline, units))
+    context = age_context(age_h, model.rul_cap_h)
+    return model.predict(lstm_inputs(x3, types, baseline, type_names, units, context))
 
+
+def tree_inputs(
+    x3: np.ndarray,
+    types: np.ndarray,
+    age_h: np.ndarray,
+    baseline: Baseline,
+    units: np.ndarray | None = None,
+) -> np.ndarray:
+    """Window features plus the age: (n, F + 1)."""
+    feats = window_features(x3, types, baseline, units)
+    return np.concatenate([feats, np.asarray(age_h, float)[:, None]], axis=1)
+
+
+def age_context(age_h: np.ndarray, cap_h: float) -> np.ndarray:
+    """The age as the LSTM sees it on every step: in RUL caps, bounded (n, 1)."""
+    return np.clip(np.asarray(age_h, float) / cap_h, 0, 20)[:, None]
+
+
+def load_failure_model(path: Path) -> FailureModel | TreeFailureModel:
+    """A saved failure model of either family."""
+    meta = json.loads((path / "failure.json").read_text())
+    return TreeFailureModel.load(path) if meta.get("family") == "tree" else FailureModel.load(path)
+
+
+def _json(obj: object) -> str:
     return json.dumps(obj)
 
 
@@ -113,14 +190,14 @@ def build_windows(data: RunToFailure, params: Params, *, stride: int | None = No
                 times[ends],
                 labels["ttf_h"][ends],
                 labels["faulty"][ends],
+                labels["age_h"][ends],
+                labels["left_h"][ends],
             )
         )
-    return Windows(
-        *(
-            np.concatenate([getattr(p, f) for p in parts])
-            for f in ("x3", "types", "units", "ends", "ttf_h", "faulty")
-        )
-    )
+    if not parts:
+        raise DataError(f"no unit has {params.window} steps in a row outside a breakdown")
+    fields = ("x3", "types", "units", "ends", "ttf_h", "faulty", "age_h", "left_h")
+    return Windows(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
 def verdict_weights(w: Windows, verdicts: pd.DataFrame | None, params: Params) -> np.ndarray:
@@ -137,62 +214,165 @@ def verdict_weights(w: Windows, verdicts: pd.DataFrame | None, params: Params) -
     return weights
 
 
+def held_out_units(units: np.ndarray, share: float, seed: int) -> set[str]:
+    """A reproducible share of the units (at least one when there are three or more)."""
+    names = sorted({str(u) for u in units})
+    if len(names) < 3 or share <= 0:
+        return set()
+    count = max(1, round(share * len(names)))
+    return set(np.random.default_rng(seed).choice(names, size=count, replace=False).tolist())
+
+
 def train(
     data: RunToFailure,
     params: Params,
     progress: Callable[[str, float], None] | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
 ) -> Trained:
-    """Fit the baseline, the IsolationForests (healthy windows) and the LSTM (all windows,
-    those technicians gave a verdict on weighted up). ``on_epoch(epoch, logs)`` follows the
-    LSTM's losses."""
+    """Fit the baseline, the IsolationForests (healthy windows) and the failure model of
+    ``params.family`` (with "auto" both families, keeping the one that does better on the
+    held-out units). ``on_epoch(epoch, logs)`` follows the LSTM's losses."""
 
     def say(stage: str, fraction: float) -> None:
         if progress:
             progress(stage, fraction)
 
+    if params.family not in FAMILIES:
+        raise ValueError(f"unknown model family {params.family!r}; one of {FAMILIES}")
     say("windows", 0.0)
     w = build_windows(data, params)
     healthy = (w.ttf_h > 2 * params.horizon_h) & ~w.faulty
     baseline = _baseline_from_windows(w, healthy, data.sensors)
     say("isolation forest", 0.15)
-    feats = window_features(w.x3, w.types, baseline, w.units)
+    feats = window_features(w.x3, w.types, baseline)
     anomaly = AnomalyModel(
         feature_names(data.sensors),
         n_estimators=params.n_estimators,
         seed=params.seed,
         contamination=params.contamination,
     ).fit(feats[healthy], w.types[healthy])
-    say("lstm", 0.3)
     type_names = sorted(set(w.types))
-    x = lstm_inputs(w.x3, w.types, baseline, type_names, w.units)
-    failure = FailureModel(
-        window=params.window,
-        n_inputs=x.shape[2],
-        horizon_h=params.horizon_h,
-        rul_cap_h=params.rul_cap_h,
-        units=params.units,
-        seed=params.seed,
-    )
-
-    def epoch_done(e: int, logs: dict) -> None:
-        say(
-            f"lstm epoch {e + 1}/{params.epochs} loss {logs['loss']:.3f}",
-            0.3 + 0.7 * (e + 1) / params.epochs,
-        )
-        if on_epoch:
-            on_epoch(e, logs)
-
+    val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)
-    losses = failure.fit(
-        x,
-        (w.ttf_h <= params.horizon_h).astype("float32"),
-        w.ttf_h.astype("float32"),
-        epochs=params.epochs,
-        on_epoch=epoch_done,
-        sample_weight=weights if (weights != 1).any() else None,
-    )
-    return Trained(params, baseline, anomaly, failure, type_names, losses)
+    fit = _Fit(w, baseline, type_names, params, val, weights)
+    families = ("tree", "lstm") if params.family == "auto" else (params.family,)
+    candidates: dict[str, tuple] = {}
+    for i, family in enumerate(families):
+        share = (0.3 + 0.7 * i / len(families), 0.7 / len(families))
+        say(f"{family} model", share[0])
+        candidates[family] = (
+            fit.tree(say, share) if family == "tree" else fit.lstm(say, share, on_epoch)
+        )
+    chosen, choice = _choose(candidates, fit) if len(candidates) > 1 else (families[0], {})
+    model, losses = candidates[chosen]
+    say("done", 1.0)
+    return Trained(params, baseline, anomaly, model, type_names, _finite(losses) | choice)
+
+
+class _Fit:
+    """Fits a failure model of either family on the same windows and held-out units."""
+
+    def __init__(self, w, baseline, type_names, params, val, weights) -> None:  # noqa: ANN001
+        self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
+        self.val, self.weights = val, weights
+        self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
+
+    def tree(self, say, share) -> tuple:  # noqa: ANN001
+        p, w = self.params, self.w
+        model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
+        x = tree_inputs(w.x3, w.types, w.age_h, self.baseline)
+        losses = model.fit(
+            x,
+            fail=self.fail,
+            fail_known=w.fail_known(p.horizon_h),
+            rul_h=w.ttf_h,
+            rul_known=w.rul_known(p.rul_cap_h),
+            val=self.val,
+            weight=self.weights,
+        )
+        say("tree model fitted", sum(share))
+        return model, losses
+
+    def lstm(self, say, share, on_epoch) -> tuple:  # noqa: ANN001
+        p, w = self.params, self.w
+        known = w.rul_known(p.rul_cap_h)
+        if not known.any():  # too little data to know any label: censored read as healthy
+            known = np.ones(len(known), bool)
+        x = lstm_inputs(
+            w.x3[known],
+            w.types[known],
+            self.baseline,
+            self.type_names,
+            context=age_context(w.age_h[known], p.rul_cap_h),
+        )
+        model = FailureModel(
+            window=p.window,
+            n_inputs=x.shape[2],
+            horizon_h=p.horizon_h,
+            rul_cap_h=p.rul_cap_h,
+            units=p.units,
+            seed=p.seed,
+        )
+
+        def epoch_done(e: int, logs: dict) -> None:
+            say(
+                f"lstm epoch {e + 1}/{p.epochs} loss {logs['loss']:.3f}",
+                share[0] + share[1] * (e + 1) / p.epochs,
+            )
+            if on_epoch:
+                on_epoch(e, logs)
+
+        weights = self.weights[known]
+        losses = model.fit(
+            x,
+            self.fail[known],
+            w.ttf_h[known].astype("float32"),
+            epochs=p.epochs,
+            on_epoch=epoch_done,
+            sample_weight=weights,
+            val=self.val[known],
+        )
+        return model, losses
+
+    def quality(self, model: FailureModel | TreeFailureModel) -> dict:
+        """The model's alarms and RUL on the held-out units (their windows only)."""
+        w, p, v = self.w, self.params, self.val
+        prob, rul = failure_scores(
+            model, w.x3[v], w.types[v], w.age_h[v], self.baseline, self.type_names
+        )
+        known = w.rul_known(p.rul_cap_h)[v]
+        truth = np.minimum(w.ttf_h[v], p.rul_cap_h)
+        rmse = (
+            float(np.sqrt(np.mean((rul[known] - truth[known]) ** 2))) if known.any() else math.inf
+        )
+        caught = _separation(prob, w.ttf_h[v] <= p.horizon_h, w.fail_known(p.horizon_h)[v])
+        return {"val_rul_rmse_h": rmse, "val_average_precision": caught}
+
+
+def _separation(prob: np.ndarray, positive: np.ndarray, known: np.ndarray) -> float:
+    """Average precision of the probability for "fails within H" on windows with a known label."""
+    from sklearn.metrics import average_precision_score
+
+    if not known.any() or len(np.unique(positive[known])) < 2:
+        return math.nan
+    return float(average_precision_score(positive[known], prob[known]))
+
+
+def _choose(candidates: dict[str, tuple], fit: _Fit) -> tuple[str, dict]:
+    """The family with the better average precision on held-out units (its alarms), the
+    lower RUL error breaking near-ties (within 0.01)."""
+    scores = {family: fit.quality(model) for family, (model, _) in candidates.items()}
+
+    def key(family: str) -> tuple:
+        ap = scores[family]["val_average_precision"]
+        return (round(0 if math.isnan(ap) else ap, 2), -scores[family]["val_rul_rmse_h"])
+
+    chosen = max(scores, key=key)
+    return chosen, {"family_choice": {f: _finite(s) for f, s in scores.items()}, "chosen": chosen}
+
+
+def _finite(d: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:
@@ -201,9 +381,4 @@ def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, 
         values = w.x3[healthy & (w.types == kind)].reshape(-1, len(sensors))
         base.mean[str(kind)] = values.mean(axis=0).round(6).tolist()
         base.std[str(kind)] = values.std(axis=0).clip(min=1e-6).round(6).tolist()
-    for unit in np.unique(w.units):  # each machine's own healthy level, when it has enough
-        mine = healthy & (w.units == unit)
-        if mine.sum() >= _MIN_OWN_WINDOWS:
-            level = w.x3[mine].reshape(-1, len(sensors)).mean(axis=0)
-            base.unit_mean[str(unit)] = level.round(6).tolist()
     return base

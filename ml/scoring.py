@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from ml.anomaly import AnomalyModel
 from ml.failure import FailureModel
-from ml.features import Baseline, lstm_inputs, window_features
+from ml.features import Baseline, window_features
+from ml.pipeline import failure_scores, load_failure_model
 from ml.registry import active
+from ml.trees import TreeFailureModel
 
 __all__ = ["MachineScore", "FleetScorer", "assemble"]
 
@@ -61,7 +63,7 @@ class FleetScorer:
         self,
         *,
         anomaly: AnomalyModel | None,
-        failure: FailureModel | None,
+        failure: FailureModel | TreeFailureModel | None,
         meta: dict,
         versions: dict[str, int],
     ) -> None:
@@ -93,18 +95,25 @@ class FleetScorer:
         meta = json.loads((Path(rows[0].artefact) / "baseline.json").read_text())
         return cls(
             anomaly=AnomalyModel.load(Path(anomaly_row.artefact)) if anomaly_row else None,
-            failure=FailureModel.load(Path(failure_row.artefact)) if failure_row else None,
+            failure=load_failure_model(Path(failure_row.artefact)) if failure_row else None,
             meta=meta,
             versions={r.kind: r.version for r in rows},
         )
 
     def score(
-        self, x3: np.ndarray, types: np.ndarray, ids: np.ndarray, units: np.ndarray | None = None
+        self,
+        x3: np.ndarray,
+        types: np.ndarray,
+        ids: np.ndarray,
+        units: np.ndarray | None = None,
+        age_h: np.ndarray | None = None,
     ) -> list[MachineScore]:
         """Scores of the running machines: one that stands still has already failed (the rpm
-        rules say so) and its frozen readings would only look like an imminent failure."""
+        rules say so) and its frozen readings would only look like an imminent failure.
+        ``age_h``: each machine's hours since it was added or last repaired (model time)."""
         running = self._running(x3, types, units)
-        x3, types, ids = x3[running], types[running], ids[running]
+        age_h = np.zeros(len(x3)) if age_h is None else np.asarray(age_h, float)
+        x3, types, ids, age_h = x3[running], types[running], ids[running], age_h[running]
         units = units[running] if units is not None else None
         if len(x3) == 0:
             return []
@@ -114,7 +123,7 @@ class FleetScorer:
             else None
         )
         prob, rul = (
-            self.failure.predict(lstm_inputs(x3, types, self.baseline, self.type_names, units))
+            failure_scores(self.failure, x3, types, age_h, self.baseline, self.type_names, units)
             if self.failure
             else (None, None)
         )

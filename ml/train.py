@@ -15,11 +15,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from config import Settings, load_settings
 from data.db import Database, upgrade_schema
-from ml.dataset import RunToFailure, load_csv, simulate_history
+from ml.dataset import RunToFailure, load_csv, regular_step, simulate_history
 from ml.features import feature_names
-from ml.pipeline import Params, Trained, train
+from ml.pipeline import FAMILIES, Params, Trained, held_out_units, train
 from ml.registry import register
 
 __all__ = ["train_and_register", "demo_training", "autotrain", "main"]
@@ -53,10 +55,14 @@ def train_and_register(
     on_epoch=None,
     extra_metrics: dict | None = None,
     settings: Settings | None = None,
+    held_out: RunToFailure | None = None,
+    label: str = "",
 ) -> dict[str, int]:  # noqa: ANN001
     """Train on ``data``, store the artefacts, register both; returns {kind: version}.
-    ``promote_now`` first backtests the pair on a held-out simulated fleet and keeps that
-    backtest on record (nothing is promoted without one), which needs ``settings``."""
+    ``promote_now`` first backtests the pair and keeps that backtest on record (nothing is
+    promoted without one), which needs ``settings``: on ``held_out`` (units of the same
+    source kept out of training, named by ``label``) when given, else on a held-out
+    simulated fleet."""
     started = time.perf_counter()
     trained: Trained = train(data, params, progress, on_epoch)
     root = models_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -70,7 +76,12 @@ def train_and_register(
             (
                 "failure",
                 failure_dir,
-                {"train_seconds": seconds, **trained.losses, **(extra_metrics or {})},
+                {
+                    "train_seconds": seconds,
+                    "family": trained.family,
+                    **trained.losses,
+                    **(extra_metrics or {}),
+                },
             ),
         ):
             model = register(
@@ -90,7 +101,11 @@ def train_and_register(
 
         if settings is None:
             raise ValueError("promoting needs settings to backtest the models first")
-        record_backtest(db, settings, versions, {"machines": 6, "days": 3.0, "seed": 4242})
+        if held_out is not None:
+            params_bt = {"source": "supplied", "label": label or "supplied data"}
+            record_backtest(db, settings, versions, params_bt, data=held_out)
+        else:
+            record_backtest(db, settings, versions, {"machines": 6, "days": 3.0, "seed": 4242})
         with db.session() as session:
             promote_pair(session=session, pair=versions, user_id=None)
     log.info("trained in %.1fs: %s%s", seconds, versions, " (active)" if promote_now else "")
@@ -154,10 +169,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--readings", type=Path, help="long-format readings CSV (--source csv)")
     p.add_argument("--failures", type=Path, help="failures CSV (unit, failure[, repaired])")
+    p.add_argument("--step-s", type=float, help="csv: seconds per step (default: the data's)")
+    p.add_argument("--resample", action="store_true", help="csv: average onto --step-s")
+    p.add_argument("--time-unit-s", type=float, default=1.0, help="csv: seconds per numeric time")
+    p.add_argument("--family", choices=FAMILIES, default=Params.family)
     p.add_argument("--epochs", type=int, default=Params.epochs)
     p.add_argument("--window", type=int, default=Params.window)
     p.add_argument("--horizon-h", type=float, default=Params.horizon_h)
-    p.add_argument("--promote", action="store_true", help="activate the new models")
+    p.add_argument("--rul-cap-h", type=float, default=Params.rul_cap_h)
+    p.add_argument("--stride", type=int, default=Params.stride, help="steps between windows")
+    p.add_argument(
+        "--promote",
+        action="store_true",
+        help="backtest the new models (csv: on a quarter of the units, kept out of training) "
+        "and activate them",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     settings = load_settings()
@@ -166,7 +192,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.source == "csv" or args.readings:
         if not (args.readings and args.failures):
             p.error("--source csv needs --readings and --failures")
-        data = load_csv(args.readings, args.failures)
+        data = load_csv(
+            args.readings,
+            args.failures,
+            step_s=args.step_s,
+            resample=args.resample,
+            time_unit_s=args.time_unit_s,
+        )
     elif args.source == "db":
         from ml.history import history_from_db
 
@@ -185,7 +217,28 @@ def main(argv: list[str] | None = None) -> None:
         data = simulate_history(
             machines=args.machines, days=args.days, seed=args.seed, progress=True
         )
-    params = Params(epochs=args.epochs, window=args.window, horizon_h=args.horizon_h)
+    step = (
+        regular_step(data.readings, args.step_s)
+        if args.source == "csv" or args.readings
+        else Params.step_s
+    )
+    params = Params(
+        epochs=args.epochs,
+        window=args.window,
+        horizon_h=args.horizon_h,
+        rul_cap_h=args.rul_cap_h,
+        stride=args.stride,
+        family=args.family,
+        step_s=step,
+    )
+    held_out = None
+    if args.promote and (args.source == "csv" or args.readings):
+        kept = held_out_units(np.array(data.units()), 0.25, params.seed)
+        if not kept:
+            p.error("--promote on supplied data needs at least three units (a quarter is held out)")
+        held_out = data.subset(kept)
+        data = data.subset(set(data.units()) - kept)
+        print(f"held out for the promotion backtest: {len(kept)} units {sorted(kept)}")
     versions = train_and_register(
         db=db,
         models_dir=settings.effective_models_dir,
@@ -194,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         promote_now=args.promote,
         progress=_bar(),
         settings=settings,
+        held_out=held_out,
+        label=str(args.readings),
     )
     print(f"registered {versions}{' and promoted them' if args.promote else ' as candidates'}")
 

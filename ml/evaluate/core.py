@@ -1,63 +1,56 @@
-"""Held-out evaluation of the models, replaying the live alarm logic on a simulated fleet.
+"""Held-out evaluation, replaying the live alarm logic on data the models never saw.
 
-Models are trained on one simulated fleet (or loaded with ``--models``) and scored on another
-fleet with a different seed, other machines and other fault timings. Every window end (every
-``--stride`` steps) of every machine is scored, and ``ml.alarms.alarm_raises`` (the hysteresis
-of the live scoring job) turns each machine's failure probability into alarm raises. As in
-training, windows that overlap a breakdown (failure to repair plus an hour) are not scored,
-and a failure closes the alarm that announced it: the replay restarts after each failure.
+Every window end (every ``stride`` steps) of every test unit is scored, and
+``ml.alarms.alarm_raises`` (the hysteresis of the live scoring job) turns each unit's failure
+probability into alarm raises. As in training, windows that overlap a breakdown (failure to
+repair plus an hour) are not scored, and a failure closes the alarm that announced it.
 
-Metrics (all times are simulated physics time):
+Metrics (hours are the data's own time):
 
-- **recall** (failures caught): share of failures with an alarm raised at least ``--min-lead-h``
-  hours before the failure and after the previous repair of that unit; failures that could
-  not be scored at all that early (not one window end in that interval) are not counted;
-- **precision**: share of raised alarms followed by a real failure within the horizon H;
-  raises in the last H hours of the data are left out (what follows them is not known);
-- **median lead time** of the caught failures (failure minus the earliest qualifying raise);
-- **IsolationForest ROC-AUC**: windows inside a fault (onset ≤ t < failure) against healthy ones;
-- **RUL RMSE / MAE** (hours) on windows with time to failure ≤ ``rul_cap_h``;
-- the same recall and precision for **threshold rules alone**: a window alarms when the mean
-  of the last ``--rules-steps`` steps of any sensor breaks that sensor's warning limit.
-
-``python -m ml.evaluate --quick`` ends with one line of JSON.
+- **recall**: share of failures with an alarm raised at least ``min_lead_h`` before the
+  failure and after the previous repair of that unit (failures with no window end scored
+  that early are not counted); **precision**: share of raises followed by a failure within
+  the horizon H (raises in the last H hours of the data are left out: what follows is not
+  known); **median lead**; **false alarms per unit-week** of scored time;
+- **RUL RMSE / MAE** against the true remaining life capped at the model's ``rul_cap_h``
+  (the literature's piecewise-linear target) on windows where that is known, and in the last
+  2 h before a failure; with ``test_rul`` (units still running, their true RUL at their last
+  reading) the RMSE at each unit's last reading;
+- **anomaly AUC**: the IsolationForest's score on windows inside a known fault (onset ≤ t <
+  failure) against healthy ones; data without onsets: windows within H of a failure against
+  windows more than 2H from one;
+- the same alarm metrics for the **threshold rules** when the sensors' limits are known,
+  and everything for the **baseline** (``ml.evaluate.baseline``) when one is given.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import time
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ml.alarm_metrics import (
+    Limits,
     alarm_metrics,
     failures_as_seconds,
     replay_alarms,
     roc_auc,
     rule_breaches,
 )
-from ml.dataset import RunToFailure, simulate_history
-from ml.features import epoch_seconds, lstm_inputs, window_features
-from ml.pipeline import Params, Trained, Windows, build_windows, train
+from ml.anomaly import AnomalyModel
+from ml.dataset import RunToFailure
+from ml.evaluate.baseline import ForestBaseline
+from ml.features import Baseline, epoch_seconds, labels_at, unit_arrays, window_features, windows_at
+from ml.pipeline import Params, Trained, Windows, build_windows, load_failure_model
 
-__all__ = [
-    "evaluate",
-    "load_trained",
-    "main",
-]
+__all__ = ["Scored", "score_windows", "evaluate", "load_trained"]
 
 _HOUR = 3600.0
-
-
-# --------------------------------------------------------------------------- evaluation
+_WEEK_H = 168.0
 
 
 @dataclass
@@ -70,12 +63,17 @@ class Scored:
 
 
 def score_windows(
-    trained: Trained, w: Windows, *, rules_steps: int, batch: int = 4096, progress: bool = True
+    trained: Trained,
+    w: Windows,
+    *,
+    rules_steps: int,
+    batch: int = 4096,
+    progress: bool = True,
+    limits: Limits | None = None,
 ) -> Scored:
     """Anomaly score, failure probability, RUL and rule breaches of every window."""
     from tqdm import tqdm
 
-    sensors = trained.baseline.sensors
     n = len(w.ends)
     anomaly, prob, rul = np.zeros(n), np.zeros(n), np.zeros(n)
     chunks = range(0, n, batch)
@@ -85,11 +83,20 @@ def score_windows(
         anomaly[part] = trained.anomaly.score(
             window_features(x3, types, trained.baseline), types
         ).score
-        prob[part], rul[part] = trained.failure.predict(
-            lstm_inputs(x3, types, trained.baseline, trained.type_names)
-        )
-    rules = rule_breaches(w.x3, w.types, sensors, steps=rules_steps)
+        prob[part], rul[part] = trained.predict(x3, types, w.age_h[part])
+    sensors = trained.baseline.sensors
+    rules = rule_breaches(w.x3, w.types, sensors, steps=rules_steps, limits=limits or {})
     return Scored(w, anomaly, prob, rul, rules)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """How scores become alarms: the live hysteresis and what counts as caught."""
+
+    threshold: float = 0.8
+    clear_below: float = 0.6
+    clear_after_s: float = 1800.0
+    min_lead_h: float = 2.0
 
 
 def evaluate(
@@ -97,301 +104,164 @@ def evaluate(
     test: RunToFailure,
     *,
     stride: int = 5,
-    threshold: float = 0.8,
-    clear_below: float = 0.6,
-    clear_after_s: float = 1800.0,
-    min_lead_h: float = 2.0,
+    replay: Replay | None = None,
     rules_steps: int = 20,
+    limits: Limits | None = None,
+    baseline: ForestBaseline | None = None,
+    test_rul: pd.DataFrame | None = None,
     progress: bool = True,
 ) -> dict:
-    """Every metric of the module docstring, as a flat dict."""
+    """Every metric of the module docstring, as a flat dict (baseline ones prefixed)."""
+    replay = replay or Replay()
     params = trained.params
     w = build_windows(test, params, stride=stride)
-    s = score_windows(trained, w, rules_steps=rules_steps, progress=progress)
+    s = score_windows(trained, w, rules_steps=rules_steps, progress=progress, limits=limits)
+    out = _alarms(w, s.prob, test, params, replay) | _rul(w, s.rul_h, params)
+    out["anomaly_auc"] = _anomaly_auc(w, s.anomaly, params)
+    out |= _onset_metrics(w, s.prob, test.failures, params, replay.threshold)
+    if limits:
+        rules = _alarms(w, s.rules.astype(float), test, params, replay)
+        out |= {f"rules_{k}": v for k, v in rules.items()}
+    if baseline is not None:
+        b_prob, b_rul = baseline.predict(w.x3, w.types)
+        b = _alarms(w, b_prob, test, params, replay) | _rul(w, b_rul, params)
+        out |= {f"baseline_{k}": v for k, v in b.items()}
+    if test_rul is not None:
+        out |= _at_last(trained, baseline, test, test_rul, params)
+    out |= {"windows": int(len(w.ends)), "failures_in_data": int(len(test.failures))}
+    return out
+
+
+def _alarms(w: Windows, score: np.ndarray, test: RunToFailure, params: Params, r: Replay) -> dict:
     data_end = float(w.ends.max())
-    known = w.ends <= data_end - params.horizon_h * _HOUR  # labels of later windows are censored
-    scored = {str(u): w.ends[w.units == u] for u in np.unique(w.units)}
-    hysteresis = {
-        "threshold": threshold,
-        "clear_below": clear_below,
-        "clear_after_s": clear_after_s,
-    }
-    common = {
-        "horizon_h": params.horizon_h,
-        "min_lead_h": min_lead_h,
-        "scored": scored,
-        "censor_after": data_end - params.horizon_h * _HOUR,
-    }
+    censor = data_end - params.horizon_h * _HOUR
     fails = failures_as_seconds(test.failures)
     resets = {str(u): part["failure"].to_numpy(float) for u, part in fails.groupby("unit")}
-    ml_raises = replay_alarms(w.units, w.ends, s.prob, resets=resets, **hysteresis)
-    rule_raises = replay_alarms(w.units, w.ends, s.rules.astype(float), resets=resets, **hysteresis)
-    ml = alarm_metrics(ml_raises, test.failures, **common)
-    ml_h = alarm_metrics(ml_raises, test.failures, max_lead_h=params.horizon_h, **common)
-    rules = alarm_metrics(rule_raises, test.failures, **common)
-
-    since_onset, delays = _fault_ages(w, test.failures, s.prob >= threshold)
-    healthy = known & ~w.faulty
-    faulty = w.faulty  # in a fault: a failure follows (within the data) by construction
-    label = w.ttf_h <= params.horizon_h
-    in_cap = w.ttf_h <= params.rul_cap_h
-    err = s.rul_h[in_cap] - np.minimum(w.ttf_h[in_cap], params.rul_cap_h)
-    err_fault = s.rul_h[faulty] - w.ttf_h[faulty]
+    raises = replay_alarms(
+        w.units,
+        w.ends,
+        score,
+        resets=resets,
+        threshold=r.threshold,
+        clear_below=r.clear_below,
+        clear_after_s=r.clear_after_s,
+    )
+    scored = {str(u): w.ends[w.units == u] for u in np.unique(w.units)}
+    m = alarm_metrics(
+        raises,
+        test.failures,
+        horizon_h=params.horizon_h,
+        min_lead_h=r.min_lead_h,
+        scored=scored,
+        censor_after=censor,
+    )
+    weeks = _scored_hours(w) / _WEEK_H
     return {
-        "recall": ml.recall,
-        "precision": ml.precision,
-        "median_lead_h": ml.median_lead_h,
-        "if_auc": roc_auc(s.anomaly[faulty], s.anomaly[healthy]),
-        "rul_rmse": float(np.sqrt(np.mean(err**2))) if len(err) else math.nan,
-        "rul_mae": float(np.mean(np.abs(err))) if len(err) else math.nan,
-        "rules_recall": rules.recall,
-        "rules_precision": rules.precision,
-        "rules_median_lead_h": rules.median_lead_h,
-        "recall_within_h": ml_h.recall,
-        "median_lead_within_h_h": ml_h.median_lead_h,
-        "failures": ml.failures,
-        "failures_in_data": len(test.failures),
-        "caught": ml.caught,
-        "raised": ml.raised,
-        "true_raises": ml.true,
-        "rules_caught": rules.caught,
-        "rules_raised": rules.raised,
-        "rules_true_raises": rules.true,
-        "lstm_auc": roc_auc(s.prob[known & label], s.prob[known & ~label]),
-        # the best any model can do: knowing whether (and since when) a fault is developing;
-        # windows before the onset but within H of the failure are positives nobody can see
-        "lstm_auc_ceiling": roc_auc(since_onset[known & label], since_onset[known & ~label]),
-        "median_detection_min": float(np.median(delays)) if len(delays) else math.nan,
-        "rul_rmse_in_fault": float(np.sqrt(np.mean(err_fault**2))) if len(err_fault) else math.nan,
-        "rul_mae_in_fault": float(np.mean(np.abs(err_fault))) if len(err_fault) else math.nan,
-        "windows": int(len(w.ends)),
-        "faulty_windows": int(faulty.sum()),
-        "healthy_windows": int(healthy.sum()),
+        "recall": m.recall,
+        "precision": m.precision,
+        "median_lead_h": m.median_lead_h,
+        "false_alarms_per_unit_week": (m.raised - m.true) / weeks if weeks else math.nan,
+        "failures": m.failures,
+        "caught": m.caught,
+        "raised": m.raised,
+        "true_raises": m.true,
     }
 
 
-def _fault_ages(
-    w: Windows, failures: pd.DataFrame, alarming: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per window, seconds since the onset of the fault in progress (0: none), and per fault
-    the minutes from onset to the first window at or above the threshold."""
-    since = np.zeros(len(w.ends))
-    delays = []
-    if "onset" not in failures.columns:
-        return since, np.zeros(0)
+def _scored_hours(w: Windows) -> float:
+    """Hours of unit time that were scored (breakdowns and gaps left out)."""
+    gaps = pd.Series(w.ends).groupby(w.units).diff().dropna()
+    if gaps.empty:
+        return 0.0
+    return float(gaps[gaps <= 2 * gaps.median()].sum() / _HOUR)
+
+
+def _rmse(err: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(err**2))) if len(err) else math.nan
+
+
+def _rul(w: Windows, rul: np.ndarray, params: Params) -> dict:
+    known = w.rul_known(params.rul_cap_h)
+    err = rul[known] - np.minimum(w.ttf_h[known], params.rul_cap_h)
+    last2 = w.ttf_h <= 2.0
+    err2 = rul[last2] - w.ttf_h[last2]
+    return {
+        "rul_rmse_h": _rmse(err),
+        "rul_mae_h": float(np.mean(np.abs(err))) if len(err) else math.nan,
+        "rul_rmse_last2h_h": _rmse(err2),
+    }
+
+
+def _anomaly_auc(w: Windows, anomaly: np.ndarray, params: Params) -> float:
+    if w.faulty.any():
+        healthy = w.fail_known(params.horizon_h) & ~w.faulty & (w.ttf_h > params.horizon_h)
+        return roc_auc(anomaly[w.faulty], anomaly[healthy])
+    near = w.ttf_h <= params.horizon_h
+    far = w.fail_known(2 * params.horizon_h) & (w.ttf_h > 2 * params.horizon_h)
+    return roc_auc(anomaly[near], anomaly[far])
+
+
+def _onset_metrics(
+    w: Windows, prob: np.ndarray, failures: pd.DataFrame, params: Params, threshold: float
+) -> dict:
+    """With known onsets: minutes from onset to the first alarming window, and the
+    failure-label ROC-AUC beside its ceiling (an oracle that knows the fault state)."""
+    if "onset" not in failures.columns or not w.faulty.any():
+        return {}
     fails = failures_as_seconds(failures).assign(onset=epoch_seconds(failures["onset"]))
+    since, delays = np.zeros(len(w.ends)), []
     for row in fails.itertuples():
         inside = (w.units == row.unit) & (w.ends >= row.onset) & (w.ends < row.failure)
         since[inside] = w.ends[inside] - row.onset
-        hits = w.ends[inside & alarming]
+        hits = w.ends[inside & (prob >= threshold)]
         if len(hits):
             delays.append((hits.min() - row.onset) / 60)
-    return since, np.asarray(delays)
+    known = w.fail_known(params.horizon_h)
+    label = w.ttf_h <= params.horizon_h
+    return {
+        "failure_auc": roc_auc(prob[known & label], prob[known & ~label]),
+        "failure_auc_ceiling": roc_auc(since[known & label], since[known & ~label]),
+        "median_detection_min": float(np.median(delays)) if delays else math.nan,
+    }
 
 
-# --------------------------------------------------------------------------- CLI
+def _at_last(
+    trained: Trained,
+    baseline: ForestBaseline | None,
+    test: RunToFailure,
+    test_rul: pd.DataFrame,
+    params: Params,
+) -> dict:
+    """RMSE of the RUL at each still-running unit's last reading (truth capped)."""
+    truth = dict(zip(test_rul["unit"].astype(str), test_rul["rul_h"].astype(float), strict=True))
+    x3, types, ages, rul_true = [], [], [], []
+    for unit, (times, values, kind) in unit_arrays(test).items():
+        if unit not in truth or len(times) < params.window:
+            continue
+        labels = labels_at(times, test.failures[test.failures["unit"] == unit])
+        x3.append(windows_at(values, np.array([len(times) - 1]), params.window)[0])
+        types.append(kind)
+        ages.append(labels["age_h"][-1])
+        rul_true.append(min(truth[unit], params.rul_cap_h))
+    if not x3:
+        return {"rul_rmse_at_last_h": math.nan, "units_at_last": 0}
+    x3a, typesa, truea = np.stack(x3), np.array(types), np.array(rul_true)
+    _, rul = trained.predict(x3a, typesa, np.array(ages))
+    out = {"rul_rmse_at_last_h": _rmse(rul - truea), "units_at_last": len(truea)}
+    if baseline is not None:
+        _, b_rul = baseline.predict(x3a, typesa)
+        out["baseline_rul_rmse_at_last_h"] = _rmse(b_rul - truea)
+    return out
 
 
 def load_trained(root: Path) -> Trained:
     """Models saved by ``Trained.save(root)``: ``root/anomaly`` and ``root/failure``."""
-    from ml.anomaly import AnomalyModel
-    from ml.failure import FailureModel
-    from ml.features import Baseline
-
     meta = json.loads((root / "failure" / "baseline.json").read_text())
     return Trained(
         Params(**meta["params"]),
         Baseline.from_json(meta["baseline"]),
         AnomalyModel.load(root / "anomaly"),
-        FailureModel.load(root / "failure"),
+        load_failure_model(root / "failure"),
         list(meta["type_names"]),
         {},
     )
-
-
-def _train(data: RunToFailure, params: Params, progress: bool) -> tuple[Trained, float]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc="training", unit="%", disable=not progress, leave=False)
-
-    def report(stage: str, fraction: float) -> None:
-        bar.set_postfix_str(stage)
-        bar.update(round(fraction * 100) - bar.n)
-
-    started = time.perf_counter()
-    trained = train(data, params, report)
-    bar.close()
-    return trained, time.perf_counter() - started
-
-
-def _fmt(value: float, pattern: str) -> str:
-    return (
-        "n/a"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else (pattern.format(value))
-    )
-
-
-def _table(r: dict, setup: dict) -> str:
-    rows = [
-        ("training fleet", setup["train"]),
-        ("test fleet", setup["test"]),
-        ("training time", _fmt(setup.get("train_s"), "{:.1f} s")),
-        ("failures (scorable / in data)", f"{r['failures']} / {r['failures_in_data']}"),
-        ("", ""),
-        (
-            "failure alarms: recall (≥ 90 %)",
-            _fmt(r["recall"], "{:.1%}")
-            + f"  ({r['caught']}/{r['failures']})"
-            + _ok(r["recall"] >= 0.9),
-        ),
-        (
-            "  the same, raise also within H of failure",
-            _fmt(r["recall_within_h"], "{:.1%}")
-            + ", median lead "
-            + _fmt(r["median_lead_within_h_h"], "{:.2f} h"),
-        ),
-        (
-            "failure alarms: precision (≥ 80 %)",
-            _fmt(r["precision"], "{:.1%}")
-            + f"  ({r['true_raises']}/{r['raised']})"
-            + _ok(r["precision"] >= 0.8),
-        ),
-        ("failure alarms: median lead", _fmt(r["median_lead_h"], "{:.2f} h")),
-        (
-            "rules alone: recall",
-            _fmt(r["rules_recall"], "{:.1%}") + f"  ({r['rules_caught']}/{r['failures']})",
-        ),
-        (
-            "rules alone: precision",
-            _fmt(r["rules_precision"], "{:.1%}")
-            + f"  ({r['rules_true_raises']}/{r['rules_raised']})",
-        ),
-        ("rules alone: median lead", _fmt(r["rules_median_lead_h"], "{:.2f} h")),
-        ("IsolationForest ROC-AUC (≥ 0.9)", _fmt(r["if_auc"], "{:.3f}") + _ok(r["if_auc"] >= 0.9)),
-        (
-            "LSTM failure-label ROC-AUC",
-            _fmt(r["lstm_auc"], "{:.3f}")
-            + "  (ceiling, fault-state oracle: "
-            + _fmt(r["lstm_auc_ceiling"], "{:.3f}")
-            + ")",
-        ),
-        (
-            "median fault onset → probability ≥ threshold",
-            _fmt(r["median_detection_min"], "{:.0f} min"),
-        ),
-        (
-            "RUL RMSE / MAE, ttf ≤ cap",
-            _fmt(r["rul_rmse"], "{:.2f} h") + " / " + _fmt(r["rul_mae"], "{:.2f} h"),
-        ),
-        (
-            "RUL RMSE / MAE, inside a fault",
-            _fmt(r["rul_rmse_in_fault"], "{:.2f} h")
-            + " / "
-            + _fmt(r["rul_mae_in_fault"], "{:.2f} h"),
-        ),
-        (
-            "windows scored (faulty / healthy)",
-            f"{r['windows']} ({r['faulty_windows']} / {r['healthy_windows']})",
-        ),
-    ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" if k else "" for k, v in rows)
-
-
-def _ok(passed: bool) -> str:
-    return "  PASS" if passed else "  FAIL"
-
-
-def main(argv: Iterable[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(
-        prog="python -m ml.evaluate", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="smaller fleets (under 2 minutes)")
-    parser.add_argument("--models", type=Path, help="evaluate saved models (anomaly/, failure/)")
-    parser.add_argument("--save", type=Path, help="save the trained models to this directory")
-    parser.add_argument("--train-machines", type=int)
-    parser.add_argument("--train-days", type=float)
-    parser.add_argument("--train-seed", type=int, default=1)
-    parser.add_argument("--test-machines", type=int)
-    parser.add_argument("--test-days", type=float)
-    parser.add_argument("--test-seed", type=int, default=99)
-    parser.add_argument("--epochs", type=int, help="override Params.epochs")
-    parser.add_argument("--train-stride", type=int, help="override Params.stride")
-    parser.add_argument("--stride", type=int, default=5, help="steps between scored windows")
-    parser.add_argument("--threshold", type=float, default=0.8)
-    parser.add_argument("--clear-below", type=float, default=0.6)
-    parser.add_argument("--clear-after-s", type=float, default=1800.0)
-    parser.add_argument("--min-lead-h", type=float, default=2.0)
-    parser.add_argument(
-        "--rules-steps",
-        type=int,
-        default=20,
-        help="steps averaged by the rules (live: 20 s at 1 Hz and 60x speed = 20 steps)",
-    )
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-
-    train_m, train_d, test_m, test_d = (
-        (30, 14.0, 12, 10.0) if not args.quick else (20, 7.0, 12, 7.0)
-    )
-    train_m = args.train_machines or train_m
-    train_d = args.train_days or train_d
-    test_m = args.test_machines or test_m
-    test_d = args.test_days or test_d
-    progress = not args.no_progress
-    end = datetime(2025, 1, 1, tzinfo=UTC)  # fixed: the same seed gives the same numbers
-
-    setup: dict = {"test": f"{test_m} machines × {test_d:g} days, seed {args.test_seed}"}
-    if args.models:
-        trained = load_trained(args.models)
-        setup["train"] = f"loaded from {args.models}"
-    else:
-        params = Params()
-        if args.epochs:
-            params = replace(params, epochs=args.epochs)
-        if args.train_stride:
-            params = replace(params, stride=args.train_stride)
-        data = simulate_history(
-            machines=train_m, days=train_d, seed=args.train_seed, end=end, progress=progress
-        )
-        trained, setup["train_s"] = _train(data, params, progress)
-        setup["train"] = (
-            f"{train_m} machines × {train_d:g} days, seed {args.train_seed}, "
-            f"{len(data.failures)} failures, {params.epochs} epochs, stride {params.stride}"
-        )
-        if args.save:
-            trained.save(args.save)
-    test = simulate_history(
-        machines=test_m, days=test_d, seed=args.test_seed, end=end, progress=progress
-    )
-    result = evaluate(
-        trained,
-        test,
-        stride=args.stride,
-        threshold=args.threshold,
-        clear_below=args.clear_below,
-        clear_after_s=args.clear_after_s,
-        min_lead_h=args.min_lead_h,
-        rules_steps=args.rules_steps,
-        progress=progress,
-    )
-    result["train_s"] = setup.get("train_s")
-    print(_table(result, setup))
-    if args.quick:
-        keys = ("recall", "precision", "median_lead_h", "if_auc", "rul_rmse")
-        line = {k: _round(result[k]) for k in keys}
-        line |= {
-            "rules_recall": _round(result["rules_recall"]),
-            "rules_precision": _round(result["rules_precision"]),
-        }
-        print(json.dumps(line))
-    return result
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else round(float(value), 4)
-
-
-if __name__ == "__main__":
-    main()

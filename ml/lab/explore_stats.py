@@ -21,7 +21,6 @@ __all__ = [
 
 HEALTHY, PRE_FAILURE, DOWN = "healthy", "pre-failure", "down"
 LABELS = (HEALTHY, PRE_FAILURE, DOWN)
-_MIN_OWN = 50  # healthy windows a machine needs for its own level (as ml.pipeline)
 
 
 def window_labels(
@@ -67,10 +66,6 @@ def data_baseline(
             values = x3[types == kind].reshape(-1, len(sensors))
         base.mean[str(kind)] = values.mean(axis=0).tolist()
         base.std[str(kind)] = values.std(axis=0).clip(min=1e-6).tolist()
-    for unit in np.unique(units):
-        own = (units == unit) & (labels == HEALTHY)
-        if own.sum() >= _MIN_OWN:
-            base.unit_mean[str(unit)] = x3[own].reshape(-1, len(sensors)).mean(axis=0).tolist()
     return base
 
 

@@ -3,7 +3,7 @@ turn a form's values into a run's parameters (``LabError`` names the field at fa
 
 from __future__ import annotations
 
-from ml.pipeline import Params
+from ml.pipeline import FAMILIES, Params
 
 __all__ = [
     "KINDS",
@@ -28,6 +28,7 @@ TRAIN_DEFAULTS = {
     "epochs": 4,
     "contamination": "auto",
     "features": ["temperature", "vibration", "rpm"],
+    "family": Params.family,
 }
 BACKTEST_DEFAULTS = {"source": "simulator", "machines": 8, "days": 5.0, "seed": 99}
 _LIMITS = {"machines": (1, 200), "days": (0.5, 90.0), "window": (10, 240), "epochs": (1, 50)}
@@ -46,7 +47,8 @@ def check_params(kind: str, params: dict) -> dict:
     if kind not in KINDS:
         raise LabError(f"unknown run kind {kind!r}")
     merged = {**(TRAIN_DEFAULTS if kind != "backtest" else BACKTEST_DEFAULTS), **params}
-    if merged.get("source") not in SOURCES:
+    supplied = kind == "backtest" and merged.get("source") == "supplied"  # the CLI's held-out units
+    if merged.get("source") not in SOURCES and not supplied:
         raise LabError("Choose a data source.", "source")
     for key, (low, high) in _LIMITS.items():
         if key not in merged:
@@ -68,6 +70,8 @@ def check_params(kind: str, params: dict) -> dict:
             if not 0 < contamination <= 0.5:
                 raise LabError("Contamination must be above 0 and at most 0.5.", "contamination")
         merged["contamination"] = contamination
+        if merged.get("family", Params.family) not in FAMILIES:
+            raise LabError("Choose a model family: tree, lstm or auto.", "family")
         if (
             not set(merged["features"]) <= {"temperature", "vibration", "rpm"}
             or not merged["features"]
@@ -89,11 +93,14 @@ def train_params(p: dict) -> Params:
         epochs=int(p["epochs"]),
         contamination=p.get("contamination", "auto"),
         stride=10 if float(p["days"]) * int(p.get("machines", 1)) <= 200 else 5,
+        family=p.get("family", Params.family),
     )
 
 
 def describe(params: dict) -> str:
     source = {"simulator": "simulated", "plant": "plant", "plant+simulator": "plant + simulated"}
+    if params["source"] == "supplied":
+        return f"held-out units of the training data: {params['label']}"
     text = f"{source[params['source']]}: "
     if params["source"] == "plant":
         return text + f"last {params['days']:g} days"

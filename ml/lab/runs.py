@@ -33,7 +33,7 @@ from data.db import Database
 from data.models import AuditLog, LabRun, LabRunStatus
 from ml.dataset import RunToFailure, simulate_history
 from ml.lab.backtest import backtest_pair, beats, load_pair, model_version, promote_pair
-from ml.lab.params import LabError, check_params, describe, train_params
+from ml.lab.params import SOURCES, LabError, check_params, describe, train_params
 from ml.registry import active_versions
 
 __all__ = ["queue_run", "run_next", "fail_interrupted", "execute", "lab_data", "record_backtest"]
@@ -145,8 +145,11 @@ class _Reporter:
             )
 
 
-def execute(db: Database, settings: Settings, run_id: int) -> None:
-    """Run one claimed run; failures are recorded on the row, never raised to the worker."""
+def execute(
+    db: Database, settings: Settings, run_id: int, data: RunToFailure | None = None
+) -> None:
+    """Run one claimed run; failures are recorded on the row, never raised to the worker.
+    ``data``: for a backtest, the history to replay instead of the one its params name."""
     with db.session() as session:
         run = session.get(LabRun, run_id)
         kind, params, user_id = run.kind, dict(run.params), run.created_by
@@ -157,7 +160,7 @@ def execute(db: Database, settings: Settings, run_id: int) -> None:
             result, pair = _train(db, settings, params, report)
             out = ""
         elif kind == "backtest":
-            result, out = _backtest(db, settings, run_id, params, pair, report)
+            result, out = _backtest(db, settings, run_id, params, pair, report, data)
         else:
             result, pair, out = _retrain(db, settings, run_id, params, report)
     except Exception as exc:  # noqa: BLE001 - a failed run is a row with its error
@@ -184,6 +187,8 @@ def execute(db: Database, settings: Settings, run_id: int) -> None:
 def lab_data(db: Database, settings: Settings, params: dict) -> RunToFailure:
     """The labelled history a run learns from or is replayed on."""
     source = params["source"]
+    if source not in SOURCES:
+        raise LabError(f"{describe(params)} can only be backtested where it was supplied")
     parts = []
     if source in ("plant", "plant+simulator"):
         from ml.history import history_from_db
@@ -264,6 +269,7 @@ def _backtest(
     params: dict,
     pair: dict,
     report: _Reporter,
+    data: RunToFailure | None = None,
 ) -> tuple[dict, str]:
     report("preparing data", 0.02, force=True)
     with db.session() as session:
@@ -273,7 +279,7 @@ def _backtest(
         if set(current) == {"anomaly", "failure"} and current != pair:
             models["active"] = load_pair(session, current)
             versions["active"] = dict(current)
-    data = lab_data(db, settings, params)
+    data = data if data is not None else lab_data(db, settings, params)
     threshold = _threshold(db, settings)
     metrics, scored = backtest_pair(models, versions, data, threshold=threshold, progress=report)
     scored.meta.update(source=describe(params), run_id=run_id)
@@ -303,9 +309,10 @@ def record_backtest(
     params: dict | None = None,
     *,
     user_id: int | None = None,
+    data: RunToFailure | None = None,
 ) -> LabRun:
     """Run a backtest of ``pair`` now, in this process, and keep it on record (the CLI's and
-    the demo's ``--promote`` path)."""
+    the demo's ``--promote`` path); on ``data`` when given (held-out units of supplied data)."""
     with db.session() as session:
         run = queue_run(
             session=session,
@@ -317,7 +324,7 @@ def record_backtest(
         )
         run.status, run.started_at = LabRunStatus.RUNNING, datetime.now(UTC)
         run_id = run.id
-    execute(db, settings, run_id)
+    execute(db, settings, run_id, data)
     with db.session() as session:
         run = session.get(LabRun, run_id)
         session.expunge(run)

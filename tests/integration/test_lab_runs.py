@@ -35,7 +35,7 @@ from ml.pipeline import Params, build_windows, verdict_weights
 from ml.registry import active_versions
 from worker import seed_demo
 
-SMALL = {"machines": 4, "days": 2.0, "seed": 3, "window": 30, "epochs": 2}
+SMALL = {"machines": 4, "days": 2.0, "seed": 3, "window": 30, "epochs": 2, "family": "lstm"}
 
 
 def _run(db, settings, **queue) -> LabRun:

@@ -3,6 +3,8 @@ registry; the scoring job's consequences in the database."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,21 +14,24 @@ from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
 from maintenance.predictions import FAILURE_CODE, PredictionPolicy, apply_predictions
+from ml.anomaly import AnomalyModel
 from ml.dataset import simulate_history
-from ml.features import lstm_inputs, window_features
+from ml.evaluate import score_windows
+from ml.features import window_features
 from ml.lab.replay import live_hysteresis
-from ml.pipeline import Params, build_windows, train
+from ml.pipeline import Params, build_windows, load_failure_model, train
 from ml.registry import active_versions, promote, rollback
-from ml.scoring import MachineScore
+from ml.scoring import FleetScorer, MachineScore
 from ml.train import train_and_register
 from worker import seed_demo
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    return train(simulate_history(machines=9, days=4, seed=3), PARAMS)
+@pytest.fixture(scope="module", params=["tree", "lstm"])
+def tiny(request):
+    params = replace(PARAMS, family=request.param)
+    return train(simulate_history(machines=9, days=4, seed=3), params)
 
 
 def test_failing_machines_score_above_healthy_ones(tiny):
@@ -34,9 +39,7 @@ def test_failing_machines_score_above_healthy_ones(tiny):
     failing = held_out.faulty & (held_out.ttf_h < 1.5)
     healthy = ~held_out.faulty & (held_out.ttf_h > 2 * PARAMS.horizon_h)
     assert failing.sum() > 10 and healthy.sum() > 100
-    prob, rul = tiny.failure.predict(
-        lstm_inputs(held_out.x3, held_out.types, tiny.baseline, tiny.type_names)
-    )
+    prob, rul = tiny.predict(held_out.x3, held_out.types, held_out.age_h)
     anomaly = tiny.anomaly.score(
         window_features(held_out.x3, held_out.types, tiny.baseline), held_out.types
     )
@@ -44,6 +47,28 @@ def test_failing_machines_score_above_healthy_ones(tiny):
     assert anomaly.score[failing].mean() > anomaly.score[healthy].mean() + 0.3
     assert np.median(rul[failing]) < np.median(rul[healthy])
     assert all(len(t) == 2 for t in anomaly.top_sensors)
+
+
+def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tiny, tmp_path):
+    held_out = build_windows(simulate_history(machines=4, days=2, seed=12), PARAMS, stride=50)
+    evaluated = score_windows(tiny, held_out, rules_steps=20, progress=False)
+    root = tmp_path / tiny.family
+    tiny.save(root)  # live scoring loads the artefacts, as the worker does
+    meta = json.loads((root / "failure" / "baseline.json").read_text())
+    live = FleetScorer(
+        anomaly=AnomalyModel.load(root / "anomaly"),
+        failure=load_failure_model(root / "failure"),
+        meta=meta,
+        versions={"anomaly": 1, "failure": 1},
+    )
+    ids = np.arange(len(held_out.ends))
+    scores = live.score(held_out.x3, held_out.types, ids, age_h=held_out.age_h)
+    assert len(scores) > 0.9 * len(ids)  # stopped machines are not scored live
+    by_id = {s.machine_id: s for s in scores}
+    scored = np.array(sorted(by_id))
+    assert np.allclose([by_id[i].failure_probability for i in scored], evaluated.prob[scored])
+    assert np.allclose([by_id[i].rul_hours for i in scored], evaluated.rul_h[scored], atol=1e-4)
+    assert np.allclose([by_id[i].anomaly_score for i in scored], evaluated.anomaly[scored])
 
 
 def test_registry_promotes_and_rolls_back(db, tmp_path):

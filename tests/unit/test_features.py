@@ -71,7 +71,7 @@ def test_any_long_format_csv_is_accepted(tmp_path):
     assert set(loaded.failures.columns) >= {"unit", "failure", "repaired"}
 
 
-def test_a_machine_is_judged_against_its_own_healthy_level_when_known():
+def test_a_model_of_an_earlier_release_keeps_its_per_machine_levels():
     base = _baseline()
     base.unit_mean["pump-07"] = [53.0, 2.0, 1500.0]  # this pump always runs 3 °C warmer
     x3 = np.tile([53.0, 2.0, 1500.0], (2, 10, 1))

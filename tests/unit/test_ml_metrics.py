@@ -142,8 +142,16 @@ def test_rule_breaches_on_the_mean_of_the_last_steps():
     x3[2, -1, 1] = 5.0  # (1.8, 1.8, 5) = 2.87: a single spike is not enough
     x3[3, -3:, 2] = 1300.0  # rpm below its low warning limit
     types = np.array(["motor"] * 4)
-    got = rule_breaches(x3, types, ("temperature", "vibration", "rpm"), steps=3)
+    limits = {
+        "motor": {"temperature": (None, 70.0), "vibration": (None, 3.6), "rpm": (1332.0, 1628.0)}
+    }
+    got = rule_breaches(x3, types, ("temperature", "vibration", "rpm"), steps=3, limits=limits)
     assert got.tolist() == [False, True, False, True]
+    # a type nobody gave limits for never breaches (and raises no KeyError)
+    unknown = rule_breaches(
+        x3, np.array(["default"] * 4), ("temperature", "vibration", "rpm"), steps=3, limits=limits
+    )
+    assert not unknown.any()
 
 
 def _raises(values: list[float], step: float = 60.0) -> list[float]:

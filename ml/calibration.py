@@ -1,0 +1,44 @@
+"""Calibrated failure probabilities: isotonic regression of the raw score on held-out units,
+so that "0.8" means that about eight windows in ten scored so went on to fail within H."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+
+__all__ = ["Calibrator"]
+
+
+@dataclass
+class Calibrator:
+    """A monotone map from raw score to probability, kept as its knots (JSON-friendly)."""
+
+    x: list[float]
+    y: list[float]
+
+    @classmethod
+    def fit(
+        cls, raw: np.ndarray, label: np.ndarray, weight: np.ndarray | None = None
+    ) -> Calibrator:
+        """Fit on scores of windows the model never learned from; identity if one class."""
+        if len(np.unique(label)) < 2:
+            return cls.identity()
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        iso.fit(raw, label, sample_weight=weight)
+        return cls(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+
+    @classmethod
+    def identity(cls) -> Calibrator:
+        return cls([0.0, 1.0], [0.0, 1.0])
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return np.interp(raw, self.x, self.y)
+
+    def to_json(self) -> dict:
+        return {"x": self.x, "y": self.y}
+
+    @classmethod
+    def from_json(cls, d: dict | None) -> Calibrator:
+        return cls.identity() if not d else cls(list(d["x"]), list(d["y"]))

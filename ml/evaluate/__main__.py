@@ -1,0 +1,220 @@
+"""python -m ml.evaluate: train on one history, score another the models never saw, and report
+the models beside a random-forest baseline trained in the same run.
+
+    python -m ml.evaluate                      # simulated fleets (train seed 1, test seed 99)
+    python -m ml.evaluate --quick              # smaller simulated fleets
+    python -m ml.evaluate --train-readings R.csv --train-failures F.csv \\
+        --test-readings R2.csv --test-failures F2.csv [--test-rul RUL.csv] [--json]
+
+Supplied data is in the long format of docs/ml.md; ``--test-rul`` (unit, rul_h) gives the
+true remaining life of test units that are still running at their last reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ml.dataset import RunToFailure, load_csv, regular_step, simulate_history, simulator_limits
+from ml.evaluate.baseline import ForestBaseline
+from ml.evaluate.core import Replay, evaluate, load_trained
+from ml.evaluate.report import table
+from ml.pipeline import FAMILIES, Params, Trained, build_windows, train
+
+JSON_KEYS = (
+    "rul_rmse_h",
+    "rul_rmse_last2h_h",
+    "rul_rmse_at_last_h",
+    "recall",
+    "precision",
+    "median_lead_h",
+    "false_alarms_per_unit_week",
+    "anomaly_auc",
+    "baseline_rul_rmse_h",
+    "baseline_rul_rmse_last2h_h",
+    "baseline_rul_rmse_at_last_h",
+    "baseline_recall",
+    "baseline_precision",
+    "family",
+    "train_s",
+    "peak_rss_mb",
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ml.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    data = p.add_argument_group("supplied data (long format, docs/ml.md)")
+    for name in ("train-readings", "train-failures", "test-readings", "test-failures"):
+        data.add_argument(f"--{name}", type=Path)
+    data.add_argument("--test-rul", type=Path, help="unit,rul_h at each test unit's last reading")
+    data.add_argument("--step-s", type=float, help="seconds per step (default: the data's)")
+    data.add_argument("--resample", action="store_true", help="average readings onto --step-s")
+    data.add_argument("--time-unit-s", type=float, default=1.0, help="seconds per numeric time")
+    sim = p.add_argument_group("simulated fleets (when no files are given)")
+    sim.add_argument("--quick", action="store_true", help="smaller fleets (under 2 minutes)")
+    for name, default in (("train", 1), ("test", 99)):
+        sim.add_argument(f"--{name}-machines", type=int)
+        sim.add_argument(f"--{name}-days", type=float)
+        sim.add_argument(f"--{name}-seed", type=int, default=default)
+    model = p.add_argument_group("models")
+    model.add_argument("--models", type=Path, help="evaluate saved models (anomaly/, failure/)")
+    model.add_argument("--save", type=Path, help="save the trained models to this directory")
+    model.add_argument("--family", choices=FAMILIES, default=Params.family)
+    model.add_argument("--epochs", type=int, default=Params.epochs)
+    model.add_argument("--window", type=int, default=Params.window)
+    model.add_argument("--horizon-h", type=float, default=Params.horizon_h)
+    model.add_argument("--rul-cap-h", type=float, default=Params.rul_cap_h)
+    model.add_argument("--train-stride", type=int, default=Params.stride)
+    model.add_argument("--seed", type=int, default=Params.seed)
+    replay = p.add_argument_group("alarm replay")
+    replay.add_argument("--stride", type=int, default=5, help="steps between scored windows")
+    replay.add_argument("--threshold", type=float, default=0.8)
+    replay.add_argument("--clear-below", type=float, default=0.6)
+    replay.add_argument("--clear-after-s", type=float, default=1800.0)
+    replay.add_argument("--min-lead-h", type=float, default=2.0)
+    replay.add_argument("--rules-steps", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="end with one line of JSON")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def _supplied(args: argparse.Namespace, p: argparse.ArgumentParser) -> bool:
+    files = (args.train_readings, args.train_failures, args.test_readings, args.test_failures)
+    if any(files) and not all(files):
+        p.error("supplied data needs all four of --train-/--test-readings and -failures")
+    return all(files)
+
+
+def _load(readings: Path, failures: Path, args: argparse.Namespace) -> RunToFailure:
+    return load_csv(
+        readings,
+        failures,
+        step_s=args.step_s,
+        resample=args.resample,
+        time_unit_s=args.time_unit_s,
+    )
+
+
+def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, RunToFailure, dict]:
+    if supplied:
+        train_data = _load(args.train_readings, args.train_failures, args)
+        test_data = _load(args.test_readings, args.test_failures, args)
+        return (
+            train_data,
+            test_data,
+            {"train": str(args.train_readings), "test": str(args.test_readings)},
+        )
+    sizes = (20, 7.0, 12, 7.0) if args.quick else (30, 14.0, 12, 10.0)
+    tm = args.train_machines or sizes[0]
+    td = args.train_days or sizes[1]
+    sm = args.test_machines or sizes[2]
+    sd = args.test_days or sizes[3]
+    end = datetime(2025, 1, 1, tzinfo=UTC)  # fixed: the same seeds give the same numbers
+    progress = not args.no_progress
+    train_data = simulate_history(
+        machines=tm, days=td, seed=args.train_seed, end=end, progress=progress
+    )
+    test_data = simulate_history(
+        machines=sm, days=sd, seed=args.test_seed, end=end, progress=progress
+    )
+    setup = {
+        "train": f"simulated, {tm} machines × {td:g} days, seed {args.train_seed}",
+        "test": f"simulated, {sm} machines × {sd:g} days, seed {args.test_seed}",
+    }
+    return train_data, test_data, setup
+
+
+def _params(args: argparse.Namespace, data: RunToFailure, supplied: bool) -> Params:
+    step = regular_step(data.readings, args.step_s) if supplied else Params.step_s
+    return Params(
+        window=args.window,
+        step_s=step,
+        horizon_h=args.horizon_h,
+        rul_cap_h=args.rul_cap_h,
+        stride=args.train_stride,
+        epochs=args.epochs,
+        seed=args.seed,
+        family=args.family,
+    )
+
+
+def _fit(data: RunToFailure, params: Params, progress: bool) -> tuple[Trained, float]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc="training", unit="%", disable=not progress, leave=False)
+
+    def report(stage: str, fraction: float) -> None:
+        bar.set_postfix_str(stage)
+        bar.update(round(fraction * 100) - bar.n)
+
+    started = time.perf_counter()
+    trained = train(data, params, report)
+    bar.close()
+    return trained, time.perf_counter() - started
+
+
+def main(argv: Iterable[str] | None = None) -> dict:
+    p = _parser()
+    args = p.parse_args(list(argv) if argv is not None else None)
+    supplied = _supplied(args, p)
+    progress = not args.no_progress
+    train_data, test_data, setup = _datasets(args, supplied)
+    if args.models:
+        trained, train_s = load_trained(args.models), math.nan
+        setup["train"] = f"loaded from {args.models}"
+    else:
+        trained, train_s = _fit(train_data, _params(args, train_data, supplied), progress)
+        if args.save:
+            trained.save(args.save)
+    started = time.perf_counter()
+    base = ForestBaseline.fit(
+        build_windows(train_data, trained.params), trained.baseline, trained.params
+    )
+    baseline_s = time.perf_counter() - started
+    test_rul = pd.read_csv(args.test_rul, dtype={"unit": str}) if args.test_rul else None
+    result = evaluate(
+        trained,
+        test_data,
+        stride=args.stride,
+        replay=Replay(args.threshold, args.clear_below, args.clear_after_s, args.min_lead_h),
+        rules_steps=args.rules_steps,
+        limits=None if supplied else simulator_limits(),
+        baseline=base,
+        test_rul=test_rul,
+        progress=progress,
+    )
+    result |= {
+        "family": trained.family,
+        "train_s": train_s,
+        "baseline_train_s": baseline_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    setup |= {"params": trained.params, "choice": trained.losses.get("family_choice")}
+    print(table(result, setup), file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps({k: _round(result.get(k)) for k in JSON_KEYS}))
+    return result
+
+
+def _round(value: object) -> object:
+    if isinstance(value, str) or value is None:
+        return value
+    value = float(value)
+    return None if math.isnan(value) else round(value, 4)
+
+
+if __name__ == "__main__":
+    main()

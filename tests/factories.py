@@ -300,3 +300,44 @@ def clear_tickets(session: Any) -> None:
     session.execute(delete(Notification).where(Notification.ticket_id.is_not(None)))
     session.execute(delete(Ticket))
     session.execute(delete(AuditLog).where(AuditLog.entity == "ticket"))
+
+
+def wear_history(
+    *, units: int, seed: int, ids: str = "text", step_s: float = 600.0
+) -> tuple[Any, Any]:
+    """A tiny run-to-failure set that is not the simulator's: presses of an unknown type
+    wear out in 20–40 hours (wear and temperature rise ever faster, then failure). Returns
+    (readings, failures) in long format; ``ids`` "text", "int" or "mixed" unit ids."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows, fails = [], []
+    for k in range(units):
+        unit: Any = {"text": f"press-{k}", "int": k, "mixed": k if k % 2 else f"p{k}"}[ids]
+        life_h = rng.uniform(20, 40)
+        t = np.arange(0, life_h * 3600, step_s)
+        x = t / (life_h * 3600)
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=int(rng.integers(0, 500)))
+        frame = pd.DataFrame(
+            {
+                "unit": unit,
+                "type": "press",
+                "time": [start + timedelta(seconds=float(s)) for s in t],
+                "wear": 1 + 4 * x**3 + rng.normal(0, 0.15, len(t)),
+                "temp": 40 + 8 * x**4 + rng.normal(0, 0.6, len(t)),
+                "load": 0.7 + 0.1 * np.sin(t / 7200) + rng.normal(0, 0.05, len(t)),
+            }
+        )
+        rows.append(frame)
+        fails.append({"unit": unit, "failure": start + timedelta(hours=life_h)})
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(fails)
+
+
+def write_history(folder: Path, readings: Any, failures: Any) -> tuple[Path, Path]:
+    """The two CSV files of a long-format history."""
+    folder.mkdir(parents=True, exist_ok=True)
+    r, f = folder / "readings.csv", folder / "failures.csv"
+    readings.to_csv(r, index=False)
+    failures.to_csv(f, index=False)
+    return r, f

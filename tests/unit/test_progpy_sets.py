@@ -1,0 +1,99 @@
+"""The progpy data sets: long format, regular step, failures after their units' readings,
+lives that differ, the same output for the same seed. Tiny fleets, wear sped up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.datasets.progpy_sets import SETS, generate, main
+from ml.dataset import load_csv, regular_step
+
+# wear sped up so that lives last hours; a valve's wear comes per stroke, strokes come hours
+# apart, and too fast a wear would fail its first stroke
+FAST = {
+    "pump": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 30.0},
+    "valve": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 5.0},
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def made(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    name = request.param
+    out = tmp_path_factory.mktemp(name)
+    main([name, "--out", str(out), *_flags(FAST[name])])
+    return name, out
+
+
+def _flags(options: dict[str, float]) -> list[str]:
+    return [f"--{key.replace('_', '-')}={value}" for key, value in options.items()]
+
+
+def _read(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    readings = pd.read_csv(out / "readings.csv", parse_dates=["time"])
+    return readings, pd.read_csv(out / "failures.csv", parse_dates=["failure"])
+
+
+def test_files_are_in_the_long_format(made):
+    name, out = made
+    readings, failures = _read(out)
+    assert list(readings.columns) == ["unit", "type", "time", *SETS[name].sensors]
+    assert list(failures.columns) == ["unit", "failure"]
+    assert readings["type"].nunique() == 1 and str(readings["time"].dt.tz) == "UTC"
+    assert readings[list(SETS[name].sensors)].notna().all().all()
+
+
+def test_unit_ids_are_text_for_the_pump_and_numbers_for_the_valve(made):
+    name, out = made
+    readings, _ = _read(out)
+    expected = ["p01", "p02", "p03"] if name == "pump" else [1, 2, 3]
+    assert sorted(readings["unit"].unique().tolist()) == expected
+
+
+def test_every_unit_runs_on_a_regular_step_from_its_install_to_its_failure(made):
+    _, out = made
+    readings, failures = _read(out)
+    steps = readings.groupby("unit")["time"].diff().dropna()
+    assert (steps == pd.Timedelta(seconds=60)).all()
+    spans = readings.groupby("unit")["time"].agg(["min", "max"])
+    joined = failures.set_index("unit").join(spans, how="left")
+    assert joined["min"].notna().all(), "a failure names a unit without readings"
+    assert (joined["failure"] > joined["max"]).all()
+    assert (joined["failure"] - joined["max"] <= pd.Timedelta(seconds=60)).all()
+    lives = joined["failure"] - joined["min"]
+    assert lives.nunique() == len(lives) and spans["min"].nunique() == len(spans)
+
+
+def test_the_platform_loads_the_files(made):
+    name, out = made
+    data = load_csv(out / "readings.csv", out / "failures.csv")
+    assert data.sensors == SETS[name].sensors
+    assert regular_step(data.readings) == 60.0
+    assert set(data.failures["unit"]) == set(data.readings["unit"])
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_a_seed_gives_the_same_data_and_another_seed_other_data(name):
+    first, again = generate(name, **FAST[name]), generate(name, **FAST[name])
+    pd.testing.assert_frame_equal(first.readings, again.readings)
+    pd.testing.assert_frame_equal(first.failures, again.failures)
+    other = generate(name, **(FAST[name] | {"seed": 6}))
+    assert not other.failures["failure"].equals(first.failures["failure"])
+
+
+def test_truncated_sets_end_before_failure_and_give_the_hours_left(tmp_path):
+    main(["pump", "--out", str(tmp_path), "--truncate", *_flags(FAST["pump"])])
+    whole = generate("pump", **FAST["pump"])
+    readings, failures = _read(tmp_path)
+    rul = pd.read_csv(tmp_path / "test_rul.csv").set_index("unit")["rul_h"]
+    assert failures.empty and sorted(rul.index) == ["p01", "p02", "p03"]
+    last = readings.groupby("unit")["time"].max()
+    failure = whole.failures.set_index("unit")["failure"]
+    truth = (failure - last) / pd.Timedelta(hours=1)
+    assert (rul > 0).all()
+    pd.testing.assert_series_equal(
+        rul.sort_index(), truth.sort_index(), check_names=False, atol=1e-3
+    )
+    assert (last < whole.readings.groupby("unit")["time"].max()).any()

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineSpec, ensure_fleet, life_starts, machine_names
+from data.fleet import MachineSpec, ensure_fleet, machine_names
 from data.models import JobRun, Reading, Role
 from data.readings import bucketed_readings
 from data.rollup import REDO, floor_bucket, roll_up, roll_up_dirty, rolled_until
@@ -42,6 +42,7 @@ from maintenance.reports import last_full_week, list_reports, store_weekly_repor
 from maintenance.retention import apply_retention, sync_timescale_policies
 from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
+from ml.live_context import LifeContext
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble
 from simulator.fleet import demo_fleet
@@ -80,6 +81,7 @@ class Worker:
         )
         self.overrides = Overrides(settings, db)  # settings changed in the app, no restart
         self._scorer: FleetScorer | None = None
+        self._life_context: LifeContext | None = None
         self._versions: dict[str, int] | None = None
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -271,7 +273,9 @@ class Worker:
             sensors=scorer.sensors,
             end_bucket=int(now.timestamp() // step) - 1,
         )
-        scores = scorer.score(x3, types, ids, self._names(ids), self._ages(ids, now))
+        with self.db.session() as session:
+            context = self._life(scorer)(session, ids, scorer.sensors, now)
+        scores = scorer.score(x3, types, ids, self._names(ids), context)
         with self.db.session() as session:
             store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
             apply_predictions(session=session, scores=scores, now=now, policy=self._policy())
@@ -293,12 +297,13 @@ class Worker:
             names = machine_names(session=session)
         return np.array([names.get(int(i), "") for i in ids])
 
-    def _ages(self, ids: np.ndarray, now: datetime) -> np.ndarray:
-        """Hours since each machine was added or last repaired, in model time."""
-        with self.db.session() as session:
-            starts = life_starts(session=session)
-        scale = self.settings.ml_step_s / self.settings.live_step_s
-        return np.array([_hours(now, starts.get(int(i)), scale) for i in ids])
+    def _life(self, scorer: FleetScorer) -> LifeContext:
+        """The machines' current lives, as the active models' window sees them."""
+        window_s = scorer.window * self.settings.live_step_s
+        if self._life_context is None or self._life_context.window_s != window_s:
+            scale = self.settings.ml_step_s / self.settings.live_step_s
+            self._life_context = LifeContext(window_s=window_s, scale=scale)
+        return self._life_context
 
     def _current_scorer(self) -> FleetScorer | None:
         """The active models, reloaded when the registry's active versions change."""
@@ -348,14 +353,6 @@ class Worker:
                 session.add(run)
         except Exception:  # noqa: BLE001 - bookkeeping must never break the job
             log.warning("could not record job run of %s", run.job)
-
-
-def _hours(now: datetime, start: datetime | None, scale: float) -> float:
-    """Model hours from ``start`` to ``now`` (0 when unknown); stored times may be naive UTC."""
-    if start is None:
-        return 0.0
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    return max((now - start).total_seconds(), 0.0) * scale / 3600
 
 
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:

@@ -32,6 +32,7 @@ import numpy as np
 
 from ml.dataset import RunToFailure, simulate_history
 from ml.features import lstm_inputs, unit_arrays, window_features
+from ml.inputs import Context, lstm_context
 from ml.pipeline import Params, Trained, train
 
 # What ``ml.train.demo_training`` trains on first start of the demo (keep in step with it),
@@ -73,7 +74,7 @@ def tick(
     t1 = time.perf_counter()
     anomaly = trained.anomaly.score(feats, types)
     t2 = time.perf_counter()
-    prob, rul = trained.predict(x3, types, np.zeros(len(x3)))
+    prob, rul = trained.predict(x3, types, Context(np.zeros(len(x3))))
     t3 = time.perf_counter()
     if stages is not None:
         for name, seconds in (("features", t1 - t0), ("forest", t2 - t1), ("lstm", t3 - t2)):
@@ -90,7 +91,8 @@ def naive(trained: Trained, x3: np.ndarray, types: np.ndarray, progress: bool) -
     for i in tqdm(range(len(x3)), desc="naive loop", unit="machine", disable=not progress):
         one, kind = x3[i : i + 1], types[i : i + 1]
         trained.anomaly.score(window_features(one, kind, trained.baseline), kind)
-        x = lstm_inputs(one, kind, trained.baseline, trained.type_names, context=np.zeros((1, 1)))
+        extra = lstm_context(one, kind, Context(np.zeros(1)), trained.baseline, 24.0)
+        x = lstm_inputs(one, kind, trained.baseline, trained.type_names, context=extra)
         probs[i] = float(np.ravel(net.predict(x, verbose=0)[0])[0])
     return probs
 

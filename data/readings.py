@@ -20,6 +20,7 @@ __all__ = [
     "readings_since",
     "bucketed_readings",
     "time_bucket",
+    "sensor_means",
     "SQLITE_TS_FORMAT",
 ]
 
@@ -137,3 +138,16 @@ def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd
     )
     frame["bucket"] = frame["bucket"].astype("int64")
     return frame
+
+
+def sensor_means(
+    *, session: Session, machine_id: int, start: datetime, end: datetime
+) -> dict[str, float]:
+    """Each sensor's mean reading of one machine in [start, end): {sensor kind: mean}."""
+    rows = session.execute(
+        select(Sensor.kind, func.avg(Reading.value))
+        .join(Reading, Reading.sensor_id == Sensor.id)
+        .where(Sensor.machine_id == machine_id, Reading.ts >= start, Reading.ts < end)
+        .group_by(Sensor.kind)
+    )
+    return {kind: float(mean) for kind, mean in rows if mean is not None}

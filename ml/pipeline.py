@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,16 +14,17 @@ import pandas as pd
 from ml.anomaly import AnomalyModel
 from ml.dataset import DataError, RunToFailure
 from ml.failure import FailureModel
+from ml.families import FamilyFit, finite
 from ml.features import (
     Baseline,
     epoch_seconds,
     feature_names,
     labels_at,
-    lstm_inputs,
     unit_arrays,
     window_features,
     windows_at,
 )
+from ml.inputs import Context, early_levels, failure_scores, load_failure_model
 from ml.trees import TreeFailureModel
 
 __all__ = [
@@ -35,10 +35,9 @@ __all__ = [
     "build_windows",
     "train",
     "verdict_weights",
-    "failure_scores",
-    "tree_inputs",
     "load_failure_model",
     "held_out_units",
+    "Context",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,6 +75,10 @@ class Windows:
     faulty: np.ndarray  # a known fault was developing at the window's end
     age_h: np.ndarray  # hours since the unit's first reading or last repair
     left_h: np.ndarray  # hours of the unit's data after the window's end
+    early: np.ndarray  # (n, S) sensor means over the first W steps of the window's life
+
+    def context(self, rows: np.ndarray | slice = slice(None)) -> Context:
+        return Context(self.age_h[rows], self.early[rows])
 
     def fail_known(self, horizon_h: float) -> np.ndarray:
         """Whether "fails within H" is known: a failure follows, or H hours of data do."""
@@ -126,45 +129,6 @@ class Trained:
         return paths[0], paths[1]
 
 
-def failure_scores(
-    model: FailureModel | TreeFailureModel,
-    x3: np.ndarray,
-    types: np.ndarray,
-    age_h: np.ndarray,
-    baseline: Baseline,
-    type_names: list[str],
-    units: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Either family's (probability, RUL hours) from raw windows and ages."""
-    if model.family == "tree":
-        return model.predict_features(tree_inputs(x3, types, age_h, baseline, units))
-    context = age_context(age_h, model.rul_cap_h)
-    return model.predict(lstm_inputs(x3, types, baseline, type_names, units, context))
-
-
-def tree_inputs(
-    x3: np.ndarray,
-    types: np.ndarray,
-    age_h: np.ndarray,
-    baseline: Baseline,
-    units: np.ndarray | None = None,
-) -> np.ndarray:
-    """Window features plus the age: (n, F + 1)."""
-    feats = window_features(x3, types, baseline, units)
-    return np.concatenate([feats, np.asarray(age_h, float)[:, None]], axis=1)
-
-
-def age_context(age_h: np.ndarray, cap_h: float) -> np.ndarray:
-    """The age as the LSTM sees it on every step: in RUL caps, bounded (n, 1)."""
-    return np.clip(np.asarray(age_h, float) / cap_h, 0, 20)[:, None]
-
-
-def load_failure_model(path: Path) -> FailureModel | TreeFailureModel:
-    """A saved failure model of either family."""
-    meta = json.loads((path / "failure.json").read_text())
-    return TreeFailureModel.load(path) if meta.get("family") == "tree" else FailureModel.load(path)
-
-
 def _json(obj: object) -> str:
     return json.dumps(obj)
 
@@ -182,6 +146,8 @@ def build_windows(data: RunToFailure, params: Params, *, stride: int | None = No
         ends = ends[~down_in_window[ends]]
         if len(ends) == 0:
             continue
+        repaired = epoch_seconds(data.failures.loc[data.failures["unit"] == unit, "repaired"])
+        early = early_levels(times, values, repaired, params.window)
         parts.append(
             Windows(
                 windows_at(values, ends, params.window),
@@ -192,11 +158,12 @@ def build_windows(data: RunToFailure, params: Params, *, stride: int | None = No
                 labels["faulty"][ends],
                 labels["age_h"][ends],
                 labels["left_h"][ends],
+                early[ends],
             )
         )
     if not parts:
         raise DataError(f"no unit has {params.window} steps in a row outside a breakdown")
-    fields = ("x3", "types", "units", "ends", "ttf_h", "faulty", "age_h", "left_h")
+    fields = ("x3", "types", "units", "ends", "ttf_h", "faulty", "age_h", "left_h", "early")
     return Windows(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
 
@@ -254,7 +221,7 @@ def train(
     type_names = sorted(set(w.types))
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)
-    fit = _Fit(w, baseline, type_names, params, val, weights)
+    fit = FamilyFit(w, baseline, type_names, params, val, weights)
     families = ("tree", "lstm") if params.family == "auto" else (params.family,)
     candidates: dict[str, tuple] = {}
     for i, family in enumerate(families):
@@ -263,116 +230,10 @@ def train(
         candidates[family] = (
             fit.tree(say, share) if family == "tree" else fit.lstm(say, share, on_epoch)
         )
-    chosen, choice = _choose(candidates, fit) if len(candidates) > 1 else (families[0], {})
+    chosen, choice = fit.choose(candidates) if len(candidates) > 1 else (families[0], {})
     model, losses = candidates[chosen]
     say("done", 1.0)
-    return Trained(params, baseline, anomaly, model, type_names, _finite(losses) | choice)
-
-
-class _Fit:
-    """Fits a failure model of either family on the same windows and held-out units."""
-
-    def __init__(self, w, baseline, type_names, params, val, weights) -> None:  # noqa: ANN001
-        self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
-        self.val, self.weights = val, weights
-        self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
-
-    def tree(self, say, share) -> tuple:  # noqa: ANN001
-        p, w = self.params, self.w
-        model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
-        x = tree_inputs(w.x3, w.types, w.age_h, self.baseline)
-        losses = model.fit(
-            x,
-            fail=self.fail,
-            fail_known=w.fail_known(p.horizon_h),
-            rul_h=w.ttf_h,
-            rul_known=w.rul_known(p.rul_cap_h),
-            val=self.val,
-            weight=self.weights,
-        )
-        say("tree model fitted", sum(share))
-        return model, losses
-
-    def lstm(self, say, share, on_epoch) -> tuple:  # noqa: ANN001
-        p, w = self.params, self.w
-        known = w.rul_known(p.rul_cap_h)
-        if not known.any():  # too little data to know any label: censored read as healthy
-            known = np.ones(len(known), bool)
-        x = lstm_inputs(
-            w.x3[known],
-            w.types[known],
-            self.baseline,
-            self.type_names,
-            context=age_context(w.age_h[known], p.rul_cap_h),
-        )
-        model = FailureModel(
-            window=p.window,
-            n_inputs=x.shape[2],
-            horizon_h=p.horizon_h,
-            rul_cap_h=p.rul_cap_h,
-            units=p.units,
-            seed=p.seed,
-        )
-
-        def epoch_done(e: int, logs: dict) -> None:
-            say(
-                f"lstm epoch {e + 1}/{p.epochs} loss {logs['loss']:.3f}",
-                share[0] + share[1] * (e + 1) / p.epochs,
-            )
-            if on_epoch:
-                on_epoch(e, logs)
-
-        weights = self.weights[known]
-        losses = model.fit(
-            x,
-            self.fail[known],
-            w.ttf_h[known].astype("float32"),
-            epochs=p.epochs,
-            on_epoch=epoch_done,
-            sample_weight=weights,
-            val=self.val[known],
-        )
-        return model, losses
-
-    def quality(self, model: FailureModel | TreeFailureModel) -> dict:
-        """The model's alarms and RUL on the held-out units (their windows only)."""
-        w, p, v = self.w, self.params, self.val
-        prob, rul = failure_scores(
-            model, w.x3[v], w.types[v], w.age_h[v], self.baseline, self.type_names
-        )
-        known = w.rul_known(p.rul_cap_h)[v]
-        truth = np.minimum(w.ttf_h[v], p.rul_cap_h)
-        rmse = (
-            float(np.sqrt(np.mean((rul[known] - truth[known]) ** 2))) if known.any() else math.inf
-        )
-        caught = _separation(prob, w.ttf_h[v] <= p.horizon_h, w.fail_known(p.horizon_h)[v])
-        return {"val_rul_rmse_h": rmse, "val_average_precision": caught}
-
-
-def _separation(prob: np.ndarray, positive: np.ndarray, known: np.ndarray) -> float:
-    """Average precision of the probability for "fails within H" on windows with a known label."""
-    from sklearn.metrics import average_precision_score
-
-    if not known.any() or len(np.unique(positive[known])) < 2:
-        return math.nan
-    return float(average_precision_score(positive[known], prob[known]))
-
-
-def _choose(candidates: dict[str, tuple], fit: _Fit) -> tuple[str, dict]:
-    """The family with the better average precision on held-out units (its alarms), the
-    lower RUL error breaking near-ties (within 0.01)."""
-    scores = {family: fit.quality(model) for family, (model, _) in candidates.items()}
-
-    def key(family: str) -> tuple:
-        ap = scores[family]["val_average_precision"]
-        return (round(0 if math.isnan(ap) else ap, 2), -scores[family]["val_rul_rmse_h"])
-
-    chosen = max(scores, key=key)
-    return chosen, {"family_choice": {f: _finite(s) for f, s in scores.items()}, "chosen": chosen}
-
-
-def _finite(d: dict) -> dict:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+    return Trained(params, baseline, anomaly, model, type_names, finite(losses) | choice)
 
 
 def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ml.anomaly import AnomalyModel
 from ml.failure import FailureModel
 from ml.features import Baseline, window_features
-from ml.pipeline import failure_scores, load_failure_model
+from ml.inputs import Context, failure_scores, load_failure_model
 from ml.registry import active
 from ml.trees import TreeFailureModel
 
@@ -106,14 +106,15 @@ class FleetScorer:
         types: np.ndarray,
         ids: np.ndarray,
         units: np.ndarray | None = None,
-        age_h: np.ndarray | None = None,
+        context: Context | None = None,
     ) -> list[MachineScore]:
         """Scores of the running machines: one that stands still has already failed (the rpm
         rules say so) and its frozen readings would only look like an imminent failure.
-        ``age_h``: each machine's hours since it was added or last repaired (model time)."""
+        ``context``: each machine's current life (``ml.inputs``); unknown: age 0, no drift."""
         running = self._running(x3, types, units)
-        age_h = np.zeros(len(x3)) if age_h is None else np.asarray(age_h, float)
-        x3, types, ids, age_h = x3[running], types[running], ids[running], age_h[running]
+        context = context or Context(np.zeros(len(x3)))
+        x3, types, ids = x3[running], types[running], ids[running]
+        context = context.take(running)
         units = units[running] if units is not None else None
         if len(x3) == 0:
             return []
@@ -123,7 +124,7 @@ class FleetScorer:
             else None
         )
         prob, rul = (
-            failure_scores(self.failure, x3, types, age_h, self.baseline, self.type_names, units)
+            failure_scores(self.failure, x3, types, context, self.baseline, self.type_names, units)
             if self.failure
             else (None, None)
         )

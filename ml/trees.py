@@ -24,7 +24,7 @@ __all__ = ["TreeFailureModel"]
 
 log = logging.getLogger(__name__)
 
-_FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
+_FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2, "max_features": 0.5}
 
 
 class TreeFailureModel:

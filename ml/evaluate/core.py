@@ -45,6 +45,7 @@ from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
 from ml.features import Baseline, epoch_seconds, labels_at, unit_arrays, window_features, windows_at
+from ml.inputs import Context, early_levels
 from ml.pipeline import Params, Trained, Windows, build_windows, load_failure_model
 
 __all__ = ["Scored", "score_windows", "evaluate", "load_trained"]
@@ -83,7 +84,7 @@ def score_windows(
         anomaly[part] = trained.anomaly.score(
             window_features(x3, types, trained.baseline), types
         ).score
-        prob[part], rul[part] = trained.predict(x3, types, w.age_h[part])
+        prob[part], rul[part] = trained.predict(x3, types, w.context(part))
     sensors = trained.baseline.sensors
     rules = rule_breaches(w.x3, w.types, sensors, steps=rules_steps, limits=limits or {})
     return Scored(w, anomaly, prob, rul, rules)
@@ -234,19 +235,21 @@ def _at_last(
 ) -> dict:
     """RMSE of the RUL at each still-running unit's last reading (truth capped)."""
     truth = dict(zip(test_rul["unit"].astype(str), test_rul["rul_h"].astype(float), strict=True))
-    x3, types, ages, rul_true = [], [], [], []
+    x3, types, ages, early, rul_true = [], [], [], [], []
     for unit, (times, values, kind) in unit_arrays(test).items():
         if unit not in truth or len(times) < params.window:
             continue
-        labels = labels_at(times, test.failures[test.failures["unit"] == unit])
+        mine = test.failures[test.failures["unit"] == unit]
         x3.append(windows_at(values, np.array([len(times) - 1]), params.window)[0])
         types.append(kind)
-        ages.append(labels["age_h"][-1])
+        ages.append(labels_at(times, mine)["age_h"][-1])
+        repaired = epoch_seconds(mine["repaired"])
+        early.append(early_levels(times, values, repaired, params.window)[-1])
         rul_true.append(min(truth[unit], params.rul_cap_h))
     if not x3:
         return {"rul_rmse_at_last_h": math.nan, "units_at_last": 0}
     x3a, typesa, truea = np.stack(x3), np.array(types), np.array(rul_true)
-    _, rul = trained.predict(x3a, typesa, np.array(ages))
+    _, rul = trained.predict(x3a, typesa, Context(np.array(ages), np.stack(early)))
     out = {"rul_rmse_at_last_h": _rmse(rul - truea), "units_at_last": len(truea)}
     if baseline is not None:
         _, b_rul = baseline.predict(x3a, typesa)

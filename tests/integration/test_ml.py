@@ -39,7 +39,7 @@ def test_failing_machines_score_above_healthy_ones(tiny):
     failing = held_out.faulty & (held_out.ttf_h < 1.5)
     healthy = ~held_out.faulty & (held_out.ttf_h > 2 * PARAMS.horizon_h)
     assert failing.sum() > 10 and healthy.sum() > 100
-    prob, rul = tiny.predict(held_out.x3, held_out.types, held_out.age_h)
+    prob, rul = tiny.predict(held_out.x3, held_out.types, held_out.context())
     anomaly = tiny.anomaly.score(
         window_features(held_out.x3, held_out.types, tiny.baseline), held_out.types
     )
@@ -62,7 +62,7 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
         versions={"anomaly": 1, "failure": 1},
     )
     ids = np.arange(len(held_out.ends))
-    scores = live.score(held_out.x3, held_out.types, ids, age_h=held_out.age_h)
+    scores = live.score(held_out.x3, held_out.types, ids, context=held_out.context())
     assert len(scores) > 0.9 * len(ids)  # stopped machines are not scored live
     by_id = {s.machine_id: s for s in scores}
     scored = np.array(sorted(by_id))

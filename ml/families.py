@@ -1,0 +1,131 @@
+"""Fitting a failure model of either family on the same windows and held-out units, and
+choosing between them: the random forest (``ml.trees``) and the LSTM (``ml.failure``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from ml.failure import FailureModel
+from ml.features import Baseline, lstm_inputs
+from ml.inputs import failure_scores, lstm_context, tree_inputs
+from ml.trees import TreeFailureModel
+
+if TYPE_CHECKING:
+    from ml.pipeline import Params, Windows
+
+__all__ = ["FamilyFit", "finite"]
+
+Say = Callable[[str, float], None]
+
+
+class FamilyFit:
+    """The windows, baseline and held-out units (``val``) every family is fitted with."""
+
+    def __init__(
+        self,
+        w: Windows,
+        baseline: Baseline,
+        type_names: list[str],
+        params: Params,
+        val: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
+        self.val, self.weights = val, weights
+        self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
+
+    def tree(self, say: Say, share: tuple[float, float]) -> tuple[TreeFailureModel, dict]:
+        p, w = self.params, self.w
+        model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
+        losses = model.fit(
+            tree_inputs(w.x3, w.types, w.context(), self.baseline),
+            fail=self.fail,
+            fail_known=w.fail_known(p.horizon_h),
+            rul_h=w.ttf_h,
+            rul_known=w.rul_known(p.rul_cap_h),
+            val=self.val,
+            weight=self.weights,
+        )
+        say("random forests fitted", sum(share))
+        return model, losses
+
+    def lstm(
+        self,
+        say: Say,
+        share: tuple[float, float],
+        on_epoch: Callable[[int, dict], None] | None,
+    ) -> tuple[FailureModel, dict]:
+        p, w = self.params, self.w
+        known = w.rul_known(p.rul_cap_h)
+        if not known.any():  # too little data to know any label: censored read as healthy
+            known = np.ones(len(known), bool)
+        x3, types = w.x3[known], w.types[known]
+        extra = lstm_context(x3, types, w.context(known), self.baseline, p.rul_cap_h)
+        x = lstm_inputs(x3, types, self.baseline, self.type_names, context=extra)
+        model = FailureModel(
+            window=p.window,
+            n_inputs=x.shape[2],
+            horizon_h=p.horizon_h,
+            rul_cap_h=p.rul_cap_h,
+            units=p.units,
+            seed=p.seed,
+        )
+
+        def epoch_done(e: int, logs: dict) -> None:
+            fraction = share[0] + share[1] * (e + 1) / p.epochs
+            say(f"lstm epoch {e + 1}/{p.epochs} loss {logs['loss']:.3f}", fraction)
+            if on_epoch:
+                on_epoch(e, logs)
+
+        losses = model.fit(
+            x,
+            self.fail[known],
+            w.ttf_h[known].astype("float32"),
+            epochs=p.epochs,
+            on_epoch=epoch_done,
+            sample_weight=self.weights[known],
+            val=self.val[known],
+        )
+        return model, losses
+
+    def quality(self, model: FailureModel | TreeFailureModel) -> dict:
+        """The model on the held-out units' windows: average precision of "fails within H"
+        (how well its alarms can separate) and RUL RMSE against the capped truth."""
+        w, p, v = self.w, self.params, self.val
+        prob, rul = failure_scores(
+            model, w.x3[v], w.types[v], w.context(v), self.baseline, self.type_names
+        )
+        known = w.rul_known(p.rul_cap_h)[v]
+        truth = np.minimum(w.ttf_h[v], p.rul_cap_h)
+        err = rul[known] - truth[known]
+        label, labelled = w.ttf_h[v] <= p.horizon_h, w.fail_known(p.horizon_h)[v]
+        ap = math.nan
+        if labelled.any() and len(np.unique(label[labelled])) == 2:
+            ap = float(average_precision_score(label[labelled], prob[labelled]))
+        rmse = float(np.sqrt(np.mean(err**2))) if len(err) else math.inf
+        return {"val_rul_rmse_h": rmse, "val_average_precision": ap}
+
+    def choose(self, candidates: dict[str, tuple]) -> tuple[str, dict]:
+        """The family with the better average precision on the held-out units, the lower
+        RUL error deciding a near-tie (within 0.01)."""
+        scores = {family: self.quality(model) for family, (model, _) in candidates.items()}
+
+        def key(family: str) -> tuple[float, float]:
+            ap = scores[family]["val_average_precision"]
+            return (round(0.0 if math.isnan(ap) else ap, 2), -scores[family]["val_rul_rmse_h"])
+
+        chosen = max(scores, key=key)
+        return chosen, {
+            "family_choice": {f: finite(s) for f, s in scores.items()},
+            "chosen": chosen,
+        }
+
+
+def finite(d: dict) -> dict:
+    """JSON-safe metrics: NaN and infinities become None."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}

@@ -1,0 +1,108 @@
+"""What the failure models see of a window, the same in training, evaluation, backtests and
+live scoring: the window itself and its **context**, the machine's current life.
+
+- **age**: hours since the machine's first reading or its last repair;
+- **drift**: how far each sensor's window mean has moved from its mean over the first W
+  steps of the current life, in the type's healthy spreads, and that drift per hour of age
+  (a wear rate). It is causal: a life younger than W steps uses what it has seen so far.
+
+Wear-driven failures depend on these (a pump that warmed by 3 spreads in 20 hours fails
+sooner than one that took 60); a window alone cannot see them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ml.failure import FailureModel
+from ml.features import Baseline, lstm_inputs, window_features
+from ml.trees import TreeFailureModel
+
+__all__ = [
+    "Context",
+    "early_levels",
+    "tree_inputs",
+    "failure_scores",
+    "load_failure_model",
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Per window: the machine's age (hours) and its early-life level per sensor (n, S);
+    ``early`` None means unknown (drift read as zero)."""
+
+    age_h: np.ndarray
+    early: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray | slice) -> Context:
+        return Context(self.age_h[rows], None if self.early is None else self.early[rows])
+
+    def drift(self, x3: np.ndarray, types: np.ndarray, baseline: Baseline) -> np.ndarray:
+        """(n, 2S): drift since early life in healthy spreads, and that per hour of age."""
+        level = x3.mean(axis=1)
+        early = level if self.early is None else np.where(np.isnan(self.early), level, self.early)
+        _, spread = baseline.arrays(types)
+        drift = (level - early) / spread[:, 0, :]
+        rate = drift / np.maximum(np.asarray(self.age_h, float)[:, None], 1.0)
+        return np.concatenate([drift, rate], axis=1)
+
+
+def early_levels(times: np.ndarray, values: np.ndarray, repaired: np.ndarray, k: int) -> np.ndarray:
+    """Per step, the mean of the first ``k`` steps of the life it belongs to (lives begin at
+    the first reading and after each repair), or of the steps so far when younger: (T, S)."""
+    starts = np.zeros(len(times), int)
+    for t in np.sort(repaired):
+        i = int(np.searchsorted(times, t))
+        starts[i:] = i
+    sums = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
+    end = np.minimum(starts + k, np.arange(len(times)) + 1)
+    return (sums[end] - sums[starts]) / (end - starts)[:, None]
+
+
+def tree_inputs(
+    x3: np.ndarray,
+    types: np.ndarray,
+    context: Context,
+    baseline: Baseline,
+    units: np.ndarray | None = None,
+) -> np.ndarray:
+    """Window features, age, drift and drift rate: (n, F + 1 + 2S)."""
+    feats = window_features(x3, types, baseline, units)
+    age = np.asarray(context.age_h, float)[:, None]
+    return np.concatenate([feats, age, context.drift(x3, types, baseline)], axis=1)
+
+
+def lstm_context(
+    x3: np.ndarray, types: np.ndarray, context: Context, baseline: Baseline, cap_h: float
+) -> np.ndarray:
+    """The context as the LSTM sees it on every step: age in RUL caps, drift (n, 1 + S)."""
+    age = np.clip(np.asarray(context.age_h, float) / cap_h, 0, 20)[:, None]
+    drift = context.drift(x3, types, baseline)[:, : x3.shape[2]]
+    return np.concatenate([age, np.clip(drift, -50, 50)], axis=1)
+
+
+def failure_scores(
+    model: FailureModel | TreeFailureModel,
+    x3: np.ndarray,
+    types: np.ndarray,
+    context: Context,
+    baseline: Baseline,
+    type_names: list[str],
+    units: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Either family's (probability, RUL hours) from raw windows and their context."""
+    if model.family == "tree":
+        return model.predict_features(tree_inputs(x3, types, context, baseline, units))
+    extra = lstm_context(x3, types, context, baseline, model.rul_cap_h)
+    return model.predict(lstm_inputs(x3, types, baseline, type_names, units, extra))
+
+
+def load_failure_model(path: Path) -> FailureModel | TreeFailureModel:
+    """A saved failure model of either family."""
+    meta = json.loads((path / "failure.json").read_text())
+    return TreeFailureModel.load(path) if meta.get("family") == "tree" else FailureModel.load(path)

@@ -156,12 +156,17 @@ class Settings(BaseSettings):
         return self.models_dir if str(self.models_dir) not in ("", ".") else self.var_dir / "models"
 
     @property
-    def live_step_s(self) -> float:
-        """Wall seconds per model step: the demo simulator runs physics faster than time."""
-        scale = self.ml_time_scale or (
+    def live_time_scale(self) -> float:
+        """Physics (model) seconds per wall second of live data: the demo's simulator speed,
+        else 1. Model hours divided by it are the hours people live through."""
+        return self.ml_time_scale or (
             self.simulator_speed if self.simulator and self.embedded_broker else 1.0
         )
-        return self.ml_step_s / scale
+
+    @property
+    def live_step_s(self) -> float:
+        """Wall seconds per model step: the demo simulator runs physics faster than time."""
+        return self.ml_step_s / self.live_time_scale
 
     @property
     def embedded_broker(self) -> bool:

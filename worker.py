@@ -36,6 +36,7 @@ from maintenance.plans import open_planned_tickets
 from maintenance.predictions import (
     PredictionPolicy,
     apply_predictions,
+    in_wall_time,
     store_predictions,
 )
 from maintenance.reports import last_full_week, list_reports, store_weekly_report
@@ -276,6 +277,7 @@ class Worker:
         with self.db.session() as session:
             context = self._life(scorer)(session, ids, scorer.sensors, now)
         scores = scorer.score(x3, types, ids, self._names(ids), context)
+        scores = in_wall_time(scores=scores, time_scale=self.settings.live_time_scale)
         with self.db.session() as session:
             store_predictions(session=session, scores=scores, now=now, versions=scorer.versions)
             apply_predictions(session=session, scores=scores, now=now, policy=self._policy())

@@ -29,6 +29,7 @@ from web.fleet_view import (
     alarm_line,
     badge_class,
     card_class,
+    clock_note,
     epoch_ms,
     kpi_strip,
     machine_tile,
@@ -51,6 +52,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(ids.FLEET_MODE, "children"),
         Output(ids.FLEET_TYPE, "options"),
         Output(ids.FLEET_LOCATION, "options"),
+        Output(ids.FLEET_CLOCK, "children"),
         Input(ids.FLEET_TYPE, "value"),
         Input(ids.FLEET_LOCATION, "value"),
     )
@@ -80,6 +82,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             mode_badge(versions),
             _options(c.type for c in every),
             _options(c.location for c in every),
+            clock_note(settings.live_time_scale),
         )
 
     @app.callback(

@@ -136,7 +136,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return blank(dbc.Alert(selection, color="light", id="lab-explore-empty"))
         with db.session() as s:
             found = explore(session=s, selection=selection, **scale)
-        return outputs(found, selection, args[7], live.current().failure_threshold)
+        threshold = live.current().failure_threshold
+        return outputs(found, selection, args[7], threshold, scale["time_scale"])
 
     @app.callback(
         Output({"type": TIMELINE, "job": MATCH}, "figure"),
@@ -209,7 +210,9 @@ def blank(note: object) -> tuple:
     return fig, fig, fig, "", fig, box, note, [], None, "", None
 
 
-def outputs(ex: Exploration, selection: Selection, picked: str | None, threshold: float) -> tuple:
+def outputs(
+    ex: Exploration, selection: Selection, picked: str | None, threshold: float, time_scale: float
+) -> tuple:
     """The figures, notes, feature picker, download links and the timeline's job."""
     if ex.series.empty:
         return blank(
@@ -236,7 +239,7 @@ def outputs(ex: Exploration, selection: Selection, picked: str | None, threshold
         raw_figure(ex, revision),
         *_window_figures(ex, feature, revision),
         timeline_parts(uuid.uuid4().hex[:12], job, timeline),
-        summary(ex),
+        summary(ex, time_scale),
         ex.features,
         feature,
         downloads(selection, ex.grid),

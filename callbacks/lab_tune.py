@@ -53,7 +53,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         # after a save the slider already sits on the saved value: left alone, the message
         # about the save stays (moving the slider clears it)
         slider = dash.no_update if ctx.triggered_id == v.REFRESH else threshold
-        return data, _source(view), None, _SHOWN, slider, _saved_text(column, saved)
+        source = _source(view, settings.live_time_scale)
+        return data, source, None, _SHOWN, slider, _saved_text(column, saved)
 
     @app.callback(
         Output(v.KPIS, "children"),
@@ -77,8 +78,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         row = min(data["rows"], key=lambda r: abs(r["threshold"] - value))
         t = float(value)
         rebuild = any(p.startswith(v.DATA + ".") for p in ctx.triggered_prop_ids)
+        scale = settings.live_time_scale  # backtests replay model time
         figures = _figures(data, row, t) if rebuild else _patches(data, row, t)
-        cards = v.kpi_cards(row, horizon_h=data["horizon_h"], min_lead_h=data["min_lead_h"])
+        cards = v.kpi_cards(
+            row,
+            horizon_h=data["horizon_h"],
+            min_lead_h=data["min_lead_h"],
+            time_scale=scale,
+        )
         note, box = _clear_note(data, t, bool(move_clear))
         label = f"Save {t:.2f} as the {_ALARM[data['column']]} threshold"
         touched = {f"{v.SLIDER}.value", f"{v.MOVE_CLEAR}.value"} & set(ctx.triggered_prop_ids)
@@ -163,7 +170,7 @@ def _window_point(row: dict) -> tuple[float | None, float | None]:
 
 
 def _figures(data: dict, row: dict, t: float) -> tuple[dict, dict, dict]:
-    horizon = data["horizon_h"]
+    horizon = v.model_hours(data["horizon_h"], 1.0)  # short: the source line says its clock
     return (
         figs.confusion_figure(row, t, horizon),
         figs.pr_figure(data["pr"], _window_point(row), t),
@@ -217,12 +224,12 @@ def _saved_text(column: str, saved: dict[str, float]) -> str:
     return f"Saved setting: anomaly warning at {saved['anomaly_threshold']:.2f} (grey dotted line)"
 
 
-def _source(view: TuningView) -> str:
+def _source(view: TuningView, time_scale: float) -> str:
     version = f" v{view.version}" if view.version is not None else ""
     finished = f" ({view.finished_at:%Y-%m-%d %H:%M})" if view.finished_at else ""
     return (
         f"{view.model.capitalize()} {COLUMNS[view.column]} model{version} · "
         f"{view.run_kind} #{view.run_id}{finished} on {view.source} · "
         f"{view.failures} failures, {view.windows:,} windows scored · "
-        f"horizon {view.horizon_h:g} h"
+        f"horizon H = {v.model_hours(view.horizon_h, time_scale, live=True)}"
     )

@@ -376,6 +376,8 @@ class Prediction(Base):
     anomaly_score: Mapped[float | None] = mapped_column(Float, default=None)
     is_anomaly: Mapped[bool] = mapped_column(Boolean, default=False)
     failure_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    # remaining useful life in wall-clock hours at the plant (the worker divides the models'
+    # hours by the live time scale: 60 in the demo, whose simulator runs 60x the clock)
     rul_hours: Mapped[float | None] = mapped_column(Float, default=None)
     top_sensors: Mapped[list] = mapped_column(JSON, default=list)
     model_versions: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -4,7 +4,7 @@ raises a CRITICAL alarm (and ticket) once per episode; sustained anomalies raise
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 from data.fleet import machine_names
 from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm
+from maintenance.formatting import format_remaining
 from maintenance.rules import RuleOutcome
 from ml.scoring import MachineScore
 
 __all__ = [
     "MachineScore",
     "PredictionPolicy",
+    "in_wall_time",
     "store_predictions",
     "apply_predictions",
     "FAILURE_CODE",
@@ -50,6 +52,15 @@ class PredictionPolicy:
     def anomaly_clear_below(self) -> float:
         """Held while the score stays at or above this (``anomaly_clear_below``)."""
         return anomaly_clear_below(self.anomaly_threshold)
+
+
+def in_wall_time(*, scores: Sequence[MachineScore], time_scale: float) -> list[MachineScore]:
+    """The scores with their remaining life in wall-clock hours: the models count model
+    hours, which the demo's simulator lives ``time_scale`` times faster than the clock."""
+    return [
+        replace(s, rul_hours=s.rul_hours / time_scale) if s.rul_hours is not None else s
+        for s in scores
+    ]
 
 
 def store_predictions(
@@ -157,7 +168,7 @@ def _sustained(
 
 def _message(machine: str, code: str, s: MachineScore) -> str:
     if code == FAILURE_CODE:
-        rul = f", remaining useful life ≈ {s.rul_hours:.1f} h" if s.rul_hours is not None else ""
+        rul = f", remaining life {format_remaining(s.rul_hours)}" if s.rul_hours is not None else ""
         return f"{machine}: failure predicted, probability {s.failure_probability:.0%}{rul}"
     sensors = ", ".join(s.top_sensors) or "several sensors"
     return f"{machine}: abnormal behaviour (score {s.anomaly_score:.2f}), mostly {sensors}"

@@ -33,6 +33,7 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="d-flex align-items-center flex-wrap gap-1 mb-3",
             ),
+            html.Div(id=ids.FLEET_CLOCK),
             html.Div(id=ids.FLEET_KPIS),
             dbc.Row(id=ids.FLEET_GRID, children=dbc.Spinner(color="primary")),
             dcc.Interval(id=ids.FLEET_TICK, interval=2000),

@@ -341,3 +341,16 @@ def write_history(folder: Path, readings: Any, failures: Any) -> tuple[Path, Pat
     readings.to_csv(r, index=False)
     failures.to_csv(f, index=False)
     return r, f
+
+
+def demo_database(tmp_path: Path, **overrides: Any) -> tuple[Settings, Database]:
+    """Settings and a migrated SQLite database holding the demo fleet (3 machines) and
+    accounts: for tests of what pages and reports show, without a web server."""
+    from data.db import upgrade_schema
+    from worker import seed_demo
+
+    settings = make_settings(tmp_path, **overrides)
+    database = Database(settings.effective_database_url)
+    upgrade_schema(database.engine)
+    seed_demo(settings, database)
+    return settings, database

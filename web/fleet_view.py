@@ -8,6 +8,7 @@ import pandas as pd
 from dash import dcc, html
 
 from data.fleet import MachineCard
+from maintenance.formatting import format_duration, format_remaining
 from web import ids
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "alarm_line",
     "badge_class",
     "card_class",
+    "clock_note",
     "epoch_ms",
     "kpi_strip",
     "machine_tile",
@@ -160,7 +162,11 @@ def card_class(status: str) -> str:
 def risk_line(card: MachineCard) -> str:
     if card.failure_probability is None:
         return "No prediction yet"
-    rul = f" · remaining life ≈ {card.rul_hours:.0f} h" if card.rul_hours is not None else ""
+    rul = (
+        f" · remaining life {format_remaining(card.rul_hours)}"
+        if card.rul_hours is not None
+        else ""
+    )
     return f"Failure risk {card.failure_probability:.0%}{rul}"
 
 
@@ -168,6 +174,19 @@ def risk_class(card: MachineCard, threshold: float = 0.8) -> str:
     if card.failure_probability is None:
         return "small text-muted"
     return "small fw-bold text-danger" if card.failure_probability >= threshold else "small"
+
+
+def clock_note(time_scale: float) -> html.Small | None:
+    """In the demo, what its fast clock means for the numbers on screen; nothing at 1x."""
+    if time_scale == 1:
+        return None
+    return html.Small(
+        f"Demo clock: the simulated machines age {time_scale:g}× faster than real time (an "
+        f"hour of wear passes in {format_duration(3600 / time_scale)}). Remaining life and "
+        "every other time on these pages is real, wall-clock time.",
+        className="text-muted d-block mb-2",
+        id="fleet-clock-note",
+    )
 
 
 def mode_badge(versions: dict[str, int]) -> dbc.Badge:

@@ -18,6 +18,7 @@ FLEET_BADGE = "fleet-badge"
 FLEET_ALARMS = "fleet-alarms"
 FLEET_RISK = "fleet-risk"
 FLEET_MODE = "fleet-mode"
+FLEET_CLOCK = "fleet-clock"  # the demo's note that its machines live faster than the clock
 FLEET_CARD = "fleet-card"
 FLEET_TYPE = "fleet-type"
 FLEET_LOCATION = "fleet-location"

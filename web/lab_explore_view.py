@@ -11,6 +11,7 @@ from datetime import timedelta
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.formatting import format_duration
 from ml.lab.explore import Exploration, Plan, Selection
 from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
 from web.lab_export import export_href
@@ -46,7 +47,7 @@ __all__ = [
     "summary",
     "downloads",
     "DOWNLOAD_LINKS",
-    "duration",
+    "model_time",
 ]
 
 EXPLORE_INIT = "lab-explore-init"
@@ -160,7 +161,7 @@ def _controls() -> dbc.Card:
                         ),
                         dbc.InputGroup(
                             [
-                                dbc.InputGroupText("Horizon H (h)"),
+                                dbc.InputGroupText("Horizon H (real h)"),
                                 dbc.Input(
                                     id=EXPLORE_HORIZON,
                                     type="number",
@@ -274,31 +275,32 @@ def _card(title: str, body: object) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(title), body], className="shadow-sm mb-3")
 
 
-def duration(seconds: float) -> str:
-    """3 h, 10 min, 45 s, 1.5 d: the shortest honest way to say a length of time."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.3g} {unit}"
-    return f"{seconds:.3g} s"
+def model_time(seconds: float, time_scale: float) -> str:
+    """A length of recorded time, and what it is on the models' clock when the data's
+    machines lived faster than the clock (the demo's simulator)."""
+    if time_scale == 1:
+        return format_duration(seconds)
+    model = format_duration(seconds * time_scale)
+    return f"{format_duration(seconds)} (the models' {model} at {time_scale:g}×)"
 
 
-def summary(ex: Exploration) -> html.Div:
+def summary(ex: Exploration, time_scale: float = 1.0) -> html.Div:
     """What the figures are made of: the step, the windows and their labels, the baseline."""
     grid, counts = ex.grid, ex.label_counts()
     lines = [
-        f"{len(ex.windows):,} windows of {grid.window} steps × {duration(grid.step_s)} "
-        f"({duration(grid.window * grid.step_s)}), one every {ex.stride} step"
+        f"{len(ex.windows):,} windows of {grid.window} steps × {format_duration(grid.step_s)} "
+        f"({format_duration(grid.window * grid.step_s)}), one every {ex.stride} step"
         f"{'s' if ex.stride > 1 else ''}: ",
         html.Span(f"{counts.get(HEALTHY, 0):,} healthy", className="text-success"),
         ", ",
         html.Span(f"{counts.get(PRE_FAILURE, 0):,} pre-failure", className="text-warning"),
-        f" (a failure follows within H = {duration(grid.horizon_s)}), ",
+        f" (a failure follows within H = {model_time(grid.horizon_s, time_scale)}), ",
         html.Span(f"{counts.get(DOWN, 0):,} down", className="text-secondary"),
         f". Features in standard deviations from healthy, against {ex.baseline or 'no baseline'}.",
     ]
     if grid.raised:
         lines.append(
-            f" The step was raised to {duration(grid.step_s)} so the view stays small "
+            f" The step was raised to {format_duration(grid.step_s)} so the view stays small "
             "(pick fewer machines or a shorter range for a finer one)."
         )
     return html.Div(html.Small(lines, className="text-muted"), id="lab-explore-caption")

@@ -52,12 +52,12 @@ def confusion_cells(row: dict, threshold: float) -> dict:
     }
 
 
-def confusion_figure(row: dict, threshold: float, horizon_h: float) -> dict:
+def confusion_figure(row: dict, threshold: float, horizon: str) -> dict:
     cells = confusion_cells(row, threshold)
     trace = {
         "type": "heatmap",
         **cells,
-        "y": [f"fails within {horizon_h:g} h", f"no failure within {horizon_h:g} h"],
+        "y": [f"fails within {horizon}", f"no failure within {horizon}"],
         "texttemplate": "%{text}",
         "textfont": {"size": 14},
         "colorscale": [[0, "#f1aeb5"], [0.5, "#ffffff"], [1, "#a3cfbb"]],

@@ -11,7 +11,9 @@ import math
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-__all__ = ["tune_section", "kpi_cards", "empty_note"]
+from maintenance.formatting import format_hours
+
+__all__ = ["tune_section", "kpi_cards", "empty_note", "model_hours"]
 
 SCORE = "lab-tune-score"
 SLIDER = "lab-tune-threshold"
@@ -195,24 +197,38 @@ def _good(x: float | None, target: float) -> str:
     return "text-success" if x >= target else "text-danger"
 
 
-def kpi_cards(row: dict, *, horizon_h: float, min_lead_h: float) -> list[dbc.Col]:
+def model_hours(hours: float, time_scale: float, *, live: bool = False) -> str:
+    """Hours on the models' clock (backtests replay model time), marked as such when live
+    data runs on another clock (the demo's 60x simulator), with the live length if asked."""
+    if time_scale == 1:
+        return format_hours(hours)
+    if not live:
+        return f"{format_hours(hours)} (model time)"
+    return f"{format_hours(hours)} of model time ({format_hours(hours / time_scale)} live)"
+
+
+def kpi_cards(
+    row: dict, *, horizon_h: float, min_lead_h: float, time_scale: float = 1.0
+) -> list[dbc.Col]:
     """Precision, recall, false alarms per machine-week and median lead at one threshold
     (a row of the sweep), with the counts behind them."""
     fa = row.get("false_alarms_per_machine_week")
     lead = row.get("median_lead_h")
+    horizon = model_hours(horizon_h, time_scale)
     return [
         _card(
             "precision",
             "Precision of alarms (target ≥ 80 %)",
             _pct(row.get("precision")),
-            f"{row['true_alarms']} of {row['raised']} alarms had a failure within {horizon_h:g} h",
+            f"{row['true_alarms']} of {row['raised']} alarms had a failure within {horizon}",
             _good(row.get("precision"), 0.8),
         ),
         _card(
             "recall",
             "Failures caught (target ≥ 90 %)",
             _pct(row.get("recall")),
-            f"caught {row['caught']} of {row['failures']}, at least {min_lead_h:g} h ahead",
+            f"caught {row['caught']} of {row['failures']}, at least {format_hours(min_lead_h)} "
+            "ahead",
             _good(row.get("recall"), 0.9),
         ),
         _card(
@@ -224,7 +240,9 @@ def kpi_cards(row: dict, *, horizon_h: float, min_lead_h: float) -> list[dbc.Col
         _card(
             "lead",
             "Median lead time",
-            "n/a" if _missing(lead) else f"{lead:.1f} h",
-            "from the first alarm to the failure" if not _missing(lead) else "nothing caught",
+            "n/a" if _missing(lead) else format_hours(lead),
+            f"from the first alarm to the failure{'' if time_scale == 1 else ', model time'}"
+            if not _missing(lead)
+            else "nothing caught",
         ),
     ]

@@ -8,6 +8,7 @@ from datetime import datetime
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.formatting import format_remaining
 from maintenance.sop_text import plain
 from maintenance.ticket_detail import (
     AlarmInfo,
@@ -213,7 +214,7 @@ def _prediction(p: PredictionInfo) -> html.Div:
     if p.failure_probability is not None:
         items.append(f"failure probability {p.failure_probability:.0%}")
     if p.rul_hours is not None:
-        items.append(f"remaining life ≈ {p.rul_hours:.1f} h")
+        items.append(f"remaining life {format_remaining(p.rul_hours)}")
     if p.anomaly_score is not None:
         items.append(f"anomaly score {p.anomaly_score:.2f}")
     return html.Div(

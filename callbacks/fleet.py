@@ -12,10 +12,11 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineCard, machine_cards, open_ticket_count
+from data.fleet import open_ticket_count
 from data.history import fleet_sparklines
 from data.models import Role
 from data.readings import readings_since
+from maintenance.machine_state import MachineCard, machine_cards
 from maintenance.reports import build_report, week_start_of
 from ml.registry import active_versions
 from pages.fleet import ALL as ANY
@@ -125,7 +126,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             [badge_class(c.status if c else "idle") for c in shown],
             [alarm_line(c) if c else "" for c in shown],
             [alarm_class(c) if c else "text-muted" for c in shown],
-            [risk_line(c) if c else "" for c in shown],
+            [risk_line(c, now) if c else "" for c in shown],
             [risk_class(c) if c else "small" for c in shown],
             [card_class(c.status if c else "idle") for c in shown],
             mode_badge(versions),

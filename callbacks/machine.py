@@ -21,8 +21,10 @@ from data.history import (
 from data.models import Role
 from data.readings import readings_since
 from maintenance.app_settings import Overrides
+from maintenance.machine_state import state_of
 from web import ids
 from web.auth import require
+from web.fleet_view import state_line
 from web.machine_view import (
     LIVE_RANGES,
     MAX_POINTS,
@@ -51,6 +53,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     def draw(range_key: str, name: str) -> tuple:
         require(_VIEWERS)
         return machine_page(db, name, range_key, live_settings.current().failure_threshold)
+
+    @app.callback(
+        Output(ids.MACHINE_STATE, "children"),
+        Input(ids.MACHINE_TICK, "n_intervals"),
+        State(ids.MACHINE_NAME, "data"),
+    )
+    def state(_n: int | None, name: str) -> object:
+        require(_VIEWERS)
+        with db.session() as s:
+            machine = machine_by_name(session=s, name=name)
+            if machine is None:
+                return None
+            card = state_of(session=s, machine_id=machine.id)
+        return state_line(card)
 
     @app.callback(
         Output(ids.MACHINE_GRAPH, "extendData"),

@@ -3,6 +3,8 @@ low-stock badge managers see on every page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
@@ -10,7 +12,8 @@ from dash import ALL, Input, Output, State, ctx, html
 from config import Settings
 from data.db import Database
 from data.models import Role
-from maintenance.alarms import RedWarning, acknowledge, red_warnings
+from maintenance.banner import RedWarning, acknowledge_warning, red_warnings
+from maintenance.formatting import format_duration, format_remaining
 from maintenance.parts import EDITORS, PartRow, low_stock
 from web import ids
 from web.auth import AccessDenied, require
@@ -49,7 +52,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         except AccessDenied as exc:
             return [dbc.Alert(str(exc), color="warning", dismissable=True), *(shown or [])]
         with db.session() as s:
-            acknowledge(session=s, alarm_id=ctx.triggered_id["alarm"], user_id=user.id)
+            acknowledge_warning(session=s, alarm_id=ctx.triggered_id["alarm"], user_id=user.id)
             warnings = red_warnings(session=s)
         return [_warning(w, can_ack=True) for w in warnings]
 
@@ -91,10 +94,15 @@ def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
         if can_ack
         else None
     )
+    headline = (
+        f"⚠ {w.machine} has stopped."
+        if w.kind == "stopped"
+        else f"⚠ {w.machine} is predicted to fail."
+    )
     return dbc.Alert(
         [
-            html.Strong(f"⚠ {w.machine} is predicted to fail.", className="me-2"),
-            html.Span(w.message.split(": ", 1)[-1].capitalize() + ".", className="me-2"),
+            html.Strong(headline, className="me-2"),
+            html.Span(_detail(w), className="me-2 red-warning-detail"),
             html.A(f"Open {w.machine}", href=f"/machine/{w.machine}", className="alert-link me-2"),
             html.A("See its tickets", href="/tickets", className="alert-link"),
             ack,
@@ -103,3 +111,16 @@ def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
         className="mb-2 d-flex align-items-center red-warning",
         id=f"red-warning-{w.alarm_id}",
     )
+
+
+def _detail(w: RedWarning) -> str:
+    """What the warning is about now: how long the machine has stood, or the latest
+    prediction's numbers (typed columns, fresh every scoring)."""
+    now = datetime.now(UTC)
+    if w.kind == "stopped":
+        return f"Standing still for {format_duration((now - w.since).total_seconds())}."
+    if w.failure_probability is None or w.predicted_at is None:
+        return "Failure probability over the alarm threshold."
+    rul = f" · remaining life {format_remaining(w.rul_hours)}" if w.rul_hours is not None else ""
+    age = format_duration((now - w.predicted_at).total_seconds())
+    return f"Failure probability {w.failure_probability:.0%}{rul} (predicted {age} ago)."

@@ -10,15 +10,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from data.models import Alarm, Downtime, Machine, Prediction, Sensor, Severity, Ticket, TicketStatus
+from data.models import Alarm, Downtime, Machine, Prediction, Reading, Sensor, Ticket, TicketStatus
 
 __all__ = [
     "SensorSpec",
     "MachineSpec",
-    "MachineCard",
     "ensure_fleet",
     "sensor_directory",
-    "machine_cards",
+    "machines_in_service",
+    "latest_predictions",
+    "uncleared_alarms",
+    "open_downtime",
+    "machines_with_data",
+    "latest_values",
     "open_ticket_count",
     "machine_names",
 ]
@@ -94,61 +98,56 @@ def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
     return {(name, key): sid for name, key, sid in session.execute(stmt)}
 
 
-@dataclass(frozen=True, slots=True)
-class MachineCard:
-    """What the fleet overview shows of one machine."""
-
-    id: int
-    name: str
-    type: str
-    location: str
-    status: str  # ok | warning | critical
-    active_alarms: int
-    alarm_text: str
-    warn_high: dict[str, float]  # sensor kind -> warning limit, for the graphs' limit lines
-    failure_probability: float | None = None  # from the latest prediction, if any
-    rul_hours: float | None = None
-
-
-def machine_cards(*, session: Session) -> list[MachineCard]:
-    """Every machine in service with its status from active alarms, worst first."""
-    latest = select(func.max(Prediction.id)).group_by(Prediction.machine_id)
-    predictions = {
-        p.machine_id: p
-        for p in session.scalars(select(Prediction).where(Prediction.id.in_(latest)))
-    }
-    alarms: dict[int, list[Alarm]] = {}
-    for alarm in session.scalars(select(Alarm).where(Alarm.cleared_at.is_(None))):
-        alarms.setdefault(alarm.machine_id, []).append(alarm)
-    cards = []
-    machines = (
-        select(Machine).where(Machine.retired_at.is_(None)).options(selectinload(Machine.sensors))
+def machines_in_service(*, session: Session) -> list[Machine]:
+    """Machines not retired, with their sensors loaded."""
+    stmt = (
+        select(Machine)
+        .where(Machine.retired_at.is_(None))
+        .options(selectinload(Machine.sensors))
+        .order_by(Machine.id)
     )
-    for m in session.scalars(machines):
-        active = alarms.get(m.id, [])
-        status = "ok"
-        if active:
-            worst = any(a.severity is Severity.CRITICAL for a in active)
-            status = "critical" if worst else "warning"
-        text = "; ".join(f"{a.code} ({a.severity.value.lower()})" for a in active)
-        limits = {s.kind: s.warn_high for s in m.sensors if s.warn_high is not None}
-        p = predictions.get(m.id)
-        cards.append(
-            MachineCard(
-                m.id,
-                m.name,
-                m.type,
-                m.location,
-                status,
-                len(active),
-                text,
-                limits,
-                p.failure_probability if p else None,
-                p.rul_hours if p else None,
-            )
-        )
-    rank = {"critical": 0, "warning": 1, "ok": 2}
-    return sorted(cards, key=lambda c: (rank[c.status], -(c.failure_probability or 0), c.name))
+    return list(session.scalars(stmt))
+
+
+def latest_predictions(*, session: Session) -> dict[int, Prediction]:
+    """Each machine's newest prediction."""
+    latest = select(func.max(Prediction.id)).group_by(Prediction.machine_id)
+    stmt = select(Prediction).where(Prediction.id.in_(latest))
+    return {p.machine_id: p for p in session.scalars(stmt)}
+
+
+def uncleared_alarms(*, session: Session) -> dict[int, list[Alarm]]:
+    """Per machine, its alarms that have not cleared, oldest first."""
+    out: dict[int, list[Alarm]] = {}
+    stmt = select(Alarm).where(Alarm.cleared_at.is_(None)).order_by(Alarm.raised_at, Alarm.id)
+    for alarm in session.scalars(stmt):
+        out.setdefault(alarm.machine_id, []).append(alarm)
+    return out
+
+
+def open_downtime(*, session: Session) -> dict[int, Downtime]:
+    """Per machine, the downtime period still open (the machine is down now), if any."""
+    stmt = select(Downtime).where(Downtime.ended_at.is_(None)).order_by(Downtime.started_at)
+    return {d.machine_id: d for d in session.scalars(stmt)}
+
+
+def machines_with_data(*, session: Session) -> set[int]:
+    """Machines that have sent at least one reading (one index probe per sensor)."""
+    sent = select(Reading.sensor_id).where(Reading.sensor_id == Sensor.id).exists()
+    return set(session.scalars(select(Sensor.machine_id).where(sent).distinct()))
+
+
+def latest_values(*, session: Session, kind: str) -> dict[int, float]:
+    """Per machine, the newest reading of its ``kind`` sensor (one index probe each)."""
+    newest = (
+        select(Reading.value)
+        .where(Reading.sensor_id == Sensor.id)
+        .order_by(Reading.ts.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(Sensor.machine_id, newest).where(Sensor.kind == kind))
+    return {machine_id: value for machine_id, value in rows if value is not None}
 
 
 def open_ticket_count(*, session: Session) -> int:

@@ -29,12 +29,10 @@ __all__ = [
     "worsen_alarm",
     "active_alarms",
     "clear_stale",
-    "red_warnings",
     "acknowledge",
     "clear",
     "AlarmRow",
     "list_alarms",
-    "RedWarning",
     "PRIORITY",
 ]
 
@@ -145,30 +143,6 @@ def clear_stale(
             cleared.append(alarm.id)
             metrics.ALARMS_CLEARED.inc()
     return cleared
-
-
-@dataclass(frozen=True, slots=True)
-class RedWarning:
-    alarm_id: int
-    machine: str
-    message: str
-    raised_at: datetime
-
-
-def red_warnings(*, session: Session) -> list[RedWarning]:
-    """Predicted failures nobody has acknowledged yet: what the red banner shows."""
-    stmt = (
-        select(Alarm, Machine.name)
-        .join(Machine, Machine.id == Alarm.machine_id)
-        .where(
-            Alarm.source == AlarmSource.PREDICTION,
-            Alarm.cleared_at.is_(None),
-            Alarm.acknowledged_at.is_(None),
-            Alarm.silenced.is_(False),
-        )
-        .order_by(Alarm.raised_at)
-    )
-    return [RedWarning(a.id, name, a.message, a.raised_at) for a, name in session.execute(stmt)]
 
 
 def acknowledge(*, session: Session, alarm_id: int, user_id: int) -> bool:

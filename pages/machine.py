@@ -15,7 +15,12 @@ def layout(name: str = "", **_query: str) -> html.Div:
             dcc.Store(id=ids.MACHINE_CURSOR),
             html.Div(
                 [
-                    html.Div(id=ids.MACHINE_HEADER, children=html.H2(name, className="h4")),
+                    html.Div(
+                        [
+                            html.Div(id=ids.MACHINE_HEADER, children=html.H2(name, className="h4")),
+                            html.Div(id=ids.MACHINE_STATE, className="mt-1"),
+                        ]
+                    ),
                     dbc.RadioItems(
                         id=ids.MACHINE_RANGE,
                         options=[{"label": label, "value": k} for k, (label, _) in RANGES.items()],

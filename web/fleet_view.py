@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import dcc, html
 
-from data.fleet import MachineCard
 from maintenance.formatting import format_duration, format_remaining
+from maintenance.machine_state import MachineCard
 from web import ids
 
 __all__ = [
@@ -29,10 +31,27 @@ __all__ = [
     "risk_line",
     "sparkline",
     "sparkline_series",
+    "state_line",
 ]
 
-STATUS_COLOR = {"ok": "success", "warning": "warning", "critical": "danger", "idle": "secondary"}
-STATUS_LABEL = {"ok": "Healthy", "warning": "Warning", "critical": "Critical", "idle": "No data"}
+STATUS_COLOR = {
+    "ok": "success",
+    "warning": "warning",
+    "critical": "danger",
+    "stopped": "dark",
+    "maintenance": "info",
+    "no_data": "secondary",
+    "idle": "secondary",  # retired since the page was built
+}
+STATUS_LABEL = {
+    "ok": "Healthy",
+    "warning": "Warning",
+    "critical": "Critical",
+    "stopped": "Stopped",
+    "maintenance": "In maintenance",
+    "no_data": "No data yet",
+    "idle": "No data",
+}
 LIVE_KINDS = ("temperature", "vibration")
 LIVE_POINTS = 300  # per trace, kept by extendData
 _COLORS = {"temperature": "#d9480f", "vibration": "#1c7ed6"}
@@ -151,6 +170,20 @@ def machine_tile(card: MachineCard, series: Series) -> html.Div:
     return html.Div(tile, className="col-sm-6 col-lg-4 col-xxl-3 mb-3")
 
 
+def state_line(card: MachineCard | None) -> html.Div:
+    """A machine's state badge and what it means now (the machine page's header)."""
+    if card is None:
+        return html.Div("Retired: not in service.", className="text-muted small")
+    return html.Div(
+        [
+            html.Span(STATUS_LABEL[card.status], className=badge_class(card.status) + " me-2"),
+            html.Span(risk_line(card), className=risk_class(card)),
+        ],
+        id="machine-state-line",
+        className="d-flex align-items-center",
+    )
+
+
 def badge_class(status: str) -> str:
     return f"badge fleet-badge bg-{STATUS_COLOR[status]}"
 
@@ -159,7 +192,12 @@ def card_class(status: str) -> str:
     return f"card p-2 h-100 shadow-sm machine-card border-4 border-{STATUS_COLOR[status]}"
 
 
-def risk_line(card: MachineCard) -> str:
+def risk_line(card: MachineCard, now: datetime | None = None) -> str:
+    """Failure risk and remaining life of a running machine; what a stopped, resting or
+    silent one is doing instead (its last prediction is stale: stopped machines are not
+    scored)."""
+    if not card.running:
+        return _not_running(card, now or datetime.now(UTC))
     if card.failure_probability is None:
         return "No prediction yet"
     rul = (
@@ -170,8 +208,19 @@ def risk_line(card: MachineCard) -> str:
     return f"Failure risk {card.failure_probability:.0%}{rul}"
 
 
+def _not_running(card: MachineCard, now: datetime) -> str:
+    if card.status == "no_data":
+        return "No data yet: waiting for its first reading"
+    what = "Stopped" if card.status == "stopped" else "In maintenance"
+    if card.since is None:
+        return f"{what}: rpm at or below its critical limit"
+    return f"{what} for {format_duration((now - card.since).total_seconds())}"
+
+
 def risk_class(card: MachineCard, threshold: float = 0.8) -> str:
-    if card.failure_probability is None:
+    if card.status == "stopped":
+        return "small fw-bold text-dark"
+    if not card.running or card.failure_probability is None:
         return "small text-muted"
     return "small fw-bold text-danger" if card.failure_probability >= threshold else "small"
 
@@ -211,6 +260,7 @@ def kpi_strip(cards: list[MachineCard], open_tickets: int, availability: float |
         ("Healthy", str(counts["ok"]), "success", "kpi-healthy"),
         ("Warning", str(counts["warning"]), "warning", "kpi-warning"),
         ("Critical", str(counts["critical"]), "danger", "kpi-critical"),
+        ("Stopped", str(counts["stopped"]), "dark", "kpi-stopped"),
         ("Active alarms", str(sum(c.active_alarms for c in cards)), "dark", "kpi-alarms"),
         ("Open tickets", str(open_tickets), "primary", "kpi-tickets"),
         (
@@ -234,8 +284,8 @@ def kpi_strip(cards: list[MachineCard], open_tickets: int, availability: float |
                     className="shadow-sm",
                 ),
                 xs=6,
-                md=4,
-                xl=2,
+                md=3,
+                xl=True,
             )
             for label, value, color, kpi_id in items
         ],

@@ -91,6 +91,7 @@ MACHINE_POINTS = "machine-points"
 MACHINE_EVENTS = "machine-events"
 MACHINE_TICK = "machine-tick"
 MACHINE_CURSOR = "machine-cursor"
+MACHINE_STATE = "machine-state"  # its state (stopped, healthy, …) and risk, every tick
 
 # alarms page
 ALARMS_RANGE = "alarms-range"

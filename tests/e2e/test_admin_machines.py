@@ -15,9 +15,9 @@ from services import free_port
 from sqlalchemy import func, select
 
 from data.db import Database
-from data.fleet import machine_cards
 from data.models import Machine, Reading, Sensor
 from maintenance.fleet_csv import COLUMNS, EXAMPLE_CSV
+from maintenance.machine_state import machine_cards
 from maintenance.machines import retire_machine
 from web import ids
 from worker import Worker

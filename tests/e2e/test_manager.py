@@ -68,7 +68,8 @@ def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_du
     dash_duo.wait_for_element(".machine-card", timeout=15)
     eventually(lambda: set(texts(dash_duo, ".machine-link")) == set(machines))
     kpis = sum(
-        int(dash_duo.find_element(f"#kpi-{k}").text) for k in ("healthy", "warning", "critical")
+        int(dash_duo.find_element(f"#kpi-{k}").text)
+        for k in ("healthy", "warning", "critical", "stopped")
     )
     assert kpis == len(machines)
     assert dash_duo.find_element("#kpi-availability").text.endswith("%")

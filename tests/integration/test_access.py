@@ -211,7 +211,7 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
 
 def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
 
-    from data.models import AlarmSource, Severity
+    from data.models import AlarmSource, Prediction, Severity
     from maintenance.alarms import raise_alarm
 
     with web.db.session() as s:
@@ -221,10 +221,11 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
             code="PRED_FAILURE",
             severity=Severity.CRITICAL,
             source=AlarmSource.PREDICTION,
-            message="pump-01: failure predicted, probability 93%",
+            message="pump-01: failure predicted",
             value=0.93,
             now=datetime.now(UTC),
         )
+        s.add(Prediction(machine_id=2, failure_probability=0.93, rul_hours=0.07))
     key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
     body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [
@@ -233,7 +234,8 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     ]
     viewer = web.client("viewer")
     text = viewer.post("/_dash-update-component", json=body).get_data(as_text=True)
-    assert "pump-01 is predicted to fail" in text and "probability 93%" in text
+    assert "pump-01 is predicted to fail" in text and "Failure probability 93%" in text
+    assert "remaining life \\u2248 4 min" in text  # JSON escapes the ≈
     assert "Acknowledge" not in text  # a viewer may look, not acknowledge
 
     ack_key = next(k for k in web.app.callback_map if k.startswith(f"{ids.RED_BANNER}.children@"))

@@ -4,6 +4,7 @@ the demo's simulator runs 60 times faster than the clock."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,10 @@ from factories import demo_database
 from sqlalchemy import select
 
 from data.db import Database
-from data.fleet import machine_cards
+from data.fleet import sensor_directory
 from data.models import Prediction
+from data.readings import insert_readings
+from maintenance.machine_state import machine_cards
 from ml.scoring import MachineScore
 from web.fleet_view import clock_note, risk_line
 from worker import Worker
@@ -40,6 +43,9 @@ def worker(tmp_path: Path) -> Iterator[tuple[Worker, Database]]:
 def test_remaining_life_is_stored_and_shown_in_wall_clock_time(worker):
     w, db = worker
     assert w.settings.live_time_scale == 60
+    with db.session() as s:  # running: its risk is shown
+        rpm = sensor_directory(session=s)[("motor-01", "rpm")]
+        insert_readings(session=s, rows=[(rpm, datetime.now(UTC), 1480.0)])
     w._score()
     with db.session() as s:
         stored = s.scalar(select(Prediction.rul_hours))

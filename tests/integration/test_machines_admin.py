@@ -13,13 +13,14 @@ from factories import add_user, count
 from sqlalchemy import select
 
 from data.db import Database
-from data.fleet import machine_cards, sensor_directory
+from data.fleet import sensor_directory
 from data.models import AuditLog, Machine, Reading, Role, Sensor
 from data.readings import insert_readings
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, InboundMessage
 from maintenance.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
 from maintenance.machine_specs import MachineError
+from maintenance.machine_state import machine_cards
 from maintenance.machines import (
     create_machine,
     integration_hint,

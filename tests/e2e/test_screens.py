@@ -1,0 +1,96 @@
+"""In Chromium, screens people can trust (issue 14): a stopped machine reads Stopped on its
+tile and page and is named in the red banner; the banner's numbers follow the latest
+prediction; reports say minutes-long breakdowns in minutes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from browser import eventually, login, pattern, readings, shot, texts, visit
+from factories import WebApp
+from services import free_port
+from sqlalchemy import delete, select
+
+from data.models import Alarm, AlarmSource, Machine, Prediction, Severity
+from web import ids
+
+pytestmark = pytest.mark.e2e
+HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
+
+
+def _machine(web: WebApp, name: str) -> int:
+    with web.db.session() as s:
+        return s.scalar(select(Machine.id).where(Machine.name == name))
+
+
+def _start(dash_duo, web: WebApp) -> None:
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, "manager")
+
+
+def _alarm(web: WebApp, machine_id: int, code: str, source: AlarmSource, value: float) -> int:
+    """An active critical alarm without a ticket (the shared app's tickets stay as they are)."""
+    now = datetime.now(UTC)
+    with web.db.session() as s:
+        alarm = Alarm(
+            machine_id=machine_id,
+            code=code,
+            severity=Severity.CRITICAL,
+            source=source,
+            message=f"{code} raised for a browser test",
+            value=value,
+            raised_at=now - timedelta(minutes=3),
+            last_seen_at=now,
+        )
+        s.add(alarm)
+        s.flush()
+        return alarm.id
+
+
+def _predict(web: WebApp, machine_id: int, probability: float, rul_h: float) -> None:
+    with web.db.session() as s:
+        s.add(Prediction(machine_id=machine_id, failure_probability=probability, rul_hours=rul_h))
+
+
+def _tidy(web: WebApp, machine_id: int, *alarm_ids: int) -> None:
+    """Leave the shared app's fleet running and quiet for later tests."""
+    readings(web, "pump-01", {**HEALTHY, "rpm": 2950.0}, seconds=3)
+    with web.db.session() as s:
+        for alarm_id in alarm_ids:
+            s.get(Alarm, alarm_id).cleared_at = datetime.now(UTC)
+        s.execute(delete(Prediction).where(Prediction.machine_id == machine_id))
+
+
+def test_a_stopped_machine_reads_stopped_and_is_named_in_the_banner(dash_duo, web: WebApp):
+    pump = _machine(web, "pump-01")
+    readings(
+        web,
+        "pump-01",
+        {**HEALTHY, "rpm": 2950.0},
+        seconds=60,
+        end=datetime.now(UTC).timestamp() - 10,
+    )
+    _predict(web, pump, 0.03, 22.0)  # from before the stop: a still machine is not scored
+    readings(web, "pump-01", {**HEALTHY, "rpm": 0.0}, seconds=5)
+    stop = _alarm(web, pump, "RPM_LOW", AlarmSource.RULE, 0.0)
+    try:
+        _start(dash_duo, web)
+        dash_duo.wait_for_text_to_equal(pattern(ids.fleet_badge(pump)), "Stopped", timeout=15)
+        risk = dash_duo.find_element(pattern(ids.fleet_risk(pump))).text
+        assert risk.startswith("Stopped for") and "%" not in risk
+        assert texts(dash_duo, ".machine-link")[0] == "pump-01"  # stopped machines first
+        banner = f"#red-warning-{stop}"
+        dash_duo.wait_for_contains_text(banner, "pump-01 has stopped", timeout=10)
+        assert "Standing still for 3 min" in dash_duo.find_element(banner).text
+        assert dash_duo.find_element("#kpi-stopped").text == "1"
+        shot(dash_duo, "fleet-stopped")
+
+        visit(dash_duo, "/machine/pump-01")
+        dash_duo.wait_for_contains_text("#machine-state-line", "Stopped", timeout=15)
+        assert "%" not in dash_duo.find_element("#machine-state-line").text
+        shot(dash_duo, "machine-stopped")
+        dash_duo.find_element(pattern(ids.alarm_ack(stop))).click()
+        eventually(lambda: not dash_duo.find_elements(banner))
+    finally:
+        _tidy(web, pump, stop)

@@ -1,0 +1,140 @@
+"""A machine's state comes first: no data yet, running, stopped or in maintenance; a
+stopped machine shows no stale failure risk and is named in the red banner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from factories import demo_database
+from sqlalchemy import select
+
+from data.db import Database
+from data.fleet import sensor_directory
+from data.models import (
+    Alarm,
+    AlarmSource,
+    Downtime,
+    DowntimeKind,
+    Machine,
+    Prediction,
+    Severity,
+)
+from data.readings import insert_readings
+from maintenance.alarms import raise_alarm
+from maintenance.banner import acknowledge_warning, red_warnings
+from maintenance.machine_state import machine_cards
+from web.fleet_view import STATUS_LABEL, risk_line
+
+RUNNING = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    _, database = demo_database(tmp_path)
+    yield database
+    database.dispose()
+
+
+def _read(db: Database, machine: str, values: dict[str, float], ago_s: float = 0) -> None:
+    at = datetime.now(UTC) - timedelta(seconds=ago_s)
+    with db.session() as s:
+        sensors = sensor_directory(session=s)
+        insert_readings(session=s, rows=[(sensors[(machine, k)], at, v) for k, v in values.items()])
+
+
+def _predict(db: Database, machine_id: int, probability: float, rul_h: float) -> None:
+    with db.session() as s:
+        s.add(
+            Prediction(
+                machine_id=machine_id,
+                ts=datetime.now(UTC),
+                failure_probability=probability,
+                rul_hours=rul_h,
+            )
+        )
+
+
+def _cards(db: Database) -> dict[str, object]:
+    with db.session() as s:
+        return {c.name: c for c in machine_cards(session=s)}
+
+
+def _id(db: Database, name: str) -> int:
+    with db.session() as s:
+        return s.scalar(select(Machine.id).where(Machine.name == name))
+
+
+def test_a_machine_without_data_is_not_healthy(db):
+    cards = _cards(db)
+    assert {c.status for c in cards.values()} == {"no_data"}
+    card = cards["motor-01"]
+    assert STATUS_LABEL[card.status] == "No data yet"
+    assert risk_line(card).startswith("No data yet")
+    _read(db, "motor-01", RUNNING)
+    assert _cards(db)["motor-01"].status == "ok"
+
+
+def test_a_machine_below_its_critical_rpm_reads_stopped_without_stale_risk(db):
+    pump = _id(db, "pump-01")
+    _read(db, "pump-01", {**RUNNING, "rpm": 2950.0}, ago_s=60)
+    _predict(db, pump, 0.03, 22.0)  # from before the stop: scoring skips a still machine
+    assert "Failure risk 3%" in risk_line(_cards(db)["pump-01"])
+    _read(db, "pump-01", {**RUNNING, "rpm": 0.0})
+    card = _cards(db)["pump-01"]
+    assert card.status == "stopped" and STATUS_LABEL[card.status] == "Stopped"
+    assert card.failure_probability is None and card.rul_hours is None
+    assert risk_line(card).startswith("Stopped") and "%" not in risk_line(card)
+    assert next(iter(_cards(db))) == "pump-01"  # stopped machines first
+
+
+def test_an_open_breakdown_or_stop_alarm_means_stopped_and_planned_work_means_maintenance(db):
+    motor, pump = _id(db, "motor-01"), _id(db, "pump-01")
+    for name in ("motor-01", "pump-01"):
+        _read(db, name, RUNNING)
+    began = datetime.now(UTC) - timedelta(minutes=12)
+    with db.session() as s:
+        s.add(Downtime(machine_id=motor, kind=DowntimeKind.BREAKDOWN, started_at=began))
+        s.add(Downtime(machine_id=pump, kind=DowntimeKind.PLANNED, started_at=began))
+    cards = _cards(db)
+    assert cards["motor-01"].status == "stopped" and cards["motor-01"].since == began
+    assert risk_line(cards["motor-01"]) == "Stopped for 12 min"
+    assert cards["pump-01"].status == "maintenance"
+    assert risk_line(cards["pump-01"]) == "In maintenance for 12 min"
+
+
+def test_the_banner_names_a_stopped_machine_until_acknowledged(db):
+    pump = _id(db, "pump-01")
+    with db.session() as s:
+        stop, _ = raise_alarm(
+            session=s,
+            machine_id=pump,
+            code="RPM_LOW",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.RULE,
+            message="pump-01: rpm 0.0 rpm below critical limit 2360",
+            value=0.0,
+            now=datetime.now(UTC),
+        )
+        predicted, _ = raise_alarm(
+            session=s,
+            machine_id=pump,
+            code="PRED_FAILURE",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.PREDICTION,
+            message="pump-01: failure predicted",
+            value=0.9,
+            now=datetime.now(UTC),
+        )
+        stop_id, predicted_id = stop.id, predicted.id
+    assert _cards(db)["pump-01"].status == "stopped"
+    with db.session() as s:
+        warnings = red_warnings(session=s)
+    assert [(w.machine, w.kind, w.alarm_id) for w in warnings] == [("pump-01", "stopped", stop_id)]
+    with db.session() as s:  # one line per machine: acknowledging it answers both alarms
+        assert acknowledge_warning(session=s, alarm_id=stop_id, user_id=1) == 2
+    with db.session() as s:
+        assert red_warnings(session=s) == []
+        assert s.get(Alarm, predicted_id).acknowledged_at is not None

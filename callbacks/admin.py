@@ -20,6 +20,7 @@ from maintenance.jobs import JobSummary, job_summaries, request_run
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import age
+from web.inputs import BadInput
 
 _READERS = (Role.ADMIN, Role.MANAGER)
 _ADMINS = (Role.ADMIN,)
@@ -57,6 +58,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         except AccessDenied as exc:
             return _note(str(exc), "warning"), dash.no_update, *quiet
         key = ctx.triggered_id["key"]
+        if key not in keys:
+            raise BadInput("the setting is not on the page")
         try:
             with db.session() as s:
                 if ctx.triggered_id["type"] == ids.SETTING_RESET:

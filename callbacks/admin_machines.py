@@ -28,6 +28,7 @@ from web import ids
 from web.auth import AccessDenied, require
 from web.components import row_list_patch
 from web.fleet_csv_view import UploadError, csv_preview, import_summary, upload_bytes
+from web.inputs import BadInput
 from web.machine_admin_view import (
     MACHINE_FIELDS,
     SENSOR_FIELDS,
@@ -184,6 +185,9 @@ def _register_save(app: dash.Dash, db: Database) -> None:
     def save(_n: int, machine_id: int | None, *form: object) -> tuple:
         values, sensor_ids, columns, refresh = form[:4], form[4], form[5:-1], form[-1]
         rows = len(sensor_ids)
+        shown = [*columns, *ctx.outputs_list[-2 * len(SENSOR_FIELDS) :]]
+        if any(len(c) != rows for c in shown):
+            raise BadInput("the sensor rows do not match")  # never sent by a browser
         try:
             user = require(_ADMINS)
         except AccessDenied as exc:

@@ -23,6 +23,7 @@ from maintenance.silences import (
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import age
+from web.inputs import as_id
 
 _VIEWERS = tuple(Role)
 _ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
@@ -67,7 +68,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             user = require(_CLEARERS if clearing else _ACKERS)
         except AccessDenied as exc:
             return _note(str(exc), "warning"), dash.no_update
-        chosen = [int(r["id"]) for r in selected or [] if "id" in r]
+        chosen = [as_id(r["id"]) for r in selected or [] if "id" in r]
         if not chosen:
             return _note("Select one or more alarms first.", "info"), dash.no_update
         action = clear if clearing else acknowledge
@@ -107,7 +108,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             with db.session() as s:
                 window = silence_machine(
                     session=s,
-                    machine_id=int(machine) if machine else None,
+                    machine_id=as_id(machine) if machine else None,
                     hours=float(hours) if hours is not None else None,
                     reason=reason or "",
                     user_id=user.id,

@@ -12,6 +12,7 @@ from data.models import Role
 from maintenance.parts import parts_for_ticket
 from web.auth import AccessDenied, require
 from web.components import row_list_patch
+from web.inputs import as_id
 from web.parts_view import part_options
 from web.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
 from web.resolve_form import messages
@@ -22,8 +23,9 @@ _WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 
 
 def _options(db: Database, ticket_id: int | None) -> list[dict]:
+    ticket = as_id(ticket_id) if ticket_id else 0  # no ticket yet: the untyped parts
     with db.session() as s:
-        return part_options(parts_for_ticket(session=s, ticket_id=int(ticket_id or 0)))
+        return part_options(parts_for_ticket(session=s, ticket_id=ticket))
 
 
 def register_parts(app: dash.Dash, db: Database, i: DialogIds, ticket: State) -> None:

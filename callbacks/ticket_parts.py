@@ -13,6 +13,7 @@ from data.models import Role
 from maintenance.parts import USERS, PartError, ticket_parts, use_parts
 from web import ids
 from web.auth import AccessDenied, require
+from web.inputs import as_id
 from web.parts_view import part_options, used_list
 
 _ALL = tuple(Role)
@@ -52,7 +53,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             if not part:
                 raise PartError("Choose a part.")
             with db.session() as s:
-                use_parts(session=s, ticket_id=ticket_id or 0, user=user, items=[(int(part), qty)])
+                items = [(as_id(part), qty)]
+                use_parts(session=s, ticket_id=ticket_id or 0, user=user, items=items)
         except (PartError, AccessDenied) as exc:
             alert = dbc.Alert(
                 str(exc), color="danger", id="ticket-parts-error", className="py-2 mt-2"

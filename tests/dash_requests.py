@@ -7,8 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from dash import ALL, ALLSMALLER, MATCH
-
 # what one input or state holds: (component id or pattern type, property) -> value
 Values = Callable[[str, str], Any]
 # what a wildcard of a pattern id holds: (pattern type, key) -> value
@@ -41,22 +39,49 @@ def empty_body(key: str, spec: dict) -> dict:
     }
 
 
-def filled_body(key: str, spec: dict, values: Values, keys: Keys, *, own_ids: bool = True) -> dict:
-    """Every input and state given a value, one component for each pattern (its wildcards
-    from ``keys``), every input named as changed: the callback runs past its guards.
-    ``own_ids``: an ``id`` property holds the component's id, as in a browser."""
-    inputs = [_dep(d["id"], d["property"], values, keys, own_ids) for d in spec["inputs"]]
-    state = [_dep(d["id"], d["property"], values, keys, own_ids) for d in spec["state"]]
-    declared = _declared_outputs(spec)
-    outputs = [_out(o.component_id, o.component_property, keys) for o in declared]
-    changed = [_prop_id(one) for dep in inputs for one in (dep if isinstance(dep, list) else [dep])]
-    return {
+def filled_body(
+    key: str,
+    spec: dict,
+    values: Values,
+    keys: Keys,
+    *,
+    own_ids: bool = True,
+    many: Callable[[], int] = lambda: 1,
+) -> dict:
+    """Every input and state given a value, ``many()`` components for each ALL pattern (each
+    with its wildcards from ``keys``), every input named as changed: the callback runs past
+    its guards. ``own_ids``: an ``id`` property holds the component's id, as in a browser."""
+
+    def dep(raw_id: str, prop: str, with_value: bool) -> dict | list:
+        if not raw_id.startswith("{"):
+            value = raw_id if own_ids and prop == "id" else values(raw_id, prop)
+            return {"id": raw_id, "property": prop} | ({"value": value} if with_value else {})
+        pattern = json.loads(raw_id)
+        multi = any(json.dumps(v) in _MULTI for v in pattern.values())
+        found = [
+            _component(pattern, prop, values, keys, own_ids) for _ in range(many() if multi else 1)
+        ]
+        found = found if with_value else [{"id": f["id"], "property": prop} for f in found]
+        return found if multi else found[0]
+
+    inputs = [dep(d["id"], d["property"], True) for d in spec["inputs"]]
+    state = [dep(d["id"], d["property"], True) for d in spec["state"]]
+    outputs = [dep(raw_id, prop, False) for raw_id, prop in _outputs_of(key)]
+    changed = [_prop_id(one) for d in inputs for one in (d if isinstance(d, list) else [d])]
+    body = {
         "output": key,
-        "outputs": outputs if isinstance(spec["output"], list) else outputs[0],
+        "outputs": outputs if key.startswith("..") else outputs[0],
         "inputs": inputs,
-        "state": state,
         "changedPropIds": changed,
     }
+    return body | ({"state": state} if state else {})  # the renderer leaves out no state
+
+
+def _outputs_of(key: str) -> list[tuple[str, str]]:
+    """(id, property) of each output, read from the callback's key as the renderer reads it:
+    a property keeps its ``@hash`` when the output allows duplicates."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [(p[: p.rindex(".")], p[p.rindex(".") + 1 :]) for p in parts]
 
 
 def prop_id(component: str | dict, prop: str) -> str:
@@ -74,27 +99,10 @@ def _declared_outputs(spec: dict) -> list:
     return spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
 
 
-def _dep(raw_id: str, prop: str, values: Values, keys: Keys, own_ids: bool) -> dict | list:
-    if not raw_id.startswith("{"):
-        value = raw_id if own_ids and prop == "id" else values(raw_id, prop)
-        return {"id": raw_id, "property": prop, "value": value}
-    pattern = json.loads(raw_id)
+def _component(pattern: dict, prop: str, values: Values, keys: Keys, own_ids: bool) -> dict:
+    """One component a pattern matches: its wildcards filled in, and its value."""
     concrete = {
         k: keys(pattern["type"], k) if isinstance(v, list) else v for k, v in pattern.items()
     }
     value = concrete if own_ids and prop == "id" else values(pattern["type"], prop)
-    one = {"id": concrete, "property": prop, "value": value}
-    multi = any(json.dumps(v) in _MULTI for v in pattern.values())
-    return [one] if multi else one
-
-
-def _out(component: str | dict, prop: str, keys: Keys) -> dict | list:
-    if not isinstance(component, dict):
-        return {"id": component, "property": prop}
-    concrete = {
-        k: keys(component["type"], k) if v in (ALL, ALLSMALLER, MATCH) else v
-        for k, v in component.items()
-    }
-    multi = any(v in (ALL, ALLSMALLER) for v in component.values())
-    one = {"id": concrete, "property": prop}
-    return [one] if multi else one
+    return {"id": concrete, "property": prop, "value": value}

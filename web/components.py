@@ -24,10 +24,13 @@ def row_list_patch(add_id: object, row_ids: list[dict], new_row: Callable[[int],
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # a row appeared, nobody clicked
     patch = Patch()
+    rows = [r["row"] for r in row_ids]
     if ctx.triggered_id == add_id:
-        patch.append(new_row(max((r["row"] for r in row_ids), default=-1) + 1))
+        patch.append(new_row(max(rows, default=-1) + 1))
+    elif ctx.triggered_id["row"] in rows:
+        del patch[rows.index(ctx.triggered_id["row"])]
     else:
-        del patch[[r["row"] for r in row_ids].index(ctx.triggered_id["row"])]
+        raise PreventUpdate  # a row the page does not show (never sent by a browser)
     return patch
 
 

@@ -20,6 +20,7 @@ from web import ids
 from web.attachments import attachments_blueprint, install_upload_limit
 from web.auth import identity, init_auth
 from web.backtest_report import backtest_blueprint
+from web.callback_checks import install_callback_checks
 from web.downloads import downloads_blueprint
 from web.lab_export import lab_export_blueprint
 from web.ops import install_request_ids, ops_blueprint
@@ -119,6 +120,7 @@ def create_app(
     app.layout = _shell
     for module in _CALLBACKS:
         importlib.import_module(module).register(app, db, settings)
+    install_callback_checks(app)  # every callback request fits its callback, or 400
     install_security_headers(server, app, https=settings.env == "production")
     # Everything built so far (Dash's registry, layouts, imported libraries) lives as long
     # as the process: moved out of the garbage collector's reach, full collections stop

@@ -1,14 +1,17 @@
 """Refusals answer as refusals, never as a crash: a role that may not do something gets 403
-(from any callback or route that lets ``AccessDenied`` rise), each logged as one line
-without a traceback."""
+(from any callback or route that lets ``AccessDenied`` rise), malformed input 400
+(``BadInput``), an asset Dash does not serve 404; each logged as one line without a
+traceback."""
 
 from __future__ import annotations
 
 import logging
 
+from dash.exceptions import DependencyException, InvalidCallbackReturnValue
 from flask import Flask, Response, jsonify, request
 
 from web.auth import AccessDenied, identity
+from web.inputs import BadInput
 
 __all__ = ["install_refusals"]
 
@@ -18,6 +21,12 @@ log = logging.getLogger(__name__)
 def install_refusals(server: Flask) -> None:
     """Register the answers to refusals raised anywhere in a request."""
     server.register_error_handler(AccessDenied, _forbidden)
+    server.register_error_handler(BadInput, _bad_input)
+    # Dash raises this for a component-suite path it never registered ("..%2F" included)
+    server.register_error_handler(DependencyException, _no_such_asset)
+    # a callback's answer that does not fit the outputs the request listed: only a request
+    # no page sends gets here (the browser lists what it shows)
+    server.register_error_handler(InvalidCallbackReturnValue, _outputs_mismatch)
 
 
 def _forbidden(exc: AccessDenied) -> tuple[Response, int]:
@@ -31,6 +40,21 @@ def _forbidden(exc: AccessDenied) -> tuple[Response, int]:
         f"{user.username}, {user.role.value}" if user else "anonymous",
     )
     return jsonify({"error": str(exc)}), 403
+
+
+def _bad_input(exc: BadInput) -> tuple[Response, int]:
+    log.warning("bad input %s %s%s: %s", request.method, request.path, _callback(), exc)
+    return jsonify({"error": str(exc)}), 400
+
+
+def _outputs_mismatch(exc: InvalidCallbackReturnValue) -> tuple[Response, int]:
+    log.warning("outputs do not match %s: %s", _callback(), str(exc).splitlines()[0][:200])
+    return jsonify({"error": "the outputs do not match the page"}), 400
+
+
+def _no_such_asset(_exc: DependencyException) -> tuple[Response, int]:
+    log.info("no such asset: %s", request.path[:200])
+    return jsonify({"error": "not found"}), 404
 
 
 def _callback() -> str:

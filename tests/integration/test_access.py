@@ -18,6 +18,8 @@ from data.models import Alarm, Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
 from web import ids
 from web.auth import PUBLIC_ENDPOINTS
+from web.input_schema import kind_of
+from web.inputs import Kind
 
 PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstrap.min.css"}
 
@@ -59,14 +61,17 @@ def test_every_dash_callback_refuses_anonymous(web: WebApp):
         assert client.get(internal).status_code == 401
 
 
-def _plausible(_component: str, prop: str) -> object:
-    """What a page holds before anyone types: buttons clicked once, the app at its root."""
-    return {"n_clicks": 1, "n_intervals": 1, "pathname": "/", "search": ""}.get(prop)
+def _plausible(component: str, prop: str) -> object:
+    """What a page holds before anyone types: buttons clicked once, the app at its root,
+    fields empty (a list where a field is always one)."""
+    given = {"n_clicks": 1, "n_intervals": 1, "pathname": "/", "search": ""}.get(prop)
+    kind = kind_of(component, prop)
+    return [] if given is None and isinstance(kind, Kind) and not kind.accepts(None) else given
 
 
 def _no_such(_pattern: str, key: str) -> object:
     """Wildcards naming nothing that exists: the sweep changes nothing in the shared app."""
-    return {"action": "start", "field": "part", "job": "nothing"}.get(key, 999_999)
+    return {"action": "start", "job": "ab", "key": "nothing", "row": 0, "step": 0}.get(key, 999_999)
 
 
 @pytest.mark.parametrize("user", ["viewer", "technician", "manager"])

@@ -122,5 +122,5 @@ def _detail(w: RedWarning) -> str:
     if w.failure_probability is None or w.predicted_at is None:
         return "Failure probability over the alarm threshold."
     rul = f" · remaining life {format_remaining(w.rul_hours)}" if w.rul_hours is not None else ""
-    age = format_duration((now - w.predicted_at).total_seconds())
+    age = format_duration(round((now - w.predicted_at).total_seconds()))
     return f"Failure probability {w.failure_probability:.0%}{rul} (predicted {age} ago)."

@@ -32,11 +32,11 @@ def format_remaining(rul_hours: float | None) -> str:
     return "" if rul_hours is None else f"≈ {format_hours(rul_hours)}"
 
 
-def format_apart(value: float, limit: float, *, least: int = 1, most: int = 4) -> tuple[str, str]:
-    """A reading and the limit it broke, with as few decimals (``least`` to ``most``) as
-    show them apart: 5.43 and 5.40, never 5.4 and 5.4."""
-    for digits in range(least, most + 1):
-        shown = f"{value:.{digits}f}", f"{limit:.{digits}f}"
-        if shown[0] != shown[1]:
-            return shown
-    return shown
+def format_apart(value: float, limit: float, *, most: int = 4) -> tuple[str, str]:
+    """A reading (one decimal or more) and the limit it broke (as set, e.g. 70 or 3.6),
+    with as many decimals as show them apart: 5.43 and 5.40, never 5.4 and 5.4."""
+    for digits in range(1, most + 1):
+        shown = f"{value:.{digits}f}"
+        if shown != f"{limit:.{digits}f}":
+            return shown, (f"{limit:g}" if digits == 1 else f"{limit:.{digits}f}")
+    return shown, f"{limit:.{most}f}"

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from data.fleet import machine_names
 from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm
-from maintenance.formatting import format_remaining
 from maintenance.rules import RuleOutcome
 from ml.scoring import MachineScore
 
@@ -128,7 +127,7 @@ def apply_predictions(
                     code=code,
                     severity=severity,
                     source=source,
-                    message=_message(names.get(s.machine_id, "?"), code, s),
+                    message=_message(names.get(s.machine_id, "?"), code, s, threshold),
                     value=value,
                     now=now,
                 )
@@ -166,9 +165,10 @@ def _sustained(
     )
 
 
-def _message(machine: str, code: str, s: MachineScore) -> str:
+def _message(machine: str, code: str, s: MachineScore, threshold: float) -> str:
+    """What was raised, true for as long as the alarm lives: the numbers of the moment go
+    stale within seconds (screens read the latest prediction's columns instead)."""
     if code == FAILURE_CODE:
-        rul = f", remaining life {format_remaining(s.rul_hours)}" if s.rul_hours is not None else ""
-        return f"{machine}: failure predicted, probability {s.failure_probability:.0%}{rul}"
+        return f"{machine}: failure predicted (probability over the {threshold:.0%} threshold)"
     sensors = ", ".join(s.top_sensors) or "several sensors"
-    return f"{machine}: abnormal behaviour (score {s.anomaly_score:.2f}), mostly {sensors}"
+    return f"{machine}: abnormal behaviour (score over {threshold:.2f}), mostly {sensors}"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Reading, Sensor, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm, worsen_alarm
+from maintenance.formatting import format_apart
 
 __all__ = ["RuleOutcome", "Breach", "judge", "evaluate_rules", "error_code"]
 
@@ -121,7 +122,8 @@ def _hold(
 
 def _message(sensor: Sensor, breach: Breach, value: float) -> str:
     side = "above" if breach.code.endswith("HIGH") else "below"
+    shown, limit = format_apart(value, breach.limit)  # 5.43 above 5.40, not 5.4 above 5.4
     return (
-        f"{sensor.machine.name}: {sensor.kind} {value:.1f} {sensor.unit} {side} "
-        f"{breach.severity.value.lower()} limit {breach.limit:g}"
+        f"{sensor.machine.name}: {sensor.kind} {shown} {sensor.unit} {side} "
+        f"{breach.severity.value.lower()} limit {limit}"
     )

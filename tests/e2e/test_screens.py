@@ -94,3 +94,21 @@ def test_a_stopped_machine_reads_stopped_and_is_named_in_the_banner(dash_duo, we
         eventually(lambda: not dash_duo.find_elements(banner))
     finally:
         _tidy(web, pump, stop)
+
+
+def test_the_banner_follows_the_latest_prediction(dash_duo, web: WebApp):
+    pump = _machine(web, "pump-01")
+    readings(web, "pump-01", {**HEALTHY, "rpm": 2950.0}, seconds=30)
+    alarm = _alarm(web, pump, "PRED_FAILURE", AlarmSource.PREDICTION, 0.95)
+    _predict(web, pump, 0.95, 4.2 / 60)  # the worker stores wall-clock hours
+    try:
+        _start(dash_duo, web)
+        banner = f"#red-warning-{alarm}"
+        dash_duo.wait_for_contains_text(banner, "Failure probability 95%", timeout=15)
+        assert "remaining life ≈ 4 min" in dash_duo.find_element(banner).text
+        _predict(web, pump, 0.99, 1.3 / 60)  # the next scoring: the banner follows it
+        dash_duo.wait_for_contains_text(banner, "Failure probability 99%", timeout=10)
+        assert "remaining life ≈ 1 min" in dash_duo.find_element(banner).text
+        shot(dash_duo, "red-banner-latest")
+    finally:
+        _tidy(web, pump, alarm)

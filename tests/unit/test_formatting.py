@@ -36,7 +36,8 @@ def test_hours_and_remaining_life():
 
 def test_a_value_and_its_limit_are_shown_apart():
     assert format_apart(5.43, 5.4) == ("5.43", "5.40")
-    assert format_apart(95.0, 90.0) == ("95.0", "90.0")
+    assert format_apart(72.3, 70.0) == ("72.3", "70")  # the limit as it was set
+    assert format_apart(70.04, 70.0) == ("70.04", "70.00")
     assert format_apart(5.40001, 5.4, most=2) == ("5.40", "5.40")  # as close as shown
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Integer, and_, cast, func, or_, select
@@ -243,7 +243,6 @@ def machine_events(
     *, session: Session, machine_id: int, start: datetime, end: datetime, limit: int = 200
 ) -> list[MachineEvent]:
     """Alarms, tickets and downtime overlapping [start, end), newest first."""
-    now = datetime.now(UTC)
 
     def overlaps(begin: object, finish: object) -> object:
         return and_(begin < end, or_(finish.is_(None), finish >= start))
@@ -268,7 +267,7 @@ def machine_events(
     )
     events = [_alarm_event(a) for a in alarms]
     events += [_ticket_event(t) for t in tickets]
-    events += [_downtime_event(d, now) for d in downtime]
+    events += [_downtime_event(d) for d in downtime]
     events.sort(key=lambda e: e.start, reverse=True)
     return events[:limit]
 
@@ -300,15 +299,14 @@ def _ticket_event(t: Ticket) -> MachineEvent:
     )
 
 
-def _downtime_event(d: Downtime, now: datetime) -> MachineEvent:
-    hours = ((d.ended_at or now) - d.started_at) / timedelta(hours=1)
-    still = "" if d.ended_at else ", still down"
+def _downtime_event(d: Downtime) -> MachineEvent:
+    """Its note as the detail; how long it lasted is the view's to say (start and end)."""
     return MachineEvent(
         "downtime",
         d.started_at,
         d.ended_at,
         f"{d.kind.value.capitalize()} downtime",
-        f"{hours:.1f} h{still}" + (f": {d.note}" if d.note else ""),
+        d.note,
         "secondary" if d.kind.value == "planned" else "danger",
         ref=d.id,
     )

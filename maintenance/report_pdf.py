@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from maintenance.formatting import format_hours
 from maintenance.report_data import MachineRow, ReportData, Stats
 
 if TYPE_CHECKING:
@@ -87,10 +88,10 @@ def _period(start: datetime, end: datetime) -> str:
 def _kpis(pdf: FPDF, total: Stats) -> None:
     kpis = [
         ("Breakdowns", str(total.breakdowns)),
-        ("Breakdown downtime", f"{total.breakdown_h:.1f} h"),
-        ("Planned downtime", f"{total.planned_h:.1f} h"),
-        ("MTBF", _num(total.mtbf_h, " h")),
-        ("MTTR", _num(total.mttr_h, " h")),
+        ("Breakdown downtime", format_hours(total.breakdown_h)),
+        ("Planned downtime", format_hours(total.planned_h)),
+        ("MTBF", format_hours(total.mtbf_h, "-")),
+        ("MTTR", format_hours(total.mttr_h, "-")),
         ("Availability", _pct(total.availability)),
     ]
     width, x, y = _WIDTH / len(kpis), pdf.l_margin, pdf.get_y()
@@ -135,11 +136,11 @@ def _stats_table(pdf: FPDF, first: tuple[str, str], rows: list[tuple[str, str, S
     headings = (
         *first,
         "Breakdowns",
-        "Breakdown h",
-        "Planned h",
+        "Breakdown",
+        "Planned",
         "Availability",
-        "MTBF h",
-        "MTTR h",
+        "MTBF",
+        "MTTR",
     )
     with pdf.table(
         col_widths=(38, 26, 20, 22, 20, 22, 19, 19),
@@ -154,11 +155,11 @@ def _stats_table(pdf: FPDF, first: tuple[str, str], rows: list[tuple[str, str, S
                     _latin1(a),
                     _latin1(b),
                     str(s.breakdowns),
-                    f"{s.breakdown_h:.1f}",
-                    f"{s.planned_h:.1f}",
+                    format_hours(s.breakdown_h),
+                    format_hours(s.planned_h),
                     _pct(s.availability),
-                    _num(s.mtbf_h),
-                    _num(s.mttr_h),
+                    format_hours(s.mtbf_h, "-"),
+                    format_hours(s.mttr_h, "-"),
                 ]
             )
 
@@ -197,14 +198,17 @@ def _alarms_chart(report: ReportData) -> Figure:
 
 
 def _downtime_chart(machines: Sequence[MachineRow]) -> Figure:
-    fig, ax = _figure("Downtime by machine (hours)")
     shown = [m for m in machines if m.stats.breakdown_h or m.stats.planned_h][::-1]
+    longest = max((m.stats.breakdown_h + m.stats.planned_h for m in shown), default=0.0)
+    unit, per_hour = ("minutes", 60.0) if longest < 2 else ("hours", 1.0)
+    fig, ax = _figure(f"Downtime by machine ({unit})")
     if not shown:
         return _empty(fig, ax, "No downtime")
     names = [m.name for m in shown]
-    broken = [m.stats.breakdown_h for m in shown]
+    broken = [m.stats.breakdown_h * per_hour for m in shown]
+    planned = [m.stats.planned_h * per_hour for m in shown]
     ax.barh(names, broken, color=_BREAKDOWN, label="breakdown")
-    ax.barh(names, [m.stats.planned_h for m in shown], left=broken, color=_PLANNED, label="planned")
+    ax.barh(names, planned, left=broken, color=_PLANNED, label="planned")
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     return fig
 
@@ -236,10 +240,6 @@ def _png(fig: Figure, width_mm: float, height_mm: float) -> io.BytesIO:
     fig.savefig(buf, format="png", dpi=200)
     buf.seek(0)
     return buf
-
-
-def _num(x: float | None, unit: str = "") -> str:
-    return "-" if x is None else f"{x:.1f}{unit}"
 
 
 def _pct(x: float | None) -> str:

@@ -29,6 +29,7 @@ from data.models import (
 )
 from maintenance.accounts import UserInfo
 from maintenance.attachments import list_attachments
+from maintenance.formatting import format_duration
 from maintenance.tickets import may_change
 
 __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
@@ -164,9 +165,7 @@ def _comments(session: Session, ticket_id: int, names: dict[int, str]) -> list[L
 def _resolution(session: Session, t: Ticket) -> list[tuple[str, str]]:
     verdict = {True: "real failure confirmed", False: "false alarm", None: "-"}
     down = session.scalars(select(Downtime).where(Downtime.ticket_id == t.id)).all()
-    stops = (
-        "; ".join(f"{_when(d.started_at)} to {_when(d.ended_at)}" for d in down) or "none recorded"
-    )
+    stops = "; ".join(_stop(d) for d in down) or "none recorded"
     note = [("Note", t.resolution)] if t.resolution else []
     return [
         ("Resolved", _when(t.resolved_at)),
@@ -176,6 +175,13 @@ def _resolution(session: Session, t: Ticket) -> list[tuple[str, str]]:
         *note,
         ("Downtime", stops),
     ]
+
+
+def _stop(d: Downtime) -> str:
+    if d.ended_at is None:
+        return f"{_when(d.started_at)} to -, still down"
+    lasted = format_duration((d.ended_at - d.started_at).total_seconds())
+    return f"{_when(d.started_at)} to {_when(d.ended_at)} ({lasted})"
 
 
 def work_record(*, session: Session, ticket_id: int) -> WorkRecord | None:

@@ -66,7 +66,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     _graph(ids.REPORT_WEEKS, "Breakdowns per week"),
                     _graph(ids.REPORT_TYPES, "Breakdowns and availability per machine type"),
-                    _graph(ids.REPORT_MACHINES, "Downtime per machine (hours)"),
+                    _graph(ids.REPORT_MACHINES, "Downtime per machine"),
                     _graph(ids.REPORT_ALARMS, "Alarms by source"),
                 ]
             ),

@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Patch, ctx, html
 from dash.exceptions import PreventUpdate
 
+from maintenance.formatting import format_duration
 from maintenance.ticket_list import TicketRow
 from web import ids
 from web.assign_view import escalated_badge
@@ -35,10 +36,8 @@ def row_list_patch(add_id: object, row_ids: list[dict], new_row: Callable[[int],
 
 
 def age(ts: datetime) -> str:
-    minutes = int((datetime.now(UTC) - ts).total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes < 1440 else f"{minutes // 1440} d"
+    """How long ago ``ts`` was, as every page says durations ("12 min", "1 h 20 min")."""
+    return format_duration(round((datetime.now(UTC) - ts).total_seconds()))
 
 
 def ticket_table(rows: list[TicketRow], *, can_act: bool) -> html.Div:

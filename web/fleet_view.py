@@ -210,7 +210,7 @@ def risk_line(card: MachineCard, now: datetime | None = None) -> str:
 
 def _not_running(card: MachineCard, now: datetime) -> str:
     if card.status == "no_data":
-        return "No data yet: waiting for its first reading"
+        return "Waiting for its first reading"
     what = "Stopped" if card.status == "stopped" else "In maintenance"
     if card.since is None:
         return f"{what}: rpm at or below its critical limit"

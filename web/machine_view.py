@@ -10,6 +10,7 @@ import pandas as pd
 from dash import html
 
 from data.history import MachineEvent, SensorInfo
+from maintenance.formatting import format_duration
 
 __all__ = [
     "RANGES",
@@ -304,13 +305,22 @@ def timeline(events: list[MachineEvent]) -> html.Div:
                     ],
                     className="d-flex justify-content-between",
                 ),
-                html.Small(e.detail, className=f"text-{e.severity}"),
+                html.Small(_detail(e), className=f"text-{e.severity}"),
             ],
             className="machine-event",
         )
         for e in events
     ]
     return dbc.ListGroup(items, flush=True, id="machine-events-list")
+
+
+def _detail(e: MachineEvent) -> str:
+    """A downtime says how long it lasted ("12 min: rpm fell to zero"); others as given."""
+    if e.kind != "downtime":
+        return e.detail
+    lasted = format_duration(((e.end or datetime.now(UTC)) - e.start).total_seconds())
+    still = "" if e.end else ", still down"
+    return f"{lasted}{still}" + (f": {e.detail}" if e.detail else "")
 
 
 def _when(e: MachineEvent) -> str:

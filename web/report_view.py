@@ -8,10 +8,12 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
+from maintenance.formatting import format_hours
 from maintenance.reports import ReportData, ReportInfo
 
 __all__ = [
     "alarms_figure",
+    "downtime_unit",
     "headline",
     "kpis",
     "machines_figure",
@@ -58,8 +60,8 @@ def kpis(r: ReportData) -> dbc.Row:
             "report-breakdowns",
             "danger" if t.breakdowns else "dark",
         ),
-        ("Downtime", f"{t.breakdown_h:.1f} h", "report-downtime", "dark"),
-        ("Planned stops", f"{t.planned_h:.1f} h", "report-planned", "dark"),
+        ("Downtime", format_hours(t.breakdown_h), "report-downtime", "dark"),
+        ("Planned stops", format_hours(t.planned_h), "report-planned", "dark"),
         ("MTBF", _hours(t.mtbf_h), "report-mtbf", "dark"),
         ("MTTR", _hours(t.mttr_h), "report-mttr", "dark"),
         ("Availability", _pct(t.availability), "report-availability", "success"),
@@ -134,23 +136,30 @@ def types_figure(r: ReportData) -> go.Figure:
 def machines_figure(r: ReportData, top: int = 20) -> go.Figure:
     rows = sorted(r.machines, key=lambda m: m.stats.breakdown_h + m.stats.planned_h)[-top:]
     names = [m.name for m in rows]
+    longest = max((m.stats.breakdown_h + m.stats.planned_h for m in rows), default=0.0)
+    unit, per_hour = downtime_unit(longest)
     fig = go.Figure()
-    fig.add_bar(
-        y=names,
-        x=[m.stats.breakdown_h for m in rows],
-        name="breakdown",
-        orientation="h",
-        marker_color=_DOWN,
-    )
-    fig.add_bar(
-        y=names,
-        x=[m.stats.planned_h for m in rows],
-        name="planned",
-        orientation="h",
-        marker_color=_PLANNED,
-    )
-    fig.update_layout(**_LAYOUT, barmode="stack", xaxis={"title": "hours"})
+    for name, hours, color in (
+        ("breakdown", [m.stats.breakdown_h for m in rows], _DOWN),
+        ("planned", [m.stats.planned_h for m in rows], _PLANNED),
+    ):
+        fig.add_bar(
+            y=names,
+            x=[h * per_hour for h in hours],
+            name=name,
+            orientation="h",
+            marker_color=color,
+            customdata=[format_hours(h) for h in hours],
+            hovertemplate="%{y}: %{customdata}<extra>" + name + "</extra>",
+        )
+    fig.update_layout(**_LAYOUT, barmode="stack", xaxis={"title": unit})
     return fig
+
+
+def downtime_unit(longest_h: float) -> tuple[str, float]:
+    """The axis unit for downtime bars: minutes while the longest is under two hours (a
+    40-second breakdown is a visible 0.7 min, not an invisible 0.01 h), else hours."""
+    return ("minutes", 60.0) if longest_h < 2 else ("hours", 1.0)
 
 
 def alarms_figure(r: ReportData) -> go.Figure:
@@ -191,7 +200,7 @@ def stored(reports: list[ReportInfo]) -> html.Div:
                         f"{r.period_start:%Y-%m-%d} – {r.period_end - timedelta(days=1):%Y-%m-%d}"
                     ),
                     html.Td(str(r.summary.get("breakdowns", ""))),
-                    html.Td(f"{r.summary.get('breakdown_h', 0):.1f} h"),
+                    html.Td(format_hours(r.summary.get("breakdown_h", 0))),
                     html.Td(_pct(r.summary.get("availability"))),
                     html.Td(f"{r.created_at:%Y-%m-%d %H:%M}"),
                     html.Td(
@@ -210,7 +219,7 @@ def stored(reports: list[ReportInfo]) -> html.Div:
 
 
 def _hours(h: float | None) -> str:
-    return "—" if h is None else f"{h:,.1f} h"
+    return format_hours(h)
 
 
 def _pct(x: float | None) -> str:

@@ -12,7 +12,7 @@ from factories import WebApp
 from services import free_port
 from sqlalchemy import delete, select
 
-from data.models import Alarm, AlarmSource, Machine, Prediction, Severity
+from data.models import Alarm, AlarmSource, Downtime, DowntimeKind, Machine, Prediction, Severity
 from web import ids
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +112,40 @@ def test_the_banner_follows_the_latest_prediction(dash_duo, web: WebApp):
         shot(dash_duo, "red-banner-latest")
     finally:
         _tidy(web, pump, alarm)
+
+
+def test_a_report_says_minutes_long_breakdowns_in_minutes(dash_duo, web: WebApp):
+    motor = _machine(web, "motor-01")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with web.db.session() as s:
+        s.execute(delete(Downtime))
+        for hour in (0, 0.5):  # two stops of 40 s each, early today
+            began = today + timedelta(hours=hour)
+            s.add(
+                Downtime(
+                    machine_id=motor,
+                    kind=DowntimeKind.BREAKDOWN,
+                    started_at=began,
+                    ended_at=began + timedelta(seconds=40),
+                    source="detected",
+                    note="rpm fell to zero",
+                )
+            )
+    try:
+        _start(dash_duo, web)
+        visit(dash_duo, "/reports")  # the last four weeks, today included
+        dash_duo.wait_for_text_to_equal("#report-breakdowns", "2", timeout=15)
+        dash_duo.wait_for_text_to_equal("#report-downtime", "1 min")
+        assert dash_duo.find_element("#report-mttr").text == "40 s"
+        shot(dash_duo, "reports-minutes")
+        visit(dash_duo, "/machine/motor-01")
+        dash_duo.find_element(
+            f"label[for='_dbcprivate_radioitems_{ids.MACHINE_RANGE}_input_1d']"
+        ).click()
+        dash_duo.wait_for_contains_text(
+            "#machine-events-list", "40 s: rpm fell to zero", timeout=15
+        )
+        shot(dash_duo, "machine-timeline-minutes")
+    finally:
+        with web.db.session() as s:
+            s.execute(delete(Downtime))

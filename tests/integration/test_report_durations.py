@@ -1,0 +1,68 @@
+"""Durations said as people say them: minutes-long breakdowns read in minutes on the
+reports page, in its PDF, on the machine timeline and in the work record."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from factories import demo_database
+from pypdf import PdfReader
+
+from data.db import Database
+from data.history import machine_events
+from data.models import Downtime, DowntimeKind
+from maintenance.reports import build_report, report_pdf
+from web.machine_view import timeline
+from web.report_view import kpis, machines_figure
+
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    _, database = demo_database(tmp_path)
+    with database.session() as s:
+        for hours in (9, 15):  # two breakdowns of 40 s each
+            began = START + timedelta(hours=hours)
+            s.add(
+                Downtime(
+                    machine_id=1,
+                    kind=DowntimeKind.BREAKDOWN,
+                    started_at=began,
+                    ended_at=began + timedelta(seconds=40),
+                    source="detected",
+                    note="rpm fell to zero",
+                )
+            )
+    yield database
+    database.dispose()
+
+
+def _report(db: Database) -> object:
+    with db.session() as s:
+        return build_report(session=s, start=START, end=START + timedelta(days=7))
+
+
+def test_the_reports_page_says_minutes_long_breakdowns_in_minutes_and_seconds(db):
+    shown = str(kpis(_report(db)))
+    assert "'1 min'" in shown  # 80 s of downtime, not "0.0 h"
+    assert "'40 s'" in shown  # the mean time to repair
+    figure = machines_figure(_report(db))
+    assert figure.layout.xaxis.title.text == "minutes"
+    assert figure.data[0].x[-1] == pytest.approx(80 / 60)
+
+
+def test_the_pdf_says_them_in_minutes_too(db):
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(report_pdf(_report(db)))).pages)
+    assert "1 min" in text and "40 s" in text and "0.0" not in text
+    assert "Downtime by machine (minutes)" not in text  # a chart: drawn, not text
+
+
+def test_the_timeline_says_how_long_a_stop_lasted(db):
+    with db.session() as s:
+        events = machine_events(session=s, machine_id=1, start=START, end=START + timedelta(days=1))
+    assert "40 s: rpm fell to zero" in str(timeline(events))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from data.models import Role, User, utcnow
@@ -17,6 +17,7 @@ __all__ = [
     "hash_password",
     "authenticate",
     "load_user",
+    "end_sessions",
     "ensure_demo_accounts",
     "DEMO_ROLES",
 ]
@@ -62,6 +63,17 @@ def load_user(
     if session_version is not None and session_version != user.session_version:
         return None
     return _info(user)
+
+
+def end_sessions(*, session: Session, user_id: int, session_version: int) -> bool:
+    """Sign out on the server: every session cookie of the user stops being accepted (a
+    copy replayed later included). False when they had ended already."""
+    ended = session.execute(
+        update(User)
+        .where(User.id == user_id, User.session_version == session_version)
+        .values(session_version=session_version + 1)
+    )
+    return bool(ended.rowcount)
 
 
 def _info(user: User) -> UserInfo:

@@ -32,6 +32,13 @@ def login(dash_duo: Any, web: WebApp, user: str) -> None:
     dash_duo.wait_for_contains_text("#nav-user", f"{user} (", timeout=15)
 
 
+def sign_out(dash_duo: Any) -> None:
+    """The menu's Sign out button (a form POST to /logout), then the sign-in page."""
+    dash_duo.wait_for_element("#sign-out")
+    click(dash_duo, "#sign-out")  # the page may be scrolled down: the menu is at the top
+    dash_duo.wait_for_element("#username", timeout=15)
+
+
 def visit(dash_duo: Any, path: str) -> None:
     dash_duo.driver.get(dash_duo.server.url.rstrip("/") + path)
 

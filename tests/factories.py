@@ -145,6 +145,15 @@ class WebApp:
         return client
 
 
+def sign_in(client: Any, username: str, password: str, **environ: Any) -> Any:
+    """Post the real sign-in form (its CSRF token first) with a Flask test client;
+    ``environ``: e.g. ``environ_base={"REMOTE_ADDR": ...}`` for another client address."""
+    page = client.get("/login", **environ).get_data(as_text=True)
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    form = {"csrf": token, "username": username, "password": password}
+    return client.post("/login", data=form, **environ)
+
+
 class RecordingPublisher:
     """Publishes a numbered stream of QoS 1 messages (3 readings each) from a thread and
     records every reading whose message the broker acknowledged."""

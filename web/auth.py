@@ -32,7 +32,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from config import Settings
 from data.db import Database
 from data.models import Role
-from maintenance.accounts import UserInfo, authenticate, load_user
+from maintenance.accounts import UserInfo, authenticate, end_sessions, load_user
 
 __all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
 
@@ -208,8 +208,17 @@ def _login_blueprint(db: Database, css_url: str, limiter: Limiter, settings: Set
         )
         return page, (401 if error else 200)
 
+    # POST only (the same-origin check covers it): a link or image on any page cannot sign
+    # anyone out. Signing out ends the session on the server, not just the cookie. (GET is
+    # routed here only to refuse it: Dash's page route would otherwise answer it.)
     @bp.route("/logout", methods=["GET", "POST"])
     def logout() -> object:
+        if request.method != "POST":
+            return Response("Sign out with the menu's button.", 405, headers={"Allow": "POST"})
+        user = identity()
+        if user is not None:
+            with db.session() as s:
+                end_sessions(session=s, user_id=user.id, session_version=user.session_version)
         logout_user()
         session.clear()
         return redirect(url_for("auth.login"))

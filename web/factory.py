@@ -167,8 +167,16 @@ def _shell() -> html.Div:
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
                 dbc.Nav(items, navbar=True, className="me-auto"),
                 html.Span(id=ids.NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
-                html.A(
-                    "Sign out", href="/logout", className="btn btn-outline-light btn-sm text-nowrap"
+                html.Form(  # a plain form POST: signing out is a change, never a link
+                    html.Button(
+                        "Sign out",
+                        type="submit",
+                        id=ids.SIGN_OUT,
+                        className="btn btn-outline-light btn-sm text-nowrap",
+                    ),
+                    method="POST",
+                    action="/logout",
+                    className="m-0",
                 ),
             ],
             fluid=True,

@@ -3,6 +3,7 @@
 # app shell
 URL = "app-url"
 NAV_USER = "nav-user"
+SIGN_OUT = "sign-out"  # the menu's sign-out button (a form POST to /logout)
 RED_BANNER = "red-banner"
 RED_TICK = "red-tick"
 ALARM_ACK = "alarm-ack"

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser import click, login, shot, visit
+from browser import click, login, shot, sign_out, visit
 from factories import WebApp, wait_until
 from http_receiver import Receiver
 from services import free_port
@@ -94,7 +94,7 @@ def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
     assert wait_until(lambda: "sent" in dash_duo.find_element(log).text, timeout=15)
     shot(dash_duo, "admin-notifications-sent")
 
-    visit(dash_duo, "/logout")
+    sign_out(dash_duo)
     login(dash_duo, web, "manager")
     visit(dash_duo, "/admin/notifications")
     dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_NOTE}", "only admins", timeout=15)

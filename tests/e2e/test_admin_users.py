@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from browser import click, eventually, login, shot, texts, visit
+from browser import click, eventually, login, shot, sign_out, texts, visit
 from factories import WebApp
 from mail_server import reset_link
 from selenium.webdriver.support.ui import Select
@@ -201,7 +201,7 @@ def test_forgotten_password_is_reset_through_the_emailed_link(
         "#users-note", "A reset link was sent to reset-me@plant.example.", timeout=10
     )
     _set_first_password(reset_link(mailbox.wait_for("reset-me@plant.example")), "old-password-1")
-    visit(dash_duo, "/logout")
+    sign_out(dash_duo)
 
     old_session, status = _requests_login(base, "reset-me", "old-password-1")
     assert status == 302 and old_session.get(base + "/api/me", timeout=30).status_code == 200

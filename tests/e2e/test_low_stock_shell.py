@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import click, login, shot, visit
+from browser import click, login, shot, sign_out, visit
 from factories import WebApp
 from services import free_port
 from sqlalchemy import delete
@@ -62,7 +62,7 @@ def test_manager_sees_low_stock_on_every_page_and_technician_does_not(
     )
     assert dash_duo.driver.current_url.endswith("/parts")
 
-    visit(dash_duo, "/logout")
+    sign_out(dash_duo)
     login(dash_duo, web, "technician")
     visit(dash_duo, "/alarms")
     dash_duo.wait_for_element(f"#{ids.LOW_STOCK}", timeout=15)

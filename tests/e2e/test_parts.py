@@ -4,7 +4,7 @@ technician records that part on the ticket they work on, and the stock shown dro
 from __future__ import annotations
 
 import pytest
-from browser import click, login, shot, texts, visit
+from browser import click, login, shot, sign_out, texts, visit
 from factories import WebApp, clear_tickets
 from selenium.webdriver.support.ui import Select
 from services import free_port
@@ -63,7 +63,7 @@ def test_manager_sees_low_stock_and_technician_records_a_part(dash_duo, web: Web
     _wait_text(dash_duo, "#parts-low-alert", "E2E-BRG (3 pcs left, min 5)")
     shot(dash_duo, "parts-low-stock")
 
-    visit(dash_duo, "/logout")
+    sign_out(dash_duo)
     login(dash_duo, web, "technician")
     visit(dash_duo, f"/ticket/{ticket_id}")
     dash_duo.wait_for_element(f"#{ids.TICKET_PARTS_SUBMIT}")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from dash_requests import empty_body, filled_body
-from factories import WebApp, add_user, clear_tickets
+from factories import WebApp, add_user, clear_tickets, sign_in
 from sqlalchemy import select
 
 from data.models import Alarm, Priority, Role, Ticket, TicketStatus, User
@@ -282,6 +282,42 @@ def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp)
     assert page.status_code == 200
     # another account from the same address is not locked out by this one
     assert web.client("viewer").get("/api/me").get_json()["username"] == "viewer"
+
+
+def _leaver(web: WebApp, name: str):  # noqa: ANN202 - a signed-in Flask test client
+    """A user of their own, so signing out touches nobody else's sessions."""
+    add_user(web.db, name, Role.VIEWER, password="leaver-pw-1")
+    client = web.app.server.test_client()
+    assert sign_in(client, name, "leaver-pw-1").status_code == 302
+    return client
+
+
+def test_sign_out_ends_the_session_on_the_server(web: WebApp):
+    client = _leaver(web, "leaver")
+    replay = web.app.server.test_client()  # a copy of the cookie, taken before signing out
+    replay.set_cookie("session", client.get_cookie("session").value)
+    assert replay.get("/api/me").get_json()["username"] == "leaver"
+    out = client.post("/logout", headers={"Origin": "http://localhost"})
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
+    assert replay.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 401
+    assert sign_in(client, "leaver", "leaver-pw-1").status_code == 302  # signs in again
+    assert client.get("/api/me").status_code == 200
+
+
+def test_sign_out_is_a_post_from_this_site(web: WebApp):
+    client = _leaver(web, "stayer")
+    assert client.get("/logout").status_code == 405  # a link or an image cannot sign out
+    refused = client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert client.get("/api/me").get_json()["username"] == "stayer"
+
+
+def test_the_menu_signs_out_with_a_form_post(web: WebApp):
+    layout = json.dumps(web.client("viewer").get("/_dash-layout").get_json())
+    form = layout.split('"type": "Form"', 1)[0].rsplit('{"props": ', 1)[1]
+    assert '"method": "POST"' in form and '"action": "/logout"' in form
+    assert f'"id": "{ids.SIGN_OUT}"' in form and '"type": "submit"' in form
 
 
 def test_audit_csv_lists_changes_for_managers_only(web: WebApp):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import queue
@@ -10,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -39,7 +41,12 @@ from maintenance.predictions import (
     in_wall_time,
     store_predictions,
 )
-from maintenance.reports import last_full_week, list_reports, store_weekly_report
+from maintenance.reports import (
+    last_full_week,
+    list_reports,
+    refresh_weekly_reports,
+    store_weekly_report,
+)
 from maintenance.retention import apply_retention, sync_timescale_policies
 from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
@@ -112,6 +119,7 @@ class Worker:
                 self._weekly_report,
                 cron(day_of_week="mon", hour=0, minute=5, next_run_time=soon(15)),
             ),
+            ("report_refresh", self._refresh_reports, every(300, next_run_time=soon(45))),
             ("retention", self._retention, cron(hour=2, minute=30)),
             ("rollup", self._rollup, every(60, next_run_time=soon(20))),
             ("escalation", self._escalate, every(60)),
@@ -183,6 +191,11 @@ class Worker:
             before = {r.id for r in list_reports(session=session)}
             report = store_weekly_report(session=session, week_start=week_start)
             return int(report.id not in before)
+
+    def _refresh_reports(self) -> int:
+        """Rebuild stored weekly reports whose week's data changed since they were built."""
+        with self.db.session() as session:
+            return refresh_weekly_reports(session=session)
 
     def _escalate(self) -> int:
         """Escalate tickets nobody started within their priority's limit."""
@@ -373,15 +386,23 @@ def seed_demo(settings: Settings, db: Database) -> dict[str, str]:
         return ensure_demo_accounts(session=session, given={r: p for r, p in given.items() if p})
 
 
-def serve_worker_metrics(port: int, readiness: Callable[[], dict[str, bool]]) -> None:
-    """A worker without a web app still exposes /metrics and /readyz (internal port only)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
+def serve_worker_metrics(
+    port: int,
+    readiness: Callable[[], dict[str, bool]],
+    *,
+    host: str = "127.0.0.1",
+    token: str = "",
+) -> ThreadingHTTPServer:
+    """A worker without a web app still exposes /metrics and /readyz: on loopback unless
+    ``host`` says otherwise, and /metrics only to a bearer of ``token`` when one is set
+    (the web's /metrics token); /healthz and /readyz stay open for health checks."""
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path == "/metrics":
+            if self.path == "/metrics" and not _bearer(self.headers.get("Authorization"), token):
+                self._send(403, b'{"error": "forbidden"}', "application/json")
+            elif self.path == "/metrics":
                 self._send(200, generate_latest(), CONTENT_TYPE_LATEST)
             elif self.path in ("/healthz", "/readyz"):
                 checks = readiness() if self.path == "/readyz" else {}
@@ -400,5 +421,12 @@ def serve_worker_metrics(port: int, readiness: Callable[[], dict[str, bool]]) ->
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 - container port
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
+
+
+def _bearer(header: str | None, token: str) -> bool:
+    """No token set: anyone who reaches the port; else ``Authorization: Bearer <token>``."""
+    given = (header or "").removeprefix("Bearer ").strip()
+    return not token or hmac.compare_digest(given.encode(), token.encode())

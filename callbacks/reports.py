@@ -11,7 +11,7 @@ from dash import Input, Output, ctx
 
 from config import Settings
 from data.db import Database
-from maintenance.reports import build_report, last_full_week, list_reports
+from maintenance.reports import build_report, list_reports
 from web import ids
 from web.auth import AccessDenied, require
 from web.downloads import REPORT_READERS
@@ -91,11 +91,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         now = datetime.now(UTC)
         with db.session() as s:
             report = build_report(session=s, start=first, end=stop, now=now)
-            week = build_report(session=s, start=last_full_week(now)[0], end=last_full_week(now)[1])
             reports = list_reports(session=s)
         query = urlencode({"start": start[:10], "end": end[:10]})
         return (
-            headline(week),
+            headline(report, _preset_label(first.date(), stop.date() - timedelta(days=1), now)),
             kpis(report),
             weeks_figure(report),
             types_figure(report),
@@ -106,3 +105,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             stored(reports),
             "",
         )
+
+
+_LABELS = {"last-week": "Last week", "4w": "Last 4 weeks", "90d": "Last 90 days"}
+
+
+def _preset_label(first: date, last: date, now: datetime) -> str:
+    """The preset's name when the range is one ("Last week"), else nothing."""
+    return next(
+        (name for key, name in _LABELS.items() if preset_days(key, now.date()) == (first, last)),
+        "",
+    )

@@ -19,6 +19,10 @@ JOBS = {
     "rules": ("Threshold rules, alarms, tickets; stops seen in rpm data", "every 2 s"),
     "score": ("Score every machine with the active models", "every 5 s"),
     "weekly_report": ("Store last week's breakdown report (CSV and PDF)", "Mondays 00:05 UTC"),
+    "report_refresh": (
+        "Rebuild stored weekly reports whose week's data changed (backfill, late data)",
+        "every 5 min",
+    ),
     "notify": (
         "Deliver notifications (email, Slack, webhooks), retrying failures with backoff",
         "every 10 s",

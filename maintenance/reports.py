@@ -33,8 +33,11 @@ availability,mtbf_h,mttr_h,alarms,silenced``. Sections: ``summary`` (key: the ra
 ``type`` (key: the type) and ``alarms`` (key: the source, with the severity). Hours have three
 decimals, availability is a fraction with four. UTF-8 without BOM, CRLF line ends.
 
-Stored weekly reports are never rebuilt, so what was sent stays what is stored: storing a week
-that already has a report returns that one, and only weeks that have ended can be stored.
+Stored weekly reports agree with the data: only weeks that have ended can be stored, storing
+a week that already has a report returns that one, and ``refresh_weekly_reports`` rebuilds
+every stored week whose numbers changed since it was built (a backfill, late readings that
+record a stop, a resolution that corrects a breakdown); ``created_at`` is then the rebuild's
+time. The worker's ``report_refresh`` job runs it every five minutes.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ __all__ = [
     "report_pdf",
     "last_full_week",
     "store_weekly_report",
+    "refresh_weekly_reports",
     "list_reports",
     "load_report_file",
     "week_start_of",
@@ -187,6 +191,25 @@ def store_weekly_report(
         "stored weekly report for %s (%d breakdowns)", week_start.date(), data.total.breakdowns
     )
     return report
+
+
+def refresh_weekly_reports(*, session: Session, now: datetime | None = None) -> int:
+    """Rebuild the stored weekly reports whose week's numbers have changed since they were
+    built (compared by their CSV, which holds every number); returns how many."""
+    now = as_utc(now or utcnow())
+    rebuilt = 0
+    for report in session.scalars(select(Report).where(Report.kind == "weekly")):
+        data = build_report(
+            session=session, start=report.period_start, end=report.period_end, now=now
+        )
+        fresh = report_csv(data)
+        if fresh == bytes(report.csv):
+            continue
+        report.csv, report.pdf, report.summary = fresh, report_pdf(data), data.summary()
+        report.created_at = data.generated_at
+        rebuilt += 1
+        log.info("rebuilt the weekly report for %s: its data changed", report.period_start.date())
+    return rebuilt
 
 
 def _stored(session: Session, kind: str, period_start: datetime) -> Report | None:

@@ -14,6 +14,7 @@ from maintenance.reports import ReportData, ReportInfo
 __all__ = [
     "alarms_figure",
     "downtime_unit",
+    "empty_figure",
     "headline",
     "kpis",
     "machines_figure",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 _DAY = timedelta(days=1)
+HEADLINE = "report-headline-text"
 _BAR = "#1c7ed6"
 _DOWN = "#e03131"
 _PLANNED = "#868e96"
@@ -34,18 +36,30 @@ _LAYOUT = {
 }
 
 
-def headline(last_week: ReportData) -> dbc.Alert:
-    """The manager's question, answered first: how many machines broke down last week."""
-    broken = [m for m in last_week.machines if m.stats.breakdowns]
-    n = last_week.total.breakdowns
+def headline(r: ReportData, label: str = "") -> dbc.Alert:
+    """The manager's question, answered first for the range picked: how many machines broke
+    down (``label`` names a preset, e.g. "Last week")."""
+    broken = [m for m in r.machines if m.stats.breakdowns]
+    n = r.total.breakdowns
     names = ", ".join(m.name for m in broken[:6]) + (" …" if len(broken) > 6 else "")
-    days = f"{last_week.start:%d %b} – {last_week.end - timedelta(days=1):%d %b %Y}"
+    days = f"{r.start:%d %b %Y} – {r.end - _DAY:%d %b %Y}"
+    so_far = " so far" if r.generated_at < r.end else ""
+    period = f"{label} ({days})" if label else days
+    if not r.machines:
+        return dbc.Alert(
+            html.Strong(
+                f"{period}: no data in this range (no machine was in service).", id=HEADLINE
+            ),
+            color="light",
+            className="py-2",
+            id="report-empty",
+        )
     text = (
-        f"Last week ({days}): {len(broken)} machine{'s' * (len(broken) != 1)} broke down, "
-        f"{n} breakdown{'s' * (n != 1)}"
+        f"{period}: {len(broken)} "
+        f"machine{'s' * (len(broken) != 1)} broke down{so_far}, {n} breakdown{'s' * (n != 1)}"
     )
     return dbc.Alert(
-        [html.Strong(text, id="report-last-week"), html.Span(f". {names}" if names else ".")],
+        [html.Strong(text, id=HEADLINE), html.Span(f". {names}" if names else ".")],
         color="danger" if n else "success",
         className="py-2",
     )
@@ -87,6 +101,8 @@ def kpis(r: ReportData) -> dbc.Row:
 
 
 def weeks_figure(r: ReportData) -> go.Figure:
+    if not r.machines:
+        return empty_figure("No data in this range")
     fig = go.Figure(
         go.Bar(
             x=[w.label for w in r.weeks],
@@ -101,7 +117,31 @@ def weeks_figure(r: ReportData) -> go.Figure:
     return fig
 
 
+def empty_figure(text: str) -> go.Figure:
+    """A chart with nothing to draw says so, instead of bare axes from -1 to 6."""
+    fig = go.Figure()
+    fig.update_layout(
+        **_LAYOUT,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": text,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 14, "color": "#868e96"},
+            }
+        ],
+    )
+    return fig
+
+
 def types_figure(r: ReportData) -> go.Figure:
+    if not r.types:
+        return empty_figure("No machines in this range")
     fig = go.Figure()
     fig.add_bar(
         x=[t.type for t in r.types],
@@ -135,6 +175,8 @@ def types_figure(r: ReportData) -> go.Figure:
 
 def machines_figure(r: ReportData, top: int = 20) -> go.Figure:
     rows = sorted(r.machines, key=lambda m: m.stats.breakdown_h + m.stats.planned_h)[-top:]
+    if not any(m.stats.breakdown_h or m.stats.planned_h for m in rows):
+        return empty_figure("No downtime in this range")
     names = [m.name for m in rows]
     longest = max((m.stats.breakdown_h + m.stats.planned_h for m in rows), default=0.0)
     unit, per_hour = downtime_unit(longest)
@@ -163,6 +205,8 @@ def downtime_unit(longest_h: float) -> tuple[str, float]:
 
 
 def alarms_figure(r: ReportData) -> go.Figure:
+    if not r.alarms:
+        return empty_figure("No alarms in this range")
     fig = go.Figure()
     sources = sorted({a.source for a in r.alarms})
     for severity, color in (("WARNING", "#f59f00"), ("CRITICAL", _DOWN)):

@@ -255,7 +255,9 @@ def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, we
         f"label[for='_dbcprivate_radioitems_{ids.REPORT_PRESET}_input_last-week']"
     ).click()
     dash_duo.wait_for_text_to_equal("#report-breakdowns", "3", timeout=15)
-    dash_duo.wait_for_contains_text("#report-last-week", "2 machines broke down, 3 breakdowns")
+    headline = "#report-headline-text"  # of the range picked: last week
+    dash_duo.wait_for_contains_text(headline, "Last week (")
+    dash_duo.wait_for_contains_text(headline, "2 machines broke down, 3 breakdowns")
     dash_duo.wait_for_text_to_equal("#report-downtime", "7 h")
     shot(dash_duo, "reports")
 

@@ -149,3 +149,17 @@ def test_a_report_says_minutes_long_breakdowns_in_minutes(dash_duo, web: WebApp)
     finally:
         with web.db.session() as s:
             s.execute(delete(Downtime))
+
+
+def test_a_range_without_data_says_so(dash_duo, web: WebApp):
+    _start(dash_duo, web)  # the shared app's machines were added today: last week is empty
+    visit(dash_duo, "/reports")
+    dash_duo.find_element(
+        f"label[for='_dbcprivate_radioitems_{ids.REPORT_PRESET}_input_last-week']"
+    ).click()
+    dash_duo.wait_for_contains_text("#report-headline-text", "Last week (", timeout=15)
+    dash_duo.wait_for_contains_text("#report-headline-text", "no data in this range")
+    eventually(
+        lambda: "No alarms in this range" in dash_duo.find_element("#" + ids.REPORT_ALARMS).text
+    )
+    shot(dash_duo, "reports-empty")

@@ -78,7 +78,13 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
     worker.start()
     stops.append(worker.stop)
     if role == "worker" and settings.worker_metrics_port:
-        serve_worker_metrics(settings.worker_metrics_port, worker.readiness)
+        metrics = serve_worker_metrics(
+            settings.worker_metrics_port,
+            worker.readiness,
+            host=settings.worker_metrics_host,
+            token=settings.metrics_token,
+        )
+        stops.append(metrics.shutdown)
     if settings.ml_autotrain and settings.demo_machines:  # demo data only: never a real plant
         from ml.train import autotrain
 

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0
+    worker_metrics_host: str = "127.0.0.1"  # where that port listens (0.0.0.0: any address)
 
     # password reset by email: links point at public_url (else the request's host); with
     # no smtp_host the link is written to the log instead of sent

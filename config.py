@@ -6,7 +6,9 @@ This is the only module that reads ``os.environ``; everything else receives a
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -14,7 +16,17 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "MqttTarget", "load_settings"]
+__all__ = ["Settings", "MqttTarget", "load_settings", "secret_bits"]
+
+_MIN_SECRET_CHARS = 32
+# a random 32-character hex key (128 random bits) scores at least 95 by ``secret_bits``;
+# 32 x "a" scores 0, "Password1" three times and a bit 28
+_MIN_SECRET_BITS = 91
+_WEAK_SECRET = (
+    "PDM_SECRET_KEY is missing or too weak for PDM_ENV=production: give at least "
+    f"{_MIN_SECRET_CHARS} random characters, e.g. the output of "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+)
 
 
 class MqttTarget:
@@ -22,8 +34,8 @@ class MqttTarget:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp"):
-            raise ValueError(f"MQTT URL must start with mqtt://, got {url!r}")
+        if parts.scheme not in ("mqtt", "tcp"):  # the URL is not echoed: it holds a password
+            raise ValueError("PDM_MQTT_URL must start with mqtt:// (or tcp://)")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 1883
         self.username = parts.username
@@ -36,7 +48,8 @@ class MqttTarget:
 class Settings(BaseSettings):
     """Every setting of the platform, with its default for the embedded demo."""
 
-    model_config = SettingsConfigDict(env_prefix="PDM_", extra="ignore")
+    # a refused value is never echoed: settings hold passwords and keys
+    model_config = SettingsConfigDict(env_prefix="PDM_", extra="ignore", hide_input_in_errors=True)
 
     env: Literal["development", "production"] = "development"
     var_dir: Path = Path("var")
@@ -138,10 +151,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
-        if self.env == "production" and len(self.secret_key) < 32:
-            raise ValueError(
-                "PDM_SECRET_KEY must be set (at least 32 characters) when PDM_ENV=production"
-            )
+        key = self.secret_key
+        weak = len(key) < _MIN_SECRET_CHARS or secret_bits(key) < _MIN_SECRET_BITS
+        if self.env == "production" and weak:
+            raise ValueError(_WEAK_SECRET)  # never any part of the key itself
         return self
 
     @property
@@ -193,6 +206,16 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def secret_bits(secret: str) -> float:
+    """How many bits a secret's own characters suggest: its length times the Shannon entropy
+    of their frequencies (few distinct characters, or a few repeated often, score low); a
+    secret that repeats a shorter one ("0123456789" four times) scores only that one."""
+    n = len(secret)
+    period = next((p for p in range(1, n // 2 + 1) if secret[p:] == secret[:-p]), n)
+    counts = Counter(secret[:period]).values()
+    return -period * sum(c / period * math.log2(c / period) for c in counts)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import ValidationError
 
-from config import Settings
+from config import Settings, secret_bits
 
 
 def test_defaults_are_the_embedded_demo(monkeypatch: pytest.MonkeyPatch, tmp_path):
@@ -41,8 +43,45 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch: pytest.M
     monkeypatch.setenv("PDM_SECRET_KEY", "short")
     with pytest.raises(ValidationError, match="PDM_SECRET_KEY"):
         Settings()
-    monkeypatch.setenv("PDM_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("PDM_SECRET_KEY", secrets.token_urlsafe(48))
     assert Settings().env == "production"
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 32,  # long enough, one character
+        "ab" * 20,  # few distinct characters
+        "Password1Password1Password1Pass",
+        "0123456789" * 4,
+    ],
+)
+def test_production_refuses_a_long_but_guessable_secret_and_never_echoes_it(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+):
+    monkeypatch.setenv("PDM_ENV", "production")
+    monkeypatch.setenv("PDM_SECRET_KEY", weak)
+    with pytest.raises(ValidationError, match="too weak") as refused:
+        Settings()
+    said = str(refused.value) + repr(refused.value)  # what a traceback or a log line shows
+    assert weak[:4] not in said
+
+
+def test_random_keys_pass_the_strength_check():
+    for _ in range(200):  # a 128-bit hex key is the weakest kind the check must let through
+        assert secret_bits(secrets.token_hex(16)) >= 91
+    assert secret_bits("a" * 32) == 0
+
+
+def test_no_refused_setting_echoes_any_value(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PDM_SMTP_PASSWORD", "smtp-pass-9876")
+    monkeypatch.setenv("PDM_PORT", "not-a-port-9876")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "9876" not in str(refused.value)
+    with pytest.raises(ValidationError) as refused:
+        Settings(mqtt_url="http://user:mqtt-pass-9876@broker:1883")
+    assert "9876" not in str(refused.value)
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path):

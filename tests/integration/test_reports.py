@@ -214,7 +214,7 @@ def test_pdf_has_title_range_kpis_and_machines(db: Database):
         "2025-03-03 to 2025-03-16",
         "press-01",
         "lathe-01",
-        "119.7 h",
+        "5 d",  # MTBF 119.7 h, said in days
         "Availability",
     ):
         assert expected in text, expected

@@ -35,11 +35,13 @@ __all__ = [
     "list_attachments",
     "ticket_files",
     "attachments_dir",
+    "PHOTO_TYPES",
 ]
 
 FILE_HANDLERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN})
 _FOLLOWERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER})
 _MAX_NAME = 255
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")  # what sniff_type calls a photo
 
 
 class AttachmentError(ValueError):

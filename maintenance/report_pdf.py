@@ -1,7 +1,7 @@
 """The breakdown report as a one-to-two-page A4 PDF: KPIs, three charts, the machine table.
 
-fpdf2 with its core fonts (Latin-1 only, so every text goes through ``_latin1``) and charts
-drawn by matplotlib's Agg canvas into PNGs in memory: no fonts, files or network needed. A
+fpdf2 with DejaVu Sans embedded (``maintenance.pdf_fonts``: "≈", "–" and every name print as
+written) and charts drawn by matplotlib's Agg canvas into PNGs in memory. A
 large fleet is cut to the machines with the most downtime; the CSV always holds them all.
 """
 
@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from maintenance.formatting import format_hours
+from maintenance.pdf_fonts import FONT, unicode_pdf
 from maintenance.report_data import MachineRow, ReportData, Stats
 
 if TYPE_CHECKING:
@@ -33,11 +34,7 @@ _BREAKDOWN, _PLANNED, _OTHER = "#c0392b", "#7f8c8d", "#2c3e50"
 
 def report_pdf(report: ReportData) -> bytes:
     """The report as an A4 PDF for printing or mailing."""
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.set_title(TITLE)
-    pdf.set_creator("pdm-platform")
+    pdf = unicode_pdf(TITLE)
     pdf.add_page()
     _heading(pdf, report)
     _kpis(pdf, report.total)
@@ -64,14 +61,14 @@ def _worst_first(m: MachineRow) -> tuple[float, int, str]:
 
 
 def _heading(pdf: FPDF, report: ReportData) -> None:
-    pdf.set_font("Helvetica", "B", 18)
+    pdf.set_font(FONT, "B", 18)
     pdf.cell(0, 9, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "", 10)
     generated = f"generated {report.generated_at:%Y-%m-%d %H:%M} UTC"
     pdf.cell(
         0,
         6,
-        _latin1(f"{_period(report.start, report.end)}   ({generated})"),
+        f"{_period(report.start, report.end)}   ({generated})",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
@@ -97,10 +94,10 @@ def _kpis(pdf: FPDF, total: Stats) -> None:
     width, x, y = _WIDTH / len(kpis), pdf.l_margin, pdf.get_y()
     for i, (label, value) in enumerate(kpis):
         pdf.set_xy(x + i * width, y)
-        pdf.set_font("Helvetica", "", 8)
+        pdf.set_font(FONT, "", 8)
         pdf.cell(width, 4, label, align="C")
         pdf.set_xy(x + i * width, y + 4)
-        pdf.set_font("Helvetica", "B", 13)
+        pdf.set_font(FONT, "B", 13)
         pdf.cell(width, 7, value, align="C")
     pdf.set_xy(x, y + 13)
 
@@ -127,12 +124,12 @@ def _type_table(pdf: FPDF, report: ReportData) -> None:
 
 def _subheading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 7, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _stats_table(pdf: FPDF, first: tuple[str, str], rows: list[tuple[str, str, Stats]]) -> None:
-    pdf.set_font("Helvetica", "", 8)
+    pdf.set_font(FONT, "", 8)
     headings = (
         *first,
         "Breakdowns",
@@ -143,7 +140,7 @@ def _stats_table(pdf: FPDF, first: tuple[str, str], rows: list[tuple[str, str, S
         "MTTR",
     )
     with pdf.table(
-        col_widths=(38, 26, 20, 22, 20, 22, 19, 19),
+        col_widths=(34, 24, 23, 22, 20, 21, 21, 21),  # DejaVu is wider than Helvetica
         text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         line_height=4.6,
         width=_WIDTH,
@@ -152,8 +149,8 @@ def _stats_table(pdf: FPDF, first: tuple[str, str], rows: list[tuple[str, str, S
         for a, b, s in rows:
             table.row(
                 [
-                    _latin1(a),
-                    _latin1(b),
+                    a,
+                    b,
                     str(s.breakdowns),
                     format_hours(s.breakdown_h),
                     format_hours(s.planned_h),
@@ -193,8 +190,13 @@ def _alarms_chart(report: ReportData) -> Figure:
     silenced = {s: sum(a.silenced for a in report.alarms if a.source == s) for s in sources}
     ax.set_xticks(range(len(sources)), [f"{s}\n({silenced[s]} silenced)" for s in sources])
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(fontsize=7, frameon=False)
+    _legend_outside(fig)
     return fig
+
+
+def _legend_outside(fig: Figure) -> None:
+    """The legend above the plot, right of the title: inside, it covered the longest bar."""
+    fig.legend(loc="outside upper right", ncols=2, fontsize=7, frameon=False)
 
 
 def _downtime_chart(machines: Sequence[MachineRow]) -> Figure:
@@ -209,7 +211,7 @@ def _downtime_chart(machines: Sequence[MachineRow]) -> Figure:
     planned = [m.stats.planned_h * per_hour for m in shown]
     ax.barh(names, broken, color=_BREAKDOWN, label="breakdown")
     ax.barh(names, planned, left=broken, color=_PLANNED, label="planned")
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    _legend_outside(fig)
     return fig
 
 
@@ -244,8 +246,3 @@ def _png(fig: Figure, width_mm: float, height_mm: float) -> io.BytesIO:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f} %"
-
-
-def _latin1(text: str) -> str:
-    """Core PDF fonts know Latin-1 only; anything else becomes '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -1,13 +1,16 @@
 """A ticket's printable work record for audits (ISO 9001): who did what, and when.
 
-The facts come from the tables and the audit log (``work_record``); the PDF (fpdf2, core
-fonts, so every text goes through ``_latin1``) only lays them out.
+The facts come from the tables and the audit log (``work_record``); the PDF (fpdf2 with
+DejaVu Sans embedded, so "≈" and every name print as written) lays them out, with the
+ticket's photos at the end.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.models import (
     Alarm,
+    Attachment,
     AuditLog,
     Downtime,
     Part,
@@ -28,8 +32,9 @@ from data.models import (
     User,
 )
 from maintenance.accounts import UserInfo
-from maintenance.attachments import list_attachments
+from maintenance.attachments import PHOTO_TYPES, list_attachments
 from maintenance.formatting import format_duration
+from maintenance.pdf_fonts import FONT, unicode_pdf
 from maintenance.tickets import may_change
 
 __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
@@ -208,47 +213,41 @@ def work_record(*, session: Session, ticket_id: int) -> WorkRecord | None:
     )
 
 
-def _latin1(text: str) -> str:
-    text = text.replace("→", "->").replace("“", '"').replace("”", '"').replace("–", "-")
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def _section(pdf: FPDF, title: str) -> None:
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(_WIDTH, 7, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(_WIDTH, 7, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 9)
 
 
 def _pairs(pdf: FPDF, pairs: list[tuple[str, str]]) -> None:
     for label, value in pairs:
-        pdf.set_font("Helvetica", "B", 9)
-        pdf.cell(38, 5, _latin1(label))
-        pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(_WIDTH - 38, 5, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, "B", 9)
+        pdf.cell(38, 5, label)
+        pdf.set_font(FONT, "", 9)
+        pdf.multi_cell(_WIDTH - 38, 5, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _lines(pdf: FPDF, lines: list[Line], empty: str) -> None:
     if not lines:
         pdf.cell(_WIDTH, 5, empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for ts, who, what in lines:
-        pdf.cell(42, 5, _latin1(_when(ts)))
-        pdf.cell(30, 5, _latin1(who[:20]))
-        pdf.multi_cell(_WIDTH - 72, 5, _latin1(what), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(46, 5, _when(ts))  # DejaVu is wider than the core fonts were
+        pdf.cell(28, 5, who[:20])
+        pdf.multi_cell(_WIDTH - 74, 5, what, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def work_record_pdf(session: Session, ticket_id: int) -> bytes | None:
-    """The ticket's work record as an A4 PDF, or None for an unknown ticket."""
+def work_record_pdf(
+    session: Session, ticket_id: int, photos_dir: Path | None = None
+) -> bytes | None:
+    """The ticket's work record as an A4 PDF, or None for an unknown ticket; with the
+    attachment storage folder, its photos are printed at the end."""
     record = work_record(session=session, ticket_id=ticket_id)
     if record is None:
         return None
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(12, 12, 12)
-    pdf.set_auto_page_break(auto=True, margin=12)
-    pdf.set_title(f"Work record, ticket #{ticket_id}")
-    pdf.set_creator("pdm-platform")
+    pdf = unicode_pdf(f"Work record, ticket #{ticket_id}")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
+    pdf.set_font(FONT, "B", 14)
     pdf.cell(_WIDTH, 9, f"Work record - ticket #{ticket_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _pairs(pdf, record.header)
     _section(pdf, "Status changes")
@@ -263,4 +262,35 @@ def work_record_pdf(session: Session, ticket_id: int) -> bytes | None:
     _lines(pdf, record.attachments, "none")
     _section(pdf, "Resolution")
     _pairs(pdf, record.resolution)
+    _photos(pdf, _photo_files(session, ticket_id, photos_dir))
     return bytes(pdf.output())
+
+
+def _photo_files(session: Session, ticket_id: int, folder: Path | None) -> list[tuple[str, bytes]]:
+    """The ticket's photos (name, bytes) from attachment storage, oldest first."""
+    if folder is None:
+        return []
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.ticket_id == ticket_id, Attachment.content_type.in_(PHOTO_TYPES))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    )
+    found = [(a.filename, folder / a.stored_name) for a in rows]
+    return [(name, path.read_bytes()) for name, path in found if path.is_file()]
+
+
+def _photos(pdf: FPDF, photos: list[tuple[str, bytes]]) -> None:
+    """Each photo fitted into a 120 x 90 mm box under its name (a new page when it would
+    not fit); a file that is not a readable image is named, not drawn."""
+    if not photos:
+        return
+    _section(pdf, "Photos")
+    for name, data in photos:
+        if pdf.get_y() + 96 > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.cell(_WIDTH, 5, name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        try:
+            pdf.image(io.BytesIO(data), w=120, h=90, keep_aspect_ratio=True)
+        except Exception:  # noqa: BLE001 - one unreadable photo must not lose the record
+            pdf.cell(_WIDTH, 5, "(not a readable image)", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)

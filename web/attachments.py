@@ -9,7 +9,12 @@ from flask import Blueprint, Flask, Response, abort, request
 from config import Settings
 from data.db import Database
 from data.models import Ticket
-from maintenance.attachments import FILE_HANDLERS, AttachmentError, open_attachment
+from maintenance.attachments import (
+    FILE_HANDLERS,
+    AttachmentError,
+    attachments_dir,
+    open_attachment,
+)
 from maintenance.work_record import may_read_record, work_record_pdf
 from web.auth import identity
 
@@ -65,7 +70,7 @@ def attachments_blueprint(db: Database, settings: Settings) -> Blueprint:
                 abort(404)
             if not may_read_record(ticket=ticket, user=user):
                 abort(403)
-            body = work_record_pdf(s, ticket_id) or b""
+            body = work_record_pdf(s, ticket_id, attachments_dir(settings)) or b""
         return _file(f"work-record-ticket-{ticket_id}.pdf", body, "application/pdf")
 
     return bp

@@ -3,6 +3,7 @@ embeds DejaVu Sans, the TrueType font matplotlib ships (already a dependency).""
 
 from __future__ import annotations
 
+import logging
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from fpdf import FPDF
 __all__ = ["FONT", "unicode_pdf"]
 
 FONT = "DejaVu"
+# fpdf2 subsets the embedded font with fontTools, which logs some 75 INFO lines per PDF
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 
 def _font_folder() -> Path:

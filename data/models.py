@@ -64,6 +64,7 @@ __all__ = [
     "TicketPart",
     "MaintenancePlan",
     "PlanProgress",
+    "SignInFailure",
     "utcnow",
 ]
 
@@ -674,3 +675,19 @@ class PlanProgress(Base):
     last_done_at: Mapped[datetime | None] = mapped_column(default=None)
     running_hours_at_last: Mapped[float] = mapped_column(Float, default=0.0)
     next_due_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SignInFailure(Base):
+    """One failed sign-in: the account name tried, from which address, when. The throttle
+    counts them per account and address and per address (maintenance/sign_in_limits.py)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_pair", "account", "address", "at"),
+        Index("ix_sign_in_failures_address", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -31,8 +32,9 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from config import Settings
 from data.db import Database
-from data.models import Role
+from data.models import Role, utcnow
 from maintenance.accounts import UserInfo, authenticate, end_sessions, load_user
+from maintenance.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
 
 __all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
 
@@ -73,10 +75,6 @@ _LOGIN_PAGE = """<!doctype html>
  </form>
  <p class="mt-3 small"><a href="/forgot" id="forgot-link">Forgot password?</a></p>
 </main></body></html>"""
-
-
-def _account_key() -> str:
-    return "account:" + request.form.get("username", "").strip().lower()[:64]
 
 
 class AccessDenied(Exception):
@@ -140,8 +138,9 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
 
     from web.password_reset import password_blueprint  # it imports this module
 
+    # the reset pages' own throttle; sign-in counts its failures in the database
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
-    server.register_blueprint(_login_blueprint(db, css_url, limiter, settings))
+    server.register_blueprint(_login_blueprint(db, css_url, settings))
     server.register_blueprint(password_blueprint(db, css_url, limiter, settings))
     server.before_request(_guard)
 
@@ -154,59 +153,52 @@ def _guard() -> Response | None:
     return Response('{"error": "login required"}', 401, mimetype="application/json")
 
 
-def _login_blueprint(db: Database, css_url: str, limiter: Limiter, settings: Settings) -> Blueprint:
+def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprint:
     bp = Blueprint("auth", __name__)
-    window = f"{settings.login_window_minutes} minutes"
-
-    def refused(_limit: object) -> Response:
-        """Too many failed sign-ins: the same page, a clear message, nothing else."""
-        session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
-        error = (
-            "Too many failed sign-ins. Wait "
-            f"{settings.login_window_minutes} minutes, then try again."
-        )
-        page = render_template_string(
-            _LOGIN_PAGE, css=css_url, csrf=session[_CSRF_KEY], error=error, username=""
-        )
-        return Response(page, 429, headers={"Retry-After": str(settings.login_window_minutes * 60)})
-
-    def failed(response: Response) -> bool:
-        return response.status_code == 401
-
-    @bp.route("/login", methods=["GET", "POST"])
-    @limiter.limit(
-        f"{settings.login_failures_per_address} per {window}",
-        methods=["POST"],
-        deduct_when=failed,
-        on_breach=refused,
+    limits = SignInLimits(
+        per_account_address=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        window=timedelta(minutes=settings.login_window_minutes),
     )
-    @limiter.limit(
-        f"{settings.login_failures_per_account} per {window}",
-        key_func=_account_key,
-        methods=["POST"],
-        deduct_when=failed,
-        on_breach=refused,
-    )
-    def login() -> object:
-        error, username = "", ""
-        if request.method == "POST":
-            if not hmac.compare_digest(request.form.get("csrf", ""), session.get(_CSRF_KEY, "-")):
-                abort(400, "form expired; reload the page")
-            username = request.form.get("username", "").strip()[:64]
-            with db.session() as s:
-                info = authenticate(
-                    session=s, username=username, password=request.form.get("password", "")
-                )
-            if info is not None:
-                session.clear()
-                login_user(_LoginUser(info))
-                return redirect(_landing(info, safe_next(request.args.get("next"))))
-            error = "Unknown user name or wrong password."
+
+    def page(error: str, username: str, status: int) -> Response:
         session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
-        page = render_template_string(
+        html = render_template_string(
             _LOGIN_PAGE, css=css_url, csrf=session[_CSRF_KEY], error=error, username=username
         )
-        return page, (401 if error else 200)
+        return Response(html, status)
+
+    def refused() -> Response:
+        """Too many failed sign-ins from here: the same page, a clear message, nothing else."""
+        minutes = settings.login_window_minutes
+        error = f"Too many failed sign-ins. Wait {minutes} minutes, then try again."
+        answer = page(error, "", 429)
+        answer.headers["Retry-After"] = str(minutes * 60)
+        return answer
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login() -> object:
+        if request.method != "POST":
+            return page("", "", 200)
+        if not hmac.compare_digest(request.form.get("csrf", ""), session.get(_CSRF_KEY, "-")):
+            abort(400, "form expired; reload the page")
+        username = request.form.get("username", "").strip()[:64]
+        tried = {"account": username.lower(), "address": request.remote_addr or "unknown"}
+        with db.session() as s:
+            if refusal(session=s, limits=limits, now=utcnow(), **tried):
+                return refused()  # the password is not even checked
+            info = authenticate(
+                session=s, username=username, password=request.form.get("password", "")
+            )
+            if info is None:
+                record_failure(session=s, limits=limits, now=utcnow(), **tried)
+            else:
+                forget_failures(session=s, **tried)
+        if info is None:
+            return page("Unknown user name or wrong password.", username, 401)
+        session.clear()
+        login_user(_LoginUser(info))
+        return redirect(_landing(info, safe_next(request.args.get("next"))))
 
     # POST only (the same-origin check covers it): a link or image on any page cannot sign
     # anyone out. Signing out ends the session on the server, not just the cookie. (GET is

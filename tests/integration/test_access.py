@@ -14,7 +14,7 @@ from dash_requests import empty_body, filled_body
 from factories import WebApp, add_user, clear_tickets, sign_in
 from sqlalchemy import select
 
-from data.models import Alarm, Priority, Role, Ticket, TicketStatus, User
+from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
 from web import ids
 from web.auth import PUBLIC_ENDPOINTS
@@ -264,24 +264,50 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
         s.get(Alarm, alarm.id).cleared_at = datetime.now(UTC)
 
 
-def test_sign_in_is_refused_after_too_many_failures_for_one_account(web: WebApp):
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def test_guessing_from_one_address_never_locks_the_owner_out(web: WebApp):
     add_user(web.db, "guessed", Role.VIEWER, password="right-password-1")
-    client = web.app.server.test_client()
-
-    def attempt(password: str) -> int:
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        form = {"csrf": token, "username": "guessed", "password": password}
-        return client.post("/login", data=form).status_code
-
+    attacker = web.app.server.test_client()
     limit = web.settings.login_failures_per_account
-    assert [attempt(f"wrong-{i}") for i in range(limit)] == [401] * limit
-    refused = attempt("right-password-1")  # even the right password waits now
-    assert refused == 429
-    page = client.get("/login")  # the form itself stays reachable
-    assert page.status_code == 200
-    # another account from the same address is not locked out by this one
-    assert web.client("viewer").get("/api/me").get_json()["username"] == "viewer"
+    tries = [sign_in(attacker, "guessed", f"wrong-{i}", **_from("10.6.6.6")) for i in range(limit)]
+    assert [t.status_code for t in tries] == [401] * limit
+    refused = sign_in(attacker, "guessed", "right-password-1", **_from("10.6.6.6"))
+    assert refused.status_code == 429  # the attacker's address waits, even with the password
+    assert refused.headers["Retry-After"] == str(web.settings.login_window_minutes * 60)
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    owner = web.app.server.test_client()  # the owner, elsewhere, signs in at once
+    assert sign_in(owner, "guessed", "right-password-1", **_from("10.1.1.7")).status_code == 302
+    assert owner.get("/api/me", **_from("10.1.1.7")).get_json()["username"] == "guessed"
+    # the attacker's address may still sign in to another account it knows
+    assert sign_in(attacker, "viewer", "viewer-pw-1", **_from("10.6.6.6")).status_code == 302
+    with web.db.session() as s:
+        lockouts = s.scalars(select(AuditLog).where(AuditLog.action == "auth.lockout")).all()
+        mine = [a.after for a in lockouts if a.entity_id == "guessed"]
+    assert mine == [{"address": "10.6.6.6", "by": "account", "minutes": 15}]  # audited once
+
+
+def test_twenty_failures_from_ten_addresses_do_not_stop_the_owner(web: WebApp):
+    add_user(web.db, "popular", Role.VIEWER, password="right-password-2")
+    for i in range(20):
+        guess = sign_in(web.app.server.test_client(), "popular", "x", **_from(f"10.9.0.{i % 10}"))
+        assert guess.status_code == 401
+    owner = web.app.server.test_client()
+    assert sign_in(owner, "popular", "right-password-2", **_from("10.9.1.1")).status_code == 302
+
+
+def test_an_address_guessing_many_accounts_is_stopped(web: WebApp):
+    client = web.app.server.test_client()
+    per_address = web.settings.login_failures_per_address
+    answers = [
+        sign_in(client, f"nobody-{i}", "x", **_from("10.7.7.7")).status_code
+        for i in range(per_address + 1)
+    ]
+    assert answers == [401] * per_address + [429]
+    elsewhere = web.app.server.test_client()
+    assert sign_in(elsewhere, "viewer", "viewer-pw-1", **_from("10.7.7.8")).status_code == 302
 
 
 def _leaver(web: WebApp, name: str):  # noqa: ANN202 - a signed-in Flask test client

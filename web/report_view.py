@@ -114,6 +114,8 @@ def weeks_figure(r: ReportData) -> go.Figure:
         )
     )
     fig.update_layout(**_LAYOUT, yaxis={"title": "breakdowns", "rangemode": "tozero"})
+    if not r.total.breakdowns:  # the weeks stay on the axis; the empty plot says why
+        fig.update_layout(annotations=[_note("No breakdowns in this range")])
     return fig
 
 
@@ -121,22 +123,21 @@ def empty_figure(text: str) -> go.Figure:
     """A chart with nothing to draw says so, instead of bare axes from -1 to 6."""
     fig = go.Figure()
     fig.update_layout(
-        **_LAYOUT,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
-            {
-                "text": text,
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 14, "color": "#868e96"},
-            }
-        ],
+        **_LAYOUT, xaxis={"visible": False}, yaxis={"visible": False}, annotations=[_note(text)]
     )
     return fig
+
+
+def _note(text: str) -> dict:
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "showarrow": False,
+        "font": {"size": 14, "color": "#868e96"},
+    }
 
 
 def types_figure(r: ReportData) -> go.Figure:

@@ -16,7 +16,7 @@ from data.db import Database
 from data.models import Report
 from maintenance.reports import build_report, last_full_week, store_weekly_report
 from simulator.backfill import backfill
-from web.report_view import alarms_figure, headline, machines_figure, types_figure
+from web.report_view import alarms_figure, headline, machines_figure, types_figure, weeks_figure
 from worker import Worker
 
 
@@ -62,6 +62,16 @@ def test_the_headline_speaks_of_the_range_picked(demo):
     assert f"{start - timedelta(days=2):%d %b %Y} – {start:%d %b %Y}" in text
     assert "Last week" not in text and "broke down so far" in text
     assert "Last 4 weeks (" in str(headline(report, "Last 4 weeks"))
+
+
+def test_a_range_without_breakdowns_says_so_on_its_weeks(demo):
+    _, db = demo
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with db.session() as s:
+        report = build_report(session=s, start=start, end=start + timedelta(days=1))
+    figure = weeks_figure(report)
+    assert [a.text for a in figure.layout.annotations] == ["No breakdowns in this range"]
+    assert list(figure.data[0].x) == [w.label for w in report.weeks]
 
 
 def test_an_empty_range_says_so_instead_of_bare_axes(demo):

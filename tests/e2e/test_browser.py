@@ -17,6 +17,7 @@ from sqlalchemy import select
 from data.models import Downtime, DowntimeKind, Priority, Ticket, TicketStatus
 from maintenance.rules import evaluate_rules
 from maintenance.tickets import open_ticket
+from simulator.fleet import MACHINE_TYPES
 from web import ids
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +28,8 @@ def _seed(web: WebApp) -> int:
     with web.db.session() as s:
         clear_tickets(s)
     for machine in ("motor-01", "pump-01", "compressor-01"):
-        readings(web, machine, HEALTHY, seconds=120)
+        rpm = MACHINE_TYPES[machine.split("-")[0]].rpm  # below its critical limit: stopped
+        readings(web, machine, {**HEALTHY, "rpm": rpm}, seconds=120)
     with web.db.session() as s:
         return open_ticket(
             session=s,

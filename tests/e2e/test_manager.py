@@ -44,6 +44,7 @@ from maintenance.alarms import raise_alarm
 from maintenance.predictions import PredictionPolicy, apply_predictions
 from maintenance.reports import last_full_week
 from ml.scoring import MachineScore
+from simulator.fleet import MACHINE_TYPES
 from web import ids
 
 pytestmark = pytest.mark.e2e
@@ -62,8 +63,8 @@ def _start(dash_duo, web: WebApp, user: str = "manager") -> None:
 
 def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_duo, web: WebApp):
     machines = _machines(web)
-    for name in machines:
-        readings(web, name, HEALTHY, seconds=90)
+    for name, m in machines.items():  # each at its type's speed: slower is a stop
+        readings(web, name, {**HEALTHY, "rpm": MACHINE_TYPES[m.type].rpm}, seconds=90)
     _start(dash_duo, web)
     dash_duo.wait_for_element(".machine-card", timeout=15)
     eventually(lambda: set(texts(dash_duo, ".machine-link")) == set(machines))

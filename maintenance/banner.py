@@ -42,7 +42,7 @@ def _unacknowledged() -> object:
 
 
 def red_warnings(*, session: Session) -> list[RedWarning]:
-    """What the red banner shows, the oldest warning first."""
+    """What the red banner shows: stopped machines first, then the oldest warning first."""
     stmt = (
         select(Alarm, Machine.name)
         .join(Machine, Machine.id == Alarm.machine_id)
@@ -53,7 +53,8 @@ def red_warnings(*, session: Session) -> list[RedWarning]:
     for alarm, name in session.execute(stmt):
         by_machine.setdefault(alarm.machine_id, []).append((alarm, name))
     predictions = latest_predictions(session=session) if by_machine else {}
-    return [_warning(rows, predictions.get(mid)) for mid, rows in by_machine.items()]
+    warnings = [_warning(rows, predictions.get(mid)) for mid, rows in by_machine.items()]
+    return sorted(warnings, key=lambda w: (w.kind != "stopped", w.since))
 
 
 def _warning(rows: list[tuple[Alarm, str]], p: Prediction | None) -> RedWarning:

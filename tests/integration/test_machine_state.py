@@ -138,3 +138,25 @@ def test_the_banner_names_a_stopped_machine_until_acknowledged(db):
     with db.session() as s:
         assert red_warnings(session=s) == []
         assert s.get(Alarm, predicted_id).acknowledged_at is not None
+
+
+def test_stopped_machines_head_the_banner(db):
+    motor, pump = _id(db, "motor-01"), _id(db, "pump-01")
+    earlier = datetime.now(UTC) - timedelta(minutes=5)
+    with db.session() as s:
+        for machine, code, source, at in (
+            (motor, "PRED_FAILURE", AlarmSource.PREDICTION, earlier),
+            (pump, "RPM_LOW", AlarmSource.RULE, datetime.now(UTC)),
+        ):
+            raise_alarm(
+                session=s,
+                machine_id=machine,
+                code=code,
+                severity=Severity.CRITICAL,
+                source=source,
+                message=code,
+                value=0.0,
+                now=at,
+            )
+    with db.session() as s:
+        assert [w.machine for w in red_warnings(session=s)] == ["pump-01", "motor-01"]

@@ -27,7 +27,7 @@ from data.rollup import REDO, floor_bucket, roll_up, roll_up_dirty, rolled_until
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
-from logs import JOB
+from logs import JOB, FailureStreak
 from maintenance.accounts import ensure_demo_accounts
 from maintenance.app_settings import Overrides
 from maintenance.delivery import deliver_due
@@ -59,6 +59,7 @@ __all__ = ["Worker", "seed_demo", "serve_worker_metrics"]
 
 log = logging.getLogger(__name__)
 JOB_SECONDS = Histogram("pdm_job_duration_seconds", "Scheduler job durations", ["job"])
+JOB_FAILURES = Counter("pdm_job_failures_total", "Scheduler job runs that raised", ["job"])
 PREDICTIONS = Counter("pdm_predictions_total", "Machine scorings written")
 ML_MODE = Gauge(
     "pdm_ml_mode", "1 for the mode in force: models, or threshold rules alone", ["mode"]
@@ -88,6 +89,8 @@ class Worker:
             budget=self.budget,
         )
         self.overrides = Overrides(settings, db)  # settings changed in the app, no restart
+        # job runs go to the same database: while it is down, say so once, not every run
+        self._recording = FailureStreak(log, "recording job runs", traceback=False)
         self._scorer: FleetScorer | None = None
         self._life_context: LifeContext | None = None
         self._versions: dict[str, int] | None = None
@@ -145,7 +148,11 @@ class Worker:
         for name, body, when in self._schedule():
             self.scheduler.add_job(self._recorded(name, body), id=name, name=name, **when)
         self.scheduler.add_job(
-            self._run_requested, "interval", seconds=2, id="requests", name="requests"
+            self._watched("requests", self._run_requested),
+            "interval",
+            seconds=2,
+            id="requests",
+            name="requests",
         )
         self.scheduler.start()
 
@@ -332,20 +339,39 @@ class Worker:
         ML_MODE.labels("rules").set(0 if self._scorer else 1)
         return self._scorer
 
+    def _watched(
+        self, name: str, body: Callable[[], int | None]
+    ) -> Callable[[], tuple[int, Exception | None]]:
+        """Wrap a job so a failure never stops the scheduler nor floods the log: counted in
+        ``pdm_job_failures_total``; its first failure logged with the traceback, then a line
+        a minute while it keeps failing, then one when it recovers. The wrapper answers
+        (items, the failure or None)."""
+        streak = FailureStreak(log, f"job {name}")
+
+        def job() -> tuple[int, Exception | None]:
+            try:
+                items = body() or 0
+            except Exception as exc:  # noqa: BLE001 - a job failure must not stop the scheduler
+                JOB_FAILURES.labels(name).inc()
+                streak.failed(exc)
+                return 0, exc
+            streak.succeeded()
+            return items, None
+
+        return job
+
     def _recorded(self, name: str, body: Callable[[], int]) -> Callable[[], None]:
         """Wrap a job: time it, and record runs that did something or failed."""
+        watched = self._watched(name, body)
 
         def job() -> None:
             started, t0 = datetime.now(UTC), time.perf_counter()
-            error, items = "", 0
             run = JOB.set(f"{name}-{uuid.uuid4().hex[:8]}")  # every log line of this run
             try:
-                items = body()
-            except Exception as exc:  # noqa: BLE001 - a job failure must not stop the scheduler
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.exception("job %s failed", name)
+                items, failure = watched()
             finally:
                 JOB.reset(run)
+            error = f"{type(failure).__name__}: {failure}"[:2000] if failure else ""
             seconds = time.perf_counter() - t0
             JOB_SECONDS.labels(name).observe(seconds)
             if items or error:
@@ -366,8 +392,10 @@ class Worker:
         try:
             with self.db.session() as session:
                 session.add(run)
-        except Exception:  # noqa: BLE001 - bookkeeping must never break the job
-            log.warning("could not record job run of %s", run.job)
+        except Exception as exc:  # noqa: BLE001 - bookkeeping must never break the job
+            self._recording.failed(exc)
+        else:
+            self._recording.succeeded()
 
 
 def seed_demo(settings: Settings, db: Database) -> dict[str, str]:

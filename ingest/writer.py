@@ -17,6 +17,7 @@ from data.fleet import sensor_directory
 from data.readings import insert_dead_letters, insert_readings
 from ingest import metrics
 from ingest.payload import PayloadLimits, RawReading, Rejection, parse_message
+from logs import FailureStreak
 
 __all__ = ["InboundMessage", "WriteResult", "BatchWriter", "Drainer", "ByteBudget"]
 
@@ -172,6 +173,8 @@ class Drainer:
         self._retry_at = 0.0
         self._backoff = 0.0
         self.db_ok = True
+        # an outage retries every few seconds: said once, then a line a minute, then "back"
+        self._outage = FailureStreak(log, "committing ingested messages", traceback=False)
 
     def run_once(self) -> WriteResult:
         """Write and ack one batch; returns what it did (zeros when idle or backing off)."""
@@ -236,16 +239,10 @@ class Drainer:
         metrics.DB_WRITE_FAILURES.inc()
         self._backoff = min(max(self._backoff * 2, 0.5), 10.0)
         self._retry_at = time.monotonic() + self._backoff
-        log.warning(
-            "batch of %d messages not committed (%s); retry in %.1fs",
-            len(self._pending),
-            type(exc).__name__,
-            self._backoff,
-        )
+        self._outage.failed(exc)  # the batch stays, unacked, and is retried with backoff
 
     def _succeed(self, result: WriteResult, seconds: float) -> None:
-        if not self.db_ok:
-            log.info("database back; batch committed")
+        self._outage.succeeded()
         self.db_ok, self._backoff = True, 0.0
         metrics.READINGS_INGESTED.inc(result.inserted)
         metrics.READINGS_DUPLICATE.inc(result.duplicates)

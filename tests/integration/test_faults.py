@@ -209,6 +209,44 @@ def _readyz(port: int) -> tuple[int, dict]:
         return 0, {}
 
 
+def test_a_database_outage_is_logged_once_per_job_not_every_run(mosquitto, tmp_path):
+    """20 s without PostgreSQL while messages arrive: each failing job says so once with its
+    traceback, then (a line a minute while it lasts) once when it recovers."""
+    pg = PostgresServer().start()
+    settings, db = _setup(tmp_path, pg.new_database(), mosquitto.url)
+    env = _env(settings, PDM_LOG_FORMAT="json")
+    metrics_port = int(env["PDM_WORKER_METRICS_PORT"])
+    log = tmp_path / "worker.log"
+    worker = _start_ready(["app.py", "worker"], env, log)
+    publisher = RecordingPublisher(settings, messages=3000, rate=100).start()  # drain fails too
+    try:
+        time.sleep(3)
+        before = len(log.read_text().splitlines())
+        pg.ctl("stop", "-m", "immediate")
+        time.sleep(20)
+        pg.ctl("start")
+        assert wait_until(lambda: _readyz(metrics_port)[0] == 200, timeout=60)
+        time.sleep(6)  # every job has run again since, and said it recovered
+        lines = log.read_text().splitlines()[before:]
+    finally:
+        publisher.close()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        db.dispose()
+        pg.stop()
+    records = [json.loads(line) for line in lines]
+    failed = Counter(r["msg"].split(" failed: ")[0] for r in records if " failed: " in r["msg"])
+    recovered = {r["msg"].split(" recovered after ")[0] for r in records if "recovered" in r["msg"]}
+    print(f"\n20 s database outage: {len(records)} log records, failing: {dict(failed)}")
+    assert "job rules" in failed and "committing ingested messages" in failed
+    assert set(failed.values()) == {1}  # each said once…
+    # …and its recovery once (jobs that run once a minute or less say it at their next run)
+    assert {"job rules", "job requests", "job lab", "committing ingested messages"} <= recovered
+    assert recovered <= set(failed)
+    assert sum("exc" in r for r in records) <= len(failed)  # a traceback at most once each
+    assert len(records) < 50
+
+
 def test_graceful_broker_restart_mid_stream_loses_nothing(postgres, tmp_path):
     broker = MosquittoServer(persistence=True).start()
     settings, db = _setup(tmp_path, postgres.new_database(), broker.url)

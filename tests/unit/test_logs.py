@@ -35,3 +35,35 @@ def test_json_lines_carry_the_job_and_request(capsys):
 def test_formatter_keeps_non_ascii_text():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("Temperatur 80 °C",), None)
     assert json.loads(JsonFormatter().format(record))["msg"] == "Temperatur 80 °C"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_repeating_failure_is_told_once_then_a_line_a_minute_then_its_recovery(caplog):
+    from logs import FailureStreak
+
+    clock = _Clock()
+    streak = FailureStreak(logging.getLogger("pdm.test"), "job rules", clock=clock)
+    with caplog.at_level(logging.INFO, logger="pdm.test"):
+        for _ in range(150):  # failing every 2 s for 5 minutes (the database is down)
+            streak.failed(ConnectionError("server closed the connection"))
+            clock.now += 2.0
+        streak.succeeded()
+        streak.succeeded()  # a second success says nothing more
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 + 4 + 1, lines
+    assert lines[0] == "job rules failed: ConnectionError: server closed the connection"
+    assert caplog.records[0].exc_info is not None  # the first one carries its traceback
+    assert all(r.exc_info is None for r in caplog.records[1:])
+    assert lines[1].startswith("job rules still failing: 31 times since ")
+    assert lines[-1].startswith("job rules recovered after 150 failures since ")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pdm.test"):
+        streak.failed(ValueError("again"))  # a new outage is a new story
+    assert caplog.records[0].getMessage() == "job rules failed: ValueError: again"

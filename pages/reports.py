@@ -72,7 +72,9 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Card(
                 [
-                    dbc.CardHeader("Weekly reports (built every Monday)"),
+                    dbc.CardHeader(
+                        "Weekly reports (built every Monday, rebuilt when their data changes)"
+                    ),
                     html.Div(id=ids.REPORT_STORED),
                 ],
                 className="shadow-sm mb-4",

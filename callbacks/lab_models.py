@@ -26,7 +26,8 @@ from web.lab_export import LAB_READERS
 LAB = tuple(LAB_READERS)
 _TRAIN_FIELDS = ("source", "machines", "days", "seed", "window", "horizon_h", "epochs")
 _BACKTEST_FIELDS = ("source", "machines", "days", "seed")
-_ERROR_FIELDS = [("train", f) for f in (*_TRAIN_FIELDS, "contamination", "features")] + [
+_TRAIN_EXTRA = ("contamination", "features", "family")
+_ERROR_FIELDS = [("train", f) for f in (*_TRAIN_FIELDS, *_TRAIN_EXTRA)] + [
     ("backtest", f) for f in ("pair", *_BACKTEST_FIELDS)
 ]
 _STATUS_COLOUR = {"queued": "secondary", "running": "info", "done": "success", "failed": "danger"}
@@ -303,10 +304,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                 _comparison(backtest, pair),
             )
 
-    train_states = [
-        State(v.field_id("train", f), "value")
-        for f in (*_TRAIN_FIELDS, "contamination", "features")
-    ]
+    train_states = [State(v.field_id("train", f), "value") for f in (*_TRAIN_FIELDS, *_TRAIN_EXTRA)]
     bt_states = [State(v.field_id("backtest", f), "value") for f in _BACKTEST_FIELDS]
     errors = [Output(v.field_id(form, f) + "-error", "children") for form, f in _ERROR_FIELDS]
 
@@ -326,11 +324,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def act(*args: object) -> tuple:
         pair_key = args[4]
-        train_values = dict(
-            zip((*_TRAIN_FIELDS, "contamination", "features"), args[5:14], strict=True)
-        )
-        bt_values = dict(zip(_BACKTEST_FIELDS, args[14:18], strict=True))
-        refresh = int(args[18] or 0) + 1
+        n = len(_TRAIN_FIELDS) + len(_TRAIN_EXTRA)
+        train_values = dict(zip((*_TRAIN_FIELDS, *_TRAIN_EXTRA), args[5 : 5 + n], strict=True))
+        bt_values = dict(zip(_BACKTEST_FIELDS, args[5 + n : 9 + n], strict=True))
+        refresh = int(args[9 + n] or 0) + 1
         no_errors = [""] * len(_ERROR_FIELDS)
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate

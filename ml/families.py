@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.metrics import average_precision_score
 
+from ml.blend import BlendFailureModel
 from ml.failure import FailureModel
-from ml.features import Baseline, lstm_inputs
-from ml.inputs import failure_scores, lstm_context, tree_inputs
+from ml.features import Baseline, lstm_inputs, window_features
+from ml.inputs import failure_scores, lstm_context
 from ml.trees import TreeFailureModel
 
 if TYPE_CHECKING:
@@ -39,16 +40,20 @@ class FamilyFit:
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
 
-    def tree(self, say: Say, share: tuple[float, float]) -> tuple[TreeFailureModel, dict]:
+    def tree(
+        self, say: Say, share: tuple[float, float], *, every_unit: bool = False
+    ) -> tuple[TreeFailureModel, dict]:
+        """The forests on the units outside ``val``, or on ``every_unit``."""
         p, w = self.params, self.w
         model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
         losses = model.fit(
-            tree_inputs(w.x3, w.types, w.context(), self.baseline),
+            window_features(w.x3, w.types, self.baseline),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,
             rul_known=w.rul_known(p.rul_cap_h),
-            val=self.val,
+            val=np.zeros(len(w.ends), bool) if every_unit else self.val,
+            units=w.units,
             weight=self.weights,
         )
         say("random forests fitted", sum(share))
@@ -93,7 +98,7 @@ class FamilyFit:
         )
         return model, losses
 
-    def quality(self, model: FailureModel | TreeFailureModel) -> dict:
+    def quality(self, model: FailureModel | TreeFailureModel | BlendFailureModel) -> dict:
         """The model on the held-out units' windows: average precision of "fails within H"
         (how well its alarms can separate) and RUL RMSE against the capped truth."""
         w, p, v = self.w, self.params, self.val
@@ -110,10 +115,10 @@ class FamilyFit:
         rmse = float(np.sqrt(np.mean(err**2))) if len(err) else math.inf
         return {"val_rul_rmse_h": rmse, "val_average_precision": ap}
 
-    def choose(self, candidates: dict[str, tuple]) -> tuple[str, dict]:
+    def choose(self, candidates: dict[str, object]) -> tuple[str, dict]:
         """The family with the better average precision on the held-out units, the lower
         RUL error deciding a near-tie (within 0.01)."""
-        scores = {family: self.quality(model) for family, (model, _) in candidates.items()}
+        scores = {family: self.quality(model) for family, model in candidates.items()}
 
         def key(family: str) -> tuple[float, float]:
             ap = scores[family]["val_average_precision"]

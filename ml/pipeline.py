@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ml.anomaly import AnomalyModel
+from ml.blend import BlendFailureModel
 from ml.dataset import DataError, RunToFailure
 from ml.failure import FailureModel
 from ml.families import FamilyFit, finite
@@ -56,11 +57,11 @@ class Params:
     seed: int = 7
     contamination: float | str = "auto"  # IsolationForest: share of healthy windows flagged
     verdict_weight: float = 3.0  # weight of windows a technician's verdict speaks about
-    family: str = "tree"  # failure model: "tree", "lstm", or "auto" (both, the better kept)
+    family: str = "tree"  # failure model: "tree", "lstm", "blend" (their mean) or "auto"
     val_share: float = 0.2  # units held out for early stopping, calibration, family choice
 
 
-FAMILIES = ("tree", "lstm", "auto")
+FAMILIES = ("tree", "lstm", "blend", "auto")
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Trained:
     params: Params
     baseline: Baseline
     anomaly: AnomalyModel
-    failure: FailureModel | TreeFailureModel
+    failure: FailureModel | TreeFailureModel | BlendFailureModel
     type_names: list[str]
     losses: dict
 
@@ -222,18 +223,38 @@ def train(
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)
     fit = FamilyFit(w, baseline, type_names, params, val, weights)
-    families = ("tree", "lstm") if params.family == "auto" else (params.family,)
-    candidates: dict[str, tuple] = {}
-    for i, family in enumerate(families):
-        share = (0.3 + 0.7 * i / len(families), 0.7 / len(families))
-        say(f"{family} model", share[0])
-        candidates[family] = (
-            fit.tree(say, share) if family == "tree" else fit.lstm(say, share, on_epoch)
-        )
-    chosen, choice = fit.choose(candidates) if len(candidates) > 1 else (families[0], {})
-    model, losses = candidates[chosen]
+    model, losses, choice = _fit_family(fit, params.family, say, on_epoch)
     say("done", 1.0)
     return Trained(params, baseline, anomaly, model, type_names, finite(losses) | choice)
+
+
+def _fit_family(
+    fit: FamilyFit,
+    family: str,
+    say: Callable[[str, float], None],
+    on_epoch: Callable[[int, dict], None] | None,
+) -> tuple[FailureModel | TreeFailureModel | BlendFailureModel, dict, dict]:
+    """The failure model of ``family``: (model, its losses, how it was chosen). "auto" fits
+    the forest and the LSTM, scores them and their blend on the held-out units, and keeps
+    the best; a forest kept alone or in a blend then learns from every unit (it calibrates
+    on folds of units), while the LSTM keeps the held-out units it stopped and calibrated on."""
+    if family == "tree":
+        model, losses = fit.tree(say, (0.3, 0.6), every_unit=True)
+        return model, losses, {}
+    if family == "lstm":
+        model, losses = fit.lstm(say, (0.3, 0.6), on_epoch)
+        return model, losses, {}
+    lstm, losses = fit.lstm(say, (0.3, 0.45), on_epoch)
+    if family == "blend":
+        tree, _ = fit.tree(say, (0.75, 0.15), every_unit=True)
+        return BlendFailureModel(tree, lstm), losses, {}
+    tree, tree_losses = fit.tree(say, (0.75, 0.1))
+    candidates = {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}
+    chosen, choice = fit.choose(candidates)
+    if chosen != "lstm":  # chosen on the held-out units: now learn from them too
+        tree, tree_losses = fit.tree(say, (0.85, 0.1), every_unit=True)
+    model = {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}[chosen]
+    return model, (losses if chosen == "lstm" else tree_losses), choice
 
 
 def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:

@@ -4,7 +4,8 @@ useful life, the model family that the LSTM competes with.
 Random forests, not gradient boosting: on the simulated fleet, histogram gradient boosting
 with its rounds chosen on held-out units stopped after 15–50 rounds and its RUL in the last
 two hours before a failure was 3–7× worse than a plain forest's (docs/ml.md). The failure
-probability is calibrated on held-out units (``ml.calibration``); windows whose label is not
+probability is calibrated on out-of-fold scores, each fold a set of whole units the forest
+never saw (``ml.calibration``); windows whose label is not
 known (the data ends before the horizon or the RUL cap is over) are left out of that target.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.model_selection import GroupKFold
 
 from ml.calibration import Calibrator
 
@@ -24,7 +26,8 @@ __all__ = ["TreeFailureModel"]
 
 log = logging.getLogger(__name__)
 
-_FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2, "max_features": 0.5}
+_FOLDS = 5
+_FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
 
 
 class TreeFailureModel:
@@ -45,15 +48,17 @@ class TreeFailureModel:
         rul_h: np.ndarray,
         rul_known: np.ndarray,
         val: np.ndarray,
+        units: np.ndarray,
         weight: np.ndarray | None = None,
     ) -> dict:
-        """Fit on the windows not in ``val``; calibrate the probability on ``val``."""
+        """Fit on the windows not in ``val`` (kept for choosing a family); the probability is
+        calibrated on out-of-fold scores, the folds being whole units."""
         w = np.ones(len(x)) if weight is None else weight
-        fit_c, val_c = _rows(fail_known, val), fail_known & val
+        fit_c = _rows(fail_known, val)
+        raw, folds = self._out_of_fold(x[fit_c], fail[fit_c], units[fit_c], w[fit_c])
+        self.calibrator = Calibrator.fit(raw, fail[fit_c], w[fit_c]) if folds else self.calibrator
         self.classifier = RandomForestClassifier(random_state=self.seed, **_FOREST)
         self.classifier.fit(x[fit_c], fail[fit_c], sample_weight=w[fit_c])
-        raw = self._raw_prob(x[val_c]) if val_c.any() else np.zeros(0)
-        self.calibrator = Calibrator.fit(raw, fail[val_c], w[val_c])
         fit_r = _rows(rul_known, val)
         self.regressor = RandomForestRegressor(random_state=self.seed, **_FOREST)
         self.regressor.fit(
@@ -64,14 +69,25 @@ class TreeFailureModel:
         if val_r.any():
             err = self.regressor.predict(x[val_r]) - np.minimum(rul_h[val_r], self.rul_cap_h)
             rmse = float(np.sqrt(np.mean(err**2)))
-        return {
-            "val_rul_rmse_h": rmse,
-            "calibration_windows": int(val_c.sum()),
-        }
+        return {"val_rul_rmse_h": rmse, "calibration_folds": folds}
+
+    def _out_of_fold(
+        self, x: np.ndarray, y: np.ndarray, units: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, int]:
+        """Each window's raw probability from a forest that never saw its unit; (scores,
+        folds), no folds when there are fewer than three units or one class only."""
+        k = min(_FOLDS, len(np.unique(units)))
+        if k < 3 or len(np.unique(y)) < 2:
+            return np.zeros(0), 0
+        raw = np.zeros(len(y))
+        for train, test in GroupKFold(n_splits=k).split(x, y, units):
+            forest = RandomForestClassifier(random_state=self.seed, **_FOREST)
+            forest.fit(x[train], y[train], sample_weight=w[train])
+            raw[test] = _positive(forest, x[test])
+        return raw, k
 
     def _raw_prob(self, x: np.ndarray) -> np.ndarray:
-        proba = self.classifier.predict_proba(x)
-        return proba[:, 1] if proba.shape[1] > 1 else np.zeros(len(x))
+        return _positive(self.classifier, x)
 
     def predict_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated failure probability, remaining useful life in hours)."""
@@ -105,6 +121,12 @@ class TreeFailureModel:
         model.classifier, model.regressor = blob["classifier"], blob["regressor"]
         model.calibrator = Calibrator.from_json(meta.get("calibration"))
         return model
+
+
+def _positive(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:
+    """The forest's probability of the positive class (zero if it only saw negatives)."""
+    proba = forest.predict_proba(x)
+    return proba[:, list(forest.classes_).index(1)] if 1 in forest.classes_ else np.zeros(len(x))
 
 
 def _rows(known: np.ndarray, val: np.ndarray) -> np.ndarray:

@@ -150,7 +150,6 @@ _TEXT_VALUES = (
     explore.EXPLORE_RANGE,
     lab_tune.SCORE,
     lab_models.field_id("train", "source"),
-    lab_models.field_id("train", "family"),
     lab_models.field_id("backtest", "source"),
     lab_models.field_id("train", "family"),  # checked against the model families
     # the resolve dialogs' fields (datetime-local text is parsed by the form)

@@ -22,6 +22,12 @@ BACKTEST = "lab-backtest-start"
 PROMOTE = "lab-promote"
 ROLLBACK = "lab-rollback"
 COMPARE = "lab-compare"
+FAMILIES = [
+    {"label": "Random forest", "value": "tree"},
+    {"label": "LSTM", "value": "lstm"},
+    {"label": "Blend: the mean of both", "value": "blend"},
+    {"label": "Best of the three on held-out machines", "value": "auto"},
+]
 SOURCES = [
     {"label": "Simulated fleet", "value": "simulator"},
     {"label": "Plant history", "value": "plant"},
@@ -73,6 +79,15 @@ def _train_card() -> dbc.Card:
         _field("train", "window", "Window (steps)", _number("train", "window", d["window"])),
         _field(
             "train", "horizon_h", "Horizon (h)", _number("train", "horizon_h", d["horizon_h"], 0.5)
+        ),
+        _field(
+            "train",
+            "family",
+            "Failure model",
+            dbc.Select(
+                id=field_id("train", "family"), options=FAMILIES, value=d["family"], size="sm"
+            ),
+            md=3,
         ),
         _field("train", "epochs", "LSTM epochs", _number("train", "epochs", d["epochs"])),
         _field(

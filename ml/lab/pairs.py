@@ -33,8 +33,14 @@ class Pair:
         return {"anomaly": self.anomaly, "failure": self.failure}
 
     @property
+    def family(self) -> str:
+        """The failure model's family in words (models of earlier releases: the LSTM)."""
+        names = {"tree": "random forest", "blend": "forest + LSTM"}
+        return names.get(self.metrics.get("family", "lstm"), "LSTM")
+
+    @property
     def label(self) -> str:
-        return f"anomaly v{self.anomaly} + failure v{self.failure}"
+        return f"anomaly v{self.anomaly} + failure v{self.failure} ({self.family})"
 
 
 def model_pairs(*, session: Session) -> list[Pair]:

@@ -71,7 +71,7 @@ def check_params(kind: str, params: dict) -> dict:
                 raise LabError("Contamination must be above 0 and at most 0.5.", "contamination")
         merged["contamination"] = contamination
         if merged.get("family", Params.family) not in FAMILIES:
-            raise LabError("Choose a model family: tree, lstm or auto.", "family")
+            raise LabError("Choose a failure model: tree, lstm, blend or auto.", "family")
         if (
             not set(merged["features"]) <= {"temperature", "vibration", "rpm"}
             or not merged["features"]

@@ -15,6 +15,7 @@ import requests
 from browser import browser_session, click, eventually, login, shot, texts, visit
 from factories import WebApp
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 from services import free_port
 from sqlalchemy import delete, select
 
@@ -122,6 +123,8 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
         box = dash_duo.find_element(f"#lab-train-{name}")
         box.clear()
         box.send_keys(str(value))
+    # the best of the forest, the LSTM and their blend on held-out machines is kept, and named
+    Select(dash_duo.find_element("#lab-train-family")).select_by_value("auto")
     click(dash_duo, "#lab-train-start")
     dash_duo.wait_for_contains_text("#lab-models-feedback", "queued", timeout=10)
     dash_duo.wait_for_contains_text("#lab-run-stage", "train · done", timeout=180)
@@ -129,6 +132,14 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
     eventually(lambda: "v2" in dash_duo.find_element("#lab-pair").text, timeout=15)
     assert "failure v2" in dash_duo.find_element("#lab-pair").text
     assert "candidate" in dash_duo.find_element("#lab-pair").text
+    with web.db.session() as s:
+        trained = s.scalar(select(LabRun).where(LabRun.kind == "train").order_by(LabRun.id.desc()))
+        assert trained.params["family"] == "auto"
+        chosen = s.scalar(
+            select(ModelVersion).where(ModelVersion.kind == "failure", ModelVersion.version == 2)
+        ).metrics["chosen"]
+    named = {"tree": "random forest", "lstm": "LSTM", "blend": "forest + LSTM"}[chosen]
+    assert f"failure v2 ({named})" in dash_duo.find_element("#lab-pair").text
 
     # not promotable before a backtest
     click(dash_duo, "#lab-promote")

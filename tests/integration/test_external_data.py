@@ -38,7 +38,8 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
     evaluate_main(argv)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(JSON_KEYS) <= set(line)
-    assert line["family"] in ("tree", "lstm") and (family == "auto" or line["family"] == family)
+    assert line["family"] in ("tree", "lstm", "blend")
+    assert family == "auto" or line["family"] == family
     for key in ("rul_rmse_h", "rul_rmse_last2h_h", "baseline_rul_rmse_h", "recall", "train_s"):
         assert line[key] is not None and math.isfinite(line[key]), key
     assert line["rul_rmse_h"] < 12  # lives are 20–40 h: guessing the cap would be far worse

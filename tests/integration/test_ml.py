@@ -28,7 +28,7 @@ from worker import seed_demo
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
 
 
-@pytest.fixture(scope="module", params=["tree", "lstm"])
+@pytest.fixture(scope="module", params=["tree", "lstm", "blend"])
 def tiny(request):
     params = replace(PARAMS, family=request.param)
     return train(simulate_history(machines=9, days=4, seed=3), params)

@@ -114,7 +114,7 @@ def _decode(payload: bytes, limits: PayloadLimits) -> Any:
     if len(payload) > limits.max_bytes:
         raise _Reject("payload_too_large", f"{len(payload)} bytes > limit {limits.max_bytes}")
     try:
-        text = payload.decode("utf-8")
+        text = payload.decode("utf-8-sig")  # a byte-order mark some gateways put first
     except UnicodeDecodeError as e:
         raise _Reject("payload_not_utf8", f"invalid UTF-8 at byte {e.start}") from None
     try:

@@ -153,10 +153,11 @@ user {user}
 class MosquittoServer:
     """A throwaway Mosquitto broker on a loopback port."""
 
-    def __init__(self, persistence: bool = False) -> None:
+    def __init__(self, persistence: bool = False, extra: str = "") -> None:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="pdm-mqtt-"))
         self.persistence = persistence
+        self.extra = extra  # more configuration lines (e.g. the shipped size limit)
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -175,6 +176,7 @@ class MosquittoServer:
                 persistence=str(self.persistence).lower(),
                 user=pwd.getpwuid(os.geteuid()).pw_name,
             )
+            + self.extra
         )
         self._proc = subprocess.Popen(
             [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -51,6 +51,14 @@ def test_epoch_seconds_and_offsets_are_normalised_to_utc():
     assert [r.ts for r in result.readings] == [NOW, NOW]
 
 
+def test_a_byte_order_mark_before_the_json_is_accepted():
+    bom = b"\xef\xbb\xbf"
+    result = parse(bom + json.dumps(one()).encode())
+    assert result.rejections == [] and [r.value for r in result.readings] == [61.5]
+    # only a leading one: inside the document it is not JSON
+    assert parse(b" " + bom + json.dumps(one()).encode()).rejections[0].reason == "invalid_json"
+
+
 BAD = [
     ("invalid_json", b"{not json"),
     ("invalid_json", b""),

@@ -15,7 +15,7 @@ from data.db import Database
 from data.models import LabRun, LabRunStatus, ModelStatus, ModelVersion, User
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since
-from ml.lab.pairs import Pair, model_pairs
+from ml.lab.pairs import Pair, family_name, model_pairs
 from ml.lab.params import LabError
 from ml.lab.runs import queue_run
 from ml.registry import rollback
@@ -148,7 +148,8 @@ def _progress(run: LabRun | None) -> object:
 def _summary(run: LabRun) -> str:
     r = run.result or {}
     if run.kind == "train" and "versions" in r:
-        return f"anomaly v{r['versions']['anomaly']} + failure v{r['versions']['failure']}"
+        v = r["versions"]
+        return f"anomaly v{v['anomaly']} + failure v{v['failure']} ({family_name(r.get('family'))})"
     if "metrics" in r:
         c = r["metrics"]["candidate"]
         return f"recall {_pct(c.get('recall'))}, precision {_pct(c.get('precision'))}"

@@ -86,12 +86,10 @@ def failure_scores(
     units: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Any family's (probability, RUL hours) from raw windows and their context."""
-    if model.family == "blend":
-        parts = [
-            failure_scores(m, x3, types, context, baseline, type_names, units)
-            for m in (model.tree, model.lstm)
-        ]
-        return (parts[0][0] + parts[1][0]) / 2, (parts[0][1] + parts[1][1]) / 2
+    if model.family == "blend":  # the forest's calibrated probability, the mean of the RULs
+        prob, tree_rul = failure_scores(model.tree, x3, types, context, baseline, type_names, units)
+        _, lstm_rul = failure_scores(model.lstm, x3, types, context, baseline, type_names, units)
+        return prob, (tree_rul + lstm_rul) / 2
     if model.family == "tree":
         return model.predict_features(window_features(x3, types, baseline, units))
     extra = lstm_context(x3, types, context, baseline, model.rul_cap_h)

@@ -115,7 +115,7 @@ def train_and_register(
 def demo_training(settings: Settings, db: Database, *, progress=None) -> dict[str, int]:  # noqa: ANN001
     """The small models the embedded demo trains on first start (well under a minute)."""
     data = simulate_history(machines=15, days=6, seed=settings.simulator_seed + 1000)
-    params = Params(epochs=4, stride=10)
+    params = Params(epochs=4, stride=10, family="auto")
     return train_and_register(
         db=db,
         models_dir=settings.effective_models_dir,
@@ -172,7 +172,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--step-s", type=float, help="csv: seconds per step (default: the data's)")
     p.add_argument("--resample", action="store_true", help="csv: average onto --step-s")
     p.add_argument("--time-unit-s", type=float, default=1.0, help="csv: seconds per numeric time")
-    p.add_argument("--family", choices=FAMILIES, default=Params.family)
+    p.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="auto",
+        help="failure model: tree, lstm, blend, or auto (the best of them on held-out units)",
+    )
     p.add_argument("--epochs", type=int, default=Params.epochs)
     p.add_argument("--window", type=int, default=Params.window)
     p.add_argument("--horizon-h", type=float, default=Params.horizon_h)

@@ -72,7 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     model = p.add_argument_group("models")
     model.add_argument("--models", type=Path, help="evaluate saved models (anomaly/, failure/)")
     model.add_argument("--save", type=Path, help="save the trained models to this directory")
-    model.add_argument("--family", choices=FAMILIES, default=Params.family)
+    model.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default="auto",
+        help="failure model: tree, lstm, blend, or auto (the best of them on held-out units)",
+    )
     model.add_argument("--epochs", type=int, default=Params.epochs)
     model.add_argument("--window", type=int, default=Params.window)
     model.add_argument("--horizon-h", type=float, default=Params.horizon_h)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.models import ModelStatus, ModelVersion
 
-__all__ = ["Pair", "model_pairs"]
+__all__ = ["Pair", "model_pairs", "family_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +34,17 @@ class Pair:
 
     @property
     def family(self) -> str:
-        """The failure model's family in words (models of earlier releases: the LSTM)."""
-        names = {"tree": "random forest", "blend": "forest + LSTM"}
-        return names.get(self.metrics.get("family", "lstm"), "LSTM")
+        """The failure model's family in words."""
+        return family_name(self.metrics.get("family"))
 
     @property
     def label(self) -> str:
         return f"anomaly v{self.anomaly} + failure v{self.failure} ({self.family})"
+
+
+def family_name(family: str | None) -> str:
+    """A failure model family in words (models of earlier releases recorded none: the LSTM)."""
+    return {"tree": "random forest", "blend": "forest + LSTM"}.get(family or "lstm", "LSTM")
 
 
 def model_pairs(*, session: Session) -> list[Pair]:

@@ -249,8 +249,11 @@ def _train(db: Database, settings: Settings, params: dict, report: _Reporter) ->
         on_epoch=report.epoch,
         extra_metrics={"verdicts_used": verdicts, "source": params["source"]},
     )
+    with db.session() as session:
+        family = model_version(session, "failure", versions["failure"]).metrics.get("family")
     result = {
         "versions": versions,
+        "family": family,
         "units": int(data.readings["unit"].nunique()),
         "failures": int(len(data.failures)),
         "verdicts_used": verdicts,

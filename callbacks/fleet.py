@@ -18,7 +18,8 @@ from data.models import Role
 from data.readings import readings_since
 from maintenance.machine_state import MachineCard, machine_cards
 from maintenance.reports import build_report, week_start_of
-from ml.registry import active_versions
+from ml.lab.pairs import family_name
+from ml.registry import active_family, active_versions
 from pages.fleet import ALL as ANY
 from web import ids
 from web.auth import require
@@ -72,6 +73,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             )
             kpis = _kpis(s, cards, now)
             versions = active_versions(session=s)
+            family = family_name(active_family(session=s))
         series = sparkline_series(spark)
         tiles = [machine_tile(c, series.get(c.id, {})) for c in cards]
         if not tiles:
@@ -80,7 +82,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             tiles,
             kpis,
             now.isoformat(),
-            mode_badge(versions),
+            mode_badge(versions, family),
             _options(c.type for c in every),
             _options(c.location for c in every),
             clock_note(settings.live_time_scale),
@@ -115,6 +117,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             df = readings_since(session=s, machine_ids=machine_ids, kinds=LIVE_KINDS, since=since)
             kpis = _kpis(s, _filtered(every, type_, location), now)
             versions = active_versions(session=s)
+            family = family_name(active_family(session=s))
         by_machine = dict(tuple(df.groupby("machine_id"))) if not df.empty else {}
         extend = [
             _extension(by_machine[m]) if m in by_machine else dash.no_update for m in machine_ids
@@ -129,7 +132,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             [risk_line(c, now) if c else "" for c in shown],
             [risk_class(c) if c else "small" for c in shown],
             [card_class(c.status if c else "idle") for c in shown],
-            mode_badge(versions),
+            mode_badge(versions, family),
             kpis,
             _cursor(df, since),
         )

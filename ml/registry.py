@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, ModelStatus, ModelVersion, utcnow
 
-__all__ = ["register", "promote", "rollback", "active", "active_versions", "KINDS"]
+__all__ = [
+    "register",
+    "promote",
+    "rollback",
+    "active",
+    "active_versions",
+    "active_family",
+    "KINDS",
+]
 
 KINDS = ("anomaly", "failure")
 
@@ -69,6 +77,13 @@ def active_versions(*, session: Session) -> dict[str, int]:
         )
     )
     return {kind: version for kind, version in rows}
+
+
+def active_family(*, session: Session) -> str | None:
+    """The active failure model's family ("tree", "lstm", "blend"; None: no model, or one of
+    an earlier release, which was an LSTM)."""
+    model = active(session=session, kind="failure")
+    return None if model is None else (model.metrics or {}).get("family", "lstm")
 
 
 def promote(

@@ -238,11 +238,14 @@ def clock_note(time_scale: float) -> html.Small | None:
     )
 
 
-def mode_badge(versions: dict[str, int]) -> dbc.Badge:
-    """Which brain is on: the active models, or threshold rules alone."""
+def mode_badge(versions: dict[str, int], family: str | None = None) -> dbc.Badge:
+    """Which brain is on: the active models (and the failure model's family), or threshold
+    rules alone."""
     if not versions:
         return dbc.Badge("Threshold rules only: no model active", color="secondary", id="mode-text")
     text = " · ".join(f"{kind} v{version}" for kind, version in sorted(versions.items()))
+    if family and "failure" in versions:
+        text += f" ({family})"
     return dbc.Badge(f"Models: {text}", color="info", id="mode-text")
 
 

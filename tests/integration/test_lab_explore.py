@@ -192,11 +192,11 @@ def test_empty_states_say_what_is_missing(fleet: Database):
         healthy_only = explore(session=s, selection=quiet, **SCALE)
         nothing = explore(session=s, selection=before, **SCALE)
     assert set(healthy_only.windows["label"]) == {"healthy"}
-    note = outputs(healthy_only, quiet, None, 0.8)[3]
+    note = outputs(healthy_only, quiet, None, 0.8, SCALE["time_scale"])[3]
     assert note.id == "lab-explore-one-class"
     assert "No failures labelled in this range" in note.children
     assert nothing.series.empty and nothing.windows.empty
-    summary = outputs(nothing, before, None, 0.8)[6]
+    summary = outputs(nothing, before, None, 0.8, SCALE["time_scale"])[6]
     assert summary.children == "No readings for these machines in this range."
 
 

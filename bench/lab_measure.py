@@ -141,7 +141,8 @@ def explore_cell(
 
         with db.session() as s:
             found = explore(session=s, selection=selection, **scale)
-        return to_json(list(outputs(found, selection, None, 0.8))).encode()
+        drawn = outputs(found, selection, None, 0.8, scale["time_scale"])
+        return to_json(list(drawn)).encode()
 
     with db.session() as s:
         ids = sensor_refs(session=s, machines=list(names), kinds=list(sensors))["sensor_id"]

@@ -93,6 +93,8 @@ def failure_scores(
     if model.family == "tree":
         return model.predict_features(window_features(x3, types, baseline, units))
     extra = lstm_context(x3, types, context, baseline, model.rul_cap_h)
+    if model.n_inputs == x3.shape[2] + len(type_names):  # an LSTM of an earlier release
+        extra = None  # learned without the life context
     return model.predict(lstm_inputs(x3, types, baseline, type_names, units, extra))
 
 

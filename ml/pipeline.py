@@ -1,4 +1,5 @@
-"""Training sets from run-to-failure data, and the training of both models."""
+"""Training sets from run-to-failure data (windows, labels, the life context), and the
+training of both models: the IsolationForest and the failure model of the chosen family."""
 
 from __future__ import annotations
 
@@ -104,11 +105,13 @@ class Trained:
         return self.failure.family
 
     def predict(
-        self, x3: np.ndarray, types: np.ndarray, age_h: np.ndarray, units: np.ndarray | None = None
+        self, x3: np.ndarray, types: np.ndarray, context: Context, units: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(failure probability, RUL hours) of raw windows: the one entry point of training's
-        checks, evaluation, backtests and live scoring."""
-        return failure_scores(self.failure, x3, types, age_h, self.baseline, self.type_names, units)
+        """(failure probability, RUL hours) of raw windows in their context: what evaluation
+        and backtests call, through the same ``failure_scores`` as live scoring."""
+        return failure_scores(
+            self.failure, x3, types, context, self.baseline, self.type_names, units
+        )
 
     def save(self, root: Path) -> tuple[Path, Path]:
         """Artefacts of both models (each directory is self-contained)."""
@@ -198,8 +201,8 @@ def train(
     on_epoch: Callable[[int, dict], None] | None = None,
 ) -> Trained:
     """Fit the baseline, the IsolationForests (healthy windows) and the failure model of
-    ``params.family`` (with "auto" both families, keeping the one that does better on the
-    held-out units). ``on_epoch(epoch, logs)`` follows the LSTM's losses."""
+    ``params.family`` ("auto": the forest, the LSTM or their blend, whichever does best on
+    the held-out units). ``on_epoch(epoch, logs)`` follows the LSTM's losses."""
 
     def say(stage: str, fraction: float) -> None:
         if progress:

@@ -17,7 +17,9 @@ from maintenance.predictions import FAILURE_CODE, PredictionPolicy, apply_predic
 from ml.anomaly import AnomalyModel
 from ml.dataset import simulate_history
 from ml.evaluate import score_windows
-from ml.features import window_features
+from ml.failure import FailureModel
+from ml.features import lstm_inputs, window_features
+from ml.inputs import failure_scores
 from ml.lab.replay import live_hysteresis
 from ml.pipeline import Params, build_windows, load_failure_model, train
 from ml.registry import active_versions, promote, rollback
@@ -246,3 +248,24 @@ def test_an_anomaly_warning_needs_a_sustained_score(db, tmp_path):
         with db.session() as s:
             raised = s.scalars(select(Alarm).where(Alarm.code == ANOMALY_CODE)).all()
         assert len(raised) == (1 if i == 4 else 0), i
+
+
+def test_an_lstm_of_the_previous_release_still_scores(tmp_path):
+    """Active models survive the upgrade: an LSTM that learned without the life context is
+    scored without it (its inputs are the steps and the type only)."""
+    data = simulate_history(machines=3, days=1, seed=5)
+    params = Params(window=30, epochs=1, stride=20, n_estimators=20, family="tree")
+    trained = train(data, params)
+    w = build_windows(data, params)
+    old = FailureModel(
+        window=30, n_inputs=3 + len(trained.type_names), horizon_h=6, rul_cap_h=24, units=8
+    )
+    x = lstm_inputs(w.x3, w.types, trained.baseline, trained.type_names)
+    old.fit(x, (w.ttf_h <= 6).astype("float32"), w.ttf_h.astype("float32"), epochs=1)
+    old.save(tmp_path / "failure")
+    loaded = load_failure_model(tmp_path / "failure")
+    prob, rul = failure_scores(
+        loaded, w.x3, w.types, w.context(), trained.baseline, trained.type_names
+    )
+    assert loaded.family == "lstm" and prob.shape == rul.shape == (len(w.ends),)
+    assert np.allclose(prob, old.predict(x)[0])

@@ -71,10 +71,12 @@ def _file(name: str, body: bytes, fmt: str) -> Response:
 
 
 def attachment(name: str, body: bytes | str, mimetype: str) -> Response:
-    """A download: saved under ``name``, never cached, never sniffed into something else."""
+    """A download: saved under ``name``, never cached, never sniffed into something else.
+    ``mimetype`` is the whole Content-Type (Werkzeug would add a second charset to text)."""
+    text = mimetype.startswith("text/") and "charset" not in mimetype
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=f"{mimetype}; charset=utf-8" if text else mimetype,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "private, no-store",

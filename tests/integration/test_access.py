@@ -360,6 +360,7 @@ def test_audit_csv_lists_changes_for_managers_only(web: WebApp):
     url = f"/audit/export.csv?start={today}&end={today}"
     got = web.client("manager").get(url)
     assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert got.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     rows = list(csv.DictReader(io.StringIO(got.get_data(as_text=True))))
     mine = [r for r in rows if r["action"] == "alarm.silence" and "audit trail test" in r["after"]]
     assert mine and mine[-1]["user"] == "manager"

@@ -78,7 +78,10 @@ def _train_card() -> dbc.Card:
     model_fields = [
         _field("train", "window", "Window (steps)", _number("train", "window", d["window"])),
         _field(
-            "train", "horizon_h", "Horizon (h)", _number("train", "horizon_h", d["horizon_h"], 0.5)
+            "train",
+            "horizon_h",
+            "Horizon (model h)",  # the training data's hours, not the demo's wall clock
+            _number("train", "horizon_h", d["horizon_h"], 0.5),
         ),
         _field(
             "train",

@@ -49,13 +49,12 @@ def window_labels(
 def data_baseline(
     x3: np.ndarray,
     types: np.ndarray,
-    units: np.ndarray,
     labels: np.ndarray,
     sensors: tuple[str, ...],
 ) -> Baseline:
     """A healthy baseline from the windows themselves (no model active, or one that knows
     other sensors): per type from its healthy windows (all of its running windows when none
-    is healthy), per machine with at least 50 healthy windows."""
+    is healthy), as the models normalise (by type only)."""
     base = Baseline(sensors)
     running = labels != DOWN
     for kind in np.unique(types):

@@ -144,7 +144,6 @@ def choose_baseline(
     base = data_baseline(
         x3,
         windows["type"].to_numpy(str),
-        windows["machine"].to_numpy(str),
         windows["label"].to_numpy(str),
         tuple(kinds),
     )

@@ -47,6 +47,7 @@ class RunToFailure:
     sensors: tuple[str, ...] = SENSORS
     # technicians' verdicts (unit, time, confirmed): training weighs the windows they speak of
     verdicts: pd.DataFrame | None = None
+    step_s: float | None = None  # seconds per step, when known (``load_csv`` checks it)
 
     def __post_init__(self) -> None:
         missing = {"unit", "time", *self.sensors} - set(self.readings.columns)
@@ -80,6 +81,7 @@ class RunToFailure:
             self.failures[self.failures["unit"].isin(units)],
             self.sensors,
             None if self.verdicts is None else self.verdicts[self.verdicts["unit"].isin(units)],
+            self.step_s,
         )
 
 
@@ -175,9 +177,9 @@ def load_csv(
         if not step_s:
             raise DataError("resampling needs the step (--step-s)")
         frame = _resample(frame, chosen, step_s)
-    regular_step(frame.sort_values(["unit", "time"]), step_s)
+    step = regular_step(frame.sort_values(["unit", "time"]), step_s)
     _check_sensors(frame, chosen)
-    return RunToFailure(frame, fails, chosen)
+    return RunToFailure(frame, fails, chosen, step_s=step)
 
 
 def simulate_history(

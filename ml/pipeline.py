@@ -120,7 +120,7 @@ class Trained:
             path = root / kind
             model.save(path)
             (path / "baseline.json").write_text(
-                _json(
+                json.dumps(
                     {
                         "baseline": self.baseline.to_json(),
                         "params": asdict(self.params),
@@ -131,10 +131,6 @@ class Trained:
             )
             paths.append(path)
         return paths[0], paths[1]
-
-
-def _json(obj: object) -> str:
-    return json.dumps(obj)
 
 
 def build_windows(data: RunToFailure, params: Params, *, stride: int | None = None) -> Windows:

@@ -19,9 +19,10 @@ import numpy as np
 
 from config import Settings, load_settings
 from data.db import Database, upgrade_schema
-from ml.dataset import RunToFailure, load_csv, regular_step, simulate_history
+from ml.cli_options import add_file_options, add_model_options, model_params, read_files
+from ml.dataset import RunToFailure, simulate_history
 from ml.features import feature_names
-from ml.pipeline import FAMILIES, Params, Trained, held_out_units, train
+from ml.pipeline import Params, Trained, held_out_units, train
 from ml.registry import register
 
 __all__ = ["train_and_register", "demo_training", "autotrain", "main"]
@@ -169,20 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--readings", type=Path, help="long-format readings CSV (--source csv)")
     p.add_argument("--failures", type=Path, help="failures CSV (unit, failure[, repaired])")
-    p.add_argument("--step-s", type=float, help="csv: seconds per step (default: the data's)")
-    p.add_argument("--resample", action="store_true", help="csv: average onto --step-s")
-    p.add_argument("--time-unit-s", type=float, default=1.0, help="csv: seconds per numeric time")
-    p.add_argument(
-        "--family",
-        choices=FAMILIES,
-        default="auto",
-        help="failure model: tree, lstm, blend, or auto (the best of them on held-out units)",
-    )
-    p.add_argument("--epochs", type=int, default=Params.epochs)
-    p.add_argument("--window", type=int, default=Params.window)
-    p.add_argument("--horizon-h", type=float, default=Params.horizon_h)
-    p.add_argument("--rul-cap-h", type=float, default=Params.rul_cap_h)
-    p.add_argument("--stride", type=int, default=Params.stride, help="steps between windows")
+    add_file_options(p)
+    add_model_options(p, stride_flag="--stride")
     p.add_argument(
         "--promote",
         action="store_true",
@@ -194,16 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     db = Database(settings.effective_database_url)
     upgrade_schema(db.engine)
-    if args.source == "csv" or args.readings:
+    supplied = args.source == "csv" or bool(args.readings)
+    if supplied:
         if not (args.readings and args.failures):
             p.error("--source csv needs --readings and --failures")
-        data = load_csv(
-            args.readings,
-            args.failures,
-            step_s=args.step_s,
-            resample=args.resample,
-            time_unit_s=args.time_unit_s,
-        )
+        data = read_files(args.readings, args.failures, args)
     elif args.source == "db":
         from ml.history import history_from_db
 
@@ -222,22 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         data = simulate_history(
             machines=args.machines, days=args.days, seed=args.seed, progress=True
         )
-    step = (
-        regular_step(data.readings, args.step_s)
-        if args.source == "csv" or args.readings
-        else Params.step_s
-    )
-    params = Params(
-        epochs=args.epochs,
-        window=args.window,
-        horizon_h=args.horizon_h,
-        rul_cap_h=args.rul_cap_h,
-        stride=args.stride,
-        family=args.family,
-        step_s=step,
-    )
+    params = model_params(args, data, stride=args.stride)
     held_out = None
-    if args.promote and (args.source == "csv" or args.readings):
+    if args.promote and supplied:
         kept = held_out_units(np.array(data.units()), 0.25, params.seed)
         if not kept:
             p.error("--promote on supplied data needs at least three units (a quarter is held out)")

@@ -22,7 +22,7 @@ from sklearn.model_selection import GroupKFold
 
 from ml.calibration import Calibrator
 
-__all__ = ["TreeFailureModel"]
+__all__ = ["TreeFailureModel", "positive_probability"]
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,11 @@ class TreeFailureModel:
         for train, test in GroupKFold(n_splits=k).split(x, y, units):
             forest = RandomForestClassifier(random_state=self.seed, **_FOREST)
             forest.fit(x[train], y[train], sample_weight=w[train])
-            raw[test] = _positive(forest, x[test])
+            raw[test] = positive_probability(forest, x[test])
         return raw, k
 
     def _raw_prob(self, x: np.ndarray) -> np.ndarray:
-        return _positive(self.classifier, x)
+        return positive_probability(self.classifier, x)
 
     def predict_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated failure probability, remaining useful life in hours)."""
@@ -122,7 +122,7 @@ class TreeFailureModel:
         return model
 
 
-def _positive(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:
+def positive_probability(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:
     """The forest's probability of the positive class (zero if it only saw negatives)."""
     proba = forest.predict_proba(x)
     return proba[:, list(forest.classes_).index(1)] if 1 in forest.classes_ else np.zeros(len(x))

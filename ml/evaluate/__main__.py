@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.dataset import RunToFailure, load_csv, regular_step, simulate_history, simulator_limits
+from ml.cli_options import add_file_options, add_model_options, model_params, read_files
+from ml.dataset import RunToFailure, simulate_history, simulator_limits
 from ml.evaluate.baseline import ForestBaseline
 from ml.evaluate.core import Replay, evaluate, load_trained
 from ml.evaluate.report import table
-from ml.pipeline import FAMILIES, Params, Trained, build_windows, train
+from ml.pipeline import Params, Trained, build_windows, train
 
 JSON_KEYS = (
     "rul_rmse_h",
@@ -60,9 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("train-readings", "train-failures", "test-readings", "test-failures"):
         data.add_argument(f"--{name}", type=Path)
     data.add_argument("--test-rul", type=Path, help="unit,rul_h at each test unit's last reading")
-    data.add_argument("--step-s", type=float, help="seconds per step (default: the data's)")
-    data.add_argument("--resample", action="store_true", help="average readings onto --step-s")
-    data.add_argument("--time-unit-s", type=float, default=1.0, help="seconds per numeric time")
+    add_file_options(data)
     sim = p.add_argument_group("simulated fleets (when no files are given)")
     sim.add_argument("--quick", action="store_true", help="smaller fleets (under 2 minutes)")
     for name, default in (("train", 1), ("test", 99)):
@@ -72,17 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     model = p.add_argument_group("models")
     model.add_argument("--models", type=Path, help="evaluate saved models (anomaly/, failure/)")
     model.add_argument("--save", type=Path, help="save the trained models to this directory")
-    model.add_argument(
-        "--family",
-        choices=FAMILIES,
-        default="auto",
-        help="failure model: tree, lstm, blend, or auto (the best of them on held-out units)",
-    )
-    model.add_argument("--epochs", type=int, default=Params.epochs)
-    model.add_argument("--window", type=int, default=Params.window)
-    model.add_argument("--horizon-h", type=float, default=Params.horizon_h)
-    model.add_argument("--rul-cap-h", type=float, default=Params.rul_cap_h)
-    model.add_argument("--train-stride", type=int, default=Params.stride)
+    add_model_options(model, stride_flag="--train-stride")
     model.add_argument("--seed", type=int, default=Params.seed)
     replay = p.add_argument_group("alarm replay")
     replay.add_argument("--stride", type=int, default=5, help="steps between scored windows")
@@ -103,20 +92,10 @@ def _supplied(args: argparse.Namespace, p: argparse.ArgumentParser) -> bool:
     return all(files)
 
 
-def _load(readings: Path, failures: Path, args: argparse.Namespace) -> RunToFailure:
-    return load_csv(
-        readings,
-        failures,
-        step_s=args.step_s,
-        resample=args.resample,
-        time_unit_s=args.time_unit_s,
-    )
-
-
 def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, RunToFailure, dict]:
     if supplied:
-        train_data = _load(args.train_readings, args.train_failures, args)
-        test_data = _load(args.test_readings, args.test_failures, args)
+        train_data = read_files(args.train_readings, args.train_failures, args)
+        test_data = read_files(args.test_readings, args.test_failures, args)
         return (
             train_data,
             test_data,
@@ -140,20 +119,6 @@ def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, R
         "test": f"simulated, {sm} machines × {sd:g} days, seed {args.test_seed}",
     }
     return train_data, test_data, setup
-
-
-def _params(args: argparse.Namespace, data: RunToFailure, supplied: bool) -> Params:
-    step = regular_step(data.readings, args.step_s) if supplied else Params.step_s
-    return Params(
-        window=args.window,
-        step_s=step,
-        horizon_h=args.horizon_h,
-        rul_cap_h=args.rul_cap_h,
-        stride=args.train_stride,
-        epochs=args.epochs,
-        seed=args.seed,
-        family=args.family,
-    )
 
 
 def _fit(data: RunToFailure, params: Params, progress: bool) -> tuple[Trained, float]:
@@ -181,7 +146,11 @@ def main(argv: Iterable[str] | None = None) -> dict:
         trained, train_s = load_trained(args.models), math.nan
         setup["train"] = f"loaded from {args.models}"
     else:
-        trained, train_s = _fit(train_data, _params(args, train_data, supplied), progress)
+        trained, train_s = _fit(
+            train_data,
+            model_params(args, train_data, stride=args.train_stride, seed=args.seed),
+            progress,
+        )
         if args.save:
             trained.save(args.save)
     started = time.perf_counter()

@@ -10,6 +10,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from ml.features import Baseline, window_features
 from ml.pipeline import Params, Windows
+from ml.trees import positive_probability
 
 __all__ = ["ForestBaseline"]
 
@@ -38,6 +39,4 @@ class ForestBaseline:
     def predict(self, x3: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(probability of failing within H, RUL hours) per window."""
         x = window_features(x3, types, self.baseline)
-        proba = self.classifier.predict_proba(x)
-        prob = proba[:, 1] if proba.shape[1] > 1 else np.zeros(len(x))
-        return prob, self.regressor.predict(x)
+        return positive_probability(self.classifier, x), self.regressor.predict(x)

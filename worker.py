@@ -36,7 +36,6 @@ from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.jobs import pending_requests
 from maintenance.plans import open_planned_tickets
 from maintenance.predictions import (
-    PredictionPolicy,
     apply_predictions,
     in_wall_time,
     store_predictions,
@@ -50,6 +49,7 @@ from maintenance.reports import (
 from maintenance.retention import apply_retention, sync_timescale_policies
 from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
+from ml.alarms import PredictionPolicy
 from ml.live_context import LifeContext
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble

@@ -4,8 +4,8 @@ raises a CRITICAL alarm (and ticket) once per episode; sustained anomalies raise
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -14,43 +14,19 @@ from data.fleet import machine_names
 from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm
 from maintenance.rules import RuleOutcome
+from ml.alarms import PredictionPolicy
 from ml.scoring import MachineScore
 
 __all__ = [
     "MachineScore",
-    "PredictionPolicy",
     "in_wall_time",
     "store_predictions",
     "apply_predictions",
     "FAILURE_CODE",
-    "anomaly_clear_below",
     "ANOMALY_CODE",
 ]
 
 FAILURE_CODE, ANOMALY_CODE = "PRED_FAILURE", "ANOMALY"
-ANOMALY_CLEAR_BELOW = 0.5
-CLEAR_RATIO = 0.75  # the failure alarm's default: clears below 0.6 for a 0.8 threshold
-
-
-def anomaly_clear_below(threshold: float) -> float:
-    """Where an anomaly warning stops being held: 0.5, or three quarters of a threshold
-    under 0.67, so the hold always sits below the threshold that raised it. The model lab
-    replays the same rule (``ml.lab.replay.live_hysteresis``)."""
-    return min(ANOMALY_CLEAR_BELOW, threshold * CLEAR_RATIO)
-
-
-@dataclass(frozen=True, slots=True)
-class PredictionPolicy:
-    failure_threshold: float = 0.8
-    failure_clear_below: float = 0.6
-    anomaly_threshold: float = 0.7  # on the anomaly score, raise
-    anomaly_sustained: int = 6  # consecutive scorings over the threshold before a warning
-    clear_after: timedelta = timedelta(minutes=1)
-
-    @property
-    def anomaly_clear_below(self) -> float:
-        """Held while the score stays at or above this (``anomaly_clear_below``)."""
-        return anomaly_clear_below(self.anomaly_threshold)
 
 
 def in_wall_time(*, scores: Sequence[MachineScore], time_scale: float) -> list[MachineScore]:

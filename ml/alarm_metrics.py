@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.alarms import alarm_raises
+from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD, alarm_raises
 from ml.features import epoch_seconds
 
 __all__ = [
@@ -171,8 +171,8 @@ def replay_alarms(
     values: np.ndarray,
     *,
     resets: dict[str, Sequence[float]] | None = None,
-    threshold: float = 0.8,
-    clear_below: float = 0.6,
+    threshold: float = FAILURE_THRESHOLD,
+    clear_below: float = FAILURE_THRESHOLD * CLEAR_RATIO,
     clear_after_s: float = 1800.0,
 ) -> dict[str, list[float]]:
     """The live hysteresis applied per unit to a score at every window end.

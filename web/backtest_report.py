@@ -15,7 +15,8 @@ from flask import Blueprint, Response, abort, send_file
 from data.db import Database
 from data.models import LabRun, LabRunStatus
 from ml.alarm_metrics import replay_alarms
-from ml.lab.scored import CLEAR_RATIO, ScoredSet
+from ml.alarms import CLEAR_RATIO
+from ml.lab.scored import ScoredSet
 from web.auth import identity
 from web.downloads import attachment
 from web.lab_export import LAB_READERS

@@ -41,6 +41,7 @@ from ml.alarm_metrics import (
     roc_auc,
     rule_breaches,
 )
+from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
@@ -94,8 +95,8 @@ def score_windows(
 class Replay:
     """How scores become alarms: the live hysteresis and what counts as caught."""
 
-    threshold: float = 0.8
-    clear_below: float = 0.6
+    threshold: float = FAILURE_THRESHOLD
+    clear_below: float = FAILURE_THRESHOLD * CLEAR_RATIO
     clear_after_s: float = 1800.0
     min_lead_h: float = 2.0
 

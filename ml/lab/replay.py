@@ -20,19 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from maintenance.predictions import (
-    ANOMALY_CLEAR_BELOW,
-    CLEAR_RATIO,
-    PredictionPolicy,
-    anomaly_clear_below,
-)
-
 __all__ = [
-    "ANOMALY_CLEAR_BELOW",
-    "ANOMALY_SUSTAINED",
-    "CLEAR_RATIO",
     "Replay",
-    "live_hysteresis",
     "prepare_replay",
     "replay_raises",
     "raise_indices",
@@ -42,18 +31,6 @@ __all__ = [
 
 _HOUR = 3600.0
 _WEEK_H = 24 * 7.0
-# the live anomaly warning is raised only after this many consecutive scorings over the
-# threshold (maintenance.predictions.PredictionPolicy)
-ANOMALY_SUSTAINED = PredictionPolicy().anomaly_sustained
-
-
-def live_hysteresis(column: str, threshold: float) -> tuple[float, int]:
-    """(clear_below, sustained) of the live alarm on this score column at ``threshold``.
-    The failure alarm keeps its default ratio (0.6 for 0.8) at every threshold, so a slider
-    position means the same hysteresis everywhere."""
-    if column == "anomaly":
-        return anomaly_clear_below(threshold), ANOMALY_SUSTAINED
-    return threshold * CLEAR_RATIO, 1
 
 
 @dataclass(frozen=True)

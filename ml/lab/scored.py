@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import LabRun, LabRunStatus
-from ml.lab.replay import CLEAR_RATIO, live_hysteresis, metrics_at, prepare_replay
+from ml.alarms import live_hysteresis
+from ml.lab.replay import metrics_at, prepare_replay
 
-__all__ = ["ScoredSet", "threshold_metrics", "tuning_set", "CLEAR_RATIO"]
+__all__ = ["ScoredSet", "threshold_metrics", "tuning_set"]
 
 
 @dataclass
@@ -68,7 +69,7 @@ def threshold_metrics(
     and the window confusion matrix against the label "fails within the horizon".
 
     ``clear_below`` and ``sustained`` default to what the live alarm on ``column`` uses at
-    that threshold (``ml.lab.replay.live_hysteresis``). A sweep over many thresholds should
+    that threshold (``ml.alarms.live_hysteresis``). A sweep over many thresholds should
     prepare once: ``ml.lab.tune.sweep``."""
     live_clear, live_sustained = live_hysteresis(column, threshold)
     replay = prepare_replay(

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from ml.lab.replay import live_hysteresis, metrics_at, prepare_replay
+from ml.alarms import live_hysteresis
+from ml.lab.replay import metrics_at, prepare_replay
 from ml.lab.scored import tuning_set
 
 __all__ = [

@@ -41,8 +41,9 @@ from data.models import (
     User,
 )
 from maintenance.alarms import raise_alarm
-from maintenance.predictions import PredictionPolicy, apply_predictions
+from maintenance.predictions import apply_predictions
 from maintenance.reports import last_full_week
+from ml.alarms import PredictionPolicy
 from ml.scoring import MachineScore
 from simulator.fleet import MACHINE_TYPES
 from web import ids

@@ -16,8 +16,9 @@ from data.fleet import sensor_directory
 from data.models import Alarm, Prediction, Ticket
 from data.readings import insert_readings
 from maintenance.banner import red_warnings
-from maintenance.predictions import PredictionPolicy, apply_predictions, store_predictions
+from maintenance.predictions import apply_predictions, store_predictions
 from maintenance.rules import evaluate_rules
+from ml.alarms import PredictionPolicy
 from ml.scoring import MachineScore
 
 

@@ -13,14 +13,14 @@ from factories import make_settings
 from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
-from maintenance.predictions import FAILURE_CODE, PredictionPolicy, apply_predictions
+from maintenance.predictions import FAILURE_CODE, apply_predictions
+from ml.alarms import PredictionPolicy, live_hysteresis
 from ml.anomaly import AnomalyModel
 from ml.dataset import simulate_history
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
 from ml.features import lstm_inputs, window_features
 from ml.inputs import failure_scores
-from ml.lab.replay import live_hysteresis
 from ml.pipeline import Params, build_windows, load_failure_model, train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore

@@ -27,7 +27,6 @@ from maintenance.predictions import (
     ANOMALY_CODE,
     FAILURE_CODE,
     MachineScore,
-    PredictionPolicy,
     apply_predictions,
     store_predictions,
 )
@@ -37,6 +36,7 @@ from maintenance.sops import get_sop, list_sops, load_shipped_sops, save_sop, sh
 from maintenance.ticket_detail import ticket_activity, ticket_detail
 from maintenance.ticket_work import MAX_COMMENT, WorkError, add_comment, set_step
 from maintenance.tickets import change_status, open_ticket
+from ml.alarms import PredictionPolicy
 from simulator.fleet import MACHINE_TYPES
 
 

@@ -11,16 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maintenance.predictions import PredictionPolicy
 from ml.alarm_metrics import alarm_metrics, replay_alarms
-from ml.lab.replay import (
+from ml.alarms import (
     ANOMALY_CLEAR_BELOW,
     ANOMALY_SUSTAINED,
     CLEAR_RATIO,
+    PredictionPolicy,
     live_hysteresis,
-    prepare_replay,
-    replay_raises,
 )
+from ml.lab.replay import prepare_replay, replay_raises
 from ml.lab.scored import threshold_metrics
 from ml.lab.tune import GRID, pr_curve, sweep, threshold_grid
 

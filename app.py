@@ -86,14 +86,38 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
         )
         stops.append(metrics.shutdown)
     if settings.ml_autotrain and settings.demo_machines:  # demo data only: never a real plant
-        from ml.train import autotrain
-
-        autotrain(settings, db)
+        start_demo_training(settings, db)
     if role == "all" and settings.simulator and settings.demo_machines:
         sim = SimulatorThread(settings)
         sim.start()
         stops.append(sim.stop)
     return stops, worker.readiness
+
+
+def start_demo_training(settings: Settings, db: Database) -> threading.Thread | None:
+    """First start of the demo: train small models in the background when none is active."""
+    from cli.progress import bar
+    from maintenance.model_lab import demo_training
+    from ml.registry import active_versions
+
+    with db.session() as session:
+        if active_versions(session=session):
+            return None
+
+    def run() -> None:
+        try:
+            demo_training(settings, db, progress=bar())
+        except Exception:  # noqa: BLE001 - the platform keeps running on threshold rules
+            log.exception("training the demo models failed; threshold rules only")
+
+    print(
+        "  No model is active yet: training small demo models in the background "
+        "(threshold rules work meanwhile).",
+        flush=True,
+    )
+    thread = threading.Thread(target=run, name="autotrain", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve_web(

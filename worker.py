@@ -134,7 +134,7 @@ class Worker:
         ]
 
     def start(self) -> None:
-        from ml.lab.runs import fail_interrupted
+        from ml.lab.queue import fail_interrupted
 
         self.client.start()
         s = self.overrides.current()
@@ -241,16 +241,17 @@ class Worker:
         return deliver_due(db=self.db, settings=self.settings, now=datetime.now(UTC)).total
 
     def _lab(self) -> int:
+        from maintenance.model_lab import lab_setup
         from ml.lab.runs import run_next
 
-        return run_next(self.db, self.settings)
+        return run_next(self.db, lab_setup(self.settings, self.db))
 
     def _retrain(self) -> int:
         """Queue the weekly retrain (the lab job runs it): the plant's history with the
         technicians' verdicts, plus simulated history, backtested against the active pair."""
         if not self.settings.lab_retrain_weekly:
             return 0
-        from ml.lab.runs import queue_run
+        from ml.lab.queue import queue_run
 
         with self.db.session() as session:
             queue_run(

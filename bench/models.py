@@ -7,7 +7,7 @@ the numbers of docs/ml.md ("Quality on data the models never saw").
 
 For each data set and seed, a training history and a test history are made with different
 seeds (other units, other lives), written as long-format CSV under ``--data`` (kept, so a
-rerun only evaluates), and ``python -m ml.evaluate ... --json`` runs on them in a fresh
+rerun only evaluates), and ``python -m cli.evaluate ... --json`` runs on them in a fresh
 process (its peak memory is its own). The pump and valve sets come from NASA's progpy
 physics (``bench/datasets/progpy_sets.py``); the simulator's from ``simulator/``. It prints
 one row per run, then per set and family the mean and the spread (min–max) over seeds, and
@@ -70,7 +70,7 @@ def _run(name: str, seed: int, family: str, root: Path) -> dict:
         data += [f"--train-seed={seed}", f"--test-seed={seed + 98}"]
     else:
         data = _files(name, seed, root)
-    argv = [sys.executable, "-m", "ml.evaluate", *data, "--family", family, "--seed", str(seed)]
+    argv = [sys.executable, "-m", "cli.evaluate", *data, "--family", family, "--seed", str(seed)]
     out = subprocess.run(
         [*argv, "--json", "--no-progress"], capture_output=True, text=True, check=True
     )

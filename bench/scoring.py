@@ -8,8 +8,8 @@ machines in batched calls, against a naive loop that calls ``model.predict`` per
 
 The windows are real: the simulator runs ``--machines`` machines for W steps (faults
 included). The models are trained here (timed: the demo models of
-``ml.train.demo_training``, and 20 machines × 7 days with ``Params()``), saved, and scored
-in a fresh process that only loads them, as a worker does. The batched tick is timed
+``maintenance.model_lab.demo_training``, and 20 machines × 7 days with ``Params()``), saved,
+and scored in a fresh process that only loads them, as a worker does. The batched tick is timed
 ``--repeat`` times after one warm-up tick (the first call of a Keras model traces it); its
 median is reported. Peak RSS is that scoring process's ``VmHWM`` with TensorFlow, both
 models and all windows loaded.
@@ -30,13 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.dataset import RunToFailure, simulate_history
+from ml.dataset import RunToFailure
 from ml.features import lstm_inputs, unit_arrays, window_features
 from ml.inputs import Context, lstm_context
 from ml.pipeline import Params, Trained, train
+from simulator.labelled import labelled_history
 
-# What ``ml.train.demo_training`` trains on first start of the demo (keep in step with it),
-# and the larger set the training-time budget (60 s) was stated for.
+# What ``maintenance.model_lab.demo_training`` trains on first start of the demo (keep in step
+# with it), and the larger set the training-time budget (60 s) was stated for.
 TRAININGS = {
     "demo": (15, 6.0, {"epochs": 4, "stride": 10}),
     "20x7": (20, 7.0, {}),
@@ -57,7 +58,9 @@ def peak_rss_mb() -> float:
 
 def fleet_windows(machines: int, window: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """The last ``window`` steps of every machine of a simulated fleet: (x3, types)."""
-    data = simulate_history(machines=machines, days=(window + 1) * 60 / 86_400, seed=seed)
+    data = RunToFailure(
+        *labelled_history(machines=machines, days=(window + 1) * 60 / 86_400, seed=seed)
+    )
     arrays = unit_arrays(data)
     x3 = np.stack([values[-window:] for _, values, _ in arrays.values()])
     types = np.array([kind for _, _, kind in arrays.values()])
@@ -171,9 +174,8 @@ def main(argv: list[str] | None = None) -> dict:
     timed: dict[str, tuple[str, float]] = {}
     trained = None
     for name, (machines, days, overrides) in trainings.items():
-        data = simulate_history(
-            machines=machines, days=days, seed=7, end=datetime(2025, 1, 1, tzinfo=UTC)
-        )
+        end = datetime(2025, 1, 1, tzinfo=UTC)
+        data = RunToFailure(*labelled_history(machines=machines, days=days, seed=7, end=end))
         params = replace(Params(family="lstm"), **overrides)  # this bench times the LSTM
         seconds, model = timed_training(data, params, progress, name)
         label = (

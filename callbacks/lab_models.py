@@ -17,7 +17,7 @@ from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since
 from ml.lab.pairs import Pair, family_name, model_pairs
 from ml.lab.params import LabError
-from ml.lab.runs import queue_run
+from ml.lab.queue import queue_run
 from ml.registry import rollback
 from web import lab_models_view as v
 from web.auth import AccessDenied, require

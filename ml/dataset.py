@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -26,8 +25,6 @@ __all__ = [
     "DataError",
     "load_csv",
     "regular_step",
-    "simulate_history",
-    "simulator_limits",
     "SENSORS",
 ]
 
@@ -180,60 +177,3 @@ def load_csv(
     step = regular_step(frame.sort_values(["unit", "time"]), step_s)
     _check_sensors(frame, chosen)
     return RunToFailure(frame, fails, chosen, step_s=step)
-
-
-def simulate_history(
-    *,
-    machines: int,
-    days: float,
-    step_s: float = 60.0,
-    seed: int = 7,
-    end: datetime | None = None,
-    progress: bool = False,
-) -> RunToFailure:
-    """A labelled fleet history from the simulator: faults at random, ground truth recorded."""
-    from simulator.fleet import FleetSimulator, demo_fleet
-
-    fleet = demo_fleet(machines)
-    end = end or datetime.now(UTC).replace(second=0, microsecond=0)
-    start = (end - timedelta(days=days)).timestamp()
-    sim = FleetSimulator(fleet, speed=1.0, seed=seed, start=start, first_fault_after_s=None)
-    steps = int(days * 86_400 / step_s)
-    times = start + np.arange(steps) * step_s
-    rows = np.empty((steps, len(fleet), len(SENSORS)))
-    iterator = range(steps)
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(iterator, desc="simulating history", unit="step", leave=False)
-    for i in iterator:
-        sample = sim.sample(float(times[i]))
-        for j, m in enumerate(fleet):
-            rows[i, j] = [sample[m.name][s] for s in SENSORS]
-    frame = pd.DataFrame(
-        {
-            "unit": np.repeat([[m.name for m in fleet]], steps, axis=0).ravel(),
-            "type": np.repeat([[m.type for m in fleet]], steps, axis=0).ravel(),
-            "time": pd.to_datetime(np.repeat(times, len(fleet)), unit="s", utc=True),
-            **{s: rows[:, :, k].ravel() for k, s in enumerate(SENSORS)},
-        }
-    )
-    failures = pd.DataFrame(
-        [
-            (e.machine, e.failure, e.repaired, e.onset, e.mode)
-            for e in sim.episodes
-            if e.failure.timestamp() <= times[-1]
-        ],
-        columns=["unit", "failure", "repaired", "onset", "mode"],
-    )
-    return RunToFailure(frame, failures)
-
-
-def simulator_limits() -> dict[str, dict[str, tuple[float | None, float | None]]]:
-    """The simulated machine types' warning limits, for replaying the threshold rules."""
-    from simulator.fleet import MACHINE_TYPES
-
-    return {
-        name: {d.key: (d.warn_low, d.warn_high) for d in kind.sensors()}
-        for name, kind in MACHINE_TYPES.items()
-    }

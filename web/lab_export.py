@@ -51,7 +51,7 @@ class SelectionError(ValueError):
 
 def clock(settings: Settings) -> dict[str, float]:
     """The models' step in wall seconds and physics seconds per wall second (60 for data
-    from the embedded demo's 60x simulator, as ``ml.train --source db`` reads it)."""
+    from the embedded demo's 60x simulator, as ``cli.train --source db`` reads it)."""
     return {
         "model_step_s": settings.live_step_s,
         "time_scale": settings.ml_step_s / settings.live_step_s,

@@ -12,157 +12,84 @@ by the worker in the background, writing progress, stage and the loss curve as t
 
 Nothing is promoted through the lab, the CLI or the jobs without a finished backtest of
 that exact pair on record (``ml.lab.backtest.promote_pair``). What a run may be asked is in
-``ml.lab.params``.
+``ml.lab.params``; the queue is ``ml.lab.queue``. What a run needs from outside the model
+layer (folders, the alarm threshold in force, simulated histories) comes in a ``LabSetup``
+built by ``maintenance.model_lab``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from config import Settings
 from data.db import Database
-from data.models import AuditLog, LabRun, LabRunStatus
-from ml.dataset import RunToFailure, simulate_history
+from data.models import LabRun, LabRunStatus
+from ml.dataset import RunToFailure
+from ml.history import history_from_db
 from ml.lab.backtest import backtest_pair, beats, load_pair, model_version, promote_pair
-from ml.lab.params import SOURCES, LabError, check_params, describe, train_params
+from ml.lab.params import SOURCES, LabError, describe, train_params
+from ml.lab.progress import Reporter, Scaled
+from ml.lab.queue import claim_next, queue_run
 from ml.registry import active_versions
+from ml.train import train_and_register
 
-__all__ = ["queue_run", "run_next", "fail_interrupted", "execute", "lab_data", "record_backtest"]
+__all__ = [
+    "LabSetup",
+    "run_next",
+    "execute",
+    "lab_data",
+    "record_backtest",
+    "backtest_and_promote",
+]
 
 log = logging.getLogger(__name__)
 
-# --------------------------------------------------------------------------- queue
+
+@dataclass(frozen=True)
+class LabSetup:
+    """What a lab run needs from outside the model layer."""
+
+    models_dir: Path  # where trained artefacts are written
+    results_dir: Path  # a backtest's scored windows go to results_dir/run-<id>
+    live_step_s: float  # the plant's recorded step
+    time_scale: float  # model seconds per recorded second
+    auto_promote: bool  # the weekly retrain may activate a pair that beats the active one
+    failure_threshold: Callable[[], float]  # the failure alarm's threshold in force now
+    simulate: Callable[[int, float, int], RunToFailure]  # (machines, days, seed) → history
 
 
-def queue_run(
-    *,
-    session: Session,
-    kind: str,
-    params: dict,
-    user_id: int | None,
-    anomaly_version: int | None = None,
-    failure_version: int | None = None,
-) -> LabRun:
-    """Queue a run for the worker (audited); the page follows its row."""
-    if kind == "backtest":
-        if failure_version is None or anomaly_version is None:
-            raise LabError("Pick a candidate to backtest.", "candidate")
-        for k, v in (("anomaly", anomaly_version), ("failure", failure_version)):
-            if model_version(session, k, v) is None:
-                raise LabError(f"There is no {k} model v{v}.", "candidate")
-    run = LabRun(
-        kind=kind,
-        params=check_params(kind, params),
-        created_by=user_id,
-        anomaly_version=anomaly_version,
-        failure_version=failure_version,
-    )
-    session.add(run)
-    session.flush()
-    session.add(
-        AuditLog(
-            user_id=user_id,
-            action=f"lab.{kind}",
-            entity="lab_run",
-            entity_id=str(run.id),
-            after={"params": run.params, "anomaly": anomaly_version, "failure": failure_version},
-        )
-    )
-    return run
-
-
-def run_next(db: Database, settings: Settings) -> int:
+def run_next(db: Database, setup: LabSetup) -> int:
     """The worker's job: claim the oldest queued run and run it to the end (1 if one ran)."""
-    with db.session() as session:
-        run_id = session.scalar(
-            select(LabRun.id)
-            .where(LabRun.status == LabRunStatus.QUEUED)
-            .order_by(LabRun.created_at, LabRun.id)
-            .limit(1)
-        )
-        if run_id is None:
-            return 0
-        claimed = session.execute(
-            update(LabRun)
-            .where(LabRun.id == run_id, LabRun.status == LabRunStatus.QUEUED)
-            .values(status=LabRunStatus.RUNNING, started_at=datetime.now(UTC), stage="starting")
-        ).rowcount
-    if not claimed:
-        return 0  # another worker took it
-    execute(db, settings, run_id)
+    run_id = claim_next(db)
+    if run_id is None:
+        return 0
+    execute(db, setup, run_id)
     return 1
 
 
-def fail_interrupted(db: Database) -> int:
-    """At worker start: runs left running by a worker that stopped mid-way are failed with
-    that reason (their page would otherwise show them running for ever)."""
-    with db.session() as session:
-        return session.execute(
-            update(LabRun)
-            .where(LabRun.status == LabRunStatus.RUNNING)
-            .values(
-                status=LabRunStatus.FAILED,
-                stage="failed",
-                error="interrupted: the worker stopped during this run; start it again",
-                finished_at=datetime.now(UTC),
-            )
-        ).rowcount
-
-
-class _Reporter:
-    """Writes a run's progress to its row, at most every half second (the last one always)."""
-
-    def __init__(self, db: Database, run_id: int) -> None:
-        self.db, self.run_id, self.last = db, run_id, 0.0
-        self.curve: list[dict] = []
-
-    def __call__(self, stage: str, fraction: float, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < 0.5 and fraction < 1:
-            return
-        self.last = now
-        with self.db.session() as session:
-            session.execute(
-                update(LabRun)
-                .where(LabRun.id == self.run_id)
-                .values(stage=stage[:200], progress=round(min(max(fraction, 0.0), 1.0), 4))
-            )
-
-    def epoch(self, epoch: int, logs: dict) -> None:
-        self.curve.append({"epoch": epoch + 1, **{k: round(float(v), 5) for k, v in logs.items()}})
-        with self.db.session() as session:
-            session.execute(
-                update(LabRun).where(LabRun.id == self.run_id).values(curve=list(self.curve))
-            )
-
-
-def execute(
-    db: Database, settings: Settings, run_id: int, data: RunToFailure | None = None
-) -> None:
+def execute(db: Database, setup: LabSetup, run_id: int, data: RunToFailure | None = None) -> None:
     """Run one claimed run; failures are recorded on the row, never raised to the worker.
     ``data``: for a backtest, the history to replay instead of the one its params name."""
     with db.session() as session:
         run = session.get(LabRun, run_id)
         kind, params, user_id = run.kind, dict(run.params), run.created_by
         pair = {"anomaly": run.anomaly_version, "failure": run.failure_version}
-    report = _Reporter(db, run_id)
+    report = Reporter(db, run_id)
     try:
         if kind == "train":
-            result, pair = _train(db, settings, params, report)
+            result, pair = _train(db, setup, params, report)
             out = ""
         elif kind == "backtest":
-            result, out = _backtest(db, settings, run_id, params, pair, report, data)
+            result, out = _backtest(db, setup, run_id, params, pair, report, data)
         else:
-            result, pair, out = _retrain(db, settings, run_id, params, report)
+            result, pair, out = _retrain(db, setup, run_id, params, report)
     except Exception as exc:  # noqa: BLE001 - a failed run is a row with its error
         log.exception("lab run %s (%s) failed", run_id, kind)
         with db.session() as session:
@@ -184,23 +111,21 @@ def execute(
 # --------------------------------------------------------------------------- data
 
 
-def lab_data(db: Database, settings: Settings, params: dict) -> RunToFailure:
+def lab_data(db: Database, setup: LabSetup, params: dict) -> RunToFailure:
     """The labelled history a run learns from or is replayed on."""
     source = params["source"]
     if source not in SOURCES:
         raise LabError(f"{describe(params)} can only be backtested where it was supplied")
     parts = []
     if source in ("plant", "plant+simulator"):
-        from ml.history import history_from_db
-
         with db.session() as session:
             try:
                 parts.append(
                     history_from_db(
                         session=session,
                         days=float(params["days"]),
-                        step_s=settings.live_step_s,
-                        time_scale=settings.ml_step_s / settings.live_step_s,
+                        step_s=setup.live_step_s,
+                        time_scale=setup.time_scale,
                         labels=True,
                     )
                 )
@@ -208,9 +133,7 @@ def lab_data(db: Database, settings: Settings, params: dict) -> RunToFailure:
                 if source == "plant":
                     raise
     if source in ("simulator", "plant+simulator"):
-        sim = simulate_history(
-            machines=int(params["machines"]), days=float(params["days"]), seed=int(params["seed"])
-        )
+        sim = setup.simulate(int(params["machines"]), float(params["days"]), int(params["seed"]))
         if parts:  # beside the plant: simulated units keep their own names
             sim.readings["unit"] = "sim-" + sim.readings["unit"]
             sim.failures["unit"] = "sim-" + sim.failures["unit"]
@@ -228,11 +151,11 @@ def lab_data(db: Database, settings: Settings, params: dict) -> RunToFailure:
 # --------------------------------------------------------------------------- train
 
 
-def _train(db: Database, settings: Settings, params: dict, report: _Reporter) -> tuple[dict, dict]:
-    from ml.train import train_and_register
-
+def _train(
+    db: Database, setup: LabSetup, params: dict, report: Reporter | Scaled
+) -> tuple[dict, dict]:
     report("preparing data", 0.01, force=True)
-    data = lab_data(db, settings, params)
+    data = lab_data(db, setup, params)
     data = replace(data, sensors=tuple(params["features"]))
     verdicts = 0 if data.verdicts is None else len(data.verdicts)
 
@@ -241,10 +164,9 @@ def _train(db: Database, settings: Settings, params: dict, report: _Reporter) ->
 
     versions = train_and_register(
         db=db,
-        models_dir=settings.effective_models_dir,
+        models_dir=setup.models_dir,
         data=data,
         params=train_params(params),
-        promote_now=False,
         progress=progress,
         on_epoch=report.epoch,
         extra_metrics={"verdicts_used": verdicts, "source": params["source"]},
@@ -267,11 +189,11 @@ def _train(db: Database, settings: Settings, params: dict, report: _Reporter) ->
 
 def _backtest(
     db: Database,
-    settings: Settings,
+    setup: LabSetup,
     run_id: int,
     params: dict,
     pair: dict,
-    report: _Reporter,
+    report: Reporter | Scaled,
     data: RunToFailure | None = None,
 ) -> tuple[dict, str]:
     report("preparing data", 0.02, force=True)
@@ -282,11 +204,11 @@ def _backtest(
         if set(current) == {"anomaly", "failure"} and current != pair:
             models["active"] = load_pair(session, current)
             versions["active"] = dict(current)
-    data = data if data is not None else lab_data(db, settings, params)
-    threshold = _threshold(db, settings)
+    data = data if data is not None else lab_data(db, setup, params)
+    threshold = float(setup.failure_threshold())
     metrics, scored = backtest_pair(models, versions, data, threshold=threshold, progress=report)
     scored.meta.update(source=describe(params), run_id=run_id)
-    root = settings.var_dir / "lab" / f"run-{run_id}"
+    root = setup.results_dir / f"run-{run_id}"
     scored.save(root)
     report("writing results", 0.95, force=True)
     result = {
@@ -299,15 +221,9 @@ def _backtest(
     return result, str(root)
 
 
-def _threshold(db: Database, settings: Settings) -> float:
-    from maintenance.app_settings import Overrides
-
-    return float(Overrides(settings, db).current().failure_threshold)
-
-
 def record_backtest(
     db: Database,
-    settings: Settings,
+    setup: LabSetup,
     pair: dict,
     params: dict | None = None,
     *,
@@ -327,14 +243,31 @@ def record_backtest(
         )
         run.status, run.started_at = LabRunStatus.RUNNING, datetime.now(UTC)
         run_id = run.id
-    execute(db, settings, run_id, data)
+    execute(db, setup, run_id, data)
     with db.session() as session:
         run = session.get(LabRun, run_id)
         session.expunge(run)
         return run
 
 
-# --------------------------------------------------------------------------- promotion
+def backtest_and_promote(
+    db: Database,
+    setup: LabSetup,
+    pair: dict,
+    *,
+    held_out: RunToFailure | None = None,
+    label: str = "",
+) -> None:
+    """The CLI's and the demo's promotion: backtest the pair and keep that backtest on record,
+    then activate it. On ``held_out`` (units of the same source kept out of training, named by
+    ``label``) when given, else on a held-out simulated fleet."""
+    if held_out is not None:
+        params = {"source": "supplied", "label": label or "supplied data"}
+        record_backtest(db, setup, pair, params, data=held_out)
+    else:
+        record_backtest(db, setup, pair, {"machines": 6, "days": 3.0, "seed": 4242})
+    with db.session() as session:
+        promote_pair(session=session, pair=pair, user_id=None)
 
 
 # --------------------------------------------------------------------------- weekly retrain
@@ -342,34 +275,17 @@ def record_backtest(
 
 def _retrain(
     db: Database,
-    settings: Settings,
+    setup: LabSetup,
     run_id: int,
     params: dict,
-    report: _Reporter,
+    report: Reporter,
 ) -> tuple[dict, dict, str]:
-    def stage(share: float, offset: float) -> _Scaled:
-        return _Scaled(report, share, offset)
-
-    training, pair = _train(db, settings, params, stage(0.7, 0.0))
+    training, pair = _train(db, setup, params, Scaled(report, 0.7, 0.0))
     held_out = {**params, "seed": int(params["seed"]) + 1000}
-    bt, out = _backtest(db, settings, run_id, held_out, pair, stage(0.3, 0.7))
+    bt, out = _backtest(db, setup, run_id, held_out, pair, Scaled(report, 0.3, 0.7))
     # promoted by execute() once this run, its own backtest, is on record
-    promote = bool(settings.lab_auto_promote and bt["beats_active"])
+    promote = bool(setup.auto_promote and bt["beats_active"])
     return {**training, **bt, "promoted": promote}, pair, out
-
-
-class _Scaled:
-    """A reporter for one part of a longer run (progress offset + share)."""
-
-    def __init__(self, report: _Reporter, share: float, offset: float) -> None:
-        self.report, self.share, self.offset = report, share, offset
-        self.curve = report.curve
-
-    def __call__(self, stage: str, fraction: float, *, force: bool = False) -> None:
-        self.report(stage, self.offset + self.share * fraction, force=force)
-
-    def epoch(self, epoch: int, logs: dict) -> None:
-        self.report.epoch(epoch, logs)
 
 
 def _clean(value: object) -> object:

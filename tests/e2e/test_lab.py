@@ -20,8 +20,10 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AuditLog, LabRun, ModelStatus, ModelVersion
+from maintenance.model_lab import lab_setup
 from ml.lab.backtest import promote_pair
-from ml.lab.runs import queue_run, run_next
+from ml.lab.queue import queue_run
+from ml.lab.runs import run_next
 from ml.lab.scored import threshold_metrics, tuning_set
 from web import lab_tune_view as tune
 
@@ -36,7 +38,7 @@ def lab(web: WebApp) -> Iterator[WebApp]:
     (the web app is shared: the fleet page goes back to threshold rules)."""
     with web.db.session() as s:
         train_id = queue_run(session=s, kind="train", params=SMALL, user_id=None).id
-    run_next(web.db, web.settings)
+    run_next(web.db, lab_setup(web.settings, web.db))
     with web.db.session() as s:
         trained = s.get(LabRun, train_id)
         pair = {"anomaly": trained.anomaly_version, "failure": trained.failure_version}
@@ -48,14 +50,14 @@ def lab(web: WebApp) -> Iterator[WebApp]:
             anomaly_version=pair["anomaly"],
             failure_version=pair["failure"],
         )
-    run_next(web.db, web.settings)
+    run_next(web.db, lab_setup(web.settings, web.db))
     with web.db.session() as s:
         promote_pair(session=s, pair=pair, user_id=None)
     stop = threading.Event()
 
     def worker() -> None:
         while not stop.is_set():
-            if not run_next(web.db, web.settings):
+            if not run_next(web.db, lab_setup(web.settings, web.db)):
                 stop.wait(0.3)
 
     thread = threading.Thread(target=worker, daemon=True)

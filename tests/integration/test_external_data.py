@@ -11,12 +11,12 @@ import pytest
 from factories import make_settings, wear_history, write_history
 from sqlalchemy import select
 
+from cli.evaluate import JSON_KEYS
+from cli.evaluate import main as evaluate_main
+from cli.train import main as train_main
 from data.db import Database, upgrade_schema
 from data.models import LabRun, LabRunStatus, ModelVersion
-from ml.evaluate.__main__ import JSON_KEYS
-from ml.evaluate.__main__ import main as evaluate_main
 from ml.registry import active_versions
-from ml.train import main as train_main
 
 SMALL = ["--window", "12", "--horizon-h", "6", "--rul-cap-h", "24", "--train-stride", "2"]
 

@@ -25,11 +25,13 @@ from data.models import (
     TicketStatus,
 )
 from data.readings import insert_readings
+from maintenance.model_lab import lab_setup
 from ml.history import history_from_db
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since, verdicts
 from ml.lab.params import LabError
-from ml.lab.runs import queue_run, run_next
+from ml.lab.queue import queue_run
+from ml.lab.runs import run_next
 from ml.lab.scored import ScoredSet, tuning_set
 from ml.pipeline import Params, build_windows, verdict_weights
 from ml.registry import active_versions
@@ -41,7 +43,7 @@ SMALL = {"machines": 4, "days": 2.0, "seed": 3, "window": 30, "epochs": 2, "fami
 def _run(db, settings, **queue) -> LabRun:
     with db.session() as s:
         run_id = queue_run(session=s, **queue).id
-    assert run_next(db, settings) == 1
+    assert run_next(db, lab_setup(settings, db)) == 1
     with db.session() as s:
         run = s.get(LabRun, run_id)
         s.expunge(run)
@@ -51,7 +53,7 @@ def _run(db, settings, **queue) -> LabRun:
 def test_train_backtest_promote(db, tmp_path):
     settings = make_settings(tmp_path)
     engineer = add_user(db, "eng", Role.ENGINEER)
-    assert run_next(db, settings) == 0  # nothing queued
+    assert run_next(db, lab_setup(settings, db)) == 0  # nothing queued
 
     train = _run(db, settings, kind="train", params=SMALL, user_id=engineer)
     assert train.status is LabRunStatus.DONE, train.error
@@ -136,7 +138,7 @@ def test_a_failing_run_is_recorded_not_raised(db, tmp_path):
         run_id = queue_run(
             session=s, kind="train", params={**SMALL, "source": "plant"}, user_id=None
         ).id
-    assert run_next(db, settings) == 1
+    assert run_next(db, lab_setup(settings, db)) == 1
     with db.session() as s:
         run = s.get(LabRun, run_id)
         assert run.status is LabRunStatus.FAILED and "no readings" in run.error

@@ -13,14 +13,15 @@ from factories import make_settings
 from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
+from maintenance.model_lab import lab_setup, simulated
 from maintenance.predictions import FAILURE_CODE, apply_predictions
 from ml.alarms import PredictionPolicy, live_hysteresis
 from ml.anomaly import AnomalyModel
-from ml.dataset import simulate_history
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
 from ml.features import lstm_inputs, window_features
 from ml.inputs import failure_scores
+from ml.lab.runs import backtest_and_promote
 from ml.pipeline import Params, build_windows, load_failure_model, train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
@@ -33,11 +34,11 @@ PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
 @pytest.fixture(scope="module", params=["tree", "lstm", "blend"])
 def tiny(request):
     params = replace(PARAMS, family=request.param)
-    return train(simulate_history(machines=9, days=4, seed=3), params)
+    return train(simulated(machines=9, days=4, seed=3), params)
 
 
 def test_failing_machines_score_above_healthy_ones(tiny):
-    held_out = build_windows(simulate_history(machines=6, days=3, seed=11), PARAMS, stride=5)
+    held_out = build_windows(simulated(machines=6, days=3, seed=11), PARAMS, stride=5)
     failing = held_out.faulty & (held_out.ttf_h < 1.5)
     healthy = ~held_out.faulty & (held_out.ttf_h > 2 * PARAMS.horizon_h)
     assert failing.sum() > 10 and healthy.sum() > 100
@@ -52,7 +53,7 @@ def test_failing_machines_score_above_healthy_ones(tiny):
 
 
 def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tiny, tmp_path):
-    held_out = build_windows(simulate_history(machines=4, days=2, seed=12), PARAMS, stride=50)
+    held_out = build_windows(simulated(machines=4, days=2, seed=12), PARAMS, stride=50)
     evaluated = score_windows(tiny, held_out, rules_steps=20, progress=False)
     root = tmp_path / tiny.family
     tiny.save(root)  # live scoring loads the artefacts, as the worker does
@@ -74,19 +75,11 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
 
 
 def test_registry_promotes_and_rolls_back(db, tmp_path):
-    data = simulate_history(machines=3, days=1, seed=5)
+    data = simulated(machines=3, days=1, seed=5)
     quick = Params(window=30, epochs=1, stride=20, n_estimators=20, units=8)
-    first = train_and_register(
-        db=db,
-        models_dir=tmp_path,
-        data=data,
-        params=quick,
-        promote_now=True,
-        settings=make_settings(tmp_path),
-    )
-    second = train_and_register(
-        db=db, models_dir=tmp_path, data=data, params=quick, promote_now=False
-    )
+    first = train_and_register(db=db, models_dir=tmp_path, data=data, params=quick)
+    backtest_and_promote(db, lab_setup(make_settings(tmp_path), db), first)
+    second = train_and_register(db=db, models_dir=tmp_path, data=data, params=quick)
     assert first == {"anomaly": 1, "failure": 1} and second == {"anomaly": 2, "failure": 2}
     with db.session() as s:
         assert active_versions(session=s) == first
@@ -150,16 +143,10 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
 
     settings = stack.settings.model_copy(update={"ml_time_scale": 60.0})  # 1 s per step
     seed_demo(settings, stack.db)
-    data = simulate_history(machines=3, days=1, seed=5)
+    data = simulated(machines=3, days=1, seed=5)
     quick = Params(window=30, epochs=1, stride=20, n_estimators=20, units=8)
-    train_and_register(
-        db=stack.db,
-        models_dir=tmp_path,
-        data=data,
-        params=quick,
-        promote_now=True,
-        settings=stack.settings,
-    )
+    versions = train_and_register(db=stack.db, models_dir=tmp_path, data=data, params=quick)
+    backtest_and_promote(stack.db, lab_setup(stack.settings, stack.db), versions)
     now = datetime.now(UTC)
     with stack.db.session() as s:
         rows = [
@@ -253,7 +240,7 @@ def test_an_anomaly_warning_needs_a_sustained_score(db, tmp_path):
 def test_an_lstm_of_the_previous_release_still_scores(tmp_path):
     """Active models survive the upgrade: an LSTM that learned without the life context is
     scored without it (its inputs are the steps and the type only)."""
-    data = simulate_history(machines=3, days=1, seed=5)
+    data = simulated(machines=3, days=1, seed=5)
     params = Params(window=30, epochs=1, stride=20, n_estimators=20, family="tree")
     trained = train(data, params)
     w = build_windows(data, params)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from ml.dataset import RunToFailure, load_csv, simulate_history
+from maintenance.model_lab import simulated
+from ml.dataset import RunToFailure, load_csv
 from ml.features import Baseline, feature_names, labels_at, window_features, windows_at
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,7 +60,7 @@ def test_labels_count_hours_to_the_next_failure_and_mark_downtime():
 
 
 def test_any_long_format_csv_is_accepted(tmp_path):
-    data = simulate_history(machines=3, days=0.5, seed=4)
+    data = simulated(machines=3, days=0.5, seed=4)
     data.readings.to_csv(tmp_path / "r.csv", index=False)
     data.failures[["unit", "failure"]].to_csv(tmp_path / "f.csv", index=False)
     loaded = load_csv(

@@ -1,4 +1,4 @@
-"""Options the two model CLIs share (``python -m ml.train``, ``python -m ml.evaluate``): how
+"""Options the two model CLIs share (``python -m cli.train``, ``python -m cli.evaluate``): how
 supplied files are read and which failure model is trained, spelled and read once."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""python -m ml.evaluate: train on one history, score another the models never saw, and report
+"""python -m cli.evaluate: train on one history, score another the models never saw, and report
 the models beside a random-forest baseline trained in the same run.
 
-    python -m ml.evaluate                      # simulated fleets (train seed 1, test seed 99)
-    python -m ml.evaluate --quick              # smaller simulated fleets
-    python -m ml.evaluate --train-readings R.csv --train-failures F.csv \\
+    python -m cli.evaluate                      # simulated fleets (train seed 1, test seed 99)
+    python -m cli.evaluate --quick              # smaller simulated fleets
+    python -m cli.evaluate --train-readings R.csv --train-failures F.csv \\
         --test-readings R2.csv --test-failures F2.csv [--test-rul RUL.csv] [--json]
 
 Supplied data is in the long format of docs/ml.md; ``--test-rul`` (unit, rul_h) gives the
@@ -24,12 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.cli_options import add_file_options, add_model_options, model_params, read_files
-from ml.dataset import RunToFailure, simulate_history, simulator_limits
+from cli.options import add_file_options, add_model_options, model_params, read_files
+from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD
+from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
 from ml.evaluate.core import Replay, evaluate, load_trained
 from ml.evaluate.report import table
 from ml.pipeline import Params, Trained, build_windows, train
+from simulator.labelled import labelled_history, warning_limits
 
 JSON_KEYS = (
     "rul_rmse_h",
@@ -53,7 +55,7 @@ JSON_KEYS = (
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m ml.evaluate",
+        prog="python -m cli.evaluate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -75,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument("--seed", type=int, default=Params.seed)
     replay = p.add_argument_group("alarm replay")
     replay.add_argument("--stride", type=int, default=5, help="steps between scored windows")
-    replay.add_argument("--threshold", type=float, default=0.8)
-    replay.add_argument("--clear-below", type=float, default=0.6)
+    replay.add_argument("--threshold", type=float, default=FAILURE_THRESHOLD)
+    replay.add_argument("--clear-below", type=float, default=FAILURE_THRESHOLD * CLEAR_RATIO)
     replay.add_argument("--clear-after-s", type=float, default=1800.0)
     replay.add_argument("--min-lead-h", type=float, default=2.0)
     replay.add_argument("--rules-steps", type=int, default=20)
@@ -108,11 +110,11 @@ def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, R
     sd = args.test_days or sizes[3]
     end = datetime(2025, 1, 1, tzinfo=UTC)  # fixed: the same seeds give the same numbers
     progress = not args.no_progress
-    train_data = simulate_history(
-        machines=tm, days=td, seed=args.train_seed, end=end, progress=progress
+    train_data = RunToFailure(
+        *labelled_history(machines=tm, days=td, seed=args.train_seed, end=end, progress=progress)
     )
-    test_data = simulate_history(
-        machines=sm, days=sd, seed=args.test_seed, end=end, progress=progress
+    test_data = RunToFailure(
+        *labelled_history(machines=sm, days=sd, seed=args.test_seed, end=end, progress=progress)
     )
     setup = {
         "train": f"simulated, {tm} machines × {td:g} days, seed {args.train_seed}",
@@ -165,7 +167,7 @@ def main(argv: Iterable[str] | None = None) -> dict:
         stride=args.stride,
         replay=Replay(args.threshold, args.clear_below, args.clear_after_s, args.min_lead_h),
         rules_steps=args.rules_steps,
-        limits=None if supplied else simulator_limits(),
+        limits=None if supplied else warning_limits(),
         baseline=base,
         test_rul=test_rul,
         progress=progress,

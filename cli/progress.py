@@ -1,0 +1,23 @@
+"""A progress bar on the terminal for the model layer's ``progress(stage, fraction)`` calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tqdm import tqdm
+
+__all__ = ["bar"]
+
+
+def bar() -> Callable[[str, float], None]:
+    """A tqdm bar from 0 to 100 % showing the current stage; closes itself at 100 %."""
+    progress_bar = tqdm(total=100, desc="training", unit="%", bar_format="{l_bar}{bar}| {postfix}")
+
+    def progress(stage: str, fraction: float) -> None:
+        progress_bar.n = round(fraction * 100)
+        progress_bar.set_postfix_str(stage)
+        progress_bar.refresh()
+        if fraction >= 1:
+            progress_bar.close()
+
+    return progress

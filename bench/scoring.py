@@ -33,7 +33,8 @@ import numpy as np
 from ml.dataset import RunToFailure
 from ml.features import lstm_inputs, unit_arrays, window_features
 from ml.inputs import Context, lstm_context
-from ml.pipeline import Params, Trained, train
+from ml.pipeline import Trained, train
+from ml.windows import Params
 from simulator.labelled import labelled_history
 
 # What ``maintenance.model_lab.demo_training`` trains on first start of the demo (keep in step

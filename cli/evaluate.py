@@ -30,7 +30,8 @@ from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
 from ml.evaluate.core import Replay, evaluate, load_trained
 from ml.evaluate.report import table
-from ml.pipeline import Params, Trained, build_windows, train
+from ml.pipeline import Trained, train
+from ml.windows import Params, build_windows
 from simulator.labelled import labelled_history, warning_limits
 
 JSON_KEYS = (

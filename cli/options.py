@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ml.dataset import RunToFailure, load_csv
-from ml.pipeline import FAMILIES, Params
+from ml.windows import FAMILIES, Params
 
 __all__ = ["add_file_options", "add_model_options", "read_files", "model_params"]
 

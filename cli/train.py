@@ -21,8 +21,8 @@ from maintenance.model_lab import lab_setup, simulated
 from ml.dataset import RunToFailure
 from ml.history import history_from_db
 from ml.lab.runs import backtest_and_promote
-from ml.pipeline import held_out_units
 from ml.train import train_and_register
+from ml.windows import held_out_units
 
 __all__ = ["main"]
 

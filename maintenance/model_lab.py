@@ -11,8 +11,8 @@ from data.db import Database
 from maintenance.app_settings import Overrides
 from ml.dataset import RunToFailure
 from ml.lab.runs import LabSetup, backtest_and_promote
-from ml.pipeline import Params
 from ml.train import train_and_register
+from ml.windows import Params
 from simulator.labelled import labelled_history
 
 __all__ = ["lab_setup", "simulated", "demo_training"]

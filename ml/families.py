@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.metrics import average_precision_score
@@ -15,9 +14,7 @@ from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs, window_features
 from ml.inputs import failure_scores, lstm_context
 from ml.trees import TreeFailureModel
-
-if TYPE_CHECKING:
-    from ml.pipeline import Params, Windows
+from ml.windows import Params, Windows
 
 __all__ = ["FamilyFit", "finite"]
 

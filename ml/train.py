@@ -17,8 +17,9 @@ from pathlib import Path
 from data.db import Database
 from ml.dataset import RunToFailure
 from ml.features import feature_names
-from ml.pipeline import Params, Trained, train
+from ml.pipeline import Trained, train
 from ml.registry import register
+from ml.windows import Params
 
 __all__ = ["train_and_register"]
 

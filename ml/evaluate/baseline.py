@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from ml.features import Baseline, window_features
-from ml.pipeline import Params, Windows
 from ml.trees import positive_probability
+from ml.windows import Params, Windows
 
 __all__ = ["ForestBaseline"]
 

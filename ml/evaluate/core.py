@@ -46,8 +46,9 @@ from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
 from ml.features import Baseline, epoch_seconds, labels_at, unit_arrays, window_features, windows_at
-from ml.inputs import Context, early_levels
-from ml.pipeline import Params, Trained, Windows, build_windows, load_failure_model
+from ml.inputs import Context, early_levels, load_failure_model
+from ml.pipeline import Trained
+from ml.windows import Params, Windows, build_windows
 
 __all__ = ["Scored", "score_windows", "evaluate", "load_trained"]
 

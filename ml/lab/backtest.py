@@ -15,11 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import LabRun, LabRunStatus, ModelVersion
+from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
+from ml.evaluate import load_trained, score_windows
+from ml.features import epoch_seconds
 from ml.lab.params import LabError
 from ml.lab.scored import ScoredSet, threshold_metrics
-from ml.pipeline import Trained, build_windows
+from ml.pipeline import Trained
 from ml.registry import promote
+from ml.windows import build_windows
 
 __all__ = [
     "model_version",
@@ -38,16 +42,12 @@ def model_version(session: Session, kind: str, version: int) -> ModelVersion | N
 
 
 def load_pair(session: Session, pair: dict) -> Trained:
-    from ml.evaluate import load_trained
-
     failure = model_version(session, "failure", pair["failure"])
     anomaly = model_version(session, "anomaly", pair["anomaly"])
     if failure is None or anomaly is None:
         raise LabError("the models of this run are no longer in the registry")
     trained = load_trained(Path(failure.artefact).parent)
     if Path(anomaly.artefact).parent != Path(failure.artefact).parent:
-        from ml.anomaly import AnomalyModel
-
         trained.anomaly = AnomalyModel.load(Path(anomaly.artefact))
     return trained
 
@@ -62,8 +62,6 @@ def backtest_pair(
 ) -> tuple[dict, ScoredSet]:
     """Score every window of ``data`` with each named model pair and replay the alarms:
     ({name: metrics}, the scores). Windows follow the first model's window and horizon."""
-    from ml.evaluate import score_windows
-
     first = next(iter(models.values()))
     frames, metrics = [], {}
     w = build_windows(data, first.params, stride=5)
@@ -119,8 +117,6 @@ def backtest_pair(
 
 
 def _seconds(times: pd.Series) -> np.ndarray:
-    from ml.features import epoch_seconds
-
     return epoch_seconds(pd.to_datetime(times, utc=True))
 
 

@@ -33,8 +33,14 @@ from ml.lab.explore_data import (
     sensor_order,
     sensor_refs,
 )
-from ml.lab.explore_windows import choose_baseline, cut_windows, known_failures, with_features
-from ml.pipeline import Params
+from ml.lab.explore_windows import (
+    Plan,
+    choose_baseline,
+    cut_windows,
+    known_failures,
+    with_features,
+)
+from ml.windows import Params
 
 __all__ = [
     "Selection",
@@ -73,23 +79,6 @@ class Selection:
     end: datetime
     step_s: int = 0
     horizon_h: float = 0.0
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The grid actually used: [start, end) in whole steps, and the labelling horizon."""
-
-    start: datetime
-    end: datetime
-    step_s: int
-    window: int  # steps per window
-    horizon_s: float  # recorded seconds
-    settle_s: float  # after a repair, still "down" for this long
-    raised: bool  # the step asked for was raised to stay within the budget
-
-    @property
-    def steps(self) -> int:
-        return round((self.end - self.start).total_seconds() / self.step_s)
 
 
 @dataclass

@@ -5,8 +5,8 @@ engineered features, distributions and PCA coordinates."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,10 +16,24 @@ from ml.features import Baseline, window_features, windows_at
 from ml.lab.explore_stats import DOWN, data_baseline, distributions, projection, window_labels
 from ml.lab.labels import breakdowns, verdicts
 
-if TYPE_CHECKING:
-    from ml.lab.explore import Plan
+__all__ = ["Plan", "known_failures", "cut_windows", "choose_baseline", "with_features"]
 
-__all__ = ["known_failures", "cut_windows", "choose_baseline", "with_features"]
+
+@dataclass(frozen=True)
+class Plan:
+    """The grid actually used: [start, end) in whole steps, and the labelling horizon."""
+
+    start: datetime
+    end: datetime
+    step_s: int
+    window: int  # steps per window
+    horizon_s: float  # recorded seconds
+    settle_s: float  # after a repair, still "down" for this long
+    raised: bool  # the step asked for was raised to stay within the budget
+
+    @property
+    def steps(self) -> int:
+        return round((self.end - self.start).total_seconds() / self.step_s)
 
 
 def known_failures(

@@ -3,7 +3,7 @@ turn a form's values into a run's parameters (``LabError`` names the field at fa
 
 from __future__ import annotations
 
-from ml.pipeline import FAMILIES, Params
+from ml.windows import FAMILIES, Params
 
 __all__ = [
     "KINDS",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from data.models import LabRun, LabRunStatus
 from ml.alarms import live_hysteresis
 from ml.lab.replay import metrics_at, prepare_replay
+from ml.registry import active_versions
 
 __all__ = ["ScoredSet", "threshold_metrics", "tuning_set"]
 
@@ -93,8 +94,6 @@ def tuning_set(session: Session) -> tuple[ScoredSet, str, LabRun] | None:
     """The labelled history thresholds are tuned on: the scores of the active failure model
     from the latest backtest that replayed it (else the latest backtest's candidate), with
     the model's name in that set and the run; None before any backtest."""
-    from ml.registry import active_versions
-
     active = active_versions(session=session).get("failure")
     runs = session.scalars(
         select(LabRun)

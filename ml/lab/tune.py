@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ml.alarms import live_hysteresis
 from ml.lab.replay import metrics_at, prepare_replay
 from ml.lab.scored import tuning_set
+from ml.registry import active_versions
 
 __all__ = [
     "COLUMNS",
@@ -175,8 +176,6 @@ def tuning_view(
     version = rows.get(f"{COLUMNS[column]}_version")
     units = rows["unit"].astype(str).unique()
     machines, days = len(units), _days(rows, meta)
-    from ml.registry import active_versions
-
     # the set names models as they stood when it was made; say what they are now
     current = active_versions(session=session).get(COLUMNS[column])
     version_now = None if version is None or version.isna().all() else int(version.iat[0])

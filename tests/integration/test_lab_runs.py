@@ -33,8 +33,8 @@ from ml.lab.params import LabError
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next
 from ml.lab.scored import ScoredSet, tuning_set
-from ml.pipeline import Params, build_windows, verdict_weights
 from ml.registry import active_versions
+from ml.windows import Params, build_windows, verdict_weights
 from worker import seed_demo
 
 SMALL = {"machines": 4, "days": 2.0, "seed": 3, "window": 30, "epochs": 2, "family": "lstm"}

@@ -20,12 +20,13 @@ from ml.anomaly import AnomalyModel
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
 from ml.features import lstm_inputs, window_features
-from ml.inputs import failure_scores
+from ml.inputs import failure_scores, load_failure_model
 from ml.lab.runs import backtest_and_promote
-from ml.pipeline import Params, build_windows, load_failure_model, train
+from ml.pipeline import train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
 from ml.train import train_and_register
+from ml.windows import Params, build_windows
 from worker import seed_demo
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)

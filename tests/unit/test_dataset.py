@@ -8,7 +8,7 @@ import pytest
 from factories import wear_history, write_history
 
 from ml.dataset import DataError, RunToFailure, load_csv
-from ml.pipeline import Params, build_windows
+from ml.windows import Params, build_windows
 
 PARAMS = Params(window=12, step_s=600.0, horizon_h=6.0, stride=3)
 

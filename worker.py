@@ -49,7 +49,7 @@ from maintenance.reports import (
 from maintenance.retention import apply_retention, sync_timescale_policies
 from maintenance.rules import evaluate_rules
 from maintenance.sops import load_shipped_sops
-from ml.alarms import PredictionPolicy
+from ml.alarm_policy import PredictionPolicy
 from ml.live_context import LifeContext
 from ml.registry import active_versions
 from ml.scoring import FleetScorer, assemble

@@ -50,7 +50,7 @@ def straightforward(scored: ScoredSet, threshold: float) -> Any:
     hysteresis walked window by window, per unit and segment between failures) and
     ``alarm_metrics``, as the unit tests use them."""
     from ml.alarm_metrics import alarm_metrics, replay_alarms
-    from ml.alarms import CLEAR_RATIO
+    from ml.alarm_policy import CLEAR_RATIO
 
     scores, failures = scored.scores, scored.failures
     horizon_h = float(scored.meta["horizon_h"])

@@ -15,7 +15,7 @@ from config import Settings
 from data.db import Database
 from maintenance.app_settings import SettingError
 from maintenance.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
-from ml.alarms import CLEAR_RATIO
+from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web import lab_tune_figures as figs
 from web import lab_tune_view as v

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from cli.options import add_file_options, add_model_options, model_params, read_files
-from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD
+from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
 from ml.evaluate.core import Replay, evaluate, load_trained

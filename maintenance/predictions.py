@@ -14,7 +14,7 @@ from data.fleet import machine_names
 from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarms import active_alarms, clear_stale, raise_alarm
 from maintenance.rules import RuleOutcome
-from ml.alarms import PredictionPolicy
+from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 
 __all__ = [

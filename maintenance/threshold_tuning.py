@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from maintenance.app_settings import change_setting, setting_rows
-from ml.alarms import CLEAR_RATIO
+from ml.alarm_policy import CLEAR_RATIO
 
 __all__ = ["THRESHOLD_SETTING", "SavedThreshold", "current_thresholds", "save_threshold"]
 

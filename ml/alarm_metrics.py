@@ -1,6 +1,6 @@
 """Alarm quality metrics and the replay of the live alarm logic: the reference implementation.
 
-``replay_alarms`` walks the live hysteresis (``ml.alarms.alarm_raises``) window by window,
+``replay_alarms`` walks the live hysteresis (``ml.alarm_policy.alarm_raises``) window by window,
 per unit and per segment between failures; ``alarm_metrics`` turns the raises and the
 failures into recall, precision and lead time, with the definitions of ``ml.evaluate``'s
 docstring. The model lab's fast replay (``ml/lab/replay.py``) is checked against these on
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD, alarm_raises
+from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD, alarm_raises
 from ml.features import epoch_seconds
 
 __all__ = [

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, send_file
 from data.db import Database
 from data.models import LabRun, LabRunStatus
 from ml.alarm_metrics import replay_alarms
-from ml.alarms import CLEAR_RATIO
+from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.scored import ScoredSet
 from web.auth import identity
 from web.downloads import attachment

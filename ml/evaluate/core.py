@@ -1,7 +1,7 @@
 """Held-out evaluation, replaying the live alarm logic on data the models never saw.
 
 Every window end (every ``stride`` steps) of every test unit is scored, and
-``ml.alarms.alarm_raises`` (the hysteresis of the live scoring job) turns each unit's failure
+``ml.alarm_policy.alarm_raises`` (the hysteresis of the live scoring job) turns each unit's failure
 probability into alarm raises. As in training, windows that overlap a breakdown (failure to
 repair plus an hour) are not scored, and a failure closes the alarm that announced it.
 
@@ -41,7 +41,7 @@ from ml.alarm_metrics import (
     roc_auc,
     rule_breaches,
 )
-from ml.alarms import CLEAR_RATIO, FAILURE_THRESHOLD
+from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline

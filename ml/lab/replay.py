@@ -1,7 +1,7 @@
 """The live alarm hysteresis replayed on a scored history at any threshold, fast enough for a
 slider: the windows are sorted and cut at failures once (``prepare_replay``); each threshold
 then costs a few vector operations over all windows and one Python step per raised alarm,
-where ``ml.alarms.alarm_raises`` walks every window in Python (about 20× slower: 27 ms against
+where ``ml.alarm_policy.alarm_raises`` walks every window in Python (about 20× slower: 27 ms against
 1.5 ms for 48,000 windows).
 
 Same rules as ``ml.alarm_metrics.replay_alarms`` plus ``alarm_metrics`` (the unit tests check that

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import LabRun, LabRunStatus
-from ml.alarms import live_hysteresis
+from ml.alarm_policy import live_hysteresis
 from ml.lab.replay import metrics_at, prepare_replay
 from ml.registry import active_versions
 
@@ -70,7 +70,7 @@ def threshold_metrics(
     and the window confusion matrix against the label "fails within the horizon".
 
     ``clear_below`` and ``sustained`` default to what the live alarm on ``column`` uses at
-    that threshold (``ml.alarms.live_hysteresis``). A sweep over many thresholds should
+    that threshold (``ml.alarm_policy.live_hysteresis``). A sweep over many thresholds should
     prepare once: ``ml.lab.tune.sweep``."""
     live_clear, live_sustained = live_hysteresis(column, threshold)
     replay = prepare_replay(

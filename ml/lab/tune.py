@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from ml.alarms import live_hysteresis
+from ml.alarm_policy import live_hysteresis
 from ml.lab.replay import metrics_at, prepare_replay
 from ml.lab.scored import tuning_set
 from ml.registry import active_versions

@@ -43,7 +43,7 @@ from data.models import (
 from maintenance.alarms import raise_alarm
 from maintenance.predictions import apply_predictions
 from maintenance.reports import last_full_week
-from ml.alarms import PredictionPolicy
+from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 from simulator.fleet import MACHINE_TYPES
 from web import ids

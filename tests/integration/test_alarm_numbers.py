@@ -18,7 +18,7 @@ from data.readings import insert_readings
 from maintenance.banner import red_warnings
 from maintenance.predictions import apply_predictions, store_predictions
 from maintenance.rules import evaluate_rules
-from ml.alarms import PredictionPolicy
+from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
 from maintenance.model_lab import lab_setup, simulated
 from maintenance.predictions import FAILURE_CODE, apply_predictions
-from ml.alarms import PredictionPolicy, live_hysteresis
+from ml.alarm_policy import PredictionPolicy, live_hysteresis
 from ml.anomaly import AnomalyModel
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
@@ -193,7 +193,7 @@ def test_history_from_the_database_finds_breakdowns(db, tmp_path):
     from config import load_settings
     from data.fleet import sensor_directory
     from data.readings import insert_readings
-    from ml.history import history_from_db
+    from ml.plant_history import history_from_db
 
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
     now = datetime.now(UTC).replace(microsecond=0)

@@ -36,7 +36,7 @@ from maintenance.sops import get_sop, list_sops, load_shipped_sops, save_sop, sh
 from maintenance.ticket_detail import ticket_activity, ticket_detail
 from maintenance.ticket_work import MAX_COMMENT, WorkError, add_comment, set_step
 from maintenance.tickets import change_status, open_ticket
-from ml.alarms import PredictionPolicy
+from ml.alarm_policy import PredictionPolicy
 from simulator.fleet import MACHINE_TYPES
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from ml.alarm_metrics import alarm_metrics, replay_alarms
-from ml.alarms import (
+from ml.alarm_policy import (
     ANOMALY_CLEAR_BELOW,
     ANOMALY_SUSTAINED,
     CLEAR_RATIO,

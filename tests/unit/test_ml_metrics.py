@@ -17,7 +17,7 @@ from ml.alarm_metrics import (
     rule_breaches,
     true_raises,
 )
-from ml.alarms import alarm_raises
+from ml.alarm_policy import alarm_raises
 
 H = 3600.0
 

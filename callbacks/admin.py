@@ -8,7 +8,6 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.app_settings import (
     SettingError,
     SettingRow,
@@ -17,13 +16,11 @@ from maintenance.app_settings import (
     setting_rows,
 )
 from maintenance.jobs import JobSummary, job_summaries, request_run
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import age
 from web.inputs import BadInput
-
-_READERS = (Role.ADMIN, Role.MANAGER)
-_ADMINS = (Role.ADMIN,)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -32,10 +29,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.SETTINGS_REFRESH, "data"),
     )
     def table(_refresh: int) -> html.Div:
-        user = require(_READERS)
+        user = require(Action.SETTINGS_VIEW)
         with db.session() as s:
             rows = setting_rows(session=s, settings=settings)
-        return _settings_table(rows, editable=user.role in _ADMINS)
+        return _settings_table(rows, editable=allowed(user.role, Action.SETTINGS_EDIT))
 
     @app.callback(
         Output(ids.SETTINGS_FEEDBACK, "children"),
@@ -54,7 +51,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         keys = [o["id"]["key"] for o in ctx.outputs_list[2]]
         quiet = ([""] * len(keys), [False] * len(keys))
         try:
-            user = require(_ADMINS)
+            user = require(Action.SETTINGS_EDIT)
         except AccessDenied as exc:
             return _note(str(exc), "warning"), dash.no_update, *quiet
         key = ctx.triggered_id["key"]
@@ -81,10 +78,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.JOBS_TICK, "n_intervals"),
     )
     def jobs(_n: int) -> html.Div:
-        user = require(_READERS)
+        user = require(Action.JOB_VIEW)
         with db.session() as s:
             rows = job_summaries(session=s)
-        return _jobs_table(rows, can_run=user.role in _ADMINS)
+        return _jobs_table(rows, can_run=allowed(user.role, Action.JOB_RUN))
 
     @app.callback(
         Output(ids.JOBS_FEEDBACK, "children"),
@@ -95,7 +92,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate
         try:
-            user = require(_ADMINS)
+            user = require(Action.JOB_RUN)
         except AccessDenied as exc:
             return _note(str(exc), "warning")
         job = ctx.triggered_id["job"]

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
 from maintenance.machine_specs import FieldError, MachineError
 from maintenance.machines import (
@@ -24,6 +23,7 @@ from maintenance.machines import (
     retire_machine,
     update_machine,
 )
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.auth import AccessDenied, require
 from web.components import row_list_patch
@@ -42,8 +42,6 @@ from web.machine_admin_view import (
     sensor_row,
 )
 
-_READERS = (Role.ADMIN, Role.MANAGER)
-_ADMINS = (Role.ADMIN,)
 _MACHINE_INPUTS = (
     ids.ADMIN_MACHINE_NAME,
     ids.ADMIN_MACHINE_TYPE,
@@ -83,7 +81,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(_sensors(ids.ADMIN_SENSOR_FIELD, "key"), "value"),
     )
     def hint(name: str | None, keys: list[str | None]) -> tuple[str, str]:
-        require(_READERS)
+        require(Action.FLEET_ADMIN_VIEW)
         found = integration_hint(
             prefix=settings.mqtt_topic_prefix,
             name=(name or "").strip(),
@@ -101,10 +99,10 @@ def _register_form(app: dash.Dash, db: Database) -> None:
         Input(ids.ADMIN_MACHINES_REFRESH, "data"),
     )
     def grid(_refresh: int) -> tuple:
-        user = require(_READERS)
+        user = require(Action.FLEET_ADMIN_VIEW)
         with db.session() as s:
             rows = grid_rows(machine_rows(session=s))
-        read_only = user.role not in _ADMINS
+        read_only = not allowed(user.role, Action.FLEET_ADMIN_EDIT)
         text = "You may look; only admins change machines." if read_only else ""
         text = note(text, "info", "machines-read-only") if read_only else ""
         return rows, text, *[read_only] * len(_WRITE_BUTTONS)
@@ -119,7 +117,7 @@ def _register_form(app: dash.Dash, db: Database) -> None:
         prevent_initial_call=True,
     )
     def choose(selected: list | None, _new: int, show: dict | None) -> tuple:
-        require(_READERS)
+        require(Action.FLEET_ADMIN_VIEW)
         nonce = _nonce()  # a new value reloads the form
         if ctx.triggered_id == ids.ADMIN_MACHINE_NEW:
             return {"id": None, "n": nonce}, [], ""
@@ -140,7 +138,7 @@ def _register_form(app: dash.Dash, db: Database) -> None:
         Input(ids.ADMIN_MACHINE_SHOW, "data"),
     )
     def load(show: dict | None) -> tuple:
-        require(_READERS)
+        require(Action.FLEET_ADMIN_VIEW)
         machine_id = (show or {}).get("id")
         with db.session() as s:
             detail = machine_detail(session=s, machine_id=int(machine_id)) if machine_id else None
@@ -155,7 +153,7 @@ def _register_form(app: dash.Dash, db: Database) -> None:
     )
     def rows(_add: int | None, _remove: list, row_ids: list[dict]) -> Patch:
         try:
-            require(_ADMINS)
+            require(Action.FLEET_ADMIN_EDIT)
         except AccessDenied:
             raise dash.exceptions.PreventUpdate from None
         return row_list_patch(ids.ADMIN_SENSOR_ADD, row_ids, lambda row: sensor_row(row, None))
@@ -189,7 +187,7 @@ def _register_save(app: dash.Dash, db: Database) -> None:
         if any(len(c) != rows for c in shown):
             raise BadInput("the sensor rows do not match")  # never sent by a browser
         try:
-            user = require(_ADMINS)
+            user = require(Action.FLEET_ADMIN_EDIT)
         except AccessDenied as exc:
             return refused_outputs(str(exc), rows)
         raw = machine_raw(values, sensor_ids, columns)
@@ -222,7 +220,7 @@ def _register_save(app: dash.Dash, db: Database) -> None:
     )
     def retirement(_retire: int, _back: int, machine_id: int | None, refresh: int) -> tuple:
         try:
-            user = require(_ADMINS)
+            user = require(Action.FLEET_ADMIN_EDIT)
         except AccessDenied as exc:
             return note(str(exc), "warning"), dash.no_update, dash.no_update
         if machine_id is None:
@@ -250,7 +248,7 @@ def _register_import(app: dash.Dash, db: Database) -> None:
         prevent_initial_call=True,
     )
     def example(_n: int) -> dict:
-        require(_READERS)
+        require(Action.FLEET_ADMIN_VIEW)
         return dcc.send_string(EXAMPLE_CSV, "fleet-example.csv", type="text/csv")
 
     @app.callback(
@@ -265,7 +263,7 @@ def _register_import(app: dash.Dash, db: Database) -> None:
         if not contents:
             raise dash.exceptions.PreventUpdate  # cleared after an import
         try:
-            require(_ADMINS)
+            require(Action.FLEET_ADMIN_EDIT)
             data = upload_bytes(contents)
         except (AccessDenied, UploadError) as exc:
             return note(str(exc), "warning", "csv-note"), True, ""
@@ -288,7 +286,7 @@ def _register_import(app: dash.Dash, db: Database) -> None:
     def run_import(_n: int, contents: str | None, filename: str | None, refresh: int) -> tuple:
         keep = (dash.no_update,) * 4
         try:
-            user = require(_ADMINS)
+            user = require(Action.FLEET_ADMIN_EDIT)
             data = upload_bytes(contents)
             with db.session() as s:
                 plan = apply_import(session=s, data=data, user_id=user.id, filename=filename or "")

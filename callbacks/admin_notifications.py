@@ -8,7 +8,6 @@ from dash import Input, Output, State, ctx
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.channels import (
     ChannelError,
     get_channel,
@@ -17,6 +16,7 @@ from maintenance.channels import (
     set_channel_active,
 )
 from maintenance.notifications import delivery_log, enqueue_test
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.auth import AccessDenied, require
 from web.notifications_view import (
@@ -28,8 +28,6 @@ from web.notifications_view import (
     note,
 )
 
-_READERS = (Role.ADMIN, Role.MANAGER)
-_ADMINS = (Role.ADMIN,)
 _CONTROLS = (ids.NOTIFY_NAME, ids.NOTIFY_KIND, ids.NOTIFY_TARGET, ids.NOTIFY_SECRET)
 _FORM = (
     *[Output(c, "value") for c in _CONTROLS],
@@ -66,10 +64,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.NOTIFY_TICK, "n_intervals"),
     )
     def grids(_refresh: int, _tick: int | None) -> tuple:
-        user = require(_READERS)
+        user = require(Action.NOTIFICATION_VIEW)
         with db.session() as s:
             channels, log = list_channels(session=s), delivery_log(session=s)
-        read_only = user.role not in _ADMINS
+        read_only = not allowed(user.role, Action.NOTIFICATION_EDIT)
         text = note("You may look; only admins change channels.", "info") if read_only else ""
         return channel_rows(channels), log_rows(log), text, read_only, read_only
 
@@ -82,14 +80,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def choose(selected: list | None, _new: int | None, shown: int | None) -> tuple:
-        user = require(_READERS)
+        user = require(Action.NOTIFICATION_VIEW)
         if ctx.triggered_id == ids.NOTIFY_NEW:
             return *empty_form(), *_errors()
         if not selected or int(selected[0]["id"]) == shown:
             raise dash.exceptions.PreventUpdate  # deselected, or the grid reloaded
         with db.session() as s:
             row = get_channel(session=s, channel_id=int(selected[0]["id"]))
-        return *filled_form(row, user.role in _ADMINS), *_errors()
+        return *filled_form(row, allowed(user.role, Action.NOTIFICATION_EDIT)), *_errors()
 
     @app.callback(
         _FEEDBACK,
@@ -109,7 +107,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def save(_n, channel_id, name, kind, target, secret, events, refresh) -> tuple:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.NOTIFICATION_EDIT)
             with db.session() as s:
                 row = save_channel(
                     session=s,
@@ -140,7 +138,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def send_test(_n: int, channel_id: int | None, refresh: int) -> tuple:
         try:
-            require(_ADMINS)
+            require(Action.NOTIFICATION_EDIT)
             if channel_id is None:
                 raise ChannelError("Save or select a channel first.")
             with db.session() as s:
@@ -162,7 +160,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def toggle(_n: int, channel_id: int | None, refresh: int) -> tuple:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.NOTIFICATION_EDIT)
             if channel_id is None:
                 raise ChannelError("Select a channel first.")
             with db.session() as s:

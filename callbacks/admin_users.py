@@ -9,8 +9,8 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.password_reset import issue_reset_link
+from maintenance.permissions import Action
 from maintenance.users import (
     SHIFTS,
     UserError,
@@ -38,7 +38,6 @@ from web.users_view import (
     user_row,
 )
 
-_ADMINS = (Role.ADMIN,)
 _NEW = {
     "username": "new-name",
     "email": "new-email",
@@ -66,7 +65,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def rows(_refresh: int) -> tuple:
         try:
-            require(_ADMINS)
+            require(Action.USER_MANAGE)
         except AccessDenied as exc:
             return [], [], note(str(exc), "warning")
         with db.session() as s:
@@ -85,7 +84,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def options(_id: str) -> tuple:
         try:
-            require(_ADMINS)
+            require(Action.USER_MANAGE)
         except AccessDenied:
             return [], [], []
         return role_options(), role_options(), shift_options()
@@ -95,7 +94,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         user_id = selected_user(selected)
         if user_id is None:
             return empty_edit_form()
-        require(_ADMINS)
+        require(Action.USER_MANAGE)
         with db.session() as s:
             return edit_form(get_user(session=s, user_id=user_id))
 
@@ -138,7 +137,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def create(_n: int, name: str, email: str, role: str, mode: str, password: str, refresh: int):
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.USER_MANAGE)
             with db.session() as s:
                 user = create_user(
                     session=s,
@@ -184,7 +183,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def save(_n, selected, role, email, skills, shift, start, end, refresh: int) -> tuple:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.USER_MANAGE)
             user_id = must_select(selected)
             start, end = shift_hours(shift, start, end)
             with db.session() as s:
@@ -214,7 +213,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def toggle(_n: int, selected: list | None, refresh: int) -> tuple:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.USER_MANAGE)
             user_id = must_select(selected)
             with db.session() as s:
                 now_active = not get_user(session=s, user_id=user_id).active
@@ -240,7 +239,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def temporary(_n: int, selected: list | None, password: str | None) -> tuple:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.USER_MANAGE)
             user_id = must_select(selected)
             with db.session() as s:
                 user = set_password(
@@ -265,7 +264,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def send_link(_n: int, selected: list | None) -> dbc.Alert:
         try:
-            admin = require(_ADMINS)
+            admin = require(Action.USER_MANAGE)
             user_id = must_select(selected)
             with db.session() as s:
                 link = issue_reset_link(

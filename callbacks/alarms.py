@@ -11,8 +11,8 @@ from dash import ALL, Input, Output, State, ctx, html
 from config import Settings
 from data.db import Database
 from data.fleet import machine_names
-from data.models import Role
 from maintenance.alarms import AlarmRow, acknowledge, clear, list_alarms
+from maintenance.permissions import Action
 from maintenance.silences import (
     SilenceError,
     SilenceRow,
@@ -25,9 +25,6 @@ from web.auth import AccessDenied, require
 from web.components import age
 from web.inputs import as_id
 
-_VIEWERS = tuple(Role)
-_ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
-_CLEARERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER)
 _FIELDS = ("machine", "hours", "reason")
 
 
@@ -41,7 +38,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.ALARMS_REFRESH, "data"),
     )
     def grid(range_key: str, _n: int, _refresh: int) -> tuple:
-        require(_VIEWERS)
+        require(Action.ALARM_VIEW)
         now = datetime.now(UTC)
         days = 0 if range_key == "active" else int(range_key or 7)
         with db.session() as s:
@@ -65,7 +62,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     def act(_ack: int, _clear: int, selected: list | None, refresh: int) -> tuple:
         clearing = ctx.triggered_id == ids.ALARMS_CLEAR
         try:
-            user = require(_CLEARERS if clearing else _ACKERS)
+            user = require(Action.ALARM_CLEAR if clearing else Action.ALARM_ACKNOWLEDGE)
         except AccessDenied as exc:
             return _note(str(exc), "warning"), dash.no_update
         chosen = [as_id(r["id"]) for r in selected or [] if "id" in r]
@@ -101,7 +98,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     ):
         clean = ("", "", "", False, False, False)
         try:
-            user = require(_CLEARERS)
+            user = require(Action.ALARM_SILENCE)
         except AccessDenied as exc:
             return (_note(str(exc), "warning"), dash.no_update, *clean)
         try:
@@ -131,7 +128,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate
         try:
-            user = require(_CLEARERS)
+            user = require(Action.ALARM_SILENCE)
         except AccessDenied as exc:
             return _note(str(exc), "warning"), dash.no_update
         with db.session() as s:

@@ -12,9 +12,9 @@ from dash import Input, Output
 from config import Settings
 from data.db import Database
 from maintenance.audit import audit_rows
+from maintenance.permissions import Action
 from web import ids
 from web.auth import AccessDenied, require
-from web.downloads import AUDIT_READERS
 from web.report_view import RangeError, parse_day_range
 
 
@@ -25,7 +25,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.AUDIT_GRID, "id"),
     )
     def default_range(_id: str) -> tuple[str, str]:
-        require(AUDIT_READERS)
+        require(Action.AUDIT_VIEW)
         today = datetime.now(UTC).date()
         return (today - timedelta(days=6)).isoformat(), today.isoformat()
 
@@ -38,7 +38,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def rows(start: str | None, end: str | None) -> tuple:
         try:
-            require(AUDIT_READERS)
+            require(Action.AUDIT_VIEW)
             first, stop = parse_day_range((start or "")[:10], (end or "")[:10])
         except (AccessDenied, RangeError) as err:
             return [], None, dbc.Alert(str(err), color="warning")

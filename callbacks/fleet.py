@@ -14,9 +14,9 @@ from config import Settings
 from data.db import Database
 from data.fleet import open_ticket_count
 from data.history import fleet_sparklines
-from data.models import Role
 from data.readings import readings_since
 from maintenance.machine_state import MachineCard, machine_cards
+from maintenance.permissions import Action
 from maintenance.reports import build_report, week_start_of
 from ml.lab.pairs import family_name
 from ml.registry import active_family, active_versions
@@ -41,7 +41,6 @@ from web.fleet_view import (
     sparkline_series,
 )
 
-_VIEWERS = tuple(Role)
 _HISTORY = timedelta(minutes=15)
 _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles
 
@@ -59,7 +58,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.FLEET_LOCATION, "value"),
     )
     def build(type_: str, location: str) -> tuple:
-        require(_VIEWERS)
+        require(Action.FLEET_VIEW)
         now = datetime.now(UTC)
         with db.session() as s:
             every = machine_cards(session=s)
@@ -107,7 +106,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def tick(_n: int, cursor: str | None, type_: str, location: str) -> tuple:
-        require(_VIEWERS)
+        require(Action.FLEET_VIEW)
         machine_ids = [o["id"]["machine"] for o in ctx.outputs_list[0]]
         since = _parse_cursor(cursor)
         now = datetime.now(UTC)

@@ -20,6 +20,7 @@ from dash import MATCH, Input, Output, State
 from config import Settings
 from data.db import Database
 from maintenance.app_settings import Overrides
+from maintenance.permissions import Action
 from ml.lab.explore import (
     MAX_SCORE_POINTS,
     Exploration,
@@ -70,7 +71,7 @@ from web.lab_explore_view import (
     summary,
     timeline_parts,
 )
-from web.lab_export import LAB_READERS, MAX_MACHINES, MAX_SPAN, clock
+from web.lab_export import MAX_MACHINES, MAX_SPAN, clock
 
 _TICK_BUDGET_S = 0.3  # read scores for this long per tick (at least one machine)
 _OUTPUTS = 11
@@ -82,7 +83,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
     @app.callback(Output(EXPLORE_MACHINES, "options"), Input(EXPLORE_INIT, "data"))
     def machines(_init: object) -> list[dict]:
-        require(LAB_READERS)
+        require(Action.LAB_USE)
         with db.session() as s:
             found = machine_catalogue(session=s)
         return [{"label": f"{name} ({kind})", "value": name} for name, kind, _ in found]
@@ -94,7 +95,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(EXPLORE_SENSORS, "value"),
     )
     def sensors(chosen: list[str] | None, kept: list[str] | None) -> tuple:
-        require(LAB_READERS)
+        require(Action.LAB_USE)
         with db.session() as s:
             found = machine_catalogue(session=s)
         kinds = sensor_order(k for name, _, ks in found if name in (chosen or []) for k in ks)
@@ -102,7 +103,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
     @app.callback(Output(EXPLORE_DATES_BOX, "style"), Input(EXPLORE_RANGE, "value"))
     def dates(range_key: str) -> dict:
-        require(LAB_READERS)
+        require(Action.LAB_USE)
         return {"display": "block" if range_key == "custom" else "none"}
 
     @app.callback(
@@ -128,7 +129,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def draw(*args: object) -> tuple:
         try:
-            require(LAB_READERS)
+            require(Action.LAB_USE)
         except AccessDenied as exc:
             return blank(dbc.Alert(str(exc), color="warning"))
         selection = parse(*args[:7], now=datetime.now(UTC))
@@ -149,7 +150,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def tick(_n: int, job: dict | None) -> tuple:
-        require(LAB_READERS)
+        require(Action.LAB_USE)
         if not job or job["next"] >= len(job["machines"]):
             raise dash.exceptions.PreventUpdate
         return read_scores(db, job)
@@ -162,7 +163,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def pick(feature: str | None, meta: dict | None) -> tuple:
-        require(LAB_READERS)
+        require(Action.LAB_USE)
         if not feature or not meta:
             raise dash.exceptions.PreventUpdate
         lines = [n for n in meta["names"] for _ in range(meta["lines"])]

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from config import Settings
 from data.db import Database
 from data.models import LabRun, LabRunStatus, ModelStatus, ModelVersion, User
+from maintenance.permissions import Action
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since
 from ml.lab.pairs import Pair, family_name, model_pairs
@@ -21,9 +22,7 @@ from ml.lab.queue import queue_run
 from ml.registry import rollback
 from web import lab_models_view as v
 from web.auth import AccessDenied, require
-from web.lab_export import LAB_READERS
 
-LAB = tuple(LAB_READERS)
 _TRAIN_FIELDS = ("source", "machines", "days", "seed", "window", "horizon_h", "epochs")
 _BACKTEST_FIELDS = ("source", "machines", "days", "seed")
 _TRAIN_EXTRA = ("contamination", "features", "family")
@@ -273,7 +272,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(v.PAIR, "options"),
     )
     def show(_n: int, _refresh: int, chosen: str | None, shown: list | None) -> tuple:
-        require(LAB)
+        require(Action.LAB_USE)
         with db.session() as s:
             pairs = model_pairs(session=s)
             runs = s.scalars(select(LabRun).order_by(LabRun.id.desc()).limit(8)).all()
@@ -333,7 +332,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate
         try:
-            user = require(LAB)
+            user = require(Action.LAB_USE)
         except AccessDenied as exc:
             return (_note(str(exc), "danger"), dash.no_update, *no_errors)
         action = ctx.triggered_id

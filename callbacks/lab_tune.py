@@ -14,15 +14,14 @@ from dash import Input, Output, Patch, State, ctx, html
 from config import Settings
 from data.db import Database
 from maintenance.app_settings import SettingError
+from maintenance.permissions import Action
 from maintenance.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web import lab_tune_figures as figs
 from web import lab_tune_view as v
 from web.auth import AccessDenied, require
-from web.lab_export import LAB_READERS
 
-LAB = tuple(LAB_READERS)
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
 _SHOWN, _HIDDEN = {}, {"display": "none"}
 
@@ -39,7 +38,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(v.REFRESH, "data"),
     )
     def load(column: str, _refresh: int) -> tuple:
-        require(LAB)
+        require(Action.LAB_USE)
         column = column if column in COLUMNS else "prob"
         with db.session() as s:
             saved = current_thresholds(session=s, settings=settings)
@@ -72,7 +71,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def move(value: float | None, data: dict | None, move_clear: bool) -> tuple:
-        require(LAB)
+        require(Action.LAB_USE)
         if not data or value is None:
             raise dash.exceptions.PreventUpdate
         row = min(data["rows"], key=lambda r: abs(r["threshold"] - value))
@@ -107,7 +106,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         clicks: int | None, value: float | None, column: str, move_clear: bool, refresh: int
     ) -> tuple:
         try:
-            user = require(LAB)
+            user = require(Action.LAB_USE)
         except AccessDenied as exc:
             return str(exc), None, dash.no_update
         if not clicks or value is None:

@@ -18,10 +18,10 @@ from data.history import (
     prediction_history,
     sensor_history,
 )
-from data.models import Role
 from data.readings import readings_since
 from maintenance.app_settings import Overrides
 from maintenance.machine_state import state_of
+from maintenance.permissions import Action
 from web import ids
 from web.auth import require
 from web.fleet_view import state_line
@@ -34,8 +34,6 @@ from web.machine_view import (
     iso_times,
     timeline,
 )
-
-_VIEWERS = tuple(Role)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -51,7 +49,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(ids.MACHINE_NAME, "data"),
     )
     def draw(range_key: str, name: str) -> tuple:
-        require(_VIEWERS)
+        require(Action.FLEET_VIEW)
         return machine_page(db, name, range_key, live_settings.current().failure_threshold)
 
     @app.callback(
@@ -60,7 +58,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(ids.MACHINE_NAME, "data"),
     )
     def state(_n: int | None, name: str) -> object:
-        require(_VIEWERS)
+        require(Action.FLEET_VIEW)
         with db.session() as s:
             machine = machine_by_name(session=s, name=name)
             if machine is None:
@@ -78,7 +76,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def live(_n: int, range_key: str, name: str, cursor: str | None) -> tuple:
-        require(_VIEWERS)
+        require(Action.FLEET_VIEW)
         if range_key not in LIVE_RANGES or not cursor:
             raise dash.exceptions.PreventUpdate
         return live_extension(db, name, range_key, datetime.fromisoformat(cursor))

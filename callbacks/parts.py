@@ -9,12 +9,11 @@ from dash import Input, Output, State, ctx
 
 from config import Settings
 from data.db import Database
-from data.models import Role
-from maintenance.parts import EDITORS, PartError, PartRow, list_parts, low_stock, save_part
+from maintenance.parts import PartError, PartRow, list_parts, low_stock, save_part
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.auth import AccessDenied, require
 
-READERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
 _FIELDS = ("number", "name", "stock", "min_stock")
 
 
@@ -51,12 +50,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.PARTS_REFRESH, "data"),
     )
     def show(_refresh: int) -> tuple:
-        user = require(READERS)
+        user = require(Action.PART_VIEW)
         with db.session() as s:
             rows, low = list_parts(session=s), low_stock(s)
-        editor = {} if user.role in EDITORS else {"display": "none"}
-        # the warning is for the people who reorder
-        return [_row(p) for p in rows], _low_alert(low) if user.role in EDITORS else None, editor
+        edits = allowed(user.role, Action.PART_EDIT)  # the warning: for those who reorder
+        editor = {} if edits else {"display": "none"}
+        return [_row(p) for p in rows], _low_alert(low) if edits else None, editor
 
     @app.callback(
         Output(ids.PARTS_ID, "data"),
@@ -71,7 +70,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def pick(selected: list | None, _new: int | None) -> tuple:
-        require(READERS)
+        require(Action.PART_VIEW)
         if ctx.triggered_id == ids.PARTS_NEW or not selected:
             return None, "", "", "pcs", None, None, ""
         r = selected[0]
@@ -106,7 +105,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def save(_n: int, part_id, number, name, unit, stock, min_stock, types, refresh) -> tuple:
         try:
-            user = require(tuple(EDITORS))
+            user = require(Action.PART_EDIT)
             with db.session() as s:
                 saved = save_part(
                     session=s,

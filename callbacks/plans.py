@@ -11,9 +11,9 @@ from dash import Input, Output, State, ctx
 
 from config import Settings
 from data.db import Database
-from data.models import Role, utcnow
+from data.models import utcnow
+from maintenance.permissions import Action, allowed
 from maintenance.plans import (
-    EDITORS,
     PlanDue,
     PlanError,
     create_plan,
@@ -24,7 +24,6 @@ from maintenance.plans import (
 from web import ids
 from web.auth import AccessDenied, require
 
-_ALL = tuple(Role)
 _FIELD_IDS = {
     "name": ids.PLANS_NAME,
     "code": ids.PLANS_CODE,
@@ -61,14 +60,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.PLANS_REFRESH, "data"),
     )
     def show(_refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.PLAN_VIEW)
         with db.session() as s:
             rows = [_row(d) for d in due_plans(s, utcnow(), include_inactive=True, store=False)]
             machines = machine_choices(s)
         options = [{"label": "—", "value": ""}] + [
             {"label": f"{name} ({kind})", "value": str(i)} for i, name, kind in machines
         ]
-        shown = {} if user.role in EDITORS else {"display": "none"}
+        shown = {} if allowed(user.role, Action.PLAN_EDIT) else {"display": "none"}
         return rows, options, shown, shown
 
     @app.callback(
@@ -92,7 +91,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     def change(_c, _d, name, code, machine, kind, days, hours, lead, selected, refresh) -> tuple:
         blank = (False,) * len(_FIELD_IDS) + ("",) * len(_FIELD_IDS)
         try:
-            user = require(tuple(EDITORS))
+            user = require(Action.PLAN_EDIT)
             with db.session() as s:
                 if ctx.triggered_id == ids.PLANS_DEACTIVATE:
                     if not selected:

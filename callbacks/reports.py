@@ -11,10 +11,10 @@ from dash import Input, Output, ctx
 
 from config import Settings
 from data.db import Database
+from maintenance.permissions import Action
 from maintenance.reports import build_report, list_reports
 from web import ids
 from web.auth import AccessDenied, require
-from web.downloads import REPORT_READERS
 from web.report_view import (
     RangeError,
     alarms_figure,
@@ -48,7 +48,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.REPORT_RANGE, "end_date"),
     )
     def sync(preset: str, start: str | None, end: str | None) -> tuple:
-        require(REPORT_READERS)
+        require(Action.REPORT_VIEW)
         today = datetime.now(UTC).date()
         if ctx.triggered_id == ids.REPORT_RANGE and start and end:
             matching = [
@@ -79,7 +79,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def draw(start: str | None, end: str | None) -> tuple:
         try:
-            require(REPORT_READERS)
+            require(Action.REPORT_VIEW)
         except AccessDenied as exc:
             return (*[dash.no_update] * 9, dbc.Alert(str(exc), color="warning"))
         if not start or not end:

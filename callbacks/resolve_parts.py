@@ -8,8 +8,8 @@ import dash
 from dash import ALL, Input, Output, Patch, State
 
 from data.db import Database
-from data.models import Role
 from maintenance.parts import parts_for_ticket
+from maintenance.permissions import Action
 from web.auth import AccessDenied, require
 from web.components import row_list_patch
 from web.inputs import as_id
@@ -18,8 +18,6 @@ from web.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
 from web.resolve_form import messages
 
 __all__ = ["register_parts"]
-
-_WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 
 
 def _options(db: Database, ticket_id: int | None) -> list[dict]:
@@ -42,7 +40,7 @@ def register_parts(app: dash.Dash, db: Database, i: DialogIds, ticket: State) ->
     def reset(is_open: bool, ticket_id: int | None) -> tuple:
         if not is_open:
             raise dash.exceptions.PreventUpdate
-        require(_WORKERS)
+        require(Action.TICKET_WORK)
         rows, none_fit = part_rows(i, _options(db, ticket_id))
         return rows, {"display": "none"} if none_fit else {}, *messages({})
 
@@ -56,7 +54,7 @@ def register_parts(app: dash.Dash, db: Database, i: DialogIds, ticket: State) ->
     )
     def rows(_add: int, _remove: list, row_ids: list[dict], ticket_id: int | None) -> Patch:
         try:
-            require(_WORKERS)
+            require(Action.TICKET_WORK)
         except AccessDenied:
             raise dash.exceptions.PreventUpdate from None
         return row_list_patch(

@@ -11,20 +11,18 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.banner import RedWarning, acknowledge_warning, red_warnings
 from maintenance.formatting import format_duration, format_remaining
-from maintenance.parts import EDITORS, PartRow, low_stock
+from maintenance.parts import PartRow, low_stock
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.auth import AccessDenied, require
-
-_ACKERS = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(Output(ids.NAV_USER, "children"), Input(ids.URL, "pathname"))
     def who(_path: str) -> str:
-        user = require(tuple(Role))
+        user = require(Action.APP_USE)
         return f"{user.username} ({user.role.value})"
 
     @app.callback(
@@ -33,10 +31,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.URL, "pathname"),
     )
     def banner(_n: int, _path: str) -> list:
-        user = require(tuple(Role))
+        user = require(Action.APP_USE)
         with db.session() as s:
             warnings = red_warnings(session=s)
-        return [_warning(w, can_ack=user.role in _ACKERS) for w in warnings]
+        return [_warning(w, can_ack=allowed(user.role, Action.ALARM_ACKNOWLEDGE)) for w in warnings]
 
     @app.callback(
         Output(ids.RED_BANNER, "children", allow_duplicate=True),
@@ -48,7 +46,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate
         try:
-            user = require(_ACKERS)
+            user = require(Action.ALARM_ACKNOWLEDGE)
         except AccessDenied as exc:
             return [dbc.Alert(str(exc), color="warning", dismissable=True), *(shown or [])]
         with db.session() as s:
@@ -63,7 +61,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def low_stock_warning(_n: int, _path: str) -> dbc.Alert | None:
         try:
-            require(EDITORS)  # the warning is for the people who reorder
+            require(Action.PART_EDIT)  # the warning is for the people who reorder
         except AccessDenied:
             return None
         with db.session() as s:

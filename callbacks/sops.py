@@ -9,14 +9,12 @@ from dash import Input, Output, State, dcc
 
 from config import Settings
 from data.db import Database
-from data.models import Role
+from maintenance.permissions import Action, allowed
 from maintenance.sop_text import SopError, check_code, template, without_front_matter
-from maintenance.sops import EDITORS, get_sop, list_sops, save_sop
+from maintenance.sops import get_sop, list_sops, save_sop
 from web import ids
 from web.auth import AccessDenied, require
 from web.sop_view import missing_sop, sop_body, sop_header, sop_list, version_history
-
-_ALL = tuple(Role)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -27,7 +25,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(ids.SOPS_CODE, "data"),
     )
     def listing(search: str | None, _refresh: int, code: str) -> object:
-        require(_ALL)
+        require(Action.SOP_VIEW)
         with db.session() as s:
             return sop_list(list_sops(session=s, search=search or ""), code)
 
@@ -42,10 +40,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.SOPS_REFRESH, "data"),
     )
     def show(code: str, _refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.SOP_VIEW)
         with db.session() as s:
             view = get_sop(session=s, code=code) if code else None
-        can_edit = user.role in EDITORS and _valid(code)
+        can_edit = allowed(user.role, Action.SOP_EDIT) and _valid(code)
         text = (view.body if view else template(code)) if can_edit else dash.no_update
         base = view.current_version if view else None
         if view is None:
@@ -65,12 +63,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         State(ids.SOPS_CODE, "data"),
     )
     def version(chosen: str | None, code: str) -> tuple:
-        user = require(_ALL)
+        user = require(Action.SOP_VIEW)
         with db.session() as s:
             number = int(chosen) if chosen and chosen.isdigit() else None
             view = get_sop(session=s, code=code, version=number) if code else None
         if view is None:
-            return missing_sop(code, can_write=user.role in EDITORS), None, None
+            return missing_sop(code, can_write=allowed(user.role, Action.SOP_EDIT)), None, None
         return sop_header(view), sop_body(view), version_history(view)
 
     @app.callback(
@@ -80,7 +78,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,  # the text arrives from ``show``
     )
     def preview(text: str | None) -> tuple:
-        require(EDITORS)
+        require(Action.SOP_EDIT)
         # the message of a refused save stays until the author changes the text
         return dcc.Markdown(without_front_matter(text or ""), id="sop-preview-rendered"), False
 
@@ -98,7 +96,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def save(_n: int, code: str, text: str | None, base: int | None, refresh: int) -> tuple:
         try:
-            user = require(EDITORS)
+            user = require(Action.SOP_EDIT)
             with db.session() as s:
                 number = save_sop(session=s, code=code, text=text, user=user, base_version=base)
         except AccessDenied as exc:

@@ -11,13 +11,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
-from data.models import Role, TicketStatus
+from data.models import TicketStatus
 from maintenance.accounts import UserInfo
-from maintenance.sops import EDITORS
+from maintenance.permissions import Action, allowed
 from maintenance.ticket_detail import readings_around, ticket_activity, ticket_detail
 from maintenance.ticket_work import (
-    COMMENTERS,
-    WORKERS,
     WorkError,
     add_comment,
     done_steps,
@@ -37,7 +35,6 @@ from web.resolve_form import (
 from web.ticket_graph import readings_figure
 from web.ticket_view import comment_list, detail_outputs, history_list
 
-_ALL = tuple(Role)
 _TARGET = {
     "start": TicketStatus.IN_PROGRESS,
     "release": TicketStatus.OPEN,
@@ -59,14 +56,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.TICKET_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.TICKET_VIEW)
         with db.session() as s:
             detail = ticket_detail(session=s, ticket_id=ticket_id or 0, user=user)
-        return detail_outputs(detail, ticket_id, can_write_sops=user.role in EDITORS)
+        return detail_outputs(detail, ticket_id, can_write_sops=allowed(user.role, Action.SOP_EDIT))
 
     @app.callback(Output(ids.TICKET_GRAPH, "figure"), Input(ids.TICKET_ID, "data"))
     def graph(ticket_id: int | None) -> object:
-        require(_ALL)
+        require(Action.TICKET_VIEW)
         with db.session() as s:
             return readings_figure(readings_around(session=s, ticket_id=ticket_id or 0))
 
@@ -78,7 +75,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.TICKET_ACTIVITY, "data"),
     )
     def activity(ticket_id: int | None, _refresh: int, _activity: int) -> tuple:
-        require(_ALL)
+        require(Action.TICKET_VIEW)
         with db.session() as s:
             comments, history = ticket_activity(session=s, ticket_id=ticket_id or 0)
         return comment_list(comments), history_list(history)
@@ -94,7 +91,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def tick(_values: list, ticket_id: int | None, n: int, refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.TICKET_VIEW)
         if len(ctx.triggered) != 1 or not isinstance(ctx.triggered_id, dict) or not ticket_id:
             raise dash.exceptions.PreventUpdate  # the checklist was (re)drawn
         version_id, step = ctx.triggered_id["version"], ctx.triggered_id["step"]
@@ -104,7 +101,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if (step in stored) == done:
             raise dash.exceptions.PreventUpdate  # already so: nothing to save
         try:
-            require(WORKERS)
+            require(Action.TICKET_WORK)
             _save_step(db, ticket_id, version_id, step, done, user)
         except (AccessDenied, WorkError) as exc:  # redraw the checklist as it is stored
             return _error(str(exc), "ticket-steps-error"), dash.no_update, (refresh or 0) + 1
@@ -123,7 +120,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def comment(_n: int, text: str | None, ticket_id: int | None, n: int) -> tuple:
         try:
-            user = require(COMMENTERS)
+            user = require(Action.TICKET_COMMENT)
             with db.session() as s:
                 add_comment(session=s, ticket_id=ticket_id or 0, body=text, user=user)
         except (AccessDenied, WorkError) as exc:
@@ -148,7 +145,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             raise dash.exceptions.PreventUpdate  # buttons were just (re)drawn
         action = ctx.triggered_id["action"]
         try:
-            require(WORKERS)
+            require(Action.TICKET_WORK)
         except AccessDenied as exc:
             return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 4
         if action == "resolve":
@@ -169,9 +166,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def resolve(_n: int, ticket_id: int | None, refresh: int, *answers: object) -> tuple:
         form = Answers(*answers)
-        return submit_resolution(
-            db, ticket_id, refresh, form, roles=WORKERS, element="ticket-detail"
-        )
+        return submit_resolution(db, ticket_id, refresh, form, element="ticket-detail")
 
     register_parts(app, db, D, State(ids.TICKET_ID, "data"))
 
@@ -181,7 +176,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def cancel(_n: int) -> bool:
-        require(_ALL)
+        require(Action.TICKET_VIEW)
         return False
 
 
@@ -208,7 +203,7 @@ def _save_step(
 
 
 def _transition(db: Database, ticket_id: int, to: TicketStatus) -> dbc.Alert:
-    return transition(db, ticket_id, to, roles=WORKERS, element="ticket-detail")
+    return transition(db, ticket_id, to, element="ticket-detail")
 
 
 def _error(text: str, element_id: str = "ticket-detail-error") -> dbc.Alert:

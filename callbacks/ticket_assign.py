@@ -8,19 +8,16 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.assignment import (
-    ASSIGNERS,
     AssignmentError,
     reassign,
     technician_options,
     ticket_assignment,
 )
+from maintenance.permissions import Action, allowed
 from web import ids
 from web.assign_view import done_alert, error_alert, escalated_badge, select_options
 from web.auth import AccessDenied, require
-
-_ALL = tuple(Role)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -33,10 +30,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.TICKET_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.TICKET_VIEW)
         with db.session() as s:
             t = ticket_assignment(session=s, ticket_id=ticket_id or 0)
-            may = t is not None and not t.resolved and user.role in ASSIGNERS
+            may = t is not None and not t.resolved and allowed(user.role, Action.TICKET_REASSIGN)
             options = select_options(technician_options(session=s)) if may else []
         if t is None:
             return None, True, [], None
@@ -54,7 +51,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def submit(_n: int, choice: str | None, ticket_id: int | None, refresh: int) -> tuple:
         try:
-            user = require(ASSIGNERS)
+            user = require(Action.TICKET_REASSIGN)
             if not choice or not str(choice).isdigit() or not ticket_id:
                 raise AssignmentError("Choose an active technician.")
             with db.session() as s:

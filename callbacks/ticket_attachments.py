@@ -12,18 +12,15 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from data.models import Role
 from maintenance.attachments import (
-    FILE_HANDLERS,
     AttachmentError,
     store_attachment,
     ticket_files,
 )
+from maintenance.permissions import Action
 from web import ids
 from web.attachment_view import file_list, upload_alert
 from web.auth import AccessDenied, require
-
-_ALL = tuple(Role)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -36,7 +33,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.TICKET_FILES_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
-        user = require(_ALL)
+        user = require(Action.TICKET_VIEW)
         with db.session() as s:
             rows, allowed = ticket_files(session=s, ticket_id=ticket_id or 0, user=user)
         body = file_list(rows, allowed, settings.attachment_max_mb)
@@ -66,7 +63,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             raise dash.exceptions.PreventUpdate  # the box was cleared after an upload
         name = filename or "file"
         try:
-            user = require(FILE_HANDLERS)
+            user = require(Action.TICKET_ATTACH)
             data = _decode(contents, settings.attachment_max_bytes, name)
             with db.session() as s:
                 store_attachment(

@@ -9,18 +9,16 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from data.models import Role
-from maintenance.parts import USERS, PartError, ticket_parts, use_parts
+from maintenance.parts import PartError, ticket_parts, use_parts
+from maintenance.permissions import Action
 from web import ids
 from web.auth import AccessDenied, require
 from web.inputs import as_id
 from web.parts_view import part_options, used_list
 
-_ALL = tuple(Role)
-
 
 def _card(db: Database, ticket_id: int) -> tuple:
-    user = require(_ALL)
+    user = require(Action.TICKET_VIEW)
     with db.session() as s:
         view = ticket_parts(session=s, ticket_id=ticket_id, user=user)
     return used_list(view.used), part_options(view.choices), not view.can_record
@@ -49,7 +47,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def record(_n: int, ticket_id: int | None, part: str | None, qty: object) -> tuple:
         try:
-            user = require(tuple(USERS))
+            user = require(Action.TICKET_USE_PARTS)
             if not part:
                 raise PartError("Choose a part.")
             with db.session() as s:

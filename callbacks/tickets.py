@@ -11,6 +11,7 @@ from callbacks.resolve_parts import register_parts
 from config import Settings
 from data.db import Database
 from data.models import Role, TicketStatus
+from maintenance.permissions import Action, allowed
 from maintenance.ticket_list import list_tickets
 from web import ids
 from web.auth import AccessDenied, require
@@ -25,7 +26,6 @@ from web.resolve_form import (
     transition,
 )
 
-_WORKERS = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN)
 _TARGET = {
     "start": TicketStatus.IN_PROGRESS,
     "release": TicketStatus.OPEN,
@@ -37,7 +37,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(Output(ids.TICKETS_FILTER, "value"), Input(ids.TICKETS_FEEDBACK, "id"))
     def my_tickets_first(_id: str) -> str:
         """A technician's list opens on their own tickets."""
-        user = require(tuple(Role))
+        user = require(Action.TICKET_VIEW)
         if user.role is not Role.TECHNICIAN:
             raise dash.exceptions.PreventUpdate
         return "mine"
@@ -49,14 +49,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ids.TICKETS_REFRESH, "data"),
     )
     def table(which: str, _n: int, _refresh: int) -> html.Div:
-        user = require(tuple(Role))
+        user = require(Action.TICKET_VIEW)
         with db.session() as s:
             rows = list_tickets(
                 session=s,
                 technician_id=user.id if which == "mine" else None,
                 include_resolved=which == "all",
             )
-        return ticket_table(rows, can_act=user.role in _WORKERS)
+        return ticket_table(rows, can_act=allowed(user.role, Action.TICKET_WORK))
 
     @app.callback(
         Output(ids.TICKETS_FEEDBACK, "children"),
@@ -76,7 +76,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             raise dash.exceptions.PreventUpdate  # buttons were just (re)drawn
         ticket_id, action = ctx.triggered_id["ticket"], ctx.triggered_id["action"]
         try:
-            require(_WORKERS)
+            require(Action.TICKET_WORK)
         except AccessDenied as exc:
             return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 5
         if action == "resolve":
@@ -98,7 +98,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     )
     def resolve(_n: int, ticket_id: int | None, refresh: int, *answers: object) -> tuple:
         form = Answers(*answers)
-        return submit_resolution(db, ticket_id, refresh, form, roles=_WORKERS, element="ticket")
+        return submit_resolution(db, ticket_id, refresh, form, element="ticket")
 
     register_parts(app, db, D, State(ids.RESOLVE_TICKET, "data"))
 
@@ -108,12 +108,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def cancel(_n: int) -> bool:
-        require(tuple(Role))
+        require(Action.TICKET_VIEW)
         return False
 
 
 def _transition(db: Database, ticket_id: int, to: TicketStatus) -> dbc.Alert:
-    return transition(db, ticket_id, to, roles=_WORKERS, element="ticket")
+    return transition(db, ticket_id, to, element="ticket")
 
 
 def _error(text: str, element_id: str = "ticket-error") -> dbc.Alert:

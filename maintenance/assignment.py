@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from data.models import AuditLog, Machine, Role, Ticket, TicketStatus, User, utcnow
 from maintenance.accounts import UserInfo
 from maintenance.notifications import notify
+from maintenance.permissions import Action, allowed
 
 __all__ = [
-    "ASSIGNERS",
     "AssignmentError",
     "Candidate",
     "Choice",
@@ -33,8 +33,6 @@ __all__ = [
     "technician_options",
     "ticket_assignment",
 ]
-
-ASSIGNERS = frozenset({Role.ADMIN, Role.MANAGER})
 
 
 class AssignmentError(ValueError):
@@ -174,7 +172,7 @@ def technician_options(*, session: Session) -> list[TechnicianOption]:
 def reassign(*, session: Session, ticket_id: int, technician_id: int, user: UserInfo) -> str:
     """Give a ticket to another active technician (managers, admins); audited. Returns the
     new technician's name; raises AssignmentError with a message for the user."""
-    if user.role not in ASSIGNERS:
+    if not allowed(user.role, Action.TICKET_REASSIGN):
         raise AssignmentError("Only managers and admins may reassign tickets.")
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import Settings
-from data.models import Attachment, AuditLog, Role, Ticket, User
+from data.models import Attachment, AuditLog, Ticket, User
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.tickets import may_change
 
 __all__ = [
     "AttachmentError",
     "AttachmentRow",
     "StoredFile",
-    "FILE_HANDLERS",
     "sniff_type",
     "may_handle_files",
     "store_attachment",
@@ -38,8 +38,6 @@ __all__ = [
     "PHOTO_TYPES",
 ]
 
-FILE_HANDLERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN})
-_FOLLOWERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER})
 _MAX_NAME = 255
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")  # what sniff_type calls a photo
 
@@ -81,7 +79,7 @@ def sniff_type(data: bytes) -> str | None:
 
 def may_handle_files(*, ticket: Ticket, user: UserInfo) -> bool:
     """Whether ``user`` may attach files to ``ticket`` and download its files."""
-    return user.role in _FOLLOWERS or may_change(ticket=ticket, user=user)
+    return allowed(user.role, Action.TICKET_FILES_ANY) or may_change(ticket=ticket, user=user)
 
 
 def attachments_dir(settings: Settings) -> Path:

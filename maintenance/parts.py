@@ -13,7 +13,6 @@ from data.models import (
     AuditLog,
     Machine,
     Part,
-    Role,
     Ticket,
     TicketPart,
     TicketStatus,
@@ -21,10 +20,10 @@ from data.models import (
     utcnow,
 )
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.tickets import may_change
 
 __all__ = [
-    "EDITORS",
     "PartError",
     "PartRow",
     "UsedPart",
@@ -37,9 +36,6 @@ __all__ = [
     "use_parts",
     "used_on_ticket",
 ]
-
-EDITORS = frozenset({Role.ADMIN, Role.MANAGER})
-USERS = frozenset({Role.ADMIN, Role.MANAGER, Role.TECHNICIAN})
 
 
 class PartError(ValueError):
@@ -115,7 +111,7 @@ def save_part(
     part_id: int | None = None,
 ) -> PartRow:
     """Create a part or change one (a stock change is an audited adjustment)."""
-    if user.role not in EDITORS:
+    if not allowed(user.role, Action.PART_EDIT):
         raise PartError("Only managers and admins may change the inventory.")
     number, name, unit = (number or "").strip(), (name or "").strip(), (unit or "pcs").strip()
     if not number or len(number) > 64:
@@ -171,7 +167,7 @@ def use_parts(
 ) -> list[UsedPart]:
     """Take parts from stock for a ticket, all or none: the caller's transaction (e.g. the
     resolution) fails with a clear message when more is asked than is in stock."""
-    if user.role not in USERS:
+    if not allowed(user.role, Action.TICKET_USE_PARTS):
         raise PartError("Only technicians, managers and admins record parts.")
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
@@ -267,7 +263,7 @@ def ticket_parts(*, session: Session, ticket_id: int, user: UserInfo) -> TicketP
     if ticket is None:
         return TicketParts([], [], False)
     can = (
-        user.role in USERS
+        allowed(user.role, Action.TICKET_USE_PARTS)
         and ticket.status is TicketStatus.IN_PROGRESS
         and may_change(ticket=ticket, user=user)
     )

@@ -15,17 +15,16 @@ from data.models import (
     MaintenancePlan,
     PlanProgress,
     Priority,
-    Role,
     Ticket,
     TicketStatus,
 )
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.running_hours import next_calendar_due, progress_of, running_hours
 from maintenance.sop_text import SopError, check_code
 from maintenance.tickets import open_ticket
 
 __all__ = [
-    "EDITORS",
     "PlanError",
     "PlanDue",
     "create_plan",
@@ -35,7 +34,6 @@ __all__ = [
     "machine_choices",
 ]
 
-EDITORS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER})
 RATE_WINDOW = timedelta(days=7)  # the recent running rate that projects a usage due date
 
 
@@ -87,7 +85,7 @@ def create_plan(
     lead_days: object = 3,
 ) -> int:
     """Create a plan: exactly one of machine/type and one of days/running hours."""
-    if user.role not in EDITORS:
+    if not allowed(user.role, Action.PLAN_EDIT):
         raise PlanError("Only managers, engineers and admins may plan maintenance.")
     name, code = (name or "").strip(), (code or "").strip().upper()
     if not name or len(name) > 200:
@@ -124,7 +122,7 @@ def create_plan(
 
 def set_active(*, session: Session, user: UserInfo, plan_id: int, active: bool) -> None:
     """Deactivate (or reactivate) a plan; audited."""
-    if user.role not in EDITORS:
+    if not allowed(user.role, Action.PLAN_EDIT):
         raise PlanError("Only managers, engineers and admins may change plans.")
     plan = session.get(MaintenancePlan, plan_id)
     if plan is None:

@@ -15,13 +15,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.models import AuditLog, Role, Sop, SopVersion, User, utcnow
+from data.models import AuditLog, Sop, SopVersion, User, utcnow
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.sop_text import SopError, check_code, check_sop
 
 __all__ = [
     "SOP_DIR",
-    "EDITORS",
     "SopSummary",
     "SopVersionInfo",
     "SopView",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 SOP_DIR = Path(__file__).parent / "sops"
-EDITORS = frozenset({Role.ENGINEER, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +152,7 @@ def save_sop(
     ``base_version`` is the version the author started from (None for a new SOP): a save
     over somebody else's newer version is refused. Returns the new version number;
     ``SopError`` says what to fix."""
-    if user.role not in EDITORS:
+    if not allowed(user.role, Action.SOP_EDIT):
         raise SopError("Only engineers and admins may edit SOPs.")
     code = check_code(code)
     parsed = check_sop(text)

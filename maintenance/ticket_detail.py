@@ -27,8 +27,9 @@ from data.models import (
     utcnow,
 )
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.sop_text import parse_sop
-from maintenance.ticket_work import COMMENTERS, WORKERS, checklist_version, done_steps
+from maintenance.ticket_work import checklist_version, done_steps
 from maintenance.tickets import may_change
 
 __all__ = [
@@ -143,7 +144,7 @@ def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> Ticket
     prediction = None
     if any(a.source in _MODELS for a in [*joined, *([alarm] if alarm else [])]):
         prediction = _latest_prediction(session, ticket.machine_id)
-    may_work = user.role in WORKERS and may_change(ticket=ticket, user=user)
+    may_work = allowed(user.role, Action.TICKET_WORK) and may_change(ticket=ticket, user=user)
     return TicketDetail(
         id=ticket.id,
         machine=ticket.machine.name,
@@ -161,7 +162,8 @@ def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> Ticket
         joined=[_alarm_info(a) for a in joined],
         checklist=_checklist(session, ticket),
         may_work=may_work,
-        may_comment=user.role in COMMENTERS and (may_work or user.role is Role.ENGINEER),
+        may_comment=allowed(user.role, Action.TICKET_COMMENT)
+        and (may_work or user.role is Role.ENGINEER),
         cause=ticket.cause,
         action_taken=ticket.action_taken,
     )

@@ -21,13 +21,12 @@ from data.models import (
     utcnow,
 )
 from maintenance.accounts import UserInfo
+from maintenance.permissions import Action, allowed
 from maintenance.tickets import may_change
 
 __all__ = [
     "WorkError",
     "MAX_COMMENT",
-    "WORKERS",
-    "COMMENTERS",
     "checklist_version",
     "done_steps",
     "set_step",
@@ -36,8 +35,6 @@ __all__ = [
 ]
 
 MAX_COMMENT = 2000
-WORKERS = frozenset({Role.ADMIN, Role.MANAGER, Role.TECHNICIAN})  # tick steps, change status
-COMMENTERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN})
 
 
 class WorkError(ValueError):
@@ -89,7 +86,7 @@ def set_step(
 ) -> bool:
     """Mark one step (index from 0) done or not, stored with the user and time and audited
     as ``ticket.step``. Returns False when it already was so (nothing stored)."""
-    if user.role not in WORKERS:
+    if not allowed(user.role, Action.TICKET_WORK):
         raise WorkError("Your role may not tick steps; the assigned technician does.")
     ticket = _ticket(session, ticket_id)
     if not may_change(ticket=ticket, user=user):
@@ -149,7 +146,7 @@ def check_comment(body: str | None) -> str:
 def add_comment(*, session: Session, ticket_id: int, body: str | None, user: UserInfo) -> int:
     """Add a plain-text comment to a ticket (audited as ``ticket.comment``); returns its id.
     Managers, admins and engineers may comment on any ticket, technicians on their own."""
-    if user.role not in COMMENTERS:
+    if not allowed(user.role, Action.TICKET_COMMENT):
         raise WorkError("Your role may not comment on tickets.")
     text = check_comment(body)
     ticket = _ticket(session, ticket_id)

@@ -26,6 +26,7 @@ from maintenance import metrics
 from maintenance.accounts import UserInfo
 from maintenance.assignment import assign_technician
 from maintenance.notifications import notify
+from maintenance.permissions import Action, allowed
 from maintenance.running_hours import record_completion
 
 __all__ = [
@@ -45,7 +46,6 @@ ALLOWED = {
     (TicketStatus.IN_PROGRESS, TicketStatus.OPEN),
     (TicketStatus.RESOLVED, TicketStatus.OPEN),
 }
-_MANAGERS = {Role.ADMIN, Role.MANAGER}
 
 
 class TransitionError(ValueError):
@@ -250,7 +250,7 @@ def _record_breakdown(
 
 
 def _check_permission(ticket: Ticket, user: UserInfo) -> None:
-    if user.role in _MANAGERS:
+    if allowed(user.role, Action.TICKET_WORK_ANY):
         return
     if user.role is Role.TECHNICIAN and ticket.technician_id in (None, user.id):
         return

@@ -23,7 +23,6 @@ from data.models import (
     AuditLog,
     Downtime,
     Part,
-    Role,
     SopVersion,
     Ticket,
     TicketComment,
@@ -35,13 +34,11 @@ from maintenance.accounts import UserInfo
 from maintenance.attachments import PHOTO_TYPES, list_attachments
 from maintenance.formatting import format_duration
 from maintenance.pdf_fonts import FONT, unicode_pdf
+from maintenance.permissions import Action, allowed
 from maintenance.tickets import may_change
 
 __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
 
-# an audit document: read-only roles (viewers stand for auditors) may read it, technicians
-# only for the tickets they work
-_RECORD_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
 
 _WIDTH = 186.0
 Line = tuple[datetime | None, str, str]  # when, who, what
@@ -61,8 +58,10 @@ class WorkRecord:
 
 
 def may_read_record(*, ticket: Ticket, user: UserInfo) -> bool:
-    """Whether ``user`` may download ``ticket``'s work record."""
-    return user.role in _RECORD_READERS or may_change(ticket=ticket, user=user)
+    """Whether ``user`` may download ``ticket``'s work record: an audit document, so every
+    role of ``TICKET_RECORD_ANY`` reads any (viewers stand for auditors), technicians only
+    the tickets they work."""
+    return allowed(user.role, Action.TICKET_RECORD_ANY) or may_change(ticket=ticket, user=user)
 
 
 def _names(session: Session) -> dict[int, str]:

@@ -3,7 +3,7 @@
 import dash
 from dash import dcc, html
 
-from pages.admin_settings import ADMIN_READERS
+from maintenance.permissions import Action
 from web import ids
 
 
@@ -31,5 +31,5 @@ dash.register_page(
     title="Jobs · Predictive maintenance",
     order=10,
     admin_menu=True,
-    roles=ADMIN_READERS,
+    action=Action.JOB_VIEW,
 )

@@ -7,10 +7,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.fleet_csv import COLUMNS, MAX_BYTES
+from maintenance.permissions import Action
 from web import ids
 from web.machine_admin_view import sensor_header
 
-ADMIN_READERS = frozenset({"admin", "manager"})
 # larger files never leave the browser (their request would pass Flask's 2 MB limit);
 # between MAX_BYTES and this, the server answers with a message
 _UPLOAD_MAX = 1_400_000
@@ -238,5 +238,5 @@ dash.register_page(
     title="Machines · Predictive maintenance",
     order=10,
     admin_menu=True,
-    roles=ADMIN_READERS,
+    action=Action.FLEET_ADMIN_VIEW,
 )

@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 _CHANNEL_COLUMNS = [
@@ -188,5 +189,5 @@ dash.register_page(
     title="Notifications · Predictive maintenance",
     order=13,
     admin_menu=True,
-    roles=frozenset({"admin", "manager"}),
+    action=Action.NOTIFICATION_VIEW,
 )

@@ -3,9 +3,8 @@
 import dash
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
-
-ADMIN_READERS = frozenset({"admin", "manager"})
 
 
 def layout(**_query: str) -> html.Div:
@@ -32,5 +31,5 @@ dash.register_page(
     title="Settings · Predictive maintenance",
     order=9,
     admin_menu=True,
-    roles=ADMIN_READERS,
+    action=Action.SETTINGS_VIEW,
 )

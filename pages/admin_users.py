@@ -5,6 +5,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 _COLUMNS = [
@@ -191,5 +192,5 @@ dash.register_page(
     title="Users · Predictive maintenance",
     order=11,
     admin_menu=True,
-    roles=frozenset({"admin"}),
+    action=Action.USER_MANAGE,
 )

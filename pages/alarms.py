@@ -5,6 +5,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 RANGES = [
@@ -166,4 +167,5 @@ dash.register_page(
     name="Alarms",
     title="Alarms · Predictive maintenance",
     order=1,
+    action=Action.ALARM_VIEW,
 )

@@ -4,8 +4,8 @@ import dash
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
-from web.downloads import AUDIT_READERS
 
 _COLUMNS = [
     {
@@ -73,5 +73,5 @@ dash.register_page(
     title="Audit log · Predictive maintenance",
     order=8,
     admin_menu=True,
-    roles=frozenset(r.value for r in AUDIT_READERS),
+    action=Action.AUDIT_VIEW,
 )

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 ALL = "__all__"
@@ -44,5 +45,11 @@ def layout(**_query: str) -> html.Div:
 
 # registered after the layout exists: the app imports pages itself (no folder scan)
 dash.register_page(
-    __name__, layout=layout, path="/", name="Fleet", title="Fleet · Predictive maintenance", order=0
+    __name__,
+    layout=layout,
+    path="/",
+    name="Fleet",
+    title="Fleet · Predictive maintenance",
+    order=0,
+    action=Action.FLEET_VIEW,
 )

@@ -7,12 +7,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from maintenance.permissions import Action
 from web.lab_explore_view import explore_section
-from web.lab_export import LAB_READERS
 from web.lab_models_view import LAB_HEADER, models_section
 from web.lab_tune_view import tune_section
-
-LAB_ROLES = frozenset(r.value for r in LAB_READERS)  # the menu shows it to these
 
 
 def layout(**_query: str) -> html.Div:
@@ -43,5 +41,5 @@ dash.register_page(
     name="Model lab",
     title="Model lab · Predictive maintenance",
     order=7,
-    roles=LAB_ROLES,
+    action=Action.LAB_USE,
 )

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 from web.machine_view import RANGES
 
@@ -70,4 +71,5 @@ dash.register_page(
     name="Machine",
     title="Machine · Predictive maintenance",
     nav=False,
+    action=Action.FLEET_VIEW,
 )

@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 _COLUMNS = [
@@ -103,5 +104,5 @@ dash.register_page(
     name="Parts",
     title="Spare parts · Predictive maintenance",
     order=5,
-    roles=frozenset({"admin", "manager", "engineer", "technician"}),
+    action=Action.PART_VIEW,
 )

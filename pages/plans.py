@@ -6,6 +6,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 _COLUMNS = [
@@ -116,4 +117,5 @@ dash.register_page(
     name="Plans",
     title="Preventive maintenance · Predictive maintenance",
     order=6,
+    action=Action.PLAN_VIEW,
 )

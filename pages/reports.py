@@ -5,8 +5,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
-from web.downloads import REPORT_READERS
 
 PRESETS = [
     {"label": "Last week", "value": "last-week"},
@@ -90,5 +90,5 @@ dash.register_page(
     name="Reports",
     title="Reports · Predictive maintenance",
     order=3,
-    roles=frozenset(r.value for r in REPORT_READERS),  # the menu shows it to these
+    action=Action.REPORT_VIEW,
 )

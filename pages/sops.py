@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 
 
@@ -111,4 +112,5 @@ dash.register_page(
     name="SOPs",
     title="SOP library · Predictive maintenance",
     order=2,
+    action=Action.SOP_VIEW,
 )

@@ -5,6 +5,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 from web.assign_view import assign_control
 from web.attachment_view import files_body, record_link
@@ -108,4 +109,5 @@ dash.register_page(
     name="Ticket",
     title="Ticket · Predictive maintenance",
     nav=False,
+    action=Action.TICKET_VIEW,
 )

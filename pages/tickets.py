@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from maintenance.permissions import Action
 from web import ids
 from web.resolve_dialog import TICKETS_DIALOG, resolve_modal
 
@@ -51,4 +52,5 @@ dash.register_page(
     name="Tickets",
     title="Tickets · Predictive maintenance",
     order=1,
+    action=Action.TICKET_VIEW,
 )

@@ -10,11 +10,11 @@ from config import Settings
 from data.db import Database
 from data.models import Ticket
 from maintenance.attachments import (
-    FILE_HANDLERS,
     AttachmentError,
     attachments_dir,
     open_attachment,
 )
+from maintenance.permissions import Action, allowed
 from maintenance.work_record import may_read_record, work_record_pdf
 from web.auth import identity
 
@@ -38,7 +38,8 @@ def install_upload_limit(server: Flask, settings: Settings) -> None:
     @server.before_request
     def _limit() -> None:
         user = identity()
-        if request.path == _DASH_UPDATE and user is not None and user.role in FILE_HANDLERS:
+        role = user.role if user else None
+        if request.path == _DASH_UPDATE and allowed(role, Action.TICKET_ATTACH):
             request.max_content_length = big
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from config import Settings
 from data.db import Database
 from data.models import Role, utcnow
 from maintenance.accounts import UserInfo, authenticate, end_sessions, load_user
+from maintenance.permissions import Action, allowed
 from maintenance.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
 
 __all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
@@ -96,10 +96,10 @@ def identity() -> UserInfo | None:
     return None
 
 
-def require(roles: Iterable[Role]) -> UserInfo:
-    """The current user if their role is one of ``roles``; raises ``AccessDenied`` otherwise."""
+def require(action: Action) -> UserInfo:
+    """The current user if their role may do ``action``; raises ``AccessDenied`` otherwise."""
     user = identity()
-    if user is None or user.role not in set(roles):
+    if user is None or not allowed(user.role, action):
         raise AccessDenied("Your role may not do this.")
     return user
 

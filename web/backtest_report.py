@@ -14,14 +14,14 @@ from flask import Blueprint, Response, abort, send_file
 
 from data.db import Database
 from data.models import LabRun, LabRunStatus
+from maintenance.permissions import Action, allowed
 from ml.alarm_metrics import replay_alarms
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.scored import ScoredSet
 from web.auth import identity
 from web.downloads import attachment
-from web.lab_export import LAB_READERS
 
-__all__ = ["backtest_blueprint", "LAB_READERS"]
+__all__ = ["backtest_blueprint"]
 
 _METRICS = (
     "failures",
@@ -83,7 +83,7 @@ def backtest_blueprint(db: Database) -> Blueprint:
 
     def _load(run_id: int) -> tuple[LabRun, ScoredSet]:
         user = identity()
-        if user is None or user.role not in LAB_READERS:
+        if user is None or not allowed(user.role, Action.LAB_USE):
             abort(403)
         with db.session() as s:
             run = s.get(LabRun, run_id)

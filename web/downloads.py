@@ -6,16 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 
 from data.db import Database
-from data.models import Role
 from maintenance.audit import audit_csv, audit_rows
+from maintenance.permissions import Action, allowed
 from maintenance.reports import build_report, load_report_file, report_csv, report_pdf
 from web.auth import identity
 from web.report_view import RangeError, parse_day_range
 
-__all__ = ["AUDIT_READERS", "REPORT_READERS", "attachment", "downloads_blueprint"]
+__all__ = ["attachment", "downloads_blueprint"]
 
-REPORT_READERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.VIEWER})
-AUDIT_READERS = frozenset({Role.ADMIN, Role.MANAGER})
 _TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
@@ -37,7 +35,7 @@ def downloads_blueprint(db: Database) -> Blueprint:
 
     @bp.route("/audit/export.csv")
     def audit_export() -> Response:
-        _check("csv", AUDIT_READERS)
+        _check("csv", Action.AUDIT_VIEW)
         try:
             start, end = parse_day_range(request.args.get("start"), request.args.get("end"))
         except RangeError as err:
@@ -58,9 +56,9 @@ def downloads_blueprint(db: Database) -> Blueprint:
     return bp
 
 
-def _check(fmt: str, readers: frozenset[Role] = REPORT_READERS) -> None:
+def _check(fmt: str, action: Action = Action.REPORT_VIEW) -> None:
     user = identity()
-    if user is None or user.role not in readers:
+    if user is None or not allowed(user.role, action):
         abort(403)
     if fmt not in _TYPES:
         abort(404)

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask
 
 from config import Settings
 from data.db import Database
-from data.models import Role
+from maintenance.permissions import allowed
 from web import ids
 from web.attachments import attachments_blueprint, install_upload_limit
 from web.auth import identity, init_auth
@@ -29,7 +29,6 @@ from web.security import install_same_origin_check, install_security_headers
 
 __all__ = ["create_app"]
 
-ALL_ROLES = frozenset(r.value for r in Role)
 _CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
 _PAGES = (
     "pages.fleet",
@@ -135,11 +134,11 @@ def _shell() -> html.Div:
     """The frame around every page; the menu lists only the pages the user's role may see
     (the pages' callbacks check the role again on the server)."""
     user = identity()
-    role = user.role.value if user else None
+    role = user.role if user else None
     pages = [
         page
         for page in dash.page_registry.values()
-        if page.get("nav", True) and role in page.get("roles", ALL_ROLES)
+        if page.get("nav", True) and allowed(role, page["action"])
     ]
     items: list = [
         dbc.NavItem(

@@ -22,13 +22,12 @@ from flask import Blueprint, Response, abort, request
 
 from config import Settings
 from data.db import Database
-from data.models import Role
+from maintenance.permissions import Action, allowed
 from ml.lab.explore import Plan, Selection, explore, grid_for, score_step, scores, series
 from web.auth import identity
 from web.downloads import attachment
 
 __all__ = [
-    "LAB_READERS",
     "MAX_MACHINES",
     "MAX_SPAN",
     "SelectionError",
@@ -38,7 +37,6 @@ __all__ = [
     "parse_selection",
 ]
 
-LAB_READERS = frozenset({Role.ADMIN, Role.ENGINEER})
 MAX_MACHINES = 50
 MAX_SPAN = timedelta(days=366)  # the scores of a range are read row by row: keep it sane
 _TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
@@ -105,7 +103,7 @@ def lab_export_blueprint(db: Database, settings: Settings) -> Blueprint:
     @bp.route("/lab/export.<fmt>")
     def export(fmt: str) -> Response:
         user = identity()
-        if user is None or user.role not in LAB_READERS:
+        if user is None or not allowed(user.role, Action.LAB_USE):
             abort(403)
         what = request.args.get("what", "series")
         if fmt not in _TYPES or what not in _WHAT:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
-from data.models import Role
 from logs import REQUEST_ID
+from maintenance.permissions import Action, allowed
 from web.auth import identity
 
 __all__ = ["install_request_ids", "ops_blueprint"]
@@ -45,7 +45,7 @@ def ops_blueprint(readiness: Readiness, metrics_token: str) -> Blueprint:
 
 def _may_scrape(token: str) -> bool:
     user = identity()
-    if user is not None and user.role in (Role.ADMIN, Role.MANAGER):
+    if user is not None and allowed(user.role, Action.METRICS_READ):
         return True
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     return bool(token) and hmac.compare_digest(given, token)

@@ -10,9 +10,10 @@ import dash_bootstrap_components as dbc
 from dash import no_update
 
 from data.db import Database
-from data.models import Role, Ticket, TicketStatus
+from data.models import Ticket, TicketStatus
 from maintenance.alarms import still_active
 from maintenance.parts import PartError
+from maintenance.permissions import Action
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status
 from web.auth import AccessDenied, require
@@ -137,14 +138,13 @@ def submit_resolution(
     refresh: int | None,
     answers: Answers,
     *,
-    roles: tuple[Role, ...],
     element: str,
 ) -> tuple:
     """The dialog's Resolve button, for both ticket pages: role first, then every field's
     message at once, then the resolution with its parts, all or nothing. The result fills
     (page feedback, refresh, modal open, *messages)."""
     try:
-        user = require(roles)
+        user = require(Action.TICKET_WORK)
     except AccessDenied as exc:
         return error_alert(str(exc), f"{element}-error"), no_update, False, *messages({})
     form = check_form(answers)
@@ -171,13 +171,11 @@ def submit_resolution(
     return done, (refresh or 0) + 1, False, *messages({})
 
 
-def transition(
-    db: Database, ticket_id: int, to: TicketStatus, *, roles: tuple[Role, ...], element: str
-) -> dbc.Alert:
+def transition(db: Database, ticket_id: int, to: TicketStatus, *, element: str) -> dbc.Alert:
     """Start, put back or reopen for the current user (role checked here, on the server),
     and how it went as an alert with id ``<element>-ok`` or ``<element>-error``."""
     try:
-        user = require(roles)
+        user = require(Action.TICKET_WORK)
         with db.session() as s:
             change_status(session=s, ticket_id=ticket_id, to=to, user=user)
     except (TransitionError, AccessDenied) as exc:

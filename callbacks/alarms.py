@@ -151,6 +151,7 @@ def _row(r: AlarmRow, now: datetime) -> dict:
         "source": r.source,
         "state": f"{r.state}, silenced" if r.silenced else r.state,
         "ticket": f"[#{r.ticket_id}](/ticket/{r.ticket_id})" if r.ticket_id else "",
+        "value": r.reading,  # typed columns; empty for alarms older than them
         "message": r.message,
         "acknowledged_by": r.acknowledged_by or "",
         "cleared_by": r.cleared_by or ("auto" if r.cleared_at else ""),

@@ -113,12 +113,13 @@ def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
 
 def _detail(w: RedWarning) -> str:
     """What the warning is about now: how long the machine has stood, or the latest
-    prediction's numbers (typed columns, fresh every scoring)."""
+    prediction's numbers (the alarm's typed columns, fresh every scoring); an alarm older
+    than those columns shows its text."""
     now = datetime.now(UTC)
     if w.kind == "stopped":
         return f"Standing still for {format_duration((now - w.since).total_seconds())}."
     if w.failure_probability is None or w.predicted_at is None:
-        return "Failure probability over the alarm threshold."
+        return w.message or "Failure probability over the alarm threshold."
     rul = f" · remaining life {format_remaining(w.rul_hours)}" if w.rul_hours is not None else ""
     age = format_duration(round((now - w.predicted_at).total_seconds()))
     return f"Failure probability {w.failure_probability:.0%}{rul} (predicted {age} ago)."

@@ -287,7 +287,7 @@ def _alarm_event(a: Alarm) -> MachineEvent:
         "danger" if a.severity.value == "CRITICAL" and not a.silenced else "warning",
         sensor_id=a.sensor_id,
         ref=a.id,
-        value=a.value,
+        value=a.value if a.raised_value is None else a.raised_value,  # older alarms: latest
     )
 
 

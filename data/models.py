@@ -201,7 +201,18 @@ class Alarm(Base):
     severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"))
     source: Mapped[AlarmSource] = mapped_column(_enum(AlarmSource, "alarm_source"))
     message: Mapped[str] = mapped_column(Text)
+    # the numbers, typed (0012; null on older alarms, whose message says them): the reading,
+    # failure probability or anomaly score as last updated while active, and at raise time
     value: Mapped[float | None] = mapped_column(Float, default=None)
+    raised_value: Mapped[float | None] = mapped_column(Float, default=None)
+    limit_value: Mapped[float | None] = mapped_column(Float, default=None)  # or threshold
+    unit: Mapped[str | None] = mapped_column(String(16), default=None)  # a sensor's; None: model
+    # the machine's prediction (model alarms): probability, remaining life in wall-clock hours
+    failure_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    rul_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    raised_failure_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    raised_rul_hours: Mapped[float | None] = mapped_column(Float, default=None)
+    values_at: Mapped[datetime | None] = mapped_column(default=None)  # when last updated
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(default=None)

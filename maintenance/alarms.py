@@ -20,11 +20,14 @@ from data.models import (
     utcnow,
 )
 from maintenance import metrics
+from maintenance.formatting import format_crossing
 from maintenance.silences import is_silenced
 from maintenance.tickets import open_fault_ticket, open_ticket, raise_priority
 
 __all__ = [
+    "AlarmNumbers",
     "raise_alarm",
+    "update_numbers",
     "still_active",
     "worsen_alarm",
     "active_alarms",
@@ -33,10 +36,25 @@ __all__ = [
     "clear",
     "AlarmRow",
     "list_alarms",
+    "latest_numbers",
+    "alarm_reading",
     "PRIORITY",
 ]
 
 PRIORITY = {Severity.WARNING: Priority.HIGH, Severity.CRITICAL: Priority.CRITICAL}
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmNumbers:
+    """An alarm's numbers, typed: the reading (or a model's probability or score), the limit
+    or threshold it crossed, the sensor's unit (None for a model's number), and the
+    machine's failure probability and remaining life in wall-clock hours, if scored."""
+
+    value: float | None
+    limit: float | None = None
+    unit: str | None = None
+    failure_probability: float | None = None
+    rul_hours: float | None = None
 
 
 def active_alarms(*, session: Session, source: AlarmSource) -> dict[tuple[int, str], Alarm]:
@@ -56,14 +74,17 @@ def raise_alarm(
     value: float | None,
     now: datetime,
     sensor_id: int | None = None,
+    numbers: AlarmNumbers | None = None,
 ) -> tuple[Alarm, int | None]:
     """A new alarm and the id of the ticket it opened, if it opened one.
 
     A machine with an unresolved fault ticket gets the alarm joined to that ticket instead
     (the ticket's history says so and its priority rises with the alarm): one fault shows as
     rule, anomaly and prediction alarms, and should send one technician, not three.
-    During a maintenance window the alarm is recorded silenced: no ticket, no banner."""
+    During a maintenance window the alarm is recorded silenced: no ticket, no banner.
+    ``numbers`` are kept as raised and as latest (``value`` alone when not given)."""
     silenced = is_silenced(session=session, machine_id=machine_id, now=now)
+    numbers = numbers or AlarmNumbers(value)
     alarm = Alarm(
         machine_id=machine_id,
         sensor_id=sensor_id,
@@ -71,11 +92,14 @@ def raise_alarm(
         severity=severity,
         source=source,
         message=message,
-        value=value,
+        raised_value=numbers.value,
+        raised_failure_probability=numbers.failure_probability,
+        raised_rul_hours=numbers.rul_hours,
         raised_at=now,
         last_seen_at=now,
         silenced=silenced,
     )
+    update_numbers(alarm=alarm, numbers=numbers, now=now)
     session.add(alarm)
     session.flush()
     metrics.ALARMS_OPENED.labels(source.value, severity.value).inc()
@@ -111,6 +135,13 @@ def _join(session: Session, alarm: Alarm, ticket: Ticket) -> None:
         )
     )
     raise_priority(session=session, ticket=ticket, priority=PRIORITY[alarm.severity])
+
+
+def update_numbers(*, alarm: Alarm, numbers: AlarmNumbers, now: datetime) -> None:
+    """The alarm's latest numbers (what screens show while it is active)."""
+    alarm.value, alarm.limit_value, alarm.unit = numbers.value, numbers.limit, numbers.unit
+    alarm.failure_probability, alarm.rul_hours = numbers.failure_probability, numbers.rul_hours
+    alarm.values_at = now
 
 
 def still_active(*, session: Session, ticket_id: int) -> list[Alarm]:
@@ -201,12 +232,32 @@ class AlarmRow:
     cleared_by: str | None
     silenced: bool
     ticket_id: int | None = None  # the ticket it opened or joined
+    numbers: AlarmNumbers = AlarmNumbers(None)  # the latest
 
     @property
     def state(self) -> str:
         if self.cleared_at:
             return "cleared"
         return "acknowledged" if self.acknowledged_at else "active"
+
+    @property
+    def reading(self) -> str:
+        """The latest number and what it crossed, as people read it."""
+        return alarm_reading(self.numbers, source=self.source)
+
+
+def latest_numbers(alarm: Alarm) -> AlarmNumbers:
+    """The alarm's numbers as last updated."""
+    return AlarmNumbers(
+        alarm.value, alarm.limit_value, alarm.unit, alarm.failure_probability, alarm.rul_hours
+    )
+
+
+def alarm_reading(numbers: AlarmNumbers, *, source: str) -> str:
+    """An alarm's number with what it crossed, if known: "5.43 mm/s (limit 5.40)",
+    "87% (threshold 80%)"; empty without a number."""
+    percent = source == AlarmSource.PREDICTION.value
+    return format_crossing(numbers.value, numbers.limit, numbers.unit, percent=percent)
 
 
 def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list[AlarmRow]:
@@ -236,6 +287,7 @@ def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list
             cleared,
             a.silenced,
             a.ticket_id,
+            latest_numbers(a),
         )
         for a, machine, acked, cleared in session.execute(stmt)
     ]

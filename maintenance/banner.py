@@ -1,6 +1,6 @@
 """The red warning on every page: machines predicted to fail and machines that stopped
 without planned work, until someone acknowledges them. One line per machine; its numbers
-come from the machine's latest prediction (typed columns), never from an alarm's text."""
+are the prediction alarm's typed columns as of the latest scoring, never its text."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from data.fleet import latest_predictions
-from data.models import Alarm, AlarmSource, Machine, Prediction, Severity
+from data.models import Alarm, AlarmSource, Machine, Severity
 from maintenance.alarms import acknowledge
 from maintenance.machine_state import STOP_CODE
 
@@ -24,9 +23,10 @@ class RedWarning:
     machine: str
     kind: str  # stopped | predicted
     since: datetime  # when that alarm was raised
-    failure_probability: float | None = None  # the latest prediction, if any
+    failure_probability: float | None = None  # as of the latest scoring (alarms.values_at)
     rul_hours: float | None = None  # wall-clock hours
     predicted_at: datetime | None = None
+    message: str = ""  # the alarm's text: what an alarm older than its typed numbers says
 
 
 def _unacknowledged() -> object:
@@ -52,12 +52,11 @@ def red_warnings(*, session: Session) -> list[RedWarning]:
     by_machine: dict[int, list[tuple[Alarm, str]]] = {}
     for alarm, name in session.execute(stmt):
         by_machine.setdefault(alarm.machine_id, []).append((alarm, name))
-    predictions = latest_predictions(session=session) if by_machine else {}
-    warnings = [_warning(rows, predictions.get(mid)) for mid, rows in by_machine.items()]
+    warnings = [_warning(rows) for rows in by_machine.values()]
     return sorted(warnings, key=lambda w: (w.kind != "stopped", w.since))
 
 
-def _warning(rows: list[tuple[Alarm, str]], p: Prediction | None) -> RedWarning:
+def _warning(rows: list[tuple[Alarm, str]]) -> RedWarning:
     stop = next((a for a, _ in rows if a.code == STOP_CODE), None)
     alarm = stop or rows[0][0]
     if stop is not None:  # a stopped machine is not scored: its last prediction is stale
@@ -67,9 +66,10 @@ def _warning(rows: list[tuple[Alarm, str]], p: Prediction | None) -> RedWarning:
         rows[0][1],
         "predicted",
         alarm.raised_at,
-        p.failure_probability if p else None,
-        p.rul_hours if p else None,
-        p.ts if p else None,
+        alarm.failure_probability,
+        alarm.rul_hours,
+        alarm.values_at,
+        alarm.message,
     )
 
 

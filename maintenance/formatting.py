@@ -3,7 +3,13 @@ fleet, the banner, the reports, the timeline and the PDFs all say "12 min" alike
 
 from __future__ import annotations
 
-__all__ = ["format_duration", "format_hours", "format_remaining", "format_apart"]
+__all__ = [
+    "format_duration",
+    "format_hours",
+    "format_remaining",
+    "format_apart",
+    "format_crossing",
+]
 
 
 def format_duration(seconds: float) -> str:
@@ -32,11 +38,30 @@ def format_remaining(rul_hours: float | None) -> str:
     return "" if rul_hours is None else f"≈ {format_hours(rul_hours)}"
 
 
-def format_apart(value: float, limit: float, *, most: int = 4) -> tuple[str, str]:
-    """A reading (one decimal or more) and the limit it broke (as set, e.g. 70 or 3.6),
-    with as many decimals as show them apart: 5.43 and 5.40, never 5.4 and 5.4."""
-    for digits in range(1, most + 1):
+def format_apart(value: float, limit: float, *, least: int = 1, most: int = 4) -> tuple[str, str]:
+    """A reading (``least`` decimals or more) and the limit it broke (as set, e.g. 70 or
+    3.6), with as many decimals as show them apart: 5.43 and 5.40, never 5.4 and 5.4."""
+    for digits in range(least, most + 1):
         shown = f"{value:.{digits}f}"
         if shown != f"{limit:.{digits}f}":
-            return shown, (f"{limit:g}" if digits == 1 else f"{limit:.{digits}f}")
+            return shown, (f"{limit:g}" if digits == least else f"{limit:.{digits}f}")
     return shown, f"{limit:.{most}f}"
+
+
+def format_crossing(
+    value: float | None, limit: float | None, unit: str | None, *, percent: bool = False
+) -> str:
+    """A number and the limit it crossed, told apart: "5.43 mm/s (limit 5.40)", a
+    probability as "87% (threshold 80%)", a model's score as "0.91 (threshold 0.7)";
+    empty without a value."""
+    if value is None:
+        return ""
+    measured = unit is not None  # a sensor's reading (its unit may be ""), not a model's
+    scale, least, sign = (100, 0, "%") if percent else (1, 1 if measured else 2, "")
+    after = f" {unit}" if unit else sign
+    if limit is None:
+        return f"{value * scale:.{least}f}{after}"
+    shown, bound = format_apart(value * scale, limit * scale, least=least)
+    if measured:
+        return f"{shown}{after} (limit {bound})"
+    return f"{shown}{sign} (threshold {bound}{sign})"

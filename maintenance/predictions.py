@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.fleet import machine_names
 from data.models import AlarmSource, Prediction, Severity
-from maintenance.alarms import active_alarms, clear_stale, raise_alarm
+from maintenance.alarms import AlarmNumbers, active_alarms, clear_stale, raise_alarm, update_numbers
 from maintenance.rules import RuleOutcome
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
@@ -92,6 +92,7 @@ def apply_predictions(
             if value is None:
                 continue
             alarm = active.get((s.machine_id, code))
+            numbers = AlarmNumbers(value, threshold, None, s.failure_probability, s.rul_hours)
             if (
                 alarm is None
                 and value >= threshold
@@ -106,11 +107,14 @@ def apply_predictions(
                     message=_message(names.get(s.machine_id, "?"), code, s, threshold),
                     value=value,
                     now=now,
+                    numbers=numbers,
                 )
                 outcome.raised.append(alarm.id)
                 outcome.tickets += [ticket_id] if ticket_id else []
+            if alarm is not None:  # every scoring: the banner shows the latest numbers
+                update_numbers(alarm=alarm, numbers=numbers, now=now)
             if alarm is not None and value >= clear_below:
-                alarm.last_seen_at, alarm.value = now, value
+                alarm.last_seen_at = now
                 held.add(alarm.id)
         outcome.cleared += clear_stale(
             alarms=active, held=held, now=now, clear_after=policy.clear_after
@@ -143,7 +147,7 @@ def _sustained(
 
 def _message(machine: str, code: str, s: MachineScore, threshold: float) -> str:
     """What was raised, true for as long as the alarm lives: the numbers of the moment go
-    stale within seconds (screens read the latest prediction's columns instead)."""
+    stale within seconds (screens read the alarm's typed columns instead)."""
     if code == FAILURE_CODE:
         return f"{machine}: failure predicted (probability over the {threshold:.0%} threshold)"
     sensors = ", ".join(s.top_sensors) or "several sensors"

@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Reading, Sensor, Severity
-from maintenance.alarms import active_alarms, clear_stale, raise_alarm, worsen_alarm
+from maintenance.alarms import (
+    AlarmNumbers,
+    active_alarms,
+    clear_stale,
+    raise_alarm,
+    update_numbers,
+    worsen_alarm,
+)
 from maintenance.formatting import format_apart
 
 __all__ = ["RuleOutcome", "Breach", "judge", "evaluate_rules", "error_code"]
@@ -92,6 +99,7 @@ def _hold(
     outcome: RuleOutcome,
 ) -> int:
     alarm = active.get((sensor.machine_id, breach.code))
+    numbers = AlarmNumbers(value, breach.limit, sensor.unit)
     if alarm is None:
         alarm, ticket_id = raise_alarm(
             session=session,
@@ -103,6 +111,7 @@ def _hold(
             value=value,
             now=now,
             sensor_id=sensor.id,
+            numbers=numbers,
         )
         outcome.raised.append(alarm.id)
         if ticket_id is not None:
@@ -115,7 +124,8 @@ def _hold(
             message=_message(sensor, breach, value),
         )
         outcome.escalated.append(alarm.id)
-    alarm.last_seen_at, alarm.value = now, value
+    alarm.last_seen_at = now
+    update_numbers(alarm=alarm, numbers=numbers, now=now)
     active[(sensor.machine_id, breach.code)] = alarm
     return alarm.id
 

@@ -27,6 +27,7 @@ from data.models import (
     utcnow,
 )
 from maintenance.accounts import UserInfo
+from maintenance.alarms import AlarmNumbers, alarm_reading, latest_numbers
 from maintenance.permissions import Action, allowed
 from maintenance.sop_text import parse_sop
 from maintenance.ticket_work import checklist_version, done_steps
@@ -55,6 +56,8 @@ class AlarmInfo:
     value: float | None
     raised_at: datetime
     cleared_at: datetime | None
+    reading: str = ""  # the latest number and the limit it crossed
+    raised_reading: str = ""  # the number when raised ("" for alarms older than 0012)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,8 @@ def _alarm_info(a: Alarm) -> AlarmInfo:
         a.value,
         a.raised_at,
         a.cleared_at,
+        alarm_reading(latest_numbers(a), source=a.source.value),
+        alarm_reading(AlarmNumbers(a.raised_value, unit=a.unit), source=a.source.value),
     )
 
 

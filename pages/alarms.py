@@ -37,6 +37,7 @@ _COLUMNS = [  # at least wide enough for their longest usual value; the message 
     {"field": "source", "minWidth": 105},
     {"field": "state", "minWidth": 130, "tooltipField": "state"},
     {"field": "ticket", "cellRenderer": "markdown", "minWidth": 80},
+    {"field": "value", "headerName": "Latest value", "minWidth": 170, "tooltipField": "value"},
     {"field": "message", "flex": 3, "minWidth": 175, "tooltipField": "message"},
     {"field": "acknowledged_by", "headerName": "Ack by", "minWidth": 100},
     {"field": "cleared_by", "headerName": "Cleared by", "minWidth": 110},

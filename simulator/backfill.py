@@ -379,6 +379,10 @@ class _Events:
             message=f"{name}: {sensor.kind} {hit.value:.1f} {sensor.unit} {side} "
             f"{severity.value.lower()} limit {hit.limit:g}",
             value=hit.value,
+            raised_value=hit.value,
+            limit_value=hit.limit,
+            unit=sensor.unit,
+            values_at=self.grid.at(hit.last_seen),
             raised_at=self.grid.at(hit.raised),
             last_seen_at=self.grid.at(hit.last_seen),
             cleared_at=repaired + timedelta(seconds=CLEAR_AFTER_S),

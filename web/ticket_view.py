@@ -188,14 +188,18 @@ def _joined(alarms: list[AlarmInfo]) -> html.Div:
 
 def _alarm_lines(a: AlarmInfo) -> html.Div:
     state = f"cleared {_when(a.cleared_at)}" if a.cleared_at else "still active"
-    value = "" if a.value is None else f"{a.value:.2f}"
+    raised = [
+        html.Dt("When raised", className="col-5"),
+        html.Dd(a.raised_reading, className="col-7"),
+    ]
     return html.Div(
         [
             html.Div(a.message, id="ticket-alarm-message"),
             html.Dl(
                 [
                     html.Dt("Value", className="col-5"),
-                    html.Dd(value or "—", className="col-7"),
+                    html.Dd(a.reading or "—", className="col-7", id="ticket-alarm-value"),
+                    *(raised if a.raised_reading and a.raised_reading != a.reading else []),
                     html.Dt("Raised", className="col-5"),
                     html.Dd(_when(a.raised_at), className="col-7"),
                     html.Dt("Severity, source", className="col-5"),

@@ -13,6 +13,9 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import Alarm, AlarmSource, Downtime, DowntimeKind, Machine, Prediction, Severity
+from maintenance.predictions import apply_predictions, store_predictions
+from ml.alarm_policy import PredictionPolicy
+from ml.scoring import MachineScore
 from web import ids
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +54,15 @@ def _alarm(web: WebApp, machine_id: int, code: str, source: AlarmSource, value: 
 def _predict(web: WebApp, machine_id: int, probability: float, rul_h: float) -> None:
     with web.db.session() as s:
         s.add(Prediction(machine_id=machine_id, failure_probability=probability, rul_hours=rul_h))
+
+
+def _scoring(web: WebApp, machine_id: int, probability: float, rul_h: float) -> None:
+    """One scoring tick as the worker runs it: the prediction stored, then applied to alarms."""
+    score = MachineScore(machine_id, 0.2, False, probability, rul_h, ["vibration"])
+    now = datetime.now(UTC)
+    with web.db.session() as s:
+        store_predictions(session=s, scores=[score], now=now, versions={})
+        apply_predictions(session=s, scores=[score], now=now, policy=PredictionPolicy())
 
 
 def _tidy(web: WebApp, machine_id: int, *alarm_ids: int) -> None:
@@ -100,13 +112,13 @@ def test_the_banner_follows_the_latest_prediction(dash_duo, web: WebApp):
     pump = _machine(web, "pump-01")
     readings(web, "pump-01", {**HEALTHY, "rpm": 2950.0}, seconds=30)
     alarm = _alarm(web, pump, "PRED_FAILURE", AlarmSource.PREDICTION, 0.95)
-    _predict(web, pump, 0.95, 4.2 / 60)  # the worker stores wall-clock hours
+    _scoring(web, pump, 0.95, 4.2 / 60)  # the worker stores wall-clock hours
     try:
         _start(dash_duo, web)
         banner = f"#red-warning-{alarm}"
         dash_duo.wait_for_contains_text(banner, "Failure probability 95%", timeout=15)
         assert "remaining life ≈ 4 min" in dash_duo.find_element(banner).text
-        _predict(web, pump, 0.99, 1.3 / 60)  # the next scoring: the banner follows it
+        _scoring(web, pump, 0.99, 1.3 / 60)  # the next scoring: the banner follows it
         dash_duo.wait_for_contains_text(banner, "Failure probability 99%", timeout=10)
         assert "remaining life ≈ 1 min" in dash_duo.find_element(banner).text
         shot(dash_duo, "red-banner-latest")

@@ -216,8 +216,8 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
 
 def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
 
-    from data.models import AlarmSource, Prediction, Severity
-    from maintenance.alarms import raise_alarm
+    from data.models import AlarmSource, Severity
+    from maintenance.alarms import AlarmNumbers, raise_alarm
 
     with web.db.session() as s:
         alarm, _ = raise_alarm(
@@ -229,8 +229,8 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
             message="pump-01: failure predicted",
             value=0.93,
             now=datetime.now(UTC),
+            numbers=AlarmNumbers(0.93, 0.8, None, 0.93, 0.07),
         )
-        s.add(Prediction(machine_id=2, failure_probability=0.93, rul_hours=0.07))
     key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
     body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from maintenance.formatting import format_apart, format_duration, format_hours, format_remaining
+from maintenance.formatting import (
+    format_apart,
+    format_crossing,
+    format_duration,
+    format_hours,
+    format_remaining,
+)
 from web.lab_explore_view import model_time
 from web.lab_tune_view import kpi_cards, model_hours
 
@@ -57,3 +63,13 @@ def test_tune_cards_mark_model_time_in_the_demo():
     }  # fmt: skip
     cards = str(kpi_cards(row, horizon_h=6, min_lead_h=2, time_scale=60))
     assert "within 6 h (model time)" in cards and "3 h 12 min" in cards
+
+
+def test_a_crossing_shows_the_number_its_unit_and_the_limit_told_apart():
+    assert format_crossing(5.43, 5.4, "mm/s") == "5.43 mm/s (limit 5.40)"
+    assert format_crossing(0.87, 0.8, None, percent=True) == "87% (threshold 80%)"
+    assert format_crossing(0.801, 0.8, None, percent=True) == "80.1% (threshold 80.0%)"
+    assert format_crossing(0.91, 0.7, None) == "0.91 (threshold 0.7)"  # a model's score
+    assert format_crossing(4.0, None, "mm/s") == "4.0 mm/s"  # no limit known
+    assert format_crossing(None, 5.4, "mm/s") == ""
+    assert format_crossing(3.0, 2.5, "") == "3.0 (limit 2.5)"  # a unitless sensor

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Integer, and_, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Executable, Integer, and_, cast, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from data.models import (
     Alarm,
@@ -106,7 +106,8 @@ def sensor_history(
         step = -(-step // ROLLUP_S) * ROLLUP_S
         watermark = rolled_until(session)
         dirty = first_dirty(session, start) if watermark is not None else None
-        if dirty is not None:  # late readings not rolled up yet: read from there raw
+        if watermark is not None and dirty is not None:
+            # late readings not rolled up yet: read from there raw
             watermark = min(watermark, dirty)
         if watermark is not None and watermark > start:
             raw_from = min(watermark, end)
@@ -123,7 +124,7 @@ def sensor_history(
 _COLUMNS = ["sensor_id", "bucket", "mean", "lo", "hi", "n"]
 
 
-def _rows(session: Session, stmt: object) -> pd.DataFrame:
+def _rows(session: Session, stmt: Executable) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in session.execute(stmt)], columns=_COLUMNS)
 
 
@@ -145,7 +146,7 @@ def _merge(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _raw_buckets(
     sensor_ids: list[int], start: datetime, end: datetime, step: int, session: Session
-) -> object:
+) -> Executable:
     bucket = time_bucket(session, Reading.ts, step).label("bucket")
     return (
         select(
@@ -164,7 +165,7 @@ def _raw_buckets(
 
 def _rollup_buckets(
     sensor_ids: list[int], start: datetime, end: datetime, step: int, session: Session
-) -> object:
+) -> Executable:
     """The same buckets from the ten-minute rollups (mean weighted by count)."""
     bucket = time_bucket(session, ReadingRollup.bucket, step).label("bucket")
     n = func.sum(ReadingRollup.n)
@@ -244,7 +245,9 @@ def machine_events(
 ) -> list[MachineEvent]:
     """Alarms, tickets and downtime overlapping [start, end), newest first."""
 
-    def overlaps(begin: object, finish: object) -> object:
+    def overlaps(
+        begin: QueryableAttribute[datetime], finish: QueryableAttribute[datetime | None]
+    ) -> ColumnElement[bool]:
         return and_(begin < end, or_(finish.is_(None), finish >= start))
 
     alarms = session.scalars(

@@ -72,6 +72,7 @@ def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -
 
 
 def _copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+    # psycopg's own cursor (a context manager with COPY), which SQLAlchemy hands over untyped
     with dbapi.cursor() as cur:  # type: ignore[attr-defined]
         cur.execute(_PG_STAGING)
         with cur.copy(_PG_COPY) as copy:

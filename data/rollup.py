@@ -9,8 +9,9 @@ arrives before the job has moved on (the job redoes the last ``REDO``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Integer, cast, delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def floor_bucket(t: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _bucket_start(dialect: str) -> object:
+def _bucket_start(dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.to_timestamp(
             func.floor(func.extract("epoch", Reading.ts) / ROLLUP_S) * ROLLUP_S
@@ -78,7 +79,9 @@ def roll_up(session: Session, start: datetime, stop: datetime) -> None:
     )
     session.execute(stmt)
     session.execute(  # those buckets are fresh now, whatever marked them
-        RollupDirty.__table__.delete().where(RollupDirty.bucket >= start, RollupDirty.bucket < stop)
+        delete(RollupDirty)
+        .where(RollupDirty.bucket >= start, RollupDirty.bucket < stop)
+        .execution_options(synchronize_session=False)  # one DELETE, as on the table
     )
 
 

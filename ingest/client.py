@@ -73,13 +73,15 @@ class IngestClient:
     def start(self) -> None:
         """Connect in the background; paho reconnects by itself after any drop."""
         target = self._settings.mqtt
-        kwargs: dict[str, object] = {"keepalive": 30}
         if self._settings.mqtt_v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = self._settings.mqtt_session_expiry_s
             props.ReceiveMaximum = self._settings.mqtt_receive_maximum
-            kwargs |= {"clean_start": False, "properties": props}
-        self._client.connect_async(target.host, target.port, **kwargs)
+            self._client.connect_async(
+                target.host, target.port, keepalive=30, clean_start=False, properties=props
+            )
+        else:
+            self._client.connect_async(target.host, target.port, keepalive=30)
         self._client.loop_start()
 
     def close_inbox(self) -> None:

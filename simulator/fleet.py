@@ -11,6 +11,10 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "SensorDef",
@@ -40,19 +44,20 @@ IMBALANCE_PERIOD_S = 40.0  # an unbalanced rotor makes the speed wobble with thi
 # The formulas below are plain arithmetic so that they serve both the live simulator (floats)
 # and the vectorised history generator (numpy arrays, simulator/history.py). A health ``h_*``
 # is 0 when healthy and rises to 1 at failure; it is 0 for every mode but the machine's fault.
+Level = TypeVar("Level", float, "np.ndarray")  # one float, or one per sample
 
 
-def load_factor(sin_of_phase: float) -> float:
+def load_factor(sin_of_phase: Level) -> Level:
     """Fraction of nominal load, given the sine of the machine's position in its shift."""
     return 0.75 + 0.2 * sin_of_phase
 
 
-def temperature_target(kind: MachineType, load: float, h_cooling: float, h_bearing: float) -> float:
+def temperature_target(kind: MachineType, load: Level, h_cooling: Level, h_bearing: Level) -> Level:
     """The temperature a running machine settles at (°C)."""
     return kind.temp + 10 * (load - 0.75) + 35 * h_cooling**1.5 + 5 * h_bearing
 
 
-def vibration_factor(h_bearing: float, h_imbalance: float) -> float:
+def vibration_factor(h_bearing: Level, h_imbalance: Level) -> Level:
     """Vibration as a multiple of the healthy level: worn bearings grow fast near the end."""
     return 1 + 4 * h_bearing**2 + 2.5 * h_imbalance
 

@@ -1,0 +1,137 @@
+"""Layers as a contract: the import-linter contracts in pyproject.toml hold, a wrong import
+breaks them, and the top-level packages import each other in one direction only."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINTER = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+PACKAGES: list[str] = LINTER["root_packages"]
+CONTRACTS = {c["id"]: c["name"] for c in LINTER["contracts"]}
+
+# Package cycles that exist today, each to be removed by the issue-16 work stream named; when
+# one goes, delete its line here (the test fails until then, so the list stays true).
+KNOWN_CYCLES = {
+    frozenset({"ml", "maintenance"}),  # lead: ml ⇄ maintenance
+}
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` on the packages of ``tree`` (it puts its working directory first on the
+    path, so the tree's packages are read, not an installed copy)."""
+    run = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    return subprocess.run(
+        [sys.executable, "-c", run, "--no-cache"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_contracts_hold() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's packages and contracts, copied to be broken on purpose."""
+    tree = tmp_path_factory.mktemp("tree")
+    shutil.copy(ROOT / "pyproject.toml", tree)
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__", "*.md")
+        )
+    return tree
+
+
+@pytest.mark.parametrize(
+    ("package", "wrong_import", "contract"),
+    [
+        ("data", "import web", "layers"),
+        ("ml", "import config", "ml-handed-in"),
+        ("pages", "from data import db", "pages-pure"),
+        ("maintenance", "import simulator", "edges"),
+        ("data", "import worker", "roots"),
+        ("maintenance", "import dash", "no-web-inside"),
+    ],
+)
+def test_a_wrong_import_breaks_its_contract(
+    tree_copy: Path, package: str, wrong_import: str, contract: str
+) -> None:
+    init = tree_copy / package / "__init__.py"
+    original = init.read_text()
+    init.write_text(f"{original}\n{wrong_import}  # deliberately wrong\n")
+    try:
+        result = lint_imports(tree_copy)
+    finally:
+        init.write_text(original)
+    assert result.returncode != 0
+    assert f"{CONTRACTS[contract]} BROKEN" in result.stdout, result.stdout
+
+
+def test_the_copy_is_faithful(tree_copy: Path) -> None:
+    """The contracts hold on the untouched copy: the breaks above are the wrong import's."""
+    result = lint_imports(tree_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _package_imports() -> dict[tuple[str, str], list[str]]:
+    """(importer package, imported package) → the module imports that make the edge."""
+    sys.path.insert(0, str(ROOT))  # the tree under test, not an installed copy
+    try:
+        graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    finally:
+        sys.path.remove(str(ROOT))
+    edges: dict[tuple[str, str], list[str]] = {}
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            a, b = module.split(".")[0], imported.split(".")[0]
+            if a != b:
+                edges.setdefault((a, b), []).append(f"{module} -> {imported}")
+    return edges
+
+
+def _cycles(edges: set[tuple[str, str]]) -> set[frozenset[str]]:
+    """The strongly connected groups of more than one package."""
+    reach = {p: {b for a, b in edges if a == p} for p in PACKAGES}
+    changed = True
+    while changed:  # transitive closure: a dozen packages, nothing to optimise
+        changed = False
+        for p in PACKAGES:
+            more = set().union(*(reach[q] for q in reach[p])) - reach[p]
+            if more:
+                reach[p] |= more
+                changed = True
+    groups = {frozenset({p} | {q for q in reach[p] if p in reach[q]}) for p in PACKAGES}
+    return {g for g in groups if len(g) > 1}
+
+
+def test_no_package_cycles_but_the_known_ones() -> None:
+    edges = _package_imports()
+    cycles = _cycles(set(edges))
+    detail = {
+        "/".join(sorted(c)): [i for (a, b), imps in edges.items() if {a, b} <= c for i in imps]
+        for c in cycles
+    }
+    assert cycles == KNOWN_CYCLES, detail
+
+
+@pytest.mark.parametrize("module", ["config.py", "logs.py"])
+def test_settings_and_logs_import_nothing_of_the_app(module: str) -> None:
+    """Import Linter cannot read single-file modules; these two sit below every package."""
+    app = set(PACKAGES) | {"app", "worker", "config", "logs"}
+    tree = ast.parse((ROOT / module).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {name.split(".")[0] for name in imported} & app

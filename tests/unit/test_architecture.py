@@ -80,6 +80,21 @@ def test_a_wrong_import_breaks_its_contract(
     assert f"{CONTRACTS[contract]} BROKEN" in result.stdout, result.stdout
 
 
+def test_a_stale_ignore_line_fails(tree_copy: Path) -> None:
+    """An ignored import that no longer exists fails the run: the ignore lists only shrink."""
+    config = tree_copy / "pyproject.toml"
+    original = config.read_text()
+    contract = 'id = "roots"\n'  # a contract with no ignore lines of its own
+    stale = 'ignore_imports = ["pages.fleet -> app"]\n'
+    config.write_text(original.replace(contract, contract + stale))
+    try:
+        result = lint_imports(tree_copy)
+    finally:
+        config.write_text(original)
+    assert result.returncode != 0
+    assert "No matches for ignored import pages.fleet -> app" in result.stdout, result.stdout
+
+
 def test_the_copy_is_faithful(tree_copy: Path) -> None:
     """The contracts hold on the untouched copy: the breaks above are the wrong import's."""
     result = lint_imports(tree_copy)
@@ -125,6 +140,11 @@ def test_no_package_cycles_but_the_known_ones() -> None:
         for c in cycles
     }
     assert cycles == KNOWN_CYCLES, detail
+
+
+def test_a_planted_cycle_is_found() -> None:
+    edges = {("data", "ingest"), ("ingest", "web"), ("web", "data"), ("pages", "web")}
+    assert _cycles(edges) == {frozenset({"data", "ingest", "web"})}
 
 
 @pytest.mark.parametrize("module", ["config.py", "logs.py"])

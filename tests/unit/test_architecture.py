@@ -4,6 +4,7 @@ breaks them, and the top-level packages import each other in one direction only.
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -32,8 +33,9 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", run, "--no-cache"],
         cwd=tree,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},  # its banner is not ASCII
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=120,
     )
 

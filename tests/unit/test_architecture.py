@@ -26,12 +26,13 @@ KNOWN_CYCLES: set[frozenset[str]] = set()  # ml ⇄ maintenance went with the le
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     """`lint-imports` on the packages of ``tree`` (it puts its working directory first on the
-    path, so the tree's packages are read, not an installed copy)."""
+    path, so the tree's packages are read, not an installed copy), its output in UTF-8 and
+    unwrapped."""
     run = "from importlinter.cli import lint_imports_command; lint_imports_command()"
     return subprocess.run(
         [sys.executable, "-c", run, "--no-cache"],
         cwd=tree,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},  # its banner is not ASCII
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"},  # no wrapped lines
         capture_output=True,
         encoding="utf-8",
         timeout=120,
@@ -61,7 +62,8 @@ def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("data", "import web", "layers"),
         ("ml", "import config", "ml-handed-in"),
         ("pages", "from data import db", "pages-pure"),
-        ("maintenance", "import simulator", "edges"),
+        ("maintenance", "import ingest", "ingest-edge"),
+        ("web", "import simulator", "simulator-source"),
         ("data", "import worker", "roots"),
         ("maintenance", "import dash", "no-web-inside"),
     ],

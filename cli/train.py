@@ -19,8 +19,8 @@ from config import load_settings
 from data.db import Database, upgrade_schema
 from maintenance.model_lab import lab_setup, simulated
 from ml.dataset import RunToFailure
+from ml.lab.plant_history import history_from_db
 from ml.lab.runs import backtest_and_promote
-from ml.plant_history import history_from_db
 from ml.train import train_and_register
 from ml.windows import held_out_units
 

@@ -34,9 +34,9 @@ from data.models import LabRun, LabRunStatus
 from ml.dataset import RunToFailure
 from ml.lab.backtest import backtest_pair, beats, load_pair, model_version, promote_pair
 from ml.lab.params import SOURCES, LabError, describe, train_params
+from ml.lab.plant_history import history_from_db
 from ml.lab.progress import Reporter, Scaled
 from ml.lab.queue import claim_next, queue_run
-from ml.plant_history import history_from_db
 from ml.registry import active_versions
 from ml.train import train_and_register
 

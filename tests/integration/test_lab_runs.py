@@ -29,10 +29,10 @@ from maintenance.model_lab import lab_setup
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since, verdicts
 from ml.lab.params import LabError
+from ml.lab.plant_history import history_from_db
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next
 from ml.lab.scored import ScoredSet, tuning_set
-from ml.plant_history import history_from_db
 from ml.registry import active_versions
 from ml.windows import Params, build_windows, verdict_weights
 from worker import seed_demo

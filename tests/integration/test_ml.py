@@ -193,7 +193,7 @@ def test_history_from_the_database_finds_breakdowns(db, tmp_path):
     from config import load_settings
     from data.fleet import sensor_directory
     from data.readings import insert_readings
-    from ml.plant_history import history_from_db
+    from ml.lab.plant_history import history_from_db
 
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
     now = datetime.now(UTC).replace(microsecond=0)

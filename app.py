@@ -125,8 +125,8 @@ def serve_web(
 ) -> None:
     from waitress import serve
 
-    from web.factory import create_app
-    from web.readiness import web_readiness
+    from web.server.factory import create_app
+    from web.server.readiness import web_readiness
 
     app = create_app(settings, db, readiness or web_readiness(settings, db))
     print(f"\n  Predictive maintenance is running: http://{settings.host}:{settings.port}/\n")

@@ -143,7 +143,7 @@ class Endpoint:
 def web_client(db: Database, url: str, var_dir: Path) -> Endpoint:
     """The whole web app as ``app.py web`` builds it, and a client logged in as a manager
     (``BENCH_USER``) through the real login form."""
-    from web.factory import create_app  # imports Dash and every page: only when measuring
+    from web.server.factory import create_app  # imports Dash and every page: only when measuring
 
     password = _bench_account(db)
     settings = load_settings(

@@ -9,7 +9,7 @@
    every slider position, the PR curve; then the callback's store), the compute alone, and
    one slider move (look-up, figure patches, cards, Dash's JSON); against the straightforward
    implementation at one threshold: ``ml.alarm_metrics.replay_alarms`` + ``alarm_metrics``.
-2. Explore (``ml.lab.explore``, ``callbacks/lab_explore.py``, ``web/lab_export.py``) on a
+2. Explore (``ml.lab.explore``, ``callbacks/lab_explore.py``, ``web/server/lab_export.py``) on a
    SQLite database filled by ``simulator.backfill`` (one reading per sensor every 10 s, seed
    7) plus one scoring per machine every 5 s (what the live scorer writes): the ``draw``
    callback's work (explore, figures, Dash's JSON), four exports and one timeline tick, for

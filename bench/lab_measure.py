@@ -132,7 +132,7 @@ def explore_cell(
     from callbacks.lab_explore import outputs
     from ml.lab.explore import Selection
     from ml.lab.explore_data import sensor_refs
-    from web.lab_export import _encode, _frame
+    from web.server.lab_export import _encode, _frame
 
     selection = Selection(tuple(names), tuple(sensors), end - timedelta(days=days), end)
 

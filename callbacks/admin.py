@@ -18,9 +18,9 @@ from maintenance.app_settings import (
 from maintenance.jobs import JobSummary, job_summaries, request_run
 from maintenance.permissions import Action, allowed
 from web import ids
-from web.auth import AccessDenied, require
 from web.components import age
-from web.inputs import BadInput
+from web.server.auth import AccessDenied, require
+from web.server.inputs import BadInput
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

@@ -25,10 +25,8 @@ from maintenance.machines import (
 )
 from maintenance.permissions import Action, allowed
 from web import ids
-from web.auth import AccessDenied, require
 from web.components import row_list_patch
 from web.fleet_csv_view import UploadError, csv_preview, import_summary, upload_bytes
-from web.inputs import BadInput
 from web.machine_admin_view import (
     MACHINE_FIELDS,
     SENSOR_FIELDS,
@@ -41,6 +39,8 @@ from web.machine_admin_view import (
     saved_message,
     sensor_row,
 )
+from web.server.auth import AccessDenied, require
+from web.server.inputs import BadInput
 
 _MACHINE_INPUTS = (
     ids.ADMIN_MACHINE_NAME,

@@ -18,7 +18,6 @@ from maintenance.channels import (
 from maintenance.notifications import delivery_log, enqueue_test
 from maintenance.permissions import Action, allowed
 from web import ids
-from web.auth import AccessDenied, require
 from web.notifications_view import (
     FORM_FIELDS,
     channel_rows,
@@ -27,6 +26,7 @@ from web.notifications_view import (
     log_rows,
     note,
 )
+from web.server.auth import AccessDenied, require
 
 _CONTROLS = (ids.NOTIFY_NAME, ids.NOTIFY_KIND, ids.NOTIFY_TARGET, ids.NOTIFY_SECRET)
 _FORM = (

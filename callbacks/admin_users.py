@@ -23,8 +23,8 @@ from maintenance.users import (
     update_user,
 )
 from web import ids
-from web.auth import AccessDenied, require
-from web.password_reset import deliver_reset_link
+from web.server.auth import AccessDenied, require
+from web.server.password_reset import deliver_reset_link
 from web.users_view import (
     EDIT_OUTPUTS,
     edit_form,

@@ -21,9 +21,9 @@ from maintenance.silences import (
     silence_machine,
 )
 from web import ids
-from web.auth import AccessDenied, require
 from web.components import age
-from web.inputs import as_id
+from web.server.auth import AccessDenied, require
+from web.server.inputs import as_id
 
 _FIELDS = ("machine", "hours", "reason")
 

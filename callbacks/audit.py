@@ -14,8 +14,8 @@ from data.db import Database
 from maintenance.audit import audit_rows
 from maintenance.permissions import Action
 from web import ids
-from web.auth import AccessDenied, require
 from web.report_view import RangeError, parse_day_range
+from web.server.auth import AccessDenied, require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

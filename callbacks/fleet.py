@@ -22,7 +22,6 @@ from ml.lab.pairs import family_name
 from ml.registry import active_family, active_versions
 from pages.fleet import ALL as ANY
 from web import ids
-from web.auth import require
 from web.fleet_view import (
     LIVE_KINDS,
     LIVE_POINTS,
@@ -40,6 +39,7 @@ from web.fleet_view import (
     risk_line,
     sparkline_series,
 )
+from web.server.auth import require
 
 _HISTORY = timedelta(minutes=15)
 _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles

@@ -31,7 +31,6 @@ from ml.lab.explore import (
 )
 from ml.lab.explore_data import machine_catalogue, sensor_order
 from ml.lab.explore_stats import HEALTHY, PRE_FAILURE
-from web.auth import AccessDenied, require
 from web.lab_explore_figures import (
     distributions_figure,
     empty_figure,
@@ -71,7 +70,8 @@ from web.lab_explore_view import (
     summary,
     timeline_parts,
 )
-from web.lab_export import MAX_MACHINES, MAX_SPAN, clock
+from web.server.auth import AccessDenied, require
+from web.server.lab_export import MAX_MACHINES, MAX_SPAN, clock
 
 _TICK_BUDGET_S = 0.3  # read scores for this long per tick (at least one machine)
 _OUTPUTS = 11

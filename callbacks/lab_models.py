@@ -21,7 +21,7 @@ from ml.lab.params import LabError
 from ml.lab.queue import queue_run
 from ml.registry import rollback
 from web import lab_models_view as v
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 _TRAIN_FIELDS = ("source", "machines", "days", "seed", "window", "horizon_h", "epochs")
 _BACKTEST_FIELDS = ("source", "machines", "days", "seed")

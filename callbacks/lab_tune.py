@@ -20,7 +20,7 @@ from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web import lab_tune_figures as figs
 from web import lab_tune_view as v
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
 _SHOWN, _HIDDEN = {}, {"display": "none"}

@@ -23,7 +23,6 @@ from maintenance.app_settings import Overrides
 from maintenance.machine_state import state_of
 from maintenance.permissions import Action
 from web import ids
-from web.auth import require
 from web.fleet_view import state_line
 from web.machine_view import (
     LIVE_RANGES,
@@ -34,6 +33,7 @@ from web.machine_view import (
     iso_times,
     timeline,
 )
+from web.server.auth import require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

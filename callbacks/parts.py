@@ -12,7 +12,7 @@ from data.db import Database
 from maintenance.parts import PartError, PartRow, list_parts, low_stock, save_part
 from maintenance.permissions import Action, allowed
 from web import ids
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 _FIELDS = ("number", "name", "stock", "min_stock")
 

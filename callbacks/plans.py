@@ -22,7 +22,7 @@ from maintenance.plans import (
     set_active,
 )
 from web import ids
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 _FIELD_IDS = {
     "name": ids.PLANS_NAME,

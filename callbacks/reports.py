@@ -14,7 +14,6 @@ from data.db import Database
 from maintenance.permissions import Action
 from maintenance.reports import build_report, list_reports
 from web import ids
-from web.auth import AccessDenied, require
 from web.report_view import (
     RangeError,
     alarms_figure,
@@ -26,6 +25,7 @@ from web.report_view import (
     types_figure,
     weeks_figure,
 )
+from web.server.auth import AccessDenied, require
 
 
 def preset_days(preset: str, today: date) -> tuple[date, date] | None:

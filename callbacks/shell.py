@@ -16,7 +16,7 @@ from maintenance.formatting import format_duration, format_remaining
 from maintenance.parts import PartRow, low_stock
 from maintenance.permissions import Action, allowed
 from web import ids
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from maintenance.permissions import Action, allowed
 from maintenance.sop_text import SopError, check_code, template, without_front_matter
 from maintenance.sops import get_sop, list_sops, save_sop
 from web import ids
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 from web.sop_view import missing_sop, sop_body, sop_header, sop_list, version_history
 
 

@@ -22,7 +22,6 @@ from maintenance.ticket_work import (
     set_step,
 )
 from web import ids
-from web.auth import AccessDenied, require
 from web.resolve_dialog import DETAIL_DIALOG as D
 from web.resolve_dialog import answer_states, message_outputs
 from web.resolve_form import (
@@ -32,6 +31,7 @@ from web.resolve_form import (
     submit_resolution,
     transition,
 )
+from web.server.auth import AccessDenied, require
 from web.ticket_graph import readings_figure
 from web.ticket_view import comment_list, detail_outputs, history_list
 

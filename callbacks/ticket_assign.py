@@ -17,7 +17,7 @@ from maintenance.assignment import (
 from maintenance.permissions import Action, allowed
 from web import ids
 from web.assign_view import done_alert, error_alert, escalated_badge, select_options
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

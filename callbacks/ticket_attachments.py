@@ -20,7 +20,7 @@ from maintenance.attachments import (
 from maintenance.permissions import Action
 from web import ids
 from web.attachment_view import file_list, upload_alert
-from web.auth import AccessDenied, require
+from web.server.auth import AccessDenied, require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

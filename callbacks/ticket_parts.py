@@ -12,9 +12,9 @@ from data.db import Database
 from maintenance.parts import PartError, ticket_parts, use_parts
 from maintenance.permissions import Action
 from web import ids
-from web.auth import AccessDenied, require
-from web.inputs import as_id
 from web.parts_view import part_options, used_list
+from web.server.auth import AccessDenied, require
+from web.server.inputs import as_id
 
 
 def _card(db: Database, ticket_id: int) -> tuple:

@@ -14,7 +14,6 @@ from data.models import Role, TicketStatus
 from maintenance.permissions import Action, allowed
 from maintenance.ticket_list import list_tickets
 from web import ids
-from web.auth import AccessDenied, require
 from web.components import ticket_table
 from web.resolve_dialog import TICKETS_DIALOG as D
 from web.resolve_dialog import answer_states, message_outputs
@@ -25,6 +24,7 @@ from web.resolve_form import (
     submit_resolution,
     transition,
 )
+from web.server.auth import AccessDenied, require
 
 _TARGET = {
     "start": TicketStatus.IN_PROGRESS,

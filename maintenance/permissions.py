@@ -1,7 +1,7 @@
 """Who may do what: one table from each action to the roles that may do it.
 
-Pages (the menu and page access), callbacks (``web.auth.require``), Flask routes, the domain's
-own checks and the UI's hiding of controls all ask this table. Some actions are narrowed
+Pages (the menu and page access), callbacks (``web.server.auth.require``), Flask routes, the
+domain's own checks and the UI's hiding of controls all ask this table. Some actions are narrowed
 per ticket by the domain: a technician works only on the tickets assigned to them
 (``maintenance.tickets.may_change``), the roles of ``TICKET_WORK_ANY`` on any.
 """

@@ -14,7 +14,7 @@ from dash import dcc, html
 from maintenance.formatting import format_duration
 from ml.lab.explore import Exploration, Plan, Selection
 from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
-from web.lab_export import export_href
+from web.server.lab_export import export_href
 
 __all__ = [
     "RANGES",

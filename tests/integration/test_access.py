@@ -17,9 +17,9 @@ from sqlalchemy import select
 from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
 from web import ids
-from web.auth import PUBLIC_ENDPOINTS
-from web.input_schema import kind_of
-from web.inputs import Kind
+from web.server.auth import PUBLIC_ENDPOINTS
+from web.server.input_schema import kind_of
+from web.server.inputs import Kind
 
 PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstrap.min.css"}
 

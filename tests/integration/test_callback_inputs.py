@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from data.models import AuditLog
 from web import ids
-from web.input_schema import WILDCARDS, kind_of
+from web.server.input_schema import WILDCARDS, kind_of
 
 JUNK = ["abc", 10**30, None, [1, "x"], {"a": 1}, -5, 1.5, True, "", 0, "1", 2**31]
 

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from logs import REQUEST_ID
 from maintenance.permissions import Action, allowed
-from web.auth import identity
+from web.server.auth import identity
 
 __all__ = ["install_request_ids", "ops_blueprint"]
 

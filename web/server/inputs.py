@@ -1,5 +1,5 @@
 """What a request's inputs may hold: small named kinds (an id, a count, text, a date, rows
-of a grid…) that ``web/input_schema.py`` assigns to every input of every callback, and the
+of a grid…) that ``web/server/input_schema.py`` assigns to every input of every callback, and the
 conversion a callback uses for an id. Nothing here raises on any value: a kind says yes or
 no, and ``as_id`` refuses with ``BadInput``, which answers 400."""
 

@@ -10,8 +10,8 @@ import logging
 from dash.exceptions import DependencyException, InvalidCallbackReturnValue
 from flask import Flask, Response, jsonify, request
 
-from web.auth import AccessDenied, identity
-from web.inputs import BadInput
+from web.server.auth import AccessDenied, identity
+from web.server.inputs import BadInput
 
 __all__ = ["install_refusals"]
 

@@ -1,6 +1,6 @@
 """Login, logout and the deny-by-default guard in front of every route.
 
-Only the login page, "Forgot password?" and its emailed reset links (web/password_reset.py),
+Only the login page, "Forgot password?" and its emailed reset links (web/server/password_reset.py),
 the health probes and the stylesheet are open; everything else,
 including Dash's own ``_dash-*`` routes, needs a logged-in user. Role checks for
 writes happen again inside each callback (``require``).
@@ -44,7 +44,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "ops.healthz",
         "ops.readyz",
         "vendor.static",
-        "password.forgot",  # web/password_reset.py: "Forgot password?" and the emailed link
+        "password.forgot",  # web/server/password_reset.py: "Forgot password?" and the emailed link
         "password.reset",
     }
 )
@@ -136,7 +136,7 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
             info = load_user(session=s, user_id=int(user_id), session_version=int(version))
         return _LoginUser(info) if info else None
 
-    from web.password_reset import password_blueprint  # it imports this module
+    from web.server.password_reset import password_blueprint  # it imports this module
 
     # the reset pages' own throttle; sign-in counts its failures in the database
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")

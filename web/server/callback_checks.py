@@ -1,7 +1,7 @@
 """Every request to a Dash callback is checked against the callback it names before Dash
 runs it: the callback exists on the server, its inputs, state and outputs are the ones it
 declared (pattern ids with wildcards of their kinds), every changed property is one of its
-inputs, and every value is of the kind ``web/input_schema.py`` gives it. Anything else is
+inputs, and every value is of the kind ``web/server/input_schema.py`` gives it. Anything else is
 answered 400 with what was wrong, logged as one line: the browser never sends such a
 request, so callbacks need not defend against one."""
 
@@ -16,8 +16,8 @@ import dash
 from dash._utils import stringify_id
 from flask import Response, request
 
-from web.input_schema import WILDCARDS, kind_of
-from web.inputs import MAX_ITEMS, ByKey, Kind
+from web.server.input_schema import WILDCARDS, kind_of
+from web.server.inputs import MAX_ITEMS, ByKey, Kind
 
 __all__ = ["install_callback_checks", "request_problem"]
 

@@ -18,8 +18,8 @@ from maintenance.permissions import Action, allowed
 from ml.alarm_metrics import replay_alarms
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.scored import ScoredSet
-from web.auth import identity
-from web.downloads import attachment
+from web.server.auth import identity
+from web.server.downloads import attachment
 
 __all__ = ["backtest_blueprint"]
 

@@ -17,19 +17,20 @@ from config import Settings
 from data.db import Database
 from maintenance.permissions import allowed
 from web import ids
-from web.attachments import attachments_blueprint, install_upload_limit
-from web.auth import identity, init_auth
-from web.backtest_report import backtest_blueprint
-from web.callback_checks import install_callback_checks
-from web.downloads import downloads_blueprint
-from web.lab_export import lab_export_blueprint
-from web.ops import install_request_ids, ops_blueprint
-from web.refusals import install_refusals
-from web.security import install_same_origin_check, install_security_headers
+from web.server.attachments import attachments_blueprint, install_upload_limit
+from web.server.auth import identity, init_auth
+from web.server.backtest_report import backtest_blueprint
+from web.server.callback_checks import install_callback_checks
+from web.server.downloads import downloads_blueprint
+from web.server.lab_export import lab_export_blueprint
+from web.server.ops import install_request_ids, ops_blueprint
+from web.server.refusals import install_refusals
+from web.server.security import install_same_origin_check, install_security_headers
 
 __all__ = ["create_app"]
 
 _CSS = "/vendor/bootstrap5/css/bootstrap.min.css"
+_ASSETS = Path(__file__).resolve().parent.parent / "assets"  # web/assets: the pages' CSS
 _PAGES = (
     "pages.fleet",
     "pages.machine",
@@ -110,6 +111,7 @@ def create_app(
         server=server,
         use_pages=True,
         pages_folder="",
+        assets_folder=str(_ASSETS),
         external_stylesheets=[_CSS],
         title="Predictive maintenance",
         update_title=None,

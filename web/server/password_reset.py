@@ -20,7 +20,7 @@ from data.db import Database
 from maintenance.mail import send_reset_link
 from maintenance.password_reset import ResetLink, request_reset, reset_password, reset_username
 from maintenance.users import MIN_PASSWORD, UserError
-from web.auth import CSRF_KEY
+from web.server.auth import CSRF_KEY
 
 __all__ = ["password_blueprint", "reset_url", "deliver_reset_link"]
 

@@ -16,7 +16,7 @@ from maintenance.attachments import (
 )
 from maintenance.permissions import Action, allowed
 from maintenance.work_record import may_read_record, work_record_pdf
-from web.auth import identity
+from web.server.auth import identity
 
 __all__ = ["attachments_blueprint", "install_upload_limit", "upload_request_limit"]
 

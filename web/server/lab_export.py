@@ -24,8 +24,8 @@ from config import Settings
 from data.db import Database
 from maintenance.permissions import Action, allowed
 from ml.lab.explore import Plan, Selection, explore, grid_for, score_step, scores, series
-from web.auth import identity
-from web.downloads import attachment
+from web.server.auth import identity
+from web.server.downloads import attachment
 
 __all__ = [
     "MAX_MACHINES",

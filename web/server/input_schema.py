@@ -1,5 +1,5 @@
 """The kind of every input and state of every callback, and of every wildcard of a pattern
-id, in one table: ``web/callback_checks.py`` refuses a request whose values do not fit
+id, in one table: ``web/server/callback_checks.py`` refuses a request whose values do not fit
 before the callback runs, so callbacks receive the types their signatures say.
 
 A property that means the same everywhere has its kind here once (``n_clicks`` is a
@@ -13,7 +13,8 @@ from web import ids
 from web import lab_explore_view as explore
 from web import lab_models_view as lab_models
 from web import lab_tune_view as lab_tune
-from web.inputs import (
+from web.machine_admin_view import SENSOR_FIELDS
+from web.server.inputs import (
     ANY,
     CHILDREN,
     COUNT,
@@ -39,7 +40,6 @@ from web.inputs import (
     rows,
     whole,
 )
-from web.machine_admin_view import SENSOR_FIELDS
 
 __all__ = ["PROPERTY_KINDS", "KINDS", "WILDCARDS", "kind_of"]
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data.db import Database
-from web.machine_view import RANGES as SPANS
+from web.views.machine import RANGES as SPANS
 
 from .dashboard_app import (
     Endpoint,

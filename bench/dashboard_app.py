@@ -28,7 +28,21 @@ from data.db import Database, upgrade_schema
 from data.models import Machine, Reading, Role, Sensor, User
 from data.readings import insert_readings
 from maintenance.accounts import ensure_demo_accounts, hash_password
-from web import ids
+from web.views.fleet import (
+    FLEET_CURSOR,
+    FLEET_GRAPH,
+    FLEET_GRID,
+    FLEET_LOCATION,
+    FLEET_TICK,
+    FLEET_TYPE,
+)
+from web.views.machine import (
+    MACHINE_CURSOR,
+    MACHINE_GRAPH,
+    MACHINE_NAME,
+    MACHINE_RANGE,
+    MACHINE_TICK,
+)
 
 __all__ = [
     "BENCH_USER",
@@ -111,33 +125,33 @@ class Endpoint:
         return Call(seconds, answer.get_data())
 
     def draw(self, name: str, range_key: str) -> Call:
-        key = self.key(f"{ids.MACHINE_GRAPH}.figure")
-        inputs = [(ids.MACHINE_RANGE, "value", range_key)]
-        return self.post(request_body(key, inputs, [(ids.MACHINE_NAME, "data", name)]))
+        key = self.key(f"{MACHINE_GRAPH}.figure")
+        inputs = [(MACHINE_RANGE, "value", range_key)]
+        return self.post(request_body(key, inputs, [(MACHINE_NAME, "data", name)]))
 
     def live(self, name: str, range_key: str, cursor: str, n: int) -> Call:
-        key = self.key(f"{ids.MACHINE_GRAPH}.extendData")
+        key = self.key(f"{MACHINE_GRAPH}.extendData")
         state = [
-            (ids.MACHINE_RANGE, "value", range_key),
-            (ids.MACHINE_NAME, "data", name),
-            (ids.MACHINE_CURSOR, "data", cursor),
+            (MACHINE_RANGE, "value", range_key),
+            (MACHINE_NAME, "data", name),
+            (MACHINE_CURSOR, "data", cursor),
         ]
-        return self.post(request_body(key, [(ids.MACHINE_TICK, "n_intervals", n)], state))
+        return self.post(request_body(key, [(MACHINE_TICK, "n_intervals", n)], state))
 
     def build(self) -> Call:
-        key = self.key(f"{ids.FLEET_GRID}.children")
-        inputs = [(ids.FLEET_TYPE, "value", ALL_FILTER), (ids.FLEET_LOCATION, "value", ALL_FILTER)]
+        key = self.key(f"{FLEET_GRID}.children")
+        inputs = [(FLEET_TYPE, "value", ALL_FILTER), (FLEET_LOCATION, "value", ALL_FILTER)]
         return self.post(request_body(key, inputs))
 
     def tick(self, machine_ids: Sequence[int], cursor: str, n: int) -> Call:
-        key = self.key(f'"type":"{ids.FLEET_GRAPH}"}}.extendData')
+        key = self.key(f'"type":"{FLEET_GRAPH}"}}.extendData')
         state = [
-            (ids.FLEET_CURSOR, "data", cursor),
-            (ids.FLEET_TYPE, "value", ALL_FILTER),
-            (ids.FLEET_LOCATION, "value", ALL_FILTER),
+            (FLEET_CURSOR, "data", cursor),
+            (FLEET_TYPE, "value", ALL_FILTER),
+            (FLEET_LOCATION, "value", ALL_FILTER),
         ]
         matches = [{"machine": m} for m in machine_ids]
-        return self.post(request_body(key, [(ids.FLEET_TICK, "n_intervals", n)], state, matches))
+        return self.post(request_body(key, [(FLEET_TICK, "n_intervals", n)], state, matches))
 
 
 def web_client(db: Database, url: str, var_dir: Path) -> Endpoint:

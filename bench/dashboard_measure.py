@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from data.db import Database
 from data.models import Reading
-from web import ids
+from web.views.fleet import FLEET_CURSOR, FLEET_GRAPH, FLEET_GRID
+from web.views.machine import MACHINE_CURSOR, MACHINE_GRAPH
 
 from .dashboard_app import Call, Endpoint, LiveFeed, SensorRef
 
@@ -126,7 +127,7 @@ def history(
         lambda i: endpoint.draw(names[i % len(names)], range_key),
         repeat,
         warmup,
-        lambda a: trace_points(a.response()[ids.MACHINE_GRAPH]["figure"]),
+        lambda a: trace_points(a.response()[MACHINE_GRAPH]["figure"]),
     )
 
 
@@ -180,7 +181,7 @@ def overview(endpoint: Endpoint, repeat: int, warmup: int) -> tuple[Sample, int,
 
     sample = _repeat(call, repeat, warmup, lambda a: 0)
     answer = last[0].response()
-    return sample, len(answer[ids.FLEET_GRID]["children"]), answer[ids.FLEET_CURSOR]["data"]
+    return sample, len(answer[FLEET_GRID]["children"]), answer[FLEET_CURSOR]["data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +234,11 @@ def fleet_ticks(
     """The fleet page's ``tick`` for every machine's tile, with fresh readings before each."""
     machine_ids = list(dict.fromkeys(s.machine_id for s in sensors))
     graphs = [
-        json.dumps({"machine": m, "type": ids.FLEET_GRAPH}, separators=(",", ":"))
-        for m in machine_ids
+        json.dumps({"machine": m, "type": FLEET_GRAPH}, separators=(",", ":")) for m in machine_ids
     ]
     return _ticks(
         lambda c, n: endpoint.tick(machine_ids, c, n),
-        lambda r: r[ids.FLEET_CURSOR]["data"],
+        lambda r: r[FLEET_CURSOR]["data"],
         lambda r: [r[k]["extendData"] for k in graphs if k in r],
         feed,
         sensors,
@@ -260,11 +260,11 @@ def machine_ticks(
     """The machine page's ``live`` tick (one graph) of the machine of ``sensors``, after
     drawing the range once."""
     name = sensors[0].machine
-    cursor = endpoint.draw(name, range_key).response()[ids.MACHINE_CURSOR]["data"]
+    cursor = endpoint.draw(name, range_key).response()[MACHINE_CURSOR]["data"]
     return _ticks(
         lambda c, n: endpoint.live(name, range_key, c, n),
-        lambda r: r[ids.MACHINE_CURSOR]["data"],
-        lambda r: [r[ids.MACHINE_GRAPH]["extendData"]],
+        lambda r: r[MACHINE_CURSOR]["data"],
+        lambda r: [r[MACHINE_GRAPH]["extendData"]],
         feed,
         sensors,
         cursor,

@@ -81,7 +81,7 @@ def slider_move(data: dict, value: float) -> str:
     from dash._utils import to_json
 
     from callbacks.lab_tune import _clear_note, _patches
-    from web import lab_tune_view as v
+    from web.views import lab_tune as v
 
     row = min(data["rows"], key=lambda r: abs(r["threshold"] - value))
     figures = _patches(data, row, value)

@@ -17,16 +17,26 @@ from maintenance.app_settings import (
 )
 from maintenance.jobs import JobSummary, job_summaries, request_run
 from maintenance.permissions import Action, allowed
-from web import ids
-from web.components import age
 from web.server.auth import AccessDenied, require
 from web.server.inputs import BadInput
+from web.views.admin_jobs import JOB_RUN, JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK, job_run
+from web.views.admin_settings import (
+    SETTING_ERROR,
+    SETTING_INPUT,
+    SETTING_RESET,
+    SETTING_SAVE,
+    SETTINGS_FEEDBACK,
+    SETTINGS_REFRESH,
+    SETTINGS_TABLE,
+    setting_field,
+)
+from web.views.components import age
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.SETTINGS_TABLE, "children"),
-        Input(ids.SETTINGS_REFRESH, "data"),
+        Output(SETTINGS_TABLE, "children"),
+        Input(SETTINGS_REFRESH, "data"),
     )
     def table(_refresh: int) -> html.Div:
         user = require(Action.SETTINGS_VIEW)
@@ -35,14 +45,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return _settings_table(rows, editable=allowed(user.role, Action.SETTINGS_EDIT))
 
     @app.callback(
-        Output(ids.SETTINGS_FEEDBACK, "children"),
-        Output(ids.SETTINGS_REFRESH, "data"),
-        Output({"type": ids.SETTING_ERROR, "key": ALL}, "children"),
-        Output({"type": ids.SETTING_INPUT, "key": ALL}, "invalid"),
-        Input({"type": ids.SETTING_SAVE, "key": ALL}, "n_clicks"),
-        Input({"type": ids.SETTING_RESET, "key": ALL}, "n_clicks"),
-        State({"type": ids.SETTING_INPUT, "key": ALL}, "value"),
-        State(ids.SETTINGS_REFRESH, "data"),
+        Output(SETTINGS_FEEDBACK, "children"),
+        Output(SETTINGS_REFRESH, "data"),
+        Output({"type": SETTING_ERROR, "key": ALL}, "children"),
+        Output({"type": SETTING_INPUT, "key": ALL}, "invalid"),
+        Input({"type": SETTING_SAVE, "key": ALL}, "n_clicks"),
+        Input({"type": SETTING_RESET, "key": ALL}, "n_clicks"),
+        State({"type": SETTING_INPUT, "key": ALL}, "value"),
+        State(SETTINGS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_saves: list, _resets: list, values: list, refresh: int) -> tuple:
@@ -59,7 +69,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             raise BadInput("the setting is not on the page")
         try:
             with db.session() as s:
-                if ctx.triggered_id["type"] == ids.SETTING_RESET:
+                if ctx.triggered_id["type"] == SETTING_RESET:
                     reset_setting(session=s, settings=settings, key=key, user_id=user.id)
                     text = f"{key} is back to its default."
                 else:
@@ -74,8 +84,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return _note(text, "success"), (refresh or 0) + 1, *quiet
 
     @app.callback(
-        Output(ids.JOBS_TABLE, "children"),
-        Input(ids.JOBS_TICK, "n_intervals"),
+        Output(JOBS_TABLE, "children"),
+        Input(JOBS_TICK, "n_intervals"),
     )
     def jobs(_n: int) -> html.Div:
         user = require(Action.JOB_VIEW)
@@ -84,8 +94,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return _jobs_table(rows, can_run=allowed(user.role, Action.JOB_RUN))
 
     @app.callback(
-        Output(ids.JOBS_FEEDBACK, "children"),
-        Input({"type": ids.JOB_RUN, "job": ALL}, "n_clicks"),
+        Output(JOBS_FEEDBACK, "children"),
+        Input({"type": JOB_RUN, "job": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
     def run_now(_clicks: list) -> dbc.Alert:
@@ -113,14 +123,14 @@ def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:
         control = dbc.InputGroup(
             [
                 dbc.Input(
-                    id=ids.setting_field(ids.SETTING_INPUT, r.key),
+                    id=setting_field(SETTING_INPUT, r.key),
                     value=str(r.value),
                     type="text",
                     disabled=not editable,
                     size="sm",
                 ),
                 *([dbc.InputGroupText(r.spec.unit)] if r.spec.unit else []),
-                dbc.FormFeedback(id=ids.setting_field(ids.SETTING_ERROR, r.key), type="invalid"),
+                dbc.FormFeedback(id=setting_field(SETTING_ERROR, r.key), type="invalid"),
             ],
             size="sm",
             className="has-validation",
@@ -129,13 +139,13 @@ def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:
             [
                 dbc.Button(
                     "Save",
-                    id=ids.setting_field(ids.SETTING_SAVE, r.key),
+                    id=setting_field(SETTING_SAVE, r.key),
                     size="sm",
                     className="me-1",
                 ),
                 dbc.Button(
                     "Reset",
-                    id=ids.setting_field(ids.SETTING_RESET, r.key),
+                    id=setting_field(SETTING_RESET, r.key),
                     size="sm",
                     color="outline-secondary",
                     disabled=not r.overridden,
@@ -199,7 +209,7 @@ def _jobs_table(rows: list[JobSummary], *, can_run: bool) -> dbc.Table:
         run = (
             dbc.Button(
                 "Waiting…" if j.requested else "Run now",
-                id=ids.job_run(j.job),
+                id=job_run(j.job),
                 size="sm",
                 color="outline-primary",
                 disabled=j.requested,

@@ -24,12 +24,36 @@ from maintenance.machines import (
     update_machine,
 )
 from maintenance.permissions import Action, allowed
-from web import ids
-from web.components import row_list_patch
-from web.fleet_csv_view import UploadError, csv_preview, import_summary, upload_bytes
-from web.machine_admin_view import (
+from web.server.auth import AccessDenied, require
+from web.server.inputs import BadInput
+from web.views.admin_machines import (
+    ADMIN_MACHINE_FEEDBACK,
+    ADMIN_MACHINE_ID,
+    ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_NEW,
+    ADMIN_MACHINE_PAYLOAD,
+    ADMIN_MACHINE_REACTIVATE,
+    ADMIN_MACHINE_RETIRE,
+    ADMIN_MACHINE_SAVE,
+    ADMIN_MACHINE_SHOW,
+    ADMIN_MACHINE_TITLE,
+    ADMIN_MACHINE_TOPIC,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINES_GRID,
+    ADMIN_MACHINES_NOTE,
+    ADMIN_MACHINES_REFRESH,
+    ADMIN_SENSOR_ADD,
+    ADMIN_SENSOR_ERROR,
+    ADMIN_SENSOR_FIELD,
+    ADMIN_SENSOR_ID,
+    ADMIN_SENSOR_REMOVE,
+    ADMIN_SENSOR_ROWS,
+    ADMIN_SENSORS_ERROR,
     MACHINE_FIELDS,
     SENSOR_FIELDS,
+    admin_machine_error,
     form_outputs,
     grid_rows,
     machine_raw,
@@ -39,22 +63,33 @@ from web.machine_admin_view import (
     saved_message,
     sensor_row,
 )
-from web.server.auth import AccessDenied, require
-from web.server.inputs import BadInput
+from web.views.admin_machines_csv import (
+    FLEET_CSV_DOWNLOAD,
+    FLEET_CSV_EXAMPLE,
+    FLEET_CSV_FEEDBACK,
+    FLEET_CSV_IMPORT,
+    FLEET_CSV_PREVIEW,
+    FLEET_CSV_UPLOAD,
+    UploadError,
+    csv_preview,
+    import_summary,
+    upload_bytes,
+)
+from web.views.components import row_list_patch
 
 _MACHINE_INPUTS = (
-    ids.ADMIN_MACHINE_NAME,
-    ids.ADMIN_MACHINE_TYPE,
-    ids.ADMIN_MACHINE_LOCATION,
-    ids.ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_LINE,
 )
 _WRITE_BUTTONS = (
-    ids.ADMIN_MACHINE_NEW,
-    ids.ADMIN_MACHINE_SAVE,
-    ids.ADMIN_SENSOR_ADD,
-    ids.ADMIN_MACHINE_RETIRE,
-    ids.ADMIN_MACHINE_REACTIVATE,
-    ids.FLEET_CSV_UPLOAD,
+    ADMIN_MACHINE_NEW,
+    ADMIN_MACHINE_SAVE,
+    ADMIN_SENSOR_ADD,
+    ADMIN_MACHINE_RETIRE,
+    ADMIN_MACHINE_REACTIVATE,
+    FLEET_CSV_UPLOAD,
 )
 
 
@@ -75,10 +110,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     _register_import(app, db)
 
     @app.callback(
-        Output(ids.ADMIN_MACHINE_TOPIC, "children"),
-        Output(ids.ADMIN_MACHINE_PAYLOAD, "children"),
-        Input(ids.ADMIN_MACHINE_NAME, "value"),
-        Input(_sensors(ids.ADMIN_SENSOR_FIELD, "key"), "value"),
+        Output(ADMIN_MACHINE_TOPIC, "children"),
+        Output(ADMIN_MACHINE_PAYLOAD, "children"),
+        Input(ADMIN_MACHINE_NAME, "value"),
+        Input(_sensors(ADMIN_SENSOR_FIELD, "key"), "value"),
     )
     def hint(name: str | None, keys: list[str | None]) -> tuple[str, str]:
         require(Action.FLEET_ADMIN_VIEW)
@@ -93,10 +128,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
 def _register_form(app: dash.Dash, db: Database) -> None:
     @app.callback(
-        Output(ids.ADMIN_MACHINES_GRID, "rowData"),
-        Output(ids.ADMIN_MACHINES_NOTE, "children"),
+        Output(ADMIN_MACHINES_GRID, "rowData"),
+        Output(ADMIN_MACHINES_NOTE, "children"),
         *[Output(b, "disabled") for b in _WRITE_BUTTONS],
-        Input(ids.ADMIN_MACHINES_REFRESH, "data"),
+        Input(ADMIN_MACHINES_REFRESH, "data"),
     )
     def grid(_refresh: int) -> tuple:
         user = require(Action.FLEET_ADMIN_VIEW)
@@ -108,18 +143,18 @@ def _register_form(app: dash.Dash, db: Database) -> None:
         return rows, text, *[read_only] * len(_WRITE_BUTTONS)
 
     @app.callback(
-        Output(ids.ADMIN_MACHINE_SHOW, "data"),
-        Output(ids.ADMIN_MACHINES_GRID, "selectedRows"),
-        Output(ids.ADMIN_MACHINE_FEEDBACK, "children"),
-        Input(ids.ADMIN_MACHINES_GRID, "selectedRows"),
-        Input(ids.ADMIN_MACHINE_NEW, "n_clicks"),
-        State(ids.ADMIN_MACHINE_SHOW, "data"),
+        Output(ADMIN_MACHINE_SHOW, "data"),
+        Output(ADMIN_MACHINES_GRID, "selectedRows"),
+        Output(ADMIN_MACHINE_FEEDBACK, "children"),
+        Input(ADMIN_MACHINES_GRID, "selectedRows"),
+        Input(ADMIN_MACHINE_NEW, "n_clicks"),
+        State(ADMIN_MACHINE_SHOW, "data"),
         prevent_initial_call=True,
     )
     def choose(selected: list | None, _new: int, show: dict | None) -> tuple:
         require(Action.FLEET_ADMIN_VIEW)
         nonce = _nonce()  # a new value reloads the form
-        if ctx.triggered_id == ids.ADMIN_MACHINE_NEW:
+        if ctx.triggered_id == ADMIN_MACHINE_NEW:
             return {"id": None, "n": nonce}, [], ""
         if not selected or int(selected[0]["id"]) == (show or {}).get("id"):
             raise dash.exceptions.PreventUpdate  # deselected, or the grid reloaded
@@ -127,15 +162,15 @@ def _register_form(app: dash.Dash, db: Database) -> None:
 
     @app.callback(
         *[Output(c, "value") for c in _MACHINE_INPUTS],
-        Output(ids.ADMIN_SENSOR_ROWS, "children"),
-        Output(ids.ADMIN_MACHINE_ID, "data"),
-        Output(ids.ADMIN_MACHINE_TITLE, "children"),
-        Output(ids.ADMIN_MACHINE_RETIRE, "style"),
-        Output(ids.ADMIN_MACHINE_REACTIVATE, "style"),
-        *[Output(ids.admin_machine_error(f), "children") for f in MACHINE_FIELDS],
+        Output(ADMIN_SENSOR_ROWS, "children"),
+        Output(ADMIN_MACHINE_ID, "data"),
+        Output(ADMIN_MACHINE_TITLE, "children"),
+        Output(ADMIN_MACHINE_RETIRE, "style"),
+        Output(ADMIN_MACHINE_REACTIVATE, "style"),
+        *[Output(admin_machine_error(f), "children") for f in MACHINE_FIELDS],
         *[Output(c, "invalid") for c in _MACHINE_INPUTS],
-        Output(ids.ADMIN_SENSORS_ERROR, "children"),
-        Input(ids.ADMIN_MACHINE_SHOW, "data"),
+        Output(ADMIN_SENSORS_ERROR, "children"),
+        Input(ADMIN_MACHINE_SHOW, "data"),
     )
     def load(show: dict | None) -> tuple:
         require(Action.FLEET_ADMIN_VIEW)
@@ -145,10 +180,10 @@ def _register_form(app: dash.Dash, db: Database) -> None:
         return form_outputs(detail)
 
     @app.callback(
-        Output(ids.ADMIN_SENSOR_ROWS, "children", allow_duplicate=True),
-        Input(ids.ADMIN_SENSOR_ADD, "n_clicks"),
-        Input(_sensors(ids.ADMIN_SENSOR_REMOVE), "n_clicks"),
-        State(_sensors(ids.ADMIN_SENSOR_ID), "id"),
+        Output(ADMIN_SENSOR_ROWS, "children", allow_duplicate=True),
+        Input(ADMIN_SENSOR_ADD, "n_clicks"),
+        Input(_sensors(ADMIN_SENSOR_REMOVE), "n_clicks"),
+        State(_sensors(ADMIN_SENSOR_ID), "id"),
         prevent_initial_call=True,
     )
     def rows(_add: int | None, _remove: list, row_ids: list[dict]) -> Patch:
@@ -156,28 +191,25 @@ def _register_form(app: dash.Dash, db: Database) -> None:
             require(Action.FLEET_ADMIN_EDIT)
         except AccessDenied:
             raise dash.exceptions.PreventUpdate from None
-        return row_list_patch(ids.ADMIN_SENSOR_ADD, row_ids, lambda row: sensor_row(row, None))
+        return row_list_patch(ADMIN_SENSOR_ADD, row_ids, lambda row: sensor_row(row, None))
 
 
 def _register_save(app: dash.Dash, db: Database) -> None:
     @app.callback(
-        Output(ids.ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.ADMIN_MACHINES_REFRESH, "data"),
-        Output(ids.ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
-        *[
-            Output(ids.admin_machine_error(f), "children", allow_duplicate=True)
-            for f in MACHINE_FIELDS
-        ],
+        Output(ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ADMIN_MACHINES_REFRESH, "data"),
+        Output(ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
+        *[Output(admin_machine_error(f), "children", allow_duplicate=True) for f in MACHINE_FIELDS],
         *[Output(c, "invalid", allow_duplicate=True) for c in _MACHINE_INPUTS],
-        Output(ids.ADMIN_SENSORS_ERROR, "children", allow_duplicate=True),
-        *[Output(_sensors(ids.ADMIN_SENSOR_ERROR, f), "children") for f in SENSOR_FIELDS],
-        *[Output(_sensors(ids.ADMIN_SENSOR_FIELD, f), "invalid") for f in SENSOR_FIELDS],
-        Input(ids.ADMIN_MACHINE_SAVE, "n_clicks"),
-        State(ids.ADMIN_MACHINE_ID, "data"),
+        Output(ADMIN_SENSORS_ERROR, "children", allow_duplicate=True),
+        *[Output(_sensors(ADMIN_SENSOR_ERROR, f), "children") for f in SENSOR_FIELDS],
+        *[Output(_sensors(ADMIN_SENSOR_FIELD, f), "invalid") for f in SENSOR_FIELDS],
+        Input(ADMIN_MACHINE_SAVE, "n_clicks"),
+        State(ADMIN_MACHINE_ID, "data"),
         *[State(c, "value") for c in _MACHINE_INPUTS],
-        State(_sensors(ids.ADMIN_SENSOR_ID), "data"),
-        *[State(_sensors(ids.ADMIN_SENSOR_FIELD, f), "value") for f in SENSOR_FIELDS],
-        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        State(_sensors(ADMIN_SENSOR_ID), "data"),
+        *[State(_sensors(ADMIN_SENSOR_FIELD, f), "value") for f in SENSOR_FIELDS],
+        State(ADMIN_MACHINES_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_n: int, machine_id: int | None, *form: object) -> tuple:
@@ -209,13 +241,13 @@ def _register_save(app: dash.Dash, db: Database) -> None:
         return save_outputs(message, (refresh or 0) + 1, show, [], rows)
 
     @app.callback(
-        Output(ids.ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
-        Output(ids.ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
-        Input(ids.ADMIN_MACHINE_RETIRE, "n_clicks"),
-        Input(ids.ADMIN_MACHINE_REACTIVATE, "n_clicks"),
-        State(ids.ADMIN_MACHINE_ID, "data"),
-        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        Output(ADMIN_MACHINE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
+        Output(ADMIN_MACHINE_SHOW, "data", allow_duplicate=True),
+        Input(ADMIN_MACHINE_RETIRE, "n_clicks"),
+        Input(ADMIN_MACHINE_REACTIVATE, "n_clicks"),
+        State(ADMIN_MACHINE_ID, "data"),
+        State(ADMIN_MACHINES_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def retirement(_retire: int, _back: int, machine_id: int | None, refresh: int) -> tuple:
@@ -225,7 +257,7 @@ def _register_save(app: dash.Dash, db: Database) -> None:
             return note(str(exc), "warning"), dash.no_update, dash.no_update
         if machine_id is None:
             raise dash.exceptions.PreventUpdate
-        retiring = ctx.triggered_id == ids.ADMIN_MACHINE_RETIRE
+        retiring = ctx.triggered_id == ADMIN_MACHINE_RETIRE
         change = retire_machine if retiring else reactivate_machine
         with db.session() as s:
             done = change(session=s, machine_id=int(machine_id), user_id=user.id)
@@ -243,8 +275,8 @@ def _register_save(app: dash.Dash, db: Database) -> None:
 
 def _register_import(app: dash.Dash, db: Database) -> None:
     @app.callback(
-        Output(ids.FLEET_CSV_DOWNLOAD, "data"),
-        Input(ids.FLEET_CSV_EXAMPLE, "n_clicks"),
+        Output(FLEET_CSV_DOWNLOAD, "data"),
+        Input(FLEET_CSV_EXAMPLE, "n_clicks"),
         prevent_initial_call=True,
     )
     def example(_n: int) -> dict:
@@ -252,11 +284,11 @@ def _register_import(app: dash.Dash, db: Database) -> None:
         return dcc.send_string(EXAMPLE_CSV, "fleet-example.csv", type="text/csv")
 
     @app.callback(
-        Output(ids.FLEET_CSV_PREVIEW, "children"),
-        Output(ids.FLEET_CSV_IMPORT, "disabled"),
-        Output(ids.FLEET_CSV_FEEDBACK, "children"),
-        Input(ids.FLEET_CSV_UPLOAD, "contents"),
-        State(ids.FLEET_CSV_UPLOAD, "filename"),
+        Output(FLEET_CSV_PREVIEW, "children"),
+        Output(FLEET_CSV_IMPORT, "disabled"),
+        Output(FLEET_CSV_FEEDBACK, "children"),
+        Input(FLEET_CSV_UPLOAD, "contents"),
+        State(FLEET_CSV_UPLOAD, "filename"),
         prevent_initial_call=True,
     )
     def preview(contents: str | None, filename: str | None) -> tuple:
@@ -272,15 +304,15 @@ def _register_import(app: dash.Dash, db: Database) -> None:
         return csv_preview(plan, filename or ""), not plan.importable, ""
 
     @app.callback(
-        Output(ids.FLEET_CSV_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
-        Output(ids.FLEET_CSV_PREVIEW, "children", allow_duplicate=True),
-        Output(ids.FLEET_CSV_IMPORT, "disabled", allow_duplicate=True),
-        Output(ids.FLEET_CSV_UPLOAD, "contents"),
-        Input(ids.FLEET_CSV_IMPORT, "n_clicks"),
-        State(ids.FLEET_CSV_UPLOAD, "contents"),
-        State(ids.FLEET_CSV_UPLOAD, "filename"),
-        State(ids.ADMIN_MACHINES_REFRESH, "data"),
+        Output(FLEET_CSV_FEEDBACK, "children", allow_duplicate=True),
+        Output(ADMIN_MACHINES_REFRESH, "data", allow_duplicate=True),
+        Output(FLEET_CSV_PREVIEW, "children", allow_duplicate=True),
+        Output(FLEET_CSV_IMPORT, "disabled", allow_duplicate=True),
+        Output(FLEET_CSV_UPLOAD, "contents"),
+        Input(FLEET_CSV_IMPORT, "n_clicks"),
+        State(FLEET_CSV_UPLOAD, "contents"),
+        State(FLEET_CSV_UPLOAD, "filename"),
+        State(ADMIN_MACHINES_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def run_import(_n: int, contents: str | None, filename: str | None, refresh: int) -> tuple:

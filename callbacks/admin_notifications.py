@@ -17,34 +17,51 @@ from maintenance.channels import (
 )
 from maintenance.notifications import delivery_log, enqueue_test
 from maintenance.permissions import Action, allowed
-from web import ids
-from web.notifications_view import (
+from web.server.auth import AccessDenied, require
+from web.views.admin_notifications import (
     FORM_FIELDS,
+    NOTIFY_ACTIVE,
+    NOTIFY_CHANNEL_ID,
+    NOTIFY_CHANNELS_GRID,
+    NOTIFY_EVENTS,
+    NOTIFY_FEEDBACK,
+    NOTIFY_FORM_TITLE,
+    NOTIFY_KIND,
+    NOTIFY_LOG_GRID,
+    NOTIFY_NAME,
+    NOTIFY_NEW,
+    NOTIFY_NOTE,
+    NOTIFY_REFRESH,
+    NOTIFY_SAVE,
+    NOTIFY_SECRET,
+    NOTIFY_TARGET,
+    NOTIFY_TEST,
+    NOTIFY_TICK,
     channel_rows,
     empty_form,
     filled_form,
     log_rows,
     note,
+    notify_error,
 )
-from web.server.auth import AccessDenied, require
 
-_CONTROLS = (ids.NOTIFY_NAME, ids.NOTIFY_KIND, ids.NOTIFY_TARGET, ids.NOTIFY_SECRET)
+_CONTROLS = (NOTIFY_NAME, NOTIFY_KIND, NOTIFY_TARGET, NOTIFY_SECRET)
 _FORM = (
     *[Output(c, "value") for c in _CONTROLS],
-    Output(ids.NOTIFY_EVENTS, "value"),
-    Output(ids.NOTIFY_CHANNEL_ID, "data"),
-    Output(ids.NOTIFY_FORM_TITLE, "children"),
-    Output(ids.NOTIFY_TEST, "disabled"),
-    Output(ids.NOTIFY_ACTIVE, "disabled"),
-    Output(ids.NOTIFY_ACTIVE, "children"),
+    Output(NOTIFY_EVENTS, "value"),
+    Output(NOTIFY_CHANNEL_ID, "data"),
+    Output(NOTIFY_FORM_TITLE, "children"),
+    Output(NOTIFY_TEST, "disabled"),
+    Output(NOTIFY_ACTIVE, "disabled"),
+    Output(NOTIFY_ACTIVE, "children"),
 )
 _ERRORS = (
-    *[Output(ids.notify_error(f), "children", allow_duplicate=True) for f in FORM_FIELDS],
+    *[Output(notify_error(f), "children", allow_duplicate=True) for f in FORM_FIELDS],
     *[Output(c, "invalid", allow_duplicate=True) for c in _CONTROLS],
-    Output(ids.notify_error("events"), "children", allow_duplicate=True),
+    Output(notify_error("events"), "children", allow_duplicate=True),
 )
-_FEEDBACK = Output(ids.NOTIFY_FEEDBACK, "children", allow_duplicate=True)
-_REFRESH = Output(ids.NOTIFY_REFRESH, "data", allow_duplicate=True)
+_FEEDBACK = Output(NOTIFY_FEEDBACK, "children", allow_duplicate=True)
+_REFRESH = Output(NOTIFY_REFRESH, "data", allow_duplicate=True)
 
 
 def _errors(err: ChannelError | None = None) -> tuple:
@@ -55,13 +72,13 @@ def _errors(err: ChannelError | None = None) -> tuple:
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.NOTIFY_CHANNELS_GRID, "rowData"),
-        Output(ids.NOTIFY_LOG_GRID, "rowData"),
-        Output(ids.NOTIFY_NOTE, "children"),
-        Output(ids.NOTIFY_NEW, "disabled"),
-        Output(ids.NOTIFY_SAVE, "disabled"),
-        Input(ids.NOTIFY_REFRESH, "data"),
-        Input(ids.NOTIFY_TICK, "n_intervals"),
+        Output(NOTIFY_CHANNELS_GRID, "rowData"),
+        Output(NOTIFY_LOG_GRID, "rowData"),
+        Output(NOTIFY_NOTE, "children"),
+        Output(NOTIFY_NEW, "disabled"),
+        Output(NOTIFY_SAVE, "disabled"),
+        Input(NOTIFY_REFRESH, "data"),
+        Input(NOTIFY_TICK, "n_intervals"),
     )
     def grids(_refresh: int, _tick: int | None) -> tuple:
         user = require(Action.NOTIFICATION_VIEW)
@@ -74,14 +91,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         *_FORM,
         *_ERRORS,
-        Input(ids.NOTIFY_CHANNELS_GRID, "selectedRows"),
-        Input(ids.NOTIFY_NEW, "n_clicks"),
-        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        Input(NOTIFY_CHANNELS_GRID, "selectedRows"),
+        Input(NOTIFY_NEW, "n_clicks"),
+        State(NOTIFY_CHANNEL_ID, "data"),
         prevent_initial_call=True,
     )
     def choose(selected: list | None, _new: int | None, shown: int | None) -> tuple:
         user = require(Action.NOTIFICATION_VIEW)
-        if ctx.triggered_id == ids.NOTIFY_NEW:
+        if ctx.triggered_id == NOTIFY_NEW:
             return *empty_form(), *_errors()
         if not selected or int(selected[0]["id"]) == shown:
             raise dash.exceptions.PreventUpdate  # deselected, or the grid reloaded
@@ -93,16 +110,16 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         _FEEDBACK,
         _REFRESH,
         *_ERRORS,
-        Output(ids.NOTIFY_CHANNEL_ID, "data", allow_duplicate=True),
-        Output(ids.NOTIFY_SECRET, "value", allow_duplicate=True),
-        Output(ids.NOTIFY_TEST, "disabled", allow_duplicate=True),
-        Output(ids.NOTIFY_ACTIVE, "disabled", allow_duplicate=True),
-        Output(ids.NOTIFY_FORM_TITLE, "children", allow_duplicate=True),
-        Input(ids.NOTIFY_SAVE, "n_clicks"),
-        State(ids.NOTIFY_CHANNEL_ID, "data"),
+        Output(NOTIFY_CHANNEL_ID, "data", allow_duplicate=True),
+        Output(NOTIFY_SECRET, "value", allow_duplicate=True),
+        Output(NOTIFY_TEST, "disabled", allow_duplicate=True),
+        Output(NOTIFY_ACTIVE, "disabled", allow_duplicate=True),
+        Output(NOTIFY_FORM_TITLE, "children", allow_duplicate=True),
+        Input(NOTIFY_SAVE, "n_clicks"),
+        State(NOTIFY_CHANNEL_ID, "data"),
         *[State(c, "value") for c in _CONTROLS],
-        State(ids.NOTIFY_EVENTS, "value"),
-        State(ids.NOTIFY_REFRESH, "data"),
+        State(NOTIFY_EVENTS, "value"),
+        State(NOTIFY_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_n, channel_id, name, kind, target, secret, events, refresh) -> tuple:
@@ -131,9 +148,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         _FEEDBACK,
         _REFRESH,
-        Input(ids.NOTIFY_TEST, "n_clicks"),
-        State(ids.NOTIFY_CHANNEL_ID, "data"),
-        State(ids.NOTIFY_REFRESH, "data"),
+        Input(NOTIFY_TEST, "n_clicks"),
+        State(NOTIFY_CHANNEL_ID, "data"),
+        State(NOTIFY_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def send_test(_n: int, channel_id: int | None, refresh: int) -> tuple:
@@ -151,11 +168,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         _FEEDBACK,
         _REFRESH,
-        Output(ids.NOTIFY_ACTIVE, "children", allow_duplicate=True),
-        Output(ids.NOTIFY_TEST, "disabled", allow_duplicate=True),
-        Input(ids.NOTIFY_ACTIVE, "n_clicks"),
-        State(ids.NOTIFY_CHANNEL_ID, "data"),
-        State(ids.NOTIFY_REFRESH, "data"),
+        Output(NOTIFY_ACTIVE, "children", allow_duplicate=True),
+        Output(NOTIFY_TEST, "disabled", allow_duplicate=True),
+        Input(NOTIFY_ACTIVE, "n_clicks"),
+        State(NOTIFY_CHANNEL_ID, "data"),
+        State(NOTIFY_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def toggle(_n: int, channel_id: int | None, refresh: int) -> tuple:

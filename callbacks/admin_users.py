@@ -22,11 +22,30 @@ from maintenance.users import (
     set_password,
     update_user,
 )
-from web import ids
 from web.server.auth import AccessDenied, require
 from web.server.password_reset import deliver_reset_link
-from web.users_view import (
+from web.views.admin_users import (
     EDIT_OUTPUTS,
+    USERS_ACTIVE,
+    USERS_CREATE,
+    USERS_EMAIL,
+    USERS_FEEDBACK,
+    USERS_GRID,
+    USERS_NEW_EMAIL,
+    USERS_NEW_MODE,
+    USERS_NEW_NAME,
+    USERS_NEW_PASSWORD,
+    USERS_NEW_ROLE,
+    USERS_REFRESH,
+    USERS_ROLE,
+    USERS_SAVE,
+    USERS_SEND_LINK,
+    USERS_SET_PASSWORD,
+    USERS_SHIFT,
+    USERS_SHIFT_END,
+    USERS_SHIFT_START,
+    USERS_SKILLS,
+    USERS_TEMP_PASSWORD,
     edit_form,
     empty_edit_form,
     must_select,
@@ -36,6 +55,7 @@ from web.users_view import (
     shift_hours,
     shift_options,
     user_row,
+    users_error,
 )
 
 _NEW = {
@@ -45,23 +65,23 @@ _NEW = {
     "password": "new-password",
 }
 _NEW_CONTROLS = (
-    ids.USERS_NEW_NAME,
-    ids.USERS_NEW_EMAIL,
-    ids.USERS_NEW_ROLE,
-    ids.USERS_NEW_PASSWORD,
+    USERS_NEW_NAME,
+    USERS_NEW_EMAIL,
+    USERS_NEW_ROLE,
+    USERS_NEW_PASSWORD,
 )
 _EDIT = {"role": "role", "email": "email", "shift": "shift"}
-_EDIT_CONTROLS = (ids.USERS_ROLE, ids.USERS_EMAIL, ids.USERS_SHIFT)
-_REFRESH = Output(ids.USERS_REFRESH, "data", allow_duplicate=True)
-_FEEDBACK = Output(ids.USERS_FEEDBACK, "children", allow_duplicate=True)
+_EDIT_CONTROLS = (USERS_ROLE, USERS_EMAIL, USERS_SHIFT)
+_REFRESH = Output(USERS_REFRESH, "data", allow_duplicate=True)
+_FEEDBACK = Output(USERS_FEEDBACK, "children", allow_duplicate=True)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.USERS_GRID, "rowData"),
-        Output(ids.USERS_SKILLS, "options"),
-        Output(ids.USERS_FEEDBACK, "children"),
-        Input(ids.USERS_REFRESH, "data"),
+        Output(USERS_GRID, "rowData"),
+        Output(USERS_SKILLS, "options"),
+        Output(USERS_FEEDBACK, "children"),
+        Input(USERS_REFRESH, "data"),
     )
     def rows(_refresh: int) -> tuple:
         try:
@@ -77,10 +97,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         )
 
     @app.callback(
-        Output(ids.USERS_NEW_ROLE, "options"),
-        Output(ids.USERS_ROLE, "options"),
-        Output(ids.USERS_SHIFT, "options"),
-        Input(ids.USERS_GRID, "id"),
+        Output(USERS_NEW_ROLE, "options"),
+        Output(USERS_ROLE, "options"),
+        Output(USERS_SHIFT, "options"),
+        Input(USERS_GRID, "id"),
     )
     def options(_id: str) -> tuple:
         try:
@@ -89,7 +109,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return [], [], []
         return role_options(), role_options(), shift_options()
 
-    @app.callback(*EDIT_OUTPUTS, Input(ids.USERS_GRID, "selectedRows"), prevent_initial_call=True)
+    @app.callback(*EDIT_OUTPUTS, Input(USERS_GRID, "selectedRows"), prevent_initial_call=True)
     def fill(selected: list | None) -> tuple:
         user_id = selected_user(selected)
         if user_id is None:
@@ -99,18 +119,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return edit_form(get_user(session=s, user_id=user_id))
 
     @app.callback(
-        Output(ids.USERS_NEW_PASSWORD, "disabled"),
-        Input(ids.USERS_NEW_MODE, "value"),
+        Output(USERS_NEW_PASSWORD, "disabled"),
+        Input(USERS_NEW_MODE, "value"),
     )
     def mode(value: str) -> bool:  # a reset link: the user chooses the password
         return value == "link"
 
     @app.callback(
-        Output(ids.USERS_SHIFT_START, "value", allow_duplicate=True),
-        Output(ids.USERS_SHIFT_END, "value", allow_duplicate=True),
-        Output(ids.USERS_SHIFT_START, "disabled"),
-        Output(ids.USERS_SHIFT_END, "disabled"),
-        Input(ids.USERS_SHIFT, "value"),
+        Output(USERS_SHIFT_START, "value", allow_duplicate=True),
+        Output(USERS_SHIFT_END, "value", allow_duplicate=True),
+        Output(USERS_SHIFT_START, "disabled"),
+        Output(USERS_SHIFT_END, "disabled"),
+        Input(USERS_SHIFT, "value"),
         prevent_initial_call=True,
     )
     def preset(shift: str | None) -> tuple:
@@ -122,17 +142,17 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         _FEEDBACK,
         _REFRESH,
-        *[Output(ids.users_error(f), "children") for f in _NEW.values()],
+        *[Output(users_error(f), "children") for f in _NEW.values()],
         *[Output(c, "invalid") for c in _NEW_CONTROLS],
-        *[Output(c, "value") for c in (ids.USERS_NEW_NAME, ids.USERS_NEW_EMAIL)],
-        Output(ids.USERS_NEW_PASSWORD, "value"),
-        Input(ids.USERS_CREATE, "n_clicks"),
-        State(ids.USERS_NEW_NAME, "value"),
-        State(ids.USERS_NEW_EMAIL, "value"),
-        State(ids.USERS_NEW_ROLE, "value"),
-        State(ids.USERS_NEW_MODE, "value"),
-        State(ids.USERS_NEW_PASSWORD, "value"),
-        State(ids.USERS_REFRESH, "data"),
+        *[Output(c, "value") for c in (USERS_NEW_NAME, USERS_NEW_EMAIL)],
+        Output(USERS_NEW_PASSWORD, "value"),
+        Input(USERS_CREATE, "n_clicks"),
+        State(USERS_NEW_NAME, "value"),
+        State(USERS_NEW_EMAIL, "value"),
+        State(USERS_NEW_ROLE, "value"),
+        State(USERS_NEW_MODE, "value"),
+        State(USERS_NEW_PASSWORD, "value"),
+        State(USERS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def create(_n: int, name: str, email: str, role: str, mode: str, password: str, refresh: int):
@@ -167,18 +187,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         _FEEDBACK,
         _REFRESH,
-        *[Output(ids.users_error(f), "children") for f in _EDIT.values()],
+        *[Output(users_error(f), "children") for f in _EDIT.values()],
         *[Output(c, "invalid") for c in _EDIT_CONTROLS],
-        Output(ids.users_error("skills"), "children"),
-        Input(ids.USERS_SAVE, "n_clicks"),
-        State(ids.USERS_GRID, "selectedRows"),
-        State(ids.USERS_ROLE, "value"),
-        State(ids.USERS_EMAIL, "value"),
-        State(ids.USERS_SKILLS, "value"),
-        State(ids.USERS_SHIFT, "value"),
-        State(ids.USERS_SHIFT_START, "value"),
-        State(ids.USERS_SHIFT_END, "value"),
-        State(ids.USERS_REFRESH, "data"),
+        Output(users_error("skills"), "children"),
+        Input(USERS_SAVE, "n_clicks"),
+        State(USERS_GRID, "selectedRows"),
+        State(USERS_ROLE, "value"),
+        State(USERS_EMAIL, "value"),
+        State(USERS_SKILLS, "value"),
+        State(USERS_SHIFT, "value"),
+        State(USERS_SHIFT_START, "value"),
+        State(USERS_SHIFT_END, "value"),
+        State(USERS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_n, selected, role, email, skills, shift, start, end, refresh: int) -> tuple:
@@ -205,10 +225,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         _FEEDBACK,
         _REFRESH,
-        Output(ids.users_error("active"), "children"),
-        Input(ids.USERS_ACTIVE, "n_clicks"),
-        State(ids.USERS_GRID, "selectedRows"),
-        State(ids.USERS_REFRESH, "data"),
+        Output(users_error("active"), "children"),
+        Input(USERS_ACTIVE, "n_clicks"),
+        State(USERS_GRID, "selectedRows"),
+        State(USERS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def toggle(_n: int, selected: list | None, refresh: int) -> tuple:
@@ -229,12 +249,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
     @app.callback(
         _FEEDBACK,
-        Output(ids.users_error("temp-password"), "children"),
-        Output(ids.USERS_TEMP_PASSWORD, "invalid"),
-        Output(ids.USERS_TEMP_PASSWORD, "value"),
-        Input(ids.USERS_SET_PASSWORD, "n_clicks"),
-        State(ids.USERS_GRID, "selectedRows"),
-        State(ids.USERS_TEMP_PASSWORD, "value"),
+        Output(users_error("temp-password"), "children"),
+        Output(USERS_TEMP_PASSWORD, "invalid"),
+        Output(USERS_TEMP_PASSWORD, "value"),
+        Input(USERS_SET_PASSWORD, "n_clicks"),
+        State(USERS_GRID, "selectedRows"),
+        State(USERS_TEMP_PASSWORD, "value"),
         prevent_initial_call=True,
     )
     def temporary(_n: int, selected: list | None, password: str | None) -> tuple:
@@ -258,8 +278,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
     @app.callback(
         _FEEDBACK,
-        Input(ids.USERS_SEND_LINK, "n_clicks"),
-        State(ids.USERS_GRID, "selectedRows"),
+        Input(USERS_SEND_LINK, "n_clicks"),
+        State(USERS_GRID, "selectedRows"),
         prevent_initial_call=True,
     )
     def send_link(_n: int, selected: list | None) -> dbc.Alert:

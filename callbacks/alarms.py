@@ -20,22 +20,39 @@ from maintenance.silences import (
     cancel_silence,
     silence_machine,
 )
-from web import ids
-from web.components import age
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
+from web.views.alarms import (
+    ALARMS_ACK,
+    ALARMS_CLEAR,
+    ALARMS_FEEDBACK,
+    ALARMS_GRID,
+    ALARMS_RANGE,
+    ALARMS_REFRESH,
+    ALARMS_TICK,
+    SILENCE_CANCEL,
+    SILENCE_FEEDBACK,
+    SILENCE_HOURS,
+    SILENCE_LIST,
+    SILENCE_MACHINE,
+    SILENCE_REASON,
+    SILENCE_SUBMIT,
+    silence_cancel,
+    silence_error,
+)
+from web.views.components import age
 
 _FIELDS = ("machine", "hours", "reason")
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.ALARMS_GRID, "rowData"),
-        Output(ids.SILENCE_LIST, "children"),
-        Output(ids.SILENCE_MACHINE, "options"),
-        Input(ids.ALARMS_RANGE, "value"),
-        Input(ids.ALARMS_TICK, "n_intervals"),
-        Input(ids.ALARMS_REFRESH, "data"),
+        Output(ALARMS_GRID, "rowData"),
+        Output(SILENCE_LIST, "children"),
+        Output(SILENCE_MACHINE, "options"),
+        Input(ALARMS_RANGE, "value"),
+        Input(ALARMS_TICK, "n_intervals"),
+        Input(ALARMS_REFRESH, "data"),
     )
     def grid(range_key: str, _n: int, _refresh: int) -> tuple:
         require(Action.ALARM_VIEW)
@@ -51,16 +68,16 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return [_row(r, now) for r in rows], _windows(windows), options
 
     @app.callback(
-        Output(ids.ALARMS_FEEDBACK, "children"),
-        Output(ids.ALARMS_REFRESH, "data"),
-        Input(ids.ALARMS_ACK, "n_clicks"),
-        Input(ids.ALARMS_CLEAR, "n_clicks"),
-        State(ids.ALARMS_GRID, "selectedRows"),
-        State(ids.ALARMS_REFRESH, "data"),
+        Output(ALARMS_FEEDBACK, "children"),
+        Output(ALARMS_REFRESH, "data"),
+        Input(ALARMS_ACK, "n_clicks"),
+        Input(ALARMS_CLEAR, "n_clicks"),
+        State(ALARMS_GRID, "selectedRows"),
+        State(ALARMS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def act(_ack: int, _clear: int, selected: list | None, refresh: int) -> tuple:
-        clearing = ctx.triggered_id == ids.ALARMS_CLEAR
+        clearing = ctx.triggered_id == ALARMS_CLEAR
         try:
             user = require(Action.ALARM_CLEAR if clearing else Action.ALARM_ACKNOWLEDGE)
         except AccessDenied as exc:
@@ -79,18 +96,15 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return _note(text, "success"), (refresh or 0) + 1
 
     @app.callback(
-        Output(ids.SILENCE_FEEDBACK, "children"),
-        Output(ids.ALARMS_REFRESH, "data", allow_duplicate=True),
-        *[Output(ids.silence_error(f), "children") for f in _FIELDS],
-        *[
-            Output(c, "invalid")
-            for c in (ids.SILENCE_MACHINE, ids.SILENCE_HOURS, ids.SILENCE_REASON)
-        ],
-        Input(ids.SILENCE_SUBMIT, "n_clicks"),
-        State(ids.SILENCE_MACHINE, "value"),
-        State(ids.SILENCE_HOURS, "value"),
-        State(ids.SILENCE_REASON, "value"),
-        State(ids.ALARMS_REFRESH, "data"),
+        Output(SILENCE_FEEDBACK, "children"),
+        Output(ALARMS_REFRESH, "data", allow_duplicate=True),
+        *[Output(silence_error(f), "children") for f in _FIELDS],
+        *[Output(c, "invalid") for c in (SILENCE_MACHINE, SILENCE_HOURS, SILENCE_REASON)],
+        Input(SILENCE_SUBMIT, "n_clicks"),
+        State(SILENCE_MACHINE, "value"),
+        State(SILENCE_HOURS, "value"),
+        State(SILENCE_REASON, "value"),
+        State(ALARMS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def silence(
@@ -118,10 +132,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return (_note(text, "success"), (refresh or 0) + 1, *clean)
 
     @app.callback(
-        Output(ids.SILENCE_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.ALARMS_REFRESH, "data", allow_duplicate=True),
-        Input({"type": ids.SILENCE_CANCEL, "silence": ALL}, "n_clicks"),
-        State(ids.ALARMS_REFRESH, "data"),
+        Output(SILENCE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ALARMS_REFRESH, "data", allow_duplicate=True),
+        Input({"type": SILENCE_CANCEL, "silence": ALL}, "n_clicks"),
+        State(ALARMS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def cancel(_clicks: list, refresh: int) -> tuple:
@@ -183,7 +197,7 @@ def _windows(rows: list[SilenceRow]) -> html.Div:
                         ),
                         dbc.Button(
                             "End now",
-                            id=ids.silence_cancel(w.id),
+                            id=silence_cancel(w.id),
                             size="sm",
                             color="outline-secondary",
                         ),

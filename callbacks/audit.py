@@ -13,16 +13,16 @@ from config import Settings
 from data.db import Database
 from maintenance.audit import audit_rows
 from maintenance.permissions import Action
-from web import ids
-from web.report_view import RangeError, parse_day_range
 from web.server.auth import AccessDenied, require
+from web.views.audit import AUDIT_CSV, AUDIT_ERROR, AUDIT_GRID, AUDIT_RANGE
+from web.views.reports import RangeError, parse_day_range
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.AUDIT_RANGE, "start_date"),
-        Output(ids.AUDIT_RANGE, "end_date"),
-        Input(ids.AUDIT_GRID, "id"),
+        Output(AUDIT_RANGE, "start_date"),
+        Output(AUDIT_RANGE, "end_date"),
+        Input(AUDIT_GRID, "id"),
     )
     def default_range(_id: str) -> tuple[str, str]:
         require(Action.AUDIT_VIEW)
@@ -30,11 +30,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return (today - timedelta(days=6)).isoformat(), today.isoformat()
 
     @app.callback(
-        Output(ids.AUDIT_GRID, "rowData"),
-        Output(ids.AUDIT_CSV, "href"),
-        Output(ids.AUDIT_ERROR, "children"),
-        Input(ids.AUDIT_RANGE, "start_date"),
-        Input(ids.AUDIT_RANGE, "end_date"),
+        Output(AUDIT_GRID, "rowData"),
+        Output(AUDIT_CSV, "href"),
+        Output(AUDIT_ERROR, "children"),
+        Input(AUDIT_RANGE, "start_date"),
+        Input(AUDIT_RANGE, "end_date"),
     )
     def rows(start: str | None, end: str | None) -> tuple:
         try:

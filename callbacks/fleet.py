@@ -21,8 +21,21 @@ from maintenance.reports import build_report, week_start_of
 from ml.lab.pairs import family_name
 from ml.registry import active_family, active_versions
 from pages.fleet import ALL as ANY
-from web import ids
-from web.fleet_view import (
+from web.server.auth import require
+from web.views.fleet import (
+    FLEET_ALARMS,
+    FLEET_BADGE,
+    FLEET_CARD,
+    FLEET_CLOCK,
+    FLEET_CURSOR,
+    FLEET_GRAPH,
+    FLEET_GRID,
+    FLEET_KPIS,
+    FLEET_LOCATION,
+    FLEET_MODE,
+    FLEET_RISK,
+    FLEET_TICK,
+    FLEET_TYPE,
     LIVE_KINDS,
     LIVE_POINTS,
     STATUS_LABEL,
@@ -39,7 +52,6 @@ from web.fleet_view import (
     risk_line,
     sparkline_series,
 )
-from web.server.auth import require
 
 _HISTORY = timedelta(minutes=15)
 _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles
@@ -47,15 +59,15 @@ _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.FLEET_GRID, "children"),
-        Output(ids.FLEET_KPIS, "children"),
-        Output(ids.FLEET_CURSOR, "data"),
-        Output(ids.FLEET_MODE, "children"),
-        Output(ids.FLEET_TYPE, "options"),
-        Output(ids.FLEET_LOCATION, "options"),
-        Output(ids.FLEET_CLOCK, "children"),
-        Input(ids.FLEET_TYPE, "value"),
-        Input(ids.FLEET_LOCATION, "value"),
+        Output(FLEET_GRID, "children"),
+        Output(FLEET_KPIS, "children"),
+        Output(FLEET_CURSOR, "data"),
+        Output(FLEET_MODE, "children"),
+        Output(FLEET_TYPE, "options"),
+        Output(FLEET_LOCATION, "options"),
+        Output(FLEET_CLOCK, "children"),
+        Input(FLEET_TYPE, "value"),
+        Input(FLEET_LOCATION, "value"),
     )
     def build(type_: str, location: str) -> tuple:
         require(Action.FLEET_VIEW)
@@ -88,21 +100,21 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         )
 
     @app.callback(
-        Output({"type": ids.FLEET_GRAPH, "machine": ALL}, "extendData"),
-        Output({"type": ids.FLEET_BADGE, "machine": ALL}, "children"),
-        Output({"type": ids.FLEET_BADGE, "machine": ALL}, "className"),
-        Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "children"),
-        Output({"type": ids.FLEET_ALARMS, "machine": ALL}, "className"),
-        Output({"type": ids.FLEET_RISK, "machine": ALL}, "children"),
-        Output({"type": ids.FLEET_RISK, "machine": ALL}, "className"),
-        Output({"type": ids.FLEET_CARD, "machine": ALL}, "className"),
-        Output(ids.FLEET_MODE, "children", allow_duplicate=True),
-        Output(ids.FLEET_KPIS, "children", allow_duplicate=True),
-        Output(ids.FLEET_CURSOR, "data", allow_duplicate=True),
-        Input(ids.FLEET_TICK, "n_intervals"),
-        State(ids.FLEET_CURSOR, "data"),
-        State(ids.FLEET_TYPE, "value"),
-        State(ids.FLEET_LOCATION, "value"),
+        Output({"type": FLEET_GRAPH, "machine": ALL}, "extendData"),
+        Output({"type": FLEET_BADGE, "machine": ALL}, "children"),
+        Output({"type": FLEET_BADGE, "machine": ALL}, "className"),
+        Output({"type": FLEET_ALARMS, "machine": ALL}, "children"),
+        Output({"type": FLEET_ALARMS, "machine": ALL}, "className"),
+        Output({"type": FLEET_RISK, "machine": ALL}, "children"),
+        Output({"type": FLEET_RISK, "machine": ALL}, "className"),
+        Output({"type": FLEET_CARD, "machine": ALL}, "className"),
+        Output(FLEET_MODE, "children", allow_duplicate=True),
+        Output(FLEET_KPIS, "children", allow_duplicate=True),
+        Output(FLEET_CURSOR, "data", allow_duplicate=True),
+        Input(FLEET_TICK, "n_intervals"),
+        State(FLEET_CURSOR, "data"),
+        State(FLEET_TYPE, "value"),
+        State(FLEET_LOCATION, "value"),
         prevent_initial_call=True,
     )
     def tick(_n: int, cursor: str | None, type_: str, location: str) -> tuple:

@@ -31,16 +31,9 @@ from ml.lab.explore import (
 )
 from ml.lab.explore_data import machine_catalogue, sensor_order
 from ml.lab.explore_stats import HEALTHY, PRE_FAILURE
-from web.lab_explore_figures import (
-    distributions_figure,
-    empty_figure,
-    feature_visibility,
-    features_figure,
-    pca_figure,
-    raw_figure,
-)
-from web.lab_explore_timeline import score_patch, timeline_figure
-from web.lab_explore_view import (
+from web.server.auth import AccessDenied, require
+from web.server.lab_export import MAX_MACHINES, MAX_SPAN, clock
+from web.views.lab_explore import (
     EXPLORE_DATES,
     EXPLORE_DATES_BOX,
     EXPLORE_DIST_NOTE,
@@ -70,8 +63,15 @@ from web.lab_explore_view import (
     summary,
     timeline_parts,
 )
-from web.server.auth import AccessDenied, require
-from web.server.lab_export import MAX_MACHINES, MAX_SPAN, clock
+from web.views.lab_explore_figures import (
+    distributions_figure,
+    empty_figure,
+    feature_visibility,
+    features_figure,
+    pca_figure,
+    raw_figure,
+)
+from web.views.lab_explore_timeline import score_patch, timeline_figure
 
 _TICK_BUDGET_S = 0.3  # read scores for this long per tick (at least one machine)
 _OUTPUTS = 11

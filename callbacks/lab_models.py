@@ -20,8 +20,8 @@ from ml.lab.pairs import Pair, family_name, model_pairs
 from ml.lab.params import LabError
 from ml.lab.queue import queue_run
 from ml.registry import rollback
-from web import lab_models_view as v
 from web.server.auth import AccessDenied, require
+from web.views import lab_models as v
 
 _TRAIN_FIELDS = ("source", "machines", "days", "seed", "window", "horizon_h", "epochs")
 _BACKTEST_FIELDS = ("source", "machines", "days", "seed")

@@ -18,9 +18,9 @@ from maintenance.permissions import Action
 from maintenance.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.tune import COLUMNS, TuningView, tuning_view
-from web import lab_tune_figures as figs
-from web import lab_tune_view as v
 from web.server.auth import AccessDenied, require
+from web.views import lab_tune as v
+from web.views import lab_tune_figures as figs
 
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
 _SHOWN, _HIDDEN = {}, {"display": "none"}

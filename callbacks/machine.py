@@ -22,10 +22,19 @@ from data.readings import readings_since
 from maintenance.app_settings import Overrides
 from maintenance.machine_state import state_of
 from maintenance.permissions import Action
-from web import ids
-from web.fleet_view import state_line
-from web.machine_view import (
+from web.server.auth import require
+from web.views.fleet import state_line
+from web.views.machine import (
     LIVE_RANGES,
+    MACHINE_CURSOR,
+    MACHINE_EVENTS,
+    MACHINE_GRAPH,
+    MACHINE_HEADER,
+    MACHINE_NAME,
+    MACHINE_POINTS,
+    MACHINE_RANGE,
+    MACHINE_STATE,
+    MACHINE_TICK,
     MAX_POINTS,
     RANGES,
     TRACES_PER_SENSOR,
@@ -33,29 +42,28 @@ from web.machine_view import (
     iso_times,
     timeline,
 )
-from web.server.auth import require
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     live_settings = Overrides(settings, db)  # the threshold may be changed in the app
 
     @app.callback(
-        Output(ids.MACHINE_GRAPH, "figure"),
-        Output(ids.MACHINE_POINTS, "children"),
-        Output(ids.MACHINE_EVENTS, "children"),
-        Output(ids.MACHINE_HEADER, "children"),
-        Output(ids.MACHINE_CURSOR, "data"),
-        Input(ids.MACHINE_RANGE, "value"),
-        State(ids.MACHINE_NAME, "data"),
+        Output(MACHINE_GRAPH, "figure"),
+        Output(MACHINE_POINTS, "children"),
+        Output(MACHINE_EVENTS, "children"),
+        Output(MACHINE_HEADER, "children"),
+        Output(MACHINE_CURSOR, "data"),
+        Input(MACHINE_RANGE, "value"),
+        State(MACHINE_NAME, "data"),
     )
     def draw(range_key: str, name: str) -> tuple:
         require(Action.FLEET_VIEW)
         return machine_page(db, name, range_key, live_settings.current().failure_threshold)
 
     @app.callback(
-        Output(ids.MACHINE_STATE, "children"),
-        Input(ids.MACHINE_TICK, "n_intervals"),
-        State(ids.MACHINE_NAME, "data"),
+        Output(MACHINE_STATE, "children"),
+        Input(MACHINE_TICK, "n_intervals"),
+        State(MACHINE_NAME, "data"),
     )
     def state(_n: int | None, name: str) -> object:
         require(Action.FLEET_VIEW)
@@ -67,12 +75,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return state_line(card)
 
     @app.callback(
-        Output(ids.MACHINE_GRAPH, "extendData"),
-        Output(ids.MACHINE_CURSOR, "data", allow_duplicate=True),
-        Input(ids.MACHINE_TICK, "n_intervals"),
-        State(ids.MACHINE_RANGE, "value"),
-        State(ids.MACHINE_NAME, "data"),
-        State(ids.MACHINE_CURSOR, "data"),
+        Output(MACHINE_GRAPH, "extendData"),
+        Output(MACHINE_CURSOR, "data", allow_duplicate=True),
+        Input(MACHINE_TICK, "n_intervals"),
+        State(MACHINE_RANGE, "value"),
+        State(MACHINE_NAME, "data"),
+        State(MACHINE_CURSOR, "data"),
         prevent_initial_call=True,
     )
     def live(_n: int, range_key: str, name: str, cursor: str | None) -> tuple:

@@ -11,8 +11,23 @@ from config import Settings
 from data.db import Database
 from maintenance.parts import PartError, PartRow, list_parts, low_stock, save_part
 from maintenance.permissions import Action, allowed
-from web import ids
 from web.server.auth import AccessDenied, require
+from web.views.parts import (
+    PARTS_EDITOR,
+    PARTS_FEEDBACK,
+    PARTS_GRID,
+    PARTS_ID,
+    PARTS_LOW,
+    PARTS_MIN,
+    PARTS_NAME,
+    PARTS_NEW,
+    PARTS_NUMBER,
+    PARTS_REFRESH,
+    PARTS_SAVE,
+    PARTS_STOCK,
+    PARTS_TYPES,
+    PARTS_UNIT,
+)
 
 _FIELDS = ("number", "name", "stock", "min_stock")
 
@@ -44,10 +59,10 @@ def _low_alert(low: list[PartRow]) -> object:
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.PARTS_GRID, "rowData"),
-        Output(ids.PARTS_LOW, "children"),
-        Output(ids.PARTS_EDITOR, "style"),
-        Input(ids.PARTS_REFRESH, "data"),
+        Output(PARTS_GRID, "rowData"),
+        Output(PARTS_LOW, "children"),
+        Output(PARTS_EDITOR, "style"),
+        Input(PARTS_REFRESH, "data"),
     )
     def show(_refresh: int) -> tuple:
         user = require(Action.PART_VIEW)
@@ -58,20 +73,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return [_row(p) for p in rows], _low_alert(low) if edits else None, editor
 
     @app.callback(
-        Output(ids.PARTS_ID, "data"),
-        Output(ids.PARTS_NUMBER, "value"),
-        Output(ids.PARTS_NAME, "value"),
-        Output(ids.PARTS_UNIT, "value"),
-        Output(ids.PARTS_STOCK, "value"),
-        Output(ids.PARTS_MIN, "value"),
-        Output(ids.PARTS_TYPES, "value"),
-        Input(ids.PARTS_GRID, "selectedRows"),
-        Input(ids.PARTS_NEW, "n_clicks"),
+        Output(PARTS_ID, "data"),
+        Output(PARTS_NUMBER, "value"),
+        Output(PARTS_NAME, "value"),
+        Output(PARTS_UNIT, "value"),
+        Output(PARTS_STOCK, "value"),
+        Output(PARTS_MIN, "value"),
+        Output(PARTS_TYPES, "value"),
+        Input(PARTS_GRID, "selectedRows"),
+        Input(PARTS_NEW, "n_clicks"),
         prevent_initial_call=True,
     )
     def pick(selected: list | None, _new: int | None) -> tuple:
         require(Action.PART_VIEW)
-        if ctx.triggered_id == ids.PARTS_NEW or not selected:
+        if ctx.triggered_id == PARTS_NEW or not selected:
             return None, "", "", "pcs", None, None, ""
         r = selected[0]
         return (
@@ -85,22 +100,19 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         )
 
     @app.callback(
-        Output(ids.PARTS_FEEDBACK, "children"),
-        Output(ids.PARTS_REFRESH, "data"),
-        Output(ids.PARTS_ID, "data", allow_duplicate=True),
-        *(
-            Output(i, "invalid")
-            for i in (ids.PARTS_NUMBER, ids.PARTS_NAME, ids.PARTS_STOCK, ids.PARTS_MIN)
-        ),
-        Input(ids.PARTS_SAVE, "n_clicks"),
-        State(ids.PARTS_ID, "data"),
-        State(ids.PARTS_NUMBER, "value"),
-        State(ids.PARTS_NAME, "value"),
-        State(ids.PARTS_UNIT, "value"),
-        State(ids.PARTS_STOCK, "value"),
-        State(ids.PARTS_MIN, "value"),
-        State(ids.PARTS_TYPES, "value"),
-        State(ids.PARTS_REFRESH, "data"),
+        Output(PARTS_FEEDBACK, "children"),
+        Output(PARTS_REFRESH, "data"),
+        Output(PARTS_ID, "data", allow_duplicate=True),
+        *(Output(i, "invalid") for i in (PARTS_NUMBER, PARTS_NAME, PARTS_STOCK, PARTS_MIN)),
+        Input(PARTS_SAVE, "n_clicks"),
+        State(PARTS_ID, "data"),
+        State(PARTS_NUMBER, "value"),
+        State(PARTS_NAME, "value"),
+        State(PARTS_UNIT, "value"),
+        State(PARTS_STOCK, "value"),
+        State(PARTS_MIN, "value"),
+        State(PARTS_TYPES, "value"),
+        State(PARTS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_n: int, part_id, number, name, unit, stock, min_stock, types, refresh) -> tuple:

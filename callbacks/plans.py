@@ -21,15 +21,29 @@ from maintenance.plans import (
     machine_choices,
     set_active,
 )
-from web import ids
 from web.server.auth import AccessDenied, require
+from web.views.plans import (
+    PLANS_CODE,
+    PLANS_CREATE,
+    PLANS_DEACTIVATE,
+    PLANS_EVERY_DAYS,
+    PLANS_EVERY_HOURS,
+    PLANS_FEEDBACK,
+    PLANS_FORM,
+    PLANS_GRID,
+    PLANS_LEAD,
+    PLANS_MACHINE,
+    PLANS_NAME,
+    PLANS_REFRESH,
+    PLANS_TYPE,
+)
 
 _FIELD_IDS = {
-    "name": ids.PLANS_NAME,
-    "code": ids.PLANS_CODE,
-    "target": ids.PLANS_MACHINE,
-    "every": ids.PLANS_EVERY_DAYS,
-    "lead": ids.PLANS_LEAD,
+    "name": PLANS_NAME,
+    "code": PLANS_CODE,
+    "target": PLANS_MACHINE,
+    "every": PLANS_EVERY_DAYS,
+    "lead": PLANS_LEAD,
 }
 
 
@@ -53,11 +67,11 @@ def _row(d: PlanDue) -> dict:
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.PLANS_GRID, "rowData"),
-        Output(ids.PLANS_MACHINE, "options"),
-        Output(ids.PLANS_FORM, "style"),
-        Output(ids.PLANS_DEACTIVATE, "style"),
-        Input(ids.PLANS_REFRESH, "data"),
+        Output(PLANS_GRID, "rowData"),
+        Output(PLANS_MACHINE, "options"),
+        Output(PLANS_FORM, "style"),
+        Output(PLANS_DEACTIVATE, "style"),
+        Input(PLANS_REFRESH, "data"),
     )
     def show(_refresh: int) -> tuple:
         user = require(Action.PLAN_VIEW)
@@ -71,21 +85,21 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return rows, options, shown, shown
 
     @app.callback(
-        Output(ids.PLANS_FEEDBACK, "children"),
-        Output(ids.PLANS_REFRESH, "data"),
+        Output(PLANS_FEEDBACK, "children"),
+        Output(PLANS_REFRESH, "data"),
         *(Output(i, "invalid") for i in _FIELD_IDS.values()),
         *(Output(f"{i}-error", "children") for i in _FIELD_IDS.values()),
-        Input(ids.PLANS_CREATE, "n_clicks"),
-        Input(ids.PLANS_DEACTIVATE, "n_clicks"),
-        State(ids.PLANS_NAME, "value"),
-        State(ids.PLANS_CODE, "value"),
-        State(ids.PLANS_MACHINE, "value"),
-        State(ids.PLANS_TYPE, "value"),
-        State(ids.PLANS_EVERY_DAYS, "value"),
-        State(ids.PLANS_EVERY_HOURS, "value"),
-        State(ids.PLANS_LEAD, "value"),
-        State(ids.PLANS_GRID, "selectedRows"),
-        State(ids.PLANS_REFRESH, "data"),
+        Input(PLANS_CREATE, "n_clicks"),
+        Input(PLANS_DEACTIVATE, "n_clicks"),
+        State(PLANS_NAME, "value"),
+        State(PLANS_CODE, "value"),
+        State(PLANS_MACHINE, "value"),
+        State(PLANS_TYPE, "value"),
+        State(PLANS_EVERY_DAYS, "value"),
+        State(PLANS_EVERY_HOURS, "value"),
+        State(PLANS_LEAD, "value"),
+        State(PLANS_GRID, "selectedRows"),
+        State(PLANS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def change(_c, _d, name, code, machine, kind, days, hours, lead, selected, refresh) -> tuple:
@@ -93,7 +107,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         try:
             user = require(Action.PLAN_EDIT)
             with db.session() as s:
-                if ctx.triggered_id == ids.PLANS_DEACTIVATE:
+                if ctx.triggered_id == PLANS_DEACTIVATE:
                     if not selected:
                         raise PlanError("Select a plan first.")
                     set_active(session=s, user=user, plan_id=selected[0]["plan_id"], active=False)

@@ -13,8 +13,20 @@ from config import Settings
 from data.db import Database
 from maintenance.permissions import Action
 from maintenance.reports import build_report, list_reports
-from web import ids
-from web.report_view import (
+from web.server.auth import AccessDenied, require
+from web.views.reports import (
+    REPORT_ALARMS,
+    REPORT_CSV,
+    REPORT_ERROR,
+    REPORT_HEADLINE,
+    REPORT_KPIS,
+    REPORT_MACHINES,
+    REPORT_PDF,
+    REPORT_PRESET,
+    REPORT_RANGE,
+    REPORT_STORED,
+    REPORT_TYPES,
+    REPORT_WEEKS,
     RangeError,
     alarms_figure,
     headline,
@@ -25,7 +37,6 @@ from web.report_view import (
     types_figure,
     weeks_figure,
 )
-from web.server.auth import AccessDenied, require
 
 
 def preset_days(preset: str, today: date) -> tuple[date, date] | None:
@@ -40,17 +51,17 @@ def preset_days(preset: str, today: date) -> tuple[date, date] | None:
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.REPORT_PRESET, "value"),
-        Output(ids.REPORT_RANGE, "start_date"),
-        Output(ids.REPORT_RANGE, "end_date"),
-        Input(ids.REPORT_PRESET, "value"),
-        Input(ids.REPORT_RANGE, "start_date"),
-        Input(ids.REPORT_RANGE, "end_date"),
+        Output(REPORT_PRESET, "value"),
+        Output(REPORT_RANGE, "start_date"),
+        Output(REPORT_RANGE, "end_date"),
+        Input(REPORT_PRESET, "value"),
+        Input(REPORT_RANGE, "start_date"),
+        Input(REPORT_RANGE, "end_date"),
     )
     def sync(preset: str, start: str | None, end: str | None) -> tuple:
         require(Action.REPORT_VIEW)
         today = datetime.now(UTC).date()
-        if ctx.triggered_id == ids.REPORT_RANGE and start and end:
+        if ctx.triggered_id == REPORT_RANGE and start and end:
             matching = [
                 p
                 for p in ("last-week", "4w", "90d")
@@ -64,18 +75,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return dash.no_update, days[0].isoformat(), days[1].isoformat()
 
     @app.callback(
-        Output(ids.REPORT_HEADLINE, "children"),
-        Output(ids.REPORT_KPIS, "children"),
-        Output(ids.REPORT_WEEKS, "figure"),
-        Output(ids.REPORT_TYPES, "figure"),
-        Output(ids.REPORT_MACHINES, "figure"),
-        Output(ids.REPORT_ALARMS, "figure"),
-        Output(ids.REPORT_CSV, "href"),
-        Output(ids.REPORT_PDF, "href"),
-        Output(ids.REPORT_STORED, "children"),
-        Output(ids.REPORT_ERROR, "children"),
-        Input(ids.REPORT_RANGE, "start_date"),
-        Input(ids.REPORT_RANGE, "end_date"),
+        Output(REPORT_HEADLINE, "children"),
+        Output(REPORT_KPIS, "children"),
+        Output(REPORT_WEEKS, "figure"),
+        Output(REPORT_TYPES, "figure"),
+        Output(REPORT_MACHINES, "figure"),
+        Output(REPORT_ALARMS, "figure"),
+        Output(REPORT_CSV, "href"),
+        Output(REPORT_PDF, "href"),
+        Output(REPORT_STORED, "children"),
+        Output(REPORT_ERROR, "children"),
+        Input(REPORT_RANGE, "start_date"),
+        Input(REPORT_RANGE, "end_date"),
     )
     def draw(start: str | None, end: str | None) -> tuple:
         try:

@@ -10,12 +10,12 @@ from dash import ALL, Input, Output, Patch, State
 from data.db import Database
 from maintenance.parts import parts_for_ticket
 from maintenance.permissions import Action
-from web.components import row_list_patch
-from web.parts_view import part_options
-from web.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
-from web.resolve_form import messages
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
+from web.views.components import row_list_patch
+from web.views.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
+from web.views.resolve_form import messages
+from web.views.ticket_parts import part_options
 
 __all__ = ["register_parts"]
 

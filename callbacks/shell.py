@@ -15,20 +15,20 @@ from maintenance.banner import RedWarning, acknowledge_warning, red_warnings
 from maintenance.formatting import format_duration, format_remaining
 from maintenance.parts import PartRow, low_stock
 from maintenance.permissions import Action, allowed
-from web import ids
 from web.server.auth import AccessDenied, require
+from web.views.shell import ALARM_ACK, LOW_STOCK, NAV_USER, RED_BANNER, RED_TICK, URL, alarm_ack
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
-    @app.callback(Output(ids.NAV_USER, "children"), Input(ids.URL, "pathname"))
+    @app.callback(Output(NAV_USER, "children"), Input(URL, "pathname"))
     def who(_path: str) -> str:
         user = require(Action.APP_USE)
         return f"{user.username} ({user.role.value})"
 
     @app.callback(
-        Output(ids.RED_BANNER, "children"),
-        Input(ids.RED_TICK, "n_intervals"),
-        Input(ids.URL, "pathname"),
+        Output(RED_BANNER, "children"),
+        Input(RED_TICK, "n_intervals"),
+        Input(URL, "pathname"),
     )
     def banner(_n: int, _path: str) -> list:
         user = require(Action.APP_USE)
@@ -37,9 +37,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return [_warning(w, can_ack=allowed(user.role, Action.ALARM_ACKNOWLEDGE)) for w in warnings]
 
     @app.callback(
-        Output(ids.RED_BANNER, "children", allow_duplicate=True),
-        Input({"type": ids.ALARM_ACK, "alarm": ALL}, "n_clicks"),
-        State(ids.RED_BANNER, "children"),
+        Output(RED_BANNER, "children", allow_duplicate=True),
+        Input({"type": ALARM_ACK, "alarm": ALL}, "n_clicks"),
+        State(RED_BANNER, "children"),
         prevent_initial_call=True,
     )
     def ack(_clicks: list, shown: list) -> list:
@@ -55,9 +55,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return [_warning(w, can_ack=True) for w in warnings]
 
     @app.callback(
-        Output(ids.LOW_STOCK, "children"),
-        Input(ids.RED_TICK, "n_intervals"),
-        Input(ids.URL, "pathname"),
+        Output(LOW_STOCK, "children"),
+        Input(RED_TICK, "n_intervals"),
+        Input(URL, "pathname"),
     )
     def low_stock_warning(_n: int, _path: str) -> dbc.Alert | None:
         try:
@@ -87,7 +87,7 @@ def _low_stock(low: list[PartRow]) -> dbc.Alert:
 def _warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
     ack = (
         dbc.Button(
-            "Acknowledge", id=ids.alarm_ack(w.alarm_id), color="light", size="sm", className="ms-3"
+            "Acknowledge", id=alarm_ack(w.alarm_id), color="light", size="sm", className="ms-3"
         )
         if can_ack
         else None

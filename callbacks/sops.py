@@ -12,17 +12,37 @@ from data.db import Database
 from maintenance.permissions import Action, allowed
 from maintenance.sop_text import SopError, check_code, template, without_front_matter
 from maintenance.sops import get_sop, list_sops, save_sop
-from web import ids
 from web.server.auth import AccessDenied, require
-from web.sop_view import missing_sop, sop_body, sop_header, sop_list, version_history
+from web.views.sops import (
+    SOPS_BASE,
+    SOPS_BODY,
+    SOPS_CODE,
+    SOPS_EDITOR,
+    SOPS_FEEDBACK,
+    SOPS_HEADER,
+    SOPS_HISTORY,
+    SOPS_LIST,
+    SOPS_PREVIEW,
+    SOPS_REFRESH,
+    SOPS_SAVE,
+    SOPS_SEARCH,
+    SOPS_TEXT,
+    SOPS_TEXT_ERROR,
+    SOPS_VERSION,
+    missing_sop,
+    sop_body,
+    sop_header,
+    sop_list,
+    version_history,
+)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.SOPS_LIST, "children"),
-        Input(ids.SOPS_SEARCH, "value"),
-        Input(ids.SOPS_REFRESH, "data"),
-        State(ids.SOPS_CODE, "data"),
+        Output(SOPS_LIST, "children"),
+        Input(SOPS_SEARCH, "value"),
+        Input(SOPS_REFRESH, "data"),
+        State(SOPS_CODE, "data"),
     )
     def listing(search: str | None, _refresh: int, code: str) -> object:
         require(Action.SOP_VIEW)
@@ -30,14 +50,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return sop_list(list_sops(session=s, search=search or ""), code)
 
     @app.callback(
-        Output(ids.SOPS_VERSION, "options"),
-        Output(ids.SOPS_VERSION, "value"),
-        Output(ids.SOPS_VERSION, "style"),
-        Output(ids.SOPS_EDITOR, "hidden"),
-        Output(ids.SOPS_TEXT, "value"),
-        Output(ids.SOPS_BASE, "data"),
-        Input(ids.SOPS_CODE, "data"),
-        Input(ids.SOPS_REFRESH, "data"),
+        Output(SOPS_VERSION, "options"),
+        Output(SOPS_VERSION, "value"),
+        Output(SOPS_VERSION, "style"),
+        Output(SOPS_EDITOR, "hidden"),
+        Output(SOPS_TEXT, "value"),
+        Output(SOPS_BASE, "data"),
+        Input(SOPS_CODE, "data"),
+        Input(SOPS_REFRESH, "data"),
     )
     def show(code: str, _refresh: int) -> tuple:
         user = require(Action.SOP_VIEW)
@@ -56,11 +76,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return options, version, {"maxWidth": "16rem"}, not can_edit, text, base
 
     @app.callback(
-        Output(ids.SOPS_HEADER, "children"),
-        Output(ids.SOPS_BODY, "children"),
-        Output(ids.SOPS_HISTORY, "children"),
-        Input(ids.SOPS_VERSION, "value"),  # set again by ``show`` after every save
-        State(ids.SOPS_CODE, "data"),
+        Output(SOPS_HEADER, "children"),
+        Output(SOPS_BODY, "children"),
+        Output(SOPS_HISTORY, "children"),
+        Input(SOPS_VERSION, "value"),  # set again by ``show`` after every save
+        State(SOPS_CODE, "data"),
     )
     def version(chosen: str | None, code: str) -> tuple:
         user = require(Action.SOP_VIEW)
@@ -72,9 +92,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return sop_header(view), sop_body(view), version_history(view)
 
     @app.callback(
-        Output(ids.SOPS_PREVIEW, "children"),
-        Output(ids.SOPS_TEXT, "invalid", allow_duplicate=True),
-        Input(ids.SOPS_TEXT, "value"),
+        Output(SOPS_PREVIEW, "children"),
+        Output(SOPS_TEXT, "invalid", allow_duplicate=True),
+        Input(SOPS_TEXT, "value"),
         prevent_initial_call=True,  # the text arrives from ``show``
     )
     def preview(text: str | None) -> tuple:
@@ -83,15 +103,15 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return dcc.Markdown(without_front_matter(text or ""), id="sop-preview-rendered"), False
 
     @app.callback(
-        Output(ids.SOPS_TEXT, "invalid"),
-        Output(ids.SOPS_TEXT_ERROR, "children"),
-        Output(ids.SOPS_FEEDBACK, "children"),
-        Output(ids.SOPS_REFRESH, "data"),
-        Input(ids.SOPS_SAVE, "n_clicks"),
-        State(ids.SOPS_CODE, "data"),
-        State(ids.SOPS_TEXT, "value"),
-        State(ids.SOPS_BASE, "data"),
-        State(ids.SOPS_REFRESH, "data"),
+        Output(SOPS_TEXT, "invalid"),
+        Output(SOPS_TEXT_ERROR, "children"),
+        Output(SOPS_FEEDBACK, "children"),
+        Output(SOPS_REFRESH, "data"),
+        Input(SOPS_SAVE, "n_clicks"),
+        State(SOPS_CODE, "data"),
+        State(SOPS_TEXT, "value"),
+        State(SOPS_BASE, "data"),
+        State(SOPS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def save(_n: int, code: str, text: str | None, base: int | None, refresh: int) -> tuple:

@@ -21,19 +21,43 @@ from maintenance.ticket_work import (
     done_steps,
     set_step,
 )
-from web import ids
-from web.resolve_dialog import DETAIL_DIALOG as D
-from web.resolve_dialog import answer_states, message_outputs
-from web.resolve_form import (
+from web.server.auth import AccessDenied, require
+from web.views.resolve_dialog import DETAIL_DIALOG as D
+from web.views.resolve_dialog import answer_states, message_outputs
+from web.views.resolve_form import (
     Answers,
     dialog_opening,
     error_alert,
     submit_resolution,
     transition,
 )
-from web.server.auth import AccessDenied, require
-from web.ticket_graph import readings_figure
-from web.ticket_view import comment_list, detail_outputs, history_list
+from web.views.ticket import (
+    TICKET_ACTIONS,
+    TICKET_ACTIVITY,
+    TICKET_ALARM,
+    TICKET_COMMENT_ERROR,
+    TICKET_COMMENT_FORM,
+    TICKET_COMMENT_SUBMIT,
+    TICKET_COMMENT_TEXT,
+    TICKET_COMMENTS,
+    TICKET_DETAIL_ACTION,
+    TICKET_FEEDBACK,
+    TICKET_GRAPH,
+    TICKET_HEADER,
+    TICKET_HISTORY,
+    TICKET_ID,
+    TICKET_REFRESH,
+    TICKET_SOP,
+    TICKET_SOP_AFTER,
+    TICKET_STEP,
+    TICKET_STEPS,
+    TICKET_STEPS_FEEDBACK,
+    TICKET_STEPS_NOTE,
+    comment_list,
+    detail_outputs,
+    history_list,
+)
+from web.views.ticket_graph import readings_figure
 
 _TARGET = {
     "start": TicketStatus.IN_PROGRESS,
@@ -44,16 +68,16 @@ _TARGET = {
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.TICKET_HEADER, "children"),
-        Output(ids.TICKET_ACTIONS, "children"),
-        Output(ids.TICKET_ALARM, "children"),
-        Output(ids.TICKET_SOP, "children"),
-        Output(ids.TICKET_STEPS, "children"),
-        Output(ids.TICKET_STEPS_NOTE, "children"),
-        Output(ids.TICKET_SOP_AFTER, "children"),
-        Output(ids.TICKET_COMMENT_FORM, "hidden"),
-        Input(ids.TICKET_ID, "data"),
-        Input(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_HEADER, "children"),
+        Output(TICKET_ACTIONS, "children"),
+        Output(TICKET_ALARM, "children"),
+        Output(TICKET_SOP, "children"),
+        Output(TICKET_STEPS, "children"),
+        Output(TICKET_STEPS_NOTE, "children"),
+        Output(TICKET_SOP_AFTER, "children"),
+        Output(TICKET_COMMENT_FORM, "hidden"),
+        Input(TICKET_ID, "data"),
+        Input(TICKET_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
         user = require(Action.TICKET_VIEW)
@@ -61,18 +85,18 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             detail = ticket_detail(session=s, ticket_id=ticket_id or 0, user=user)
         return detail_outputs(detail, ticket_id, can_write_sops=allowed(user.role, Action.SOP_EDIT))
 
-    @app.callback(Output(ids.TICKET_GRAPH, "figure"), Input(ids.TICKET_ID, "data"))
+    @app.callback(Output(TICKET_GRAPH, "figure"), Input(TICKET_ID, "data"))
     def graph(ticket_id: int | None) -> object:
         require(Action.TICKET_VIEW)
         with db.session() as s:
             return readings_figure(readings_around(session=s, ticket_id=ticket_id or 0))
 
     @app.callback(
-        Output(ids.TICKET_COMMENTS, "children"),
-        Output(ids.TICKET_HISTORY, "children"),
-        Input(ids.TICKET_ID, "data"),
-        Input(ids.TICKET_REFRESH, "data"),
-        Input(ids.TICKET_ACTIVITY, "data"),
+        Output(TICKET_COMMENTS, "children"),
+        Output(TICKET_HISTORY, "children"),
+        Input(TICKET_ID, "data"),
+        Input(TICKET_REFRESH, "data"),
+        Input(TICKET_ACTIVITY, "data"),
     )
     def activity(ticket_id: int | None, _refresh: int, _activity: int) -> tuple:
         require(Action.TICKET_VIEW)
@@ -81,13 +105,13 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return comment_list(comments), history_list(history)
 
     @app.callback(
-        Output(ids.TICKET_STEPS_FEEDBACK, "children"),
-        Output(ids.TICKET_ACTIVITY, "data"),
-        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
-        Input({"type": ids.TICKET_STEP, "version": ALL, "step": ALL}, "value"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_ACTIVITY, "data"),
-        State(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_STEPS_FEEDBACK, "children"),
+        Output(TICKET_ACTIVITY, "data"),
+        Output(TICKET_REFRESH, "data", allow_duplicate=True),
+        Input({"type": TICKET_STEP, "version": ALL, "step": ALL}, "value"),
+        State(TICKET_ID, "data"),
+        State(TICKET_ACTIVITY, "data"),
+        State(TICKET_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def tick(_values: list, ticket_id: int | None, n: int, refresh: int) -> tuple:
@@ -108,14 +132,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return None, (n or 0) + 1, dash.no_update
 
     @app.callback(
-        Output(ids.TICKET_COMMENT_TEXT, "invalid"),
-        Output(ids.TICKET_COMMENT_ERROR, "children"),
-        Output(ids.TICKET_COMMENT_TEXT, "value"),
-        Output(ids.TICKET_ACTIVITY, "data", allow_duplicate=True),
-        Input(ids.TICKET_COMMENT_SUBMIT, "n_clicks"),
-        State(ids.TICKET_COMMENT_TEXT, "value"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_ACTIVITY, "data"),
+        Output(TICKET_COMMENT_TEXT, "invalid"),
+        Output(TICKET_COMMENT_ERROR, "children"),
+        Output(TICKET_COMMENT_TEXT, "value"),
+        Output(TICKET_ACTIVITY, "data", allow_duplicate=True),
+        Input(TICKET_COMMENT_SUBMIT, "n_clicks"),
+        State(TICKET_COMMENT_TEXT, "value"),
+        State(TICKET_ID, "data"),
+        State(TICKET_ACTIVITY, "data"),
         prevent_initial_call=True,
     )
     def comment(_n: int, text: str | None, ticket_id: int | None, n: int) -> tuple:
@@ -128,16 +152,16 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return False, "", "", (n or 0) + 1
 
     @app.callback(
-        Output(ids.TICKET_FEEDBACK, "children"),
-        Output(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_FEEDBACK, "children"),
+        Output(TICKET_REFRESH, "data"),
         Output(D.modal, "is_open"),
         Output(D.title, "children"),
         Output(D.down_start, "value"),
         Output(D.down_end, "value"),
         Output(D.still, "children"),
-        Input({"type": ids.TICKET_DETAIL_ACTION, "action": ALL}, "n_clicks"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_REFRESH, "data"),
+        Input({"type": TICKET_DETAIL_ACTION, "action": ALL}, "n_clicks"),
+        State(TICKET_ID, "data"),
+        State(TICKET_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def act(_clicks: list, ticket_id: int | None, refresh: int) -> tuple:
@@ -154,13 +178,13 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
 
     @app.callback(
-        Output(ids.TICKET_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
+        Output(TICKET_FEEDBACK, "children", allow_duplicate=True),
+        Output(TICKET_REFRESH, "data", allow_duplicate=True),
         Output(D.modal, "is_open", allow_duplicate=True),
         *message_outputs(D),
         Input(D.submit, "n_clicks"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_REFRESH, "data"),
+        State(TICKET_ID, "data"),
+        State(TICKET_REFRESH, "data"),
         *answer_states(D),
         prevent_initial_call=True,
     )
@@ -168,7 +192,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         form = Answers(*answers)
         return submit_resolution(db, ticket_id, refresh, form, element="ticket-detail")
 
-    register_parts(app, db, D, State(ids.TICKET_ID, "data"))
+    register_parts(app, db, D, State(TICKET_ID, "data"))
 
     @app.callback(
         Output(D.modal, "is_open", allow_duplicate=True),

@@ -15,19 +15,29 @@ from maintenance.assignment import (
     ticket_assignment,
 )
 from maintenance.permissions import Action, allowed
-from web import ids
-from web.assign_view import done_alert, error_alert, escalated_badge, select_options
 from web.server.auth import AccessDenied, require
+from web.views.ticket import TICKET_ID, TICKET_REFRESH
+from web.views.ticket_assign import (
+    TICKET_ASSIGN_FEEDBACK,
+    TICKET_ASSIGN_FORM,
+    TICKET_ASSIGN_SELECT,
+    TICKET_ASSIGN_SUBMIT,
+    TICKET_ESCALATED,
+    done_alert,
+    error_alert,
+    escalated_badge,
+    select_options,
+)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.TICKET_ESCALATED, "children"),
-        Output(ids.TICKET_ASSIGN_FORM, "hidden"),
-        Output(ids.TICKET_ASSIGN_SELECT, "options"),
-        Output(ids.TICKET_ASSIGN_SELECT, "value"),
-        Input(ids.TICKET_ID, "data"),
-        Input(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_ESCALATED, "children"),
+        Output(TICKET_ASSIGN_FORM, "hidden"),
+        Output(TICKET_ASSIGN_SELECT, "options"),
+        Output(TICKET_ASSIGN_SELECT, "value"),
+        Input(TICKET_ID, "data"),
+        Input(TICKET_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
         user = require(Action.TICKET_VIEW)
@@ -41,12 +51,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return badge, not may, options, str(t.technician_id) if t.technician_id else None
 
     @app.callback(
-        Output(ids.TICKET_ASSIGN_FEEDBACK, "children"),
-        Output(ids.TICKET_REFRESH, "data", allow_duplicate=True),
-        Input(ids.TICKET_ASSIGN_SUBMIT, "n_clicks"),
-        State(ids.TICKET_ASSIGN_SELECT, "value"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_ASSIGN_FEEDBACK, "children"),
+        Output(TICKET_REFRESH, "data", allow_duplicate=True),
+        Input(TICKET_ASSIGN_SUBMIT, "n_clicks"),
+        State(TICKET_ASSIGN_SELECT, "value"),
+        State(TICKET_ID, "data"),
+        State(TICKET_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def submit(_n: int, choice: str | None, ticket_id: int | None, refresh: int) -> tuple:

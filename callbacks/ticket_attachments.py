@@ -18,19 +18,28 @@ from maintenance.attachments import (
     ticket_files,
 )
 from maintenance.permissions import Action
-from web import ids
-from web.attachment_view import file_list, upload_alert
 from web.server.auth import AccessDenied, require
+from web.views.ticket import TICKET_ACTIVITY, TICKET_ID
+from web.views.ticket_files import (
+    TICKET_FILES,
+    TICKET_FILES_FEEDBACK,
+    TICKET_FILES_FORM,
+    TICKET_FILES_REFRESH,
+    TICKET_FILES_UPLOAD,
+    TICKET_RECORD_LINK,
+    file_list,
+    upload_alert,
+)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.TICKET_FILES, "children"),
-        Output(ids.TICKET_FILES_FORM, "hidden"),
-        Output(ids.TICKET_FILES_UPLOAD, "max_size"),
-        Output(ids.TICKET_RECORD_LINK, "href"),
-        Input(ids.TICKET_ID, "data"),
-        Input(ids.TICKET_FILES_REFRESH, "data"),
+        Output(TICKET_FILES, "children"),
+        Output(TICKET_FILES_FORM, "hidden"),
+        Output(TICKET_FILES_UPLOAD, "max_size"),
+        Output(TICKET_RECORD_LINK, "href"),
+        Input(TICKET_ID, "data"),
+        Input(TICKET_FILES_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
         user = require(Action.TICKET_VIEW)
@@ -45,15 +54,15 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         )
 
     @app.callback(
-        Output(ids.TICKET_FILES_FEEDBACK, "children"),
-        Output(ids.TICKET_FILES_REFRESH, "data"),
-        Output(ids.TICKET_FILES_UPLOAD, "contents"),
-        Output(ids.TICKET_ACTIVITY, "data", allow_duplicate=True),  # the history shows it
-        Input(ids.TICKET_FILES_UPLOAD, "contents"),
-        State(ids.TICKET_FILES_UPLOAD, "filename"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_FILES_REFRESH, "data"),
-        State(ids.TICKET_ACTIVITY, "data"),
+        Output(TICKET_FILES_FEEDBACK, "children"),
+        Output(TICKET_FILES_REFRESH, "data"),
+        Output(TICKET_FILES_UPLOAD, "contents"),
+        Output(TICKET_ACTIVITY, "data", allow_duplicate=True),  # the history shows it
+        Input(TICKET_FILES_UPLOAD, "contents"),
+        State(TICKET_FILES_UPLOAD, "filename"),
+        State(TICKET_ID, "data"),
+        State(TICKET_FILES_REFRESH, "data"),
+        State(TICKET_ACTIVITY, "data"),
         prevent_initial_call=True,
     )
     def upload(

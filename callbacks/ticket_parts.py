@@ -11,10 +11,19 @@ from config import Settings
 from data.db import Database
 from maintenance.parts import PartError, ticket_parts, use_parts
 from maintenance.permissions import Action
-from web import ids
-from web.parts_view import part_options, used_list
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
+from web.views.ticket import TICKET_ID, TICKET_REFRESH
+from web.views.ticket_parts import (
+    TICKET_PARTS_FEEDBACK,
+    TICKET_PARTS_FORM,
+    TICKET_PARTS_QTY,
+    TICKET_PARTS_SELECT,
+    TICKET_PARTS_SUBMIT,
+    TICKET_PARTS_USED,
+    part_options,
+    used_list,
+)
 
 
 def _card(db: Database, ticket_id: int) -> tuple:
@@ -26,23 +35,23 @@ def _card(db: Database, ticket_id: int) -> tuple:
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
-        Output(ids.TICKET_PARTS_USED, "children"),
-        Output(ids.TICKET_PARTS_SELECT, "options"),
-        Output(ids.TICKET_PARTS_FORM, "hidden"),
-        Input(ids.TICKET_ID, "data"),
-        Input(ids.TICKET_REFRESH, "data"),
+        Output(TICKET_PARTS_USED, "children"),
+        Output(TICKET_PARTS_SELECT, "options"),
+        Output(TICKET_PARTS_FORM, "hidden"),
+        Input(TICKET_ID, "data"),
+        Input(TICKET_REFRESH, "data"),
     )
     def show(ticket_id: int | None, _refresh: int) -> tuple:
         return _card(db, ticket_id or 0)
 
     @app.callback(
-        Output(ids.TICKET_PARTS_FEEDBACK, "children"),
-        Output(ids.TICKET_PARTS_USED, "children", allow_duplicate=True),
-        Output(ids.TICKET_PARTS_SELECT, "options", allow_duplicate=True),
-        Input(ids.TICKET_PARTS_SUBMIT, "n_clicks"),
-        State(ids.TICKET_ID, "data"),
-        State(ids.TICKET_PARTS_SELECT, "value"),
-        State(ids.TICKET_PARTS_QTY, "value"),
+        Output(TICKET_PARTS_FEEDBACK, "children"),
+        Output(TICKET_PARTS_USED, "children", allow_duplicate=True),
+        Output(TICKET_PARTS_SELECT, "options", allow_duplicate=True),
+        Input(TICKET_PARTS_SUBMIT, "n_clicks"),
+        State(TICKET_ID, "data"),
+        State(TICKET_PARTS_SELECT, "value"),
+        State(TICKET_PARTS_QTY, "value"),
         prevent_initial_call=True,
     )
     def record(_n: int, ticket_id: int | None, part: str | None, qty: object) -> tuple:

@@ -13,18 +13,36 @@ from data.db import Database
 from data.models import Role, TicketStatus
 from maintenance.permissions import Action, allowed
 from maintenance.ticket_list import list_tickets
-from web import ids
-from web.components import ticket_table
-from web.resolve_dialog import TICKETS_DIALOG as D
-from web.resolve_dialog import answer_states, message_outputs
-from web.resolve_form import (
+from web.server.auth import AccessDenied, require
+from web.views.components import ticket_table
+from web.views.resolve_dialog import (
+    RESOLVE_CANCEL,
+    RESOLVE_DOWN_END,
+    RESOLVE_DOWN_START,
+    RESOLVE_MODAL,
+    RESOLVE_STILL,
+    RESOLVE_SUBMIT,
+    RESOLVE_TICKET,
+    RESOLVE_TITLE,
+    answer_states,
+    message_outputs,
+)
+from web.views.resolve_dialog import TICKETS_DIALOG as D
+from web.views.resolve_form import (
     Answers,
     dialog_opening,
     error_alert,
     submit_resolution,
     transition,
 )
-from web.server.auth import AccessDenied, require
+from web.views.tickets import (
+    TICKET_ACTION,
+    TICKETS_FEEDBACK,
+    TICKETS_FILTER,
+    TICKETS_REFRESH,
+    TICKETS_TABLE,
+    TICKETS_TICK,
+)
 
 _TARGET = {
     "start": TicketStatus.IN_PROGRESS,
@@ -34,7 +52,7 @@ _TARGET = {
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
-    @app.callback(Output(ids.TICKETS_FILTER, "value"), Input(ids.TICKETS_FEEDBACK, "id"))
+    @app.callback(Output(TICKETS_FILTER, "value"), Input(TICKETS_FEEDBACK, "id"))
     def my_tickets_first(_id: str) -> str:
         """A technician's list opens on their own tickets."""
         user = require(Action.TICKET_VIEW)
@@ -43,10 +61,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return "mine"
 
     @app.callback(
-        Output(ids.TICKETS_TABLE, "children"),
-        Input(ids.TICKETS_FILTER, "value"),
-        Input(ids.TICKETS_TICK, "n_intervals"),
-        Input(ids.TICKETS_REFRESH, "data"),
+        Output(TICKETS_TABLE, "children"),
+        Input(TICKETS_FILTER, "value"),
+        Input(TICKETS_TICK, "n_intervals"),
+        Input(TICKETS_REFRESH, "data"),
     )
     def table(which: str, _n: int, _refresh: int) -> html.Div:
         user = require(Action.TICKET_VIEW)
@@ -59,16 +77,16 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return ticket_table(rows, can_act=allowed(user.role, Action.TICKET_WORK))
 
     @app.callback(
-        Output(ids.TICKETS_FEEDBACK, "children"),
-        Output(ids.TICKETS_REFRESH, "data"),
-        Output(ids.RESOLVE_MODAL, "is_open"),
-        Output(ids.RESOLVE_TICKET, "data"),
-        Output(ids.RESOLVE_TITLE, "children"),
-        Output(ids.RESOLVE_DOWN_START, "value"),
-        Output(ids.RESOLVE_DOWN_END, "value"),
-        Output(ids.RESOLVE_STILL, "children"),
-        Input({"type": ids.TICKET_ACTION, "ticket": ALL, "action": ALL}, "n_clicks"),
-        State(ids.TICKETS_REFRESH, "data"),
+        Output(TICKETS_FEEDBACK, "children"),
+        Output(TICKETS_REFRESH, "data"),
+        Output(RESOLVE_MODAL, "is_open"),
+        Output(RESOLVE_TICKET, "data"),
+        Output(RESOLVE_TITLE, "children"),
+        Output(RESOLVE_DOWN_START, "value"),
+        Output(RESOLVE_DOWN_END, "value"),
+        Output(RESOLVE_STILL, "children"),
+        Input({"type": TICKET_ACTION, "ticket": ALL, "action": ALL}, "n_clicks"),
+        State(TICKETS_REFRESH, "data"),
         prevent_initial_call=True,
     )
     def act(_clicks: list, refresh: int) -> tuple:
@@ -86,13 +104,13 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return alert, (refresh or 0) + 1, False, *[dash.no_update] * 5
 
     @app.callback(
-        Output(ids.TICKETS_FEEDBACK, "children", allow_duplicate=True),
-        Output(ids.TICKETS_REFRESH, "data", allow_duplicate=True),
-        Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
+        Output(TICKETS_FEEDBACK, "children", allow_duplicate=True),
+        Output(TICKETS_REFRESH, "data", allow_duplicate=True),
+        Output(RESOLVE_MODAL, "is_open", allow_duplicate=True),
         *message_outputs(D),
-        Input(ids.RESOLVE_SUBMIT, "n_clicks"),
-        State(ids.RESOLVE_TICKET, "data"),
-        State(ids.TICKETS_REFRESH, "data"),
+        Input(RESOLVE_SUBMIT, "n_clicks"),
+        State(RESOLVE_TICKET, "data"),
+        State(TICKETS_REFRESH, "data"),
         *answer_states(D),
         prevent_initial_call=True,
     )
@@ -100,11 +118,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         form = Answers(*answers)
         return submit_resolution(db, ticket_id, refresh, form, element="ticket")
 
-    register_parts(app, db, D, State(ids.RESOLVE_TICKET, "data"))
+    register_parts(app, db, D, State(RESOLVE_TICKET, "data"))
 
     @app.callback(
-        Output(ids.RESOLVE_MODAL, "is_open", allow_duplicate=True),
-        Input(ids.RESOLVE_CANCEL, "n_clicks"),
+        Output(RESOLVE_MODAL, "is_open", allow_duplicate=True),
+        Input(RESOLVE_CANCEL, "n_clicks"),
         prevent_initial_call=True,
     )
     def cancel(_n: int) -> bool:

@@ -4,7 +4,7 @@ import dash
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.admin_jobs import JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK
 
 
 def layout(**_query: str) -> html.Div:
@@ -16,9 +16,9 @@ def layout(**_query: str) -> html.Div:
                 "how it ended. Runs that changed nothing are not recorded.",
                 className="text-muted",
             ),
-            html.Div(id=ids.JOBS_FEEDBACK),
-            html.Div(id=ids.JOBS_TABLE),
-            dcc.Interval(id=ids.JOBS_TICK, interval=5000),
+            html.Div(id=JOBS_FEEDBACK),
+            html.Div(id=JOBS_TABLE),
+            dcc.Interval(id=JOBS_TICK, interval=5000),
         ]
     )
 

@@ -8,8 +8,38 @@ from dash import dcc, html
 
 from maintenance.fleet_csv import COLUMNS, MAX_BYTES
 from maintenance.permissions import Action
-from web import ids
-from web.machine_admin_view import sensor_header
+from web.views.admin_machines import (
+    ADMIN_MACHINE_FEEDBACK,
+    ADMIN_MACHINE_ID,
+    ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_NEW,
+    ADMIN_MACHINE_PAYLOAD,
+    ADMIN_MACHINE_REACTIVATE,
+    ADMIN_MACHINE_RETIRE,
+    ADMIN_MACHINE_SAVE,
+    ADMIN_MACHINE_SHOW,
+    ADMIN_MACHINE_TITLE,
+    ADMIN_MACHINE_TOPIC,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINES_GRID,
+    ADMIN_MACHINES_NOTE,
+    ADMIN_MACHINES_REFRESH,
+    ADMIN_SENSOR_ADD,
+    ADMIN_SENSOR_ROWS,
+    ADMIN_SENSORS_ERROR,
+    admin_machine_error,
+    sensor_header,
+)
+from web.views.admin_machines_csv import (
+    FLEET_CSV_DOWNLOAD,
+    FLEET_CSV_EXAMPLE,
+    FLEET_CSV_FEEDBACK,
+    FLEET_CSV_IMPORT,
+    FLEET_CSV_PREVIEW,
+    FLEET_CSV_UPLOAD,
+)
 
 # larger files never leave the browser (their request would pass Flask's 2 MB limit);
 # between MAX_BYTES and this, the server answers with a message
@@ -36,16 +66,16 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [
                     html.H2("Machines", className="h4 mb-0"),
-                    dbc.Button("New machine", id=ids.ADMIN_MACHINE_NEW, size="sm"),
+                    dbc.Button("New machine", id=ADMIN_MACHINE_NEW, size="sm"),
                 ],
                 className="d-flex justify-content-between align-items-center mb-2",
             ),
-            html.Div(id=ids.ADMIN_MACHINES_NOTE),
+            html.Div(id=ADMIN_MACHINES_NOTE),
             dbc.Row(
                 [
                     dbc.Col(
                         dag.AgGrid(
-                            id=ids.ADMIN_MACHINES_GRID,
+                            id=ADMIN_MACHINES_GRID,
                             columnDefs=_COLUMNS,
                             rowData=[],
                             defaultColDef={
@@ -71,9 +101,9 @@ def layout(**_query: str) -> html.Div:
             ),
             _machine_card(),
             _csv_card(),
-            dcc.Store(id=ids.ADMIN_MACHINES_REFRESH, data=0),
-            dcc.Store(id=ids.ADMIN_MACHINE_SHOW, data={"id": None, "n": 0}),
-            dcc.Store(id=ids.ADMIN_MACHINE_ID, data=None),
+            dcc.Store(id=ADMIN_MACHINES_REFRESH, data=0),
+            dcc.Store(id=ADMIN_MACHINE_SHOW, data={"id": None, "n": 0}),
+            dcc.Store(id=ADMIN_MACHINE_ID, data=None),
         ]
     )
 
@@ -83,7 +113,7 @@ def _field(label: str, field: str, control_id: str, placeholder: str) -> dbc.Col
         [
             dbc.Label(label, html_for=control_id, className="small mb-0"),
             dbc.Input(id=control_id, placeholder=placeholder, size="sm"),
-            dbc.FormFeedback(id=ids.admin_machine_error(field), type="invalid"),
+            dbc.FormFeedback(id=admin_machine_error(field), type="invalid"),
         ],
         md=3,
     )
@@ -92,20 +122,20 @@ def _field(label: str, field: str, control_id: str, placeholder: str) -> dbc.Col
 def _machine_card() -> dbc.Card:
     fields = dbc.Row(
         [
-            _field("Name (unique)", "name", ids.ADMIN_MACHINE_NAME, "e.g. press-07"),
-            _field("Type", "type", ids.ADMIN_MACHINE_TYPE, "e.g. press"),
-            _field("Location", "location", ids.ADMIN_MACHINE_LOCATION, "e.g. Hall 2"),
-            _field("Line", "line", ids.ADMIN_MACHINE_LINE, "e.g. Line 3"),
+            _field("Name (unique)", "name", ADMIN_MACHINE_NAME, "e.g. press-07"),
+            _field("Type", "type", ADMIN_MACHINE_TYPE, "e.g. press"),
+            _field("Location", "location", ADMIN_MACHINE_LOCATION, "e.g. Hall 2"),
+            _field("Line", "line", ADMIN_MACHINE_LINE, "e.g. Line 3"),
         ],
         className="g-2 mb-3",
     )
     buttons = html.Div(
         [
-            dbc.Button("Add sensor", id=ids.ADMIN_SENSOR_ADD, size="sm", color="secondary"),
-            dbc.Button("Save", id=ids.ADMIN_MACHINE_SAVE, size="sm", className="ms-2"),
+            dbc.Button("Add sensor", id=ADMIN_SENSOR_ADD, size="sm", color="secondary"),
+            dbc.Button("Save", id=ADMIN_MACHINE_SAVE, size="sm", className="ms-2"),
             dbc.Button(
                 "Retire",
-                id=ids.ADMIN_MACHINE_RETIRE,
+                id=ADMIN_MACHINE_RETIRE,
                 size="sm",
                 color="outline-danger",
                 className="ms-auto",
@@ -113,7 +143,7 @@ def _machine_card() -> dbc.Card:
             ),
             dbc.Button(
                 "Reactivate",
-                id=ids.ADMIN_MACHINE_REACTIVATE,
+                id=ADMIN_MACHINE_REACTIVATE,
                 size="sm",
                 color="outline-success",
                 className="ms-auto",
@@ -124,14 +154,14 @@ def _machine_card() -> dbc.Card:
     )
     return dbc.Card(
         [
-            dbc.CardHeader(html.Span("New machine", id=ids.ADMIN_MACHINE_TITLE)),
+            dbc.CardHeader(html.Span("New machine", id=ADMIN_MACHINE_TITLE)),
             dbc.CardBody(
                 [
                     fields,
                     html.H3("Sensors", className="h6"),
                     sensor_header(),
-                    html.Div(id=ids.ADMIN_SENSOR_ROWS),
-                    html.Div(id=ids.ADMIN_SENSORS_ERROR, className="text-danger small"),
+                    html.Div(id=ADMIN_SENSOR_ROWS),
+                    html.Div(id=ADMIN_SENSORS_ERROR, className="text-danger small"),
                     html.Small(
                         "Limits are optional; where given they must keep critical low ≤ "
                         "warning low < warning high ≤ critical high. Sensors are never "
@@ -139,7 +169,7 @@ def _machine_card() -> dbc.Card:
                         className="text-muted",
                     ),
                     buttons,
-                    html.Div(id=ids.ADMIN_MACHINE_FEEDBACK, className="mt-2"),
+                    html.Div(id=ADMIN_MACHINE_FEEDBACK, className="mt-2"),
                 ]
             ),
         ],
@@ -154,14 +184,14 @@ def _integration_card() -> dbc.Card:
             dbc.CardBody(
                 [
                     html.Small("Publish with QoS 1 to the topic", className="text-muted"),
-                    html.Pre(id=ids.ADMIN_MACHINE_TOPIC, className="bg-light p-2 mb-2"),
+                    html.Pre(id=ADMIN_MACHINE_TOPIC, className="bg-light p-2 mb-2"),
                     html.Small(
                         "a JSON body like this one (ts: ISO-8601 with a timezone, or epoch "
                         "seconds; one message may carry many readings):",
                         className="text-muted",
                     ),
                     html.Pre(
-                        id=ids.ADMIN_MACHINE_PAYLOAD,
+                        id=ADMIN_MACHINE_PAYLOAD,
                         className="bg-light p-2 small mb-2",
                         style={"whiteSpace": "pre-wrap"},
                     ),
@@ -193,7 +223,7 @@ def _csv_card() -> dbc.Card:
                             "The format is described in docs/payloads.md (“Fleet CSV”). ",
                             dbc.Button(
                                 "Download an example CSV",
-                                id=ids.FLEET_CSV_EXAMPLE,
+                                id=FLEET_CSV_EXAMPLE,
                                 color="link",
                                 size="sm",
                                 className="p-0 align-baseline",
@@ -208,21 +238,21 @@ def _csv_card() -> dbc.Card:
                                 html.A("choose one"),
                             ]
                         ),
-                        id=ids.FLEET_CSV_UPLOAD,
+                        id=FLEET_CSV_UPLOAD,
                         accept=".csv,text/csv",
                         max_size=_UPLOAD_MAX,
                         className="border border-2 rounded text-center p-3 mb-2 bg-light",
                     ),
-                    html.Div(id=ids.FLEET_CSV_PREVIEW),
+                    html.Div(id=FLEET_CSV_PREVIEW),
                     dbc.Button(
                         "Import",
-                        id=ids.FLEET_CSV_IMPORT,
+                        id=FLEET_CSV_IMPORT,
                         color="primary",
                         size="sm",
                         disabled=True,
                     ),
-                    html.Div(id=ids.FLEET_CSV_FEEDBACK, className="mt-2"),
-                    dcc.Download(id=ids.FLEET_CSV_DOWNLOAD),
+                    html.Div(id=FLEET_CSV_FEEDBACK, className="mt-2"),
+                    dcc.Download(id=FLEET_CSV_DOWNLOAD),
                 ]
             ),
         ],

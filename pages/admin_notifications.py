@@ -7,7 +7,26 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.admin_notifications import (
+    NOTIFY_ACTIVE,
+    NOTIFY_CHANNEL_ID,
+    NOTIFY_CHANNELS_GRID,
+    NOTIFY_EVENTS,
+    NOTIFY_FEEDBACK,
+    NOTIFY_FORM_TITLE,
+    NOTIFY_KIND,
+    NOTIFY_LOG_GRID,
+    NOTIFY_NAME,
+    NOTIFY_NEW,
+    NOTIFY_NOTE,
+    NOTIFY_REFRESH,
+    NOTIFY_SAVE,
+    NOTIFY_SECRET,
+    NOTIFY_TARGET,
+    NOTIFY_TEST,
+    NOTIFY_TICK,
+    notify_error,
+)
 
 _CHANNEL_COLUMNS = [
     {"field": "name", "sort": "asc", "minWidth": 130},
@@ -47,7 +66,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [
                     html.H2("Notifications", className="h4 mb-0"),
-                    dbc.Button("New channel", id=ids.NOTIFY_NEW, size="sm"),
+                    dbc.Button("New channel", id=NOTIFY_NEW, size="sm"),
                 ],
                 className="d-flex justify-content-between align-items-center mb-1",
             ),
@@ -57,9 +76,9 @@ def layout(**_query: str) -> html.Div:
                 "1 h) before giving up.",
                 className="text-muted small mb-2",
             ),
-            html.Div(id=ids.NOTIFY_NOTE),
+            html.Div(id=NOTIFY_NOTE),
             dag.AgGrid(
-                id=ids.NOTIFY_CHANNELS_GRID,
+                id=NOTIFY_CHANNELS_GRID,
                 columnDefs=_CHANNEL_COLUMNS,
                 rowData=[],
                 defaultColDef=_GRID,
@@ -71,11 +90,11 @@ def layout(**_query: str) -> html.Div:
                 style={"height": "220px"},
                 className="mb-3",
             ),
-            html.Div(id=ids.NOTIFY_FEEDBACK),
+            html.Div(id=NOTIFY_FEEDBACK),
             _form(),
             html.H3("Delivery log", className="h5"),
             dag.AgGrid(
-                id=ids.NOTIFY_LOG_GRID,
+                id=NOTIFY_LOG_GRID,
                 columnDefs=_LOG_COLUMNS,
                 rowData=[],
                 defaultColDef=_GRID,
@@ -84,9 +103,9 @@ def layout(**_query: str) -> html.Div:
                 style={"height": "320px"},
                 className="mb-4",
             ),
-            dcc.Store(id=ids.NOTIFY_REFRESH, data=0),
-            dcc.Store(id=ids.NOTIFY_CHANNEL_ID, data=None),
-            dcc.Interval(id=ids.NOTIFY_TICK, interval=10_000),
+            dcc.Store(id=NOTIFY_REFRESH, data=0),
+            dcc.Store(id=NOTIFY_CHANNEL_ID, data=None),
+            dcc.Interval(id=NOTIFY_TICK, interval=10_000),
         ]
     )
 
@@ -96,7 +115,7 @@ def _field(label: str, field: str, control: object, **col: object) -> dbc.Col:
         [
             dbc.Label(label, html_for=getattr(control, "id", None), className="small mb-0"),
             control,
-            dbc.FormFeedback(id=ids.notify_error(field), type="invalid"),
+            dbc.FormFeedback(id=notify_error(field), type="invalid"),
         ],
         **col,
     )
@@ -104,7 +123,7 @@ def _field(label: str, field: str, control: object, **col: object) -> dbc.Col:
 
 def _form() -> dbc.Card:
     kind = dbc.Select(
-        id=ids.NOTIFY_KIND,
+        id=NOTIFY_KIND,
         options=[
             {"label": "Email", "value": "email"},
             {"label": "Slack (incoming webhook)", "value": "slack"},
@@ -115,12 +134,12 @@ def _form() -> dbc.Card:
     )
     fields = dbc.Row(
         [
-            _field("Name", "name", dbc.Input(id=ids.NOTIFY_NAME, size="sm"), md=3),
+            _field("Name", "name", dbc.Input(id=NOTIFY_NAME, size="sm"), md=3),
             _field("Kind", "kind", kind, md=3),
             _field(
                 "Email address or URL",
                 "target",
-                dbc.Input(id=ids.NOTIFY_TARGET, size="sm", placeholder="team@plant.example"),
+                dbc.Input(id=NOTIFY_TARGET, size="sm", placeholder="team@plant.example"),
                 md=6,
             ),
         ],
@@ -129,14 +148,14 @@ def _form() -> dbc.Card:
     secret = _field(
         "Secret (webhooks: the HMAC key; leave empty to keep the current one)",
         "secret",
-        dbc.Input(id=ids.NOTIFY_SECRET, type="password", size="sm", autocomplete="off"),
+        dbc.Input(id=NOTIFY_SECRET, type="password", size="sm", autocomplete="off"),
         md=6,
     )
     events = dbc.Col(
         [
-            dbc.Label("Events", html_for=ids.NOTIFY_EVENTS, className="small mb-0"),
+            dbc.Label("Events", html_for=NOTIFY_EVENTS, className="small mb-0"),
             dbc.Checklist(
-                id=ids.NOTIFY_EVENTS,
+                id=NOTIFY_EVENTS,
                 options=[
                     {"label": "Assigned", "value": "assigned"},
                     {"label": "Worsened", "value": "worsened"},
@@ -146,16 +165,16 @@ def _form() -> dbc.Card:
                 value=["assigned", "worsened", "escalated", "resolved"],
                 inline=True,
             ),
-            html.Div(id=ids.notify_error("events"), className="text-danger small"),
+            html.Div(id=notify_error("events"), className="text-danger small"),
         ],
         md=6,
     )
     buttons = html.Div(
         [
-            dbc.Button("Save", id=ids.NOTIFY_SAVE, size="sm"),
+            dbc.Button("Save", id=NOTIFY_SAVE, size="sm"),
             dbc.Button(
                 "Send test",
-                id=ids.NOTIFY_TEST,
+                id=NOTIFY_TEST,
                 size="sm",
                 color="secondary",
                 className="ms-2",
@@ -163,7 +182,7 @@ def _form() -> dbc.Card:
             ),
             dbc.Button(
                 "Deactivate",
-                id=ids.NOTIFY_ACTIVE,
+                id=NOTIFY_ACTIVE,
                 size="sm",
                 color="outline-danger",
                 className="ms-auto",
@@ -174,7 +193,7 @@ def _form() -> dbc.Card:
     )
     return dbc.Card(
         [
-            dbc.CardHeader(html.Span("New channel", id=ids.NOTIFY_FORM_TITLE)),
+            dbc.CardHeader(html.Span("New channel", id=NOTIFY_FORM_TITLE)),
             dbc.CardBody([fields, dbc.Row([secret, events], className="g-2 mb-3"), buttons]),
         ],
         className="shadow-sm mb-3",

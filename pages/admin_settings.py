@@ -4,7 +4,7 @@ import dash
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.admin_settings import SETTINGS_FEEDBACK, SETTINGS_REFRESH, SETTINGS_TABLE
 
 
 def layout(**_query: str) -> html.Div:
@@ -16,9 +16,9 @@ def layout(**_query: str) -> html.Div:
                 "the audit log. Reset returns a value to the one the environment gives.",
                 className="text-muted",
             ),
-            html.Div(id=ids.SETTINGS_FEEDBACK),
-            html.Div(id=ids.SETTINGS_TABLE),
-            dcc.Store(id=ids.SETTINGS_REFRESH, data=0),
+            html.Div(id=SETTINGS_FEEDBACK),
+            html.Div(id=SETTINGS_TABLE),
+            dcc.Store(id=SETTINGS_REFRESH, data=0),
         ]
     )
 

@@ -6,7 +6,31 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.admin_users import (
+    USERS_ACTIVE,
+    USERS_CREATE,
+    USERS_EDIT,
+    USERS_EDIT_TITLE,
+    USERS_EMAIL,
+    USERS_FEEDBACK,
+    USERS_GRID,
+    USERS_NEW_EMAIL,
+    USERS_NEW_MODE,
+    USERS_NEW_NAME,
+    USERS_NEW_PASSWORD,
+    USERS_NEW_ROLE,
+    USERS_REFRESH,
+    USERS_ROLE,
+    USERS_SAVE,
+    USERS_SEND_LINK,
+    USERS_SET_PASSWORD,
+    USERS_SHIFT,
+    USERS_SHIFT_END,
+    USERS_SHIFT_START,
+    USERS_SKILLS,
+    USERS_TEMP_PASSWORD,
+    users_error,
+)
 
 _COLUMNS = [
     {"field": "username", "headerName": "Name", "sort": "asc", "minWidth": 140},
@@ -39,7 +63,7 @@ def layout(**_query: str) -> html.Div:
                 className="text-muted small mb-2",
             ),
             dag.AgGrid(
-                id=ids.USERS_GRID,
+                id=USERS_GRID,
                 columnDefs=_COLUMNS,
                 rowData=[],
                 defaultColDef={"filter": True, "sortable": True, "resizable": True, "flex": 1},
@@ -51,9 +75,9 @@ def layout(**_query: str) -> html.Div:
                 style={"height": "300px"},
                 className="mb-3",
             ),
-            html.Div(id=ids.USERS_FEEDBACK),
+            html.Div(id=USERS_FEEDBACK),
             dbc.Row([dbc.Col(_new_card(), lg=5), dbc.Col(_edit_card(), lg=7)], className="g-3"),
-            dcc.Store(id=ids.USERS_REFRESH, data=0),
+            dcc.Store(id=USERS_REFRESH, data=0),
         ]
     )
 
@@ -63,7 +87,7 @@ def _field(label: str, control: object, field: str, **col: object) -> dbc.Col:
         [
             dbc.Label(label, html_for=getattr(control, "id", None)),
             control,
-            dbc.FormFeedback(id=ids.users_error(field), type="invalid"),
+            dbc.FormFeedback(id=users_error(field), type="invalid"),
         ],
         **col,
     )
@@ -71,7 +95,7 @@ def _field(label: str, control: object, field: str, **col: object) -> dbc.Col:
 
 def _new_card() -> dbc.Card:
     mode = dbc.RadioItems(
-        id=ids.USERS_NEW_MODE,
+        id=USERS_NEW_MODE,
         options=[
             {"label": "Set an initial password", "value": "password"},
             {"label": "Email a reset link", "value": "link"},
@@ -83,10 +107,10 @@ def _new_card() -> dbc.Card:
     body = [
         dbc.Row(
             [
-                _field("User name", dbc.Input(id=ids.USERS_NEW_NAME), "new-name", md=6),
+                _field("User name", dbc.Input(id=USERS_NEW_NAME), "new-name", md=6),
                 _field(
                     "Role",
-                    dbc.Select(id=ids.USERS_NEW_ROLE, options=[], placeholder="Choose…"),
+                    dbc.Select(id=USERS_NEW_ROLE, options=[], placeholder="Choose…"),
                     "new-role",
                     md=6,
                 ),
@@ -95,18 +119,18 @@ def _new_card() -> dbc.Card:
         ),
         _field(
             "Email",
-            dbc.Input(id=ids.USERS_NEW_EMAIL, type="email", placeholder="name@plant.example"),
+            dbc.Input(id=USERS_NEW_EMAIL, type="email", placeholder="name@plant.example"),
             "new-email",
             className="mb-2",
         ),
         mode,
         _field(
             "Initial password",
-            dbc.Input(id=ids.USERS_NEW_PASSWORD, type="password", autocomplete="new-password"),
+            dbc.Input(id=USERS_NEW_PASSWORD, type="password", autocomplete="new-password"),
             "new-password",
             className="mb-3",
         ),
-        dbc.Button("Create user", id=ids.USERS_CREATE, color="primary"),
+        dbc.Button("Create user", id=USERS_CREATE, color="primary"),
     ]
     return dbc.Card([dbc.CardHeader("New user"), dbc.CardBody(body)], className="shadow-sm")
 
@@ -114,42 +138,38 @@ def _new_card() -> dbc.Card:
 def _edit_card() -> dbc.Card:
     shift = dbc.Row(
         [
-            _field(
-                "Shift", dbc.Select(id=ids.USERS_SHIFT, options=[], value="none"), "shift", md=6
-            ),
-            _hour("Starts (hour)", ids.USERS_SHIFT_START),
-            _hour("Ends (hour)", ids.USERS_SHIFT_END),
+            _field("Shift", dbc.Select(id=USERS_SHIFT, options=[], value="none"), "shift", md=6),
+            _hour("Starts (hour)", USERS_SHIFT_START),
+            _hour("Ends (hour)", USERS_SHIFT_END),
         ],
         className="g-2 mb-2",
     )
     body = [
         dbc.Row(
             [
-                _field("Role", dbc.Select(id=ids.USERS_ROLE, options=[]), "role", md=4),
-                _field("Email", dbc.Input(id=ids.USERS_EMAIL, type="email"), "email", md=8),
+                _field("Role", dbc.Select(id=USERS_ROLE, options=[]), "role", md=4),
+                _field("Email", dbc.Input(id=USERS_EMAIL, type="email"), "email", md=8),
             ],
             className="g-2 mb-2",
         ),
         dbc.Label("Skills (machine types this technician may be sent to)"),
-        dbc.Checklist(id=ids.USERS_SKILLS, options=[], value=[], inline=True),
-        html.Div(id=ids.users_error("skills"), className="text-danger small mb-2"),
+        dbc.Checklist(id=USERS_SKILLS, options=[], value=[], inline=True),
+        html.Div(id=users_error("skills"), className="text-danger small mb-2"),
         shift,
-        dbc.Button("Save changes", id=ids.USERS_SAVE, color="primary", disabled=True),
+        dbc.Button("Save changes", id=USERS_SAVE, color="primary", disabled=True),
         html.Hr(),
         html.H3("Sign-in", className="h6"),
         dbc.Row(
             [
                 _field(
                     "Temporary password",
-                    dbc.Input(
-                        id=ids.USERS_TEMP_PASSWORD, type="password", autocomplete="new-password"
-                    ),
+                    dbc.Input(id=USERS_TEMP_PASSWORD, type="password", autocomplete="new-password"),
                     "temp-password",
                     md=6,
                 ),
                 dbc.Col(
                     dbc.Button(
-                        "Set password", id=ids.USERS_SET_PASSWORD, color="secondary", disabled=True
+                        "Set password", id=USERS_SET_PASSWORD, color="secondary", disabled=True
                     ),
                     md=3,
                     className="d-flex align-items-end",
@@ -161,22 +181,22 @@ def _edit_card() -> dbc.Card:
             [
                 dbc.Button(
                     "Email a reset link",
-                    id=ids.USERS_SEND_LINK,
+                    id=USERS_SEND_LINK,
                     color="outline-secondary",
                     className="me-2",
                     disabled=True,
                 ),
-                dbc.Button("Deactivate", id=ids.USERS_ACTIVE, color="danger", disabled=True),
+                dbc.Button("Deactivate", id=USERS_ACTIVE, color="danger", disabled=True),
             ]
         ),
-        html.Div(id=ids.users_error("active"), className="text-danger small mt-1"),
+        html.Div(id=users_error("active"), className="text-danger small mt-1"),
         html.P(
             "A new password, a reset link used, or deactivation signs the user out everywhere.",
             className="text-muted small mt-2 mb-0",
         ),
     ]
-    header = dbc.CardHeader("Select a user in the grid", id=ids.USERS_EDIT_TITLE)
-    return dbc.Card([header, dbc.CardBody(body)], className="shadow-sm", id=ids.USERS_EDIT)
+    header = dbc.CardHeader("Select a user in the grid", id=USERS_EDIT_TITLE)
+    return dbc.Card([header, dbc.CardBody(body)], className="shadow-sm", id=USERS_EDIT)
 
 
 def _hour(label: str, component_id: str) -> dbc.Col:

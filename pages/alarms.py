@@ -6,7 +6,22 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.alarms import (
+    ALARMS_ACK,
+    ALARMS_CLEAR,
+    ALARMS_FEEDBACK,
+    ALARMS_GRID,
+    ALARMS_RANGE,
+    ALARMS_REFRESH,
+    ALARMS_TICK,
+    SILENCE_FEEDBACK,
+    SILENCE_HOURS,
+    SILENCE_LIST,
+    SILENCE_MACHINE,
+    SILENCE_REASON,
+    SILENCE_SUBMIT,
+    silence_error,
+)
 
 RANGES = [
     {"label": "Active", "value": "active"},
@@ -51,7 +66,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.H2("Alarms", className="h4 mb-0"),
                     dbc.RadioItems(
-                        id=ids.ALARMS_RANGE,
+                        id=ALARMS_RANGE,
                         options=RANGES,
                         value="7",
                         inline=True,
@@ -65,10 +80,8 @@ def layout(**_query: str) -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Button(
-                        "Acknowledge selected", id=ids.ALARMS_ACK, size="sm", className="me-2"
-                    ),
-                    dbc.Button("Clear selected", id=ids.ALARMS_CLEAR, size="sm", color="secondary"),
+                    dbc.Button("Acknowledge selected", id=ALARMS_ACK, size="sm", className="me-2"),
+                    dbc.Button("Clear selected", id=ALARMS_CLEAR, size="sm", color="secondary"),
                     html.Span(
                         "Select rows (click, shift-click), then act; filter in the column headers.",
                         className="text-muted small ms-3",
@@ -76,9 +89,9 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="mb-2",
             ),
-            html.Div(id=ids.ALARMS_FEEDBACK),
+            html.Div(id=ALARMS_FEEDBACK),
             dag.AgGrid(
-                id=ids.ALARMS_GRID,
+                id=ALARMS_GRID,
                 columnDefs=_COLUMNS,
                 rowData=[],
                 defaultColDef={
@@ -100,8 +113,8 @@ def layout(**_query: str) -> html.Div:
                 className="mb-4",
             ),
             _silence_card(),
-            dcc.Interval(id=ids.ALARMS_TICK, interval=5000),
-            dcc.Store(id=ids.ALARMS_REFRESH, data=0),
+            dcc.Interval(id=ALARMS_TICK, interval=5000),
+            dcc.Store(id=ALARMS_REFRESH, data=0),
         ]
     )
 
@@ -111,7 +124,7 @@ def _field(label: str, control: object, field: str) -> dbc.Col:
         [
             dbc.Label(label, html_for=f"silence-{field}"),
             control,
-            dbc.FormFeedback(id=ids.silence_error(field), type="invalid"),
+            dbc.FormFeedback(id=silence_error(field), type="invalid"),
         ],
         md=3 if field != "reason" else 4,
     )
@@ -120,21 +133,19 @@ def _field(label: str, control: object, field: str) -> dbc.Col:
 def _silence_card() -> dbc.Card:
     form = dbc.Row(
         [
-            _field("Machine", dbc.Select(id=ids.SILENCE_MACHINE, options=[]), "machine"),
+            _field("Machine", dbc.Select(id=SILENCE_MACHINE, options=[]), "machine"),
             _field(
                 "Hours",
-                dbc.Input(
-                    id=ids.SILENCE_HOURS, type="number", min=0.25, max=168, step=0.25, value=4
-                ),
+                dbc.Input(id=SILENCE_HOURS, type="number", min=0.25, max=168, step=0.25, value=4),
                 "hours",
             ),
             _field(
                 "Reason",
-                dbc.Input(id=ids.SILENCE_REASON, placeholder="e.g. planned bearing replacement"),
+                dbc.Input(id=SILENCE_REASON, placeholder="e.g. planned bearing replacement"),
                 "reason",
             ),
             dbc.Col(
-                dbc.Button("Silence alarms", id=ids.SILENCE_SUBMIT, color="warning"),
+                dbc.Button("Silence alarms", id=SILENCE_SUBMIT, color="warning"),
                 md=2,
                 className="d-flex align-items-end",
             ),
@@ -152,8 +163,8 @@ def _silence_card() -> dbc.Card:
                         className="text-muted small",
                     ),
                     form,
-                    html.Div(id=ids.SILENCE_FEEDBACK),
-                    html.Div(id=ids.SILENCE_LIST),
+                    html.Div(id=SILENCE_FEEDBACK),
+                    html.Div(id=SILENCE_LIST),
                 ]
             ),
         ],

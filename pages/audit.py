@@ -5,7 +5,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.audit import AUDIT_CSV, AUDIT_ERROR, AUDIT_GRID, AUDIT_RANGE
 
 _COLUMNS = [
     {
@@ -30,19 +30,19 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.H2("Audit log", className="h4 mb-0 me-3"),
                     dcc.DatePickerRange(
-                        id=ids.AUDIT_RANGE,
+                        id=AUDIT_RANGE,
                         display_format="YYYY-MM-DD",
                         first_day_of_week=1,
                         minimum_nights=0,
                         className="me-3",
                     ),
-                    html.A("CSV", id=ids.AUDIT_CSV, className="btn btn-outline-secondary btn-sm"),
+                    html.A("CSV", id=AUDIT_CSV, className="btn btn-outline-secondary btn-sm"),
                 ],
                 className="d-flex align-items-center flex-wrap gap-1 mb-3",
             ),
-            html.Div(id=ids.AUDIT_ERROR),
+            html.Div(id=AUDIT_ERROR),
             dag.AgGrid(
-                id=ids.AUDIT_GRID,
+                id=AUDIT_GRID,
                 columnDefs=_COLUMNS,
                 rowData=[],
                 defaultColDef={

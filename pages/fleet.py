@@ -5,7 +5,16 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.fleet import (
+    FLEET_CLOCK,
+    FLEET_CURSOR,
+    FLEET_GRID,
+    FLEET_KPIS,
+    FLEET_LOCATION,
+    FLEET_MODE,
+    FLEET_TICK,
+    FLEET_TYPE,
+)
 
 ALL = "__all__"
 
@@ -28,17 +37,17 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [
                     html.H2("Fleet", className="h4 mb-0 me-3"),
-                    _filter(ids.FLEET_TYPE, "Type"),
-                    _filter(ids.FLEET_LOCATION, "Location"),
-                    html.Div(id=ids.FLEET_MODE, className="ms-auto"),
+                    _filter(FLEET_TYPE, "Type"),
+                    _filter(FLEET_LOCATION, "Location"),
+                    html.Div(id=FLEET_MODE, className="ms-auto"),
                 ],
                 className="d-flex align-items-center flex-wrap gap-1 mb-3",
             ),
-            html.Div(id=ids.FLEET_CLOCK),
-            html.Div(id=ids.FLEET_KPIS),
-            dbc.Row(id=ids.FLEET_GRID, children=dbc.Spinner(color="primary")),
-            dcc.Interval(id=ids.FLEET_TICK, interval=2000),
-            dcc.Store(id=ids.FLEET_CURSOR),
+            html.Div(id=FLEET_CLOCK),
+            html.Div(id=FLEET_KPIS),
+            dbc.Row(id=FLEET_GRID, children=dbc.Spinner(color="primary")),
+            dcc.Interval(id=FLEET_TICK, interval=2000),
+            dcc.Store(id=FLEET_CURSOR),
         ]
     )
 

@@ -8,9 +8,9 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from maintenance.permissions import Action
-from web.lab_explore_view import explore_section
-from web.lab_models_view import LAB_HEADER, models_section
-from web.lab_tune_view import tune_section
+from web.views.lab_explore import explore_section
+from web.views.lab_models import LAB_HEADER, models_section
+from web.views.lab_tune import tune_section
 
 
 def layout(**_query: str) -> html.Div:

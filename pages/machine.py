@@ -5,25 +5,35 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
-from web.machine_view import RANGES
+from web.views.machine import (
+    MACHINE_CURSOR,
+    MACHINE_EVENTS,
+    MACHINE_GRAPH,
+    MACHINE_HEADER,
+    MACHINE_NAME,
+    MACHINE_POINTS,
+    MACHINE_RANGE,
+    MACHINE_STATE,
+    MACHINE_TICK,
+    RANGES,
+)
 
 
 def layout(name: str = "", **_query: str) -> html.Div:
     return html.Div(
         [
-            dcc.Store(id=ids.MACHINE_NAME, data=name),
-            dcc.Store(id=ids.MACHINE_CURSOR),
+            dcc.Store(id=MACHINE_NAME, data=name),
+            dcc.Store(id=MACHINE_CURSOR),
             html.Div(
                 [
                     html.Div(
                         [
-                            html.Div(id=ids.MACHINE_HEADER, children=html.H2(name, className="h4")),
-                            html.Div(id=ids.MACHINE_STATE, className="mt-1"),
+                            html.Div(id=MACHINE_HEADER, children=html.H2(name, className="h4")),
+                            html.Div(id=MACHINE_STATE, className="mt-1"),
                         ]
                     ),
                     dbc.RadioItems(
-                        id=ids.MACHINE_RANGE,
+                        id=MACHINE_RANGE,
                         options=[{"label": label, "value": k} for k, (label, _) in RANGES.items()],
                         value="1h",
                         inline=True,
@@ -40,10 +50,10 @@ def layout(name: str = "", **_query: str) -> html.Div:
                     dbc.Col(
                         [
                             dcc.Loading(
-                                dcc.Graph(id=ids.MACHINE_GRAPH, config={"displaylogo": False}),
+                                dcc.Graph(id=MACHINE_GRAPH, config={"displaylogo": False}),
                                 delay_show=300,
                             ),
-                            html.Small(id=ids.MACHINE_POINTS, className="text-muted"),
+                            html.Small(id=MACHINE_POINTS, className="text-muted"),
                         ],
                         lg=9,
                     ),
@@ -51,7 +61,7 @@ def layout(name: str = "", **_query: str) -> html.Div:
                         dbc.Card(
                             [
                                 dbc.CardHeader("Alarms, tickets and downtime"),
-                                html.Div(id=ids.MACHINE_EVENTS, className="machine-events"),
+                                html.Div(id=MACHINE_EVENTS, className="machine-events"),
                             ],
                             className="shadow-sm",
                         ),
@@ -59,7 +69,7 @@ def layout(name: str = "", **_query: str) -> html.Div:
                     ),
                 ]
             ),
-            dcc.Interval(id=ids.MACHINE_TICK, interval=5000),
+            dcc.Interval(id=MACHINE_TICK, interval=5000),
         ]
     )
 

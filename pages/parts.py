@@ -7,7 +7,22 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.parts import (
+    PARTS_EDITOR,
+    PARTS_FEEDBACK,
+    PARTS_GRID,
+    PARTS_ID,
+    PARTS_LOW,
+    PARTS_MIN,
+    PARTS_NAME,
+    PARTS_NEW,
+    PARTS_NUMBER,
+    PARTS_REFRESH,
+    PARTS_SAVE,
+    PARTS_STOCK,
+    PARTS_TYPES,
+    PARTS_UNIT,
+)
 
 _COLUMNS = [
     {"field": "number", "headerName": "Part number", "sort": "asc", "minWidth": 130},
@@ -32,16 +47,14 @@ def _editor() -> dbc.Card:
 
     fields = dbc.Row(
         [
-            _field("Part number", dbc.Input(id=ids.PARTS_NUMBER, maxLength=64, size="sm"), md=3),
-            _field("Name", dbc.Input(id=ids.PARTS_NAME, maxLength=200, size="sm"), md=5),
-            _field(
-                "Unit", dbc.Input(id=ids.PARTS_UNIT, value="pcs", maxLength=16, size="sm"), md=2
-            ),
-            _field("Stock", number(ids.PARTS_STOCK), md=2),
-            _field("Min stock", number(ids.PARTS_MIN), md=2),
+            _field("Part number", dbc.Input(id=PARTS_NUMBER, maxLength=64, size="sm"), md=3),
+            _field("Name", dbc.Input(id=PARTS_NAME, maxLength=200, size="sm"), md=5),
+            _field("Unit", dbc.Input(id=PARTS_UNIT, value="pcs", maxLength=16, size="sm"), md=2),
+            _field("Stock", number(PARTS_STOCK), md=2),
+            _field("Min stock", number(PARTS_MIN), md=2),
             _field(
                 "Machine types (comma separated)",
-                dbc.Input(id=ids.PARTS_TYPES, size="sm", placeholder="pump, motor"),
+                dbc.Input(id=PARTS_TYPES, size="sm", placeholder="pump, motor"),
                 md=6,
             ),
         ],
@@ -49,8 +62,8 @@ def _editor() -> dbc.Card:
     )
     buttons = html.Div(
         [
-            dbc.Button("Save", id=ids.PARTS_SAVE, color="primary", size="sm", className="me-2"),
-            dbc.Button("New part", id=ids.PARTS_NEW, color="secondary", outline=True, size="sm"),
+            dbc.Button("Save", id=PARTS_SAVE, color="primary", size="sm", className="me-2"),
+            dbc.Button("New part", id=PARTS_NEW, color="secondary", outline=True, size="sm"),
         ],
         className="mt-2",
     )
@@ -59,7 +72,7 @@ def _editor() -> dbc.Card:
             dbc.CardHeader("Create or edit a part (select a row to edit it)"),
             dbc.CardBody([fields, buttons]),
         ],
-        id=ids.PARTS_EDITOR,
+        id=PARTS_EDITOR,
         className="shadow-sm",
         style={"display": "none"},
     )
@@ -74,9 +87,9 @@ def layout(**_query: str) -> html.Div:
                 "their minimum stock are highlighted.",
                 className="text-muted small mb-2",
             ),
-            html.Div(id=ids.PARTS_LOW),
+            html.Div(id=PARTS_LOW),
             dag.AgGrid(
-                id=ids.PARTS_GRID,
+                id=PARTS_GRID,
                 columnDefs=_COLUMNS,
                 rowData=[],
                 defaultColDef={"filter": True, "sortable": True, "resizable": True, "flex": 1},
@@ -89,10 +102,10 @@ def layout(**_query: str) -> html.Div:
                 style={"height": "320px"},
                 className="mb-3",
             ),
-            html.Div(id=ids.PARTS_FEEDBACK),
+            html.Div(id=PARTS_FEEDBACK),
             _editor(),
-            dcc.Store(id=ids.PARTS_ID, data=None),
-            dcc.Store(id=ids.PARTS_REFRESH, data=0),
+            dcc.Store(id=PARTS_ID, data=None),
+            dcc.Store(id=PARTS_REFRESH, data=0),
         ]
     )
 

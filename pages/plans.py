@@ -7,7 +7,21 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.plans import (
+    PLANS_CODE,
+    PLANS_CREATE,
+    PLANS_DEACTIVATE,
+    PLANS_EVERY_DAYS,
+    PLANS_EVERY_HOURS,
+    PLANS_FEEDBACK,
+    PLANS_FORM,
+    PLANS_GRID,
+    PLANS_LEAD,
+    PLANS_MACHINE,
+    PLANS_NAME,
+    PLANS_REFRESH,
+    PLANS_TYPE,
+)
 
 _COLUMNS = [
     {"field": "plan", "minWidth": 160},
@@ -38,17 +52,17 @@ def _form() -> dbc.Card:
 
     row = dbc.Row(
         [
-            _field("Name", dbc.Input(id=ids.PLANS_NAME, maxLength=200, size="sm"), md=4),
+            _field("Name", dbc.Input(id=PLANS_NAME, maxLength=200, size="sm"), md=4),
             _field(
                 "SOP code",
-                dbc.Input(id=ids.PLANS_CODE, maxLength=32, size="sm", placeholder="PM_LUBRICATION"),
+                dbc.Input(id=PLANS_CODE, maxLength=32, size="sm", placeholder="PM_LUBRICATION"),
                 md=3,
             ),
-            _field("One machine", dbc.Select(id=ids.PLANS_MACHINE, options=[], size="sm"), md=3),
-            _field("…or machine type", dbc.Input(id=ids.PLANS_TYPE, maxLength=32, size="sm"), md=2),
-            _field("Every N days", num(ids.PLANS_EVERY_DAYS), md=3),
-            _field("…or every N running hours", num(ids.PLANS_EVERY_HOURS), md=3),
-            _field("Open this many days early", num(ids.PLANS_LEAD, value=3), md=3),
+            _field("One machine", dbc.Select(id=PLANS_MACHINE, options=[], size="sm"), md=3),
+            _field("…or machine type", dbc.Input(id=PLANS_TYPE, maxLength=32, size="sm"), md=2),
+            _field("Every N days", num(PLANS_EVERY_DAYS), md=3),
+            _field("…or every N running hours", num(PLANS_EVERY_HOURS), md=3),
+            _field("Open this many days early", num(PLANS_LEAD, value=3), md=3),
         ],
         className="g-2",
     )
@@ -60,7 +74,7 @@ def _form() -> dbc.Card:
                     row,
                     dbc.Button(
                         "Create plan",
-                        id=ids.PLANS_CREATE,
+                        id=PLANS_CREATE,
                         color="primary",
                         size="sm",
                         className="mt-2",
@@ -68,7 +82,7 @@ def _form() -> dbc.Card:
                 ]
             ),
         ],
-        id=ids.PLANS_FORM,
+        id=PLANS_FORM,
         className="shadow-sm",
         style={"display": "none"},
     )
@@ -84,7 +98,7 @@ def layout(**_query: str) -> html.Div:
                 className="text-muted small mb-2",
             ),
             dag.AgGrid(
-                id=ids.PLANS_GRID,
+                id=PLANS_GRID,
                 columnDefs=_COLUMNS,
                 rowData=[],
                 defaultColDef={"filter": True, "sortable": True, "resizable": True, "flex": 1},
@@ -97,15 +111,15 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Button(
                 "Deactivate selected plan",
-                id=ids.PLANS_DEACTIVATE,
+                id=PLANS_DEACTIVATE,
                 color="secondary",
                 outline=True,
                 size="sm",
                 className="mb-3",
             ),
-            html.Div(id=ids.PLANS_FEEDBACK),
+            html.Div(id=PLANS_FEEDBACK),
             _form(),
-            dcc.Store(id=ids.PLANS_REFRESH, data=0),
+            dcc.Store(id=PLANS_REFRESH, data=0),
         ]
     )
 

@@ -6,7 +6,20 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.reports import (
+    REPORT_ALARMS,
+    REPORT_CSV,
+    REPORT_ERROR,
+    REPORT_HEADLINE,
+    REPORT_KPIS,
+    REPORT_MACHINES,
+    REPORT_PDF,
+    REPORT_PRESET,
+    REPORT_RANGE,
+    REPORT_STORED,
+    REPORT_TYPES,
+    REPORT_WEEKS,
+)
 
 PRESETS = [
     {"label": "Last week", "value": "last-week"},
@@ -36,7 +49,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.H2("Reports", className="h4 mb-0 me-3"),
                     dbc.RadioItems(
-                        id=ids.REPORT_PRESET,
+                        id=REPORT_PRESET,
                         options=PRESETS,
                         value="4w",
                         inline=True,
@@ -46,28 +59,26 @@ def layout(**_query: str) -> html.Div:
                         labelCheckedClassName="active",
                     ),
                     dcc.DatePickerRange(
-                        id=ids.REPORT_RANGE,
+                        id=REPORT_RANGE,
                         display_format="YYYY-MM-DD",
                         first_day_of_week=1,
                         minimum_nights=0,
                         className="me-3",
                     ),
-                    html.A(
-                        "CSV", id=ids.REPORT_CSV, className="btn btn-outline-secondary btn-sm me-2"
-                    ),
-                    html.A("PDF", id=ids.REPORT_PDF, className="btn btn-outline-secondary btn-sm"),
+                    html.A("CSV", id=REPORT_CSV, className="btn btn-outline-secondary btn-sm me-2"),
+                    html.A("PDF", id=REPORT_PDF, className="btn btn-outline-secondary btn-sm"),
                 ],
                 className="d-flex align-items-center flex-wrap gap-1 mb-3",
             ),
-            html.Div(id=ids.REPORT_ERROR),
-            html.Div(id=ids.REPORT_HEADLINE),
-            html.Div(id=ids.REPORT_KPIS),
+            html.Div(id=REPORT_ERROR),
+            html.Div(id=REPORT_HEADLINE),
+            html.Div(id=REPORT_KPIS),
             dbc.Row(
                 [
-                    _graph(ids.REPORT_WEEKS, "Breakdowns per week"),
-                    _graph(ids.REPORT_TYPES, "Breakdowns and availability per machine type"),
-                    _graph(ids.REPORT_MACHINES, "Downtime per machine"),
-                    _graph(ids.REPORT_ALARMS, "Alarms by source"),
+                    _graph(REPORT_WEEKS, "Breakdowns per week"),
+                    _graph(REPORT_TYPES, "Breakdowns and availability per machine type"),
+                    _graph(REPORT_MACHINES, "Downtime per machine"),
+                    _graph(REPORT_ALARMS, "Alarms by source"),
                 ]
             ),
             dbc.Card(
@@ -75,7 +86,7 @@ def layout(**_query: str) -> html.Div:
                     dbc.CardHeader(
                         "Weekly reports (built every Monday, rebuilt when their data changes)"
                     ),
-                    html.Div(id=ids.REPORT_STORED),
+                    html.Div(id=REPORT_STORED),
                 ],
                 className="shadow-sm mb-4",
             ),

@@ -5,7 +5,23 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
+from web.views.sops import (
+    SOPS_BASE,
+    SOPS_BODY,
+    SOPS_CODE,
+    SOPS_EDITOR,
+    SOPS_FEEDBACK,
+    SOPS_HEADER,
+    SOPS_HISTORY,
+    SOPS_LIST,
+    SOPS_PREVIEW,
+    SOPS_REFRESH,
+    SOPS_SAVE,
+    SOPS_SEARCH,
+    SOPS_TEXT,
+    SOPS_TEXT_ERROR,
+    SOPS_VERSION,
+)
 
 
 def _editor() -> html.Div:
@@ -17,12 +33,12 @@ def _editor() -> html.Div:
                     dbc.Col(
                         [
                             dbc.Textarea(
-                                id=ids.SOPS_TEXT,
+                                id=SOPS_TEXT,
                                 rows=20,
                                 className="font-monospace small",
                                 spellCheck=True,
                             ),
-                            dbc.FormFeedback(id=ids.SOPS_TEXT_ERROR, type="invalid"),
+                            dbc.FormFeedback(id=SOPS_TEXT_ERROR, type="invalid"),
                             html.Div(
                                 "Markdown. Front matter “title: …”, then sections: Safety, "
                                 "Tools, Steps (a numbered list: each item becomes a checklist "
@@ -31,12 +47,12 @@ def _editor() -> html.Div:
                             ),
                             dbc.Button(
                                 "Save as new version",
-                                id=ids.SOPS_SAVE,
+                                id=SOPS_SAVE,
                                 color="primary",
                                 size="sm",
                                 className="mt-2",
                             ),
-                            html.Div(id=ids.SOPS_FEEDBACK, className="mt-2"),
+                            html.Div(id=SOPS_FEEDBACK, className="mt-2"),
                         ],
                         lg=6,
                     ),
@@ -44,7 +60,7 @@ def _editor() -> html.Div:
                         dbc.Card(
                             [
                                 dbc.CardHeader("Preview", className="small"),
-                                dbc.CardBody(html.Div(id=ids.SOPS_PREVIEW, className="sop-text")),
+                                dbc.CardBody(html.Div(id=SOPS_PREVIEW, className="sop-text")),
                             ]
                         ),
                         lg=6,
@@ -52,7 +68,7 @@ def _editor() -> html.Div:
                 ]
             ),
         ],
-        id=ids.SOPS_EDITOR,
+        id=SOPS_EDITOR,
         hidden=True,
     )
 
@@ -60,22 +76,22 @@ def _editor() -> html.Div:
 def layout(code: str = "", **_query: str) -> html.Div:
     return html.Div(
         [
-            dcc.Store(id=ids.SOPS_CODE, data=code.strip()[:32]),
-            dcc.Store(id=ids.SOPS_REFRESH, data=0),
-            dcc.Store(id=ids.SOPS_BASE),
+            dcc.Store(id=SOPS_CODE, data=code.strip()[:32]),
+            dcc.Store(id=SOPS_REFRESH, data=0),
+            dcc.Store(id=SOPS_BASE),
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             html.H2("SOP library", className="h4"),
                             dbc.Input(
-                                id=ids.SOPS_SEARCH,
+                                id=SOPS_SEARCH,
                                 type="search",
                                 placeholder="Search by code or text",
                                 debounce=0.3,
                                 className="mb-2",
                             ),
-                            html.Div(id=ids.SOPS_LIST),
+                            html.Div(id=SOPS_LIST),
                         ],
                         lg=3,
                     ),
@@ -83,9 +99,9 @@ def layout(code: str = "", **_query: str) -> html.Div:
                         [
                             html.Div(
                                 [
-                                    html.Div(id=ids.SOPS_HEADER),
+                                    html.Div(id=SOPS_HEADER),
                                     dbc.Select(
-                                        id=ids.SOPS_VERSION,
+                                        id=SOPS_VERSION,
                                         options=[],
                                         size="sm",
                                         style={"maxWidth": "16rem"},
@@ -93,8 +109,8 @@ def layout(code: str = "", **_query: str) -> html.Div:
                                 ],
                                 className="d-flex justify-content-between align-items-start gap-3",
                             ),
-                            html.Div(id=ids.SOPS_BODY, className="sop-text mt-2"),
-                            html.Div(id=ids.SOPS_HISTORY),
+                            html.Div(id=SOPS_BODY, className="sop-text mt-2"),
+                            html.Div(id=SOPS_HISTORY),
                             _editor(),
                         ],
                         lg=9,

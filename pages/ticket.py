@@ -6,11 +6,31 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
-from web.assign_view import assign_control
-from web.attachment_view import files_body, record_link
-from web.parts_view import parts_card
-from web.resolve_dialog import DETAIL_DIALOG, resolve_modal
+from web.views.resolve_dialog import DETAIL_DIALOG, resolve_modal
+from web.views.ticket import (
+    TICKET_ACTIONS,
+    TICKET_ACTIVITY,
+    TICKET_ALARM,
+    TICKET_COMMENT_ERROR,
+    TICKET_COMMENT_FORM,
+    TICKET_COMMENT_SUBMIT,
+    TICKET_COMMENT_TEXT,
+    TICKET_COMMENTS,
+    TICKET_FEEDBACK,
+    TICKET_GRAPH,
+    TICKET_HEADER,
+    TICKET_HISTORY,
+    TICKET_ID,
+    TICKET_REFRESH,
+    TICKET_SOP,
+    TICKET_SOP_AFTER,
+    TICKET_STEPS,
+    TICKET_STEPS_FEEDBACK,
+    TICKET_STEPS_NOTE,
+)
+from web.views.ticket_assign import assign_control
+from web.views.ticket_files import files_body, record_link
+from web.views.ticket_parts import parts_card
 
 
 def _card(title: str, body: list, **kwargs: object) -> dbc.Card:
@@ -21,53 +41,53 @@ def _card(title: str, body: list, **kwargs: object) -> dbc.Card:
 
 def layout(ticket_id: str = "", **_query: str) -> html.Div:
     procedure = [
-        html.Div(id=ids.TICKET_SOP),
-        html.Div(id=ids.TICKET_STEPS, className="sop-steps"),
-        html.Div(id=ids.TICKET_STEPS_NOTE, className="form-text"),
-        html.Div(id=ids.TICKET_STEPS_FEEDBACK),
-        html.Div(id=ids.TICKET_SOP_AFTER),
+        html.Div(id=TICKET_SOP),
+        html.Div(id=TICKET_STEPS, className="sop-steps"),
+        html.Div(id=TICKET_STEPS_NOTE, className="form-text"),
+        html.Div(id=TICKET_STEPS_FEEDBACK),
+        html.Div(id=TICKET_SOP_AFTER),
     ]
     comments = [
-        html.Div(id=ids.TICKET_COMMENTS),
+        html.Div(id=TICKET_COMMENTS),
         html.Div(
             [
-                dbc.Label("Add a comment", html_for=ids.TICKET_COMMENT_TEXT, className="mt-3"),
+                dbc.Label("Add a comment", html_for=TICKET_COMMENT_TEXT, className="mt-3"),
                 dbc.Textarea(
-                    id=ids.TICKET_COMMENT_TEXT,
+                    id=TICKET_COMMENT_TEXT,
                     placeholder="What you found, what you need, what you did",
                     rows=3,
                 ),
-                dbc.FormFeedback(id=ids.TICKET_COMMENT_ERROR, type="invalid"),
+                dbc.FormFeedback(id=TICKET_COMMENT_ERROR, type="invalid"),
                 dbc.Button(
                     "Add comment",
-                    id=ids.TICKET_COMMENT_SUBMIT,
+                    id=TICKET_COMMENT_SUBMIT,
                     color="primary",
                     size="sm",
                     className="mt-2",
                 ),
             ],
-            id=ids.TICKET_COMMENT_FORM,
+            id=TICKET_COMMENT_FORM,
             hidden=True,
         ),
     ]
     return html.Div(
         [
-            dcc.Store(id=ids.TICKET_ID, data=int(ticket_id) if ticket_id.isdigit() else None),
-            dcc.Store(id=ids.TICKET_REFRESH, data=0),
-            dcc.Store(id=ids.TICKET_ACTIVITY, data=0),
+            dcc.Store(id=TICKET_ID, data=int(ticket_id) if ticket_id.isdigit() else None),
+            dcc.Store(id=TICKET_REFRESH, data=0),
+            dcc.Store(id=TICKET_ACTIVITY, data=0),
             html.Div(
                 [html.A("← Tickets", href="/tickets", className="small"), record_link()],
                 className="d-flex justify-content-between align-items-center",
             ),
             html.Div(
                 [
-                    html.Div(id=ids.TICKET_HEADER, children=dbc.Spinner(color="primary")),
-                    html.Div(id=ids.TICKET_ACTIONS, className="text-nowrap"),
+                    html.Div(id=TICKET_HEADER, children=dbc.Spinner(color="primary")),
+                    html.Div(id=TICKET_ACTIONS, className="text-nowrap"),
                 ],
                 className="d-flex justify-content-between align-items-start gap-3 mb-2",
             ),
             assign_control(),
-            html.Div(id=ids.TICKET_FEEDBACK),
+            html.Div(id=TICKET_FEEDBACK),
             dbc.Row(
                 [
                     dbc.Col(
@@ -80,18 +100,18 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            _card("Alarm", [html.Div(id=ids.TICKET_ALARM)]),
+                            _card("Alarm", [html.Div(id=TICKET_ALARM)]),
                             _card(
                                 "Readings around the alarm",
                                 [
                                     dcc.Graph(
-                                        id=ids.TICKET_GRAPH,
+                                        id=TICKET_GRAPH,
                                         config={"displaylogo": False, "displayModeBar": False},
                                     )
                                 ],
                             ),
                             parts_card(),
-                            _card("History", [html.Div(id=ids.TICKET_HISTORY)]),
+                            _card("History", [html.Div(id=TICKET_HISTORY)]),
                         ],
                         lg=5,
                     ),

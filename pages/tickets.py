@@ -5,8 +5,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.permissions import Action
-from web import ids
-from web.resolve_dialog import TICKETS_DIALOG, resolve_modal
+from web.views.resolve_dialog import RESOLVE_TICKET, TICKETS_DIALOG, resolve_modal
+from web.views.tickets import (
+    TICKETS_FEEDBACK,
+    TICKETS_FILTER,
+    TICKETS_REFRESH,
+    TICKETS_TABLE,
+    TICKETS_TICK,
+)
 
 FILTERS = [
     {"label": "Mine", "value": "mine"},
@@ -22,7 +28,7 @@ def layout(**_query: str) -> html.Div:
                 [
                     html.H2("Tickets", className="h4 mb-0"),
                     dbc.RadioItems(
-                        id=ids.TICKETS_FILTER,
+                        id=TICKETS_FILTER,
                         options=FILTERS,
                         value="open",
                         inline=True,
@@ -34,11 +40,11 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-center mb-3",
             ),
-            html.Div(id=ids.TICKETS_FEEDBACK),
-            html.Div(id=ids.TICKETS_TABLE, children=dbc.Spinner(color="primary")),
-            dcc.Interval(id=ids.TICKETS_TICK, interval=5000),
-            dcc.Store(id=ids.TICKETS_REFRESH, data=0),
-            dcc.Store(id=ids.RESOLVE_TICKET),
+            html.Div(id=TICKETS_FEEDBACK),
+            html.Div(id=TICKETS_TABLE, children=dbc.Spinner(color="primary")),
+            dcc.Interval(id=TICKETS_TICK, interval=5000),
+            dcc.Store(id=TICKETS_REFRESH, data=0),
+            dcc.Store(id=RESOLVE_TICKET),
             resolve_modal(TICKETS_DIALOG),
         ]
     )

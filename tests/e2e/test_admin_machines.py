@@ -19,11 +19,34 @@ from data.models import Machine, Reading, Sensor
 from maintenance.fleet_csv import COLUMNS, EXAMPLE_CSV
 from maintenance.machine_state import machine_cards
 from maintenance.machines import retire_machine
-from web import ids
+from web.views.admin_machines import (
+    ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_NEW,
+    ADMIN_MACHINE_PAYLOAD,
+    ADMIN_MACHINE_RETIRE,
+    ADMIN_MACHINE_SAVE,
+    ADMIN_MACHINE_TITLE,
+    ADMIN_MACHINE_TOPIC,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINES_GRID,
+    ADMIN_SENSOR_ADD,
+    admin_sensor_error,
+    admin_sensor_field,
+    admin_sensor_remove,
+)
+from web.views.admin_machines_csv import (
+    FLEET_CSV_EXAMPLE,
+    FLEET_CSV_IMPORT,
+    FLEET_CSV_PREVIEW,
+    FLEET_CSV_UPLOAD,
+)
+from web.views.machine import MACHINE_GRAPH, MACHINE_POINTS
 from worker import Worker
 
 pytestmark = pytest.mark.e2e
-GRID = f"#{ids.ADMIN_MACHINES_GRID}"
+GRID = f"#{ADMIN_MACHINES_GRID}"
 
 
 def _readings_of(db: Database, machine: str) -> list[float]:
@@ -64,7 +87,7 @@ def _type(dash_duo, selector: str, text: str) -> None:
 
 def _sensor(dash_duo, row: int, **values: object) -> None:
     for field, value in values.items():
-        _type(dash_duo, pattern(ids.admin_sensor_field(row, field)), str(value))
+        _type(dash_duo, pattern(admin_sensor_field(row, field)), str(value))
 
 
 def test_admin_adds_a_machine_the_worker_accepts_at_once_then_retires_it(
@@ -85,32 +108,32 @@ def _add_publish_and_retire(dash_duo, web: WebApp, ingest: TestPublisher) -> Non
     login(dash_duo, web, "admin")
     visit(dash_duo, "/admin/machines")
     dash_duo.wait_for_contains_text(GRID, "motor-01", timeout=15)
-    dash_duo.wait_for_contains_text(f"#{ids.ADMIN_MACHINE_TOPIC}", "pdm/<machine name>/telemetry")
+    dash_duo.wait_for_contains_text(f"#{ADMIN_MACHINE_TOPIC}", "pdm/<machine name>/telemetry")
     shot(dash_duo, "admin-machines")
 
-    _type(dash_duo, f"#{ids.ADMIN_MACHINE_NAME}", "press-07")
-    _type(dash_duo, f"#{ids.ADMIN_MACHINE_TYPE}", "press")
-    _type(dash_duo, f"#{ids.ADMIN_MACHINE_LOCATION}", "Hall 2")
-    _type(dash_duo, f"#{ids.ADMIN_MACHINE_LINE}", "Line 3")
+    _type(dash_duo, f"#{ADMIN_MACHINE_NAME}", "press-07")
+    _type(dash_duo, f"#{ADMIN_MACHINE_TYPE}", "press")
+    _type(dash_duo, f"#{ADMIN_MACHINE_LOCATION}", "Hall 2")
+    _type(dash_duo, f"#{ADMIN_MACHINE_LINE}", "Line 3")
     _sensor(dash_duo, 0, key="temp erature", kind="temperature", unit="°C", warn_high=70)
     _sensor(dash_duo, 0, crit_high=85)
-    click(dash_duo, f"#{ids.ADMIN_SENSOR_ADD}")
-    dash_duo.wait_for_element(pattern(ids.admin_sensor_field(1, "key")), timeout=10)
+    click(dash_duo, f"#{ADMIN_SENSOR_ADD}")
+    dash_duo.wait_for_element(pattern(admin_sensor_field(1, "key")), timeout=10)
     _sensor(dash_duo, 1, key="vibration", kind="vibration", unit="mm/s", warn_high=7.1)
     _sensor(dash_duo, 1, crit_high=4.5)
-    click(dash_duo, f"#{ids.ADMIN_SENSOR_ADD}")  # one too many: an unsaved row may go again
-    dash_duo.wait_for_element(pattern(ids.admin_sensor_remove(2)), timeout=10)
-    click(dash_duo, pattern(ids.admin_sensor_remove(2)))
+    click(dash_duo, f"#{ADMIN_SENSOR_ADD}")  # one too many: an unsaved row may go again
+    dash_duo.wait_for_element(pattern(admin_sensor_remove(2)), timeout=10)
+    click(dash_duo, pattern(admin_sensor_remove(2)))
     assert wait_until(lambda: len(dash_duo.find_elements(".sensor-row")) == 2, timeout=10)
 
     # bad input: the message sits next to the field, nothing is stored
-    click(dash_duo, f"#{ids.ADMIN_MACHINE_SAVE}")
-    key_error = pattern(ids.admin_sensor_error(0, "key"))
+    click(dash_duo, f"#{ADMIN_MACHINE_SAVE}")
+    key_error = pattern(admin_sensor_error(0, "key"))
     dash_duo.wait_for_contains_text(key_error, "Start with a letter", timeout=10)
     dash_duo.wait_for_contains_text(
-        pattern(ids.admin_sensor_error(1, "crit_high")), "≥ warning high (7.1)"
+        pattern(admin_sensor_error(1, "crit_high")), "≥ warning high (7.1)"
     )
-    key_input = dash_duo.find_element(pattern(ids.admin_sensor_field(0, "key")))
+    key_input = dash_duo.find_element(pattern(admin_sensor_field(0, "key")))
     assert "is-invalid" in key_input.get_attribute("class")
     shot(dash_duo, "admin-machines-errors")
     with web.db.session() as s:
@@ -118,12 +141,12 @@ def _add_publish_and_retire(dash_duo, web: WebApp, ingest: TestPublisher) -> Non
 
     _sensor(dash_duo, 0, key="temperature")
     _sensor(dash_duo, 1, warn_high=4.5, crit_high=7.1)
-    click(dash_duo, f"#{ids.ADMIN_MACHINE_SAVE}")
+    click(dash_duo, f"#{ADMIN_MACHINE_SAVE}")
     dash_duo.wait_for_contains_text("#machines-note", "Created press-07 with 2 sensors", timeout=10)
     dash_duo.wait_for_contains_text(GRID, "press-07", timeout=10)
-    dash_duo.wait_for_text_to_equal(f"#{ids.ADMIN_MACHINE_TITLE}", "Edit press-07", timeout=10)
-    dash_duo.wait_for_text_to_equal(f"#{ids.ADMIN_MACHINE_TOPIC}", "pdm/press-07/telemetry")
-    assert '"sensor": "vibration"' in dash_duo.find_element(f"#{ids.ADMIN_MACHINE_PAYLOAD}").text
+    dash_duo.wait_for_text_to_equal(f"#{ADMIN_MACHINE_TITLE}", "Edit press-07", timeout=10)
+    dash_duo.wait_for_text_to_equal(f"#{ADMIN_MACHINE_TOPIC}", "pdm/press-07/telemetry")
+    assert '"sensor": "vibration"' in dash_duo.find_element(f"#{ADMIN_MACHINE_PAYLOAD}").text
     shot(dash_duo, "admin-machines-created")
 
     # a gateway publishes a minute for the new machine: the running worker stores it at once
@@ -136,9 +159,9 @@ def _add_publish_and_retire(dash_duo, web: WebApp, ingest: TestPublisher) -> Non
     ingest.send({"readings": minute}, machine="press-07")
     assert wait_until(lambda: len(_readings_of(web.db, "press-07")) == 120, timeout=30)
     visit(dash_duo, "/machine/press-07")
-    dash_duo.wait_for_contains_text(f"#{ids.MACHINE_POINTS}", "1 hour", timeout=15)
-    assert wait_until(lambda: graph_data(dash_duo, ids.MACHINE_GRAPH), timeout=15)  # drawn
-    traces = {t["name"]: t["y"] for t in graph_data(dash_duo, ids.MACHINE_GRAPH)}
+    dash_duo.wait_for_contains_text(f"#{MACHINE_POINTS}", "1 hour", timeout=15)
+    assert wait_until(lambda: graph_data(dash_duo, MACHINE_GRAPH), timeout=15)  # drawn
+    traces = {t["name"]: t["y"] for t in graph_data(dash_duo, MACHINE_GRAPH)}
     assert 61.5 in traces["temperature"] and 2.5 in traces["vibration"]
     shot(dash_duo, "admin-machine-readings")
 
@@ -148,8 +171,8 @@ def _add_publish_and_retire(dash_duo, web: WebApp, ingest: TestPublisher) -> Non
         machine_id = s.scalar(select(Machine.id).where(Machine.name == "press-07"))
     dash_duo.wait_for_element(f"{GRID} div[row-id='{machine_id}'] [col-id='name']", timeout=15)
     click(dash_duo, f"{GRID} div[row-id='{machine_id}'] [col-id='name']")
-    dash_duo.wait_for_text_to_equal(f"#{ids.ADMIN_MACHINE_TITLE}", "Edit press-07", timeout=10)
-    click(dash_duo, f"#{ids.ADMIN_MACHINE_RETIRE}")
+    dash_duo.wait_for_text_to_equal(f"#{ADMIN_MACHINE_TITLE}", "Edit press-07", timeout=10)
+    click(dash_duo, f"#{ADMIN_MACHINE_RETIRE}")
     dash_duo.wait_for_contains_text("#machines-note", "Retired", timeout=10)
     dash_duo.wait_for_contains_text(
         f"{GRID} div[row-id='{machine_id}'] [col-id='status']", "retired 20", timeout=10
@@ -188,16 +211,16 @@ def test_csv_with_a_bad_row_is_refused_in_the_preview_and_a_clean_one_imports(
         login(dash_duo, web, "admin")
         visit(dash_duo, "/admin/machines")
         dash_duo.wait_for_contains_text(GRID, "motor-01", timeout=15)
-        click(dash_duo, f"#{ids.FLEET_CSV_EXAMPLE}")  # the documented example, downloaded
+        click(dash_duo, f"#{FLEET_CSV_EXAMPLE}")  # the documented example, downloaded
         example = Path(dash_duo.download_path) / "fleet-example.csv"
         assert wait_until(example.exists, timeout=15)
         assert example.read_text(encoding="utf-8") == EXAMPLE_CSV
-        upload = f"#{ids.FLEET_CSV_UPLOAD} input[type=file]"
+        upload = f"#{FLEET_CSV_UPLOAD} input[type=file]"
         dash_duo.find_element(upload).send_keys(str(bad))
         dash_duo.wait_for_contains_text("#csv-errors", "> warning low (100)", timeout=15)
         assert texts(dash_duo, "#csv-errors tbody td")[:2] == ["5", "warn_high"]
-        assert not dash_duo.find_element(f"#{ids.FLEET_CSV_IMPORT}").is_enabled()
-        click(dash_duo, f"#{ids.FLEET_CSV_PREVIEW} h3")
+        assert not dash_duo.find_element(f"#{FLEET_CSV_IMPORT}").is_enabled()
+        click(dash_duo, f"#{FLEET_CSV_PREVIEW} h3")
         shot(dash_duo, "admin-machines-csv-errors")
         assert _machines(web) == before
 
@@ -207,7 +230,7 @@ def test_csv_with_a_bad_row_is_refused_in_the_preview_and_a_clean_one_imports(
         )
         assert not dash_duo.find_elements("#csv-errors")
         shot(dash_duo, "admin-machines-csv-preview")
-        click(dash_duo, f"#{ids.FLEET_CSV_IMPORT}")
+        click(dash_duo, f"#{FLEET_CSV_IMPORT}")
         dash_duo.wait_for_contains_text("#csv-note", "Imported fleet.csv", timeout=15)
         dash_duo.wait_for_contains_text(GRID, "saw-01", timeout=10)
         assert _machines(web) == before + 1
@@ -224,9 +247,9 @@ def test_a_manager_sees_the_machines_read_only(dash_duo, web: WebApp):
         "#machines-read-only", "only admins change machines", timeout=15
     )
     dash_duo.wait_for_contains_text(GRID, "pump-01")
-    for button in (ids.ADMIN_MACHINE_NEW, ids.ADMIN_MACHINE_SAVE, ids.ADMIN_SENSOR_ADD):
+    for button in (ADMIN_MACHINE_NEW, ADMIN_MACHINE_SAVE, ADMIN_SENSOR_ADD):
         assert not dash_duo.find_element(f"#{button}").is_enabled(), button
     click(dash_duo, f"{GRID} .ag-row [col-id='name']")
-    dash_duo.wait_for_contains_text(f"#{ids.ADMIN_MACHINE_TITLE}", "Edit ", timeout=10)
-    assert dash_duo.find_element(pattern(ids.admin_sensor_field(0, "key"))).get_attribute("value")
+    dash_duo.wait_for_contains_text(f"#{ADMIN_MACHINE_TITLE}", "Edit ", timeout=10)
+    assert dash_duo.find_element(pattern(admin_sensor_field(0, "key"))).get_attribute("value")
     shot(dash_duo, "admin-machines-manager")

@@ -18,7 +18,20 @@ from sqlalchemy import delete, select
 
 from data.models import Notification, NotificationChannel
 from maintenance.delivery import deliver_due
-from web import ids
+from web.views.admin_notifications import (
+    NOTIFY_CHANNELS_GRID,
+    NOTIFY_FEEDBACK,
+    NOTIFY_FORM_TITLE,
+    NOTIFY_KIND,
+    NOTIFY_LOG_GRID,
+    NOTIFY_NAME,
+    NOTIFY_NOTE,
+    NOTIFY_SAVE,
+    NOTIFY_SECRET,
+    NOTIFY_TARGET,
+    NOTIFY_TEST,
+    notify_error,
+)
 
 pytestmark = pytest.mark.e2e
 NAME = "ops-webhook-e2e"
@@ -52,32 +65,32 @@ def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "admin")
     visit(dash_duo, "/admin/notifications")
-    dash_duo.wait_for_text_to_equal(f"#{ids.NOTIFY_FORM_TITLE}", "New channel", timeout=15)
+    dash_duo.wait_for_text_to_equal(f"#{NOTIFY_FORM_TITLE}", "New channel", timeout=15)
     shot(dash_duo, "admin-notifications")
 
-    _type(dash_duo, f"#{ids.NOTIFY_NAME}", NAME)
-    dash_duo.find_element(f"#{ids.NOTIFY_KIND} option[value='webhook']").click()
-    _type(dash_duo, f"#{ids.NOTIFY_TARGET}", "ftp://hooks.example/x")
-    _type(dash_duo, f"#{ids.NOTIFY_SECRET}", "e2e-hook-secret")
-    click(dash_duo, f"#{ids.NOTIFY_SAVE}")
-    target_error = f"#{ids.notify_error('target')}"
+    _type(dash_duo, f"#{NOTIFY_NAME}", NAME)
+    dash_duo.find_element(f"#{NOTIFY_KIND} option[value='webhook']").click()
+    _type(dash_duo, f"#{NOTIFY_TARGET}", "ftp://hooks.example/x")
+    _type(dash_duo, f"#{NOTIFY_SECRET}", "e2e-hook-secret")
+    click(dash_duo, f"#{NOTIFY_SAVE}")
+    target_error = f"#{notify_error('target')}"
     dash_duo.wait_for_contains_text(target_error, "http:// or https:// URL", timeout=10)
-    assert "is-invalid" in dash_duo.find_element(f"#{ids.NOTIFY_TARGET}").get_attribute("class")
+    assert "is-invalid" in dash_duo.find_element(f"#{NOTIFY_TARGET}").get_attribute("class")
     shot(dash_duo, "admin-notifications-error")
     with web.db.session() as s:
         assert s.scalar(select(NotificationChannel).where(NotificationChannel.name == NAME)) is None
 
-    _type(dash_duo, f"#{ids.NOTIFY_TARGET}", receiver.url + "/hook")
-    click(dash_duo, f"#{ids.NOTIFY_SAVE}")
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FEEDBACK}", f"Saved channel {NAME}", timeout=10)
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_CHANNELS_GRID}", NAME, timeout=10)
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FORM_TITLE}", f"Channel {NAME}", timeout=10)
-    grid_text = dash_duo.find_element(f"#{ids.NOTIFY_CHANNELS_GRID}").text
+    _type(dash_duo, f"#{NOTIFY_TARGET}", receiver.url + "/hook")
+    click(dash_duo, f"#{NOTIFY_SAVE}")
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_FEEDBACK}", f"Saved channel {NAME}", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_CHANNELS_GRID}", NAME, timeout=10)
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_FORM_TITLE}", f"Channel {NAME}", timeout=10)
+    grid_text = dash_duo.find_element(f"#{NOTIFY_CHANNELS_GRID}").text
     assert "e2e-hook-secret" not in grid_text and "••••" in grid_text  # masked
 
-    click(dash_duo, f"#{ids.NOTIFY_TEST}")
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_FEEDBACK}", "queued", timeout=10)
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_LOG_GRID}", "pending", timeout=10)
+    click(dash_duo, f"#{NOTIFY_TEST}")
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_FEEDBACK}", "queued", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_LOG_GRID}", "pending", timeout=10)
     shot(dash_duo, "admin-notifications-queued")
 
     # the worker's job, run here: the test message is posted, signed
@@ -89,7 +102,7 @@ def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
     assert json.loads(raw)["event"] == "test"
 
     visit(dash_duo, "/admin/notifications")
-    log = f"#{ids.NOTIFY_LOG_GRID}"
+    log = f"#{NOTIFY_LOG_GRID}"
     dash_duo.wait_for_contains_text(log, NAME, timeout=15)
     assert wait_until(lambda: "sent" in dash_duo.find_element(log).text, timeout=15)
     shot(dash_duo, "admin-notifications-sent")
@@ -97,6 +110,6 @@ def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
     sign_out(dash_duo)
     login(dash_duo, web, "manager")
     visit(dash_duo, "/admin/notifications")
-    dash_duo.wait_for_contains_text(f"#{ids.NOTIFY_NOTE}", "only admins", timeout=15)
-    assert dash_duo.find_element(f"#{ids.NOTIFY_SAVE}").get_attribute("disabled")
+    dash_duo.wait_for_contains_text(f"#{NOTIFY_NOTE}", "only admins", timeout=15)
+    assert dash_duo.find_element(f"#{NOTIFY_SAVE}").get_attribute("disabled")
     shot(dash_duo, "admin-notifications-manager")

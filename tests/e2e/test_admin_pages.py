@@ -10,7 +10,8 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AppSetting, JobRequest
-from web import ids
+from web.views.admin_jobs import job_run
+from web.views.admin_settings import SETTING_ERROR, SETTING_INPUT, SETTING_SAVE, setting_field
 
 pytestmark = pytest.mark.e2e
 
@@ -19,12 +20,12 @@ def test_admin_changes_a_setting_and_asks_for_a_job_run(dash_duo, web: WebApp):
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "admin")
     visit(dash_duo, "/admin/settings")
-    field = pattern(ids.setting_field(ids.SETTING_INPUT, "failure_threshold"))
-    save = pattern(ids.setting_field(ids.SETTING_SAVE, "failure_threshold"))
+    field = pattern(setting_field(SETTING_INPUT, "failure_threshold"))
+    save = pattern(setting_field(SETTING_SAVE, "failure_threshold"))
     dash_duo.wait_for_element(field, timeout=15).clear()
     dash_duo.find_element(field).send_keys("1.7")
     click(dash_duo, save)
-    error = pattern(ids.setting_field(ids.SETTING_ERROR, "failure_threshold"))
+    error = pattern(setting_field(SETTING_ERROR, "failure_threshold"))
     dash_duo.wait_for_contains_text(error, "Between 0.05 and 1", timeout=10)
     shot(dash_duo, "settings-error")
     dash_duo.find_element(field).clear()
@@ -37,7 +38,7 @@ def test_admin_changes_a_setting_and_asks_for_a_job_run(dash_duo, web: WebApp):
         s.execute(delete(AppSetting))  # leave the shared app as it was
 
     visit(dash_duo, "/admin/jobs")
-    run = pattern(ids.job_run("weekly_report"))
+    run = pattern(job_run("weekly_report"))
     dash_duo.wait_for_element(run, timeout=15)
     click(dash_duo, run)
     dash_duo.wait_for_contains_text("#admin-note", "weekly_report will run", timeout=10)
@@ -52,7 +53,7 @@ def test_manager_sees_the_settings_read_only(dash_duo, web: WebApp):
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "manager")
     visit(dash_duo, "/admin/settings")
-    field = pattern(ids.setting_field(ids.SETTING_INPUT, "failure_threshold"))
+    field = pattern(setting_field(SETTING_INPUT, "failure_threshold"))
     assert dash_duo.wait_for_element(field, timeout=15).get_attribute("disabled") is not None
-    save = pattern(ids.setting_field(ids.SETTING_SAVE, "failure_threshold"))
+    save = pattern(setting_field(SETTING_SAVE, "failure_threshold"))
     assert not dash_duo.find_elements(save)

@@ -15,7 +15,24 @@ from services import free_port
 from sqlalchemy import func, select
 
 from data.models import AuditLog, Role, User
-from web import ids
+from web.views.admin_users import (
+    USERS_ACTIVE,
+    USERS_CREATE,
+    USERS_EDIT_TITLE,
+    USERS_GRID,
+    USERS_NEW_EMAIL,
+    USERS_NEW_MODE,
+    USERS_NEW_NAME,
+    USERS_NEW_PASSWORD,
+    USERS_NEW_ROLE,
+    USERS_ROLE,
+    USERS_SAVE,
+    USERS_SHIFT,
+    USERS_SKILLS,
+    users_error,
+)
+from web.views.alarms import ALARMS_ACK
+from web.views.shell import NAV_USER
 
 pytestmark = pytest.mark.e2e
 LEAD_PASSWORD = "line-lead-pw-1"
@@ -41,7 +58,7 @@ def _sign_in(browser, base: str, name: str, password: str) -> None:  # noqa: ANN
     browser.wait_for_element("#username").send_keys(name)
     browser.find_element("#password").send_keys(password)
     browser.find_element("#login-submit").click()
-    browser.wait_for_contains_text(f"#{ids.NAV_USER}", f"{name} (", timeout=15)
+    browser.wait_for_contains_text(f"#{NAV_USER}", f"{name} (", timeout=15)
 
 
 def _menu(browser) -> list[str]:  # noqa: ANN001
@@ -74,44 +91,42 @@ def test_admin_creates_a_user_and_role_changes_count_on_their_next_page(
     login(dash_duo, web, "admin")
     assert "Users" in _menu(dash_duo)
     visit(dash_duo, "/admin/users")
-    dash_duo.wait_for_element(f"#{ids.USERS_GRID} div[row-id]", timeout=15)
+    dash_duo.wait_for_element(f"#{USERS_GRID} div[row-id]", timeout=15)
 
     # each refusal is shown next to its field, and nothing is created
-    click(dash_duo, f"#{ids.USERS_CREATE}")
-    dash_duo.wait_for_contains_text(f"#{ids.users_error('new-name')}", "3 to 64", timeout=10)
-    _type(dash_duo, f"#{ids.USERS_NEW_NAME}", "line-lead")
-    _type(dash_duo, f"#{ids.USERS_NEW_EMAIL}", "line-lead@plant.example")
-    Select(dash_duo.find_element(f"#{ids.USERS_NEW_ROLE}")).select_by_value("manager")
-    _type(dash_duo, f"#{ids.USERS_NEW_PASSWORD}", "short")
-    click(dash_duo, f"#{ids.USERS_CREATE}")
-    dash_duo.wait_for_contains_text(f"#{ids.users_error('new-password')}", "at least 10")
-    assert dash_duo.find_element(f"#{ids.users_error('new-name')}").text == ""
-    assert "is-invalid" in dash_duo.find_element(f"#{ids.USERS_NEW_PASSWORD}").get_attribute(
-        "class"
-    )
+    click(dash_duo, f"#{USERS_CREATE}")
+    dash_duo.wait_for_contains_text(f"#{users_error('new-name')}", "3 to 64", timeout=10)
+    _type(dash_duo, f"#{USERS_NEW_NAME}", "line-lead")
+    _type(dash_duo, f"#{USERS_NEW_EMAIL}", "line-lead@plant.example")
+    Select(dash_duo.find_element(f"#{USERS_NEW_ROLE}")).select_by_value("manager")
+    _type(dash_duo, f"#{USERS_NEW_PASSWORD}", "short")
+    click(dash_duo, f"#{USERS_CREATE}")
+    dash_duo.wait_for_contains_text(f"#{users_error('new-password')}", "at least 10")
+    assert dash_duo.find_element(f"#{users_error('new-name')}").text == ""
+    assert "is-invalid" in dash_duo.find_element(f"#{USERS_NEW_PASSWORD}").get_attribute("class")
     assert _user_id(web, "line-lead") is None
     shot(dash_duo, "users-errors")
-    _type(dash_duo, f"#{ids.USERS_NEW_PASSWORD}", LEAD_PASSWORD)
-    click(dash_duo, f"#{ids.USERS_CREATE}")
+    _type(dash_duo, f"#{USERS_NEW_PASSWORD}", LEAD_PASSWORD)
+    click(dash_duo, f"#{USERS_CREATE}")
     dash_duo.wait_for_contains_text("#users-note", "Created line-lead (manager).", timeout=10)
     lead = _user_id(web, "line-lead")
-    row = f"#{ids.USERS_GRID} div[row-id='{lead}']"
+    row = f"#{USERS_GRID} div[row-id='{lead}']"
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='role']", "manager", timeout=10)
 
     # the new user signs in at another desk and has a manager's pages
     _sign_in(other_browser, base, "line-lead", LEAD_PASSWORD)
     assert "Audit" in _menu(other_browser) and "Users" not in _menu(other_browser)
     other_browser.driver.get(base + "/alarms")
-    other_browser.wait_for_element(f"#{ids.ALARMS_ACK}", timeout=15).click()
+    other_browser.wait_for_element(f"#{ALARMS_ACK}", timeout=15).click()
     other_browser.wait_for_contains_text("#alarms-note", "Select one or more alarms first.")
 
     # the admin makes them a viewer with a skill and a shift
     dash_duo.find_element(f"{row} [col-id='username']").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.USERS_EDIT_TITLE}", "line-lead (manager)")
-    Select(dash_duo.find_element(f"#{ids.USERS_ROLE}")).select_by_value("viewer")
-    click(dash_duo, f"label[for='_dbcprivate_checklist_{ids.USERS_SKILLS}_input_motor']")
-    Select(dash_duo.find_element(f"#{ids.USERS_SHIFT}")).select_by_value("day")
-    click(dash_duo, f"#{ids.USERS_SAVE}")
+    dash_duo.wait_for_text_to_equal(f"#{USERS_EDIT_TITLE}", "line-lead (manager)")
+    Select(dash_duo.find_element(f"#{USERS_ROLE}")).select_by_value("viewer")
+    click(dash_duo, f"label[for='_dbcprivate_checklist_{USERS_SKILLS}_input_motor']")
+    Select(dash_duo.find_element(f"#{USERS_SHIFT}")).select_by_value("day")
+    click(dash_duo, f"#{USERS_SAVE}")
     dash_duo.wait_for_contains_text("#users-note", "Saved: role, skills and shift.", timeout=10)
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='shift']", "day 06-14", timeout=10)
     dash_duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")
@@ -127,13 +142,13 @@ def test_admin_creates_a_user_and_role_changes_count_on_their_next_page(
 
     # the same session, on its next page load: a viewer's menu and rights
     other_browser.driver.get(base + "/alarms")
-    other_browser.wait_for_text_to_equal(f"#{ids.NAV_USER}", "line-lead (viewer)", timeout=15)
+    other_browser.wait_for_text_to_equal(f"#{NAV_USER}", "line-lead (viewer)", timeout=15)
     assert "Audit" not in _menu(other_browser)
-    other_browser.wait_for_element(f"#{ids.ALARMS_ACK}", timeout=15).click()
+    other_browser.wait_for_element(f"#{ALARMS_ACK}", timeout=15).click()
     other_browser.wait_for_contains_text("#alarms-note", "Your role may not do this.")
 
     # deactivated: signed out at once
-    click(dash_duo, f"#{ids.USERS_ACTIVE}")
+    click(dash_duo, f"#{USERS_ACTIVE}")
     dash_duo.wait_for_contains_text("#users-note", "line-lead is deactivated", timeout=10)
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='status']", "deactivated", timeout=10)
     other_browser.driver.get(base + "/alarms")
@@ -146,12 +161,12 @@ def test_admin_creates_a_user_and_role_changes_count_on_their_next_page(
         )
     if admins == 1:
         dash_duo.find_element(
-            f"#{ids.USERS_GRID} div[row-id='{_user_id(web, 'admin')}'] [col-id='username']"
+            f"#{USERS_GRID} div[row-id='{_user_id(web, 'admin')}'] [col-id='username']"
         ).click()
-        dash_duo.wait_for_text_to_equal(f"#{ids.USERS_EDIT_TITLE}", "admin (admin)")
-        click(dash_duo, f"#{ids.USERS_ACTIVE}")
+        dash_duo.wait_for_text_to_equal(f"#{USERS_EDIT_TITLE}", "admin (admin)")
+        click(dash_duo, f"#{USERS_ACTIVE}")
         dash_duo.wait_for_contains_text(
-            f"#{ids.users_error('active')}", "last active admin", timeout=10
+            f"#{users_error('active')}", "last active admin", timeout=10
         )
     with web.db.session() as s:
         actions = s.scalars(
@@ -191,12 +206,12 @@ def test_forgotten_password_is_reset_through_the_emailed_link(
     # the admin creates the account with an emailed link instead of a password
     login(dash_duo, web, "admin")
     visit(dash_duo, "/admin/users")
-    dash_duo.wait_for_element(f"#{ids.USERS_GRID} div[row-id]", timeout=15)
-    _type(dash_duo, f"#{ids.USERS_NEW_NAME}", "reset-me")
-    _type(dash_duo, f"#{ids.USERS_NEW_EMAIL}", "reset-me@plant.example")
-    Select(dash_duo.find_element(f"#{ids.USERS_NEW_ROLE}")).select_by_value("viewer")
-    click(dash_duo, f"label[for='_dbcprivate_radioitems_{ids.USERS_NEW_MODE}_input_link']")
-    click(dash_duo, f"#{ids.USERS_CREATE}")
+    dash_duo.wait_for_element(f"#{USERS_GRID} div[row-id]", timeout=15)
+    _type(dash_duo, f"#{USERS_NEW_NAME}", "reset-me")
+    _type(dash_duo, f"#{USERS_NEW_EMAIL}", "reset-me@plant.example")
+    Select(dash_duo.find_element(f"#{USERS_NEW_ROLE}")).select_by_value("viewer")
+    click(dash_duo, f"label[for='_dbcprivate_radioitems_{USERS_NEW_MODE}_input_link']")
+    click(dash_duo, f"#{USERS_CREATE}")
     dash_duo.wait_for_contains_text(
         "#users-note", "A reset link was sent to reset-me@plant.example.", timeout=10
     )
@@ -239,8 +254,8 @@ def test_forgotten_password_is_reset_through_the_emailed_link(
     dash_duo.wait_for_element("#username", timeout=15).send_keys("reset-me")
     dash_duo.find_element("#password").send_keys("new-password-22")
     dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.NAV_USER}", "reset-me (viewer)", timeout=15)
-    assert texts(dash_duo, f"#{ids.NAV_USER}") == ["reset-me (viewer)"]
+    dash_duo.wait_for_text_to_equal(f"#{NAV_USER}", "reset-me (viewer)", timeout=15)
+    assert texts(dash_duo, f"#{NAV_USER}") == ["reset-me (viewer)"]
 
     # the link worked once
     dash_duo.driver.get(link)

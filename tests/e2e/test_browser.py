@@ -18,7 +18,16 @@ from data.models import Downtime, DowntimeKind, Priority, Ticket, TicketStatus
 from maintenance.rules import evaluate_rules
 from maintenance.tickets import open_ticket
 from simulator.fleet import MACHINE_TYPES
-from web import ids
+from web.views.fleet import fleet_alarms, fleet_badge, fleet_card, fleet_graph
+from web.views.resolve_dialog import (
+    RESOLVE_ACTION,
+    RESOLVE_CAUSE,
+    RESOLVE_OUTCOME,
+    RESOLVE_OUTCOME_ERROR,
+    RESOLVE_SUBMIT,
+)
+from web.views.shell import NAV_USER
+from web.views.tickets import TICKETS_FEEDBACK, TICKETS_FILTER, ticket_action
 
 pytestmark = pytest.mark.e2e
 HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
@@ -42,15 +51,13 @@ def _seed(web: WebApp) -> int:
 
 def _points(dash_duo, machine_id: int) -> int:
     """Points of the vibration trace in a machine's fleet tile."""
-    element_id = json.dumps(ids.fleet_graph(machine_id), sort_keys=True, separators=(",", ":"))
+    element_id = json.dumps(fleet_graph(machine_id), sort_keys=True, separators=(",", ":"))
     traces = graph_data(dash_duo, element_id)
     return len(traces[1]["x"]) if traces else -1
 
 
 def _button(dash_duo, ticket_id: int, action: str):
-    element_id = json.dumps(
-        ids.ticket_action(ticket_id, action), sort_keys=True, separators=(",", ":")
-    )
+    element_id = json.dumps(ticket_action(ticket_id, action), sort_keys=True, separators=(",", ":"))
     return dash_duo.driver.find_element(By.XPATH, f"//*[@id='{element_id}']")
 
 
@@ -62,11 +69,11 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
 
     # a technician lands on their own tickets, most urgent first
     dash_duo.wait_for_element(f"#ticket-row-{ticket_id}", timeout=15)
-    mine = f"#_dbcprivate_radioitems_{ids.TICKETS_FILTER}_input_mine"
+    mine = f"#_dbcprivate_radioitems_{TICKETS_FILTER}_input_mine"
     assert dash_duo.find_element(mine).is_selected()
     visit(dash_duo, "/")
     dash_duo.wait_for_element(".machine-card", timeout=15)
-    dash_duo.wait_for_text_to_equal(f"#{ids.NAV_USER}", "technician (technician)")
+    dash_duo.wait_for_text_to_equal(f"#{NAV_USER}", "technician (technician)")
     assert len(dash_duo.find_elements(".machine-card")) == 3
     dash_duo.wait_for_contains_text("#mode-text", "Threshold rules only")  # no model active
     assert len(dash_duo.find_elements(".machine-card .js-plotly-plot")) == 3
@@ -84,10 +91,10 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
             window=timedelta(seconds=3),
             clear_after=timedelta(seconds=60),
         )
-    dash_duo.wait_for_text_to_equal(pattern(ids.fleet_badge(2)), "Critical", timeout=10)
-    dash_duo.wait_for_text_to_equal(pattern(ids.fleet_alarms(2)), "VIB_HIGH (critical)")
+    dash_duo.wait_for_text_to_equal(pattern(fleet_badge(2)), "Critical", timeout=10)
+    dash_duo.wait_for_text_to_equal(pattern(fleet_alarms(2)), "VIB_HIGH (critical)")
     assert _points(dash_duo, 2) >= before + 5
-    tile = dash_duo.find_element(pattern(ids.fleet_card(2)))
+    tile = dash_duo.find_element(pattern(fleet_card(2)))
     assert "border-danger" in tile.get_attribute("class")
     shot(dash_duo, "fleet")
 
@@ -100,22 +107,20 @@ def test_technician_works_a_ticket_from_open_to_resolved(dash_duo, web: WebApp):
     dash_duo.wait_for_text_to_equal(f"#ticket-status-{ticket_id}", "IN PROGRESS", timeout=10)
 
     _button(dash_duo, ticket_id, "resolve").click()
-    dash_duo.wait_for_element(f"#{ids.RESOLVE_SUBMIT}").click()  # nothing filled in
-    dash_duo.wait_for_text_to_equal(f"#{ids.RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
-    for field in (ids.RESOLVE_CAUSE, ids.RESOLVE_ACTION):
+    dash_duo.wait_for_element(f"#{RESOLVE_SUBMIT}").click()  # nothing filled in
+    dash_duo.wait_for_text_to_equal(f"#{RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
+    for field in (RESOLVE_CAUSE, RESOLVE_ACTION):
         assert "is-invalid" in dash_duo.find_element(f"#{field}").get_attribute("class")
     shot(dash_duo, "resolve-errors")
     dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.RESOLVE_OUTCOME}_input_failure']"
+        f"label[for='_dbcprivate_radioitems_{RESOLVE_OUTCOME}_input_failure']"
     ).click()
-    dash_duo.find_element(f"#{ids.RESOLVE_CAUSE}").send_keys("Bearing worn")
-    dash_duo.find_element(f"#{ids.RESOLVE_ACTION}").send_keys("Bearing replaced, vibration 1.9")
-    dash_duo.find_element(f"#{ids.RESOLVE_SUBMIT}").click()
-    dash_duo.wait_for_contains_text(f"#{ids.TICKETS_FEEDBACK}", "is now RESOLVED", timeout=10)
+    dash_duo.find_element(f"#{RESOLVE_CAUSE}").send_keys("Bearing worn")
+    dash_duo.find_element(f"#{RESOLVE_ACTION}").send_keys("Bearing replaced, vibration 1.9")
+    dash_duo.find_element(f"#{RESOLVE_SUBMIT}").click()
+    dash_duo.wait_for_contains_text(f"#{TICKETS_FEEDBACK}", "is now RESOLVED", timeout=10)
 
-    dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.TICKETS_FILTER}_input_all']"
-    ).click()
+    dash_duo.find_element(f"label[for='_dbcprivate_radioitems_{TICKETS_FILTER}_input_all']").click()
     dash_duo.wait_for_text_to_equal(f"#ticket-status-{ticket_id}", "RESOLVED", timeout=10)
     shot(dash_duo, "tickets-resolved")
     with web.db.session() as s:

@@ -25,7 +25,7 @@ from ml.lab.backtest import promote_pair
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next
 from ml.lab.scored import threshold_metrics, tuning_set
-from web import lab_tune_view as tune
+from web.views import lab_tune as tune
 
 pytestmark = pytest.mark.e2e
 

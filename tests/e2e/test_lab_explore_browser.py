@@ -32,7 +32,7 @@ from data.models import (
     User,
 )
 from data.readings import insert_readings
-from web.lab_explore_view import (
+from web.views.lab_explore import (
     EXPLORE_DIST_NOTE,
     EXPLORE_DISTRIBUTIONS,
     EXPLORE_FEATURE,

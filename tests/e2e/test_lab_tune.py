@@ -21,7 +21,7 @@ from maintenance.app_settings import reset_setting
 from maintenance.threshold_tuning import current_thresholds
 from ml.lab.scored import ScoredSet, threshold_metrics
 from ml.registry import active_versions
-from web import lab_tune_view as v
+from web.views import lab_tune as v
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "tune-eng-pw-1"

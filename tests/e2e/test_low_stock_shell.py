@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from data.models import Part
 from maintenance.parts import low_stock
-from web import ids
+from web.views.shell import LOW_STOCK
 
 pytestmark = pytest.mark.e2e
 WARNING = "#low-stock-warning"
@@ -65,7 +65,7 @@ def test_manager_sees_low_stock_on_every_page_and_technician_does_not(
     sign_out(dash_duo)
     login(dash_duo, web, "technician")
     visit(dash_duo, "/alarms")
-    dash_duo.wait_for_element(f"#{ids.LOW_STOCK}", timeout=15)
+    dash_duo.wait_for_element(f"#{LOW_STOCK}", timeout=15)
     time.sleep(4)  # more than one shell tick (3 s): the warning had its chance to appear
     assert dash_duo.find_elements(WARNING) == []
     shot(dash_duo, "shell-low-stock-technician")

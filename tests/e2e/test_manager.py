@@ -46,7 +46,20 @@ from maintenance.reports import last_full_week
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 from simulator.fleet import MACHINE_TYPES
-from web import ids
+from web.views.alarms import (
+    ALARMS_ACK,
+    ALARMS_GRID,
+    SILENCE_MACHINE,
+    SILENCE_REASON,
+    SILENCE_SUBMIT,
+    silence_error,
+)
+from web.views.audit import AUDIT_GRID
+from web.views.fleet import FLEET_TYPE
+from web.views.machine import MACHINE_GRAPH, MACHINE_POINTS, MACHINE_RANGE
+from web.views.reports import REPORT_CSV, REPORT_PDF, REPORT_PRESET
+from web.views.shell import alarm_ack
+from web.views.tickets import TICKETS_TABLE
 
 pytestmark = pytest.mark.e2e
 HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
@@ -76,7 +89,7 @@ def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_du
     shot(dash_duo, "fleet-overview")
 
     pumps = {n for n, m in machines.items() if m.type == "pump"}
-    Select(dash_duo.find_element(f"#{ids.FLEET_TYPE}")).select_by_value("pump")
+    Select(dash_duo.find_element(f"#{FLEET_TYPE}")).select_by_value("pump")
     eventually(lambda: set(texts(dash_duo, ".machine-link")) == pumps)
     # a tile links to its machine page
     links = dash_duo.driver.execute_script(
@@ -109,7 +122,7 @@ def test_red_banner_appears_over_the_threshold_and_goes_when_acknowledged(dash_d
     dash_duo.wait_for_element("#machine-title", timeout=10)
     dash_duo.wait_for_contains_text(banner, "pump-01 is predicted to fail", timeout=10)
 
-    dash_duo.find_element(pattern(ids.alarm_ack(alarm_id))).click()
+    dash_duo.find_element(pattern(alarm_ack(alarm_id))).click()
     eventually(lambda: not dash_duo.find_elements(banner))
     with web.db.session() as s:
         alarm = s.get(Alarm, alarm_id)
@@ -134,16 +147,14 @@ def test_machine_page_range_selector_changes_the_data_and_keeps_spikes(dash_duo,
 
     _start(dash_duo, web)
     visit(dash_duo, "/machine/compressor-01")
-    dash_duo.wait_for_contains_text(f"#{ids.MACHINE_POINTS}", "1 hour", timeout=15)
+    dash_duo.wait_for_contains_text(f"#{MACHINE_POINTS}", "1 hour", timeout=15)
     hour = _drawn(dash_duo, lambda t: _oldest(t, "vibration") is not None)
     assert _oldest(hour, "vibration") > datetime.now(UTC) - timedelta(hours=1, minutes=1)
     assert max(_trace(hour, "vibration max")["y"]) < 5  # the spike is a day old
     shot(dash_duo, "machine-1h")
 
-    dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.MACHINE_RANGE}_input_7d']"
-    ).click()
-    dash_duo.wait_for_contains_text(f"#{ids.MACHINE_POINTS}", "7 days", timeout=15)
+    dash_duo.find_element(f"label[for='_dbcprivate_radioitems_{MACHINE_RANGE}_input_7d']").click()
+    dash_duo.wait_for_contains_text(f"#{MACHINE_POINTS}", "7 days", timeout=15)
     two_days_ago = datetime.now(UTC) - timedelta(days=1, hours=12)
     week = _drawn(dash_duo, lambda t: (_oldest(t, "vibration") or two_days_ago) < two_days_ago)
     assert all(len(t["x"]) <= 1501 for t in week)  # reduced in the database
@@ -165,8 +176,8 @@ def _oldest(traces: list[dict] | None, name: str) -> datetime | None:
 def _drawn(dash_duo, ready) -> list[dict]:
     """The machine graph's traces once ``ready(traces)`` holds (Plotly draws a new figure
     a moment after Dash delivers it)."""
-    eventually(lambda: ready(graph_data(dash_duo, ids.MACHINE_GRAPH)))
-    return graph_data(dash_duo, ids.MACHINE_GRAPH)
+    eventually(lambda: ready(graph_data(dash_duo, MACHINE_GRAPH)))
+    return graph_data(dash_duo, MACHINE_GRAPH)
 
 
 def test_alarm_acknowledged_in_the_grid_and_a_maintenance_window_silences(dash_duo, web: WebApp):
@@ -192,20 +203,20 @@ def test_alarm_acknowledged_in_the_grid_and_a_maintenance_window_silences(dash_d
         f"/ticket/{ticket_of}"
     )
     dash_duo.find_element(f"{row} [col-id='code']").click()
-    dash_duo.find_element(f"#{ids.ALARMS_ACK}").click()
+    dash_duo.find_element(f"#{ALARMS_ACK}").click()
     dash_duo.wait_for_contains_text("#alarms-note", "Acknowledged 1 alarm", timeout=10)
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='acknowledged_by']", "manager", timeout=10)
     with web.db.session() as s:
         assert s.get(Alarm, alarm_id).acknowledged_at is not None
 
     # a window needs a reason: the message sits next to the field, nothing is stored
-    Select(dash_duo.find_element(f"#{ids.SILENCE_MACHINE}")).select_by_visible_text("motor-01")
-    click(dash_duo, f"#{ids.SILENCE_SUBMIT}")
-    dash_duo.wait_for_contains_text(f"#{ids.silence_error('reason')}", "Say why", timeout=10)
-    assert "is-invalid" in dash_duo.find_element(f"#{ids.SILENCE_REASON}").get_attribute("class")
+    Select(dash_duo.find_element(f"#{SILENCE_MACHINE}")).select_by_visible_text("motor-01")
+    click(dash_duo, f"#{SILENCE_SUBMIT}")
+    dash_duo.wait_for_contains_text(f"#{silence_error('reason')}", "Say why", timeout=10)
+    assert "is-invalid" in dash_duo.find_element(f"#{SILENCE_REASON}").get_attribute("class")
     shot(dash_duo, "alarms-silence-error")
-    dash_duo.find_element(f"#{ids.SILENCE_REASON}").send_keys("planned bearing replacement")
-    click(dash_duo, f"#{ids.SILENCE_SUBMIT}")
+    dash_duo.find_element(f"#{SILENCE_REASON}").send_keys("planned bearing replacement")
+    click(dash_duo, f"#{SILENCE_SUBMIT}")
     dash_duo.wait_for_contains_text(".silence-window", "motor-01", timeout=10)
     shot(dash_duo, "alarms")
 
@@ -255,7 +266,7 @@ def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, we
     _start(dash_duo, web)
     visit(dash_duo, "/reports")
     dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.REPORT_PRESET}_input_last-week']"
+        f"label[for='_dbcprivate_radioitems_{REPORT_PRESET}_input_last-week']"
     ).click()
     dash_duo.wait_for_text_to_equal("#report-breakdowns", "3", timeout=15)
     headline = "#report-headline-text"  # of the range picked: last week
@@ -265,7 +276,7 @@ def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, we
     shot(dash_duo, "reports")
 
     http = browser_session(dash_duo)
-    csv_url = dash_duo.find_element(f"#{ids.REPORT_CSV}").get_attribute("href")
+    csv_url = dash_duo.find_element(f"#{REPORT_CSV}").get_attribute("href")
     got = http.get(csv_url, timeout=30)
     assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(got.content.decode("utf-8"))))
@@ -274,7 +285,7 @@ def test_report_counts_the_seeded_week_and_both_downloads_are_valid(dash_duo, we
     per_machine = {r["key"]: int(r["breakdowns"]) for r in rows if r["section"] == "machine"}
     assert per_machine["motor-01"] == 2 and per_machine["pump-01"] == 1
 
-    pdf_url = dash_duo.find_element(f"#{ids.REPORT_PDF}").get_attribute("href")
+    pdf_url = dash_duo.find_element(f"#{REPORT_PDF}").get_attribute("href")
     got = http.get(pdf_url, timeout=60)
     assert got.status_code == 200 and got.headers["Content-Type"] == "application/pdf"
     pdf = PdfReader(io.BytesIO(got.content))
@@ -295,10 +306,10 @@ def test_every_page_runs_under_the_content_security_policy(dash_duo, web: WebApp
     for path, ready in (
         ("/", ".machine-card"),
         ("/machine/motor-01", "#machine-title"),
-        ("/alarms", f"#{ids.ALARMS_GRID} .ag-root"),
+        ("/alarms", f"#{ALARMS_GRID} .ag-root"),
         ("/reports", "#report-breakdowns"),
-        ("/tickets", f"#{ids.TICKETS_TABLE} table, #tickets-empty"),
-        ("/audit", f"#{ids.AUDIT_GRID} .ag-row"),
+        ("/tickets", f"#{TICKETS_TABLE} table, #tickets-empty"),
+        ("/audit", f"#{AUDIT_GRID} .ag-row"),
     ):
         visit(dash_duo, path)
         dash_duo.wait_for_element(ready, timeout=15)

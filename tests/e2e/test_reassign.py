@@ -15,7 +15,13 @@ from sqlalchemy import select
 from data.models import Priority, Role, Ticket, User
 from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.tickets import open_ticket
-from web import ids
+from web.views.ticket import TICKET_HISTORY
+from web.views.ticket_assign import (
+    TICKET_ASSIGN_FORM,
+    TICKET_ASSIGN_SELECT,
+    TICKET_ASSIGN_SUBMIT,
+    ticket_escalated,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -52,23 +58,23 @@ def test_manager_reassigns_an_escalated_ticket(dash_duo, web: WebApp, escalated_
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     login(dash_duo, web, "manager")
     visit(dash_duo, "/tickets")
-    dash_duo.wait_for_text_to_equal(f"#{ids.ticket_escalated(ticket_id)}", "Escalated", timeout=15)
+    dash_duo.wait_for_text_to_equal(f"#{ticket_escalated(ticket_id)}", "Escalated", timeout=15)
     shot(dash_duo, "tickets-escalated")
 
     visit(dash_duo, f"/ticket/{ticket_id}")
     dash_duo.wait_for_text_to_equal("#ticket-technician", "technician", timeout=15)
-    dash_duo.wait_for_text_to_equal(f"#{ids.ticket_escalated(ticket_id)}", "Escalated")
-    dash_duo.wait_for_element(f"#{ids.TICKET_ASSIGN_SELECT}")
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_ASSIGN_SELECT}", "tech-reassign")
+    dash_duo.wait_for_text_to_equal(f"#{ticket_escalated(ticket_id)}", "Escalated")
+    dash_duo.wait_for_element(f"#{TICKET_ASSIGN_SELECT}")
+    dash_duo.wait_for_contains_text(f"#{TICKET_ASSIGN_SELECT}", "tech-reassign")
     shot(dash_duo, "ticket-reassign-before")
-    Select(dash_duo.find_element(f"#{ids.TICKET_ASSIGN_SELECT}")).select_by_value(str(spare))
-    click(dash_duo, f"#{ids.TICKET_ASSIGN_SUBMIT}")
+    Select(dash_duo.find_element(f"#{TICKET_ASSIGN_SELECT}")).select_by_value(str(spare))
+    click(dash_duo, f"#{TICKET_ASSIGN_SUBMIT}")
     dash_duo.wait_for_contains_text(
         "#ticket-assign-done", f"Ticket #{ticket_id} is now assigned to tech-reassign."
     )
     dash_duo.wait_for_text_to_equal("#ticket-technician", "tech-reassign", timeout=15)
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Reassigned from technician")
-    assert any("Escalated to the managers" in t for t in texts(dash_duo, f"#{ids.TICKET_HISTORY}"))
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Reassigned from technician")
+    assert any("Escalated to the managers" in t for t in texts(dash_duo, f"#{TICKET_HISTORY}"))
     shot(dash_duo, "ticket-reassign-after")
     with web.db.session() as s:
         assert s.scalar(select(Ticket.technician_id).where(Ticket.id == ticket_id)) == spare
@@ -80,6 +86,6 @@ def test_technician_has_no_reassign_control(dash_duo, web: WebApp, escalated_tic
     login(dash_duo, web, "technician")
     visit(dash_duo, f"/ticket/{ticket_id}")
     dash_duo.wait_for_text_to_equal("#ticket-technician", "technician", timeout=15)
-    dash_duo.wait_for_text_to_equal(f"#{ids.ticket_escalated(ticket_id)}", "Escalated")
-    assert not dash_duo.find_element(f"#{ids.TICKET_ASSIGN_FORM}").is_displayed()
+    dash_duo.wait_for_text_to_equal(f"#{ticket_escalated(ticket_id)}", "Escalated")
+    assert not dash_duo.find_element(f"#{TICKET_ASSIGN_FORM}").is_displayed()
     shot(dash_duo, "ticket-reassign-technician")

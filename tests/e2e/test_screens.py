@@ -16,7 +16,10 @@ from data.models import Alarm, AlarmSource, Downtime, DowntimeKind, Machine, Pre
 from maintenance.predictions import apply_predictions, store_predictions
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
-from web import ids
+from web.views.fleet import fleet_badge, fleet_risk
+from web.views.machine import MACHINE_RANGE
+from web.views.reports import REPORT_ALARMS, REPORT_PRESET
+from web.views.shell import alarm_ack
 
 pytestmark = pytest.mark.e2e
 HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
@@ -88,8 +91,8 @@ def test_a_stopped_machine_reads_stopped_and_is_named_in_the_banner(dash_duo, we
     stop = _alarm(web, pump, "RPM_LOW", AlarmSource.RULE, 0.0)
     try:
         _start(dash_duo, web)
-        dash_duo.wait_for_text_to_equal(pattern(ids.fleet_badge(pump)), "Stopped", timeout=15)
-        risk = dash_duo.find_element(pattern(ids.fleet_risk(pump))).text
+        dash_duo.wait_for_text_to_equal(pattern(fleet_badge(pump)), "Stopped", timeout=15)
+        risk = dash_duo.find_element(pattern(fleet_risk(pump))).text
         assert risk.startswith("Stopped for") and "%" not in risk
         assert texts(dash_duo, ".machine-link")[0] == "pump-01"  # stopped machines first
         banner = f"#red-warning-{stop}"
@@ -102,7 +105,7 @@ def test_a_stopped_machine_reads_stopped_and_is_named_in_the_banner(dash_duo, we
         dash_duo.wait_for_contains_text("#machine-state-line", "Stopped", timeout=15)
         assert "%" not in dash_duo.find_element("#machine-state-line").text
         shot(dash_duo, "machine-stopped")
-        dash_duo.find_element(pattern(ids.alarm_ack(stop))).click()
+        dash_duo.find_element(pattern(alarm_ack(stop))).click()
         eventually(lambda: not dash_duo.find_elements(banner))
     finally:
         _tidy(web, pump, stop)
@@ -152,7 +155,7 @@ def test_a_report_says_minutes_long_breakdowns_in_minutes(dash_duo, web: WebApp)
         shot(dash_duo, "reports-minutes")
         visit(dash_duo, "/machine/motor-01")
         dash_duo.find_element(
-            f"label[for='_dbcprivate_radioitems_{ids.MACHINE_RANGE}_input_1d']"
+            f"label[for='_dbcprivate_radioitems_{MACHINE_RANGE}_input_1d']"
         ).click()
         dash_duo.wait_for_contains_text(
             "#machine-events-list", "40 s: rpm fell to zero", timeout=15
@@ -167,11 +170,9 @@ def test_a_range_without_data_says_so(dash_duo, web: WebApp):
     _start(dash_duo, web)  # the shared app's machines were added today: last week is empty
     visit(dash_duo, "/reports")
     dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.REPORT_PRESET}_input_last-week']"
+        f"label[for='_dbcprivate_radioitems_{REPORT_PRESET}_input_last-week']"
     ).click()
     dash_duo.wait_for_contains_text("#report-headline-text", "Last week (", timeout=15)
     dash_duo.wait_for_contains_text("#report-headline-text", "no data in this range")
-    eventually(
-        lambda: "No alarms in this range" in dash_duo.find_element("#" + ids.REPORT_ALARMS).text
-    )
+    eventually(lambda: "No alarms in this range" in dash_duo.find_element("#" + REPORT_ALARMS).text)
     shot(dash_duo, "reports-empty")

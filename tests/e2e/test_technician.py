@@ -25,7 +25,30 @@ from data.models import (
     TicketStep,
 )
 from maintenance.alarms import raise_alarm
-from web import ids
+from web.views.resolve_dialog import (
+    TICKET_RESOLVE_ACTION,
+    TICKET_RESOLVE_CAUSE,
+    TICKET_RESOLVE_OUTCOME,
+    TICKET_RESOLVE_OUTCOME_ERROR,
+    TICKET_RESOLVE_STILL,
+    TICKET_RESOLVE_SUBMIT,
+)
+from web.views.sops import SOPS_PREVIEW, SOPS_SAVE, SOPS_SEARCH, SOPS_TEXT, SOPS_TEXT_ERROR
+from web.views.ticket import (
+    TICKET_COMMENT_ERROR,
+    TICKET_COMMENT_FORM,
+    TICKET_COMMENT_SUBMIT,
+    TICKET_COMMENT_TEXT,
+    TICKET_COMMENTS,
+    TICKET_GRAPH,
+    TICKET_HISTORY,
+    TICKET_SOP,
+    TICKET_SOP_AFTER,
+    TICKET_STEPS,
+    TICKET_STEPS_NOTE,
+    ticket_detail_action,
+    ticket_step,
+)
 
 pytestmark = pytest.mark.e2e
 HEALTHY = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
@@ -62,7 +85,7 @@ def _vib_high_ticket(web: WebApp) -> tuple[int, int]:
 
 
 def _step(version_id: int, step: int) -> str:
-    return pattern(ids.ticket_step(version_id, step)) + " input"
+    return pattern(ticket_step(version_id, step)) + " input"
 
 
 def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebApp):
@@ -97,17 +120,17 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     assert "TEMP_HIGH" in joined.text and "above warning limit 70" in joined.text
     sop_link = joined.find_element("css selector", "a").get_attribute("href")
     assert sop_link.endswith("/sops?code=TEMP_HIGH")
-    labels = texts(dash_duo, f"#{ids.TICKET_STEPS} label")
+    labels = texts(dash_duo, f"#{TICKET_STEPS} label")
     assert len(labels) == 10 and labels[0].startswith("1. Read the trend")
-    assert "lockout-tagout" in dash_duo.find_element(f"#{ids.TICKET_SOP}").text
-    assert "Expected readings" in dash_duo.find_element(f"#{ids.TICKET_SOP_AFTER}").text
-    eventually(lambda: any(len(t["x"]) > 10 for t in graph_data(dash_duo, ids.TICKET_GRAPH) or []))
+    assert "lockout-tagout" in dash_duo.find_element(f"#{TICKET_SOP}").text
+    assert "Expected readings" in dash_duo.find_element(f"#{TICKET_SOP_AFTER}").text
+    eventually(lambda: any(len(t["x"]) > 10 for t in graph_data(dash_duo, TICKET_GRAPH) or []))
 
     # two steps ticked are saved, and still ticked after a reload
     click(dash_duo, _step(version_id, 0))
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Ticked step 1", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Ticked step 1", timeout=10)
     click(dash_duo, _step(version_id, 1))
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Ticked step 2", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Ticked step 2", timeout=10)
     with web.db.session() as s:
         done = s.scalars(select(TicketStep.step).where(TicketStep.done.is_(True))).all()
     assert sorted(done) == [0, 1]
@@ -116,26 +139,24 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     eventually(lambda: dash_duo.find_element(_step(version_id, 1)).is_selected())
     assert dash_duo.find_element(_step(version_id, 0)).is_selected()
     assert not dash_duo.find_element(_step(version_id, 2)).is_selected()
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_STEPS_NOTE}", "2 of 10 steps done")
+    dash_duo.wait_for_contains_text(f"#{TICKET_STEPS_NOTE}", "2 of 10 steps done")
 
     # an empty comment is refused next to the field; HTML in a comment stays text
-    click(dash_duo, f"#{ids.TICKET_COMMENT_SUBMIT}")
-    dash_duo.wait_for_text_to_equal(f"#{ids.TICKET_COMMENT_ERROR}", "Write a comment first.")
-    assert "is-invalid" in dash_duo.find_element(f"#{ids.TICKET_COMMENT_TEXT}").get_attribute(
-        "class"
-    )
-    dash_duo.find_element(f"#{ids.TICKET_COMMENT_TEXT}").send_keys(
+    click(dash_duo, f"#{TICKET_COMMENT_SUBMIT}")
+    dash_duo.wait_for_text_to_equal(f"#{TICKET_COMMENT_ERROR}", "Write a comment first.")
+    assert "is-invalid" in dash_duo.find_element(f"#{TICKET_COMMENT_TEXT}").get_attribute("class")
+    dash_duo.find_element(f"#{TICKET_COMMENT_TEXT}").send_keys(
         "Outboard bearing is <b>bold</b>ly rough; new one from stores."
     )
-    click(dash_duo, f"#{ids.TICKET_COMMENT_SUBMIT}")
+    click(dash_duo, f"#{TICKET_COMMENT_SUBMIT}")
     dash_duo.wait_for_contains_text(".ticket-comment-body", "<b>bold</b>ly rough", timeout=10)
-    assert dash_duo.find_elements(f"#{ids.TICKET_COMMENTS} b") == []
-    assert dash_duo.find_element(f"#{ids.TICKET_COMMENT_TEXT}").get_attribute("value") == ""
+    assert dash_duo.find_elements(f"#{TICKET_COMMENTS} b") == []
+    assert dash_duo.find_element(f"#{TICKET_COMMENT_TEXT}").get_attribute("value") == ""
 
-    click(dash_duo, pattern(ids.ticket_detail_action("start")))
+    click(dash_duo, pattern(ticket_detail_action("start")))
     dash_duo.wait_for_text_to_equal("#ticket-status", "IN PROGRESS", timeout=10)
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Status OPEN → IN PROGRESS")
-    history = texts(dash_duo, f"#{ids.TICKET_HISTORY} li")  # newest first, with who and when
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Status OPEN → IN PROGRESS")
+    history = texts(dash_duo, f"#{TICKET_HISTORY} li")  # newest first, with who and when
     assert "Status OPEN → IN PROGRESS" in history[0] and "technician · " in history[0]
     assert "Commented: “Outboard bearing is <b>bold</b>ly" in history[1]
     assert "technician · " in history[1]
@@ -145,28 +166,28 @@ def test_technician_follows_the_sop_comments_and_starts_work(dash_duo, web: WebA
     assert "Joined by alarm TEMP_HIGH: motor-01: temperature 72.0" in history[-2]
     dash_duo.driver.execute_script("window.scrollTo(0, 0)")
     shot(dash_duo, "ticket-detail")
-    click(dash_duo, f"#{ids.TICKET_COMMENT_SUBMIT}")  # scrolls to comments and history
+    click(dash_duo, f"#{TICKET_COMMENT_SUBMIT}")  # scrolls to comments and history
     shot(dash_duo, "ticket-detail-comments")
 
     # the same resolve dialog as on the list: refused until answered, then RESOLVED
-    click(dash_duo, pattern(ids.ticket_detail_action("resolve")))
+    click(dash_duo, pattern(ticket_detail_action("resolve")))
     # both of the ticket's alarms are still active: the dialog says so before anything else
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_RESOLVE_STILL}", "Still alarming", timeout=10)
-    still = dash_duo.find_element(f"#{ids.TICKET_RESOLVE_STILL}").text
+    dash_duo.wait_for_contains_text(f"#{TICKET_RESOLVE_STILL}", "Still alarming", timeout=10)
+    still = dash_duo.find_element(f"#{TICKET_RESOLVE_STILL}").text
     assert "VIB_HIGH" in still and "TEMP_HIGH" in still and "no new ticket" in still
     shot(dash_duo, "resolve-still-alarming")
-    dash_duo.wait_for_element(f"#{ids.TICKET_RESOLVE_SUBMIT}", timeout=10).click()
-    dash_duo.wait_for_text_to_equal(f"#{ids.TICKET_RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
+    dash_duo.wait_for_element(f"#{TICKET_RESOLVE_SUBMIT}", timeout=10).click()
+    dash_duo.wait_for_text_to_equal(f"#{TICKET_RESOLVE_OUTCOME_ERROR}", "Choose an outcome.")
     dash_duo.find_element(
-        f"label[for='_dbcprivate_radioitems_{ids.TICKET_RESOLVE_OUTCOME}_input_false_alarm']"
+        f"label[for='_dbcprivate_radioitems_{TICKET_RESOLVE_OUTCOME}_input_false_alarm']"
     ).click()
-    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_CAUSE}").send_keys("Loose guard rattling")
-    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_ACTION}").send_keys("Tightened the guard")
-    dash_duo.find_element(f"#{ids.TICKET_RESOLVE_SUBMIT}").click()
+    dash_duo.find_element(f"#{TICKET_RESOLVE_CAUSE}").send_keys("Loose guard rattling")
+    dash_duo.find_element(f"#{TICKET_RESOLVE_ACTION}").send_keys("Tightened the guard")
+    dash_duo.find_element(f"#{TICKET_RESOLVE_SUBMIT}").click()
     dash_duo.wait_for_text_to_equal("#ticket-status", "RESOLVED", timeout=10)
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_STEPS_NOTE}", "reopen it to change")
+    dash_duo.wait_for_contains_text(f"#{TICKET_STEPS_NOTE}", "reopen it to change")
     assert not dash_duo.find_element(_step(version_id, 2)).is_enabled()
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "IN PROGRESS → RESOLVED, false alarm")
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "IN PROGRESS → RESOLVED, false alarm")
 
     with web.db.session() as s:  # leave the shared app without an active alarm
         s.execute(update(Alarm).values(cleared_at=datetime.now(UTC)))
@@ -181,17 +202,17 @@ def test_sop_library_search_versions_and_a_new_procedure(dash_duo, web: WebApp):
     dash_duo.wait_for_text_to_equal("#sop-title", "Vibration above limit", timeout=15)
     assert "version 1 (current), 10 steps, by shipped" in dash_duo.find_element("#sop-meta").text
     assert "lockout-tagout" in dash_duo.find_element("#sop-rendered").text
-    dash_duo.find_element(f"#{ids.SOPS_SEARCH}").send_keys("overspeed")
+    dash_duo.find_element(f"#{SOPS_SEARCH}").send_keys("overspeed")
     eventually(
         lambda: [t.split("\n")[0] for t in texts(dash_duo, ".sop-list code")] == ["RPM_HIGH"]
     )
 
     visit(dash_duo, "/sops?code=BELT_SLIP")
     dash_duo.wait_for_contains_text("#sop-missing", "There is no SOP for BELT_SLIP yet", timeout=15)
-    editor = dash_duo.find_element(f"#{ids.SOPS_TEXT}")
+    editor = dash_duo.find_element(f"#{SOPS_TEXT}")
     assert "## Steps\n1. " in editor.get_attribute("value")  # a template to fill in
-    click(dash_duo, f"#{ids.SOPS_SAVE}")
-    dash_duo.wait_for_contains_text(f"#{ids.SOPS_TEXT_ERROR}", "at least one numbered step")
+    click(dash_duo, f"#{SOPS_SAVE}")
+    dash_duo.wait_for_contains_text(f"#{SOPS_TEXT_ERROR}", "at least one numbered step")
     assert "is-invalid" in editor.get_attribute("class")
     editor.send_keys(Keys.CONTROL, "a")  # select all and delete, as a user would
     editor.send_keys(Keys.DELETE)
@@ -199,9 +220,9 @@ def test_sop_library_search_versions_and_a_new_procedure(dash_duo, web: WebApp):
         "---\ntitle: Belt slipping\n---\n\n## Safety\n- Lock out the drive.\n\n"
         "## Steps\n1. Check belt tension.\n2. Replace a glazed belt.\n"
     )
-    dash_duo.wait_for_contains_text(f"#{ids.SOPS_PREVIEW}", "Replace a glazed belt")
+    dash_duo.wait_for_contains_text(f"#{SOPS_PREVIEW}", "Replace a glazed belt")
     shot(dash_duo, "sops-edit")
-    click(dash_duo, f"#{ids.SOPS_SAVE}")
+    click(dash_duo, f"#{SOPS_SAVE}")
     dash_duo.wait_for_text_to_equal("#sop-title", "Belt slipping", timeout=10)
     dash_duo.wait_for_contains_text("#sops-ok", "Saved BELT_SLIP as version 1")
     assert "2 steps, by admin" in dash_duo.find_element("#sop-meta").text
@@ -231,9 +252,9 @@ def test_a_viewer_reads_a_ticket_but_cannot_work_it(dash_duo, web: WebApp):
     visit(dash_duo, f"/ticket/{ticket_id}")
     dash_duo.wait_for_text_to_equal("#ticket-sop-title", "Vibration above limit", timeout=15)
     assert not dash_duo.find_element(_step(version_id, 0)).is_enabled()
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_STEPS_NOTE}", "Only technician or a manager")
-    assert dash_duo.find_elements(pattern(ids.ticket_detail_action("start"))) == []
-    assert not dash_duo.find_element(f"#{ids.TICKET_COMMENT_FORM}").is_displayed()
+    dash_duo.wait_for_contains_text(f"#{TICKET_STEPS_NOTE}", "Only technician or a manager")
+    assert dash_duo.find_elements(pattern(ticket_detail_action("start"))) == []
+    assert not dash_duo.find_element(f"#{TICKET_COMMENT_FORM}").is_displayed()
     dash_duo.wait_for_text_to_equal("#ticket-no-comments", "No comments yet.")
     shot(dash_duo, "ticket-detail-viewer")
 

@@ -19,7 +19,8 @@ from data.models import Priority, User
 from maintenance.accounts import UserInfo
 from maintenance.attachments import store_attachment
 from maintenance.tickets import open_ticket
-from web import ids
+from web.views.ticket import TICKET_HISTORY
+from web.views.ticket_files import TICKET_FILES_FORM, TICKET_FILES_UPLOAD, TICKET_RECORD_LINK
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def _ticket(web: WebApp) -> int:
 
 
 def _upload(dash_duo, path: Path) -> None:
-    field = dash_duo.find_element(f"#{ids.TICKET_FILES_UPLOAD} input[type=file]")
+    field = dash_duo.find_element(f"#{TICKET_FILES_UPLOAD} input[type=file]")
     field.send_keys(str(path))
 
 
@@ -58,7 +59,7 @@ def test_technician_attaches_a_photo_and_downloads_it(dash_duo, web: WebApp, tmp
     login(dash_duo, web, "technician")
     visit(dash_duo, f"/ticket/{ticket_id}")
     dash_duo.wait_for_element("#ticket-no-files", timeout=15)
-    assert dash_duo.find_element(f"#{ids.TICKET_FILES_FORM}").is_displayed()
+    assert dash_duo.find_element(f"#{TICKET_FILES_FORM}").is_displayed()
     _shot_files(dash_duo, "ticket-files-empty")
 
     _upload(dash_duo, fake)
@@ -70,7 +71,7 @@ def test_technician_attaches_a_photo_and_downloads_it(dash_duo, web: WebApp, tmp
     dash_duo.wait_for_element(".ticket-file-link", timeout=10)
     listed = texts(dash_duo, ".ticket-file")
     assert len(listed) == 1 and "bearing.png" in listed[0] and "technician" in listed[0]
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Attached bearing.png", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Attached bearing.png", timeout=10)
     _shot_files(dash_duo, "ticket-files-listed")
 
     link = dash_duo.find_element(".ticket-file-link").get_attribute("href")
@@ -78,7 +79,7 @@ def test_technician_attaches_a_photo_and_downloads_it(dash_duo, web: WebApp, tmp
     response = http.get(link, timeout=10)
     assert response.status_code == 200 and response.content == tiny_png(64, 48)
     assert response.headers["Content-Type"] == "image/png"
-    record = dash_duo.find_element(f"#{ids.TICKET_RECORD_LINK}").get_attribute("href")
+    record = dash_duo.find_element(f"#{TICKET_RECORD_LINK}").get_attribute("href")
     assert record.endswith(f"/ticket/{ticket_id}/record.pdf")
     pdf = http.get(record, timeout=10)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
@@ -103,7 +104,7 @@ def test_viewer_sees_files_but_cannot_upload_or_download(dash_duo, web: WebApp, 
     dash_duo.wait_for_contains_text(".ticket-file", "pump.png", timeout=15)
     assert dash_duo.find_elements(".ticket-file-link") == []
     _shot_files(dash_duo, "ticket-files-viewer")
-    upload = dash_duo.find_element(f"#{ids.TICKET_FILES_FORM}")
+    upload = dash_duo.find_element(f"#{TICKET_FILES_FORM}")
     assert not upload.is_displayed()
     with web.db.session() as s:
         clear_tickets(s)

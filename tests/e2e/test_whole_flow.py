@@ -29,8 +29,21 @@ from data.models import (
     TicketStatus,
 )
 from maintenance.rules import evaluate_rules
-from web import ids
-from web.resolve_dialog import DETAIL_DIALOG
+from web.views.resolve_dialog import DETAIL_DIALOG, TICKET_RESOLVE_OUTCOME
+from web.views.ticket import (
+    TICKET_COMMENT_SUBMIT,
+    TICKET_COMMENT_TEXT,
+    TICKET_HISTORY,
+    ticket_detail_action,
+    ticket_step,
+)
+from web.views.ticket_files import TICKET_FILES_UPLOAD
+from web.views.ticket_parts import (
+    TICKET_PARTS_QTY,
+    TICKET_PARTS_SELECT,
+    TICKET_PARTS_SUBMIT,
+    TICKET_PARTS_USED,
+)
 
 pytestmark = pytest.mark.e2e
 D = DETAIL_DIALOG
@@ -120,34 +133,32 @@ def test_a_fault_becomes_a_resolved_ticket_with_its_sop_photo_and_part(
     dash_duo.wait_for_text_to_equal("#ticket-sop-title", "Vibration above limit", timeout=15)
 
     for step in (0, 1):
-        click(dash_duo, pattern(ids.ticket_step(version, step)) + " input")
-        dash_duo.wait_for_contains_text(
-            f"#{ids.TICKET_HISTORY}", f"Ticked step {step + 1}", timeout=10
-        )
-    dash_duo.find_element(f"#{ids.TICKET_COMMENT_TEXT}").send_keys("Outboard bearing rough.")
-    click(dash_duo, f"#{ids.TICKET_COMMENT_SUBMIT}")
+        click(dash_duo, pattern(ticket_step(version, step)) + " input")
+        dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", f"Ticked step {step + 1}", timeout=10)
+    dash_duo.find_element(f"#{TICKET_COMMENT_TEXT}").send_keys("Outboard bearing rough.")
+    click(dash_duo, f"#{TICKET_COMMENT_SUBMIT}")
     dash_duo.wait_for_contains_text(".ticket-comment-body", "Outboard bearing rough.", timeout=10)
-    upload = dash_duo.find_element(f"#{ids.TICKET_FILES_UPLOAD} input[type=file]")
+    upload = dash_duo.find_element(f"#{TICKET_FILES_UPLOAD} input[type=file]")
     upload.send_keys(str(photo))
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "Attached bearing.png", timeout=15)
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "Attached bearing.png", timeout=15)
 
-    click(dash_duo, pattern(ids.ticket_detail_action("start")))
+    click(dash_duo, pattern(ticket_detail_action("start")))
     dash_duo.wait_for_text_to_equal("#ticket-status", "IN PROGRESS", timeout=10)
-    picker = f"#{ids.TICKET_PARTS_SELECT}"
+    picker = f"#{TICKET_PARTS_SELECT}"
     dash_duo.wait_for_contains_text(picker, "FLOW-6205", timeout=10)
     Select(dash_duo.find_element(picker)).select_by_value(str(part_id))
-    quantity = dash_duo.find_element(f"#{ids.TICKET_PARTS_QTY}")
+    quantity = dash_duo.find_element(f"#{TICKET_PARTS_QTY}")
     quantity.clear()
     quantity.send_keys("1")
-    click(dash_duo, f"#{ids.TICKET_PARTS_SUBMIT}")
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_PARTS_USED}", "1 pcs FLOW-6205", timeout=10)
+    click(dash_duo, f"#{TICKET_PARTS_SUBMIT}")
+    dash_duo.wait_for_contains_text(f"#{TICKET_PARTS_USED}", "1 pcs FLOW-6205", timeout=10)
 
     assert _stock(web, part_id, seal_id) == (3, 2)
 
     # resolve: outcome, cause, action and the parts used, in the dialog
-    click(dash_duo, pattern(ids.ticket_detail_action("resolve")))
+    click(dash_duo, pattern(ticket_detail_action("resolve")))
     dash_duo.wait_for_element(
-        f"label[for='_dbcprivate_radioitems_{ids.TICKET_RESOLVE_OUTCOME}_input_failure']",
+        f"label[for='_dbcprivate_radioitems_{TICKET_RESOLVE_OUTCOME}_input_failure']",
         timeout=10,
     ).click()
     dash_duo.find_element(f"#{D.cause}").send_keys("Outboard bearing worn")
@@ -174,11 +185,11 @@ def test_a_fault_becomes_a_resolved_ticket_with_its_sop_photo_and_part(
     dash_duo.wait_for_text_to_equal("#ticket-status", "RESOLVED", timeout=10)
     dash_duo.wait_for_contains_text("#ticket-cause", "Outboard bearing worn", timeout=10)
     dash_duo.wait_for_contains_text("#ticket-action-taken", "Replaced bearing and seal")
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_PARTS_USED}", "2 pcs FLOW-SEAL", timeout=10)
+    dash_duo.wait_for_contains_text(f"#{TICKET_PARTS_USED}", "2 pcs FLOW-SEAL", timeout=10)
 
     dash_duo.driver.refresh()  # the history as anyone opening the ticket now reads it
-    dash_duo.wait_for_contains_text(f"#{ids.TICKET_HISTORY}", "real failure", timeout=15)
-    history = " | ".join(texts(dash_duo, f"#{ids.TICKET_HISTORY} li"))
+    dash_duo.wait_for_contains_text(f"#{TICKET_HISTORY}", "real failure", timeout=15)
+    history = " | ".join(texts(dash_duo, f"#{TICKET_HISTORY} li"))
     for entry in (
         "Ticked step 1",
         "Ticked step 2",

@@ -16,10 +16,32 @@ from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.tickets import open_ticket
-from web import ids
 from web.server.auth import PUBLIC_ENDPOINTS
 from web.server.input_schema import kind_of
 from web.server.inputs import Kind
+from web.views.admin_machines import (
+    ADMIN_MACHINE_FEEDBACK,
+    ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_SAVE,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINES_REFRESH,
+    ADMIN_SENSOR_FIELD,
+    ADMIN_SENSORS_ERROR,
+)
+from web.views.admin_settings import SETTINGS_TABLE
+from web.views.resolve_dialog import (
+    RESOLVE_ACTION,
+    RESOLVE_CAUSE,
+    RESOLVE_DOWN_END,
+    RESOLVE_DOWN_START,
+    RESOLVE_OUTCOME,
+    RESOLVE_SUBMIT,
+    RESOLVE_TICKET,
+)
+from web.views.shell import RED_BANNER, RED_TICK, SIGN_OUT, URL, alarm_ack
+from web.views.tickets import TICKETS_FEEDBACK, TICKETS_REFRESH, ticket_action
 
 PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstrap.min.css"}
 
@@ -92,7 +114,7 @@ def test_every_callback_answers_a_role_refusal_with_403_never_500(
             assert response.get_json() == {"error": "Your role may not do this."}, key
             refused.append(key)
     if user == "viewer":  # e.g. the settings table, the users grid, the model lab
-        assert f"{ids.SETTINGS_TABLE}.children" in refused
+        assert f"{SETTINGS_TABLE}.children" in refused
         assert len(refused) >= 20, refused
     assert not [r for r in caplog.records if r.exc_info], "a refusal logged a traceback"
     lines = [r for r in caplog.records if r.getMessage().startswith("refused POST")]
@@ -120,13 +142,13 @@ def _status(web: WebApp, ticket_id: int) -> TicketStatus:
 
 
 def _start_request(web: WebApp, ticket_id: int) -> dict:
-    head = f"..{ids.TICKETS_FEEDBACK}.children...{ids.TICKETS_REFRESH}"
+    head = f"..{TICKETS_FEEDBACK}.children...{TICKETS_REFRESH}"
     key = next(k for k in web.app.callback_map if k.startswith(head))
-    button = ids.ticket_action(ticket_id, "start")
+    button = ticket_action(ticket_id, "start")
     prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
     body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
-    body["state"] = [{"id": ids.TICKETS_REFRESH, "property": "data", "value": 0}]
+    body["state"] = [{"id": TICKETS_REFRESH, "property": "data", "value": 0}]
     body["changedPropIds"] = [prop_id]
     return body
 
@@ -148,20 +170,18 @@ def test_write_callback_checks_the_role_on_the_server(web: WebApp, user: str, al
 def test_viewer_cannot_resolve_through_the_dialog_callback(web: WebApp):
     ticket_id = _ticket(web)
     key = next(
-        k
-        for k, spec in web.app.callback_map.items()
-        if spec["inputs"][0]["id"] == ids.RESOLVE_SUBMIT
+        k for k, spec in web.app.callback_map.items() if spec["inputs"][0]["id"] == RESOLVE_SUBMIT
     )
     body = empty_body(key, web.app.callback_map[key])
-    body["inputs"] = [{"id": ids.RESOLVE_SUBMIT, "property": "n_clicks", "value": 1}]
+    body["inputs"] = [{"id": RESOLVE_SUBMIT, "property": "n_clicks", "value": 1}]
     answers = {
-        ids.RESOLVE_TICKET: ticket_id,
-        ids.RESOLVE_OUTCOME: "failure",
-        ids.RESOLVE_CAUSE: "worn bearing",
-        ids.RESOLVE_ACTION: "fixed it",
-        ids.RESOLVE_DOWN_START: "2026-01-01T10:00",
-        ids.RESOLVE_DOWN_END: "2026-01-01T11:00",
-        ids.TICKETS_REFRESH: 0,
+        RESOLVE_TICKET: ticket_id,
+        RESOLVE_OUTCOME: "failure",
+        RESOLVE_CAUSE: "worn bearing",
+        RESOLVE_ACTION: "fixed it",
+        RESOLVE_DOWN_START: "2026-01-01T10:00",
+        RESOLVE_DOWN_END: "2026-01-01T11:00",
+        TICKETS_REFRESH: 0,
     }
     for dep in body["state"]:  # the parts rows are pattern-matched: none here
         if isinstance(dep, dict):
@@ -231,11 +251,11 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
             now=datetime.now(UTC),
             numbers=AlarmNumbers(0.93, 0.8, None, 0.93, 0.07),
         )
-    key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
+    key = next(k for k in web.app.callback_map if k == f"{RED_BANNER}.children")
     body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [
-        {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
-        {"id": ids.URL, "property": "pathname", "value": "/"},
+        {"id": RED_TICK, "property": "n_intervals", "value": 1},
+        {"id": URL, "property": "pathname", "value": "/"},
     ]
     viewer = web.client("viewer")
     text = viewer.post("/_dash-update-component", json=body).get_data(as_text=True)
@@ -243,11 +263,11 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     assert "remaining life \\u2248 4 min" in text  # JSON escapes the ≈
     assert "Acknowledge" not in text  # a viewer may look, not acknowledge
 
-    ack_key = next(k for k in web.app.callback_map if k.startswith(f"{ids.RED_BANNER}.children@"))
+    ack_key = next(k for k in web.app.callback_map if k.startswith(f"{RED_BANNER}.children@"))
     ack = empty_body(ack_key, web.app.callback_map[ack_key])
-    button = ids.alarm_ack(alarm.id)
+    button = alarm_ack(alarm.id)
     ack["inputs"] = [[{"id": button, "property": "n_clicks", "value": 1}]]
-    ack["state"] = [{"id": ids.RED_BANNER, "property": "children", "value": []}]
+    ack["state"] = [{"id": RED_BANNER, "property": "children", "value": []}]
     ack["changedPropIds"] = [
         json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
     ]
@@ -259,7 +279,7 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
     )
     manager.post("/_dash-update-component", json=ack)
     after = manager.post("/_dash-update-component", json=body).get_json()
-    assert after["response"][ids.RED_BANNER]["children"] == []
+    assert after["response"][RED_BANNER]["children"] == []
     with web.db.session() as s:  # leave the shared app's fleet healthy for later tests
         s.get(Alarm, alarm.id).cleared_at = datetime.now(UTC)
 
@@ -343,7 +363,7 @@ def test_the_menu_signs_out_with_a_form_post(web: WebApp):
     layout = json.dumps(web.client("viewer").get("/_dash-layout").get_json())
     form = layout.split('"type": "Form"', 1)[0].rsplit('{"props": ', 1)[1]
     assert '"method": "POST"' in form and '"action": "/logout"' in form
-    assert f'"id": "{ids.SIGN_OUT}"' in form and '"type": "submit"' in form
+    assert f'"id": "{SIGN_OUT}"' in form and '"type": "submit"' in form
 
 
 def test_audit_csv_lists_changes_for_managers_only(web: WebApp):
@@ -378,11 +398,11 @@ def test_every_response_names_its_request(web: WebApp):
 
 def test_state_changing_requests_from_another_site_are_refused(web: WebApp):
     client = web.client("manager")
-    key = next(k for k in web.app.callback_map if k == f"{ids.RED_BANNER}.children")
+    key = next(k for k in web.app.callback_map if k == f"{RED_BANNER}.children")
     body = empty_body(key, web.app.callback_map[key])
     body["inputs"] = [
-        {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
-        {"id": ids.URL, "property": "pathname", "value": "/"},
+        {"id": RED_TICK, "property": "n_intervals", "value": 1},
+        {"id": URL, "property": "pathname", "value": "/"},
     ]
     evil = client.post(
         "/_dash-update-component", json=body, headers={"Origin": "https://evil.example"}
@@ -408,9 +428,7 @@ _NEW_SENSORS = [
 
 def _create_machine_request(web: WebApp, name: str) -> dict:
     key = next(
-        k
-        for k in web.app.callback_map
-        if ids.ADMIN_MACHINE_FEEDBACK in k and ids.ADMIN_SENSORS_ERROR in k
+        k for k in web.app.callback_map if ADMIN_MACHINE_FEEDBACK in k and ADMIN_SENSORS_ERROR in k
     )
     spec = web.app.callback_map[key]
     body = empty_body(key, spec)
@@ -422,11 +440,11 @@ def _create_machine_request(web: WebApp, name: str) -> dict:
         for o in spec["output"]
     ]
     fields = {
-        ids.ADMIN_MACHINE_NAME: name,
-        ids.ADMIN_MACHINE_TYPE: "press",
-        ids.ADMIN_MACHINE_LOCATION: "Hall 2",
-        ids.ADMIN_MACHINE_LINE: "Line 3",
-        ids.ADMIN_MACHINES_REFRESH: 0,
+        ADMIN_MACHINE_NAME: name,
+        ADMIN_MACHINE_TYPE: "press",
+        ADMIN_MACHINE_LOCATION: "Hall 2",
+        ADMIN_MACHINE_LINE: "Line 3",
+        ADMIN_MACHINES_REFRESH: 0,
     }
     state = []
     for dep in spec["state"]:
@@ -442,15 +460,15 @@ def _create_machine_request(web: WebApp, name: str) -> dict:
                     "id": {**pattern, "row": r},
                     "property": dep["property"],
                     "value": _NEW_SENSORS[r].get(pattern.get("field", ""))
-                    if pattern["type"] == ids.ADMIN_SENSOR_FIELD
+                    if pattern["type"] == ADMIN_SENSOR_FIELD
                     else None,
                 }
                 for r in rows
             ]
         )
-    body["inputs"] = [{"id": ids.ADMIN_MACHINE_SAVE, "property": "n_clicks", "value": 1}]
+    body["inputs"] = [{"id": ADMIN_MACHINE_SAVE, "property": "n_clicks", "value": 1}]
     body["state"] = state
-    body["changedPropIds"] = [f"{ids.ADMIN_MACHINE_SAVE}.n_clicks"]
+    body["changedPropIds"] = [f"{ADMIN_MACHINE_SAVE}.n_clicks"]
     return body
 
 

@@ -20,7 +20,12 @@ from maintenance.assignment import AssignmentError, reassign
 from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.ticket_list import list_tickets
 from maintenance.tickets import change_status, open_ticket
-from web import ids
+from web.views.ticket import TICKET_ID, TICKET_REFRESH
+from web.views.ticket_assign import (
+    TICKET_ASSIGN_FEEDBACK,
+    TICKET_ASSIGN_SELECT,
+    TICKET_ASSIGN_SUBMIT,
+)
 from worker import seed_demo
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -202,20 +207,20 @@ def test_escalation_limits_changed_in_the_app_apply(db, tmp_path):
 
 
 def _assign_body(web: WebApp, ticket_id: int, technician_id: int) -> dict:
-    key = next(k for k in web.app.callback_map if f"{ids.TICKET_ASSIGN_FEEDBACK}.children" in k)
+    key = next(k for k in web.app.callback_map if f"{TICKET_ASSIGN_FEEDBACK}.children" in k)
     return {
         "output": key,
         "outputs": [
-            {"id": ids.TICKET_ASSIGN_FEEDBACK, "property": "children"},
-            {"id": ids.TICKET_REFRESH, "property": "data"},
+            {"id": TICKET_ASSIGN_FEEDBACK, "property": "children"},
+            {"id": TICKET_REFRESH, "property": "data"},
         ],
-        "inputs": [{"id": ids.TICKET_ASSIGN_SUBMIT, "property": "n_clicks", "value": 1}],
+        "inputs": [{"id": TICKET_ASSIGN_SUBMIT, "property": "n_clicks", "value": 1}],
         "state": [
-            {"id": ids.TICKET_ASSIGN_SELECT, "property": "value", "value": str(technician_id)},
-            {"id": ids.TICKET_ID, "property": "data", "value": ticket_id},
-            {"id": ids.TICKET_REFRESH, "property": "data", "value": 0},
+            {"id": TICKET_ASSIGN_SELECT, "property": "value", "value": str(technician_id)},
+            {"id": TICKET_ID, "property": "data", "value": ticket_id},
+            {"id": TICKET_REFRESH, "property": "data", "value": 0},
         ],
-        "changedPropIds": [f"{ids.TICKET_ASSIGN_SUBMIT}.n_clicks"],
+        "changedPropIds": [f"{TICKET_ASSIGN_SUBMIT}.n_clicks"],
     }
 
 

@@ -17,8 +17,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from data.models import AuditLog
-from web import ids
 from web.server.input_schema import WILDCARDS, kind_of
+from web.views.admin_machines import ADMIN_MACHINE_FEEDBACK, ADMIN_SENSOR_ROWS, ADMIN_SENSORS_ERROR
+from web.views.admin_settings import SETTING_RESET, SETTING_SAVE, SETTINGS_FEEDBACK
+from web.views.ticket import TICKET_GRAPH
+from web.views.tickets import TICKET_ACTION, TICKETS_FEEDBACK
 
 JUNK = ["abc", 10**30, None, [1, "x"], {"a": 1}, -5, 1.5, True, "", 0, "1", 2**31]
 
@@ -122,7 +125,7 @@ def test_any_json_in_any_callback_never_answers_500(
 
 
 def _ticket_start_request(web: WebApp, changed: list[str]) -> dict:
-    key = next(k for k in web.app.callback_map if k.startswith(f"..{ids.TICKETS_FEEDBACK}."))
+    key = next(k for k in web.app.callback_map if k.startswith(f"..{TICKETS_FEEDBACK}."))
     body = filled_body(
         key,
         web.app.callback_map[key],
@@ -134,7 +137,7 @@ def _ticket_start_request(web: WebApp, changed: list[str]) -> dict:
 
 
 def test_a_trigger_that_is_not_an_input_is_refused(web: WebApp):
-    stray = prop_id({"type": ids.TICKET_ACTION, "ticket": "abc", "action": "start"}, "n_clicks")
+    stray = prop_id({"type": TICKET_ACTION, "ticket": "abc", "action": "start"}, "n_clicks")
     refused = web.client("technician").post(
         "/_dash-update-component", json=_ticket_start_request(web, [stray])
     )
@@ -149,7 +152,7 @@ def test_a_trigger_that_is_not_an_input_is_refused(web: WebApp):
 def test_a_junk_ticket_id_is_refused_before_it_reaches_the_database(
     web: WebApp, value: object, answer: str
 ):
-    key = next(k for k in web.app.callback_map if k == f"{ids.TICKET_GRAPH}.figure")
+    key = next(k for k in web.app.callback_map if k == f"{TICKET_GRAPH}.figure")
     body = filled_body(key, web.app.callback_map[key], lambda *_: value, lambda *_: 1)
     refused = web.client("viewer").post("/_dash-update-component", json=body)
     assert refused.status_code == 400 and refused.get_json() == {"error": answer}
@@ -173,7 +176,7 @@ def _key_of(web: WebApp, *parts: str) -> str:
 
 
 def test_a_remove_click_for_a_row_the_page_does_not_show_changes_nothing(web: WebApp):
-    key = _key_of(web, f"{ids.ADMIN_SENSOR_ROWS}.children@")
+    key = _key_of(web, f"{ADMIN_SENSOR_ROWS}.children@")
     rows = iter([5, 0])  # the remove button names row 5, the listed rows are row 0
 
     def row(_t: str, _k: str) -> int:
@@ -186,8 +189,8 @@ def test_a_remove_click_for_a_row_the_page_does_not_show_changes_nothing(web: We
 
 
 def test_a_setting_saved_that_the_page_does_not_show_is_refused(web: WebApp):
-    key = _key_of(web, f"{ids.SETTINGS_FEEDBACK}.children")
-    clicked = (ids.SETTING_SAVE, ids.SETTING_RESET)
+    key = _key_of(web, f"{SETTINGS_FEEDBACK}.children")
+    clicked = (SETTING_SAVE, SETTING_RESET)
 
     def name(pattern: str, _key: str) -> str:  # the page shows another setting
         return "failure_threshold" if pattern in clicked else "anomaly_threshold"
@@ -202,7 +205,7 @@ def test_a_setting_saved_that_the_page_does_not_show_is_refused(web: WebApp):
 
 
 def test_sensor_fields_that_do_not_match_the_rows_are_refused(web: WebApp):
-    key = _key_of(web, f"{ids.ADMIN_MACHINE_FEEDBACK}.children@", ids.ADMIN_SENSORS_ERROR)
+    key = _key_of(web, f"{ADMIN_MACHINE_FEEDBACK}.children@", ADMIN_SENSORS_ERROR)
     counts = iter([1, 2])  # one sensor id, then two rows of every field
 
     body = filled_body(

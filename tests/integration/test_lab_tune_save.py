@@ -15,7 +15,7 @@ from maintenance.app_settings import SettingError, reset_setting
 from maintenance.threshold_tuning import current_thresholds, save_threshold
 from ml.lab.scored import threshold_metrics
 from ml.lab.tune import tuning_view
-from web import lab_tune_view as v
+from web.views import lab_tune as v
 
 
 def test_tuning_view_sweeps_the_latest_backtest(db, tmp_path):

@@ -18,7 +18,7 @@ from data.models import Prediction
 from data.readings import insert_readings
 from maintenance.machine_state import machine_cards
 from ml.scoring import MachineScore
-from web.fleet_view import clock_note, risk_line
+from web.views.fleet import clock_note, risk_line
 from worker import Worker
 
 

@@ -26,7 +26,7 @@ from data.readings import insert_readings
 from maintenance.alarms import raise_alarm
 from maintenance.banner import acknowledge_warning, red_warnings
 from maintenance.machine_state import machine_cards
-from web.fleet_view import STATUS_LABEL, risk_line
+from web.views.fleet import STATUS_LABEL, risk_line
 
 RUNNING = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
 

@@ -16,8 +16,8 @@ from data.db import Database
 from data.history import machine_events
 from data.models import Downtime, DowntimeKind
 from maintenance.reports import build_report, report_pdf
-from web.machine_view import timeline
-from web.report_view import kpis, machines_figure
+from web.views.machine import timeline
+from web.views.reports import kpis, machines_figure
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 

@@ -16,7 +16,7 @@ from data.db import Database
 from data.models import Report
 from maintenance.reports import build_report, last_full_week, store_weekly_report
 from simulator.backfill import backfill
-from web.report_view import alarms_figure, headline, machines_figure, types_figure, weeks_figure
+from web.views.reports import alarms_figure, headline, machines_figure, types_figure, weeks_figure
 from worker import Worker
 
 

@@ -31,8 +31,21 @@ from maintenance.parts import PartError, save_part
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status, open_ticket
 from maintenance.work_record import work_record_pdf
-from web import ids
-from web.resolve_form import Answers, check_form
+from web.views import resolve_dialog
+from web.views.resolve_dialog import (
+    RESOLVE_ACTION,
+    RESOLVE_CAUSE,
+    RESOLVE_DOWN_END,
+    RESOLVE_DOWN_START,
+    RESOLVE_MODAL,
+    RESOLVE_OUTCOME,
+    RESOLVE_PARTS_ERROR,
+    RESOLVE_SUBMIT,
+    RESOLVE_TICKET,
+)
+from web.views.resolve_form import Answers, check_form
+from web.views.shell import LOW_STOCK, RED_TICK, URL
+from web.views.tickets import TICKETS_REFRESH
 from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -212,15 +225,15 @@ def _request(web: WebApp, trigger: str, values: dict, rows: list[tuple[object, o
 
 def _resolve(web: WebApp, client, ticket_id: int, rows: list, **answers: str) -> dict:
     values = {
-        ids.RESOLVE_TICKET: ticket_id,
-        ids.TICKETS_REFRESH: 0,
-        ids.RESOLVE_OUTCOME: "failure",
-        ids.RESOLVE_DOWN_START: (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-        ids.RESOLVE_DOWN_END: NOW.strftime("%Y-%m-%dT%H:%M"),
+        RESOLVE_TICKET: ticket_id,
+        TICKETS_REFRESH: 0,
+        RESOLVE_OUTCOME: "failure",
+        RESOLVE_DOWN_START: (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        RESOLVE_DOWN_END: NOW.strftime("%Y-%m-%dT%H:%M"),
     }
-    values |= {getattr(ids, f"RESOLVE_{k.upper()}"): v for k, v in answers.items()}
+    values |= {getattr(resolve_dialog, f"RESOLVE_{k.upper()}"): v for k, v in answers.items()}
     response = client.post(
-        "/_dash-update-component", json=_request(web, ids.RESOLVE_SUBMIT, values, rows)
+        "/_dash-update-component", json=_request(web, RESOLVE_SUBMIT, values, rows)
     )
     assert response.status_code == 200
     return response.get_json()["response"]
@@ -255,22 +268,22 @@ def test_the_dialog_refuses_field_by_field_then_resolves_with_its_parts(web: Web
     client = web.client("technician")
 
     empty = _resolve(web, client, ticket_id, [(str(part_id), 1)], cause="", action=" ")
-    assert empty[ids.RESOLVE_CAUSE]["invalid"] is True
-    assert "Describe the cause" in empty[f"{ids.RESOLVE_CAUSE}-error"]["children"]
-    assert empty[ids.RESOLVE_ACTION]["invalid"] is True
-    assert "Describe the action taken" in empty[f"{ids.RESOLVE_ACTION}-error"]["children"]
-    assert ids.RESOLVE_MODAL not in empty  # the dialog stays open, as filled in
+    assert empty[RESOLVE_CAUSE]["invalid"] is True
+    assert "Describe the cause" in empty[f"{RESOLVE_CAUSE}-error"]["children"]
+    assert empty[RESOLVE_ACTION]["invalid"] is True
+    assert "Describe the action taken" in empty[f"{RESOLVE_ACTION}-error"]["children"]
+    assert RESOLVE_MODAL not in empty  # the dialog stays open, as filled in
 
     answers = {"cause": "Coupling insert cracked", "action": "Replaced the insert"}
     short = _resolve(web, client, ticket_id, [(str(part_id), 4)], **answers)
-    assert "Only 3 pcs of RS-WEB" in short[ids.RESOLVE_PARTS_ERROR]["children"]
+    assert "Only 3 pcs of RS-WEB" in short[RESOLVE_PARTS_ERROR]["children"]
     with web.db.session() as s:
         assert s.get(Part, part_id).stock == 3
         assert s.get(Ticket, ticket_id).status is TicketStatus.IN_PROGRESS
 
     done = _resolve(web, client, ticket_id, [(None, 1), (str(part_id), 2)], **answers)
-    assert done[ids.RESOLVE_MODAL]["is_open"] is False
-    assert done[ids.RESOLVE_PARTS_ERROR]["children"] == ""
+    assert done[RESOLVE_MODAL]["is_open"] is False
+    assert done[RESOLVE_PARTS_ERROR]["children"] == ""
     with web.db.session() as s:
         ticket = s.get(Ticket, ticket_id)
         assert (ticket.status, ticket.cause, ticket.action_taken) == (
@@ -286,19 +299,19 @@ def test_low_stock_warning_is_for_managers_and_admins(web: WebApp):
         s.execute(delete(Part).where(Part.number == "RS-LOW"))
         s.add(Part(number="RS-LOW", name="Fuse", stock=0, min_stock=2))
     request = {
-        "output": f"{ids.LOW_STOCK}.children",
-        "outputs": {"id": ids.LOW_STOCK, "property": "children"},
+        "output": f"{LOW_STOCK}.children",
+        "outputs": {"id": LOW_STOCK, "property": "children"},
         "inputs": [
-            {"id": ids.RED_TICK, "property": "n_intervals", "value": 1},
-            {"id": ids.URL, "property": "pathname", "value": "/alarms"},
+            {"id": RED_TICK, "property": "n_intervals", "value": 1},
+            {"id": URL, "property": "pathname", "value": "/alarms"},
         ],
-        "changedPropIds": [f"{ids.RED_TICK}.n_intervals"],
+        "changedPropIds": [f"{RED_TICK}.n_intervals"],
     }
     try:
         cases = (("manager", True), ("admin", True), ("technician", False), ("viewer", False))
         for user, sees in cases:
             answer = web.client(user).post("/_dash-update-component", json=request)
-            warning = answer.get_json()["response"][ids.LOW_STOCK]["children"]
+            warning = answer.get_json()["response"][LOW_STOCK]["children"]
             assert (warning is not None) is sees, user
             if sees:
                 text = json.dumps(warning)

@@ -18,7 +18,16 @@ from data.models import (
     TicketStep,
 )
 from maintenance.tickets import open_ticket
-from web import ids
+from web.views.sops import SOPS_BASE, SOPS_CODE, SOPS_FEEDBACK, SOPS_REFRESH, SOPS_SAVE, SOPS_TEXT
+from web.views.ticket import (
+    TICKET_ACTIVITY,
+    TICKET_COMMENT_SUBMIT,
+    TICKET_COMMENT_TEXT,
+    TICKET_ID,
+    TICKET_REFRESH,
+    TICKET_STEPS_FEEDBACK,
+    ticket_step,
+)
 
 
 def _prop(component_id: dict | str, prop: str) -> str:
@@ -57,15 +66,15 @@ def _ticket(web: WebApp) -> tuple[int, int]:
 
 
 def _tick(web: WebApp, ticket_id: int, version_id: int) -> dict:
-    step = ids.ticket_step(version_id, 0)
+    step = ticket_step(version_id, 0)
     return _request(
         web,
-        f"{ids.TICKET_STEPS_FEEDBACK}.children",
+        f"{TICKET_STEPS_FEEDBACK}.children",
         [[{"id": step, "property": "value", "value": [0]}]],
         [
-            {"id": ids.TICKET_ID, "property": "data", "value": ticket_id},
-            {"id": ids.TICKET_ACTIVITY, "property": "data", "value": 0},
-            {"id": ids.TICKET_REFRESH, "property": "data", "value": 0},
+            {"id": TICKET_ID, "property": "data", "value": ticket_id},
+            {"id": TICKET_ACTIVITY, "property": "data", "value": 0},
+            {"id": TICKET_REFRESH, "property": "data", "value": 0},
         ],
         _prop(step, "value"),
     )
@@ -74,14 +83,14 @@ def _tick(web: WebApp, ticket_id: int, version_id: int) -> dict:
 def _comment(web: WebApp, ticket_id: int, text: str) -> dict:
     return _request(
         web,
-        f"{ids.TICKET_COMMENT_TEXT}.invalid",
-        [{"id": ids.TICKET_COMMENT_SUBMIT, "property": "n_clicks", "value": 1}],
+        f"{TICKET_COMMENT_TEXT}.invalid",
+        [{"id": TICKET_COMMENT_SUBMIT, "property": "n_clicks", "value": 1}],
         [
-            {"id": ids.TICKET_COMMENT_TEXT, "property": "value", "value": text},
-            {"id": ids.TICKET_ID, "property": "data", "value": ticket_id},
-            {"id": ids.TICKET_ACTIVITY, "property": "data", "value": 0},
+            {"id": TICKET_COMMENT_TEXT, "property": "value", "value": text},
+            {"id": TICKET_ID, "property": "data", "value": ticket_id},
+            {"id": TICKET_ACTIVITY, "property": "data", "value": 0},
         ],
-        _prop(ids.TICKET_COMMENT_SUBMIT, "n_clicks"),
+        _prop(TICKET_COMMENT_SUBMIT, "n_clicks"),
     )
 
 
@@ -131,15 +140,15 @@ def test_a_manager_may_not_comment_an_overlong_text(web: WebApp):
 def test_only_engineers_and_admins_save_sops(web: WebApp, user: str, allowed: bool):
     body = _request(
         web,
-        f"{ids.SOPS_FEEDBACK}.children",
-        [{"id": ids.SOPS_SAVE, "property": "n_clicks", "value": 1}],
+        f"{SOPS_FEEDBACK}.children",
+        [{"id": SOPS_SAVE, "property": "n_clicks", "value": 1}],
         [
-            {"id": ids.SOPS_CODE, "property": "data", "value": "ACCESS_TEST"},
-            {"id": ids.SOPS_TEXT, "property": "value", "value": "# T\n\n## Steps\n1. Do it\n"},
-            {"id": ids.SOPS_BASE, "property": "data", "value": None},
-            {"id": ids.SOPS_REFRESH, "property": "data", "value": 0},
+            {"id": SOPS_CODE, "property": "data", "value": "ACCESS_TEST"},
+            {"id": SOPS_TEXT, "property": "value", "value": "# T\n\n## Steps\n1. Do it\n"},
+            {"id": SOPS_BASE, "property": "data", "value": None},
+            {"id": SOPS_REFRESH, "property": "data", "value": 0},
         ],
-        _prop(ids.SOPS_SAVE, "n_clicks"),
+        _prop(SOPS_SAVE, "n_clicks"),
     )
     response = web.client(user).post("/_dash-update-component", json=body)
     assert response.status_code == 200

@@ -427,29 +427,37 @@ def test_forgot_is_rate_limited_per_account(web: WebApp):
 
 
 def test_users_callbacks_check_the_admin_role_on_the_server(web: WebApp):
-    from web import ids
+    from web.views.admin_users import (
+        USERS_CREATE,
+        USERS_NEW_EMAIL,
+        USERS_NEW_MODE,
+        USERS_NEW_NAME,
+        USERS_NEW_PASSWORD,
+        USERS_NEW_ROLE,
+        USERS_REFRESH,
+    )
 
-    key = next(k for k in web.app.callback_map if f"{ids.USERS_NEW_PASSWORD}.value" in k)
+    key = next(k for k in web.app.callback_map if f"{USERS_NEW_PASSWORD}.value" in k)
     spec = web.app.callback_map[key]
     values = {
-        ids.USERS_NEW_NAME: "sneaky",
-        ids.USERS_NEW_EMAIL: "",
-        ids.USERS_NEW_ROLE: "admin",
-        ids.USERS_NEW_MODE: "password",
-        ids.USERS_NEW_PASSWORD: "sneaky-password-1",
-        ids.USERS_REFRESH: 0,
+        USERS_NEW_NAME: "sneaky",
+        USERS_NEW_EMAIL: "",
+        USERS_NEW_ROLE: "admin",
+        USERS_NEW_MODE: "password",
+        USERS_NEW_PASSWORD: "sneaky-password-1",
+        USERS_REFRESH: 0,
     }
     body = {
         "output": key,
         "outputs": [
             {"id": o.component_id, "property": o.component_property} for o in spec["output"]
         ],
-        "inputs": [{"id": ids.USERS_CREATE, "property": "n_clicks", "value": 1}],
+        "inputs": [{"id": USERS_CREATE, "property": "n_clicks", "value": 1}],
         "state": [
             {"id": d["id"], "property": d["property"], "value": values[d["id"]]}
             for d in spec["state"]
         ],
-        "changedPropIds": [f"{ids.USERS_CREATE}.n_clicks"],
+        "changedPropIds": [f"{USERS_CREATE}.n_clicks"],
     }
     for user in ("manager", "viewer"):
         refused = web.client(user).post("/_dash-update-component", json=body)

@@ -11,8 +11,8 @@ from maintenance.formatting import (
     format_hours,
     format_remaining,
 )
-from web.lab_explore_view import model_time
-from web.lab_tune_view import kpi_cards, model_hours
+from web.views.lab_explore import model_time
+from web.views.lab_tune import kpi_cards, model_hours
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from data.db import Database
 from maintenance.audit import audit_csv, audit_rows
 from maintenance.permissions import Action, allowed
 from maintenance.reports import build_report, load_report_file, report_csv, report_pdf
-from web.report_view import RangeError, parse_day_range
 from web.server.auth import identity
+from web.views.reports import RangeError, parse_day_range
 
 __all__ = ["attachment", "downloads_blueprint"]
 

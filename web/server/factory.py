@@ -16,7 +16,6 @@ from flask import Blueprint, Flask
 from config import Settings
 from data.db import Database
 from maintenance.permissions import allowed
-from web import ids
 from web.server.attachments import attachments_blueprint, install_upload_limit
 from web.server.auth import identity, init_auth
 from web.server.backtest_report import backtest_blueprint
@@ -26,6 +25,7 @@ from web.server.lab_export import lab_export_blueprint
 from web.server.ops import install_request_ids, ops_blueprint
 from web.server.refusals import install_refusals
 from web.server.security import install_same_origin_check, install_security_headers
+from web.views.shell import LOW_STOCK, NAV_USER, RED_BANNER, RED_TICK, SIGN_OUT, URL
 
 __all__ = ["create_app"]
 
@@ -167,12 +167,12 @@ def _shell() -> html.Div:
             [
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
                 dbc.Nav(items, navbar=True, className="me-auto"),
-                html.Span(id=ids.NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
+                html.Span(id=NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
                 html.Form(  # a plain form POST: signing out is a change, never a link
                     html.Button(
                         "Sign out",
                         type="submit",
-                        id=ids.SIGN_OUT,
+                        id=SIGN_OUT,
                         className="btn btn-outline-light btn-sm text-nowrap",
                     ),
                     method="POST",
@@ -186,14 +186,14 @@ def _shell() -> html.Div:
         dark=True,
         className="mb-3",
     )
-    banner = html.Div(id=ids.RED_BANNER, className="px-3")
+    banner = html.Div(id=RED_BANNER, className="px-3")
     return html.Div(
         [
-            dcc.Location(id=ids.URL),
+            dcc.Location(id=URL),
             nav,
             banner,
-            html.Div(id=ids.LOW_STOCK, className="px-3"),
-            dcc.Interval(id=ids.RED_TICK, interval=3000),
+            html.Div(id=LOW_STOCK, className="px-3"),
+            dcc.Interval(id=RED_TICK, interval=3000),
             dbc.Container(dash.page_container, fluid=True),
         ]
     )

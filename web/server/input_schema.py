@@ -9,11 +9,6 @@ neither place."""
 
 from __future__ import annotations
 
-from web import ids
-from web import lab_explore_view as explore
-from web import lab_models_view as lab_models
-from web import lab_tune_view as lab_tune
-from web.machine_admin_view import SENSOR_FIELDS
 from web.server.inputs import (
     ANY,
     CHILDREN,
@@ -40,6 +35,130 @@ from web.server.inputs import (
     rows,
     whole,
 )
+from web.views import lab_explore as explore
+from web.views import lab_models as lab_models
+from web.views import lab_tune as lab_tune
+from web.views.admin_jobs import JOB_RUN
+from web.views.admin_machines import (
+    ADMIN_MACHINE_ID,
+    ADMIN_MACHINE_LINE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_SHOW,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINES_GRID,
+    ADMIN_MACHINES_REFRESH,
+    ADMIN_SENSOR_ERROR,
+    ADMIN_SENSOR_FIELD,
+    ADMIN_SENSOR_ID,
+    ADMIN_SENSOR_REMOVE,
+    SENSOR_FIELDS,
+)
+from web.views.admin_notifications import (
+    NOTIFY_CHANNEL_ID,
+    NOTIFY_CHANNELS_GRID,
+    NOTIFY_EVENTS,
+    NOTIFY_KIND,
+    NOTIFY_NAME,
+    NOTIFY_REFRESH,
+    NOTIFY_SECRET,
+    NOTIFY_TARGET,
+)
+from web.views.admin_settings import (
+    SETTING_ERROR,
+    SETTING_INPUT,
+    SETTING_RESET,
+    SETTING_SAVE,
+    SETTINGS_REFRESH,
+)
+from web.views.admin_users import (
+    USERS_EMAIL,
+    USERS_GRID,
+    USERS_NEW_EMAIL,
+    USERS_NEW_MODE,
+    USERS_NEW_NAME,
+    USERS_NEW_PASSWORD,
+    USERS_NEW_ROLE,
+    USERS_REFRESH,
+    USERS_ROLE,
+    USERS_SHIFT,
+    USERS_SHIFT_END,
+    USERS_SHIFT_START,
+    USERS_SKILLS,
+    USERS_TEMP_PASSWORD,
+)
+from web.views.alarms import (
+    ALARMS_GRID,
+    ALARMS_RANGE,
+    ALARMS_REFRESH,
+    SILENCE_CANCEL,
+    SILENCE_HOURS,
+    SILENCE_MACHINE,
+    SILENCE_REASON,
+)
+from web.views.fleet import (
+    FLEET_ALARMS,
+    FLEET_BADGE,
+    FLEET_CARD,
+    FLEET_CURSOR,
+    FLEET_GRAPH,
+    FLEET_LOCATION,
+    FLEET_RISK,
+    FLEET_TYPE,
+)
+from web.views.machine import MACHINE_CURSOR, MACHINE_NAME, MACHINE_RANGE
+from web.views.parts import (
+    PARTS_GRID,
+    PARTS_ID,
+    PARTS_MIN,
+    PARTS_NAME,
+    PARTS_NUMBER,
+    PARTS_REFRESH,
+    PARTS_STOCK,
+    PARTS_TYPES,
+    PARTS_UNIT,
+)
+from web.views.plans import (
+    PLANS_CODE,
+    PLANS_EVERY_DAYS,
+    PLANS_EVERY_HOURS,
+    PLANS_GRID,
+    PLANS_LEAD,
+    PLANS_MACHINE,
+    PLANS_NAME,
+    PLANS_REFRESH,
+    PLANS_TYPE,
+)
+from web.views.reports import REPORT_PRESET
+from web.views.resolve_dialog import (
+    RESOLVE_ACTION,
+    RESOLVE_CAUSE,
+    RESOLVE_DOWN_END,
+    RESOLVE_DOWN_START,
+    RESOLVE_OUTCOME,
+    RESOLVE_PART,
+    RESOLVE_TICKET,
+    TICKET_RESOLVE_ACTION,
+    TICKET_RESOLVE_CAUSE,
+    TICKET_RESOLVE_DOWN_END,
+    TICKET_RESOLVE_DOWN_START,
+    TICKET_RESOLVE_OUTCOME,
+    TICKET_RESOLVE_PART,
+)
+from web.views.shell import ALARM_ACK
+from web.views.sops import SOPS_BASE, SOPS_CODE, SOPS_REFRESH, SOPS_SEARCH, SOPS_TEXT, SOPS_VERSION
+from web.views.ticket import (
+    TICKET_ACTIVITY,
+    TICKET_COMMENT_TEXT,
+    TICKET_DETAIL_ACTION,
+    TICKET_ID,
+    TICKET_REFRESH,
+    TICKET_STEP,
+)
+from web.views.ticket_assign import TICKET_ASSIGN_SELECT
+from web.views.ticket_files import TICKET_FILES_REFRESH
+from web.views.ticket_parts import TICKET_PARTS_QTY, TICKET_PARTS_SELECT
+from web.views.tickets import TICKET_ACTION, TICKETS_FILTER, TICKETS_REFRESH
 
 __all__ = ["PROPERTY_KINDS", "KINDS", "WILDCARDS", "kind_of"]
 
@@ -96,56 +215,56 @@ _SCORE_JOB = record(
     **{k: COUNT.required for k in ("next", "rows")},
 )
 _COUNTERS = (  # stores a callback bumps so another redraws
-    ids.ADMIN_MACHINES_REFRESH,
-    ids.ALARMS_REFRESH,
+    ADMIN_MACHINES_REFRESH,
+    ALARMS_REFRESH,
     lab_models.REFRESH,
     lab_tune.REFRESH,
-    ids.NOTIFY_REFRESH,
-    ids.PARTS_REFRESH,
-    ids.PLANS_REFRESH,
-    ids.SETTINGS_REFRESH,
-    ids.SOPS_REFRESH,
-    ids.TICKET_FILES_REFRESH,
-    ids.TICKET_REFRESH,
-    ids.TICKETS_REFRESH,
-    ids.USERS_REFRESH,
-    ids.TICKET_ACTIVITY,
+    NOTIFY_REFRESH,
+    PARTS_REFRESH,
+    PLANS_REFRESH,
+    SETTINGS_REFRESH,
+    SOPS_REFRESH,
+    TICKET_FILES_REFRESH,
+    TICKET_REFRESH,
+    TICKETS_REFRESH,
+    USERS_REFRESH,
+    TICKET_ACTIVITY,
 )
 _TEXT_VALUES = (
-    ids.ADMIN_MACHINE_NAME,
-    ids.ADMIN_MACHINE_TYPE,
-    ids.ADMIN_MACHINE_LOCATION,
-    ids.ADMIN_MACHINE_LINE,
-    ids.FLEET_TYPE,
-    ids.FLEET_LOCATION,
-    ids.MACHINE_RANGE,
-    ids.NOTIFY_NAME,
-    ids.NOTIFY_KIND,
-    ids.NOTIFY_TARGET,
-    ids.NOTIFY_SECRET,
-    ids.PARTS_NUMBER,
-    ids.PARTS_NAME,
-    ids.PARTS_UNIT,
-    ids.PARTS_TYPES,  # "pump,press": split by the callback
-    ids.PLANS_NAME,
-    ids.PLANS_CODE,
-    ids.PLANS_TYPE,
-    ids.REPORT_PRESET,
-    ids.SILENCE_REASON,
-    ids.SOPS_SEARCH,
-    ids.SOPS_TEXT,
-    ids.SOPS_VERSION,
-    ids.TICKET_COMMENT_TEXT,
-    ids.TICKETS_FILTER,
-    ids.USERS_NEW_NAME,
-    ids.USERS_NEW_EMAIL,
-    ids.USERS_NEW_ROLE,
-    ids.USERS_NEW_MODE,
-    ids.USERS_NEW_PASSWORD,
-    ids.USERS_ROLE,
-    ids.USERS_EMAIL,
-    ids.USERS_SHIFT,
-    ids.USERS_TEMP_PASSWORD,
+    ADMIN_MACHINE_NAME,
+    ADMIN_MACHINE_TYPE,
+    ADMIN_MACHINE_LOCATION,
+    ADMIN_MACHINE_LINE,
+    FLEET_TYPE,
+    FLEET_LOCATION,
+    MACHINE_RANGE,
+    NOTIFY_NAME,
+    NOTIFY_KIND,
+    NOTIFY_TARGET,
+    NOTIFY_SECRET,
+    PARTS_NUMBER,
+    PARTS_NAME,
+    PARTS_UNIT,
+    PARTS_TYPES,  # "pump,press": split by the callback
+    PLANS_NAME,
+    PLANS_CODE,
+    PLANS_TYPE,
+    REPORT_PRESET,
+    SILENCE_REASON,
+    SOPS_SEARCH,
+    SOPS_TEXT,
+    SOPS_VERSION,
+    TICKET_COMMENT_TEXT,
+    TICKETS_FILTER,
+    USERS_NEW_NAME,
+    USERS_NEW_EMAIL,
+    USERS_NEW_ROLE,
+    USERS_NEW_MODE,
+    USERS_NEW_PASSWORD,
+    USERS_ROLE,
+    USERS_EMAIL,
+    USERS_SHIFT,
+    USERS_TEMP_PASSWORD,
     explore.EXPLORE_FEATURE,
     explore.EXPLORE_RANGE,
     lab_tune.SCORE,
@@ -153,16 +272,16 @@ _TEXT_VALUES = (
     lab_models.field_id("backtest", "source"),
     lab_models.field_id("train", "family"),  # checked against the model families
     # the resolve dialogs' fields (datetime-local text is parsed by the form)
-    ids.RESOLVE_OUTCOME,
-    ids.RESOLVE_CAUSE,
-    ids.RESOLVE_ACTION,
-    ids.RESOLVE_DOWN_START,
-    ids.RESOLVE_DOWN_END,
-    ids.TICKET_RESOLVE_OUTCOME,
-    ids.TICKET_RESOLVE_CAUSE,
-    ids.TICKET_RESOLVE_ACTION,
-    ids.TICKET_RESOLVE_DOWN_START,
-    ids.TICKET_RESOLVE_DOWN_END,
+    RESOLVE_OUTCOME,
+    RESOLVE_CAUSE,
+    RESOLVE_ACTION,
+    RESOLVE_DOWN_START,
+    RESOLVE_DOWN_END,
+    TICKET_RESOLVE_OUTCOME,
+    TICKET_RESOLVE_CAUSE,
+    TICKET_RESOLVE_ACTION,
+    TICKET_RESOLVE_DOWN_START,
+    TICKET_RESOLVE_DOWN_END,
 )
 _LAB_NUMBERS = [
     lab_models.field_id(form, f)
@@ -178,18 +297,18 @@ KINDS: dict[tuple[str, str], Kind | ByKey] = {
     **{(c, "value"): TEXT for c in _TEXT_VALUES},
     **{(c, "value"): NUMBER for c in _LAB_NUMBERS},
     # stores
-    (ids.TICKET_ID, "data"): ID,
-    (ids.RESOLVE_TICKET, "data"): ID,
-    (ids.ADMIN_MACHINE_ID, "data"): ID,
-    (ids.ADMIN_MACHINE_SHOW, "data"): record("a machine to show", id=ID, n=NUMBER),
-    (ids.ADMIN_SENSOR_ID, "data"): ID,
-    (ids.NOTIFY_CHANNEL_ID, "data"): ID,
-    (ids.PARTS_ID, "data"): ID,
-    (ids.SOPS_BASE, "data"): ID,
-    (ids.SOPS_CODE, "data"): TEXT,
-    (ids.MACHINE_NAME, "data"): TEXT,
-    (ids.FLEET_CURSOR, "data"): TIMESTAMP,
-    (ids.MACHINE_CURSOR, "data"): TIMESTAMP,
+    (TICKET_ID, "data"): ID,
+    (RESOLVE_TICKET, "data"): ID,
+    (ADMIN_MACHINE_ID, "data"): ID,
+    (ADMIN_MACHINE_SHOW, "data"): record("a machine to show", id=ID, n=NUMBER),
+    (ADMIN_SENSOR_ID, "data"): ID,
+    (NOTIFY_CHANNEL_ID, "data"): ID,
+    (PARTS_ID, "data"): ID,
+    (SOPS_BASE, "data"): ID,
+    (SOPS_CODE, "data"): TEXT,
+    (MACHINE_NAME, "data"): TEXT,
+    (FLEET_CURSOR, "data"): TIMESTAMP,
+    (MACHINE_CURSOR, "data"): TIMESTAMP,
     (explore.EXPLORE_INIT, "data"): ANY,  # only its arrival matters
     (explore.EXPLORE_META, "data"): record(
         "the features shown", names=TEXTS.required, lines=whole(1, 100).required
@@ -197,27 +316,27 @@ KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (explore.TIMELINE_JOB, "data"): _SCORE_JOB,
     (lab_tune.DATA, "data"): _TUNING,
     # form fields
-    (ids.ALARMS_RANGE, "value"): choice("active", "1", "7", "30"),
-    (ids.SILENCE_MACHINE, "value"): ID_CHOICE,
-    (ids.SILENCE_HOURS, "value"): NUMBER,
-    (ids.PLANS_MACHINE, "value"): ID_CHOICE,
-    (ids.PLANS_EVERY_DAYS, "value"): SMALL,
-    (ids.PLANS_EVERY_HOURS, "value"): SMALL,
-    (ids.PLANS_LEAD, "value"): SMALL,
-    (ids.PARTS_STOCK, "value"): SMALL,
-    (ids.PARTS_MIN, "value"): SMALL,
-    (ids.TICKET_PARTS_SELECT, "value"): ID_CHOICE,
-    (ids.TICKET_PARTS_QTY, "value"): SMALL,
-    (ids.TICKET_ASSIGN_SELECT, "value"): ID_CHOICE,
-    (ids.RESOLVE_PART, "value"): _PART_FIELDS,
-    (ids.TICKET_RESOLVE_PART, "value"): _PART_FIELDS,
-    (ids.ADMIN_SENSOR_FIELD, "value"): _SENSOR_FIELDS,
-    (ids.SETTING_INPUT, "value"): TEXT,  # parsed and bounded by the setting's own check
-    (ids.TICKET_STEP, "value"): LIST,  # the checklist's ticked steps
-    (ids.NOTIFY_EVENTS, "value"): TEXTS,
-    (ids.USERS_SKILLS, "value"): TEXTS,
-    (ids.USERS_SHIFT_START, "value"): SCALAR,
-    (ids.USERS_SHIFT_END, "value"): SCALAR,
+    (ALARMS_RANGE, "value"): choice("active", "1", "7", "30"),
+    (SILENCE_MACHINE, "value"): ID_CHOICE,
+    (SILENCE_HOURS, "value"): NUMBER,
+    (PLANS_MACHINE, "value"): ID_CHOICE,
+    (PLANS_EVERY_DAYS, "value"): SMALL,
+    (PLANS_EVERY_HOURS, "value"): SMALL,
+    (PLANS_LEAD, "value"): SMALL,
+    (PARTS_STOCK, "value"): SMALL,
+    (PARTS_MIN, "value"): SMALL,
+    (TICKET_PARTS_SELECT, "value"): ID_CHOICE,
+    (TICKET_PARTS_QTY, "value"): SMALL,
+    (TICKET_ASSIGN_SELECT, "value"): ID_CHOICE,
+    (RESOLVE_PART, "value"): _PART_FIELDS,
+    (TICKET_RESOLVE_PART, "value"): _PART_FIELDS,
+    (ADMIN_SENSOR_FIELD, "value"): _SENSOR_FIELDS,
+    (SETTING_INPUT, "value"): TEXT,  # parsed and bounded by the setting's own check
+    (TICKET_STEP, "value"): LIST,  # the checklist's ticked steps
+    (NOTIFY_EVENTS, "value"): TEXTS,
+    (USERS_SKILLS, "value"): TEXTS,
+    (USERS_SHIFT_START, "value"): SCALAR,
+    (USERS_SHIFT_END, "value"): SCALAR,
     (explore.EXPLORE_MACHINES, "value"): TEXTS,
     (explore.EXPLORE_SENSORS, "value"): TEXTS,
     (explore.EXPLORE_STEP, "value"): NUMBER,
@@ -228,12 +347,12 @@ KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (lab_tune.SLIDER, "value"): NUMBER,
     (lab_tune.MOVE_CLEAR, "value"): FLAG,
     # grids: the rows the server sent, echoed back
-    (ids.ALARMS_GRID, "selectedRows"): rows(id=ID.required),
-    (ids.USERS_GRID, "selectedRows"): rows(id=ID.required),
-    (ids.ADMIN_MACHINES_GRID, "selectedRows"): rows(id=ID.required),
-    (ids.NOTIFY_CHANNELS_GRID, "selectedRows"): rows(id=ID.required),
-    (ids.PLANS_GRID, "selectedRows"): rows(plan_id=ID.required, plan=TEXT),
-    (ids.PARTS_GRID, "selectedRows"): rows(
+    (ALARMS_GRID, "selectedRows"): rows(id=ID.required),
+    (USERS_GRID, "selectedRows"): rows(id=ID.required),
+    (ADMIN_MACHINES_GRID, "selectedRows"): rows(id=ID.required),
+    (NOTIFY_CHANNELS_GRID, "selectedRows"): rows(id=ID.required),
+    (PLANS_GRID, "selectedRows"): rows(plan_id=ID.required, plan=TEXT),
+    (PARTS_GRID, "selectedRows"): rows(
         id=ID.required,
         **{k: TEXT for k in ("number", "name", "unit", "machine_types")},
         **{k: SMALL for k in ("stock", "min_stock")},
@@ -241,32 +360,32 @@ KINDS: dict[tuple[str, str], Kind | ByKey] = {
 }
 
 WILDCARDS: dict[str, dict[str, Kind]] = {
-    ids.ALARM_ACK: {"alarm": ID},
-    ids.SILENCE_CANCEL: {"silence": ID},
-    ids.TICKET_ACTION: {"ticket": ID, "action": _ACTIONS},
-    ids.TICKET_DETAIL_ACTION: {"action": _ACTIONS},
-    ids.TICKET_STEP: {"version": ID, "step": whole(0, 1000)},
-    ids.JOB_RUN: {"job": _NAME},
-    **{t: {"key": _NAME} for t in (ids.SETTING_INPUT, ids.SETTING_SAVE, ids.SETTING_RESET)},
-    ids.SETTING_ERROR: {"key": _NAME},
-    **{t: {"row": _ROW} for t in (ids.RESOLVE_PART, ids.TICKET_RESOLVE_PART)},
+    ALARM_ACK: {"alarm": ID},
+    SILENCE_CANCEL: {"silence": ID},
+    TICKET_ACTION: {"ticket": ID, "action": _ACTIONS},
+    TICKET_DETAIL_ACTION: {"action": _ACTIONS},
+    TICKET_STEP: {"version": ID, "step": whole(0, 1000)},
+    JOB_RUN: {"job": _NAME},
+    **{t: {"key": _NAME} for t in (SETTING_INPUT, SETTING_SAVE, SETTING_RESET)},
+    SETTING_ERROR: {"key": _NAME},
+    **{t: {"row": _ROW} for t in (RESOLVE_PART, TICKET_RESOLVE_PART)},
     **{
         t: {"row": _ROW}
         for t in (
-            ids.ADMIN_SENSOR_FIELD,
-            ids.ADMIN_SENSOR_ERROR,
-            ids.ADMIN_SENSOR_ID,
-            ids.ADMIN_SENSOR_REMOVE,
+            ADMIN_SENSOR_FIELD,
+            ADMIN_SENSOR_ERROR,
+            ADMIN_SENSOR_ID,
+            ADMIN_SENSOR_REMOVE,
         )
     },
     **{
         t: {"machine": ID}
         for t in (
-            ids.FLEET_CARD,
-            ids.FLEET_GRAPH,
-            ids.FLEET_BADGE,
-            ids.FLEET_ALARMS,
-            ids.FLEET_RISK,
+            FLEET_CARD,
+            FLEET_GRAPH,
+            FLEET_BADGE,
+            FLEET_ALARMS,
+            FLEET_RISK,
         )
     },
     **{

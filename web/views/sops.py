@@ -10,6 +10,23 @@ from maintenance.sops import SopSummary, SopView
 
 __all__ = ["sop_list", "sop_header", "sop_body", "version_history", "missing_sop"]
 
+# ids of this page's components
+SOPS_CODE = "sops-code"
+SOPS_SEARCH = "sops-search"
+SOPS_LIST = "sops-list"
+SOPS_REFRESH = "sops-refresh"
+SOPS_HEADER = "sops-header"
+SOPS_VERSION = "sops-version"
+SOPS_BODY = "sops-body"
+SOPS_HISTORY = "sops-history"
+SOPS_EDITOR = "sops-editor"
+SOPS_BASE = "sops-base"  # store: the version the editor started from
+SOPS_TEXT = "sops-text"
+SOPS_TEXT_ERROR = "sops-text-error"
+SOPS_PREVIEW = "sops-preview"
+SOPS_SAVE = "sops-save"
+SOPS_FEEDBACK = "sops-feedback"
+
 
 def sop_list(rows: list[SopSummary], active: str) -> html.Div:
     if not rows:

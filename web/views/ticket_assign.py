@@ -6,9 +6,19 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from maintenance.assignment import TechnicianOption
-from web import ids
 
 __all__ = ["assign_control", "escalated_badge", "select_options", "done_alert", "error_alert"]
+
+# ids of this page's components
+TICKET_ASSIGN_FORM = "ticket-assign-form"
+TICKET_ASSIGN_SELECT = "ticket-assign-select"
+TICKET_ASSIGN_SUBMIT = "ticket-assign-submit"
+TICKET_ASSIGN_FEEDBACK = "ticket-assign-feedback"
+TICKET_ESCALATED = "ticket-escalated"
+
+
+def ticket_escalated(ticket_id: int) -> str:
+    return f"ticket-escalated-{ticket_id}"
 
 
 def escalated_badge(ticket_id: int) -> dbc.Badge:
@@ -16,7 +26,7 @@ def escalated_badge(ticket_id: int) -> dbc.Badge:
         "Escalated",
         color="danger",
         className="ms-1",
-        id=ids.ticket_escalated(ticket_id),
+        id=ticket_escalated(ticket_id),
         title="Not started in time: escalated to the managers",
     )
 
@@ -28,17 +38,17 @@ def assign_control() -> html.Div:
         dbc.InputGroup(
             [
                 dbc.InputGroupText("Reassign to"),
-                dbc.Select(id=ids.TICKET_ASSIGN_SELECT, options=[]),
-                dbc.Button("Reassign", id=ids.TICKET_ASSIGN_SUBMIT, color="secondary"),
+                dbc.Select(id=TICKET_ASSIGN_SELECT, options=[]),
+                dbc.Button("Reassign", id=TICKET_ASSIGN_SUBMIT, color="secondary"),
             ],
             size="sm",
         ),
-        id=ids.TICKET_ASSIGN_FORM,
+        id=TICKET_ASSIGN_FORM,
         hidden=True,
         style={"maxWidth": "36rem"},
     )
     return html.Div(
-        [html.Div(id=ids.TICKET_ESCALATED), form, html.Div(id=ids.TICKET_ASSIGN_FEEDBACK)],
+        [html.Div(id=TICKET_ESCALATED), form, html.Div(id=TICKET_ASSIGN_FEEDBACK)],
         className="mb-2",
     )
 

@@ -11,7 +11,6 @@ from dash import dcc, html
 
 from maintenance.machine_specs import FieldError, SensorInput
 from maintenance.machines import MachineDetail, MachineRow, SaveResult
-from web import ids
 
 __all__ = [
     "KINDS",
@@ -27,6 +26,53 @@ __all__ = [
     "sensor_header",
     "sensor_row",
 ]
+
+# ids of this page's components
+ADMIN_MACHINES_GRID = "admin-machines-grid"
+ADMIN_MACHINES_REFRESH = "admin-machines-refresh"  # store: bump to reload the grid
+ADMIN_MACHINES_NOTE = "admin-machines-note"  # read-only note for managers
+ADMIN_MACHINE_NEW = "admin-machine-new"
+ADMIN_MACHINE_SHOW = "admin-machine-show"  # store: {"id": machine id or None, "n": nonce}
+ADMIN_MACHINE_ID = "admin-machine-id"  # store: the machine in the form (None: a new one)
+ADMIN_MACHINE_TITLE = "admin-machine-title"
+ADMIN_MACHINE_NAME = "admin-machine-name"
+ADMIN_MACHINE_TYPE = "admin-machine-type"
+ADMIN_MACHINE_LOCATION = "admin-machine-location"
+ADMIN_MACHINE_LINE = "admin-machine-line"
+ADMIN_MACHINE_SAVE = "admin-machine-save"
+ADMIN_MACHINE_RETIRE = "admin-machine-retire"
+ADMIN_MACHINE_REACTIVATE = "admin-machine-reactivate"
+ADMIN_MACHINE_FEEDBACK = "admin-machine-feedback"
+ADMIN_MACHINE_TOPIC = "admin-machine-topic"
+ADMIN_MACHINE_PAYLOAD = "admin-machine-payload"
+ADMIN_SENSOR_ROWS = "admin-sensor-rows"
+ADMIN_SENSOR_ADD = "admin-sensor-add"
+ADMIN_SENSORS_ERROR = "admin-sensors-error"
+ADMIN_SENSOR_FIELD = "admin-sensor-field"
+ADMIN_SENSOR_ERROR = "admin-sensor-error"
+ADMIN_SENSOR_ID = "admin-sensor-id"
+ADMIN_SENSOR_REMOVE = "admin-sensor-remove"
+
+
+def admin_machine_error(field: str) -> str:
+    return f"admin-machine-{field}-error"
+
+
+def admin_sensor_field(row: int, field: str) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_FIELD, "row": row, "field": field}
+
+
+def admin_sensor_error(row: int, field: str) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_ERROR, "row": row, "field": field}
+
+
+def admin_sensor_id(row: int) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_ID, "row": row}
+
+
+def admin_sensor_remove(row: int) -> dict[str, object]:
+    return {"type": ADMIN_SENSOR_REMOVE, "row": row}
+
 
 MACHINE_FIELDS = ("name", "type", "location", "line")
 # left to right in the order the limits must keep
@@ -63,11 +109,11 @@ def sensor_row(row: int, sensor: SensorInput | None) -> html.Div:
     remove = (
         html.Small("saved", className="text-muted", title="Sensors keep their history")
         if saved
-        else dbc.Button("Remove", id=ids.admin_sensor_remove(row), size="sm", color="link")
+        else dbc.Button("Remove", id=admin_sensor_remove(row), size="sm", color="link")
     )
     return html.Div(
         [
-            dcc.Store(id=ids.admin_sensor_id(row), data=sensor.id if sensor else None),
+            dcc.Store(id=admin_sensor_id(row), data=sensor.id if sensor else None),
             dbc.Row([*cells, dbc.Col(remove, md=2, className="pt-1")], className="g-1"),
         ],
         className="sensor-row mb-1",
@@ -80,7 +126,7 @@ def _sensor_cell(row: int, field: str, value: Any) -> dbc.Col:
     if numeric and isinstance(value, float):
         value = float(f"{value:.10g}")  # 1980.0000000000002 reads as 1980
     control = dbc.Input(
-        id=ids.admin_sensor_field(row, field),
+        id=admin_sensor_field(row, field),
         value=value,
         type="number" if numeric else "text",
         step="any" if numeric else None,
@@ -88,7 +134,7 @@ def _sensor_cell(row: int, field: str, value: Any) -> dbc.Col:
         placeholder=_PLACEHOLDER.get(field, "none"),
         list=_KINDS_LIST if field == "kind" else None,
     )
-    feedback = dbc.FormFeedback(id=ids.admin_sensor_error(row, field), type="invalid")
+    feedback = dbc.FormFeedback(id=admin_sensor_error(row, field), type="invalid")
     return dbc.Col([control, feedback], md=_WIDTH.get(field, 1))
 
 

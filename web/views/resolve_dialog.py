@@ -9,8 +9,6 @@ from dataclasses import dataclass
 import dash_bootstrap_components as dbc
 from dash import ALL, Output, State, html
 
-from web import ids
-
 __all__ = [
     "DialogIds",
     "TICKETS_DIALOG",
@@ -22,6 +20,46 @@ __all__ = [
     "message_outputs",
     "still_alarming",
 ]
+
+# ids of this page's components
+RESOLVE_MODAL = "resolve-modal"
+RESOLVE_TITLE = "resolve-title"
+RESOLVE_TICKET = "resolve-ticket"
+RESOLVE_OUTCOME = "resolve-outcome"
+RESOLVE_OUTCOME_ERROR = "resolve-outcome-error"
+RESOLVE_CAUSE = "resolve-cause"
+RESOLVE_ACTION = "resolve-action"
+RESOLVE_PARTS = "resolve-parts"
+RESOLVE_PARTS_ADD = "resolve-parts-add"
+RESOLVE_PARTS_ERROR = "resolve-parts-error"
+RESOLVE_PART = "resolve-part"  # one parts row: resolve_part(RESOLVE_PART, row, field)
+RESOLVE_ALERT = "resolve-alert"
+RESOLVE_STILL = "resolve-still-alarming"
+RESOLVE_SUBMIT = "resolve-submit"
+RESOLVE_CANCEL = "resolve-cancel"
+RESOLVE_DOWN_START = "resolve-down-start"
+RESOLVE_DOWN_END = "resolve-down-end"
+TICKET_RESOLVE_MODAL = "ticket-resolve-modal"
+TICKET_RESOLVE_TITLE = "ticket-resolve-title"
+TICKET_RESOLVE_OUTCOME = "ticket-resolve-outcome"
+TICKET_RESOLVE_OUTCOME_ERROR = "ticket-resolve-outcome-error"
+TICKET_RESOLVE_CAUSE = "ticket-resolve-cause"
+TICKET_RESOLVE_ACTION = "ticket-resolve-action"
+TICKET_RESOLVE_PARTS = "ticket-resolve-parts"
+TICKET_RESOLVE_PARTS_ADD = "ticket-resolve-parts-add"
+TICKET_RESOLVE_PARTS_ERROR = "ticket-resolve-parts-error"
+TICKET_RESOLVE_PART = "ticket-resolve-part"
+TICKET_RESOLVE_ALERT = "ticket-resolve-alert"
+TICKET_RESOLVE_STILL = "ticket-resolve-still-alarming"
+TICKET_RESOLVE_DOWN_START = "ticket-resolve-down-start"
+TICKET_RESOLVE_DOWN_END = "ticket-resolve-down-end"
+TICKET_RESOLVE_SUBMIT = "ticket-resolve-submit"
+TICKET_RESOLVE_CANCEL = "ticket-resolve-cancel"
+
+
+def resolve_part(kind: str, row: object, field: str) -> dict[str, object]:
+    """A field (part, qty, remove) of one spare-parts row of a resolve dialog."""
+    return {"type": kind, "row": row, "field": field}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,44 +85,44 @@ class DialogIds:
         return f"{field_id}-error"
 
     def part_field(self, row: object, field: str) -> dict[str, object]:
-        return ids.resolve_part(self.part, row, field)
+        return resolve_part(self.part, row, field)
 
 
 TICKETS_DIALOG = DialogIds(
-    modal=ids.RESOLVE_MODAL,
-    title=ids.RESOLVE_TITLE,
-    outcome=ids.RESOLVE_OUTCOME,
-    outcome_error=ids.RESOLVE_OUTCOME_ERROR,
-    cause=ids.RESOLVE_CAUSE,
-    action=ids.RESOLVE_ACTION,
-    parts=ids.RESOLVE_PARTS,
-    parts_add=ids.RESOLVE_PARTS_ADD,
-    parts_error=ids.RESOLVE_PARTS_ERROR,
-    part=ids.RESOLVE_PART,
-    down_start=ids.RESOLVE_DOWN_START,
-    down_end=ids.RESOLVE_DOWN_END,
-    alert=ids.RESOLVE_ALERT,
-    submit=ids.RESOLVE_SUBMIT,
-    cancel=ids.RESOLVE_CANCEL,
-    still=ids.RESOLVE_STILL,
+    modal=RESOLVE_MODAL,
+    title=RESOLVE_TITLE,
+    outcome=RESOLVE_OUTCOME,
+    outcome_error=RESOLVE_OUTCOME_ERROR,
+    cause=RESOLVE_CAUSE,
+    action=RESOLVE_ACTION,
+    parts=RESOLVE_PARTS,
+    parts_add=RESOLVE_PARTS_ADD,
+    parts_error=RESOLVE_PARTS_ERROR,
+    part=RESOLVE_PART,
+    down_start=RESOLVE_DOWN_START,
+    down_end=RESOLVE_DOWN_END,
+    alert=RESOLVE_ALERT,
+    submit=RESOLVE_SUBMIT,
+    cancel=RESOLVE_CANCEL,
+    still=RESOLVE_STILL,
 )
 DETAIL_DIALOG = DialogIds(
-    modal=ids.TICKET_RESOLVE_MODAL,
-    title=ids.TICKET_RESOLVE_TITLE,
-    outcome=ids.TICKET_RESOLVE_OUTCOME,
-    outcome_error=ids.TICKET_RESOLVE_OUTCOME_ERROR,
-    cause=ids.TICKET_RESOLVE_CAUSE,
-    action=ids.TICKET_RESOLVE_ACTION,
-    parts=ids.TICKET_RESOLVE_PARTS,
-    parts_add=ids.TICKET_RESOLVE_PARTS_ADD,
-    parts_error=ids.TICKET_RESOLVE_PARTS_ERROR,
-    part=ids.TICKET_RESOLVE_PART,
-    down_start=ids.TICKET_RESOLVE_DOWN_START,
-    down_end=ids.TICKET_RESOLVE_DOWN_END,
-    alert=ids.TICKET_RESOLVE_ALERT,
-    submit=ids.TICKET_RESOLVE_SUBMIT,
-    cancel=ids.TICKET_RESOLVE_CANCEL,
-    still=ids.TICKET_RESOLVE_STILL,
+    modal=TICKET_RESOLVE_MODAL,
+    title=TICKET_RESOLVE_TITLE,
+    outcome=TICKET_RESOLVE_OUTCOME,
+    outcome_error=TICKET_RESOLVE_OUTCOME_ERROR,
+    cause=TICKET_RESOLVE_CAUSE,
+    action=TICKET_RESOLVE_ACTION,
+    parts=TICKET_RESOLVE_PARTS,
+    parts_add=TICKET_RESOLVE_PARTS_ADD,
+    parts_error=TICKET_RESOLVE_PARTS_ERROR,
+    part=TICKET_RESOLVE_PART,
+    down_start=TICKET_RESOLVE_DOWN_START,
+    down_end=TICKET_RESOLVE_DOWN_END,
+    alert=TICKET_RESOLVE_ALERT,
+    submit=TICKET_RESOLVE_SUBMIT,
+    cancel=TICKET_RESOLVE_CANCEL,
+    still=TICKET_RESOLVE_STILL,
 )
 
 # fields with an input of their own, marked invalid with the message under it

@@ -16,8 +16,8 @@ from maintenance.parts import PartError
 from maintenance.permissions import Action
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status
-from web.resolve_dialog import still_alarming
 from web.server.auth import AccessDenied, require
+from web.views.resolve_dialog import still_alarming
 
 __all__ = [
     "Answers",

@@ -21,6 +21,17 @@ __all__ = [
     "timeline",
 ]
 
+# ids of this page's components
+MACHINE_NAME = "machine-name"
+MACHINE_HEADER = "machine-header"
+MACHINE_RANGE = "machine-range"
+MACHINE_GRAPH = "machine-graph"
+MACHINE_POINTS = "machine-points"
+MACHINE_EVENTS = "machine-events"
+MACHINE_TICK = "machine-tick"
+MACHINE_CURSOR = "machine-cursor"
+MACHINE_STATE = "machine-state"  # its state (stopped, healthy, …) and risk, every tick
+
 # range key -> (label, span); the machine page offers these, the callback trusts only these
 RANGES = {
     "15m": ("15 min", timedelta(minutes=15)),

@@ -1,7 +1,7 @@
 """The model lab's "Tune thresholds" section: a score, a threshold slider and what that
 threshold would have done on the latest backtest's labelled history (KPI cards, the window
 confusion matrix, the precision-recall curve, the trade-off over all thresholds), and
-"Save threshold". Layout and KPI cards; figures in web/lab_tune_figures.py, callbacks in
+"Save threshold". Layout and KPI cards; figures in web/views/lab_tune_figures.py, callbacks in
 callbacks/lab_tune.py."""
 
 from __future__ import annotations

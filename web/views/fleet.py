@@ -11,7 +11,6 @@ from dash import dcc, html
 
 from maintenance.formatting import format_duration, format_remaining
 from maintenance.machine_state import MachineCard
-from web import ids
 
 __all__ = [
     "LIVE_KINDS",
@@ -33,6 +32,42 @@ __all__ = [
     "sparkline_series",
     "state_line",
 ]
+
+# ids of this page's components
+FLEET_GRID = "fleet-grid"
+FLEET_KPIS = "fleet-kpis"
+FLEET_TICK = "fleet-tick"
+FLEET_CURSOR = "fleet-cursor"
+FLEET_GRAPH = "fleet-graph"
+FLEET_BADGE = "fleet-badge"
+FLEET_ALARMS = "fleet-alarms"
+FLEET_RISK = "fleet-risk"
+FLEET_MODE = "fleet-mode"
+FLEET_CLOCK = "fleet-clock"  # the demo's note that its machines live faster than the clock
+FLEET_CARD = "fleet-card"
+FLEET_TYPE = "fleet-type"
+FLEET_LOCATION = "fleet-location"
+
+
+def fleet_card(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_CARD, "machine": machine_id}
+
+
+def fleet_graph(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_GRAPH, "machine": machine_id}
+
+
+def fleet_badge(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_BADGE, "machine": machine_id}
+
+
+def fleet_alarms(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_ALARMS, "machine": machine_id}
+
+
+def fleet_risk(machine_id: int) -> dict[str, object]:
+    return {"type": FLEET_RISK, "machine": machine_id}
+
 
 STATUS_COLOR = {
     "ok": "success",
@@ -151,21 +186,21 @@ def machine_tile(card: MachineCard, series: Series) -> html.Div:
             html.Small(f"{card.type} · {card.location}", className="text-muted ms-2 me-auto"),
             html.Span(
                 STATUS_LABEL[card.status],
-                id=ids.fleet_badge(card.id),
+                id=fleet_badge(card.id),
                 className=badge_class(card.status),
             ),
         ],
         className="d-flex align-items-center",
     )
     graph = dcc.Graph(
-        id=ids.fleet_graph(card.id),
+        id=fleet_graph(card.id),
         figure=sparkline(series, card.warn_high),
         config={"displayModeBar": False},
     )
-    risk = html.Div(risk_line(card), id=ids.fleet_risk(card.id), className=risk_class(card))
-    alarms = html.Small(alarm_line(card), id=ids.fleet_alarms(card.id), className=alarm_class(card))
+    risk = html.Div(risk_line(card), id=fleet_risk(card.id), className=risk_class(card))
+    alarms = html.Small(alarm_line(card), id=fleet_alarms(card.id), className=alarm_class(card))
     tile = html.Div(
-        [header, risk, graph, alarms], className=card_class(card.status), id=ids.fleet_card(card.id)
+        [header, risk, graph, alarms], className=card_class(card.status), id=fleet_card(card.id)
     )
     return html.Div(tile, className="col-sm-6 col-lg-4 col-xxl-3 mb-3")
 

@@ -9,8 +9,8 @@ import dash
 import pandas as pd
 
 from ml.lab.explore import Exploration
-from web.lab_explore_figures import color, empty_figure, ms, values
-from web.machine_view import iso_times
+from web.views.lab_explore_figures import color, empty_figure, ms, values
+from web.views.machine import iso_times
 
 __all__ = ["timeline_figure", "score_patch"]
 

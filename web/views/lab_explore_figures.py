@@ -1,5 +1,5 @@
 """Figures of the lab's explore view, as plain dicts (plotly's graph objects validate every
-property and cost more than the queries here; see web/machine_view.py).
+property and cost more than the queries here; see web/views/machine.py).
 
 Figures that switch between features carry every feature's traces, feature after feature,
 all hidden but the picked one; ``feature_visibility`` patches only the ``visible`` flags."""
@@ -12,7 +12,7 @@ import pandas as pd
 
 from ml.lab.explore import Exploration
 from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
-from web.machine_view import iso_times
+from web.views.machine import iso_times
 
 __all__ = [
     "LABEL_COLORS",

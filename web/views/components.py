@@ -11,8 +11,8 @@ from dash.exceptions import PreventUpdate
 
 from maintenance.formatting import format_duration
 from maintenance.ticket_list import TicketRow
-from web import ids
-from web.assign_view import escalated_badge
+from web.views.ticket_assign import escalated_badge
+from web.views.tickets import ticket_action
 
 PRIORITY_COLOR = {"CRITICAL": "danger", "HIGH": "warning", "LOW": "secondary"}
 STATUS_FLOW_COLOR = {"OPEN": "primary", "IN_PROGRESS": "info", "RESOLVED": "success"}
@@ -120,7 +120,7 @@ def _actions(r: TicketRow) -> html.Div:
     return html.Div(
         [
             dbc.Button(
-                label, id=ids.ticket_action(r.id, action), color=color, size="sm", className="me-1"
+                label, id=ticket_action(r.id, action), color=color, size="sm", className="me-1"
             )
             for action, label, color in buttons
         ]

@@ -13,6 +13,14 @@ from maintenance.fleet_csv import MAX_BYTES, ImportPlan
 
 __all__ = ["UploadError", "csv_preview", "import_summary", "upload_bytes"]
 
+# ids of this page's components
+FLEET_CSV_UPLOAD = "fleet-csv-upload"
+FLEET_CSV_PREVIEW = "fleet-csv-preview"
+FLEET_CSV_IMPORT = "fleet-csv-import"
+FLEET_CSV_FEEDBACK = "fleet-csv-feedback"
+FLEET_CSV_EXAMPLE = "fleet-csv-example"
+FLEET_CSV_DOWNLOAD = "fleet-csv-download"
+
 _SHOWN = 500  # preview rows drawn; the counts cover the whole file
 
 

@@ -18,10 +18,41 @@ from maintenance.ticket_detail import (
     PredictionInfo,
     TicketDetail,
 )
-from web import ids
-from web.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
+from web.views.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
 
 __all__ = ["detail_outputs", "comment_list", "history_list"]
+
+# ids of this page's components
+TICKET_ID = "ticket-id"
+TICKET_REFRESH = "ticket-refresh"  # a status changed: redraw the page
+TICKET_ACTIVITY = "ticket-activity"  # a step or comment saved: redraw comments and history
+TICKET_HEADER = "ticket-header"
+TICKET_ALARM = "ticket-alarm"
+TICKET_GRAPH = "ticket-graph"
+TICKET_SOP = "ticket-sop"
+TICKET_SOP_AFTER = "ticket-sop-after"
+TICKET_STEP = "ticket-step"  # one checklist per step: {type, version, step}
+TICKET_STEPS = "ticket-steps"
+TICKET_STEPS_NOTE = "ticket-steps-note"
+TICKET_STEPS_FEEDBACK = "ticket-steps-feedback"
+TICKET_ACTIONS = "ticket-actions"
+TICKET_DETAIL_ACTION = "ticket-detail-action"
+TICKET_FEEDBACK = "ticket-feedback"
+TICKET_COMMENTS = "ticket-comments"
+TICKET_COMMENT_FORM = "ticket-comment-form"
+TICKET_COMMENT_TEXT = "ticket-comment-text"
+TICKET_COMMENT_ERROR = "ticket-comment-error"
+TICKET_COMMENT_SUBMIT = "ticket-comment-submit"
+TICKET_HISTORY = "ticket-history"
+
+
+def ticket_detail_action(action: str) -> dict[str, object]:
+    return {"type": TICKET_DETAIL_ACTION, "action": action}
+
+
+def ticket_step(sop_version_id: int, step: int) -> dict[str, object]:
+    return {"type": TICKET_STEP, "version": sop_version_id, "step": step}
+
 
 _BUTTONS = {
     "OPEN": [("start", "Start work", "primary")],
@@ -65,7 +96,7 @@ def _checklist(d: TicketDetail, c: Checklist) -> list[dbc.Checklist]:
     locked = not d.may_work or d.status.value == "RESOLVED"
     return [
         dbc.Checklist(
-            id=ids.ticket_step(c.version_id, i),
+            id=ticket_step(c.version_id, i),
             options=[{"label": f"{i + 1}. {plain(step)}", "value": i, "disabled": locked}],
             value=[i] if i in c.done else [],
             inputClassName="me-2",
@@ -136,7 +167,7 @@ def _actions(d: TicketDetail) -> html.Div | None:
         return None
     return html.Div(
         [
-            dbc.Button(label, id=ids.ticket_detail_action(action), color=color, className="ms-1")
+            dbc.Button(label, id=ticket_detail_action(action), color=color, className="ms-1")
             for action, label, color in _BUTTONS[d.status.value]
         ]
     )

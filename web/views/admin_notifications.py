@@ -12,6 +12,30 @@ from maintenance.notifications import EVENTS, DeliveryRow
 
 __all__ = ["FORM_FIELDS", "channel_rows", "empty_form", "filled_form", "log_rows", "note"]
 
+# ids of this page's components
+NOTIFY_CHANNELS_GRID = "notify-channels-grid"
+NOTIFY_LOG_GRID = "notify-log-grid"
+NOTIFY_NOTE = "notify-note"
+NOTIFY_FEEDBACK = "notify-feedback"
+NOTIFY_REFRESH = "notify-refresh"
+NOTIFY_CHANNEL_ID = "notify-channel-id"
+NOTIFY_FORM_TITLE = "notify-form-title"
+NOTIFY_NAME = "notify-name"
+NOTIFY_KIND = "notify-kind"
+NOTIFY_TARGET = "notify-target"
+NOTIFY_SECRET = "notify-secret"
+NOTIFY_EVENTS = "notify-events"
+NOTIFY_NEW = "notify-new"
+NOTIFY_SAVE = "notify-save"
+NOTIFY_ACTIVE = "notify-active"
+NOTIFY_TEST = "notify-test"
+NOTIFY_TICK = "notify-tick"
+
+
+def notify_error(field: str) -> str:
+    return f"notify-{field}-error"
+
+
 FORM_FIELDS = ("name", "kind", "target", "secret")
 
 

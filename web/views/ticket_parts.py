@@ -7,9 +7,16 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from maintenance.parts import PartRow, UsedPart
-from web import ids
 
 __all__ = ["parts_card", "used_list", "part_options"]
+
+# ids of this page's components
+TICKET_PARTS_USED = "ticket-parts-used"
+TICKET_PARTS_FORM = "ticket-parts-form"
+TICKET_PARTS_SELECT = "ticket-parts-select"
+TICKET_PARTS_QTY = "ticket-parts-qty"
+TICKET_PARTS_SUBMIT = "ticket-parts-submit"
+TICKET_PARTS_FEEDBACK = "ticket-parts-feedback"
 
 
 def parts_card() -> dbc.Card:
@@ -17,10 +24,10 @@ def parts_card() -> dbc.Card:
         [
             dbc.Row(
                 [
-                    dbc.Col(dbc.Select(id=ids.TICKET_PARTS_SELECT, options=[], size="sm"), width=8),
+                    dbc.Col(dbc.Select(id=TICKET_PARTS_SELECT, options=[], size="sm"), width=8),
                     dbc.Col(
                         dbc.Input(
-                            id=ids.TICKET_PARTS_QTY,
+                            id=TICKET_PARTS_QTY,
                             type="number",
                             min=1,
                             step=1,
@@ -35,13 +42,13 @@ def parts_card() -> dbc.Card:
             ),
             dbc.Button(
                 "Record part",
-                id=ids.TICKET_PARTS_SUBMIT,
+                id=TICKET_PARTS_SUBMIT,
                 color="primary",
                 size="sm",
                 className="mt-2",
             ),
         ],
-        id=ids.TICKET_PARTS_FORM,
+        id=TICKET_PARTS_FORM,
         hidden=True,
         className="mt-2",
     )
@@ -49,7 +56,7 @@ def parts_card() -> dbc.Card:
         [
             dbc.CardHeader("Parts used"),
             dbc.CardBody(
-                [html.Div(id=ids.TICKET_PARTS_USED), form, html.Div(id=ids.TICKET_PARTS_FEEDBACK)]
+                [html.Div(id=TICKET_PARTS_USED), form, html.Div(id=TICKET_PARTS_FEEDBACK)]
             ),
         ],
         className="shadow-sm mb-3",

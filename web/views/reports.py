@@ -23,6 +23,20 @@ __all__ = [
     "weeks_figure",
 ]
 
+# ids of this page's components
+REPORT_RANGE = "report-range"
+REPORT_PRESET = "report-preset"
+REPORT_HEADLINE = "report-headline"
+REPORT_KPIS = "report-kpis"
+REPORT_WEEKS = "report-weeks"
+REPORT_TYPES = "report-types"
+REPORT_MACHINES = "report-machines"
+REPORT_ALARMS = "report-alarms"
+REPORT_CSV = "report-csv"
+REPORT_PDF = "report-pdf"
+REPORT_ERROR = "report-error"
+REPORT_STORED = "report-stored"
+
 _DAY = timedelta(days=1)
 HEADLINE = "report-headline-text"
 _BAR = "#1c7ed6"

@@ -6,9 +6,16 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.attachments import AttachmentRow
-from web import ids
 
 __all__ = ["files_body", "file_list", "record_link", "upload_alert"]
+
+# ids of this page's components
+TICKET_FILES = "ticket-files"
+TICKET_FILES_UPLOAD = "ticket-files-upload"
+TICKET_FILES_FORM = "ticket-files-form"  # the upload box: shown to who may upload
+TICKET_FILES_FEEDBACK = "ticket-files-feedback"
+TICKET_FILES_REFRESH = "ticket-files-refresh"
+TICKET_RECORD_LINK = "ticket-record-link"
 
 _KIND = {
     "image/jpeg": "photo",
@@ -21,28 +28,28 @@ _KIND = {
 def files_body() -> list:
     """The card's layout: the same for everyone; who may upload is decided by callback."""
     return [
-        dcc.Store(id=ids.TICKET_FILES_REFRESH, data=0),
-        html.Div(id=ids.TICKET_FILES),
+        dcc.Store(id=TICKET_FILES_REFRESH, data=0),
+        html.Div(id=TICKET_FILES),
         html.Div(
             dcc.Upload(
                 html.Div(["Drop a photo or PDF here, or ", html.A("choose a file", href="#")]),
-                id=ids.TICKET_FILES_UPLOAD,
+                id=TICKET_FILES_UPLOAD,
                 accept="image/jpeg,image/png,image/webp,application/pdf",
                 multiple=False,
                 className="border border-2 rounded p-3 mt-2 text-center text-muted small",
                 style={"borderStyle": "dashed", "cursor": "pointer"},
             ),
-            id=ids.TICKET_FILES_FORM,
+            id=TICKET_FILES_FORM,
             hidden=True,
         ),
-        html.Div(id=ids.TICKET_FILES_FEEDBACK),
+        html.Div(id=TICKET_FILES_FEEDBACK),
     ]
 
 
 def record_link() -> html.A:
     return html.A(
         "Work record (PDF)",
-        id=ids.TICKET_RECORD_LINK,
+        id=TICKET_RECORD_LINK,
         href="#",
         className="btn btn-outline-secondary btn-sm",
         target="_blank",

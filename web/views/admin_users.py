@@ -7,7 +7,6 @@ from dash import Output
 
 from data.models import Role
 from maintenance.users import SHIFTS, UserError, UserRow
-from web import ids
 
 __all__ = [
     "EDIT_OUTPUTS",
@@ -22,23 +21,53 @@ __all__ = [
     "user_row",
 ]
 
+# ids of this page's components
+USERS_GRID = "users-grid"
+USERS_REFRESH = "users-refresh"
+USERS_FEEDBACK = "users-feedback"
+USERS_NEW_NAME = "users-new-name"
+USERS_NEW_EMAIL = "users-new-email"
+USERS_NEW_ROLE = "users-new-role"
+USERS_NEW_MODE = "users-new-mode"  # "password" | "link"
+USERS_NEW_PASSWORD = "users-new-password"
+USERS_CREATE = "users-create"
+USERS_EDIT = "users-edit"  # the card for the selected user
+USERS_EDIT_TITLE = "users-edit-title"
+USERS_ROLE = "users-role"
+USERS_EMAIL = "users-email"
+USERS_SKILLS = "users-skills"
+USERS_SHIFT = "users-shift"  # "", a name of maintenance.users.SHIFTS, or "custom"
+USERS_SHIFT_START = "users-shift-start"
+USERS_SHIFT_END = "users-shift-end"
+USERS_SAVE = "users-save"
+USERS_ACTIVE = "users-active"  # deactivate / reactivate
+USERS_TEMP_PASSWORD = "users-temp-password"
+USERS_SET_PASSWORD = "users-set-password"
+USERS_SEND_LINK = "users-send-link"
+
+
+def users_error(field: str) -> str:
+    """The message element next to a users-page field (e.g. "new-name", "role")."""
+    return f"users-{field}-error"
+
+
 _ERRORS = ("role", "email", "shift", "skills", "active", "temp-password")
-_INVALID = (ids.USERS_ROLE, ids.USERS_EMAIL, ids.USERS_SHIFT, ids.USERS_TEMP_PASSWORD)
-_BUTTONS = (ids.USERS_SAVE, ids.USERS_SET_PASSWORD, ids.USERS_SEND_LINK, ids.USERS_ACTIVE)
+_INVALID = (USERS_ROLE, USERS_EMAIL, USERS_SHIFT, USERS_TEMP_PASSWORD)
+_BUTTONS = (USERS_SAVE, USERS_SET_PASSWORD, USERS_SEND_LINK, USERS_ACTIVE)
 
 # what selecting a user fills in; it also clears the messages left by the last action
 EDIT_OUTPUTS = [
-    Output(ids.USERS_EDIT_TITLE, "children"),
-    Output(ids.USERS_ROLE, "value"),
-    Output(ids.USERS_EMAIL, "value"),
-    Output(ids.USERS_SKILLS, "value"),
-    Output(ids.USERS_SHIFT, "value"),
-    Output(ids.USERS_SHIFT_START, "value", allow_duplicate=True),
-    Output(ids.USERS_SHIFT_END, "value", allow_duplicate=True),
-    Output(ids.USERS_ACTIVE, "children"),
-    Output(ids.USERS_ACTIVE, "color"),
+    Output(USERS_EDIT_TITLE, "children"),
+    Output(USERS_ROLE, "value"),
+    Output(USERS_EMAIL, "value"),
+    Output(USERS_SKILLS, "value"),
+    Output(USERS_SHIFT, "value"),
+    Output(USERS_SHIFT_START, "value", allow_duplicate=True),
+    Output(USERS_SHIFT_END, "value", allow_duplicate=True),
+    Output(USERS_ACTIVE, "children"),
+    Output(USERS_ACTIVE, "color"),
     *[Output(b, "disabled") for b in _BUTTONS],
-    *[Output(ids.users_error(f), "children", allow_duplicate=True) for f in _ERRORS],
+    *[Output(users_error(f), "children", allow_duplicate=True) for f in _ERRORS],
     *[Output(c, "invalid", allow_duplicate=True) for c in _INVALID],
 ]
 

@@ -61,7 +61,7 @@ __all__ = [
 
 DASH_UPDATE = "/_dash-update-component"
 BENCH_USER = "bench-manager"  # created (or its password reset) in the database measured
-ALL_FILTER = "__all__"  # the fleet page's "All" choice (pages.fleet.ALL)
+ALL_FILTER = "__all__"  # the fleet page's "All" choice (web.views.fleet.ANY)
 
 
 @dataclass(frozen=True, slots=True)

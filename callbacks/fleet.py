@@ -20,9 +20,9 @@ from maintenance.permissions import Action
 from maintenance.reports import build_report, week_start_of
 from ml.lab.pairs import family_name
 from ml.registry import active_family, active_versions
-from pages.fleet import ALL as ANY
 from web.server.auth import require
 from web.views.fleet import (
+    ANY,
     FLEET_ALARMS,
     FLEET_BADGE,
     FLEET_CARD,

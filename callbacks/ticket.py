@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, ctx
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callbacks.resolve_parts import register_parts
+from callbacks.resolve_ticket import dialog_opening, submit_resolution, transition
 from config import Settings
 from data.db import Database
 from data.models import TicketStatus
@@ -24,13 +25,7 @@ from maintenance.ticket_work import (
 from web.server.auth import AccessDenied, require
 from web.views.resolve_dialog import DETAIL_DIALOG as D
 from web.views.resolve_dialog import answer_states, message_outputs
-from web.views.resolve_form import (
-    Answers,
-    dialog_opening,
-    error_alert,
-    submit_resolution,
-    transition,
-)
+from web.views.resolve_form import Answers, error_alert
 from web.views.ticket import (
     TICKET_ACTIONS,
     TICKET_ACTIVITY,

@@ -8,13 +8,13 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html
 
 from callbacks.resolve_parts import register_parts
+from callbacks.resolve_ticket import dialog_opening, submit_resolution, transition
 from config import Settings
 from data.db import Database
 from data.models import Role, TicketStatus
 from maintenance.permissions import Action, allowed
 from maintenance.ticket_list import list_tickets
 from web.server.auth import AccessDenied, require
-from web.views.components import ticket_table
 from web.views.resolve_dialog import (
     RESOLVE_CANCEL,
     RESOLVE_DOWN_END,
@@ -28,13 +28,7 @@ from web.views.resolve_dialog import (
     message_outputs,
 )
 from web.views.resolve_dialog import TICKETS_DIALOG as D
-from web.views.resolve_form import (
-    Answers,
-    dialog_opening,
-    error_alert,
-    submit_resolution,
-    transition,
-)
+from web.views.resolve_form import Answers, error_alert
 from web.views.tickets import (
     TICKET_ACTION,
     TICKETS_FEEDBACK,
@@ -42,6 +36,7 @@ from web.views.tickets import (
     TICKETS_REFRESH,
     TICKETS_TABLE,
     TICKETS_TICK,
+    ticket_table,
 )
 
 _TARGET = {

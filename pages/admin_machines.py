@@ -6,7 +6,6 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.fleet_csv import COLUMNS, MAX_BYTES
 from maintenance.permissions import Action
 from web.views.admin_machines import (
     ADMIN_MACHINE_FEEDBACK,
@@ -32,18 +31,7 @@ from web.views.admin_machines import (
     admin_machine_error,
     sensor_header,
 )
-from web.views.admin_machines_csv import (
-    FLEET_CSV_DOWNLOAD,
-    FLEET_CSV_EXAMPLE,
-    FLEET_CSV_FEEDBACK,
-    FLEET_CSV_IMPORT,
-    FLEET_CSV_PREVIEW,
-    FLEET_CSV_UPLOAD,
-)
-
-# larger files never leave the browser (their request would pass Flask's 2 MB limit);
-# between MAX_BYTES and this, the server answers with a message
-_UPLOAD_MAX = 1_400_000
+from web.views.admin_machines_csv import csv_card
 
 _COLUMNS = [
     {"field": "name", "sort": "asc", "minWidth": 140},
@@ -100,7 +88,7 @@ def layout(**_query: str) -> html.Div:
                 className="g-3 mb-3",
             ),
             _machine_card(),
-            _csv_card(),
+            csv_card(),
             dcc.Store(id=ADMIN_MACHINES_REFRESH, data=0),
             dcc.Store(id=ADMIN_MACHINE_SHOW, data={"id": None, "n": 0}),
             dcc.Store(id=ADMIN_MACHINE_ID, data=None),
@@ -204,59 +192,6 @@ def _integration_card() -> dbc.Card:
             ),
         ],
         className="shadow-sm h-100",
-    )
-
-
-def _csv_card() -> dbc.Card:
-    return dbc.Card(
-        [
-            dbc.CardHeader("Import a fleet from CSV"),
-            dbc.CardBody(
-                [
-                    html.P(
-                        [
-                            "One row per sensor, with the columns ",
-                            html.Code(",".join(COLUMNS)),
-                            ". Existing machines are updated, new ones created; sensors a "
-                            "file leaves out are kept. You see a dry run first; the import "
-                            "stores the whole file or, if any row has an error, nothing. "
-                            "The format is described in docs/payloads.md (“Fleet CSV”). ",
-                            dbc.Button(
-                                "Download an example CSV",
-                                id=FLEET_CSV_EXAMPLE,
-                                color="link",
-                                size="sm",
-                                className="p-0 align-baseline",
-                            ),
-                        ],
-                        className="small",
-                    ),
-                    dcc.Upload(
-                        html.Div(
-                            [
-                                f"Drop a CSV file (at most {MAX_BYTES // 1_000_000} MB) here or ",
-                                html.A("choose one"),
-                            ]
-                        ),
-                        id=FLEET_CSV_UPLOAD,
-                        accept=".csv,text/csv",
-                        max_size=_UPLOAD_MAX,
-                        className="border border-2 rounded text-center p-3 mb-2 bg-light",
-                    ),
-                    html.Div(id=FLEET_CSV_PREVIEW),
-                    dbc.Button(
-                        "Import",
-                        id=FLEET_CSV_IMPORT,
-                        color="primary",
-                        size="sm",
-                        disabled=True,
-                    ),
-                    html.Div(id=FLEET_CSV_FEEDBACK, className="mt-2"),
-                    dcc.Download(id=FLEET_CSV_DOWNLOAD),
-                ]
-            ),
-        ],
-        className="shadow-sm mb-4",
     )
 
 

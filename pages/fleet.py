@@ -14,21 +14,8 @@ from web.views.fleet import (
     FLEET_MODE,
     FLEET_TICK,
     FLEET_TYPE,
+    fleet_filter,
 )
-
-ALL = "__all__"
-
-
-def _filter(filter_id: str, label: str) -> dbc.InputGroup:
-    return dbc.InputGroup(
-        [
-            dbc.InputGroupText(label),
-            dbc.Select(id=filter_id, options=[{"label": "All", "value": ALL}], value=ALL),
-        ],
-        size="sm",
-        className="me-2",
-        style={"width": "auto"},
-    )
 
 
 def layout(**_query: str) -> html.Div:
@@ -37,8 +24,8 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [
                     html.H2("Fleet", className="h4 mb-0 me-3"),
-                    _filter(FLEET_TYPE, "Type"),
-                    _filter(FLEET_LOCATION, "Location"),
+                    fleet_filter(FLEET_TYPE, "Type"),
+                    fleet_filter(FLEET_LOCATION, "Location"),
                     html.Div(id=FLEET_MODE, className="ms-auto"),
                 ],
                 className="d-flex align-items-center flex-wrap gap-1 mb-3",

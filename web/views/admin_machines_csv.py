@@ -1,4 +1,4 @@
-"""Builders for the CSV import on the machines page: reading the upload, the dry run."""
+"""Builders for the CSV import on the machines page: the card, reading the upload, the dry run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import binascii
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
-from maintenance.fleet_csv import MAX_BYTES, ImportPlan
+from maintenance.fleet_csv import COLUMNS, MAX_BYTES, ImportPlan
 
-__all__ = ["UploadError", "csv_preview", "import_summary", "upload_bytes"]
+__all__ = ["UploadError", "csv_card", "csv_preview", "import_summary", "upload_bytes"]
 
 # ids of this page's components
 FLEET_CSV_UPLOAD = "fleet-csv-upload"
@@ -22,6 +22,63 @@ FLEET_CSV_EXAMPLE = "fleet-csv-example"
 FLEET_CSV_DOWNLOAD = "fleet-csv-download"
 
 _SHOWN = 500  # preview rows drawn; the counts cover the whole file
+# larger files never leave the browser (their request would pass Flask's 2 MB limit);
+# between MAX_BYTES and this, the server answers with a message
+_UPLOAD_MAX = 1_400_000
+
+
+def csv_card() -> dbc.Card:
+    """The import card: the columns, the example, the upload box, the preview, Import."""
+    return dbc.Card(
+        [
+            dbc.CardHeader("Import a fleet from CSV"),
+            dbc.CardBody(
+                [
+                    html.P(
+                        [
+                            "One row per sensor, with the columns ",
+                            html.Code(",".join(COLUMNS)),
+                            ". Existing machines are updated, new ones created; sensors a "
+                            "file leaves out are kept. You see a dry run first; the import "
+                            "stores the whole file or, if any row has an error, nothing. "
+                            "The format is described in docs/payloads.md (“Fleet CSV”). ",
+                            dbc.Button(
+                                "Download an example CSV",
+                                id=FLEET_CSV_EXAMPLE,
+                                color="link",
+                                size="sm",
+                                className="p-0 align-baseline",
+                            ),
+                        ],
+                        className="small",
+                    ),
+                    dcc.Upload(
+                        html.Div(
+                            [
+                                f"Drop a CSV file (at most {MAX_BYTES // 1_000_000} MB) here or ",
+                                html.A("choose one"),
+                            ]
+                        ),
+                        id=FLEET_CSV_UPLOAD,
+                        accept=".csv,text/csv",
+                        max_size=_UPLOAD_MAX,
+                        className="border border-2 rounded text-center p-3 mb-2 bg-light",
+                    ),
+                    html.Div(id=FLEET_CSV_PREVIEW),
+                    dbc.Button(
+                        "Import",
+                        id=FLEET_CSV_IMPORT,
+                        color="primary",
+                        size="sm",
+                        disabled=True,
+                    ),
+                    html.Div(id=FLEET_CSV_FEEDBACK, className="mt-2"),
+                    dcc.Download(id=FLEET_CSV_DOWNLOAD),
+                ]
+            ),
+        ],
+        className="shadow-sm mb-4",
+    )
 
 
 class UploadError(ValueError):

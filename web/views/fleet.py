@@ -13,6 +13,7 @@ from maintenance.formatting import format_duration, format_remaining
 from maintenance.machine_state import MachineCard
 
 __all__ = [
+    "ANY",
     "LIVE_KINDS",
     "LIVE_POINTS",
     "STATUS_COLOR",
@@ -23,6 +24,7 @@ __all__ = [
     "card_class",
     "clock_note",
     "epoch_ms",
+    "fleet_filter",
     "kpi_strip",
     "machine_tile",
     "mode_badge",
@@ -47,6 +49,7 @@ FLEET_CLOCK = "fleet-clock"  # the demo's note that its machines live faster tha
 FLEET_CARD = "fleet-card"
 FLEET_TYPE = "fleet-type"
 FLEET_LOCATION = "fleet-location"
+ANY = "__all__"  # the type and location filters' "All" choice
 
 
 def fleet_card(machine_id: int) -> dict[str, object]:
@@ -67,6 +70,19 @@ def fleet_alarms(machine_id: int) -> dict[str, object]:
 
 def fleet_risk(machine_id: int) -> dict[str, object]:
     return {"type": FLEET_RISK, "machine": machine_id}
+
+
+def fleet_filter(filter_id: str, label: str) -> dbc.InputGroup:
+    """A type or location filter, "All" until the callback adds the fleet's values."""
+    return dbc.InputGroup(
+        [
+            dbc.InputGroupText(label),
+            dbc.Select(id=filter_id, options=[{"label": "All", "value": ANY}], value=ANY),
+        ],
+        size="sm",
+        className="me-2",
+        style={"width": "auto"},
+    )
 
 
 STATUS_COLOR = {

@@ -1,5 +1,6 @@
-"""The resolve dialog's answers: checked field by field the way a person reads them, then
-resolved in one transaction (``maintenance.resolution``); and the other status changes."""
+"""The resolve dialog's answers, checked field by field the way a person reads them, and the
+messages and alerts the dialog shows (no database here: ``callbacks/resolve_ticket.py``
+resolves)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
-from dash import no_update
 
-from data.db import Database
-from data.models import Ticket, TicketStatus
-from maintenance.alarms import still_active
-from maintenance.parts import PartError
-from maintenance.permissions import Action
-from maintenance.resolution import resolve_ticket
-from maintenance.tickets import TransitionError, change_status
-from web.server.auth import AccessDenied, require
+from data.models import TicketStatus
 from web.views.resolve_dialog import still_alarming
 
 __all__ = [
@@ -24,11 +17,10 @@ __all__ = [
     "ResolveForm",
     "check_form",
     "messages",
-    "submit_resolution",
-    "transition",
+    "done_alert",
     "error_alert",
     "local",
-    "dialog_opening",
+    "opening",
 ]
 
 _MIN_TEXT = 3
@@ -132,58 +124,8 @@ def _mark(message: str) -> tuple[bool, str]:
     return bool(message), message
 
 
-def submit_resolution(
-    db: Database,
-    ticket_id: int | None,
-    refresh: int | None,
-    answers: Answers,
-    *,
-    element: str,
-) -> tuple:
-    """The dialog's Resolve button, for both ticket pages: role first, then every field's
-    message at once, then the resolution with its parts, all or nothing. The result fills
-    (page feedback, refresh, modal open, *messages)."""
-    try:
-        user = require(Action.TICKET_WORK)
-    except AccessDenied as exc:
-        return error_alert(str(exc), f"{element}-error"), no_update, False, *messages({})
-    form = check_form(answers)
-    if not form.ok or not ticket_id:  # the dialog stays as it is (no_update: its rows too)
-        return no_update, no_update, no_update, *messages(form.errors)
-    try:
-        with db.session() as s:
-            resolve_ticket(
-                session=s,
-                ticket_id=int(ticket_id),
-                user=user,
-                failure_confirmed=form.failure,
-                cause=form.cause,
-                action_taken=form.action,
-                parts=form.parts,
-                downtime=form.downtime,
-            )
-    except (TransitionError, PartError) as exc:  # rolled back: nothing used, nothing stored
-        if getattr(exc, "field", ""):
-            return no_update, no_update, no_update, *messages({"parts": str(exc)})
-        alert = error_alert(str(exc), f"{element}-resolve-error")
-        return no_update, no_update, no_update, *messages({}, alert)
-    done = _done(int(ticket_id), TicketStatus.RESOLVED, element)
-    return done, (refresh or 0) + 1, False, *messages({})
-
-
-def transition(db: Database, ticket_id: int, to: TicketStatus, *, element: str) -> dbc.Alert:
-    """Start, put back or reopen for the current user (role checked here, on the server),
-    and how it went as an alert with id ``<element>-ok`` or ``<element>-error``."""
-    try:
-        user = require(Action.TICKET_WORK)
-        with db.session() as s:
-            change_status(session=s, ticket_id=ticket_id, to=to, user=user)
-    except (TransitionError, AccessDenied) as exc:
-        return error_alert(str(exc), f"{element}-error")
-    return _done(ticket_id, to, element)
-
-
-def _done(ticket_id: int, to: TicketStatus, element: str) -> dbc.Alert:
+def done_alert(ticket_id: int, to: TicketStatus, element: str) -> dbc.Alert:
+    """How a status change went, as an alert with id ``<element>-ok``."""
     label = to.value.replace("_", " ")
     return dbc.Alert(
         f"Ticket #{ticket_id} is now {label}.",
@@ -195,15 +137,12 @@ def _done(ticket_id: int, to: TicketStatus, element: str) -> dbc.Alert:
 
 
 def error_alert(text: str, element_id: str) -> dbc.Alert:
+    """A refusal, as an alert with id ``element_id``."""
     return dbc.Alert(text, color="danger", dismissable=True, id=element_id, className="mt-2")
 
 
-def dialog_opening(db: Database, ticket_id: int) -> tuple[str, str, str, object]:
+def opening(ticket_id: int, opened: datetime, active: list[tuple[str, str]]) -> tuple:
     """What the resolve dialog opens with: its title, the proposed stop (ticket opened ..
-    now) and the warning about the ticket's alarms that are still active."""
-    with db.session() as s:
-        ticket = s.get(Ticket, ticket_id)
-        opened = ticket.created_at if ticket else datetime.now(UTC)
-        active = [(a.code, a.message) for a in still_active(session=s, ticket_id=ticket_id)]
+    now) and the warning about the ticket's alarms that are still active (code, message)."""
     title = f"Resolve ticket #{ticket_id}"
     return title, local(opened), local(datetime.now(UTC)), still_alarming(active)

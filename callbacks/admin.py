@@ -21,6 +21,7 @@ from web.server.auth import AccessDenied, require
 from web.server.inputs import BadInput
 from web.views.admin_jobs import JOB_RUN, JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK, job_run
 from web.views.admin_settings import (
+    ADMIN_NOTE,
     SETTING_ERROR,
     SETTING_INPUT,
     SETTING_RESET,
@@ -114,7 +115,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
 
 
 def _note(text: str, color: str) -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id="admin-note")
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id=ADMIN_NOTE)
 
 
 def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:

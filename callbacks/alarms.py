@@ -27,6 +27,7 @@ from web.views.alarms import (
     ALARMS_CLEAR,
     ALARMS_FEEDBACK,
     ALARMS_GRID,
+    ALARMS_NOTE,
     ALARMS_RANGE,
     ALARMS_REFRESH,
     ALARMS_TICK,
@@ -35,6 +36,7 @@ from web.views.alarms import (
     SILENCE_HOURS,
     SILENCE_LIST,
     SILENCE_MACHINE,
+    SILENCE_NONE,
     SILENCE_REASON,
     SILENCE_SUBMIT,
     silence_cancel,
@@ -173,14 +175,12 @@ def _row(r: AlarmRow, now: datetime) -> dict:
 
 
 def _note(text: str, color: str) -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id="alarms-note")
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id=ALARMS_NOTE)
 
 
 def _windows(rows: list[SilenceRow]) -> html.Div:
     if not rows:
-        return html.Small(
-            "No maintenance window is open.", className="text-muted", id="silence-none"
-        )
+        return html.Small("No maintenance window is open.", className="text-muted", id=SILENCE_NONE)
     return dbc.ListGroup(
         [
             dbc.ListGroupItem(

@@ -28,6 +28,7 @@ from web.views.fleet import (
     FLEET_CARD,
     FLEET_CLOCK,
     FLEET_CURSOR,
+    FLEET_EMPTY,
     FLEET_GRAPH,
     FLEET_GRID,
     FLEET_KPIS,
@@ -193,7 +194,7 @@ def _empty(filtered: bool) -> object:
         if filtered
         else "No machines yet. Add machines, or start the simulator to see a demo fleet."
     )
-    return html.Div(text, className="alert alert-light", id="fleet-empty")
+    return html.Div(text, className="alert alert-light", id=FLEET_EMPTY)
 
 
 def _extension(df: pd.DataFrame | None) -> object:

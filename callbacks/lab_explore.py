@@ -52,6 +52,8 @@ from web.views.lab_explore import (
     EXPLORE_STEP,
     EXPLORE_SUMMARY,
     EXPLORE_TIMELINE_BOX,
+    LAB_EXPLORE_EMPTY,
+    LAB_EXPLORE_ONE_CLASS,
     RANGES,
     STEPS,
     TIMELINE,
@@ -134,7 +136,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return blank(dbc.Alert(str(exc), color="warning"))
         selection = parse(*args[:7], now=datetime.now(UTC))
         if isinstance(selection, str):
-            return blank(dbc.Alert(selection, color="light", id="lab-explore-empty"))
+            return blank(dbc.Alert(selection, color="light", id=LAB_EXPLORE_EMPTY))
         with db.session() as s:
             found = explore(session=s, selection=selection, **scale)
         threshold = live.current().failure_threshold
@@ -220,7 +222,7 @@ def outputs(
             dbc.Alert(
                 "No readings for these machines in this range.",
                 color="light",
-                id="lab-explore-empty",
+                id=LAB_EXPLORE_EMPTY,
             )
         )
     revision = "|".join(selection.machines + selection.sensors)
@@ -265,7 +267,7 @@ def _window_figures(ex: Exploration, feature: str | None, revision: str) -> tupl
             "(healthy and pre-failure windows).",
             color="light",
             className="m-2 py-2",
-            id="lab-explore-one-class",
+            id=LAB_EXPLORE_ONE_CLASS,
         )
     pca = pca_figure(ex) if ex.explained else empty_figure("Too few windows for a projection.")
     return (

@@ -21,6 +21,7 @@ from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web.server.auth import AccessDenied, require
 from web.views import lab_tune as v
 from web.views import lab_tune_figures as figs
+from web.views.lab_tune import LAB_TUNE_SAVED_NOTE
 
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
 _SHOWN, _HIDDEN = {}, {"display": "none"}
@@ -130,7 +131,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             "the audit log); every process uses it within seconds."
         )
         note = dbc.Alert(
-            text, color="success", dismissable=True, className="py-2 mb-0", id="lab-tune-saved-note"
+            text, color="success", dismissable=True, className="py-2 mb-0", id=LAB_TUNE_SAVED_NOTE
         )
         return "", note, (refresh or 0) + 1
 

@@ -35,6 +35,7 @@ from web.views.machine import (
     MACHINE_RANGE,
     MACHINE_STATE,
     MACHINE_TICK,
+    MACHINE_TITLE,
     MAX_POINTS,
     RANGES,
     TRACES_PER_SENSOR,
@@ -162,7 +163,7 @@ def live_extension(db: Database, name: str, range_key: str, since: datetime) -> 
 def _header(name: str, type_: str, location: str, line: str) -> html.Div:
     return html.Div(
         [
-            html.H2(name, className="h4 mb-0 me-3", id="machine-title"),
+            html.H2(name, className="h4 mb-0 me-3", id=MACHINE_TITLE),
             html.Span(f"{type_} · {location} · {line}", className="text-muted me-3"),
             html.A("← Fleet", href="/", className="small"),
         ],

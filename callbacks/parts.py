@@ -14,14 +14,17 @@ from maintenance.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.views.parts import (
     PARTS_EDITOR,
+    PARTS_ERROR,
     PARTS_FEEDBACK,
     PARTS_GRID,
     PARTS_ID,
     PARTS_LOW,
+    PARTS_LOW_ALERT,
     PARTS_MIN,
     PARTS_NAME,
     PARTS_NEW,
     PARTS_NUMBER,
+    PARTS_OK,
     PARTS_REFRESH,
     PARTS_SAVE,
     PARTS_STOCK,
@@ -52,7 +55,7 @@ def _low_alert(low: list[PartRow]) -> object:
     return dbc.Alert(
         [dbc.Badge(f"Low stock: {len(low)}", color="dark", className="me-2"), f"Reorder {names}."],
         color="warning",
-        id="parts-low-alert",
+        id=PARTS_LOW_ALERT,
         className="py-2",
     )
 
@@ -132,12 +135,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                 )
         except (PartError, AccessDenied) as exc:
             field = getattr(exc, "field", "")
-            alert = dbc.Alert(str(exc), color="danger", id="parts-error", className="py-2")
+            alert = dbc.Alert(str(exc), color="danger", id=PARTS_ERROR, className="py-2")
             return alert, dash.no_update, dash.no_update, *(f == field for f in _FIELDS)
         ok = dbc.Alert(
             f"Saved {saved.number}: {saved.stock} {saved.unit} in stock.",
             color="success",
-            id="parts-ok",
+            id=PARTS_OK,
             duration=4000,
             className="py-2",
         )

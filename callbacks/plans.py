@@ -26,6 +26,7 @@ from web.views.plans import (
     PLANS_CODE,
     PLANS_CREATE,
     PLANS_DEACTIVATE,
+    PLANS_ERROR,
     PLANS_EVERY_DAYS,
     PLANS_EVERY_HOURS,
     PLANS_FEEDBACK,
@@ -34,6 +35,7 @@ from web.views.plans import (
     PLANS_LEAD,
     PLANS_MACHINE,
     PLANS_NAME,
+    PLANS_OK,
     PLANS_REFRESH,
     PLANS_TYPE,
 )
@@ -135,6 +137,6 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                     *(k == field for k in keys),
                     *(str(exc) if k == field else "" for k in keys),
                 )
-            return dbc.Alert(str(exc), color="danger", id="plans-error"), dash.no_update, *blank
-        ok = dbc.Alert(text, color="success", id="plans-ok", duration=4000, className="py-2")
+            return dbc.Alert(str(exc), color="danger", id=PLANS_ERROR), dash.no_update, *blank
+        ok = dbc.Alert(text, color="success", id=PLANS_OK, duration=4000, className="py-2")
         return ok, (refresh or 0) + 1, *blank

@@ -16,7 +16,16 @@ from maintenance.formatting import format_duration, format_remaining
 from maintenance.parts import PartRow, low_stock
 from maintenance.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
-from web.views.shell import ALARM_ACK, LOW_STOCK, NAV_USER, RED_BANNER, RED_TICK, URL, alarm_ack
+from web.views.shell import (
+    ALARM_ACK,
+    LOW_STOCK,
+    LOW_STOCK_WARNING,
+    NAV_USER,
+    RED_BANNER,
+    RED_TICK,
+    URL,
+    alarm_ack,
+)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -80,7 +89,7 @@ def _low_stock(low: list[PartRow]) -> dbc.Alert:
         ],
         color="warning",
         className="py-1 px-2 mb-2 small d-inline-flex flex-wrap gap-2",
-        id="low-stock-warning",
+        id=LOW_STOCK_WARNING,
     )
 
 

@@ -14,14 +14,17 @@ from maintenance.sop_text import SopError, check_code, template, without_front_m
 from maintenance.sops import get_sop, list_sops, save_sop
 from web.server.auth import AccessDenied, require
 from web.views.sops import (
+    SOP_PREVIEW_RENDERED,
     SOPS_BASE,
     SOPS_BODY,
     SOPS_CODE,
     SOPS_EDITOR,
+    SOPS_ERROR,
     SOPS_FEEDBACK,
     SOPS_HEADER,
     SOPS_HISTORY,
     SOPS_LIST,
+    SOPS_OK,
     SOPS_PREVIEW,
     SOPS_REFRESH,
     SOPS_SAVE,
@@ -100,7 +103,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     def preview(text: str | None) -> tuple:
         require(Action.SOP_EDIT)
         # the message of a refused save stays until the author changes the text
-        return dcc.Markdown(without_front_matter(text or ""), id="sop-preview-rendered"), False
+        return dcc.Markdown(without_front_matter(text or ""), id=SOP_PREVIEW_RENDERED), False
 
     @app.callback(
         Output(SOPS_TEXT, "invalid"),
@@ -120,11 +123,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             with db.session() as s:
                 number = save_sop(session=s, code=code, text=text, user=user, base_version=base)
         except AccessDenied as exc:
-            return False, "", dbc.Alert(str(exc), color="danger", id="sops-error"), dash.no_update
+            return False, "", dbc.Alert(str(exc), color="danger", id=SOPS_ERROR), dash.no_update
         except SopError as exc:
             return True, str(exc), None, dash.no_update
         saved = dbc.Alert(
-            f"Saved {code} as version {number}.", color="success", duration=4000, id="sops-ok"
+            f"Saved {code} as version {number}.", color="success", duration=4000, id=SOPS_OK
         )
         return False, "", saved, (refresh or 0) + 1
 

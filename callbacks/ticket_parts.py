@@ -15,8 +15,10 @@ from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
 from web.views.ticket import TICKET_ID, TICKET_REFRESH
 from web.views.ticket_parts import (
+    TICKET_PARTS_ERROR,
     TICKET_PARTS_FEEDBACK,
     TICKET_PARTS_FORM,
+    TICKET_PARTS_OK,
     TICKET_PARTS_QTY,
     TICKET_PARTS_SELECT,
     TICKET_PARTS_SUBMIT,
@@ -64,14 +66,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                 use_parts(session=s, ticket_id=ticket_id or 0, user=user, items=items)
         except (PartError, AccessDenied) as exc:
             alert = dbc.Alert(
-                str(exc), color="danger", id="ticket-parts-error", className="py-2 mt-2"
+                str(exc), color="danger", id=TICKET_PARTS_ERROR, className="py-2 mt-2"
             )
             return alert, dash.no_update, dash.no_update
         used, options, _hidden = _card(db, ticket_id or 0)
         ok = dbc.Alert(
             "Part recorded.",
             color="success",
-            id="ticket-parts-ok",
+            id=TICKET_PARTS_OK,
             duration=4000,
             className="py-2 mt-2",
         )

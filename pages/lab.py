@@ -9,7 +9,7 @@ from dash import html
 
 from maintenance.permissions import Action
 from web.views.lab_explore import explore_section
-from web.views.lab_models import LAB_HEADER, models_section
+from web.views.lab_models import LAB_HEADER, LAB_TABS, models_section
 from web.views.lab_tune import tune_section
 
 
@@ -26,7 +26,7 @@ def layout(**_query: str) -> html.Div:
                     dbc.Tab(tune_section(), label="Tune thresholds", tab_id="tune"),
                     dbc.Tab(models_section(), label="Train, backtest, promote", tab_id="models"),
                 ],
-                id="lab-tabs",
+                id=LAB_TABS,
                 active_tab="explore",
                 className="mb-3",
             ),

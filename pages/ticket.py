@@ -17,10 +17,12 @@ from web.views.ticket import (
     TICKET_COMMENT_TEXT,
     TICKET_COMMENTS,
     TICKET_FEEDBACK,
+    TICKET_FILES_CARD,
     TICKET_GRAPH,
     TICKET_HEADER,
     TICKET_HISTORY,
     TICKET_ID,
+    TICKET_PROCEDURE,
     TICKET_REFRESH,
     TICKET_SOP,
     TICKET_SOP_AFTER,
@@ -92,9 +94,9 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            _card("Procedure", procedure, id="ticket-procedure"),
+                            _card("Procedure", procedure, id=TICKET_PROCEDURE),
                             _card("Comments", comments),
-                            _card("Files", files_body(), id="ticket-files-card"),
+                            _card("Files", files_body(), id=TICKET_FILES_CARD),
                         ],
                         lg=7,
                     ),

@@ -20,6 +20,7 @@ FLEET_CSV_IMPORT = "fleet-csv-import"
 FLEET_CSV_FEEDBACK = "fleet-csv-feedback"
 FLEET_CSV_EXAMPLE = "fleet-csv-example"
 FLEET_CSV_DOWNLOAD = "fleet-csv-download"
+CSV_SUMMARY = "csv-summary"
 
 _SHOWN = 500  # preview rows drawn; the counts cover the whole file
 # larger files never leave the browser (their request would pass Flask's 2 MB limit);
@@ -117,7 +118,7 @@ def csv_preview(plan: ImportPlan, filename: str) -> html.Div:
         parts.append(_table(["Row", "Column", "Problem"], _error_cells(plan), "csv-errors"))
     counts = plan.counts()
     if counts:
-        parts.append(html.P(import_summary(counts), className="mb-1", id="csv-summary"))
+        parts.append(html.P(import_summary(counts), className="mb-1", id=CSV_SUMMARY))
         cells = [[c.action, c.entity, c.machine, c.key, c.summary()] for c in plan.changes[:_SHOWN]]
         parts.append(_table(["Action", "What", "Machine", "Sensor", "Details"], cells, "csv-plan"))
     if len(plan.changes) > _SHOWN:

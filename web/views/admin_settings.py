@@ -7,6 +7,7 @@ SETTING_SAVE = "setting-save"
 SETTING_RESET = "setting-reset"
 SETTING_ERROR = "setting-error"
 SETTINGS_FEEDBACK = "settings-feedback"
+ADMIN_NOTE = "admin-note"
 
 
 def setting_field(kind: str, key: str) -> dict[str, object]:

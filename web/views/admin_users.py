@@ -44,6 +44,7 @@ USERS_ACTIVE = "users-active"  # deactivate / reactivate
 USERS_TEMP_PASSWORD = "users-temp-password"
 USERS_SET_PASSWORD = "users-set-password"
 USERS_SEND_LINK = "users-send-link"
+USERS_NOTE = "users-note"
 
 
 def users_error(field: str) -> str:
@@ -160,4 +161,4 @@ def must_select(rows: list | None) -> int:
 
 def note(text: str, color: str) -> dbc.Alert:
     """The users page's feedback line."""
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id="users-note")
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", id=USERS_NOTE)

@@ -14,6 +14,8 @@ SILENCE_SUBMIT = "silence-submit"
 SILENCE_FEEDBACK = "silence-feedback"
 SILENCE_LIST = "silence-list"
 SILENCE_CANCEL = "silence-cancel"
+ALARMS_NOTE = "alarms-note"
+SILENCE_NONE = "silence-none"
 
 
 def silence_error(field: str) -> str:

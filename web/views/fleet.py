@@ -49,6 +49,10 @@ FLEET_CLOCK = "fleet-clock"  # the demo's note that its machines live faster tha
 FLEET_CARD = "fleet-card"
 FLEET_TYPE = "fleet-type"
 FLEET_LOCATION = "fleet-location"
+FLEET_CLOCK_NOTE = "fleet-clock-note"
+FLEET_EMPTY = "fleet-empty"
+MACHINE_STATE_LINE = "machine-state-line"
+MODE_TEXT = "mode-text"
 ANY = "__all__"  # the type and location filters' "All" choice
 
 
@@ -230,7 +234,7 @@ def state_line(card: MachineCard | None) -> html.Div:
             html.Span(STATUS_LABEL[card.status], className=badge_class(card.status) + " me-2"),
             html.Span(risk_line(card), className=risk_class(card)),
         ],
-        id="machine-state-line",
+        id=MACHINE_STATE_LINE,
         className="d-flex align-items-center",
     )
 
@@ -285,7 +289,7 @@ def clock_note(time_scale: float) -> html.Small | None:
         f"hour of wear passes in {format_duration(3600 / time_scale)}). Remaining life and "
         "every other time on these pages is real, wall-clock time.",
         className="text-muted d-block mb-2",
-        id="fleet-clock-note",
+        id=FLEET_CLOCK_NOTE,
     )
 
 
@@ -293,11 +297,11 @@ def mode_badge(versions: dict[str, int], family: str | None = None) -> dbc.Badge
     """Which brain is on: the active models (and the failure model's family), or threshold
     rules alone."""
     if not versions:
-        return dbc.Badge("Threshold rules only: no model active", color="secondary", id="mode-text")
+        return dbc.Badge("Threshold rules only: no model active", color="secondary", id=MODE_TEXT)
     text = " · ".join(f"{kind} v{version}" for kind, version in sorted(versions.items()))
     if family and "failure" in versions:
         text += f" ({family})"
-    return dbc.Badge(f"Models: {text}", color="info", id="mode-text")
+    return dbc.Badge(f"Models: {text}", color="info", id=MODE_TEXT)
 
 
 def alarm_line(card: MachineCard) -> str:

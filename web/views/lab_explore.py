@@ -74,6 +74,11 @@ TIMELINE_PROGRESS = "lab-explore-progress"
 TIMELINE_TICK = "lab-explore-tick"
 TIMELINE_JOB = "lab-explore-job"
 EXPLORE_DOWNLOADS = "lab-explore-downloads"
+LAB_EXPLORE = "lab-explore"
+LAB_EXPLORE_CAPTION = "lab-explore-caption"
+LAB_EXPLORE_EMPTY = "lab-explore-empty"
+LAB_EXPLORE_NO_SCORES = "lab-explore-no-scores"
+LAB_EXPLORE_ONE_CLASS = "lab-explore-one-class"
 
 # range key -> (label, span); the callback trusts only these (and "custom" dates)
 RANGES = {
@@ -110,7 +115,7 @@ def explore_section() -> html.Div:
                 ]
             ),
         ],
-        id="lab-explore",
+        id=LAB_EXPLORE,
     )
 
 
@@ -259,7 +264,7 @@ def score_progress(done: int, todo: int, rows: int = 0) -> object:
         return html.Small(
             "No model scored these machines in this range.",
             className="text-muted",
-            id="lab-explore-no-scores",
+            id=LAB_EXPLORE_NO_SCORES,
         )
     return ""
 
@@ -303,7 +308,7 @@ def summary(ex: Exploration, time_scale: float = 1.0) -> html.Div:
             f" The step was raised to {format_duration(grid.step_s)} so the view stays small "
             "(pick fewer machines or a shorter range for a finer one)."
         )
-    return html.Div(html.Small(lines, className="text-muted"), id="lab-explore-caption")
+    return html.Div(html.Small(lines, className="text-muted"), id=LAB_EXPLORE_CAPTION)
 
 
 # (id, label, format, what) of each download link

@@ -22,6 +22,7 @@ BACKTEST = "lab-backtest-start"
 PROMOTE = "lab-promote"
 ROLLBACK = "lab-rollback"
 COMPARE = "lab-compare"
+LAB_TABS = "lab-tabs"
 FAMILIES = [  # "auto": the best of the three on held-out machines (docs/ml.md)
     {"label": "Auto (best of 3)", "value": "auto"},
     {"label": "Random forest", "value": "tree"},

@@ -14,6 +14,14 @@ from ml.lab.pairs import Pair, family_name
 
 __all__ = ["comparison", "header", "loss_figure", "note", "progress", "runs_table"]
 
+# ids of this page's components
+LAB_BACKTEST_CSV = "lab-backtest-csv"
+LAB_COMPARE_EMPTY = "lab-compare-empty"
+LAB_COMPARE_TABLE = "lab-compare-table"
+LAB_NEW_LABELS = "lab-new-labels"
+LAB_RUNS_TABLE = "lab-runs-table"
+LAB_RUN_STAGE = "lab-run-stage"
+
 _STATUS_COLOUR = {"queued": "secondary", "running": "info", "done": "success", "failed": "danger"}
 
 
@@ -47,7 +55,7 @@ def header(active: Pair | None, labels: dict[str, int]) -> list:
             color="warning" if labels["total"] else "light",
             text_color="dark",
             className="me-1",
-            id="lab-new-labels",
+            id=LAB_NEW_LABELS,
         ),
         html.Span(f"({detail}; retraining uses them)", className="small text-muted"),
     ]
@@ -110,7 +118,7 @@ def progress(run: LabRun | None) -> object:
                 f"#{run.id} {run.kind} · {run.status.value}"
                 + ("" if run.stage in ("done", run.status.value) else f" · {run.stage}"),
                 className="small mb-1",
-                id="lab-run-stage",
+                id=LAB_RUN_STAGE,
             ),
             dbc.Progress(
                 value=round(100 * run.progress),
@@ -157,7 +165,7 @@ def runs_table(runs: list[LabRun], names: dict[int, str]) -> object:
         html.Tr([html.Th(h) for h in ("Run", "Kind", "Status", "By", "Queued", "Result")])
     )
     return dbc.Table(
-        [head, html.Tbody(rows)], size="sm", hover=True, className="small mb-0", id="lab-runs-table"
+        [head, html.Tbody(rows)], size="sm", hover=True, className="small mb-0", id=LAB_RUNS_TABLE
     )
 
 
@@ -170,7 +178,7 @@ def comparison(run: LabRun | None, pair: Pair | None) -> object:
             f"No backtest of {pair.label} on record yet: it cannot be promoted before one.",
             color="light",
             className="py-2 small",
-            id="lab-compare-empty",
+            id=LAB_COMPARE_EMPTY,
         )
     metrics = run.result.get("metrics", {})
     models = [m for m in ("candidate", "active") if m in metrics]
@@ -212,7 +220,7 @@ def comparison(run: LabRun | None, pair: Pair | None) -> object:
                         "report (CSV)",
                         href=f"/lab/backtest/{run.id}.csv",
                         className="small ms-3",
-                        id="lab-backtest-csv",
+                        id=LAB_BACKTEST_CSV,
                     ),
                     html.A(
                         "scores (Parquet)",
@@ -230,7 +238,7 @@ def comparison(run: LabRun | None, pair: Pair | None) -> object:
                 bordered=True,
                 size="sm",
                 className="small",
-                id="lab-compare-table",
+                id=LAB_COMPARE_TABLE,
             ),
         ]
     )

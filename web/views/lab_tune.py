@@ -33,6 +33,8 @@ CLEAR_NOTE = "lab-tune-clear-note"
 CLEAR_BOX = "lab-tune-clear-box"
 ERROR = "lab-tune-error"
 FEEDBACK = "lab-tune-feedback"
+LAB_TUNE_NONE = "lab-tune-none"
+LAB_TUNE_SAVED_NOTE = "lab-tune-saved-note"
 KPI_IDS = {
     "precision": "lab-tune-precision",
     "recall": "lab-tune-recall",
@@ -164,7 +166,7 @@ def empty_note() -> dbc.Alert:
             ),
         ],
         color="info",
-        id="lab-tune-none",
+        id=LAB_TUNE_NONE,
     )
 
 

@@ -31,6 +31,9 @@ MACHINE_EVENTS = "machine-events"
 MACHINE_TICK = "machine-tick"
 MACHINE_CURSOR = "machine-cursor"
 MACHINE_STATE = "machine-state"  # its state (stopped, healthy, …) and risk, every tick
+MACHINE_EVENTS_EMPTY = "machine-events-empty"
+MACHINE_EVENTS_LIST = "machine-events-list"
+MACHINE_TITLE = "machine-title"
 
 # range key -> (label, span); the machine page offers these, the callback trusts only these
 RANGES = {
@@ -299,7 +302,7 @@ def timeline(events: list[MachineEvent]) -> html.Div:
         return dbc.Alert(
             "Nothing happened in this range: no alarms, tickets or downtime.",
             color="light",
-            id="machine-events-empty",
+            id=MACHINE_EVENTS_EMPTY,
         )
     items = [
         dbc.ListGroupItem(
@@ -322,7 +325,7 @@ def timeline(events: list[MachineEvent]) -> html.Div:
         )
         for e in events
     ]
-    return dbc.ListGroup(items, flush=True, id="machine-events-list")
+    return dbc.ListGroup(items, flush=True, id=MACHINE_EVENTS_LIST)
 
 
 def _detail(e: MachineEvent) -> str:

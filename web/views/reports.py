@@ -39,6 +39,8 @@ REPORT_STORED = "report-stored"
 
 _DAY = timedelta(days=1)
 HEADLINE = "report-headline-text"
+REPORT_EMPTY = "report-empty"
+REPORT_STORED_EMPTY = "report-stored-empty"
 _BAR = "#1c7ed6"
 _DOWN = "#e03131"
 _PLANNED = "#868e96"
@@ -66,7 +68,7 @@ def headline(r: ReportData, label: str = "") -> dbc.Alert:
             ),
             color="light",
             className="py-2",
-            id="report-empty",
+            id=REPORT_EMPTY,
         )
     text = (
         f"{period}: {len(broken)} "
@@ -241,7 +243,7 @@ def stored(reports: list[ReportInfo]) -> html.Div:
         return html.P(
             "No weekly report yet: the scheduler builds one every Monday for the week before.",
             className="text-muted m-3",
-            id="report-stored-empty",
+            id=REPORT_STORED_EMPTY,
         )
     head = html.Thead(
         html.Tr(

@@ -8,6 +8,7 @@ RED_BANNER = "red-banner"
 RED_TICK = "red-tick"
 ALARM_ACK = "alarm-ack"
 LOW_STOCK = "low-stock"  # under the menu, for managers: parts at or below their minimum
+LOW_STOCK_WARNING = "low-stock-warning"
 
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:

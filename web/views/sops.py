@@ -26,12 +26,22 @@ SOPS_TEXT_ERROR = "sops-text-error"
 SOPS_PREVIEW = "sops-preview"
 SOPS_SAVE = "sops-save"
 SOPS_FEEDBACK = "sops-feedback"
+SOPS_EMPTY = "sops-empty"
+SOPS_ERROR = "sops-error"
+SOPS_OK = "sops-ok"
+SOP_META = "sop-meta"
+SOP_MISSING = "sop-missing"
+SOP_NONE = "sop-none"
+SOP_PREVIEW_RENDERED = "sop-preview-rendered"
+SOP_RENDERED = "sop-rendered"
+SOP_TITLE = "sop-title"
+SOP_VERSIONS = "sop-versions"
 
 
 def sop_list(rows: list[SopSummary], active: str) -> html.Div:
     if not rows:
         return html.Div(
-            dbc.Alert("No SOP matches.", color="light", className="small"), id="sops-empty"
+            dbc.Alert("No SOP matches.", color="light", className="small"), id=SOPS_EMPTY
         )
     return dbc.ListGroup(
         [
@@ -57,7 +67,7 @@ def sop_header(view: SopView) -> html.Div:
     current = "current" if v.version == view.current_version else "an older version"
     return html.Div(
         [
-            html.H2(v.title, className="h4 mb-0", id="sop-title"),
+            html.H2(v.title, className="h4 mb-0", id=SOP_TITLE),
             html.Div(
                 [
                     html.Code(view.code, className="me-2"),
@@ -65,7 +75,7 @@ def sop_header(view: SopView) -> html.Div:
                     f"{v.created_at:%Y-%m-%d %H:%M} UTC",
                 ],
                 className="text-muted small",
-                id="sop-meta",
+                id=SOP_META,
             ),
         ]
     )
@@ -75,7 +85,7 @@ def sop_body(view: SopView) -> dcc.Markdown:
     """The SOP as a reader sees it; the title is in the header already."""
     text = without_front_matter(view.body)
     text = text.removeprefix(f"# {view.version.title}").strip()
-    return dcc.Markdown(text, id="sop-rendered")
+    return dcc.Markdown(text, id=SOP_RENDERED)
 
 
 def version_history(view: SopView) -> html.Div:
@@ -95,7 +105,7 @@ def version_history(view: SopView) -> html.Div:
     return html.Div(
         [
             html.H3("Version history", className="h6 mt-4"),
-            dbc.Table([head, html.Tbody(rows)], size="sm", className="small", id="sop-versions"),
+            dbc.Table([head, html.Tbody(rows)], size="sm", className="small", id=SOP_VERSIONS),
         ]
     )
 
@@ -103,7 +113,7 @@ def version_history(view: SopView) -> html.Div:
 def missing_sop(code: str, *, can_write: bool) -> html.Div:
     if not code:
         return html.Div(
-            html.P("Choose a procedure on the left.", className="text-muted"), id="sop-none"
+            html.P("Choose a procedure on the left.", className="text-muted"), id=SOP_NONE
         )
     hint = " Write it below: it becomes version 1." if can_write else ""
     return html.Div(
@@ -111,5 +121,5 @@ def missing_sop(code: str, *, can_write: bool) -> html.Div:
             html.H2(code, className="h4"),
             dbc.Alert(f"There is no SOP for {code} yet.{hint}", color="secondary"),
         ],
-        id="sop-missing",
+        id=SOP_MISSING,
     )

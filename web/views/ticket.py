@@ -44,6 +44,22 @@ TICKET_COMMENT_TEXT = "ticket-comment-text"
 TICKET_COMMENT_ERROR = "ticket-comment-error"
 TICKET_COMMENT_SUBMIT = "ticket-comment-submit"
 TICKET_HISTORY = "ticket-history"
+TICKET_ALARM_MESSAGE = "ticket-alarm-message"
+TICKET_CODE = "ticket-code"
+TICKET_FILES_CARD = "ticket-files-card"
+TICKET_JOINED_ALARMS = "ticket-joined-alarms"
+TICKET_MACHINE = "ticket-machine"
+TICKET_MISSING = "ticket-missing"
+TICKET_NO_COMMENTS = "ticket-no-comments"
+TICKET_NO_SOP = "ticket-no-sop"
+TICKET_PREDICTION = "ticket-prediction"
+TICKET_PROCEDURE = "ticket-procedure"
+TICKET_SOP_CREATE = "ticket-sop-create"
+TICKET_SOP_TITLE = "ticket-sop-title"
+TICKET_STATUS = "ticket-status"
+TICKET_TECHNICIAN = "ticket-technician"
+TICKET_TITLE = "ticket-title"
+TICKET_VERDICT = "ticket-verdict"
 
 
 def ticket_detail_action(action: str) -> dict[str, object]:
@@ -70,9 +86,7 @@ def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops:
     """header, actions, alarm, SOP text, step checklists, steps note, expected readings,
     comment form hidden: the page's outputs in this order."""
     if d is None:
-        missing = dbc.Alert(
-            f"There is no ticket #{ticket_id}.", color="warning", id="ticket-missing"
-        )
+        missing = dbc.Alert(f"There is no ticket #{ticket_id}.", color="warning", id=TICKET_MISSING)
         return missing, None, None, None, None, "", None, True
     c = d.checklist
     sop = _sop(d, c, can_write_sops)
@@ -109,20 +123,20 @@ def _header(d: TicketDetail) -> html.Div:
     status = d.status.value
     why = d.assignment_reason.split(": ", 1)[-1]  # "assigned: fewest open tickets (2)"
     assignee = (
-        html.Span(["Assigned to ", html.Strong(d.technician, id="ticket-technician"), f": {why}"])
+        html.Span(["Assigned to ", html.Strong(d.technician, id=TICKET_TECHNICIAN), f": {why}"])
         if d.technician
         else html.Span(f"Unassigned: {why}")
     )
     lines = [
         html.Div(
             [
-                html.H2(f"Ticket #{d.id}", className="h4 mb-0 me-2", id="ticket-title"),
-                html.Code(d.code, className="fs-6 me-2", id="ticket-code"),
+                html.H2(f"Ticket #{d.id}", className="h4 mb-0 me-2", id=TICKET_TITLE),
+                html.Code(d.code, className="fs-6 me-2", id=TICKET_CODE),
                 dbc.Badge(
                     d.priority.value, color=PRIORITY_COLOR[d.priority.value], className="me-1"
                 ),
                 dbc.Badge(
-                    status.replace("_", " "), color=STATUS_FLOW_COLOR[status], id="ticket-status"
+                    status.replace("_", " "), color=STATUS_FLOW_COLOR[status], id=TICKET_STATUS
                 ),
             ],
             className="d-flex align-items-center flex-wrap",
@@ -130,7 +144,7 @@ def _header(d: TicketDetail) -> html.Div:
         html.Div(d.title, className="mt-1"),
         html.Div(
             [
-                html.A(d.machine, href=f"/machine/{d.machine}", id="ticket-machine"),
+                html.A(d.machine, href=f"/machine/{d.machine}", id=TICKET_MACHINE),
                 " · ",
                 assignee,
                 f" · opened {age(d.created_at)} ago, {_when(d.created_at)}",
@@ -156,7 +170,7 @@ def _resolution(d: TicketDetail) -> dbc.Alert:
         if text
     ]
     return dbc.Alert(
-        [html.Strong(verdict, className="d-block mb-1", id="ticket-verdict"), *found],
+        [html.Strong(verdict, className="d-block mb-1", id=TICKET_VERDICT), *found],
         color="success",
         className="mt-2 mb-0 py-2 ticket-resolution",
     )
@@ -211,7 +225,7 @@ def _joined(alarms: list[AlarmInfo]) -> html.Div:
     return html.Div(
         [
             html.Div("Also alarmed while open", className="fw-semibold"),
-            html.Ul(rows, className="list-unstyled small mb-0 mt-1", id="ticket-joined-alarms"),
+            html.Ul(rows, className="list-unstyled small mb-0 mt-1", id=TICKET_JOINED_ALARMS),
         ],
         className="border-top pt-2 mt-2",
     )
@@ -225,7 +239,7 @@ def _alarm_lines(a: AlarmInfo) -> html.Div:
     ]
     return html.Div(
         [
-            html.Div(a.message, id="ticket-alarm-message"),
+            html.Div(a.message, id=TICKET_ALARM_MESSAGE),
             html.Dl(
                 [
                     html.Dt("Value", className="col-5"),
@@ -255,7 +269,7 @@ def _prediction(p: PredictionInfo) -> html.Div:
     return html.Div(
         [
             html.Div(
-                f"Latest prediction ({_when(p.ts)}): " + ", ".join(items), id="ticket-prediction"
+                f"Latest prediction ({_when(p.ts)}): " + ", ".join(items), id=TICKET_PREDICTION
             ),
             html.Div(
                 ["Contributing sensors: "]
@@ -275,12 +289,12 @@ def _prediction(p: PredictionInfo) -> html.Div:
 def _sop(d: TicketDetail, c: Checklist | None, can_write: bool) -> list:
     link = f"/sops?code={d.code}"
     if c is None:
-        offer = [" ", html.A("Write one", href=link, id="ticket-sop-create")] if can_write else []
+        offer = [" ", html.A("Write one", href=link, id=TICKET_SOP_CREATE)] if can_write else []
         return [
             dbc.Alert(
                 [f"There is no SOP for {d.code} yet.", *offer],
                 color="secondary",
-                id="ticket-no-sop",
+                id=TICKET_NO_SOP,
             )
         ]
     version = f"version {c.version}"
@@ -289,7 +303,7 @@ def _sop(d: TicketDetail, c: Checklist | None, can_write: bool) -> list:
     return [
         html.Div(
             [
-                html.H3(c.title, className="h5 mb-0 me-2", id="ticket-sop-title"),
+                html.H3(c.title, className="h5 mb-0 me-2", id=TICKET_SOP_TITLE),
                 html.Span(f"SOP {d.code}, {version}", className="text-muted small me-2"),
                 html.A("in the SOP library", href=link, className="small"),
             ],
@@ -312,7 +326,7 @@ def _steps_note(d: TicketDetail, c: Checklist) -> str:
 
 def comment_list(rows: list[CommentRow]) -> list:
     if not rows:
-        return [html.P("No comments yet.", className="text-muted small", id="ticket-no-comments")]
+        return [html.P("No comments yet.", className="text-muted small", id=TICKET_NO_COMMENTS)]
     return [
         html.Div(
             [

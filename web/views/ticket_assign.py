@@ -15,6 +15,8 @@ TICKET_ASSIGN_SELECT = "ticket-assign-select"
 TICKET_ASSIGN_SUBMIT = "ticket-assign-submit"
 TICKET_ASSIGN_FEEDBACK = "ticket-assign-feedback"
 TICKET_ESCALATED = "ticket-escalated"
+TICKET_ASSIGN_DONE = "ticket-assign-done"
+TICKET_ASSIGN_ERROR = "ticket-assign-error"
 
 
 def ticket_escalated(ticket_id: int) -> str:
@@ -63,12 +65,12 @@ def done_alert(ticket_id: int, name: str) -> dbc.Alert:
         color="success",
         dismissable=True,
         duration=6000,
-        id="ticket-assign-done",
+        id=TICKET_ASSIGN_DONE,
         className="mt-2 mb-0",
     )
 
 
 def error_alert(text: str) -> dbc.Alert:
     return dbc.Alert(
-        text, color="danger", dismissable=True, id="ticket-assign-error", className="mt-2 mb-0"
+        text, color="danger", dismissable=True, id=TICKET_ASSIGN_ERROR, className="mt-2 mb-0"
     )

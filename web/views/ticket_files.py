@@ -16,6 +16,8 @@ TICKET_FILES_FORM = "ticket-files-form"  # the upload box: shown to who may uplo
 TICKET_FILES_FEEDBACK = "ticket-files-feedback"
 TICKET_FILES_REFRESH = "ticket-files-refresh"
 TICKET_RECORD_LINK = "ticket-record-link"
+TICKET_FILES_OK = "ticket-files-ok"
+TICKET_NO_FILES = "ticket-no-files"
 
 _KIND = {
     "image/jpeg": "photo",
@@ -87,7 +89,7 @@ def file_list(rows: list[AttachmentRow], may_download: bool, limit_mb: float) ->
     )
     hints = [hint] if may_download else []
     if not rows:
-        return [html.P("No files yet.", className="text-muted small", id="ticket-no-files"), *hints]
+        return [html.P("No files yet.", className="text-muted small", id=TICKET_NO_FILES), *hints]
     items = html.Ul([_row(r, may_download) for r in rows], className="list-unstyled mb-1")
     if not may_download:
         hints = [
@@ -103,7 +105,7 @@ def upload_alert(text: str, ok: bool) -> dbc.Alert:
     return dbc.Alert(
         text,
         color="success" if ok else "danger",
-        id="ticket-files-ok" if ok else "ticket-files-error",
+        id=TICKET_FILES_OK if ok else "ticket-files-error",
         className="py-2 small mt-2 mb-0",
         dismissable=True,
     )

@@ -17,6 +17,9 @@ TICKET_PARTS_SELECT = "ticket-parts-select"
 TICKET_PARTS_QTY = "ticket-parts-qty"
 TICKET_PARTS_SUBMIT = "ticket-parts-submit"
 TICKET_PARTS_FEEDBACK = "ticket-parts-feedback"
+TICKET_PARTS = "ticket-parts"
+TICKET_PARTS_ERROR = "ticket-parts-error"
+TICKET_PARTS_OK = "ticket-parts-ok"
 
 
 def parts_card() -> dbc.Card:
@@ -60,7 +63,7 @@ def parts_card() -> dbc.Card:
             ),
         ],
         className="shadow-sm mb-3",
-        id="ticket-parts",
+        id=TICKET_PARTS,
     )
 
 

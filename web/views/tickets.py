@@ -18,6 +18,7 @@ TICKETS_TICK = "tickets-tick"
 TICKETS_FEEDBACK = "tickets-feedback"
 TICKETS_REFRESH = "tickets-refresh"
 TICKET_ACTION = "ticket-action"
+TICKETS_EMPTY = "tickets-empty"
 
 
 def ticket_action(ticket_id: int, action: str) -> dict[str, object]:
@@ -31,7 +32,7 @@ def ticket_table(rows: list[TicketRow], *, can_act: bool) -> html.Div:
                 "No tickets here. When a machine gets sick, its ticket appears in this list.",
                 color="light",
             ),
-            id="tickets-empty",
+            id=TICKETS_EMPTY,
         )
     head = html.Thead(
         html.Tr(

@@ -35,6 +35,8 @@ from data.models import Role, utcnow
 from maintenance.accounts import UserInfo, authenticate, end_sessions, load_user
 from maintenance.permissions import Action, allowed
 from maintenance.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
+from web.server.password_reset import CSRF_KEY as _CSRF_KEY  # one form token for both
+from web.server.password_reset import password_blueprint
 
 __all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
 
@@ -50,8 +52,6 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 # routes that check their own credentials (a Prometheus scraper has a token, not a session)
 SELF_GUARDED = frozenset({"ops.metrics"})
-_CSRF_KEY = "_csrf"
-CSRF_KEY = _CSRF_KEY  # the password-reset pages share the form token
 
 _LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · Predictive maintenance</title>
@@ -135,8 +135,6 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
         with db.session() as s:
             info = load_user(session=s, user_id=int(user_id), session_version=int(version))
         return _LoginUser(info) if info else None
-
-    from web.server.password_reset import password_blueprint  # it imports this module
 
     # the reset pages' own throttle; sign-in counts its failures in the database
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")

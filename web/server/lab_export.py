@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 import pandas as pd
 from flask import Blueprint, Response, abort, request
@@ -23,7 +22,7 @@ from flask import Blueprint, Response, abort, request
 from config import Settings
 from data.db import Database
 from maintenance.permissions import Action, allowed
-from ml.lab.explore import Plan, Selection, explore, grid_for, score_step, scores, series
+from ml.lab.explore import Selection, explore, grid_for, score_step, scores, series
 from web.server.auth import identity
 from web.server.downloads import attachment
 
@@ -32,7 +31,6 @@ __all__ = [
     "MAX_SPAN",
     "SelectionError",
     "clock",
-    "export_href",
     "lab_export_blueprint",
     "parse_selection",
 ]
@@ -80,21 +78,6 @@ def parse_selection(args: Mapping[str, str]) -> Selection:
 def _when(text: str) -> datetime:
     when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def export_href(selection: Selection, grid: Plan, fmt: str, what: str = "series") -> str:
-    """The link that downloads exactly this view (its grid: start, end and step)."""
-    query = {
-        "machines": ",".join(selection.machines),
-        "sensors": ",".join(selection.sensors),
-        "start": grid.start.isoformat(),
-        "end": grid.end.isoformat(),
-        "step": grid.step_s,
-        "horizon_h": round(grid.horizon_s / 3600.0, 6),
-    }
-    if what != "series":
-        query["what"] = what
-    return f"/lab/export.{fmt}?{urlencode(query)}"
 
 
 def lab_export_blueprint(db: Database, settings: Settings) -> Blueprint:

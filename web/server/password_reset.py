@@ -20,7 +20,8 @@ from data.db import Database
 from maintenance.mail import send_reset_link
 from maintenance.password_reset import ResetLink, request_reset, reset_password, reset_username
 from maintenance.users import MIN_PASSWORD, UserError
-from web.server.auth import CSRF_KEY
+
+CSRF_KEY = "_csrf"  # the session's form token, shared with the login page (auth.py)
 
 __all__ = ["password_blueprint", "reset_url", "deliver_reset_link"]
 

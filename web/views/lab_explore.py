@@ -7,6 +7,7 @@ what the models said next to alarms and confirmed failures; download any of it."
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -14,7 +15,6 @@ from dash import dcc, html
 from maintenance.formatting import format_duration
 from ml.lab.explore import Exploration, Plan, Selection
 from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
-from web.server.lab_export import export_href
 
 __all__ = [
     "RANGES",
@@ -319,6 +319,21 @@ DOWNLOAD_LINKS = (
     ("lab-explore-features-parquet", "Features Parquet", "parquet", "features"),
     ("lab-explore-scores-csv", "Scores CSV", "csv", "scores"),
 )
+
+
+def export_href(selection: Selection, grid: Plan, fmt: str, what: str = "series") -> str:
+    """The link that downloads exactly this view (its grid: start, end and step)."""
+    query = {
+        "machines": ",".join(selection.machines),
+        "sensors": ",".join(selection.sensors),
+        "start": grid.start.isoformat(),
+        "end": grid.end.isoformat(),
+        "step": grid.step_s,
+        "horizon_h": round(grid.horizon_s / 3600.0, 6),
+    }
+    if what != "series":
+        query["what"] = what
+    return f"/lab/export.{fmt}?{urlencode(query)}"
 
 
 def downloads(selection: Selection, grid: Plan) -> html.Div:

@@ -27,13 +27,13 @@ from data.models import (
     User,
 )
 from maintenance.accounts import UserInfo
+from maintenance.demo_seed import seed_demo
 from maintenance.parts import PartError, save_part
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status, open_ticket
 from maintenance.work_record import work_record_pdf
 from web import ids
 from web.resolve_form import Answers, check_form
-from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -136,8 +136,8 @@ def test_crossings_follow_the_window_mean_and_escalate():
 
 def test_the_simulator_imports_nothing_of_the_app():
     code = (
-        "import sys, simulator.__main__, simulator.history\n"
-        "app = {'app', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
+        "import sys, simulator.__main__, simulator.history, simulator.labelled\n"
+        "app = {'app', 'cli', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in app))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY app.py config.py worker.py ./
+COPY app.py config.py logs.py ./
 COPY pages pages
 COPY callbacks callbacks
 COPY data data
@@ -10,6 +10,8 @@ COPY ingest ingest
 COPY simulator simulator
 COPY maintenance maintenance
 COPY web web
+COPY worker worker
+COPY cli cli
 RUN pip install --no-cache-dir . && useradd --create-home pdm && mkdir -p /app/var && chown pdm /app/var
 USER pdm
 ENV PDM_VAR_DIR=/app/var PDM_HOST=0.0.0.0

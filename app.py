@@ -3,6 +3,7 @@
 python app.py              # everything in one process on embedded defaults
 python app.py web          # only the web app
 python app.py worker       # only MQTT ingest and the scheduler
+python app.py backfill     # months of demo history into the database (backfill --help)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 
@@ -24,7 +26,9 @@ Stop = Callable[[], None]
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python app.py", description="Predictive-maintenance platform."
+        prog="python app.py",
+        description="Predictive-maintenance platform. "
+        "(python app.py backfill --help: demo history into the database)",
     )
     p.add_argument(
         "role",
@@ -50,7 +54,7 @@ def prepare(settings: Settings) -> Database:
 
 def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
     """Seed the demo fleet and accounts; generated passwords are kept in var/ to show again."""
-    from worker import seed_demo
+    from maintenance.demo_seed import seed_demo
 
     created = seed_demo(settings, db)
     path = settings.var_dir / "demo-accounts.json"
@@ -143,6 +147,12 @@ def serve_web(
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["backfill"]:  # a command of its own, with its own options
+        from worker.backfill_cli import main as backfill
+
+        backfill(argv[1:])
+        return
     args = parse_args(argv)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     if args.no_simulator:

@@ -4,7 +4,7 @@
     python -m bench.dashboard --quick    # 20 machines × 3 days; under two minutes
 
 It starts a throwaway PostgreSQL (tests/services.py), or uses ``--database-url``; seeds it
-with ``simulator.backfill`` (history for ``--machines`` machines, then a short recent
+with ``worker.backfill`` (history for ``--machines`` machines, then a short recent
 history for ``--overview-machines``, all in one database), and builds the real web app.
 A Flask test client logged in as a manager posts to ``/_dash-update-component`` as the
 browser does; each request's server time covers the role check, the queries, the figure

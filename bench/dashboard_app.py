@@ -211,7 +211,7 @@ def seed(url: str, *, machines: int, days: float, progress: bool) -> Seeded:
 
 
 def _backfill(url: str, machines: int, days: float, progress: bool) -> Seeded:
-    from simulator.backfill import backfill
+    from worker.backfill import backfill
 
     db = Database(url)
     try:

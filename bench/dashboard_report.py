@@ -155,7 +155,7 @@ def seeding(r: DashResults) -> str:
         for s in r.seeded
     ]
     return (
-        "Data, seeded by `simulator.backfill` into one database: "
+        "Data, seeded by `worker.backfill` into one database: "
         + "; then ".join(parts)
         + f"; then `VACUUM (ANALYZE) readings` in {r.vacuum_s:,.1f} s."
     )

@@ -10,7 +10,7 @@
    one slider move (look-up, figure patches, cards, Dash's JSON); against the straightforward
    implementation at one threshold: ``ml.alarm_metrics.replay_alarms`` + ``alarm_metrics``.
 2. Explore (``ml.lab.explore``, ``callbacks/lab_explore.py``, ``web/server/lab_export.py``) on a
-   SQLite database filled by ``simulator.backfill`` (one reading per sensor every 10 s, seed
+   SQLite database filled by ``worker.backfill`` (one reading per sensor every 10 s, seed
    7) plus one scoring per machine every 5 s (what the live scorer writes): the ``draw``
    callback's work (explore, figures, Dash's JSON), four exports and one timeline tick, for
    1, 5, 20 machines × 1, 7, 30 days; against fetching the selection's raw readings with one
@@ -105,7 +105,7 @@ def seed_sqlite(path: Path, *, machines: int, days: float, progress: bool) -> Se
 
 def _seed(path: str, machines: int, days: float, progress: bool) -> Seeded:
     from maintenance.accounts import ensure_demo_accounts
-    from simulator.backfill import backfill
+    from worker.backfill import backfill
 
     db = Database(f"sqlite:///{path}")
     try:

@@ -125,7 +125,7 @@ def seeding(r: LabResults) -> str:
         return "Data: none seeded."
     return (
         f"Data: `synthetic_scored` histories ({', '.join(t.label for t in r.tune)} windows, "
-        f"seed 5), made in the run; SQLite seeded by `simulator.backfill` (seed 7): "
+        f"seed 5), made in the run; SQLite seeded by `worker.backfill` (seed 7): "
         f"{s.machines} machines × {s.days:g} days at 10 s, {s.readings:,} readings, "
         f"{s.failures} failure{'' if s.failures == 1 else 's'}, in {s.seconds:,.0f} s; "
         f"then {s.scorings:,} scorings (one per machine every 5 s) in {s.scoring_seconds:,.0f} s."

@@ -7,10 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from data.models import Alarm, Downtime, Machine, Prediction, Reading, Sensor, Ticket, TicketStatus
+from data.models import (
+    Alarm,
+    Downtime,
+    Machine,
+    Prediction,
+    Reading,
+    Role,
+    Sensor,
+    Ticket,
+    TicketStatus,
+    User,
+)
 
 __all__ = [
     "SensorSpec",
@@ -25,6 +36,9 @@ __all__ = [
     "latest_values",
     "open_ticket_count",
     "machine_names",
+    "machine_sensor_ids",
+    "backdate_machines",
+    "active_technician_ids",
 ]
 
 
@@ -157,6 +171,31 @@ def open_ticket_count(*, session: Session) -> int:
 
 def machine_names(*, session: Session) -> dict[int, str]:
     return dict(session.execute(select(Machine.id, Machine.name)).all())
+
+
+def machine_sensor_ids(*, session: Session, name: str) -> tuple[int, dict[str, int]] | None:
+    """The machine's id and its sensors' ids by key, if it exists."""
+    machine_id = session.scalar(select(Machine.id).where(Machine.name == name))
+    if machine_id is None:
+        return None
+    rows = session.execute(select(Sensor.key, Sensor.id).where(Sensor.machine_id == machine_id))
+    return machine_id, {key: sid for key, sid in rows}
+
+
+def backdate_machines(*, session: Session, names: Iterable[str], created_at: datetime) -> None:
+    """Machines added after ``created_at`` count as in service since then (history written
+    for them later: reports count hours in service)."""
+    session.execute(
+        update(Machine)
+        .where(Machine.name.in_(list(names)), Machine.created_at > created_at)
+        .values(created_at=created_at)
+    )
+
+
+def active_technician_ids(*, session: Session) -> tuple[int, ...]:
+    """The active technicians' user ids, in id order."""
+    stmt = select(User.id).where(User.role == Role.TECHNICIAN, User.active).order_by(User.id)
+    return tuple(session.scalars(stmt))
 
 
 def life_starts(*, session: Session) -> dict[int, datetime]:

@@ -1,5 +1,5 @@
 """Ten-minute rollups of readings (count, mean, min, max per sensor), kept in
-``readings_10m`` by the worker's ``rollup`` job, by the history generator and by retention.
+``readings_10m`` by the worker's ``rollup`` job, by the backfill and by retention.
 
 Long ranges on the machine page read them instead of millions of raw rows; once retention
 removes raw readings they are what remains. A bucket is recomputed from raw readings
@@ -26,6 +26,7 @@ __all__ = [
     "mark_late",
     "roll_up",
     "roll_up_dirty",
+    "roll_up_due",
     "rolled_until",
 ]
 
@@ -83,6 +84,19 @@ def roll_up(session: Session, start: datetime, stop: datetime) -> None:
         .where(RollupDirty.bucket >= start, RollupDirty.bucket < stop)
         .execution_options(synchronize_session=False)  # one DELETE, as on the table
     )
+
+
+def roll_up_due(session: Session, now: datetime, *, catch_up: timedelta) -> int:
+    """The rollup job's run: redo the last ``REDO``; when behind (after an upgrade, or a
+    worker that was away) catch up at most ``catch_up`` per run; then the buckets that got
+    late readings. Returns 0 when there are no readings, else 1 + the late buckets redone."""
+    now = floor_bucket(now)
+    since = rolled_until(session) or session.scalar(select(func.min(Reading.ts)))
+    if since is None:
+        return 0
+    start = min(floor_bucket(since), now - REDO)
+    roll_up(session, start, min(start + catch_up, now))
+    return 1 + roll_up_dirty(session)
 
 
 def rolled_until(session: Session) -> datetime | None:

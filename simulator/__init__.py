@@ -1,2 +1,2 @@
 """Fleet simulator with labelled faults, publishing over MQTT; imports nothing of the app,
-except ``simulator.backfill``, the one command that writes history into the database."""
+except ``config`` (``thread.py``, the demo's simulator inside the app's process)."""

@@ -1,7 +1,6 @@
 """``python -m simulator --mqtt-url mqtt://host:1883 --machines N --speed X``
 
-``python -m simulator backfill --machines N --days D`` writes history into the database
-instead (see ``simulator/backfill.py``, ``python -m simulator backfill --help``).
+History straight into the database is ``python app.py backfill`` (``worker/backfill.py``).
 """
 
 from __future__ import annotations
@@ -21,12 +20,8 @@ from simulator.publisher import MqttPublisher, run
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["backfill"]:
-        # the one subcommand that writes to the database, so the only one importing the app
-        from simulator.backfill import main as backfill
-
-        backfill(argv[1:])
-        return
+    if argv[:1] == ["backfill"]:  # the simulator never writes to the database
+        sys.exit("history into the database moved: python app.py backfill --help")
     p = argparse.ArgumentParser(
         prog="python -m simulator",
         description=__doc__,

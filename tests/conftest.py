@@ -126,9 +126,9 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     """The web app, built once per test session on a seeded SQLite database."""
     from factories import WebApp
 
+    from maintenance.demo_seed import seed_demo
     from web.server.factory import create_app
     from web.server.readiness import web_readiness
-    from worker import seed_demo
 
     tmp = tmp_path_factory.mktemp("web")
     settings = make_settings(

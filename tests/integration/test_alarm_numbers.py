@@ -20,12 +20,12 @@ from data.readings import insert_readings
 from maintenance.accounts import UserInfo
 from maintenance.alarms import list_alarms
 from maintenance.banner import red_warnings
+from maintenance.demo_seed import seed_demo
 from maintenance.predictions import apply_predictions, store_predictions
 from maintenance.rules import evaluate_rules
 from maintenance.ticket_detail import ticket_detail
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
-from worker import seed_demo
 
 WINDOW, CLEAR = timedelta(seconds=5), timedelta(minutes=1)
 

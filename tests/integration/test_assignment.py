@@ -17,6 +17,7 @@ from data.models import AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.accounts import UserInfo
 from maintenance.app_settings import Overrides, SettingError, change_setting
 from maintenance.assignment import AssignmentError, reassign
+from maintenance.demo_seed import seed_demo
 from maintenance.escalation import escalate_overdue, limits_from
 from maintenance.ticket_list import list_tickets
 from maintenance.tickets import change_status, open_ticket
@@ -26,7 +27,6 @@ from web.views.ticket_assign import (
     TICKET_ASSIGN_SELECT,
     TICKET_ASSIGN_SUBMIT,
 )
-from worker import seed_demo
 
 MORNING = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
@@ -272,7 +272,7 @@ def test_the_worker_job_uses_the_current_limits(db, tmp_path):
     """The scheduler's "escalation" job body, with the limits changed in the app."""
     from types import SimpleNamespace
 
-    from worker import Worker
+    from worker.ticket_jobs import escalate
 
     machines = _fleet(db, tmp_path)
     _tech(db, "ann", ["pump"], None)
@@ -281,10 +281,10 @@ def test_the_worker_job_uses_the_current_limits(db, tmp_path):
     opened = datetime.now(UTC) - timedelta(minutes=10)
     low = _open(db, machines["pump-01"], "TEMP_LOW", opened, priority=Priority.LOW)
     job = SimpleNamespace(overrides=Overrides(settings, db, ttl_s=0), db=db)
-    assert Worker._escalate(job) == 0  # 1440 min by default
+    assert escalate(job) == 0  # 1440 min by default
     with db.session() as s:
         change_setting(session=s, settings=settings, key="escalate_low_min", raw="5", user_id=admin)
-    assert Worker._escalate(job) == 1
-    assert Worker._escalate(job) == 0  # once only
+    assert escalate(job) == 1
+    assert escalate(job) == 0  # once only
     with db.session() as s:
         assert s.get(Ticket, low.id).escalated_at is not None

@@ -1,4 +1,4 @@
-"""``python -m simulator backfill`` on SQLite and PostgreSQL: every reading written once, each
+"""``python app.py backfill`` on SQLite and PostgreSQL: every reading written once, each
 failure leaves the rule alarms, a resolved ticket and a breakdown downtime, the physics shows
 in the data, and the app's own queries read it back."""
 
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
+from data.bulk_readings import sqlite_stamps, write_readings
 from data.db import Database
 from data.models import (
     Alarm,
@@ -27,9 +28,8 @@ from data.models import (
 )
 from data.readings import SQLITE_TS_FORMAT, bucketed_readings, readings_since
 from maintenance.rules import error_code
-from simulator.backfill import BackfillResult, backfill
-from simulator.bulk import sqlite_stamps, write_readings
 from simulator.fleet import MACHINE_TYPES
+from worker.backfill import BackfillResult, backfill
 
 ROOT = Path(__file__).resolve().parents[2]
 END = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
@@ -203,7 +203,7 @@ def test_sqlite_stamps_are_what_sqlalchemy_stores():
 def test_cli_backfills_a_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator", "backfill", "--database-url", url]
+        [sys.executable, "app.py", "backfill", "--database-url", url]
         + ["--machines", "2", "--days", "1", "--no-progress"],
         cwd=ROOT,
         capture_output=True,

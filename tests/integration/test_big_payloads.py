@@ -25,7 +25,8 @@ from prometheus_client import REGISTRY
 from services import MosquittoServer
 
 from data.db import Database, upgrade_schema
-from worker import Worker, seed_demo
+from maintenance.demo_seed import seed_demo
+from worker import Worker
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
 

@@ -14,10 +14,10 @@ from data.fleet import sensor_directory
 from data.models import Downtime, DowntimeKind, Machine, Priority, Role, TicketStatus
 from data.readings import insert_readings
 from maintenance.accounts import UserInfo
+from maintenance.demo_seed import seed_demo
 from maintenance.downtime import track_stops
 from maintenance.silences import silence_machine
 from maintenance.tickets import change_status, open_ticket
-from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
 WINDOW = timedelta(seconds=20)

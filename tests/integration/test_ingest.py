@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from data.models import DeadLetter, Reading
 from ingest import metrics
-from worker import Worker, seed_demo
+from maintenance.demo_seed import seed_demo
+from worker import Worker
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from data.db import Database, upgrade_schema
 from data.models import JobRun
 from worker import Worker
+from worker.recording import watched
 
 
 def _failures(job: str) -> float:
@@ -34,12 +35,12 @@ def test_a_job_failing_forty_times_logs_two_lines(
             raise ConnectionError("database down")
         return 3
 
-    job = worker._recorded("flaky", flaky)
+    job = worker.recorder.recorded("flaky", flaky)
     counted = _failures("flaky")
     with caplog.at_level(logging.INFO, logger="worker"):
         for _ in range(41):
             job()  # never raises: the scheduler would log its own traceback
-    lines = [r for r in caplog.records if r.name == "worker"]
+    lines = [r for r in caplog.records if r.name == "worker.recording"]
     assert [r.getMessage().split(" since ")[0] for r in lines] == [
         "job flaky failed: ConnectionError: database down",
         "job flaky recovered after 40 failures",
@@ -50,14 +51,9 @@ def test_a_job_failing_forty_times_logs_two_lines(
     db.dispose()
 
 
-def test_the_requests_job_never_lets_a_failure_reach_the_scheduler(tmp_path: Path, amqtt_port: int):
-    settings = make_settings(tmp_path, embedded_mqtt_port=amqtt_port)
-    db = Database(settings.effective_database_url)
-    worker = Worker(settings, db)
-
+def test_the_requests_job_never_lets_a_failure_reach_the_scheduler():
     def broken() -> None:
         raise ConnectionError("database down")
 
-    items, failure = worker._watched("requests-test", broken)()
+    items, failure = watched("requests-test", broken)()  # how the worker wraps "requests"
     assert items == 0 and isinstance(failure, ConnectionError)
-    db.dispose()

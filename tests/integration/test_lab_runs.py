@@ -25,6 +25,7 @@ from data.models import (
     TicketStatus,
 )
 from data.readings import insert_readings
+from maintenance.demo_seed import seed_demo
 from maintenance.model_lab import lab_setup
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since, verdicts
@@ -35,7 +36,6 @@ from ml.lab.runs import run_next
 from ml.lab.scored import ScoredSet, tuning_set
 from ml.registry import active_versions
 from ml.windows import Params, build_windows, verdict_weights
-from worker import seed_demo
 
 SMALL = {"machines": 4, "days": 2.0, "seed": 3, "window": 30, "epochs": 2, "family": "lstm"}
 
@@ -265,6 +265,7 @@ def test_the_weekly_retrain_promotes_only_when_a_setting_allows(db, tmp_path):
 def test_the_worker_runs_queued_lab_runs_and_queues_the_weekly_retrain(stack, tmp_path):
     from data.models import JobRun
     from worker import Worker
+    from worker.lab_jobs import retrain
 
     worker = Worker(stack.settings, stack.db)
     with stack.db.session() as s:
@@ -282,7 +283,7 @@ def test_the_worker_runs_queued_lab_runs_and_queues_the_weekly_retrain(stack, tm
         assert s.scalar(select(JobRun.id).where(JobRun.job == "lab", JobRun.ok.is_(True)))
         cut = s.get(LabRun, cut_id)
         assert cut.status is LabRunStatus.FAILED and "interrupted" in cut.error
-    assert worker._retrain() == 1  # the Monday job's body: queue, the lab job runs it
+    assert retrain(worker.context) == 1  # the Monday job's body: queue, the lab job runs it
     with stack.db.session() as s:
         queued = s.scalars(select(LabRun).where(LabRun.kind == "retrain")).one()
         assert queued.status is LabRunStatus.QUEUED

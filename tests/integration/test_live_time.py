@@ -19,7 +19,8 @@ from data.readings import insert_readings
 from maintenance.machine_state import machine_cards
 from ml.scoring import MachineScore
 from web.views.fleet import clock_note, risk_line
-from worker import Worker
+from worker import Worker, live_scoring
+from worker.live_scoring import score
 
 
 class _FourHoursLeft:
@@ -32,10 +33,10 @@ class _FourHoursLeft:
 
 
 @pytest.fixture
-def worker(tmp_path: Path) -> Iterator[tuple[Worker, Database]]:
+def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Worker, Database]]:
     settings, db = demo_database(tmp_path)  # the embedded demo: simulator at 60x
     w = Worker(settings, db)
-    w._current_scorer = _FourHoursLeft  # type: ignore[method-assign]
+    monkeypatch.setattr(live_scoring, "current_scorer", lambda _ctx: _FourHoursLeft())
     yield w, db
     db.dispose()
 
@@ -46,7 +47,7 @@ def test_remaining_life_is_stored_and_shown_in_wall_clock_time(worker):
     with db.session() as s:  # running: its risk is shown
         rpm = sensor_directory(session=s)[("motor-01", "rpm")]
         insert_readings(session=s, rows=[(rpm, datetime.now(UTC), 1480.0)])
-    w._score()
+    score(w.context)
     with db.session() as s:
         stored = s.scalar(select(Prediction.rul_hours))
         card = next(c for c in machine_cards(session=s) if c.id == 1)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, JobRun, Priority, Role, Severity, Ticket, TicketStatus
 from maintenance.alarms import PRIORITY
+from maintenance.demo_seed import seed_demo
 from simulator.thread import SimulatorThread
-from worker import Worker, seed_demo
+from worker import Worker
 
 
 def _tickets(stack: Stack) -> list[Ticket]:

@@ -13,6 +13,7 @@ from factories import make_settings
 from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
+from maintenance.demo_seed import seed_demo
 from maintenance.model_lab import lab_setup, simulated
 from maintenance.predictions import FAILURE_CODE, apply_predictions
 from ml.alarm_policy import PredictionPolicy, live_hysteresis
@@ -27,7 +28,6 @@ from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
 from ml.train import train_and_register
 from ml.windows import Params, build_windows
-from worker import seed_demo
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
 
@@ -141,6 +141,7 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     from data.fleet import sensor_directory
     from data.readings import insert_readings
     from worker import Worker
+    from worker.live_scoring import prediction_policy, score
 
     settings = stack.settings.model_copy(update={"ml_time_scale": 60.0})  # 1 s per step
     seed_demo(settings, stack.db)
@@ -164,11 +165,11 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
     # the live anomaly hold is the one the model lab replays, at any saved threshold
     for threshold in (0.7, 0.4):
         tuned = settings.model_copy(update={"anomaly_threshold": threshold})
-        policy = Worker(tuned, stack.db)._policy()
+        policy = prediction_policy(Worker(tuned, stack.db).context)
         assert policy.anomaly_threshold == threshold
         assert policy.anomaly_clear_below == live_hysteresis("anomaly", threshold)[0]
         assert policy.anomaly_clear_below < threshold
-    assert worker._score() == 3
+    assert score(worker.context) == 3
     with stack.db.session() as s:
         predictions = s.scalars(select(Prediction)).all()
     assert len(predictions) == 3
@@ -186,7 +187,7 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
             (rpm, now - timedelta(seconds=k + f / 10), 0.0) for k in range(5) for f in range(1, 9)
         ]
         insert_readings(session=s, rows=stopped)
-    assert worker._score() == 2
+    assert score(worker.context) == 2
 
 
 def test_history_from_the_database_finds_breakdowns(db, tmp_path):

@@ -26,11 +26,11 @@ from data.models import (
 )
 from data.readings import insert_readings
 from maintenance.accounts import UserInfo
+from maintenance.demo_seed import seed_demo
 from maintenance.parts import PartError, low_stock, save_part, use_parts
 from maintenance.plans import PlanError, create_plan, due_plans, open_planned_tickets
 from maintenance.running_hours import running_hours
 from maintenance.tickets import change_status, open_ticket
-from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 

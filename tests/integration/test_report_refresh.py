@@ -15,9 +15,10 @@ from config import Settings
 from data.db import Database
 from data.models import Report
 from maintenance.reports import build_report, last_full_week, store_weekly_report
-from simulator.backfill import backfill
 from web.views.reports import alarms_figure, headline, machines_figure, types_figure, weeks_figure
 from worker import Worker
+from worker.backfill import backfill
+from worker.report_jobs import refresh_reports
 
 
 @pytest.fixture
@@ -42,13 +43,13 @@ def test_a_stored_weekly_report_is_rebuilt_after_a_backfill_of_its_week(demo):
         progress=False,
     )
     worker = Worker(settings, db)  # not started: the job body is called directly
-    assert worker._refresh_reports() == 1
+    assert refresh_reports(worker.context) == 1
     with db.session() as s:
         stored = s.scalar(select(Report))
         fresh = build_report(session=s, start=week_start, end=week_end)
     assert fresh.total.breakdowns > 0
     assert stored.summary == fresh.summary()
-    assert worker._refresh_reports() == 0  # nothing changed since
+    assert refresh_reports(worker.context) == 0  # nothing changed since
 
 
 def test_the_headline_speaks_of_the_range_picked(demo):

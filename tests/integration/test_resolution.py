@@ -27,6 +27,7 @@ from data.models import (
     User,
 )
 from maintenance.accounts import UserInfo
+from maintenance.demo_seed import seed_demo
 from maintenance.parts import PartError, save_part
 from maintenance.resolution import resolve_ticket
 from maintenance.tickets import TransitionError, change_status, open_ticket
@@ -46,7 +47,6 @@ from web.views.resolve_dialog import (
 from web.views.resolve_form import Answers, check_form
 from web.views.shell import LOW_STOCK, RED_TICK, URL
 from web.views.tickets import TICKETS_REFRESH
-from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -18,9 +18,9 @@ from data.models import AuditLog, Reading, ReadingRollup, Role
 from data.readings import insert_readings
 from data.rollup import roll_up, roll_up_dirty
 from maintenance.app_settings import Overrides, SettingError, change_setting, reset_setting
+from maintenance.demo_seed import seed_demo
 from maintenance.jobs import job_summaries, pending_requests, request_run
 from maintenance.retention import apply_retention
-from worker import seed_demo
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 

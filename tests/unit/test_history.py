@@ -134,10 +134,10 @@ def test_crossings_follow_the_window_mean_and_escalate():
     assert hit.value == 6.0 and hit.limit == 5.4
 
 
-def test_only_the_backfill_imports_the_app():
+def test_the_simulator_imports_nothing_of_the_app():
     code = (
-        "import sys, simulator.__main__, simulator.history, simulator.bulk\n"
-        "app = {'app', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
+        "import sys, simulator.__main__, simulator.history, simulator.labelled\n"
+        "app = {'app', 'cli', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in app))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,7 +13,7 @@ from data.models import Role
 from maintenance.permissions import PERMISSIONS, Action, allowed, roles_for
 
 ROOT = Path(__file__).resolve().parents[2]
-_CODE = ("web", "callbacks", "pages", "maintenance", "ml", "data", "ingest", "worker.py", "app.py")
+_CODE = ("web", "callbacks", "pages", "maintenance", "ml", "data", "ingest", "worker", "app.py")
 
 
 def _modules(*where: str) -> Iterator[tuple[Path, ast.Module]]:

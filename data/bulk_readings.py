@@ -1,20 +1,25 @@
-"""Bulk, idempotent writes of generated readings, for the backfill: numpy arrays in, rows out.
+"""Bulk, idempotent writes of generated readings, for the backfill: numpy arrays in, rows out;
+and where a machine's stored readings lie (what a backfill must not write over).
 
 PostgreSQL gets one binary ``COPY`` per call, its bytes built by numpy (no Python loop per
 row), straight into ``readings`` inside a savepoint; if that collides with rows already there,
 the call falls back to a staging table and ``INSERT … ON CONFLICT DO NOTHING``. SQLite gets
 ``INSERT OR IGNORE`` with ``executemany``. Neither commits: the caller's unit of work does.
-Imports nothing of the app (the SQL matches ``data.models.Reading``).
+The SQL of the writes matches ``data.models.Reading``.
 """
 
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-__all__ = ["write_readings", "sqlite_stamps"]
+from data.models import Reading
+
+__all__ = ["write_readings", "sqlite_stamps", "stored_bounds"]
 
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01: binary timestamptz counts microseconds from it
 _PG_ROW = np.dtype(  # one tuple of binary COPY: field count, then (length, big-endian value)s
@@ -111,3 +116,20 @@ def sqlite_stamps(ts_us: np.ndarray) -> list[str]:
     data/readings.py, "YYYY-MM-DD HH:MM:SS.ffffff"): the primary key compares this text."""
     text = np.datetime_as_string(ts_us.astype("datetime64[us]"), unit="us").tolist()
     return [s.replace("T", " ") for s in text]
+
+
+def stored_bounds(
+    *, session: Session, sensor_ids: list[int], start: datetime, end: datetime
+) -> tuple[datetime, datetime] | None:
+    """The first and last stored reading of these sensors within [start, end], if any."""
+    lo: datetime | None = None
+    hi: datetime | None = None
+    for sid in sensor_ids:  # one sensor at a time: min/max come straight off the primary key
+        first, last = session.execute(
+            select(func.min(Reading.ts), func.max(Reading.ts)).where(
+                Reading.sensor_id == sid, Reading.ts >= start, Reading.ts <= end
+            )
+        ).one()
+        if first is not None:
+            lo, hi = min(lo or first, first), max(hi or last, last)
+    return None if lo is None or hi is None else (lo, hi)

@@ -1,0 +1,107 @@
+"""The worker role: MQTT ingest, and one APScheduler running the jobs of ``worker.schedule``."""
+
+from __future__ import annotations
+
+import logging
+import queue
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from config import Settings
+from data.db import Database
+from ingest.client import IngestClient
+from ingest.payload import PayloadLimits
+from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
+from maintenance.app_settings import Overrides
+from maintenance.jobs import pending_requests
+from maintenance.retention import sync_timescale_policies
+from ml.lab.queue import fail_interrupted
+from worker.context import JobContext
+from worker.recording import JobRecorder, watched
+from worker.schedule import SCHEDULE
+
+__all__ = ["Worker"]
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Ingest client + drain, and the scheduled jobs; runs that did work go to job_runs."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings, self.db = settings, db
+        self.inbox: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
+        self.budget = ByteBudget(settings.ingest_queue_bytes)
+        self.client = IngestClient(settings, self.inbox, self.budget)
+        limits = PayloadLimits(
+            max_bytes=settings.max_payload_bytes,
+            max_future_skew=timedelta(seconds=settings.max_future_skew_s),
+            max_age=timedelta(days=settings.max_reading_age_days),
+        )
+        writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
+        self.drainer = Drainer(
+            self.inbox,
+            writer,
+            self.client.ack,
+            batch_max=settings.drain_batch_max,
+            batch_bytes=settings.drain_batch_bytes,
+            budget=self.budget,
+        )
+        overrides = Overrides(settings, db)  # settings changed in the app, no restart
+        self.context = JobContext(settings, db, overrides, self.drainer)
+        self.recorder = JobRecorder(db)
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
+        )
+
+    def start(self) -> None:
+        self.client.start()
+        s = self.context.overrides.current()
+        sync_timescale_policies(
+            db=self.db,
+            raw_days=s.retention_raw_days,
+            compress_after_days=s.timescale_compress_after_days,
+        )
+        if interrupted := fail_interrupted(self.db):
+            log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
+        now = datetime.now(UTC)
+        for job in SCHEDULE:
+            body = self.recorder.recorded(job.name, partial(job.body, self.context))
+            when = job.when.arguments(self.settings, now)
+            self.scheduler.add_job(body, id=job.name, name=job.name, **when)
+        self.scheduler.add_job(
+            watched("requests", self._run_requested),
+            "interval",
+            seconds=2,
+            id="requests",
+            name="requests",
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Graceful: stop the jobs, commit and ack what was received, then disconnect."""
+        if not self.scheduler.running:
+            return  # never started, or already stopped
+        self.scheduler.shutdown(wait=True)
+        self.client.close_inbox()
+        self.drainer.drain_all()
+        self.client.stop()
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "database": self.drainer.db_ok and self.db.ping(),
+            "broker": self.client.connected,
+            "scheduler": self.scheduler.running,
+        }
+
+    def _run_requested(self) -> None:
+        """Admins' "run now" from the Jobs page: start the job at once, mark the request."""
+        with self.db.session() as session:
+            for request in pending_requests(session=session):
+                request.started_at = datetime.now(UTC)
+                if self.scheduler.get_job(request.job) is not None:
+                    self.scheduler.modify_job(request.job, next_run_time=datetime.now(UTC))
+                    log.info("job %s run now (requested)", request.job)

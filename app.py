@@ -54,7 +54,7 @@ def prepare(settings: Settings) -> Database:
 
 def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
     """Seed the demo fleet and accounts; generated passwords are kept in var/ to show again."""
-    from maintenance.demo_seed import seed_demo
+    from maintenance.ops.demo_seed import seed_demo
 
     created = seed_demo(settings, db)
     path = settings.var_dir / "demo-accounts.json"
@@ -101,7 +101,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
 def start_demo_training(settings: Settings, db: Database) -> threading.Thread | None:
     """First start of the demo: train small models in the background when none is active."""
     from cli.progress import bar
-    from maintenance.model_lab import demo_training
+    from maintenance.ops.model_lab import demo_training
     from ml.registry import active_versions
 
     with db.session() as session:

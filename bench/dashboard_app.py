@@ -27,7 +27,7 @@ from config import load_settings
 from data.db import Database, upgrade_schema
 from data.models import Machine, Reading, Role, Sensor, User
 from data.readings import insert_readings
-from maintenance.accounts import ensure_demo_accounts, hash_password
+from maintenance.people.accounts import ensure_demo_accounts, hash_password
 from web.views.fleet import (
     FLEET_CURSOR,
     FLEET_GRAPH,

@@ -104,7 +104,7 @@ def seed_sqlite(path: Path, *, machines: int, days: float, progress: bool) -> Se
 
 
 def _seed(path: str, machines: int, days: float, progress: bool) -> Seeded:
-    from maintenance.accounts import ensure_demo_accounts
+    from maintenance.people.accounts import ensure_demo_accounts
     from worker.backfill import backfill
 
     db = Database(f"sqlite:///{path}")

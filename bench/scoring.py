@@ -8,7 +8,7 @@ machines in batched calls, against a naive loop that calls ``model.predict`` per
 
 The windows are real: the simulator runs ``--machines`` machines for W steps (faults
 included). The models are trained here (timed: the demo models of
-``maintenance.model_lab.demo_training``, and 20 machines × 7 days with ``Params()``), saved,
+``maintenance.ops.model_lab.demo_training``, and 20 machines × 7 days with ``Params()``), saved,
 and scored in a fresh process that only loads them, as a worker does. The batched tick is timed
 ``--repeat`` times after one warm-up tick (the first call of a Keras model traces it); its
 median is reported. Peak RSS is that scoring process's ``VmHWM`` with TensorFlow, both
@@ -37,7 +37,7 @@ from ml.pipeline import Trained, train
 from ml.windows import Params
 from simulator.labelled import labelled_history
 
-# What ``maintenance.model_lab.demo_training`` trains on first start of the demo (keep in step
+# What ``maintenance.ops.model_lab.demo_training`` trains on first start of the demo (keep in step
 # with it), and the larger set the training-time budget (60 s) was stated for.
 TRAININGS = {
     "demo": (15, 6.0, {"epochs": 4, "stride": 10}),

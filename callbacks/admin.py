@@ -8,15 +8,15 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from maintenance.app_settings import (
+from maintenance.ops.app_settings import (
     SettingError,
     SettingRow,
     change_setting,
     reset_setting,
     setting_rows,
 )
-from maintenance.jobs import JobSummary, job_summaries, request_run
-from maintenance.permissions import Action, allowed
+from maintenance.ops.scheduled_jobs import JobSummary, job_summaries, request_run
+from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.server.inputs import BadInput
 from web.views.admin_jobs import JOB_RUN, JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK, job_run

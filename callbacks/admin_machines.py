@@ -12,9 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from config import Settings
 from data.db import Database
-from maintenance.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
-from maintenance.machine_specs import FieldError, MachineError
-from maintenance.machines import (
+from maintenance.fleet_admin.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
+from maintenance.fleet_admin.machine_admin import (
     create_machine,
     integration_hint,
     machine_detail,
@@ -23,7 +22,8 @@ from maintenance.machines import (
     retire_machine,
     update_machine,
 )
-from maintenance.permissions import Action, allowed
+from maintenance.fleet_admin.machine_specs import FieldError, MachineError
+from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.server.inputs import BadInput
 from web.views.admin_machines import (

@@ -8,15 +8,15 @@ from dash import Input, Output, State, ctx
 
 from config import Settings
 from data.db import Database
-from maintenance.channels import (
+from maintenance.notify.channels import (
     ChannelError,
     get_channel,
     list_channels,
     save_channel,
     set_channel_active,
 )
-from maintenance.notifications import delivery_log, enqueue_test
-from maintenance.permissions import Action, allowed
+from maintenance.notify.outbox import delivery_log, enqueue_test
+from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.views.admin_notifications import (
     FORM_FIELDS,

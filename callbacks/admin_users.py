@@ -9,9 +9,9 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from maintenance.password_reset import issue_reset_link
-from maintenance.permissions import Action
-from maintenance.users import (
+from maintenance.people.permissions import Action
+from maintenance.people.reset_tokens import issue_reset_link
+from maintenance.people.user_admin import (
     SHIFTS,
     UserError,
     create_user,

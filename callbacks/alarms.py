@@ -11,15 +11,15 @@ from dash import ALL, Input, Output, State, ctx, html
 from config import Settings
 from data.db import Database
 from data.fleet import machine_names
-from maintenance.alarms import AlarmRow, acknowledge, clear, list_alarms
-from maintenance.permissions import Action
-from maintenance.silences import (
+from maintenance.alarming.raise_clear import AlarmRow, acknowledge, clear, list_alarms
+from maintenance.machine_status.maintenance_windows import (
     SilenceError,
     SilenceRow,
     active_silences,
     cancel_silence,
     silence_machine,
 )
+from maintenance.people.permissions import Action
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
 from web.views.alarms import (

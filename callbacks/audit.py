@@ -11,8 +11,8 @@ from dash import Input, Output
 
 from config import Settings
 from data.db import Database
-from maintenance.audit import audit_rows
-from maintenance.permissions import Action
+from maintenance.ops.audit_trail import audit_rows
+from maintenance.people.permissions import Action
 from web.server.auth import AccessDenied, require
 from web.views.audit import AUDIT_CSV, AUDIT_ERROR, AUDIT_GRID, AUDIT_RANGE
 from web.views.reports import RangeError, parse_day_range

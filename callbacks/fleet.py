@@ -15,9 +15,9 @@ from data.db import Database
 from data.fleet import open_ticket_count
 from data.history import fleet_sparklines
 from data.readings import readings_since
-from maintenance.machine_state import MachineCard, machine_cards
-from maintenance.permissions import Action
-from maintenance.reports import build_report, week_start_of
+from maintenance.machine_status.machine_state import MachineCard, machine_cards
+from maintenance.people.permissions import Action
+from maintenance.reporting.breakdown_report import build_report, week_start_of
 from ml.lab.pairs import family_name
 from ml.registry import active_family, active_versions
 from web.server.auth import require

@@ -19,8 +19,8 @@ from dash import MATCH, Input, Output, State
 
 from config import Settings
 from data.db import Database
-from maintenance.app_settings import Overrides
-from maintenance.permissions import Action
+from maintenance.ops.app_settings import Overrides
+from maintenance.people.permissions import Action
 from ml.lab.explore import (
     MAX_SCORE_POINTS,
     Exploration,

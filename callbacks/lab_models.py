@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from data.db import Database
 from data.models import LabRun, ModelStatus, ModelVersion, User
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since
 from ml.lab.pairs import model_pairs

@@ -13,9 +13,9 @@ from dash import Input, Output, Patch, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from maintenance.app_settings import SettingError
-from maintenance.permissions import Action
-from maintenance.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
+from maintenance.ops.app_settings import SettingError
+from maintenance.ops.threshold_tuning import THRESHOLD_SETTING, current_thresholds, save_threshold
+from maintenance.people.permissions import Action
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web.server.auth import AccessDenied, require

@@ -19,9 +19,9 @@ from data.history import (
     sensor_history,
 )
 from data.readings import readings_since
-from maintenance.app_settings import Overrides
-from maintenance.machine_state import state_of
-from maintenance.permissions import Action
+from maintenance.machine_status.machine_state import state_of
+from maintenance.ops.app_settings import Overrides
+from maintenance.people.permissions import Action
 from web.server.auth import require
 from web.views.fleet import state_line
 from web.views.machine import (

@@ -9,8 +9,8 @@ from dash import Input, Output, State, ctx
 
 from config import Settings
 from data.db import Database
-from maintenance.parts import PartError, PartRow, list_parts, low_stock, save_part
-from maintenance.permissions import Action, allowed
+from maintenance.people.permissions import Action, allowed
+from maintenance.stock.spare_parts import PartError, PartRow, list_parts, low_stock, save_part
 from web.server.auth import AccessDenied, require
 from web.views.parts import (
     PARTS_EDITOR,

@@ -12,8 +12,8 @@ from dash import Input, Output, State, ctx
 from config import Settings
 from data.db import Database
 from data.models import utcnow
-from maintenance.permissions import Action, allowed
-from maintenance.plans import (
+from maintenance.people.permissions import Action, allowed
+from maintenance.planning.preventive_plans import (
     PlanDue,
     PlanError,
     create_plan,

@@ -11,8 +11,8 @@ from dash import Input, Output, ctx
 
 from config import Settings
 from data.db import Database
-from maintenance.permissions import Action
-from maintenance.reports import build_report, list_reports
+from maintenance.people.permissions import Action
+from maintenance.reporting.breakdown_report import build_report, list_reports
 from web.server.auth import AccessDenied, require
 from web.views.reports import (
     REPORT_ALARMS,

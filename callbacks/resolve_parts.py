@@ -8,8 +8,8 @@ import dash
 from dash import ALL, Input, Output, Patch, State
 
 from data.db import Database
-from maintenance.parts import parts_for_ticket
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
+from maintenance.stock.spare_parts import parts_for_ticket
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
 from web.views.components import row_list_patch

@@ -1,6 +1,6 @@
 """The status changes of both ticket pages: the resolve dialog's Resolve button (every
 field's message at once, then the resolution with its parts in one transaction,
-``maintenance.resolution``), start / put back / reopen, and what the dialog opens with."""
+``maintenance.repair.resolution``), start / put back / reopen, and what the dialog opens with."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from dash import no_update
 
 from data.db import Database
 from data.models import Ticket, TicketStatus
-from maintenance.alarms import still_active
-from maintenance.parts import PartError
-from maintenance.permissions import Action
-from maintenance.resolution import resolve_ticket
-from maintenance.tickets import TransitionError, change_status
+from maintenance.alarming.raise_clear import still_active
+from maintenance.people.permissions import Action
+from maintenance.repair.resolution import resolve_ticket
+from maintenance.stock.spare_parts import PartError
+from maintenance.ticketing.ticket_flow import TransitionError, change_status
 from web.server.auth import AccessDenied, require
 from web.views.resolve_form import (
     Answers,

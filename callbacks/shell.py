@@ -11,10 +11,10 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from maintenance.banner import RedWarning, acknowledge_warning, red_warnings
-from maintenance.formatting import format_duration, format_remaining
-from maintenance.parts import PartRow, low_stock
-from maintenance.permissions import Action, allowed
+from maintenance.alarming.banner import RedWarning, acknowledge_warning, red_warnings
+from maintenance.people.permissions import Action, allowed
+from maintenance.rendering.human_units import format_duration, format_remaining
+from maintenance.stock.spare_parts import PartRow, low_stock
 from web.server.auth import AccessDenied, require
 from web.views.shell import (
     ALARM_ACK,

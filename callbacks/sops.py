@@ -9,9 +9,9 @@ from dash import Input, Output, State, dcc
 
 from config import Settings
 from data.db import Database
-from maintenance.permissions import Action, allowed
-from maintenance.sop_text import SopError, check_code, template, without_front_matter
-from maintenance.sops import get_sop, list_sops, save_sop
+from maintenance.people.permissions import Action, allowed
+from maintenance.procedures.sop_library import get_sop, list_sops, save_sop
+from maintenance.procedures.sop_text import SopError, check_code, template, without_front_matter
 from web.server.auth import AccessDenied, require
 from web.views.sops import (
     SOP_PREVIEW_RENDERED,

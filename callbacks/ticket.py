@@ -13,10 +13,10 @@ from callbacks.resolve_ticket import dialog_opening, submit_resolution, transiti
 from config import Settings
 from data.db import Database
 from data.models import TicketStatus
-from maintenance.accounts import UserInfo
-from maintenance.permissions import Action, allowed
-from maintenance.ticket_detail import readings_around, ticket_activity, ticket_detail
-from maintenance.ticket_work import (
+from maintenance.people.accounts import UserInfo
+from maintenance.people.permissions import Action, allowed
+from maintenance.repair.ticket_detail import readings_around, ticket_activity, ticket_detail
+from maintenance.repair.ticket_work import (
     WorkError,
     add_comment,
     done_steps,

@@ -1,5 +1,5 @@
 """Ticket page: the escalation badge and managers' reassignment. The role is checked on the
-server here, and again by ``maintenance.assignment.reassign``."""
+server here, and again by ``maintenance.ticketing.assignment.reassign``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from maintenance.assignment import (
+from maintenance.people.permissions import Action, allowed
+from maintenance.ticketing.assignment import (
     AssignmentError,
     reassign,
     technician_options,
     ticket_assignment,
 )
-from maintenance.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.views.ticket import TICKET_ID, TICKET_REFRESH
 from web.views.ticket_assign import (

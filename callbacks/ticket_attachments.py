@@ -1,6 +1,6 @@
 """Ticket page files: list them, upload one (base64 through Dash, decoded and checked on the
 server), and point the work-record link at the ticket. Roles are checked here, the ticket's
-permission again in maintenance.attachments."""
+permission again in maintenance.repair.ticket_files."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from maintenance.attachments import (
+from maintenance.people.permissions import Action
+from maintenance.repair.ticket_files import (
     AttachmentError,
     store_attachment,
     ticket_files,
 )
-from maintenance.permissions import Action
 from web.server.auth import AccessDenied, require
 from web.views.ticket import TICKET_ACTIVITY, TICKET_ID
 from web.views.ticket_files import (

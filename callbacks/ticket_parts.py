@@ -9,8 +9,8 @@ from dash import Input, Output, State
 
 from config import Settings
 from data.db import Database
-from maintenance.parts import PartError, ticket_parts, use_parts
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
+from maintenance.stock.spare_parts import PartError, ticket_parts, use_parts
 from web.server.auth import AccessDenied, require
 from web.server.inputs import as_id
 from web.views.ticket import TICKET_ID, TICKET_REFRESH

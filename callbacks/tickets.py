@@ -1,5 +1,5 @@
 """Tickets page: list, status actions and the resolve dialog, each a thin call into
-``maintenance.tickets`` with the role checked here on the server."""
+``maintenance.ticketing.ticket_flow`` with the role checked here on the server."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from callbacks.resolve_ticket import dialog_opening, submit_resolution, transiti
 from config import Settings
 from data.db import Database
 from data.models import Role, TicketStatus
-from maintenance.permissions import Action, allowed
-from maintenance.ticket_list import list_tickets
+from maintenance.people.permissions import Action, allowed
+from maintenance.ticketing.ticket_list import list_tickets
 from web.server.auth import AccessDenied, require
 from web.views.resolve_dialog import (
     RESOLVE_CANCEL,

@@ -17,7 +17,7 @@ from cli.options import add_file_options, add_model_options, model_params, read_
 from cli.progress import bar
 from config import load_settings
 from data.db import Database, upgrade_schema
-from maintenance.model_lab import lab_setup, simulated
+from maintenance.ops.model_lab import lab_setup, simulated
 from ml.dataset import RunToFailure
 from ml.lab.plant_history import history_from_db
 from ml.lab.runs import backtest_and_promote

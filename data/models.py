@@ -690,7 +690,7 @@ class PlanProgress(Base):
 
 class SignInFailure(Base):
     """One failed sign-in: the account name tried, from which address, when. The throttle
-    counts them per account and address and per address (maintenance/sign_in_limits.py)."""
+    counts them per account and address and per address (maintenance/people/sign_in_limits.py)."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """The alarm policy of the model scores, as pure values and functions: when a failure
 probability or an anomaly score raises an alarm, how long it is held and when it clears.
-Live scoring (``maintenance.predictions``), the replays of evaluation and the model lab
-(``ml.alarm_metrics``, ``ml.lab.replay``) and threshold tuning all read it from here, so they
+Live scoring (``maintenance.alarming.prediction_alarms``), the replays of evaluation and the model
+lab (``ml.alarm_metrics``, ``ml.lab.replay``) and threshold tuning all read it from here, so they
 decide exactly what production decides."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import dash
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.admin_jobs import JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK
 
 

@@ -3,7 +3,7 @@
 import dash
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.admin_settings import SETTINGS_FEEDBACK, SETTINGS_REFRESH, SETTINGS_TABLE
 
 

@@ -5,7 +5,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.alarms import (
     ALARMS_ACK,
     ALARMS_CLEAR,

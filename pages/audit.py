@@ -4,7 +4,7 @@ import dash
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.audit import AUDIT_CSV, AUDIT_ERROR, AUDIT_GRID, AUDIT_RANGE
 
 _COLUMNS = [

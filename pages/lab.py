@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.lab_explore import explore_section
 from web.views.lab_models import LAB_HEADER, LAB_TABS, models_section
 from web.views.lab_tune import tune_section

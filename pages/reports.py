@@ -5,7 +5,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.reports import (
     REPORT_ALARMS,
     REPORT_CSV,

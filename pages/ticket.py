@@ -5,7 +5,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.resolve_dialog import DETAIL_DIALOG, resolve_modal
 from web.views.ticket import (
     TICKET_ACTIONS,

@@ -4,7 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.permissions import Action
+from maintenance.people.permissions import Action
 from web.views.resolve_dialog import RESOLVE_TICKET, TICKETS_DIALOG, resolve_modal
 from web.views.tickets import (
     TICKETS_FEEDBACK,

@@ -126,7 +126,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     """The web app, built once per test session on a seeded SQLite database."""
     from factories import WebApp
 
-    from maintenance.demo_seed import seed_demo
+    from maintenance.ops.demo_seed import seed_demo
     from web.server.factory import create_app
     from web.server.readiness import web_readiness
 

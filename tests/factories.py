@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from config import Settings, load_settings
 from data.db import Database
 from data.models import DeadLetter, Reading, Role, User
-from maintenance.accounts import hash_password
+from maintenance.people.accounts import hash_password
 
 _ids = itertools.count(1)
 
@@ -356,7 +356,7 @@ def demo_database(tmp_path: Path, **overrides: Any) -> tuple[Settings, Database]
     """Settings and a migrated SQLite database holding the demo fleet (3 machines) and
     accounts: for tests of what pages and reports show, without a web server."""
     from data.db import upgrade_schema
-    from maintenance.demo_seed import seed_demo
+    from maintenance.ops.demo_seed import seed_demo
 
     settings = make_settings(tmp_path, **overrides)
     database = Database(settings.effective_database_url)

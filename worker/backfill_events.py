@@ -29,7 +29,11 @@ SOURCE = "backfill"
 # the rules job's defaults: mean over this window, clear this long after the condition ends
 RULE_WINDOW_S = float(Settings.model_fields["rules_window_s"].default)
 CLEAR_AFTER_S = float(Settings.model_fields["alarm_clear_after_s"].default)
-_CODES = {"temperature": "TEMP", "vibration": "VIB", "rpm": "RPM"}  # maintenance.rules codes
+_CODES = {
+    "temperature": "TEMP",
+    "vibration": "VIB",
+    "rpm": "RPM",
+}  # maintenance.alarming.threshold_rules codes
 _RESOLUTIONS = {
     "bearing_wear": "Replaced the worn drive-end bearing and regreased; vibration back to normal.",
     "cooling_fault": "Cleared the clogged cooler and refilled coolant; temperature back to normal.",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from config import Settings
 from data.db import Database
 from ingest.writer import Drainer
-from maintenance.app_settings import Overrides
+from maintenance.ops.app_settings import Overrides
 from ml.live_context import LifeContext
 from ml.scoring import FleetScorer
 

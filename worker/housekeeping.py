@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from data.rollup import roll_up_due
-from maintenance.retention import apply_retention
+from maintenance.ops.retention import apply_retention
 from worker.context import JobContext
 
 __all__ = ["retention", "rollup"]

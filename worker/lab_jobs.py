@@ -3,7 +3,7 @@ at a time; ``retrain`` queues the weekly retrain."""
 
 from __future__ import annotations
 
-from maintenance.model_lab import lab_setup
+from maintenance.ops.model_lab import lab_setup
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next
 from worker.context import JobContext

@@ -11,7 +11,11 @@ from prometheus_client import Counter, Gauge
 
 from data.fleet import machine_names
 from data.readings import bucketed_readings
-from maintenance.predictions import apply_predictions, in_wall_time, store_predictions
+from maintenance.alarming.prediction_alarms import (
+    apply_predictions,
+    in_wall_time,
+    store_predictions,
+)
 from ml.alarm_policy import PredictionPolicy
 from ml.live_context import LifeContext
 from ml.registry import active_versions

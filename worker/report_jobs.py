@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from maintenance.reports import (
+from maintenance.reporting.breakdown_report import (
     last_full_week,
     list_reports,
     refresh_weekly_reports,

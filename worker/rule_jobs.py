@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from maintenance.downtime import track_stops
-from maintenance.rules import evaluate_rules
+from maintenance.alarming.threshold_rules import evaluate_rules
+from maintenance.machine_status.downtime import track_stops
 from worker.context import JobContext
 
 __all__ = ["rules"]

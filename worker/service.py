@@ -14,9 +14,9 @@ from data.db import Database
 from ingest.client import IngestClient
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
-from maintenance.app_settings import Overrides
-from maintenance.jobs import pending_requests
-from maintenance.retention import sync_timescale_policies
+from maintenance.ops.app_settings import Overrides
+from maintenance.ops.retention import sync_timescale_policies
+from maintenance.ops.scheduled_jobs import pending_requests
 from ml.lab.queue import fail_interrupted
 from worker.context import JobContext
 from worker.recording import JobRecorder, watched

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from maintenance.delivery import deliver_due
-from maintenance.escalation import escalate_overdue, limits_from
-from maintenance.plans import open_planned_tickets
+from maintenance.notify.delivery import deliver_due
+from maintenance.planning.preventive_plans import open_planned_tickets
+from maintenance.ticketing.escalation import escalate_overdue, limits_from
 from worker.context import JobContext
 
 __all__ = ["escalate", "notify", "open_plans"]

@@ -14,7 +14,7 @@ Nothing is promoted through the lab, the CLI or the jobs without a finished back
 that exact pair on record (``ml.lab.backtest.promote_pair``). What a run may be asked is in
 ``ml.lab.params``; the queue is ``ml.lab.queue``. What a run needs from outside the model
 layer (folders, the alarm threshold in force, simulated histories) comes in a ``LabSetup``
-built by ``maintenance.model_lab``.
+built by ``maintenance.ops.model_lab``.
 """
 
 from __future__ import annotations

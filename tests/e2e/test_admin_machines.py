@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from data.db import Database
 from data.models import Machine, Reading, Sensor
-from maintenance.fleet_csv import COLUMNS, EXAMPLE_CSV
-from maintenance.machine_state import machine_cards
-from maintenance.machines import retire_machine
+from maintenance.fleet_admin.fleet_csv import COLUMNS, EXAMPLE_CSV
+from maintenance.fleet_admin.machine_admin import retire_machine
+from maintenance.machine_status.machine_state import machine_cards
 from web.views.admin_machines import (
     ADMIN_MACHINE_LINE,
     ADMIN_MACHINE_LOCATION,

@@ -17,7 +17,7 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import Notification, NotificationChannel
-from maintenance.delivery import deliver_due
+from maintenance.notify.delivery import deliver_due
 from web.views.admin_notifications import (
     NOTIFY_CHANNELS_GRID,
     NOTIFY_FEEDBACK,

@@ -20,7 +20,7 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AuditLog, LabRun, ModelStatus, ModelVersion
-from maintenance.model_lab import lab_setup
+from maintenance.ops.model_lab import lab_setup
 from ml.lab.backtest import promote_pair
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next

@@ -17,8 +17,8 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import AuditLog, LabRun, LabRunStatus, Role, User
-from maintenance.app_settings import reset_setting
-from maintenance.threshold_tuning import current_thresholds
+from maintenance.ops.app_settings import reset_setting
+from maintenance.ops.threshold_tuning import current_thresholds
 from ml.lab.scored import ScoredSet, threshold_metrics
 from ml.registry import active_versions
 from web.views import lab_tune as v

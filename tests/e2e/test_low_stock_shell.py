@@ -12,7 +12,7 @@ from services import free_port
 from sqlalchemy import delete
 
 from data.models import Part
-from maintenance.parts import low_stock
+from maintenance.stock.spare_parts import low_stock
 from web.views.shell import LOW_STOCK
 
 pytestmark = pytest.mark.e2e

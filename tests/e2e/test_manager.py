@@ -40,9 +40,9 @@ from data.models import (
     Ticket,
     User,
 )
-from maintenance.alarms import raise_alarm
-from maintenance.predictions import apply_predictions
-from maintenance.reports import last_full_week
+from maintenance.alarming.prediction_alarms import apply_predictions
+from maintenance.alarming.raise_clear import raise_alarm
+from maintenance.reporting.breakdown_report import last_full_week
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 from simulator.fleet import MACHINE_TYPES

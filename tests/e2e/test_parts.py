@@ -11,7 +11,7 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import Machine, MaintenancePlan, Part, Priority, TicketStatus, User
-from maintenance.tickets import open_ticket
+from maintenance.ticketing.ticket_flow import open_ticket
 from web.views.parts import (
     PARTS_EDITOR,
     PARTS_GRID,

@@ -13,8 +13,8 @@ from services import free_port
 from sqlalchemy import select
 
 from data.models import Priority, Role, Ticket, User
-from maintenance.escalation import escalate_overdue, limits_from
-from maintenance.tickets import open_ticket
+from maintenance.ticketing.escalation import escalate_overdue, limits_from
+from maintenance.ticketing.ticket_flow import open_ticket
 from web.views.ticket import TICKET_HISTORY
 from web.views.ticket_assign import (
     TICKET_ASSIGN_FORM,

@@ -14,7 +14,7 @@ from services import free_port
 from sqlalchemy import delete, select
 
 from data.models import Alarm, AlarmSource, Downtime, DowntimeKind, Machine, Prediction, Severity
-from maintenance.predictions import apply_predictions, store_predictions
+from maintenance.alarming.prediction_alarms import apply_predictions, store_predictions
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 from web.views.fleet import fleet_badge, fleet_risk

@@ -24,7 +24,7 @@ from data.models import (
     SopVersion,
     TicketStep,
 )
-from maintenance.alarms import raise_alarm
+from maintenance.alarming.raise_clear import raise_alarm
 from web.views.resolve_dialog import (
     TICKET_RESOLVE_ACTION,
     TICKET_RESOLVE_CAUSE,

@@ -28,7 +28,7 @@ from data.models import (
     Ticket,
     TicketStatus,
 )
-from maintenance.rules import evaluate_rules
+from maintenance.alarming.threshold_rules import evaluate_rules
 from web.views.resolve_dialog import DETAIL_DIALOG, TICKET_RESOLVE_OUTCOME
 from web.views.ticket import (
     TICKET_COMMENT_SUBMIT,

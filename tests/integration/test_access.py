@@ -15,7 +15,7 @@ from factories import WebApp, add_user, clear_tickets, sign_in
 from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
-from maintenance.tickets import open_ticket
+from maintenance.ticketing.ticket_flow import open_ticket
 from web.server.auth import PUBLIC_ENDPOINTS
 from web.server.input_schema import kind_of
 from web.server.inputs import Kind
@@ -237,7 +237,7 @@ def test_metrics_need_a_token_or_a_manager(web: WebApp):
 def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
 
     from data.models import AlarmSource, Severity
-    from maintenance.alarms import AlarmNumbers, raise_alarm
+    from maintenance.alarming.raise_clear import AlarmNumbers, raise_alarm
 
     with web.db.session() as s:
         alarm, _ = raise_alarm(
@@ -368,7 +368,7 @@ def test_the_menu_signs_out_with_a_form_post(web: WebApp):
 
 def test_audit_csv_lists_changes_for_managers_only(web: WebApp):
 
-    from maintenance.silences import silence_machine
+    from maintenance.machine_status.maintenance_windows import silence_machine
 
     with web.db.session() as s:
         manager = s.scalar(select(User.id).where(User.username == "manager"))
@@ -477,7 +477,7 @@ def test_only_an_admin_creates_a_machine_through_the_callback(
     web: WebApp, user: str, allowed: bool
 ):
     from data.models import Machine
-    from maintenance.machines import retire_machine
+    from maintenance.fleet_admin.machine_admin import retire_machine
 
     name = f"access-{user}"
     response = web.client(user).post(

@@ -17,13 +17,13 @@ from data.db import _MIGRATIONS, Database, upgrade_schema
 from data.fleet import sensor_directory
 from data.models import Alarm, AlarmSource, Prediction, Role, Ticket
 from data.readings import insert_readings
-from maintenance.accounts import UserInfo
-from maintenance.alarms import list_alarms
-from maintenance.banner import red_warnings
-from maintenance.demo_seed import seed_demo
-from maintenance.predictions import apply_predictions, store_predictions
-from maintenance.rules import evaluate_rules
-from maintenance.ticket_detail import ticket_detail
+from maintenance.alarming.banner import red_warnings
+from maintenance.alarming.prediction_alarms import apply_predictions, store_predictions
+from maintenance.alarming.raise_clear import list_alarms
+from maintenance.alarming.threshold_rules import evaluate_rules
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.repair.ticket_detail import ticket_detail
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
 

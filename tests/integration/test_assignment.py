@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 from config import load_settings
 from data.db import Database
 from data.models import AuditLog, Priority, Role, Ticket, TicketStatus, User
-from maintenance.accounts import UserInfo
-from maintenance.app_settings import Overrides, SettingError, change_setting
-from maintenance.assignment import AssignmentError, reassign
-from maintenance.demo_seed import seed_demo
-from maintenance.escalation import escalate_overdue, limits_from
-from maintenance.ticket_list import list_tickets
-from maintenance.tickets import change_status, open_ticket
+from maintenance.ops.app_settings import Overrides, SettingError, change_setting
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.ticketing.assignment import AssignmentError, reassign
+from maintenance.ticketing.escalation import escalate_overdue, limits_from
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
+from maintenance.ticketing.ticket_list import list_tickets
 from web.views.ticket import TICKET_ID, TICKET_REFRESH
 from web.views.ticket_assign import (
     TICKET_ASSIGN_FEEDBACK,

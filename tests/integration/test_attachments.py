@@ -27,13 +27,13 @@ from data.models import (
     TicketStatus,
     User,
 )
-from maintenance.accounts import UserInfo
-from maintenance.attachments import AttachmentError, open_attachment, store_attachment
-from maintenance.sops import load_shipped_sops
-from maintenance.ticket_detail import ticket_detail
-from maintenance.ticket_work import add_comment, set_step
-from maintenance.tickets import change_status, open_ticket
-from maintenance.work_record import work_record_pdf
+from maintenance.people.accounts import UserInfo
+from maintenance.procedures.sop_library import load_shipped_sops
+from maintenance.repair.ticket_detail import ticket_detail
+from maintenance.repair.ticket_files import AttachmentError, open_attachment, store_attachment
+from maintenance.repair.ticket_work import add_comment, set_step
+from maintenance.repair.work_record import work_record_pdf
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(200))

@@ -27,7 +27,7 @@ from data.models import (
     TicketStatus,
 )
 from data.readings import SQLITE_TS_FORMAT, bucketed_readings, readings_since
-from maintenance.rules import error_code
+from maintenance.alarming.threshold_rules import error_code
 from simulator.fleet import MACHINE_TYPES
 from worker.backfill import BackfillResult, backfill
 

@@ -19,7 +19,7 @@ from data.db import Database, upgrade_schema
 from data.fleet import sensor_directory
 from data.models import Machine, Reading, Ticket
 from data.readings import insert_readings
-from maintenance.demo_seed import seed_demo
+from maintenance.ops.demo_seed import seed_demo
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -25,7 +25,7 @@ from prometheus_client import REGISTRY
 from services import MosquittoServer
 
 from data.db import Database, upgrade_schema
-from maintenance.demo_seed import seed_demo
+from maintenance.ops.demo_seed import seed_demo
 from worker import Worker
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"

@@ -13,11 +13,11 @@ from data.db import Database
 from data.fleet import sensor_directory
 from data.models import Downtime, DowntimeKind, Machine, Priority, Role, TicketStatus
 from data.readings import insert_readings
-from maintenance.accounts import UserInfo
-from maintenance.demo_seed import seed_demo
-from maintenance.downtime import track_stops
-from maintenance.silences import silence_machine
-from maintenance.tickets import change_status, open_ticket
+from maintenance.machine_status.downtime import track_stops
+from maintenance.machine_status.maintenance_windows import silence_machine
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
 WINDOW = timedelta(seconds=20)

@@ -22,7 +22,7 @@ from services import MosquittoServer, PostgresServer, free_port
 
 from config import Settings
 from data.db import Database, upgrade_schema
-from maintenance.demo_seed import seed_demo
+from maintenance.ops.demo_seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

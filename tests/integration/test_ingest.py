@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from data.models import DeadLetter, Reading
 from ingest import metrics
-from maintenance.demo_seed import seed_demo
+from maintenance.ops.demo_seed import seed_demo
 from worker import Worker
 
 

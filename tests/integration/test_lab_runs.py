@@ -25,8 +25,8 @@ from data.models import (
     TicketStatus,
 )
 from data.readings import insert_readings
-from maintenance.demo_seed import seed_demo
-from maintenance.model_lab import lab_setup
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.model_lab import lab_setup
 from ml.lab.backtest import has_backtest, promote_pair
 from ml.lab.labels import new_labels_since, verdicts
 from ml.lab.params import LabError

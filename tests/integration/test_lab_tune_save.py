@@ -11,8 +11,8 @@ from scored_sets import record_scored_run, synthetic_scored
 from sqlalchemy import delete, func, select
 
 from data.models import AuditLog, Role
-from maintenance.app_settings import SettingError, reset_setting
-from maintenance.threshold_tuning import current_thresholds, save_threshold
+from maintenance.ops.app_settings import SettingError, reset_setting
+from maintenance.ops.threshold_tuning import current_thresholds, save_threshold
 from ml.lab.scored import threshold_metrics
 from ml.lab.tune import tuning_view
 from web.views import lab_tune as v

@@ -16,7 +16,7 @@ from data.db import Database
 from data.fleet import sensor_directory
 from data.models import Prediction
 from data.readings import insert_readings
-from maintenance.machine_state import machine_cards
+from maintenance.machine_status.machine_state import machine_cards
 from ml.scoring import MachineScore
 from web.views.fleet import clock_note, risk_line
 from worker import Worker, live_scoring

@@ -7,8 +7,8 @@ from factories import Stack, add_user, readings_count, wait_until
 from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, JobRun, Priority, Role, Severity, Ticket, TicketStatus
-from maintenance.alarms import PRIORITY
-from maintenance.demo_seed import seed_demo
+from maintenance.alarming.raise_clear import PRIORITY
+from maintenance.ops.demo_seed import seed_demo
 from simulator.thread import SimulatorThread
 from worker import Worker
 

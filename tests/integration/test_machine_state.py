@@ -23,9 +23,9 @@ from data.models import (
     Severity,
 )
 from data.readings import insert_readings
-from maintenance.alarms import raise_alarm
-from maintenance.banner import acknowledge_warning, red_warnings
-from maintenance.machine_state import machine_cards
+from maintenance.alarming.banner import acknowledge_warning, red_warnings
+from maintenance.alarming.raise_clear import raise_alarm
+from maintenance.machine_status.machine_state import machine_cards
 from web.views.fleet import STATUS_LABEL, risk_line
 
 RUNNING = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}

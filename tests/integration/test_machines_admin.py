@@ -18,10 +18,8 @@ from data.models import AuditLog, Machine, Reading, Role, Sensor
 from data.readings import insert_readings
 from ingest.payload import PayloadLimits
 from ingest.writer import BatchWriter, InboundMessage
-from maintenance.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
-from maintenance.machine_specs import MachineError
-from maintenance.machine_state import machine_cards
-from maintenance.machines import (
+from maintenance.fleet_admin.fleet_csv import EXAMPLE_CSV, ImportRefused, apply_import, plan_import
+from maintenance.fleet_admin.machine_admin import (
     create_machine,
     integration_hint,
     machine_detail,
@@ -30,6 +28,8 @@ from maintenance.machines import (
     retire_machine,
     update_machine,
 )
+from maintenance.fleet_admin.machine_specs import MachineError
+from maintenance.machine_status.machine_state import machine_cards
 
 
 def _raw(name: str = "press-07", **changes: object) -> dict:

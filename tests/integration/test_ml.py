@@ -13,9 +13,9 @@ from factories import make_settings
 from sqlalchemy import select
 
 from data.models import Alarm, AlarmSource, ModelStatus, ModelVersion, Prediction, Ticket
-from maintenance.demo_seed import seed_demo
-from maintenance.model_lab import lab_setup, simulated
-from maintenance.predictions import FAILURE_CODE, apply_predictions
+from maintenance.alarming.prediction_alarms import FAILURE_CODE, apply_predictions
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.model_lab import lab_setup, simulated
 from ml.alarm_policy import PredictionPolicy, live_hysteresis
 from ml.anomaly import AnomalyModel
 from ml.evaluate import score_windows
@@ -220,7 +220,7 @@ def test_history_from_the_database_finds_breakdowns(db, tmp_path):
 
 def test_an_anomaly_warning_needs_a_sustained_score(db, tmp_path):
     from config import load_settings
-    from maintenance.predictions import ANOMALY_CODE, store_predictions
+    from maintenance.alarming.prediction_alarms import ANOMALY_CODE, store_predictions
 
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
     policy = PredictionPolicy(anomaly_sustained=3)

@@ -28,13 +28,13 @@ from data.models import (
     TicketStatus,
     User,
 )
-from maintenance.accounts import UserInfo
-from maintenance.alarms import raise_alarm
-from maintenance.channels import ChannelError, save_channel
-from maintenance.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due
-from maintenance.escalation import escalate_overdue
-from maintenance.notifications import enqueue_test
-from maintenance.tickets import change_status, open_ticket
+from maintenance.alarming.raise_clear import raise_alarm
+from maintenance.notify.channels import ChannelError, save_channel
+from maintenance.notify.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due
+from maintenance.notify.outbox import enqueue_test
+from maintenance.people.accounts import UserInfo
+from maintenance.ticketing.escalation import escalate_overdue
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
 
 
 @pytest.fixture

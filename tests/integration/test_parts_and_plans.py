@@ -25,12 +25,17 @@ from data.models import (
     TicketStatus,
 )
 from data.readings import insert_readings
-from maintenance.accounts import UserInfo
-from maintenance.demo_seed import seed_demo
-from maintenance.parts import PartError, low_stock, save_part, use_parts
-from maintenance.plans import PlanError, create_plan, due_plans, open_planned_tickets
-from maintenance.running_hours import running_hours
-from maintenance.tickets import change_status, open_ticket
+from maintenance.machine_status.running_hours import running_hours
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.planning.preventive_plans import (
+    PlanError,
+    create_plan,
+    due_plans,
+    open_planned_tickets,
+)
+from maintenance.stock.spare_parts import PartError, low_stock, save_part, use_parts
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 

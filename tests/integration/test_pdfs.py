@@ -16,12 +16,12 @@ from sqlalchemy import select
 from config import Settings
 from data.db import Database
 from data.models import Priority, Role, TicketComment, User
-from maintenance.accounts import UserInfo
-from maintenance.attachments import attachments_dir, store_attachment
-from maintenance.report_data import MachineRow, Stats
-from maintenance.report_pdf import _downtime_chart, _png
-from maintenance.tickets import open_ticket
-from maintenance.work_record import work_record_pdf
+from maintenance.people.accounts import UserInfo
+from maintenance.repair.ticket_files import attachments_dir, store_attachment
+from maintenance.repair.work_record import work_record_pdf
+from maintenance.reporting.report_data import MachineRow, Stats
+from maintenance.reporting.report_pdf import _downtime_chart, _png
+from maintenance.ticketing.ticket_flow import open_ticket
 
 WRITTEN = "Vibration ≈ 5.43 mm/s – “bearing” checked, 40 °C"
 

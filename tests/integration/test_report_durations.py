@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from data.db import Database
 from data.history import machine_events
 from data.models import Downtime, DowntimeKind
-from maintenance.reports import build_report, report_pdf
+from maintenance.reporting.breakdown_report import build_report, report_pdf
 from web.views.machine import timeline
 from web.views.reports import kpis, machines_figure
 

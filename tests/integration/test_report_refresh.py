@@ -14,7 +14,7 @@ from sqlalchemy import select
 from config import Settings
 from data.db import Database
 from data.models import Report
-from maintenance.reports import build_report, last_full_week, store_weekly_report
+from maintenance.reporting.breakdown_report import build_report, last_full_week, store_weekly_report
 from web.views.reports import alarms_figure, headline, machines_figure, types_figure, weeks_figure
 from worker import Worker
 from worker.backfill import backfill

@@ -20,9 +20,8 @@ from data.models import (
     Report,
     Severity,
 )
-from maintenance import reports
-from maintenance.report_data import MachineRow, ReportData, Stats, TypeRow, WeekRow
-from maintenance.reports import (
+from maintenance.reporting import breakdown_report as reports
+from maintenance.reporting.breakdown_report import (
     build_report,
     last_full_week,
     list_reports,
@@ -31,6 +30,7 @@ from maintenance.reports import (
     report_pdf,
     store_weekly_report,
 )
+from maintenance.reporting.report_data import MachineRow, ReportData, Stats, TypeRow, WeekRow
 
 # Two ISO weeks: 2025-03-03 and 2025-03-10 (both Mondays); 14 days = 336 h.
 START, END = datetime(2025, 3, 3, tzinfo=UTC), datetime(2025, 3, 17, tzinfo=UTC)

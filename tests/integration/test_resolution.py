@@ -26,12 +26,12 @@ from data.models import (
     TicketStatus,
     User,
 )
-from maintenance.accounts import UserInfo
-from maintenance.demo_seed import seed_demo
-from maintenance.parts import PartError, save_part
-from maintenance.resolution import resolve_ticket
-from maintenance.tickets import TransitionError, change_status, open_ticket
-from maintenance.work_record import work_record_pdf
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.repair.resolution import resolve_ticket
+from maintenance.repair.work_record import work_record_pdf
+from maintenance.stock.spare_parts import PartError, save_part
+from maintenance.ticketing.ticket_flow import TransitionError, change_status, open_ticket
 from web.views import resolve_dialog
 from web.views.resolve_dialog import (
     RESOLVE_ACTION,

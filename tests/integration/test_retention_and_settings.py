@@ -17,10 +17,10 @@ from data.history import sensor_history
 from data.models import AuditLog, Reading, ReadingRollup, Role
 from data.readings import insert_readings
 from data.rollup import roll_up, roll_up_dirty
-from maintenance.app_settings import Overrides, SettingError, change_setting, reset_setting
-from maintenance.demo_seed import seed_demo
-from maintenance.jobs import job_summaries, pending_requests, request_run
-from maintenance.retention import apply_retention
+from maintenance.ops.app_settings import Overrides, SettingError, change_setting, reset_setting
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.retention import apply_retention
+from maintenance.ops.scheduled_jobs import job_summaries, pending_requests, request_run
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 

@@ -22,20 +22,26 @@ from data.models import (
     TicketStatus,
     TicketStep,
 )
-from maintenance.accounts import UserInfo
-from maintenance.predictions import (
+from maintenance.alarming.prediction_alarms import (
     ANOMALY_CODE,
     FAILURE_CODE,
     MachineScore,
     apply_predictions,
     store_predictions,
 )
-from maintenance.rules import error_code
-from maintenance.sop_text import SopError, check_sop, parse_sop
-from maintenance.sops import get_sop, list_sops, load_shipped_sops, save_sop, shipped_sops
-from maintenance.ticket_detail import ticket_activity, ticket_detail
-from maintenance.ticket_work import MAX_COMMENT, WorkError, add_comment, set_step
-from maintenance.tickets import change_status, open_ticket
+from maintenance.alarming.threshold_rules import error_code
+from maintenance.people.accounts import UserInfo
+from maintenance.procedures.sop_library import (
+    get_sop,
+    list_sops,
+    load_shipped_sops,
+    save_sop,
+    shipped_sops,
+)
+from maintenance.procedures.sop_text import SopError, check_sop, parse_sop
+from maintenance.repair.ticket_detail import ticket_activity, ticket_detail
+from maintenance.repair.ticket_work import MAX_COMMENT, WorkError, add_comment, set_step
+from maintenance.ticketing.ticket_flow import change_status, open_ticket
 from ml.alarm_policy import PredictionPolicy
 from simulator.fleet import MACHINE_TYPES
 

@@ -17,7 +17,7 @@ from data.models import (
     TicketComment,
     TicketStep,
 )
-from maintenance.tickets import open_ticket
+from maintenance.ticketing.ticket_flow import open_ticket
 from web.views.sops import SOPS_BASE, SOPS_CODE, SOPS_FEEDBACK, SOPS_REFRESH, SOPS_SAVE, SOPS_TEXT
 from web.views.ticket import (
     TICKET_ACTIVITY,

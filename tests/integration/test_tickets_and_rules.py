@@ -22,12 +22,12 @@ from data.models import (
     User,
 )
 from data.readings import insert_readings
-from maintenance.accounts import UserInfo
-from maintenance.demo_seed import seed_demo
-from maintenance.plans import create_plan, open_planned_tickets
-from maintenance.rules import evaluate_rules
-from maintenance.ticket_list import list_tickets
-from maintenance.tickets import TransitionError, change_status, open_ticket
+from maintenance.alarming.threshold_rules import evaluate_rules
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.people.accounts import UserInfo
+from maintenance.planning.preventive_plans import create_plan, open_planned_tickets
+from maintenance.ticketing.ticket_flow import TransitionError, change_status, open_ticket
+from maintenance.ticketing.ticket_list import list_tickets
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW, CLEAR = timedelta(seconds=20), timedelta(seconds=60)

@@ -22,8 +22,8 @@ from data.fleet import sensor_directory
 from data.models import Reading, ReadingRollup
 from data.readings import insert_readings
 from data.timescale import timescale_state
-from maintenance.demo_seed import seed_demo
-from maintenance.retention import apply_retention, sync_timescale_policies
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.retention import apply_retention, sync_timescale_policies
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 needs_timescaledb = pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)

@@ -15,15 +15,15 @@ from sqlalchemy import select, update
 
 from data.db import Database
 from data.models import AuditLog, Machine, PasswordResetToken, Role, User, utcnow
-from maintenance.accounts import authenticate, load_user
-from maintenance.mail import send_reset_link
-from maintenance.password_reset import (
+from maintenance.notify.smtp_mail import send_reset_link
+from maintenance.people.accounts import authenticate, load_user
+from maintenance.people.reset_tokens import (
     issue_reset_link,
     request_reset,
     reset_password,
     reset_username,
 )
-from maintenance.users import (
+from maintenance.people.user_admin import (
     UserError,
     create_user,
     list_users,
@@ -341,7 +341,7 @@ def test_without_smtp_the_link_goes_to_the_log(db: Database, tmp_path, caplog):
     with db.session() as s:
         link = issue_reset_link(session=s, user_id=user_id, minutes=30, actor_id=root)
     url = f"http://127.0.0.1:8050/reset/{link.token}"
-    with caplog.at_level(logging.WARNING, logger="maintenance.mail"):
+    with caplog.at_level(logging.WARNING, logger="maintenance.notify.smtp_mail"):
         assert send_reset_link(settings=make_settings(tmp_path), link=link, url=url) is False
     assert any(r.levelno == logging.WARNING and url in r.getMessage() for r in caplog.records)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from maintenance.assignment import Candidate, choose_technician, on_shift
+from maintenance.ticketing.assignment import Candidate, choose_technician, on_shift
 
 
 def at(hour: int) -> datetime:

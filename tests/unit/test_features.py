@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from maintenance.model_lab import simulated
+from maintenance.ops.model_lab import simulated
 from ml.dataset import RunToFailure, load_csv
 from ml.features import Baseline, feature_names, labels_at, window_features, windows_at
 

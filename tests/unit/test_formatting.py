@@ -1,10 +1,11 @@
-"""How times and values are said to people (maintenance.formatting) and the lab's clocks."""
+"""How times and values are said to people (maintenance.rendering.human_units) and the lab's
+clocks."""
 
 from __future__ import annotations
 
 import pytest
 
-from maintenance.formatting import (
+from maintenance.rendering.human_units import (
     format_apart,
     format_crossing,
     format_duration,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatch
 
 from config import Settings
-from maintenance.jobs import JOBS
+from maintenance.ops.scheduled_jobs import JOBS
 from worker.schedule import SCHEDULE, Cron, Every
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

@@ -9,13 +9,13 @@ from flask import Blueprint, Flask, Response, abort, request
 from config import Settings
 from data.db import Database
 from data.models import Ticket
-from maintenance.attachments import (
+from maintenance.people.permissions import Action, allowed
+from maintenance.repair.ticket_files import (
     AttachmentError,
     attachments_dir,
     open_attachment,
 )
-from maintenance.permissions import Action, allowed
-from maintenance.work_record import may_read_record, work_record_pdf
+from maintenance.repair.work_record import may_read_record, work_record_pdf
 from web.server.auth import identity
 
 __all__ = ["attachments_blueprint", "install_upload_limit", "upload_request_limit"]

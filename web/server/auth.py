@@ -32,9 +32,9 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from config import Settings
 from data.db import Database
 from data.models import Role, utcnow
-from maintenance.accounts import UserInfo, authenticate, end_sessions, load_user
-from maintenance.permissions import Action, allowed
-from maintenance.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
+from maintenance.people.accounts import UserInfo, authenticate, end_sessions, load_user
+from maintenance.people.permissions import Action, allowed
+from maintenance.people.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
 from web.server.password_reset import CSRF_KEY as _CSRF_KEY  # one form token for both
 from web.server.password_reset import password_blueprint
 

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, send_file
 
 from data.db import Database
 from data.models import LabRun, LabRunStatus
-from maintenance.permissions import Action, allowed
+from maintenance.people.permissions import Action, allowed
 from ml.alarm_metrics import replay_alarms
 from ml.alarm_policy import CLEAR_RATIO
 from ml.lab.scored import ScoredSet

@@ -6,9 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 
 from data.db import Database
-from maintenance.audit import audit_csv, audit_rows
-from maintenance.permissions import Action, allowed
-from maintenance.reports import build_report, load_report_file, report_csv, report_pdf
+from maintenance.ops.audit_trail import audit_csv, audit_rows
+from maintenance.people.permissions import Action, allowed
+from maintenance.reporting.breakdown_report import (
+    build_report,
+    load_report_file,
+    report_csv,
+    report_pdf,
+)
 from web.server.auth import identity
 from web.views.reports import RangeError, parse_day_range
 

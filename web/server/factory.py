@@ -15,7 +15,7 @@ from flask import Blueprint, Flask
 
 from config import Settings
 from data.db import Database
-from maintenance.permissions import allowed
+from maintenance.people.permissions import allowed
 from web.server.attachments import attachments_blueprint, install_upload_limit
 from web.server.auth import identity, init_auth
 from web.server.backtest_report import backtest_blueprint

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, abort, request
 
 from config import Settings
 from data.db import Database
-from maintenance.permissions import Action, allowed
+from maintenance.people.permissions import Action, allowed
 from ml.lab.explore import Selection, explore, grid_for, score_step, scores, series
 from web.server.auth import identity
 from web.server.downloads import attachment

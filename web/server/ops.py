@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from logs import REQUEST_ID
-from maintenance.permissions import Action, allowed
+from maintenance.people.permissions import Action, allowed
 from web.server.auth import identity
 
 __all__ = ["install_request_ids", "ops_blueprint"]

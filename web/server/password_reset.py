@@ -17,9 +17,9 @@ from flask_login import logout_user
 
 from config import Settings
 from data.db import Database
-from maintenance.mail import send_reset_link
-from maintenance.password_reset import ResetLink, request_reset, reset_password, reset_username
-from maintenance.users import MIN_PASSWORD, UserError
+from maintenance.notify.smtp_mail import send_reset_link
+from maintenance.people.reset_tokens import ResetLink, request_reset, reset_password, reset_username
+from maintenance.people.user_admin import MIN_PASSWORD, UserError
 
 CSRF_KEY = "_csrf"  # the session's form token, shared with the login page (auth.py)
 

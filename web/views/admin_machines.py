@@ -9,8 +9,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.machine_specs import FieldError, SensorInput
-from maintenance.machines import MachineDetail, MachineRow, SaveResult
+from maintenance.fleet_admin.machine_admin import MachineDetail, MachineRow, SaveResult
+from maintenance.fleet_admin.machine_specs import FieldError, SensorInput
 
 __all__ = [
     "KINDS",

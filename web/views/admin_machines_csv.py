@@ -9,7 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.fleet_csv import COLUMNS, MAX_BYTES, ImportPlan
+from maintenance.fleet_admin.fleet_csv import COLUMNS, MAX_BYTES, ImportPlan
 
 __all__ = ["UploadError", "csv_card", "csv_preview", "import_summary", "upload_bytes"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 
-from maintenance.channels import ChannelRow
-from maintenance.notifications import EVENTS, DeliveryRow
+from maintenance.notify.channels import ChannelRow
+from maintenance.notify.outbox import EVENTS, DeliveryRow
 
 __all__ = ["FORM_FIELDS", "channel_rows", "empty_form", "filled_form", "log_rows", "note"]
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Output
 
 from data.models import Role
-from maintenance.users import SHIFTS, UserError, UserRow
+from maintenance.people.user_admin import SHIFTS, UserError, UserRow
 
 __all__ = [
     "EDIT_OUTPUTS",
@@ -36,7 +36,7 @@ USERS_EDIT_TITLE = "users-edit-title"
 USERS_ROLE = "users-role"
 USERS_EMAIL = "users-email"
 USERS_SKILLS = "users-skills"
-USERS_SHIFT = "users-shift"  # "", a name of maintenance.users.SHIFTS, or "custom"
+USERS_SHIFT = "users-shift"  # "", a name of maintenance.people.user_admin.SHIFTS, or "custom"
 USERS_SHIFT_START = "users-shift-start"
 USERS_SHIFT_END = "users-shift-end"
 USERS_SAVE = "users-save"

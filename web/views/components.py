@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from dash import Patch, ctx
 from dash.exceptions import PreventUpdate
 
-from maintenance.formatting import format_duration
+from maintenance.rendering.human_units import format_duration
 
 PRIORITY_COLOR = {"CRITICAL": "danger", "HIGH": "warning", "LOW": "secondary"}
 STATUS_FLOW_COLOR = {"OPEN": "primary", "IN_PROGRESS": "info", "RESOLVED": "success"}

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 
-from maintenance.formatting import format_duration, format_remaining
-from maintenance.machine_state import MachineCard
+from maintenance.machine_status.machine_state import MachineCard
+from maintenance.rendering.human_units import format_duration, format_remaining
 
 __all__ = [
     "ANY",

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.formatting import format_duration
+from maintenance.rendering.human_units import format_duration
 from ml.lab.explore import Exploration, Plan, Selection
 from ml.lab.explore_stats import DOWN, HEALTHY, PRE_FAILURE
 

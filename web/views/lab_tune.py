@@ -11,7 +11,7 @@ import math
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.formatting import format_hours
+from maintenance.rendering.human_units import format_hours
 
 __all__ = ["tune_section", "kpi_cards", "empty_note", "model_hours"]
 

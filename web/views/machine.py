@@ -10,7 +10,7 @@ import pandas as pd
 from dash import html
 
 from data.history import MachineEvent, SensorInfo
-from maintenance.formatting import format_duration
+from maintenance.rendering.human_units import format_duration
 
 __all__ = [
     "RANGES",

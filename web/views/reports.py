@@ -8,8 +8,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import html
 
-from maintenance.formatting import format_hours
-from maintenance.reports import ReportData, ReportInfo
+from maintenance.rendering.human_units import format_hours
+from maintenance.reporting.breakdown_report import ReportData, ReportInfo
 
 __all__ = [
     "alarms_figure",

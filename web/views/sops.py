@@ -5,8 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.sop_text import without_front_matter
-from maintenance.sops import SopSummary, SopView
+from maintenance.procedures.sop_library import SopSummary, SopView
+from maintenance.procedures.sop_text import without_front_matter
 
 __all__ = ["sop_list", "sop_header", "sop_body", "version_history", "missing_sop"]
 

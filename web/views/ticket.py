@@ -8,9 +8,9 @@ from datetime import datetime
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.formatting import format_remaining
-from maintenance.sop_text import plain
-from maintenance.ticket_detail import (
+from maintenance.procedures.sop_text import plain
+from maintenance.rendering.human_units import format_remaining
+from maintenance.repair.ticket_detail import (
     AlarmInfo,
     Checklist,
     CommentRow,

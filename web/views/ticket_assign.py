@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from maintenance.assignment import TechnicianOption
+from maintenance.ticketing.assignment import TechnicianOption
 
 __all__ = ["assign_control", "escalated_badge", "select_options", "done_alert", "error_alert"]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from maintenance.ticket_detail import ReadingsWindow
+from maintenance.repair.ticket_detail import ReadingsWindow
 
 __all__ = ["readings_figure"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from maintenance.parts import PartRow, UsedPart
+from maintenance.stock.spare_parts import PartRow, UsedPart
 
 __all__ = ["parts_card", "used_list", "part_options"]
 

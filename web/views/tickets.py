@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from maintenance.ticket_list import TicketRow
+from maintenance.ticketing.ticket_list import TicketRow
 from web.views.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
 from web.views.ticket_assign import escalated_badge
 

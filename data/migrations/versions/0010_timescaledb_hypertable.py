@@ -11,7 +11,7 @@ and enables compression (segment by sensor, newest first). A no-op on SQLite, on
 TimescaleDB, and where it is installed but not preloaded. ``data.db.upgrade_schema`` repeats
 the same idempotent step after every upgrade, so a database migrated before its server
 preloaded TimescaleDB is converted later. The policies follow the settings and are set by the
-worker (maintenance/retention.py), not here.
+worker (maintenance/ops/retention.py), not here.
 """
 
 from alembic import op

@@ -1,0 +1,1 @@
+"""Fleet administration: machines and sensors checked, changed, retired, imported from CSV."""

@@ -1,0 +1,1 @@
+"""What machines are doing: stops and downtime, running hours, maintenance windows, state."""

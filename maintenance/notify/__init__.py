@@ -1,0 +1,1 @@
+"""Notifications: the outbox, the channels admins configure, delivery by email and webhook."""

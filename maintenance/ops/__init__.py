@@ -1,0 +1,1 @@
+"""Running the platform: settings, the model lab's set-up, jobs, retention, audit, metrics."""

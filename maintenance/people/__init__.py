@@ -1,0 +1,1 @@
+"""People: accounts and sign-in, user administration, password reset, sign-in throttling."""

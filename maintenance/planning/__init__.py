@@ -1,0 +1,1 @@
+"""Preventive maintenance plans by calendar or running hours, opening planned tickets."""

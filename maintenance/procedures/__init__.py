@@ -1,0 +1,1 @@
+"""Standard operating procedures: the SOP library, its Markdown text and shipped SOPs."""

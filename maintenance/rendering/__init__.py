@@ -1,0 +1,1 @@
+"""How the product says things to people: durations and values, and Unicode PDFs."""

@@ -1,0 +1,1 @@
+"""Working a ticket: its detail, SOP checklist and comments, files, resolution, record."""

@@ -1,0 +1,1 @@
+"""The factory manager's breakdown report: its numbers, CSV and PDF."""

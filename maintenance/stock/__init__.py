@@ -1,0 +1,1 @@
+"""Spare parts: the inventory, parts used on tickets, low stock."""

@@ -1,0 +1,1 @@
+"""Tickets: opening, the status flow, assignment, escalation and the lists."""

@@ -157,3 +157,22 @@ def test_settings_and_logs_import_nothing_of_the_app(module: str) -> None:
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not {name.split(".")[0] for name in imported} & app
+
+
+GRAPH_BEGIN, GRAPH_END = "<!-- package-graph:begin -->", "<!-- package-graph:end -->"
+
+
+def package_graph() -> str:
+    """The import graph of the top-level packages as a Mermaid block, drawn from the code:
+    one arrow per importing package and imported package."""
+    edges = sorted(_package_imports())
+    lines = ["```mermaid", "flowchart TD"]
+    lines += [f"    {a} --> {b}" for a, b in edges]
+    return "\n".join([*lines, "```"])
+
+
+def test_the_architecture_picture_is_the_code() -> None:
+    """docs/architecture.md draws the package graph; it must be the one the code has."""
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    drawn = doc.split(GRAPH_BEGIN)[1].split(GRAPH_END)[0].strip()
+    assert drawn == package_graph(), "paste this into docs/architecture.md:\n" + package_graph()

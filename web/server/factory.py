@@ -8,14 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 import flask_bootstrap
-from dash import dcc, html
+from dash import html
 from flask import Blueprint, Flask
 
 from config import Settings
 from data.db import Database
-from maintenance.people.permissions import allowed
 from web.server.attachments import attachments_blueprint, install_upload_limit
 from web.server.auth import identity, init_auth
 from web.server.backtest_report import backtest_blueprint
@@ -25,7 +23,7 @@ from web.server.lab_export import lab_export_blueprint
 from web.server.ops import install_request_ids, ops_blueprint
 from web.server.refusals import install_refusals
 from web.server.security import install_same_origin_check, install_security_headers
-from web.views.shell import LOW_STOCK, NAV_USER, RED_BANNER, RED_TICK, SIGN_OUT, URL
+from web.views.shell import frame
 
 __all__ = ["create_app"]
 
@@ -118,7 +116,7 @@ def create_app(
     )
     for module in _PAGES:  # each calls dash.register_page on import
         importlib.import_module(module)
-    app.layout = _shell
+    app.layout = _layout
     for module in _CALLBACKS:
         importlib.import_module(module).register(app, db, settings)
     install_callback_checks(app)  # every callback request fits its callback, or 400
@@ -132,68 +130,7 @@ def create_app(
     return app
 
 
-def _shell() -> html.Div:
-    """The frame around every page; the menu lists only the pages the user's role may see
-    (the pages' callbacks check the role again on the server)."""
+def _layout() -> html.Div:
+    """The frame for the signed-in user's role, built at every page load."""
     user = identity()
-    role = user.role if user else None
-    pages = [
-        page
-        for page in dash.page_registry.values()
-        if page.get("nav", True) and allowed(role, page["action"])
-    ]
-    items: list = [
-        dbc.NavItem(
-            dbc.NavLink(
-                page["name"], href=page["relative_path"], active="exact", className="text-nowrap"
-            )
-        )
-        for page in pages
-        if not page.get("admin_menu")
-    ]
-    admin = [page for page in pages if page.get("admin_menu")]
-    if admin:  # the pages for running the platform, one menu: the bar stays on one line
-        items.append(
-            dbc.DropdownMenu(
-                [dbc.DropdownMenuItem(p["name"], href=p["relative_path"]) for p in admin],
-                label="Admin",
-                nav=True,
-                in_navbar=True,
-                id="nav-admin",
-            )
-        )
-    nav = dbc.Navbar(
-        dbc.Container(
-            [
-                dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
-                dbc.Nav(items, navbar=True, className="me-auto"),
-                html.Span(id=NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
-                html.Form(  # a plain form POST: signing out is a change, never a link
-                    html.Button(
-                        "Sign out",
-                        type="submit",
-                        id=SIGN_OUT,
-                        className="btn btn-outline-light btn-sm text-nowrap",
-                    ),
-                    method="POST",
-                    action="/logout",
-                    className="m-0",
-                ),
-            ],
-            fluid=True,
-        ),
-        color="dark",
-        dark=True,
-        className="mb-3",
-    )
-    banner = html.Div(id=RED_BANNER, className="px-3")
-    return html.Div(
-        [
-            dcc.Location(id=URL),
-            nav,
-            banner,
-            html.Div(id=LOW_STOCK, className="px-3"),
-            dcc.Interval(id=RED_TICK, interval=3000),
-            dbc.Container(dash.page_container, fluid=True),
-        ]
-    )
+    return frame(user.role if user else None)

@@ -1,5 +1,19 @@
-"""The app shell's ids: the address bar, the menu's user and sign-out, the red banner
-and the low-stock warning (the frame itself is built in ``web.server.factory``)."""
+"""The app shell: the frame around every page (menu filtered by role, the user and sign-out,
+the red banner, the low-stock warning), its ids and the builders of its banner lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from data.models import Role
+from maintenance.alarming.banner import RedWarning
+from maintenance.people.permissions import allowed
+from maintenance.rendering.human_units import format_duration, format_remaining
+from maintenance.stock.spare_parts import PartRow
 
 URL = "app-url"
 NAV_USER = "nav-user"
@@ -13,3 +27,126 @@ LOW_STOCK_WARNING = "low-stock-warning"
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
     return {"type": ALARM_ACK, "alarm": alarm_id}
+
+
+def frame(role: Role | None) -> html.Div:
+    """The frame around every page; the menu lists only the pages the user's role may see
+    (the pages' callbacks check the role again on the server)."""
+    pages = [
+        page
+        for page in dash.page_registry.values()
+        if page.get("nav", True) and allowed(role, page["action"])
+    ]
+    items: list = [
+        dbc.NavItem(
+            dbc.NavLink(
+                page["name"], href=page["relative_path"], active="exact", className="text-nowrap"
+            )
+        )
+        for page in pages
+        if not page.get("admin_menu")
+    ]
+    admin = [page for page in pages if page.get("admin_menu")]
+    if admin:  # the pages for running the platform, one menu: the bar stays on one line
+        items.append(
+            dbc.DropdownMenu(
+                [dbc.DropdownMenuItem(p["name"], href=p["relative_path"]) for p in admin],
+                label="Admin",
+                nav=True,
+                in_navbar=True,
+                id="nav-admin",
+            )
+        )
+    nav = dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
+                dbc.Nav(items, navbar=True, className="me-auto"),
+                html.Span(id=NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
+                html.Form(  # a plain form POST: signing out is a change, never a link
+                    html.Button(
+                        "Sign out",
+                        type="submit",
+                        id=SIGN_OUT,
+                        className="btn btn-outline-light btn-sm text-nowrap",
+                    ),
+                    method="POST",
+                    action="/logout",
+                    className="m-0",
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+    banner = html.Div(id=RED_BANNER, className="px-3")
+    return html.Div(
+        [
+            dcc.Location(id=URL),
+            nav,
+            banner,
+            html.Div(id=LOW_STOCK, className="px-3"),
+            dcc.Interval(id=RED_TICK, interval=3000),
+            dbc.Container(dash.page_container, fluid=True),
+        ]
+    )
+
+
+def low_stock_alert(low: list[PartRow]) -> dbc.Alert:
+    """Under the menu, for the people who reorder: how many parts are at or below minimum."""
+    count = f"{len(low)} part" + ("" if len(low) == 1 else "s")
+    names = ", ".join(p.number for p in low[:3]) + (", …" if len(low) > 3 else "")
+    return dbc.Alert(
+        [
+            html.Strong(f"⚠ Low stock: {count}"),
+            html.Span(f"at or below minimum: {names}."),
+            html.A("Reorder on the Parts page", href="/parts", className="alert-link"),
+        ],
+        color="warning",
+        className="py-1 px-2 mb-2 small d-inline-flex flex-wrap gap-2",
+        id=LOW_STOCK_WARNING,
+    )
+
+
+def red_warning(w: RedWarning, *, can_ack: bool) -> dbc.Alert:
+    """One line of the red banner: the machine, what is wrong now, links, acknowledge."""
+    ack = (
+        dbc.Button(
+            "Acknowledge", id=alarm_ack(w.alarm_id), color="light", size="sm", className="ms-3"
+        )
+        if can_ack
+        else None
+    )
+    headline = (
+        f"⚠ {w.machine} has stopped."
+        if w.kind == "stopped"
+        else f"⚠ {w.machine} is predicted to fail."
+    )
+    return dbc.Alert(
+        [
+            html.Strong(headline, className="me-2"),
+            html.Span(_detail(w), className="me-2 red-warning-detail"),
+            html.A(f"Open {w.machine}", href=f"/machine/{w.machine}", className="alert-link me-2"),
+            html.A("See its tickets", href="/tickets", className="alert-link"),
+            ack,
+        ],
+        color="danger",
+        className="mb-2 d-flex align-items-center red-warning",
+        id=f"red-warning-{w.alarm_id}",
+    )
+
+
+def _detail(w: RedWarning) -> str:
+    """What the warning is about now: how long the machine has stood, or the latest
+    prediction's numbers (the alarm's typed columns, fresh every scoring); an alarm older
+    than those columns shows its text."""
+    now = datetime.now(UTC)
+    if w.kind == "stopped":
+        return f"Standing still for {format_duration((now - w.since).total_seconds())}."
+    if w.failure_probability is None or w.predicted_at is None:
+        return w.message or "Failure probability over the alarm threshold."
+    rul = f" · remaining life {format_remaining(w.rul_hours)}" if w.rul_hours is not None else ""
+    age = format_duration(round((now - w.predicted_at).total_seconds()))
+    return f"Failure probability {w.failure_probability:.0%}{rul} (predicted {age} ago)."

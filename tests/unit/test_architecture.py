@@ -176,3 +176,18 @@ def test_the_architecture_picture_is_the_code() -> None:
     doc = (ROOT / "docs" / "architecture.md").read_text()
     drawn = doc.split(GRAPH_BEGIN)[1].split(GRAPH_END)[0].strip()
     assert drawn == package_graph(), "paste this into docs/architecture.md:\n" + package_graph()
+
+
+def test_every_module_says_its_job() -> None:
+    """Each module of the app opens with a docstring: the one job it does, in words."""
+    silent = [
+        str(path.relative_to(ROOT))
+        for package in [*PACKAGES, "app.py", "config.py", "logs.py"]
+        for path in sorted(
+            (ROOT / package).rglob("*.py") if package in PACKAGES else [ROOT / package]
+        )
+        if "migrations" not in path.parts
+        and path.stat().st_size
+        and not ast.get_docstring(ast.parse(path.read_text()))
+    ]
+    assert not silent

@@ -11,7 +11,7 @@ random histories (``tests/unit/test_lab_tune_metrics.py``); held-out evaluation
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,11 +37,13 @@ _HOUR = 3600.0
 # machine type -> sensor -> (warning low, warning high); None where a side has no limit
 Limits = dict[str, dict[str, tuple[float | None, float | None]]]
 
+Times = Sequence[float] | np.ndarray  # epoch seconds, as a list or an array
+
 
 def failure_leads(
-    raises: Sequence[float],
-    failures: Sequence[float],
-    repairs: Sequence[float],
+    raises: Times,
+    failures: Times,
+    repairs: Times,
     *,
     min_lead_s: float,
     max_lead_s: float | None = None,
@@ -66,9 +68,7 @@ def failure_leads(
     return out.tolist()
 
 
-def true_raises(
-    raises: Sequence[float], failures: Sequence[float], *, horizon_s: float
-) -> list[bool]:
+def true_raises(raises: Times, failures: Times, *, horizon_s: float) -> list[bool]:
     """For one unit: whether each raise is followed by a failure within ``horizon_s``."""
     f = np.sort(np.asarray(failures, float))
     out = []
@@ -102,7 +102,7 @@ class AlarmMetrics:
 
 
 def alarm_metrics(
-    raises: dict[str, Sequence[float]],
+    raises: Mapping[str, Times],
     failures: pd.DataFrame,
     *,
     horizon_h: float,
@@ -170,7 +170,7 @@ def replay_alarms(
     ends: np.ndarray,
     values: np.ndarray,
     *,
-    resets: dict[str, Sequence[float]] | None = None,
+    resets: Mapping[str, Times] | None = None,
     threshold: float = FAILURE_THRESHOLD,
     clear_below: float = FAILURE_THRESHOLD * CLEAR_RATIO,
     clear_after_s: float = 1800.0,

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,10 +44,10 @@ class FailureModel:
     ) -> None:
         self.window, self.n_inputs, self.units, self.seed = window, n_inputs, units, seed
         self.horizon_h, self.rul_cap_h = horizon_h, rul_cap_h
-        self.net = None
+        self.net: Any | None = None  # a keras.Model once built or loaded (keras is untyped)
         self.calibrator = Calibrator.identity()
 
-    def _build(self) -> None:
+    def _build(self) -> Any:  # the keras.Model it builds (keras is untyped)
         keras = _keras()
         keras.utils.set_random_seed(self.seed)
         inputs = keras.Input((self.window, self.n_inputs))
@@ -60,6 +61,7 @@ class FailureModel:
             loss=["binary_crossentropy", "mse"],  # lists: keras 3 reorders dicts (keras#20346)
             loss_weights=[1.0, 2.0],
         )
+        return self.net
 
     def fit(
         self,
@@ -81,7 +83,7 @@ class FailureModel:
         and the calibration makes "failure probability ≥ 80 %" mean what it says.
         """
         keras = _keras()
-        self._build()
+        net = self._build()
         val = np.zeros(len(x), bool) if val is None else val
         w = np.ones(len(x), "float32") if sample_weight is None else sample_weight
         target = np.minimum(rul_h, self.rul_cap_h) / self.rul_cap_h
@@ -94,7 +96,7 @@ class FailureModel:
         if val.any():
             callbacks.append(keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True))
             validation = (x[val], [fail[val], target[val]], [w[val], w[val]])
-        history = self.net.fit(
+        history = net.fit(
             x[~val],
             [fail[~val], target[~val]],
             epochs=epochs,
@@ -113,6 +115,7 @@ class FailureModel:
         return {k: float(v[best]) for k, v in history.history.items()} | {"epochs_run": best + 1}
 
     def _raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        assert self.net is not None, "fit or load the model first"
         prob, rul = self.net.predict_on_batch(x)  # ~5x faster than calling the model
         return np.asarray(prob).ravel(), np.maximum(np.asarray(rul).ravel(), 0.0) * self.rul_cap_h
 
@@ -124,6 +127,7 @@ class FailureModel:
         return self.calibrator(raw), rul
 
     def save(self, path: Path) -> None:
+        assert self.net is not None, "fit or load the model first"
         path.mkdir(parents=True, exist_ok=True)
         self.net.save(path / "lstm.keras")
         (path / "failure.json").write_text(

@@ -9,10 +9,9 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from ml.blend import BlendFailureModel
 from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs, window_features
-from ml.inputs import failure_scores, lstm_context
+from ml.inputs import AnyFailureModel, failure_scores, lstm_context
 from ml.trees import TreeFailureModel
 from ml.windows import Params, Windows
 
@@ -95,7 +94,7 @@ class FamilyFit:
         )
         return model, losses
 
-    def quality(self, model: FailureModel | TreeFailureModel | BlendFailureModel) -> dict:
+    def quality(self, model: AnyFailureModel) -> dict:
         """The model on the held-out units' windows: average precision of "fails within H"
         (how well its alarms can separate) and RUL RMSE against the capped truth."""
         w, p, v = self.w, self.params, self.val
@@ -112,7 +111,7 @@ class FamilyFit:
         rmse = float(np.sqrt(np.mean(err**2))) if len(err) else math.inf
         return {"val_rul_rmse_h": rmse, "val_average_precision": ap}
 
-    def choose(self, candidates: dict[str, object]) -> tuple[str, dict]:
+    def choose(self, candidates: dict[str, AnyFailureModel]) -> tuple[str, dict]:
         """The family with the better average precision on the held-out units, the lower
         RUL error deciding a near-tie (within 0.01)."""
         scores = {family: self.quality(model) for family, model in candidates.items()}

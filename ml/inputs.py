@@ -16,6 +16,7 @@ split on age, which predicts a unit's remaining life only as well as lives are a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs, window_features
 from ml.trees import TreeFailureModel
 
+AnyFailureModel = FailureModel | TreeFailureModel | BlendFailureModel  # a model of any family
+
 __all__ = [
+    "AnyFailureModel",
     "Context",
     "early_levels",
     "failure_scores",
@@ -77,7 +81,7 @@ def lstm_context(
 
 
 def failure_scores(
-    model: FailureModel | TreeFailureModel | BlendFailureModel,
+    model: AnyFailureModel,
     x3: np.ndarray,
     types: np.ndarray,
     context: Context,
@@ -86,20 +90,25 @@ def failure_scores(
     units: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Any family's (probability, RUL hours) from raw windows and their context."""
-    if model.family == "blend":  # the forest's calibrated probability, the mean of the RULs
+    if isinstance(
+        model, BlendFailureModel
+    ):  # the forest's calibrated probability, the mean of the RULs
         prob, tree_rul = failure_scores(model.tree, x3, types, context, baseline, type_names, units)
         _, lstm_rul = failure_scores(model.lstm, x3, types, context, baseline, type_names, units)
         return prob, (tree_rul + lstm_rul) / 2
-    if model.family == "tree":
+    if isinstance(model, TreeFailureModel):
         return model.predict_features(window_features(x3, types, baseline, units))
-    extra = lstm_context(x3, types, context, baseline, model.rul_cap_h)
+    extra: np.ndarray | None = lstm_context(x3, types, context, baseline, model.rul_cap_h)
     if model.n_inputs == x3.shape[2] + len(type_names):  # an LSTM of an earlier release
         extra = None  # learned without the life context
     return model.predict(lstm_inputs(x3, types, baseline, type_names, units, extra))
 
 
-def load_failure_model(path: Path) -> FailureModel | TreeFailureModel | BlendFailureModel:
+def load_failure_model(path: Path) -> AnyFailureModel:
     """A saved failure model of any family (earlier releases saved only the LSTM)."""
     family = json.loads((path / "failure.json").read_text()).get("family", "lstm")
-    loader = {"tree": TreeFailureModel, "blend": BlendFailureModel}.get(family, FailureModel)
-    return loader.load(path)
+    loaders: dict[str, Callable[[Path], AnyFailureModel]] = {
+        "tree": TreeFailureModel.load,
+        "blend": BlendFailureModel.load,
+    }
+    return loaders.get(family, FailureModel.load)(path)

@@ -21,7 +21,7 @@ from ml.features import (
     feature_names,
     window_features,
 )
-from ml.inputs import Context, failure_scores
+from ml.inputs import AnyFailureModel, Context, failure_scores
 from ml.trees import TreeFailureModel
 from ml.windows import FAMILIES, Params, Windows, build_windows, held_out_units, verdict_weights
 
@@ -35,7 +35,7 @@ class Trained:
     params: Params
     baseline: Baseline
     anomaly: AnomalyModel
-    failure: FailureModel | TreeFailureModel | BlendFailureModel
+    failure: AnyFailureModel
     type_names: list[str]
     losses: dict
 
@@ -114,28 +114,32 @@ def _fit_family(
     family: str,
     say: Callable[[str, float], None],
     on_epoch: Callable[[int, dict], None] | None,
-) -> tuple[FailureModel | TreeFailureModel | BlendFailureModel, dict, dict]:
+) -> tuple[AnyFailureModel, dict, dict]:
     """The failure model of ``family``: (model, its losses, how it was chosen). "auto" fits
     the forest and the LSTM, scores them and their blend on the held-out units, and keeps
     the best; a forest kept alone or in a blend then learns from every unit (it calibrates
     on folds of units), while the LSTM keeps the held-out units it stopped and calibrated on."""
     if family == "tree":
-        model, losses = fit.tree(say, (0.3, 0.6), every_unit=True)
-        return model, losses, {}
+        tree, losses = fit.tree(say, (0.3, 0.6), every_unit=True)
+        return tree, losses, {}
     if family == "lstm":
-        model, losses = fit.lstm(say, (0.3, 0.6), on_epoch)
-        return model, losses, {}
+        lstm, losses = fit.lstm(say, (0.3, 0.6), on_epoch)
+        return lstm, losses, {}
     lstm, losses = fit.lstm(say, (0.3, 0.45), on_epoch)
     if family == "blend":
         tree, _ = fit.tree(say, (0.75, 0.15), every_unit=True)
         return BlendFailureModel(tree, lstm), losses, {}
     tree, tree_losses = fit.tree(say, (0.75, 0.1))
-    candidates = {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}
-    chosen, choice = fit.choose(candidates)
+    chosen, choice = fit.choose(_by_family(tree, lstm))
     if chosen != "lstm":  # chosen on the held-out units: now learn from them too
         tree, tree_losses = fit.tree(say, (0.85, 0.1), every_unit=True)
-    model = {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}[chosen]
+    model = _by_family(tree, lstm)[chosen]
     return model, (losses if chosen == "lstm" else tree_losses), choice
+
+
+def _by_family(tree: TreeFailureModel, lstm: FailureModel) -> dict[str, AnyFailureModel]:
+    """The model of each family made of a forest and an LSTM."""
+    return {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}
 
 
 def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:

@@ -11,11 +11,9 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from ml.anomaly import AnomalyModel
-from ml.failure import FailureModel
 from ml.features import Baseline, window_features
-from ml.inputs import Context, failure_scores, load_failure_model
+from ml.inputs import AnyFailureModel, Context, failure_scores, load_failure_model
 from ml.registry import active
-from ml.trees import TreeFailureModel
 
 __all__ = ["MachineScore", "FleetScorer", "assemble"]
 
@@ -63,7 +61,7 @@ class FleetScorer:
         self,
         *,
         anomaly: AnomalyModel | None,
-        failure: FailureModel | TreeFailureModel | None,
+        failure: AnyFailureModel | None,
         meta: dict,
         versions: dict[str, int],
     ) -> None:

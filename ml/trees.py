@@ -93,6 +93,7 @@ class TreeFailureModel:
         """(calibrated failure probability, remaining useful life in hours)."""
         if len(x) == 0:
             return np.zeros(0), np.zeros(0)
+        assert self.regressor is not None, "fit or load the model first"
         prob = self.calibrator(self._raw_prob(x))
         return prob, np.maximum(self.regressor.predict(x), 0.0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -37,9 +38,9 @@ SERIES_COLUMNS = ["machine", "sensor", "time", "value", "min", "max", "n"]
 _SENSOR_ORDER = {"temperature": 0, "vibration": 1, "rpm": 2}
 
 
-def sensor_order(kinds: object) -> list[str]:
+def sensor_order(kinds: Iterable[str]) -> list[str]:
     """Sensor kinds in the models' order (temperature, vibration, rpm), then by name."""
-    return sorted(set(kinds), key=lambda k: (_SENSOR_ORDER.get(k, 9), k))  # type: ignore[arg-type]
+    return sorted(set(kinds), key=lambda k: (_SENSOR_ORDER.get(k, 9), k))
 
 
 def machine_catalogue(*, session: Session) -> list[tuple[str, str, list[str]]]:

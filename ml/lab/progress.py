@@ -44,7 +44,7 @@ class Scaled:
 
     def __init__(self, report: Reporter | Scaled, share: float, offset: float) -> None:
         self.report, self.share, self.offset = report, share, offset
-        self.curve = report.curve
+        self.curve: list[dict] = report.curve
 
     def __call__(self, stage: str, fraction: float, *, force: bool = False) -> None:
         self.report(stage, self.offset + self.share * fraction, force=force)

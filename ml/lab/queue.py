@@ -4,8 +4,9 @@ rows until the worker claims the oldest; a run left running by a stopped worker 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from data.db import Database
@@ -65,11 +66,13 @@ def claim_next(db: Database) -> int | None:
         )
         if run_id is None:
             return None
-        claimed = session.execute(
+        claim = (
             update(LabRun)
             .where(LabRun.id == run_id, LabRun.status == LabRunStatus.QUEUED)
             .values(status=LabRunStatus.RUNNING, started_at=datetime.now(UTC), stage="starting")
-        ).rowcount
+        )
+        # an UPDATE gives a CursorResult, typed as a plain Result (sqlalchemy#12913)
+        claimed = cast(CursorResult[Any], session.execute(claim)).rowcount
     return run_id if claimed else None
 
 
@@ -77,7 +80,7 @@ def fail_interrupted(db: Database) -> int:
     """At worker start: runs left running by a worker that stopped mid-way are failed with
     that reason (their page would otherwise show them running for ever)."""
     with db.session() as session:
-        return session.execute(
+        fail = (
             update(LabRun)
             .where(LabRun.status == LabRunStatus.RUNNING)
             .values(
@@ -86,4 +89,6 @@ def fail_interrupted(db: Database) -> int:
                 error="interrupted: the worker stopped during this run; start it again",
                 finished_at=datetime.now(UTC),
             )
-        ).rowcount
+        )
+        # an UPDATE gives a CursorResult, typed as a plain Result (sqlalchemy#12913)
+        return cast(CursorResult[Any], session.execute(fail)).rowcount

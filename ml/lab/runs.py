@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -78,7 +79,7 @@ def execute(db: Database, setup: LabSetup, run_id: int, data: RunToFailure | Non
     """Run one claimed run; failures are recorded on the row, never raised to the worker.
     ``data``: for a backtest, the history to replay instead of the one its params name."""
     with db.session() as session:
-        run = session.get(LabRun, run_id)
+        run = session.get_one(LabRun, run_id)
         kind, params, user_id = run.kind, dict(run.params), run.created_by
         pair = {"anomaly": run.anomaly_version, "failure": run.failure_version}
     report = Reporter(db, run_id)
@@ -93,12 +94,12 @@ def execute(db: Database, setup: LabSetup, run_id: int, data: RunToFailure | Non
     except Exception as exc:  # noqa: BLE001 - a failed run is a row with its error
         log.exception("lab run %s (%s) failed", run_id, kind)
         with db.session() as session:
-            run = session.get(LabRun, run_id)
+            run = session.get_one(LabRun, run_id)
             run.status, run.error = LabRunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
             run.finished_at, run.stage = datetime.now(UTC), "failed"
         return
     with db.session() as session:
-        run = session.get(LabRun, run_id)
+        run = session.get_one(LabRun, run_id)
         run.status, run.result, run.output_dir = LabRunStatus.DONE, _clean(result), out
         run.anomaly_version, run.failure_version = pair["anomaly"], pair["failure"]
         run.progress, run.stage, run.finished_at = 1.0, "done", datetime.now(UTC)
@@ -172,7 +173,9 @@ def _train(
         extra_metrics={"verdicts_used": verdicts, "source": params["source"]},
     )
     with db.session() as session:
-        family = model_version(session, "failure", versions["failure"]).metrics.get("family")
+        registered = model_version(session, "failure", versions["failure"])
+        assert registered is not None  # train_and_register registered it
+        family = registered.metrics.get("family")
     result = {
         "versions": versions,
         "family": family,
@@ -245,7 +248,7 @@ def record_backtest(
         run_id = run.id
     execute(db, setup, run_id, data)
     with db.session() as session:
-        run = session.get(LabRun, run_id)
+        run = session.get_one(LabRun, run_id)
         session.expunge(run)
         return run
 
@@ -288,6 +291,10 @@ def _retrain(
     return {**training, **bt, "promoted": promote}, pair, out
 
 
+@overload
+def _clean(value: dict) -> dict: ...
+@overload
+def _clean(value: object) -> object: ...
 def _clean(value: object) -> object:
     """JSON-safe: NaN and inf become None, numpy numbers plain ones."""
     if isinstance(value, dict):

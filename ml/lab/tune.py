@@ -163,7 +163,7 @@ def tuning_view(
         return None
     meta = scored.meta
     horizon_h = _number(meta.get("horizon_h")) or _HORIZON_H
-    common = {"horizon_h": horizon_h, "column": column, "data_end": _number(meta.get("data_end"))}
+    data_end = _number(meta.get("data_end"))
     min_lead_h = _number(meta.get("min_lead_h")) or 2.0
     table = sweep(
         rows,
@@ -171,7 +171,9 @@ def tuning_view(
         thresholds=threshold_grid(extra_thresholds),
         clear_after_s=_number(meta.get("clear_after_s")) or 1800.0,
         min_lead_h=min_lead_h,
-        **common,
+        horizon_h=horizon_h,
+        column=column,
+        data_end=data_end,
     )
     version = rows.get(f"{COLUMNS[column]}_version")
     units = rows["unit"].astype(str).unique()
@@ -195,7 +197,7 @@ def tuning_view(
         horizon_h=horizon_h,
         min_lead_h=min_lead_h,
         sweep=table,
-        pr=pr_curve(rows, **common),
+        pr=pr_curve(rows, horizon_h=horizon_h, column=column, data_end=data_end),
         meta=meta,
     )
 

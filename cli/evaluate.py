@@ -186,7 +186,7 @@ def main(argv: Iterable[str] | None = None) -> dict:
     return result
 
 
-def _round(value: object) -> object:
+def _round(value: str | float | None) -> str | float | None:
     if isinstance(value, str) or value is None:
         return value
     value = float(value)

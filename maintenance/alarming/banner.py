@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Severity
@@ -29,7 +29,7 @@ class RedWarning:
     message: str = ""  # the alarm's text: what an alarm older than its typed numbers says
 
 
-def _unacknowledged() -> object:
+def _unacknowledged() -> ColumnElement[bool]:
     """Banner alarms: predicted failures and critical stops, active, seen by nobody yet,
     not raised during a maintenance window (planned work does not alarm anybody)."""
     stop = and_(Alarm.code == STOP_CODE, Alarm.severity == Severity.CRITICAL)

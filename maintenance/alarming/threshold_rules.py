@@ -69,7 +69,7 @@ def evaluate_rules(
 ) -> RuleOutcome:
     """Raise, escalate and clear rule alarms from recent readings; open tickets for new ones."""
     outcome = RuleOutcome()
-    means = dict(
+    means: dict[int, float] = dict(
         session.execute(
             select(Reading.sensor_id, func.avg(Reading.value))
             .where(Reading.ts >= now - window)

@@ -214,7 +214,9 @@ def _plan_machine(
         plan.errors.append(RowError(first, "machine", message))
         return
     existing = {s.key: s for s in machine.sensors} if machine is not None else {}
-    sensors, numbers, seen = [], [], {}
+    sensors: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    seen: dict[str, int] = {}
     for number, row in group:
         if row["sensor_key"] in seen:
             message = f"Row {seen[row['sensor_key']]} already defines this sensor."

@@ -28,7 +28,7 @@ def track_stops(*, session: Session, now: datetime, window: timedelta) -> StopOu
     """Open a downtime period for machines that stopped, close it for those running again.
     Machines without recent rpm readings are left as they are (no data is not a stop)."""
     outcome = StopOutcome()
-    rpm = dict(
+    rpm: dict[int, float] = dict(
         session.execute(
             select(Sensor.machine_id, func.avg(Reading.value))
             .join(Sensor, Sensor.id == Reading.sensor_id)

@@ -4,8 +4,9 @@ completion so the next due date counts from it (not from the old schedule)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from data.models import MaintenancePlan, PlanProgress, Reading, Sensor, Ticket
@@ -14,7 +15,7 @@ from maintenance.machine_status.downtime import STOPPED_FRACTION
 __all__ = ["running_hours", "record_completion", "next_calendar_due"]
 
 
-def _minute(dialect: str) -> object:
+def _minute(dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.date_trunc("minute", Reading.ts)
     # SQLite keeps timestamps as text 'YYYY-MM-DD HH:MM:SS.ffffff': the minute is a prefix

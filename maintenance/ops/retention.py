@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import CursorResult, Result, delete, func, select, text
 
 from data.db import Database
 from data.models import Reading, ReadingRollup
@@ -63,8 +64,8 @@ def apply_retention(
             with db.session() as s:
                 roll_up(s, day, stop)
                 if not chunks:
-                    gone = s.execute(delete(Reading).where(Reading.ts >= day, Reading.ts < stop))
-                    outcome.readings_removed += gone.rowcount or 0
+                    drop = delete(Reading).where(Reading.ts >= day, Reading.ts < stop)
+                    outcome.readings_removed += _removed(s.execute(drop))
             outcome.days += 1
             if progress:
                 progress(outcome.days, total)
@@ -74,8 +75,14 @@ def apply_retention(
     if rollup_days:
         with db.session() as s:
             old = ReadingRollup.bucket < now - timedelta(days=rollup_days)
-            outcome.rollups_removed = s.execute(delete(ReadingRollup).where(old)).rowcount or 0
+            outcome.rollups_removed = _removed(s.execute(delete(ReadingRollup).where(old)))
     return outcome
+
+
+def _removed(result: Result[Any]) -> int:
+    """The rows a DELETE removed: it gives a CursorResult, typed as a plain Result
+    (sqlalchemy#12913)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def sync_timescale_policies(*, db: Database, raw_days: int, compress_after_days: int) -> bool:

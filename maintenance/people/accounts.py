@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from data.models import Role, User, utcnow
@@ -68,12 +69,13 @@ def load_user(
 def end_sessions(*, session: Session, user_id: int, session_version: int) -> bool:
     """Sign out on the server: every session cookie of the user stops being accepted (a
     copy replayed later included). False when they had ended already."""
-    ended = session.execute(
+    end = (
         update(User)
         .where(User.id == user_id, User.session_version == session_version)
         .values(session_version=session_version + 1)
     )
-    return bool(ended.rowcount)
+    # an UPDATE gives a CursorResult, typed as a plain Result (sqlalchemy#12913)
+    return bool(cast(CursorResult[Any], session.execute(end)).rowcount)
 
 
 def _info(user: User) -> UserInfo:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from data.models import AuditLog, SignInFailure
@@ -76,5 +76,5 @@ def forget_failures(*, session: Session, account: str, address: str) -> None:
 _MINUTE = timedelta(minutes=1)
 
 
-def _count(session: Session, *where: object) -> int:
+def _count(session: Session, *where: ColumnElement[bool]) -> int:
     return int(session.scalar(select(func.count(SignInFailure.id)).where(*where)) or 0)

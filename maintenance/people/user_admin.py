@@ -115,15 +115,17 @@ def create_user(
         )
     if session.scalar(select(User.id).where(func.lower(User.username) == username)):
         raise UserError("username", f"A user named {username} exists already.")
-    email = _clean_email(session, email, required=password is None)
+    address = _clean_email(session, email, required=password is None)
     new_role = _role(role)
     if password is not None:
         check_password(username=username, password=password)
     secret = password if password is not None else secrets.token_urlsafe(32)
-    user = User(username=username, email=email, role=new_role, password_hash=hash_password(secret))
+    user = User(
+        username=username, email=address, role=new_role, password_hash=hash_password(secret)
+    )
     session.add(user)
     session.flush()
-    after = {"username": username, "email": email, "role": new_role.value, "active": True}
+    after = {"username": username, "email": address, "role": new_role.value, "active": True}
     first = "password from admin" if password is not None else "reset link"
     _audit(session, actor_id, "user.create", user, None, after | {"first_sign_in": first})
     return _row(user)
@@ -147,7 +149,7 @@ def update_user(
     new_email = _clean_email(session, email, required=False, user_id=user.id)
     new_skills = _clean_skills(session, skills)
     _check_shift(shift_start, shift_end)
-    changed = []
+    changed: list[str] = []
     if new_role is not user.role:
         _guard_last_admin(session, user, "role")
         _audit(
@@ -228,7 +230,7 @@ def _get(session: Session, user_id: int) -> User:
 
 def _role(value: str | None) -> Role:
     try:
-        return Role(value)
+        return Role(value or "")  # none chosen: no role is named ""
     except ValueError:
         raise UserError("role", "Choose a role.") from None
 

@@ -130,6 +130,7 @@ class ReadingsWindow:
 
 
 _MODELS = (AlarmSource.PREDICTION, AlarmSource.ANOMALY)
+_VERDICT: dict[object, str] = {True: ", real failure", False: ", false alarm"}
 
 
 def ticket_detail(*, session: Session, ticket_id: int, user: UserInfo) -> TicketDetail | None:
@@ -251,9 +252,7 @@ def _describe(a: AuditLog) -> str:
     if a.action == "ticket.escalate" and "priority" in after:
         return f"Priority raised from {before.get('priority')} to {after.get('priority')}"
     if a.action == "ticket.status":
-        verdict = {True: ", real failure", False: ", false alarm"}.get(
-            after.get("failure_confirmed"), ""
-        )
+        verdict = _VERDICT.get(after.get("failure_confirmed"), "")
         old, new = (str(x.get("status", "?")).replace("_", " ") for x in (before, after))
         found = "".join(
             f" · {label}: {after[key]}"

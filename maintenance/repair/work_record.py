@@ -42,6 +42,7 @@ __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
 
 _WIDTH = 186.0
 Line = tuple[datetime | None, str, str]  # when, who, what
+_VERDICT: dict[object, str] = {True: ", real failure", False: ", false alarm"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> 
         )
         .order_by(AuditLog.ts, AuditLog.id)
     )
-    lines = []
+    lines: list[Line] = []
     for a in rows:
         before, after = a.before or {}, a.after or {}
         if a.action == "ticket.open":
@@ -112,9 +113,7 @@ def _status_changes(session: Session, ticket_id: int, names: dict[int, str]) -> 
             old, new = (
                 str(x.get("status", "?")).lower().replace("_", " ") for x in (before, after)
             )
-            verdict = {True: ", real failure", False: ", false alarm"}.get(
-                after.get("failure_confirmed"), ""
-            )
+            verdict = _VERDICT.get(after.get("failure_confirmed"), "")
             what = f"status {old} -> {new}{verdict}"
         lines.append((a.ts, names.get(a.user_id or -1, "system"), what))
     return lines
@@ -130,7 +129,7 @@ def _steps(session: Session, ticket_id: int, names: dict[int, str]) -> tuple[str
     if not rows:
         return "no SOP steps ticked", []
     version = rows[-1][1]
-    lines = []
+    lines: list[Line] = []
     for step, v in rows:
         text = v.steps[step.step] if step.step < len(v.steps) else "?"
         mark = "[x]" if step.done else "[ ]"
@@ -195,7 +194,7 @@ def work_record(*, session: Session, ticket_id: int) -> WorkRecord | None:
         return None
     names = _names(session)
     sop, steps = _steps(session, ticket_id, names)
-    files = [
+    files: list[Line] = [
         (a.uploaded_at, a.uploaded_by, f"{a.filename} ({a.size} bytes) sha256 {a.sha256}")
         for a in list_attachments(session=session, ticket_id=ticket_id)
     ]

@@ -169,7 +169,7 @@ def _weeks_chart(report: ReportData) -> Figure:
     ax.set_xticks(range(0, len(labels), step), labels[::step])
     if len(labels) <= 14:
         ax.bar_label(bars, fontsize=7)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax)
     ax.tick_params(axis="x", labelrotation=45 if len(labels) > 4 else 0)
     return fig
 
@@ -189,7 +189,7 @@ def _alarms_chart(report: ReportData) -> Figure:
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     silenced = {s: sum(a.silenced for a in report.alarms if a.source == s) for s in sources}
     ax.set_xticks(range(len(sources)), [f"{s}\n({silenced[s]} silenced)" for s in sources])
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax)
     _legend_outside(fig)
     return fig
 
@@ -224,6 +224,15 @@ def _figure(title: str) -> tuple[Figure, Axes]:
     ax.tick_params(labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
+
+
+def _whole_numbers(ax: Axes) -> None:
+    """Counts on the y axis: ticks at whole numbers only."""
+    from matplotlib.ticker import MaxNLocator  # loaded with the figure already
+
+    locator = ax.yaxis.get_major_locator()
+    assert isinstance(locator, MaxNLocator)  # the default, an AutoLocator, is one
+    locator.set_params(integer=True)
 
 
 def _empty(fig: Figure, ax: Axes, text: str) -> Figure:

@@ -1,5 +1,5 @@
 """Types checked: mypy over the files and at the strictness `[tool.mypy]` in pyproject.toml
-names (data, ingest, simulator, worker, config, logs) finds nothing."""
+names (data, ingest, ml, maintenance, simulator, worker, cli, config, logs) finds nothing."""
 
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
 
 def start_demo_training(settings: Settings, db: Database) -> threading.Thread | None:
     """First start of the demo: train small models in the background when none is active."""
-    from cli.progress import bar
+    from cli.progress_bar import bar
     from maintenance.ops.model_lab import demo_training
     from ml.registry import active_versions
 

@@ -250,7 +250,7 @@ def sensors_of(db: Database) -> list[SensorRef]:
         return [SensorRef(*row) for row in s.execute(stmt)]
 
 
-# what the live simulator publishes, rounded as it rounds them (simulator/fleet.py)
+# what the live simulator publishes, rounded as it rounds them (simulator/fleet_physics.py)
 _LEVEL = {"temperature": (62.0, 0.4, 2), "vibration": (2.0, 0.1, 3), "rpm": (1480.0, 4.0, 1)}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from simulator.fleet import MachineDef
+from simulator.fleet_physics import MachineDef
 
 from .publish import PacedPublisher, publish_files
 from .readings import Reading, copy_chunks, write_message_files

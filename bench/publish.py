@@ -19,7 +19,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.fleet import MachineDef
+from simulator.fleet_physics import MachineDef
 
 from .readings import Reading, batched_line, nominal_value
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simulator.fleet import MACHINE_TYPES, MachineDef, demo_fleet
+from simulator.fleet_physics import MACHINE_TYPES, MachineDef, demo_fleet
 
 __all__ = [
     "Reading",

@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 
 from data.db import Database, upgrade_schema
-from data.fleet import MachineSpec, ensure_fleet, sensor_directory
-from simulator.fleet import MachineDef
+from data.fleet_queries import MachineSpec, ensure_fleet, sensor_directory
+from simulator.fleet_physics import MachineDef
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))

@@ -18,7 +18,7 @@ from maintenance.ops.app_settings import (
 from maintenance.ops.scheduled_jobs import JobSummary, job_summaries, request_run
 from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
-from web.server.inputs import BadInput
+from web.server.input_kinds import BadInput
 from web.views.admin_jobs import JOB_RUN, JOBS_FEEDBACK, JOBS_TABLE, JOBS_TICK, job_run
 from web.views.admin_settings import (
     ADMIN_NOTE,

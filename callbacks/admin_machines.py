@@ -25,7 +25,7 @@ from maintenance.fleet_admin.machine_admin import (
 from maintenance.fleet_admin.machine_specs import FieldError, MachineError
 from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
-from web.server.inputs import BadInput
+from web.server.input_kinds import BadInput
 from web.views.admin_machines import (
     ADMIN_MACHINE_FEEDBACK,
     ADMIN_MACHINE_ID,

@@ -10,7 +10,7 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.fleet import machine_names
+from data.fleet_queries import machine_names
 from maintenance.alarming.raise_clear import AlarmRow, acknowledge, clear, list_alarms
 from maintenance.machine_status.maintenance_windows import (
     SilenceError,
@@ -21,7 +21,7 @@ from maintenance.machine_status.maintenance_windows import (
 )
 from maintenance.people.permissions import Action
 from web.server.auth import AccessDenied, require
-from web.server.inputs import as_id
+from web.server.input_kinds import as_id
 from web.views.alarms import (
     ALARMS_ACK,
     ALARMS_CLEAR,

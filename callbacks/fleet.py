@@ -12,8 +12,8 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.fleet import open_ticket_count
-from data.history import fleet_sparklines
+from data.fleet_queries import open_ticket_count
+from data.machine_series import fleet_sparklines
 from data.readings import readings_since
 from maintenance.machine_status.machine_state import MachineCard, machine_cards
 from maintenance.people.permissions import Action

@@ -10,7 +10,7 @@ from dash import Input, Output, State, html
 
 from config import Settings
 from data.db import Database
-from data.history import (
+from data.machine_series import (
     bucket_seconds,
     machine_by_name,
     machine_events,

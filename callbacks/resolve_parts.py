@@ -11,7 +11,7 @@ from data.db import Database
 from maintenance.people.permissions import Action
 from maintenance.stock.spare_parts import parts_for_ticket
 from web.server.auth import AccessDenied, require
-from web.server.inputs import as_id
+from web.server.input_kinds import as_id
 from web.views.components import row_list_patch
 from web.views.resolve_dialog import DialogIds, message_outputs, part_row, part_rows
 from web.views.resolve_form import messages

@@ -1,6 +1,6 @@
 """Ticket page files: list them, upload one (base64 through Dash, decoded and checked on the
 server), and point the work-record link at the ticket. Roles are checked here, the ticket's
-permission again in maintenance.repair.ticket_files."""
+permission again in maintenance.repair.attachment_store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dash import Input, Output, State
 from config import Settings
 from data.db import Database
 from maintenance.people.permissions import Action
-from maintenance.repair.ticket_files import (
+from maintenance.repair.attachment_store import (
     AttachmentError,
     store_attachment,
     ticket_files,

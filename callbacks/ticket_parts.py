@@ -12,7 +12,7 @@ from data.db import Database
 from maintenance.people.permissions import Action
 from maintenance.stock.spare_parts import PartError, ticket_parts, use_parts
 from web.server.auth import AccessDenied, require
-from web.server.inputs import as_id
+from web.server.input_kinds import as_id
 from web.views.ticket import TICKET_ID, TICKET_REFRESH
 from web.views.ticket_parts import (
     TICKET_PARTS_ERROR,

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from cli.options import add_file_options, add_model_options, model_params, read_files
-from cli.progress import bar
+from cli.progress_bar import bar
 from config import load_settings
 from data.db import Database, upgrade_schema
 from maintenance.ops.model_lab import lab_setup, simulated
 from ml.dataset import RunToFailure
 from ml.lab.plant_history import history_from_db
 from ml.lab.runs import backtest_and_promote
-from ml.train import train_and_register
+from ml.train_register import train_and_register
 from ml.windows import held_out_units
 
 __all__ = ["main"]

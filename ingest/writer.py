@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.readings import insert_dead_letters, insert_readings
 from ingest import metrics
 from ingest.payload import PayloadLimits, RawReading, Rejection, parse_message

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session
 
-from data.fleet import life_starts
+from data.fleet_queries import life_starts
 from data.readings import sensor_means
 from ml.inputs import Context
 

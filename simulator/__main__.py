@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from simulator.fleet import FleetSimulator, demo_fleet
+from simulator.fleet_physics import FleetSimulator, demo_fleet
 from simulator.publisher import MqttPublisher, run
 
 

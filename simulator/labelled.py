@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from simulator.fleet import MACHINE_TYPES, FleetSimulator, demo_fleet
+from simulator.fleet_physics import MACHINE_TYPES, FleetSimulator, demo_fleet
 
 __all__ = ["SENSORS", "labelled_history", "warning_limits"]
 

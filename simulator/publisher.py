@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.fleet import FleetSimulator
+from simulator.fleet_physics import FleetSimulator
 
 __all__ = ["MqttPublisher", "run", "message_for"]
 

@@ -7,7 +7,7 @@ import threading
 import time
 
 from config import Settings
-from simulator.fleet import FleetSimulator, demo_fleet
+from simulator.fleet_physics import FleetSimulator, demo_fleet
 from simulator.publisher import MqttPublisher, run
 
 __all__ = ["SimulatorThread"]

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from factories import WebApp, wait_until
 
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.readings import insert_readings
 
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"

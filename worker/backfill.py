@@ -1,7 +1,7 @@
 """``python app.py backfill``: months of realistic history, failures included, written
 straight into the database, so pages and benchmarks have something to chew on.
 
-The simulator's history generator (``simulator.history``) driven into the database: each
+The simulator's history generator (``simulator.bulk_history``) driven into the database: each
 machine is one transaction: its readings (``data.bulk_readings``: binary ``COPY`` on
 PostgreSQL, ``INSERT OR IGNORE`` in chunks on SQLite) together with its failures: the rule
 alarms that would have been raised, a resolved, failure-confirmed ticket and a breakdown
@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from data.bulk_readings import stored_bounds, write_readings
 from data.db import Database, upgrade_schema
-from data.fleet import (
+from data.fleet_queries import (
     MachineSpec,
     active_technician_ids,
     backdate_machines,
@@ -41,8 +41,8 @@ from data.fleet import (
     machine_sensor_ids,
 )
 from data.rollup import ROLLUP_S, roll_up
-from simulator.fleet import FaultEpisode, MachineDef, demo_fleet
-from simulator.history import Grid, Window, crossings, generate, plan_machine
+from simulator.bulk_history import Grid, Window, crossings, generate, plan_machine
+from simulator.fleet_physics import FaultEpisode, MachineDef, demo_fleet
 from worker.backfill_events import CLEAR_AFTER_S, RULE_WINDOW_S, HistoryEvents
 
 __all__ = ["BackfillResult", "backfill", "check_backfill"]

@@ -20,8 +20,8 @@ from data.models import (
     Ticket,
     TicketStatus,
 )
-from simulator.fleet import FaultEpisode
-from simulator.history import Crossing, Fault, Grid, Plan
+from simulator.bulk_history import Crossing, Fault, Grid, Plan
+from simulator.fleet_physics import FaultEpisode
 
 __all__ = ["CLEAR_AFTER_S", "RULE_WINDOW_S", "SOURCE", "HistoryEvents"]
 

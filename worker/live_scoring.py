@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from prometheus_client import Counter, Gauge
 
-from data.fleet import machine_names
+from data.fleet_queries import machine_names
 from data.readings import bucketed_readings
 from maintenance.alarming.prediction_alarms import (
     apply_predictions,

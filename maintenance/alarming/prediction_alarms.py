@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from data.fleet import machine_names
+from data.fleet_queries import machine_names
 from data.models import AlarmSource, Prediction, Severity
 from maintenance.alarming.raise_clear import (
     AlarmNumbers,

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from data.fleet import (
+from data.fleet_queries import (
     latest_predictions,
     latest_values,
     machines_in_service,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from config import Settings
 from data.db import Database
-from data.fleet import MachineSpec, ensure_fleet
+from data.fleet_queries import MachineSpec, ensure_fleet
 from data.models import Role
 from maintenance.people.accounts import ensure_demo_accounts
 from maintenance.procedures.sop_library import load_shipped_sops
-from simulator.fleet import demo_fleet
+from simulator.fleet_physics import demo_fleet
 
 __all__ = ["seed_demo"]
 

@@ -11,7 +11,7 @@ from data.db import Database
 from maintenance.ops.app_settings import Overrides
 from ml.dataset import RunToFailure
 from ml.lab.runs import LabSetup, backtest_and_promote
-from ml.train import train_and_register
+from ml.train_register import train_and_register
 from ml.windows import Params
 from simulator.labelled import labelled_history
 

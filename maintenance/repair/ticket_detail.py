@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.history import SensorInfo, machine_sensors, sensor_history
+from data.machine_series import SensorInfo, machine_sensors, sensor_history
 from data.models import (
     Alarm,
     AlarmSource,

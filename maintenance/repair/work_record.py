@@ -34,7 +34,7 @@ from maintenance.people.accounts import UserInfo
 from maintenance.people.permissions import Action, allowed
 from maintenance.rendering.human_units import format_duration
 from maintenance.rendering.pdf_fonts import FONT, unicode_pdf
-from maintenance.repair.ticket_files import PHOTO_TYPES, list_attachments
+from maintenance.repair.attachment_store import PHOTO_TYPES, list_attachments
 from maintenance.ticketing.ticket_flow import may_change
 
 __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]

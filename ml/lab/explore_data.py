@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
-from data.history import sensor_history
+from data.machine_series import sensor_history
 from data.models import Alarm, Machine, Prediction, Sensor
 from data.readings import time_bucket
 from ml.features import Baseline
@@ -80,7 +80,7 @@ def bucket_series(
 ) -> pd.DataFrame:
     """Mean, min, max and count of each (machine, sensor kind) per ``step_s`` bucket of
     [start, end), which must be whole buckets; ``time`` is the bucket's start. Steps of ten
-    minutes or more come from the ten-minute rollups (``data.history.sensor_history``)."""
+    minutes or more come from the ten-minute rollups (``data.machine_series.sensor_history``)."""
     if refs.empty:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     points = round((end - start).total_seconds() / step_s)

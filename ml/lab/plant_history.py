@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.fleet import machine_names
+from data.fleet_queries import machine_names
 from data.models import Sensor
 from data.readings import bucketed_readings
 from ml.dataset import SENSORS, RunToFailure

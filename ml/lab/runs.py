@@ -39,7 +39,7 @@ from ml.lab.plant_history import history_from_db
 from ml.lab.progress import Reporter, Scaled
 from ml.lab.queue import claim_next, queue_run
 from ml.registry import active_versions
-from ml.train import train_and_register
+from ml.train_register import train_and_register
 
 __all__ = [
     "LabSetup",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from data.models import Downtime, DowntimeKind, Priority, Ticket, TicketStatus
 from maintenance.alarming.threshold_rules import evaluate_rules
 from maintenance.ticketing.ticket_flow import open_ticket
-from simulator.fleet import MACHINE_TYPES
+from simulator.fleet_physics import MACHINE_TYPES
 from web.views.fleet import fleet_alarms, fleet_badge, fleet_card, fleet_graph
 from web.views.resolve_dialog import (
     RESOLVE_ACTION,

@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from services import free_port
 from sqlalchemy import delete, select
 
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import (
     Alarm,
     AlarmSource,

@@ -45,7 +45,7 @@ from maintenance.alarming.raise_clear import raise_alarm
 from maintenance.reporting.breakdown_report import last_full_week
 from ml.alarm_policy import PredictionPolicy
 from ml.scoring import MachineScore
-from simulator.fleet import MACHINE_TYPES
+from simulator.fleet_physics import MACHINE_TYPES
 from web.views.alarms import (
     ALARMS_ACK,
     ALARMS_GRID,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from data.models import Priority, User
 from maintenance.people.accounts import UserInfo
-from maintenance.repair.ticket_files import store_attachment
+from maintenance.repair.attachment_store import store_attachment
 from maintenance.ticketing.ticket_flow import open_ticket
 from web.views.ticket import TICKET_HISTORY
 from web.views.ticket_files import TICKET_FILES_FORM, TICKET_FILES_UPLOAD, TICKET_RECORD_LINK

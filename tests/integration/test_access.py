@@ -17,8 +17,8 @@ from sqlalchemy import select
 from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.ticketing.ticket_flow import open_ticket
 from web.server.auth import PUBLIC_ENDPOINTS
+from web.server.input_kinds import Kind
 from web.server.input_schema import kind_of
-from web.server.inputs import Kind
 from web.views.admin_machines import (
     ADMIN_MACHINE_FEEDBACK,
     ADMIN_MACHINE_LINE,

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from config import load_settings
 from data.db import _MIGRATIONS, Database, upgrade_schema
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import Alarm, AlarmSource, Prediction, Role, Ticket
 from data.readings import insert_readings
 from maintenance.alarming.banner import red_warnings

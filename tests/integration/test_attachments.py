@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from data.db import Database
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet
+from data.fleet_queries import MachineSpec, SensorSpec, ensure_fleet
 from data.models import (
     Attachment,
     AuditLog,
@@ -29,8 +29,8 @@ from data.models import (
 )
 from maintenance.people.accounts import UserInfo
 from maintenance.procedures.sop_library import load_shipped_sops
+from maintenance.repair.attachment_store import AttachmentError, open_attachment, store_attachment
 from maintenance.repair.ticket_detail import ticket_detail
-from maintenance.repair.ticket_files import AttachmentError, open_attachment, store_attachment
 from maintenance.repair.ticket_work import add_comment, set_step
 from maintenance.repair.work_record import work_record_pdf
 from maintenance.ticketing.ticket_flow import change_status, open_ticket

@@ -28,7 +28,7 @@ from data.models import (
 )
 from data.readings import SQLITE_TS_FORMAT, bucketed_readings, readings_since
 from maintenance.alarming.threshold_rules import error_code
-from simulator.fleet import MACHINE_TYPES
+from simulator.fleet_physics import MACHINE_TYPES
 from worker.backfill import BackfillResult, backfill
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from config import load_settings
 from data.backup import backup, restore
 from data.db import Database, upgrade_schema
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import Machine, Reading, Ticket
 from data.readings import insert_readings
 from maintenance.ops.demo_seed import seed_demo

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from config import load_settings
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import Downtime, DowntimeKind, Machine, Priority, Role, TicketStatus
 from data.readings import insert_readings
 from maintenance.machine_status.downtime import track_stops

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from callbacks.lab_explore import outputs
 from data.db import Database
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet, sensor_directory
+from data.fleet_queries import MachineSpec, SensorSpec, ensure_fleet, sensor_directory
 from data.models import (
     Downtime,
     DowntimeKind,

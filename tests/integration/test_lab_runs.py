@@ -11,7 +11,7 @@ import pytest
 from factories import add_user, make_settings, wait_until
 from sqlalchemy import select
 
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import (
     AuditLog,
     Downtime,

@@ -13,7 +13,7 @@ from factories import demo_database
 from sqlalchemy import select
 
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import Prediction
 from data.readings import insert_readings
 from maintenance.machine_status.machine_state import machine_cards

@@ -12,7 +12,7 @@ from factories import demo_database
 from sqlalchemy import select
 
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import (
     Alarm,
     AlarmSource,

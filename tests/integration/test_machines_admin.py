@@ -13,7 +13,7 @@ from factories import add_user, count
 from sqlalchemy import select
 
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import AuditLog, Machine, Reading, Role, Sensor
 from data.readings import insert_readings
 from ingest.payload import PayloadLimits

@@ -26,7 +26,7 @@ from ml.lab.runs import backtest_and_promote
 from ml.pipeline import train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
-from ml.train import train_and_register
+from ml.train_register import train_and_register
 from ml.windows import Params, build_windows
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
@@ -131,14 +131,14 @@ def test_one_failure_episode_opens_exactly_one_alarm_and_ticket(db, tmp_path):
 
 
 def _healthy(machine: str) -> dict[str, float]:
-    from simulator.fleet import MACHINE_TYPES
+    from simulator.fleet_physics import MACHINE_TYPES
 
     kind = MACHINE_TYPES[machine.split("-")[0]]
     return {"temperature": kind.temp, "vibration": kind.vibration, "rpm": kind.rpm}
 
 
 def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
-    from data.fleet import sensor_directory
+    from data.fleet_queries import sensor_directory
     from data.readings import insert_readings
     from worker import Worker
     from worker.live_scoring import prediction_policy, score
@@ -192,7 +192,7 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
 
 def test_history_from_the_database_finds_breakdowns(db, tmp_path):
     from config import load_settings
-    from data.fleet import sensor_directory
+    from data.fleet_queries import sensor_directory
     from data.readings import insert_readings
     from ml.lab.plant_history import history_from_db
 

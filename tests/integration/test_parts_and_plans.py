@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from config import load_settings
 from data.db import Database
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import (
     AuditLog,
     Machine,

@@ -17,7 +17,7 @@ from config import Settings
 from data.db import Database
 from data.models import Priority, Role, TicketComment, User
 from maintenance.people.accounts import UserInfo
-from maintenance.repair.ticket_files import attachments_dir, store_attachment
+from maintenance.repair.attachment_store import attachments_dir, store_attachment
 from maintenance.repair.work_record import work_record_pdf
 from maintenance.reporting.report_data import MachineRow, Stats
 from maintenance.reporting.report_pdf import _downtime_chart, _png

@@ -13,7 +13,7 @@ from factories import demo_database
 from pypdf import PdfReader
 
 from data.db import Database
-from data.history import machine_events
+from data.machine_series import machine_events
 from data.models import Downtime, DowntimeKind
 from maintenance.reporting.breakdown_report import build_report, report_pdf
 from web.views.machine import timeline

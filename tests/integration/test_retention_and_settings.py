@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from config import load_settings
 from data.db import Database
-from data.fleet import sensor_directory
-from data.history import sensor_history
+from data.fleet_queries import sensor_directory
+from data.machine_series import sensor_history
 from data.models import AuditLog, Reading, ReadingRollup, Role
 from data.readings import insert_readings
 from data.rollup import roll_up, roll_up_dirty

@@ -10,7 +10,7 @@ from factories import add_user, clear_tickets
 from sqlalchemy import func, select, update
 
 from data.db import Database
-from data.fleet import MachineSpec, SensorSpec, ensure_fleet
+from data.fleet_queries import MachineSpec, SensorSpec, ensure_fleet
 from data.models import (
     Alarm,
     AuditLog,
@@ -43,7 +43,7 @@ from maintenance.repair.ticket_detail import ticket_activity, ticket_detail
 from maintenance.repair.ticket_work import MAX_COMMENT, WorkError, add_comment, set_step
 from maintenance.ticketing.ticket_flow import change_status, open_ticket
 from ml.alarm_policy import PredictionPolicy
-from simulator.fleet import MACHINE_TYPES
+from simulator.fleet_physics import MACHINE_TYPES
 
 
 def _emitted_codes() -> set[str]:

@@ -35,7 +35,7 @@ WINDOW, CLEAR = timedelta(seconds=20), timedelta(seconds=60)
 
 def _seed(db: Database, tmp_path) -> dict[str, int]:
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
-    from data.fleet import sensor_directory
+    from data.fleet_queries import sensor_directory
 
     with db.session() as s:
         return {f"{m}/{k}": sid for (m, k), sid in sensor_directory(session=s).items()}

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from config import load_settings
 from data import timescale
 from data.db import Database, upgrade_schema
-from data.fleet import sensor_directory
+from data.fleet_queries import sensor_directory
 from data.models import Reading, ReadingRollup
 from data.readings import insert_readings
 from data.timescale import timescale_state

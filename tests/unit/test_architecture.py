@@ -191,3 +191,19 @@ def test_every_module_says_its_job() -> None:
         and not ast.get_docstring(ast.parse(path.read_text()))
     ]
     assert not silent
+
+
+def test_file_names_say_where_they_live() -> None:
+    """Outside a page's three modules (pages/, callbacks/, web/views/ share the page's name),
+    no two modules of the app have the same file name."""
+    page_layers = {ROOT / "pages", ROOT / "callbacks", ROOT / "web" / "views"}
+    pages = {p.name for layer in page_layers for p in layer.glob("*.py")}
+    seen: dict[str, list[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if path.name == "__init__.py" or "migrations" in path.parts:
+                continue
+            if path.parent not in page_layers:
+                seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    repeated = {n: paths for n, paths in seen.items() if len(paths) > 1 or n in pages}
+    assert repeated == {}

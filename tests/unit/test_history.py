@@ -1,4 +1,4 @@
-"""The vectorised history generator (simulator/history.py): the same physics as the live
+"""The vectorised history generator (simulator/bulk_history.py): the same physics as the live
 simulator, faults planned inside the range, limits crossed where the data crosses them."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from simulator.fleet import FleetSimulator, demo_fleet
-from simulator.history import (
+from simulator.bulk_history import (
     Grid,
     Window,
     crossings,
@@ -19,6 +18,7 @@ from simulator.history import (
     lag,
     plan_machine,
 )
+from simulator.fleet_physics import FleetSimulator, demo_fleet
 
 END = datetime(2025, 6, 1, 0, 0, 7, tzinfo=UTC)
 
@@ -136,7 +136,7 @@ def test_crossings_follow_the_window_mean_and_escalate():
 
 def test_the_simulator_imports_nothing_of_the_app():
     code = (
-        "import sys, simulator.__main__, simulator.history, simulator.labelled\n"
+        "import sys, simulator.__main__, simulator.bulk_history, simulator.labelled\n"
         "app = {'app', 'cli', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in app))"
     )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.server.inputs import (
+from web.server.input_kinds import (
     DAY,
     ID,
     ID_CHOICE,

@@ -3,7 +3,7 @@ failure, and every fault is recorded as ground truth."""
 
 from __future__ import annotations
 
-from simulator.fleet import FleetSimulator, demo_fleet
+from simulator.fleet_physics import FleetSimulator, demo_fleet
 
 HOUR = 3600.0
 

@@ -10,7 +10,7 @@ from config import Settings
 from data.db import Database
 from data.models import Ticket
 from maintenance.people.permissions import Action, allowed
-from maintenance.repair.ticket_files import (
+from maintenance.repair.attachment_store import (
     AttachmentError,
     attachments_dir,
     open_attachment,

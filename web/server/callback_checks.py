@@ -16,8 +16,8 @@ import dash
 from dash._utils import stringify_id
 from flask import Response, request
 
+from web.server.input_kinds import MAX_ITEMS, ByKey, Kind
 from web.server.input_schema import WILDCARDS, kind_of
-from web.server.inputs import MAX_ITEMS, ByKey, Kind
 
 __all__ = ["install_callback_checks", "request_problem"]
 

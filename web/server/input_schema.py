@@ -9,7 +9,7 @@ neither place."""
 
 from __future__ import annotations
 
-from web.server.inputs import (
+from web.server.input_kinds import (
     ANY,
     CHILDREN,
     COUNT,

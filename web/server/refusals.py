@@ -11,7 +11,7 @@ from dash.exceptions import DependencyException, InvalidCallbackReturnValue
 from flask import Flask, Response, jsonify, request
 
 from web.server.auth import AccessDenied, identity
-from web.server.inputs import BadInput
+from web.server.input_kinds import BadInput
 
 __all__ = ["install_refusals"]
 

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from data.history import MachineEvent, SensorInfo
+from data.machine_series import MachineEvent, SensorInfo
 from maintenance.rendering.human_units import format_duration
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from maintenance.repair.ticket_files import AttachmentRow
+from maintenance.repair.attachment_store import AttachmentRow
 
 __all__ = ["files_body", "file_list", "record_link", "upload_alert"]
 

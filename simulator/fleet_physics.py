@@ -42,7 +42,7 @@ IMBALANCE_PERIOD_S = 40.0  # an unbalanced rotor makes the speed wobble with thi
 
 
 # The formulas below are plain arithmetic so that they serve both the live simulator (floats)
-# and the vectorised history generator (numpy arrays, simulator/history.py). A health ``h_*``
+# and the vectorised history generator (numpy arrays, simulator/bulk_history.py). A health ``h_*``
 # is 0 when healthy and rises to 1 at failure; it is 0 for every mode but the machine's fault.
 Level = TypeVar("Level", float, "np.ndarray")  # one float, or one per sample
 

@@ -1,4 +1,5 @@
-"""Months of fleet history at once: the physics of ``simulator.fleet``, vectorised with numpy.
+"""Months of fleet history at once: the physics of ``simulator.fleet_physics``, vectorised
+with numpy.
 
 Samples lie on a fixed grid of ticks (``Grid``); faults and planned stops begin and end on
 ticks, so "the machine was down from A to B" and the samples agree exactly. Each machine is
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from simulator.fleet import (
+from simulator.fleet_physics import (
     AMBIENT_C,
     FAULT_HOURS,
     FAULT_MODES,

@@ -125,7 +125,7 @@ def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, R
 
 
 def _fit(data: RunToFailure, params: Params, progress: bool) -> tuple[Trained, float]:
-    from tqdm import tqdm
+    from tqdm import tqdm  # lazy: only an interactive run draws a bar
 
     bar = tqdm(total=100, desc="training", unit="%", disable=not progress, leave=False)
 

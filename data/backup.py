@@ -28,6 +28,8 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from config import load_settings
+
 __all__ = ["backup", "restore"]
 
 
@@ -144,7 +146,6 @@ def _restore_script(libpq: str, src: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from config import load_settings
 
     parser = argparse.ArgumentParser(
         prog="python -m data.backup",

@@ -74,7 +74,7 @@ def _pg_binary(sensor_ids: list[int], ts_us: np.ndarray, values: np.ndarray) -> 
 
 
 def _pg_write(dbapi: object, data: bytes) -> int:
-    import psycopg
+    import psycopg  # lazy: only the PostgreSQL path uses it
 
     rows = (len(data) - len(_PG_SIGNATURE) - len(_PG_TRAILER)) // _PG_ROW.itemsize
     with dbapi.cursor() as cur:  # type: ignore[attr-defined]

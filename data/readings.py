@@ -63,7 +63,7 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
 
 
 def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
-    import psycopg
+    import psycopg  # lazy: only the PostgreSQL path uses it
 
     try:
         return _copy_merge(dbapi, rows)

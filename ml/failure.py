@@ -24,7 +24,7 @@ __all__ = ["FailureModel"]
 
 def _keras():  # noqa: ANN202 - the keras module
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    import keras  # lazy: TensorFlow costs seconds and ~500 MB; only LSTM users pay
 
     return keras
 

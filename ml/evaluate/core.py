@@ -75,7 +75,7 @@ def score_windows(
     limits: Limits | None = None,
 ) -> Scored:
     """Anomaly score, failure probability, RUL and rule breaches of every window."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # lazy: live scoring never draws a bar
 
     n = len(w.ends)
     anomaly, prob, rul = np.zeros(n), np.zeros(n), np.zeros(n)

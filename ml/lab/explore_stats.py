@@ -98,7 +98,7 @@ def distributions(
 def projection(features: np.ndarray) -> tuple[np.ndarray, tuple[float, float]] | None:
     """Each window's first two principal components (features standardised first) and the
     share of variance each explains; None with fewer than 3 windows or 2 features."""
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # lazy: the web process loads sklearn only here
     from sklearn.preprocessing import StandardScaler
 
     finite = np.nan_to_num(features, nan=0.0, posinf=0.0, neginf=0.0)

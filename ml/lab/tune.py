@@ -103,6 +103,7 @@ def pr_curve(
 ) -> PRCurve:
     """Precision-recall of "score ≥ t" against "fails within the horizon" over the windows
     whose label is known; at most ``max_points`` points, the ends kept."""
+    # lazy: the web process loads sklearn only when a page asks for a curve
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     ends = scores["end"].to_numpy(float)

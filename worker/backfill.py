@@ -41,8 +41,9 @@ from data.fleet_queries import (
     machine_sensor_ids,
 )
 from data.rollup import ROLLUP_S, roll_up
-from simulator.bulk_history import Grid, Window, crossings, generate, plan_machine
+from simulator.bulk_history import Grid, generate, plan_machine
 from simulator.fleet_physics import FaultEpisode, MachineDef, demo_fleet
+from simulator.limit_crossings import Window, crossings
 from worker.backfill_events import CLEAR_AFTER_S, RULE_WINDOW_S, HistoryEvents
 
 __all__ = ["BackfillResult", "backfill", "check_backfill"]

@@ -20,8 +20,9 @@ from data.models import (
     Ticket,
     TicketStatus,
 )
-from simulator.bulk_history import Crossing, Fault, Grid, Plan
+from simulator.bulk_history import Fault, Grid, Plan
 from simulator.fleet_physics import FaultEpisode
+from simulator.limit_crossings import Crossing
 
 __all__ = ["CLEAR_AFTER_S", "RULE_WINDOW_S", "SOURCE", "HistoryEvents"]
 

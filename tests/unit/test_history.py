@@ -1,5 +1,6 @@
-"""The vectorised history generator (simulator/bulk_history.py): the same physics as the live
-simulator, faults planned inside the range, limits crossed where the data crosses them."""
+"""The vectorised history generator (simulator/bulk_history.py, limit_crossings.py): the
+same physics as the live simulator, faults planned inside the range, limits crossed where the
+data crosses them."""
 
 from __future__ import annotations
 
@@ -10,15 +11,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from simulator.bulk_history import (
-    Grid,
-    Window,
-    crossings,
-    generate,
-    lag,
-    plan_machine,
-)
+from simulator.bulk_history import Grid, generate, lag, plan_machine
 from simulator.fleet_physics import FleetSimulator, demo_fleet
+from simulator.limit_crossings import Window, crossings
 
 END = datetime(2025, 6, 1, 0, 0, 7, tzinfo=UTC)
 
@@ -136,7 +131,8 @@ def test_crossings_follow_the_window_mean_and_escalate():
 
 def test_the_simulator_imports_nothing_of_the_app():
     code = (
-        "import sys, simulator.__main__, simulator.bulk_history, simulator.labelled\n"
+        "import sys, simulator.__main__, simulator.bulk_history, simulator.limit_crossings,"
+        " simulator.labelled\n"
         "app = {'app', 'cli', 'config', 'worker', 'data', 'ingest', 'ml', 'maintenance', 'web'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in app))"
     )

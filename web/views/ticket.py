@@ -1,24 +1,16 @@
-"""Builders for the ticket detail page: header, alarm, SOP checklist, status buttons,
-comments and history. User text is only ever rendered as text or as Markdown without HTML."""
+"""Builders for the ticket detail page: header, SOP checklist, status buttons, comments and
+history (the alarm panel is ``ticket_alarm.py``'s). User text is only ever rendered as text or
+as Markdown without HTML."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.procedures.sop_text import plain
-from maintenance.rendering.human_units import format_remaining
-from maintenance.repair.ticket_detail import (
-    AlarmInfo,
-    Checklist,
-    CommentRow,
-    HistoryRow,
-    PredictionInfo,
-    TicketDetail,
-)
+from maintenance.repair.ticket_detail import Checklist, CommentRow, HistoryRow, TicketDetail
 from web.views.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
+from web.views.ticket_alarm import alarm_panel, utc_when
 
 __all__ = ["detail_outputs", "comment_list", "history_list"]
 
@@ -44,15 +36,12 @@ TICKET_COMMENT_TEXT = "ticket-comment-text"
 TICKET_COMMENT_ERROR = "ticket-comment-error"
 TICKET_COMMENT_SUBMIT = "ticket-comment-submit"
 TICKET_HISTORY = "ticket-history"
-TICKET_ALARM_MESSAGE = "ticket-alarm-message"
 TICKET_CODE = "ticket-code"
 TICKET_FILES_CARD = "ticket-files-card"
-TICKET_JOINED_ALARMS = "ticket-joined-alarms"
 TICKET_MACHINE = "ticket-machine"
 TICKET_MISSING = "ticket-missing"
 TICKET_NO_COMMENTS = "ticket-no-comments"
 TICKET_NO_SOP = "ticket-no-sop"
-TICKET_PREDICTION = "ticket-prediction"
 TICKET_PROCEDURE = "ticket-procedure"
 TICKET_SOP_CREATE = "ticket-sop-create"
 TICKET_SOP_TITLE = "ticket-sop-title"
@@ -78,10 +67,6 @@ _BUTTONS = {
 _HISTORY_ICON = {"open": "●", "escalate": "▲", "status": "➜", "step": "☑", "comment": "✎"}
 
 
-def _when(ts: datetime) -> str:
-    return f"{ts:%Y-%m-%d %H:%M} UTC"
-
-
 def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops: bool) -> tuple:
     """header, actions, alarm, SOP text, step checklists, steps note, expected readings,
     comment form hidden: the page's outputs in this order."""
@@ -91,12 +76,12 @@ def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops:
     c = d.checklist
     sop = _sop(d, c, can_write_sops)
     if c is None:
-        return _header(d), _actions(d), _alarm(d), sop, None, "", None, not d.may_comment
+        return _header(d), _actions(d), alarm_panel(d), sop, None, "", None, not d.may_comment
     after = dcc.Markdown(c.after, className="sop-text mt-3") if c.after else None
     return (
         _header(d),
         _actions(d),
-        _alarm(d),
+        alarm_panel(d),
         sop,
         _checklist(d, c),
         _steps_note(d, c),
@@ -147,7 +132,7 @@ def _header(d: TicketDetail) -> html.Div:
                 html.A(d.machine, href=f"/machine/{d.machine}", id=TICKET_MACHINE),
                 " · ",
                 assignee,
-                f" · opened {age(d.created_at)} ago, {_when(d.created_at)}",
+                f" · opened {age(d.created_at)} ago, {utc_when(d.created_at)}",
             ],
             className="text-muted small mt-1",
         ),
@@ -184,105 +169,6 @@ def _actions(d: TicketDetail) -> html.Div | None:
             dbc.Button(label, id=ticket_detail_action(action), color=color, className="ms-1")
             for action, label, color in _BUTTONS[d.status.value]
         ]
-    )
-
-
-def _alarm(d: TicketDetail) -> list:
-    a = d.alarm
-    parts = [
-        _alarm_lines(a)
-        if a is not None
-        else html.P("Opened without an alarm.", className="text-muted mb-0")
-    ]
-    if d.prediction is not None:
-        parts.append(_prediction(d.prediction))
-    if d.joined:
-        parts.append(_joined(d.joined))
-    return parts
-
-
-def _joined(alarms: list[AlarmInfo]) -> html.Div:
-    """Alarms of the same machine raised while this ticket was open: the same visit."""
-    rows = [
-        html.Li(
-            [
-                dbc.Badge(
-                    a.severity.lower(),
-                    color="danger" if a.severity == "CRITICAL" else "warning",
-                    className="me-1",
-                ),
-                html.A(a.code, href=f"/sops?code={a.code}", title="Its SOP", className="me-1"),
-                html.Span(a.message),
-                html.Span(
-                    f" · {_when(a.raised_at)}" + (", cleared" if a.cleared_at else ""),
-                    className="text-muted",
-                ),
-            ],
-            className="mb-1",
-        )
-        for a in alarms
-    ]
-    return html.Div(
-        [
-            html.Div("Also alarmed while open", className="fw-semibold"),
-            html.Ul(rows, className="list-unstyled small mb-0 mt-1", id=TICKET_JOINED_ALARMS),
-        ],
-        className="border-top pt-2 mt-2",
-    )
-
-
-def _alarm_lines(a: AlarmInfo) -> html.Div:
-    state = f"cleared {_when(a.cleared_at)}" if a.cleared_at else "still active"
-    raised = [
-        html.Dt("When raised", className="col-5"),
-        html.Dd(a.raised_reading, className="col-7"),
-    ]
-    return html.Div(
-        [
-            html.Div(a.message, id=TICKET_ALARM_MESSAGE),
-            html.Dl(
-                [
-                    html.Dt("Value", className="col-5"),
-                    html.Dd(a.reading or "—", className="col-7", id="ticket-alarm-value"),
-                    *(raised if a.raised_reading and a.raised_reading != a.reading else []),
-                    html.Dt("Raised", className="col-5"),
-                    html.Dd(_when(a.raised_at), className="col-7"),
-                    html.Dt("Severity, source", className="col-5"),
-                    html.Dd(f"{a.severity.lower()}, {a.source}", className="col-7"),
-                    html.Dt("State", className="col-5"),
-                    html.Dd(state, className="col-7"),
-                ],
-                className="row small mb-0 mt-2",
-            ),
-        ]
-    )
-
-
-def _prediction(p: PredictionInfo) -> html.Div:
-    items = []
-    if p.failure_probability is not None:
-        items.append(f"failure probability {p.failure_probability:.0%}")
-    if p.rul_hours is not None:
-        items.append(f"remaining life {format_remaining(p.rul_hours)}")
-    if p.anomaly_score is not None:
-        items.append(f"anomaly score {p.anomaly_score:.2f}")
-    return html.Div(
-        [
-            html.Div(
-                f"Latest prediction ({_when(p.ts)}): " + ", ".join(items), id=TICKET_PREDICTION
-            ),
-            html.Div(
-                ["Contributing sensors: "]
-                + [
-                    dbc.Badge(s, color="warning", text_color="dark", className="me-1")
-                    for s in p.top_sensors
-                ]
-                if p.top_sensors
-                else "No contributing sensors recorded.",
-                className="mt-1",
-            ),
-        ],
-        className="small border-top pt-2 mt-2",
     )
 
 
@@ -333,7 +219,7 @@ def comment_list(rows: list[CommentRow]) -> list:
                 html.Div(
                     [
                         html.Strong(r.author),
-                        html.Span(f" · {_when(r.created_at)}", className="text-muted"),
+                        html.Span(f" · {utc_when(r.created_at)}", className="text-muted"),
                     ],
                     className="small",
                 ),
@@ -354,7 +240,7 @@ def history_list(rows: list[HistoryRow]) -> html.Ul | html.P:
                 [
                     html.Span(_HISTORY_ICON.get(r.kind, "•"), className="me-2 text-muted"),
                     html.Span(r.text),
-                    html.Div(f"{r.who} · {_when(r.ts)}", className="text-muted"),
+                    html.Div(f"{r.who} · {utc_when(r.ts)}", className="text-muted"),
                 ],
                 className=f"list-group-item small history-{r.kind}",
             )

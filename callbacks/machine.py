@@ -41,8 +41,8 @@ from web.views.machine import (
     TRACES_PER_SENSOR,
     history_figure,
     iso_times,
-    timeline,
 )
+from web.views.machine_timeline import timeline
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from data.db import Database
 from data.machine_series import machine_events
 from data.models import Downtime, DowntimeKind
 from maintenance.reporting.breakdown_report import build_report, report_pdf
-from web.views.machine import timeline
+from web.views.machine_timeline import timeline
 from web.views.reports import kpis, machines_figure
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday

@@ -1,16 +1,14 @@
 """Machine detail: one figure with a row per sensor plus the failure-probability row,
-limit lines, anomaly and alarm markers, downtime shading; and the event timeline."""
+limit lines, anomaly and alarm markers, downtime shading (the event timeline beside it is
+``machine_timeline.py``'s)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
 
 from data.machine_series import MachineEvent, SensorInfo
-from maintenance.rendering.human_units import format_duration
 
 __all__ = [
     "RANGES",
@@ -18,7 +16,6 @@ __all__ = [
     "TRACES_PER_SENSOR",
     "history_figure",
     "iso_times",
-    "timeline",
 ]
 
 # ids of this page's components
@@ -31,8 +28,6 @@ MACHINE_EVENTS = "machine-events"
 MACHINE_TICK = "machine-tick"
 MACHINE_CURSOR = "machine-cursor"
 MACHINE_STATE = "machine-state"  # its state (stopped, healthy, …) and risk, every tick
-MACHINE_EVENTS_EMPTY = "machine-events-empty"
-MACHINE_EVENTS_LIST = "machine-events-list"
 MACHINE_TITLE = "machine-title"
 
 # range key -> (label, span); the machine page offers these, the callback trusts only these
@@ -292,55 +287,3 @@ def _alarm_markers(
 def _rgba(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-_BADGE = {"alarm": "danger", "ticket": "info", "downtime": "secondary"}
-
-
-def timeline(events: list[MachineEvent]) -> html.Div:
-    if not events:
-        return dbc.Alert(
-            "Nothing happened in this range: no alarms, tickets or downtime.",
-            color="light",
-            id=MACHINE_EVENTS_EMPTY,
-        )
-    items = [
-        dbc.ListGroupItem(
-            [
-                html.Div(
-                    [
-                        html.Div(
-                            [
-                                dbc.Badge(e.kind, color=_BADGE[e.kind], className="me-1"),
-                                html.Strong(e.title),
-                            ]
-                        ),
-                        html.Small(_when(e), className="text-muted"),
-                    ],
-                    className="d-flex justify-content-between",
-                ),
-                html.Small(_detail(e), className=f"text-{e.severity}"),
-            ],
-            className="machine-event",
-        )
-        for e in events
-    ]
-    return dbc.ListGroup(items, flush=True, id=MACHINE_EVENTS_LIST)
-
-
-def _detail(e: MachineEvent) -> str:
-    """A downtime says how long it lasted ("12 min: rpm fell to zero"); others as given."""
-    if e.kind != "downtime":
-        return e.detail
-    lasted = format_duration(((e.end or datetime.now(UTC)) - e.start).total_seconds())
-    still = "" if e.end else ", still down"
-    return f"{lasted}{still}" + (f": {e.detail}" if e.detail else "")
-
-
-def _when(e: MachineEvent) -> str:
-    start = e.start.strftime("%Y-%m-%d %H:%M")
-    if e.end is None:
-        return f"{start} → now"
-    return (
-        f"{start} → {e.end.strftime('%H:%M' if e.end.date() == e.start.date() else '%m-%d %H:%M')}"
-    )

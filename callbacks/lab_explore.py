@@ -60,9 +60,7 @@ from web.views.lab_explore import (
     TIMELINE_JOB,
     TIMELINE_PROGRESS,
     TIMELINE_TICK,
-    downloads,
     score_progress,
-    summary,
     timeline_parts,
 )
 from web.views.lab_explore_figures import (
@@ -73,6 +71,7 @@ from web.views.lab_explore_figures import (
     pca_figure,
     raw_figure,
 )
+from web.views.lab_explore_summary import downloads, summary
 from web.views.lab_explore_timeline import score_patch, timeline_figure
 
 _TICK_BUDGET_S = 0.3  # read scores for this long per tick (at least one machine)

@@ -38,7 +38,8 @@ from ml.lab.explore import MAX_CELLS, MAX_STEPS, MAX_WINDOWS, Selection, explore
 from ml.registry import promote, register
 from web.server.auth import init_auth
 from web.server.lab_export import lab_export_blueprint
-from web.views.lab_explore import EXPLORE_RAW, export_href
+from web.views.lab_explore import EXPLORE_RAW
+from web.views.lab_explore_summary import export_href
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 END = START + timedelta(days=2)

@@ -12,7 +12,7 @@ from maintenance.rendering.human_units import (
     format_hours,
     format_remaining,
 )
-from web.views.lab_explore import model_time
+from web.views.lab_explore_summary import model_time
 from web.views.lab_tune import kpi_cards, model_hours
 
 

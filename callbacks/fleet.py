@@ -37,22 +37,19 @@ from web.views.fleet import (
     FLEET_RISK,
     FLEET_TICK,
     FLEET_TYPE,
-    LIVE_KINDS,
-    LIVE_POINTS,
     STATUS_LABEL,
     alarm_class,
     alarm_line,
     badge_class,
     card_class,
     clock_note,
-    epoch_ms,
     kpi_strip,
     machine_tile,
     mode_badge,
     risk_class,
     risk_line,
-    sparkline_series,
 )
+from web.views.fleet_sparkline import LIVE_KINDS, LIVE_POINTS, epoch_ms, sparkline_series
 
 _HISTORY = timedelta(minutes=15)
 _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles

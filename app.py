@@ -1,5 +1,8 @@
 """Predictive-maintenance platform: the entry point and composition root.
 
+Each role imports only what it runs, inside the function that starts it: a web process never
+loads the worker, the broker or the models, a worker never loads Dash.
+
 python app.py              # everything in one process on embedded defaults
 python app.py web          # only the web app
 python app.py worker       # only MQTT ingest and the scheduler

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from maintenance.ops.model_lab import simulated
 from ml.dataset import RunToFailure
 from ml.features import lstm_inputs, unit_arrays, window_features
 from ml.inputs import Context, lstm_context
 from ml.pipeline import Trained, train
 from ml.windows import Params
-from simulator.labelled import labelled_history
 
 # What ``maintenance.ops.model_lab.demo_training`` trains on first start of the demo (keep in step
 # with it), and the larger set the training-time budget (60 s) was stated for.
@@ -59,9 +59,7 @@ def peak_rss_mb() -> float:
 
 def fleet_windows(machines: int, window: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """The last ``window`` steps of every machine of a simulated fleet: (x3, types)."""
-    data = RunToFailure(
-        *labelled_history(machines=machines, days=(window + 1) * 60 / 86_400, seed=seed)
-    )
+    data = simulated(machines, (window + 1) * 60 / 86_400, seed)
     arrays = unit_arrays(data)
     x3 = np.stack([values[-window:] for _, values, _ in arrays.values()])
     types = np.array([kind for _, _, kind in arrays.values()])
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
     trained = None
     for name, (machines, days, overrides) in trainings.items():
         end = datetime(2025, 1, 1, tzinfo=UTC)
-        data = RunToFailure(*labelled_history(machines=machines, days=days, seed=7, end=end))
+        data = simulated(machines, days, 7, end=end)
         params = replace(Params(family="lstm"), **overrides)  # this bench times the LSTM
         seconds, model = timed_training(data, params, progress, name)
         label = (

@@ -25,6 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from cli.options import add_file_options, add_model_options, model_params, read_files
+from cli.progress_bar import bar
+from maintenance.ops.model_lab import simulated
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.dataset import RunToFailure
 from ml.evaluate.baseline import ForestBaseline
@@ -32,7 +34,7 @@ from ml.evaluate.core import Replay, evaluate, load_trained
 from ml.evaluate.report import table
 from ml.pipeline import Trained, train
 from ml.windows import Params, build_windows
-from simulator.labelled import labelled_history, warning_limits
+from simulator.labelled import warning_limits
 
 JSON_KEYS = (
     "rul_rmse_h",
@@ -111,12 +113,8 @@ def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, R
     sd = args.test_days or sizes[3]
     end = datetime(2025, 1, 1, tzinfo=UTC)  # fixed: the same seeds give the same numbers
     progress = not args.no_progress
-    train_data = RunToFailure(
-        *labelled_history(machines=tm, days=td, seed=args.train_seed, end=end, progress=progress)
-    )
-    test_data = RunToFailure(
-        *labelled_history(machines=sm, days=sd, seed=args.test_seed, end=end, progress=progress)
-    )
+    train_data = simulated(tm, td, args.train_seed, end=end, progress=progress)
+    test_data = simulated(sm, sd, args.test_seed, end=end, progress=progress)
     setup = {
         "train": f"simulated, {tm} machines × {td:g} days, seed {args.train_seed}",
         "test": f"simulated, {sm} machines × {sd:g} days, seed {args.test_seed}",
@@ -125,17 +123,8 @@ def _datasets(args: argparse.Namespace, supplied: bool) -> tuple[RunToFailure, R
 
 
 def _fit(data: RunToFailure, params: Params, progress: bool) -> tuple[Trained, float]:
-    from tqdm import tqdm  # lazy: only an interactive run draws a bar
-
-    bar = tqdm(total=100, desc="training", unit="%", disable=not progress, leave=False)
-
-    def report(stage: str, fraction: float) -> None:
-        bar.set_postfix_str(stage)
-        bar.update(round(fraction * 100) - bar.n)
-
     started = time.perf_counter()
-    trained = train(data, params, report)
-    bar.close()
+    trained = train(data, params, bar(enabled=progress, leave=False))
     return trained, time.perf_counter() - started
 
 

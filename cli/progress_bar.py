@@ -9,9 +9,17 @@ from tqdm import tqdm
 __all__ = ["bar"]
 
 
-def bar() -> Callable[[str, float], None]:
-    """A tqdm bar from 0 to 100 % showing the current stage; closes itself at 100 %."""
-    progress_bar = tqdm(total=100, desc="training", unit="%", bar_format="{l_bar}{bar}| {postfix}")
+def bar(*, enabled: bool = True, leave: bool = True) -> Callable[[str, float], None]:
+    """A tqdm bar from 0 to 100 % showing the current stage; closes itself at 100 % (the
+    training pipeline ends with "done", 1.0). ``leave``: keep the finished bar on screen."""
+    progress_bar = tqdm(
+        total=100,
+        desc="training",
+        unit="%",
+        bar_format="{l_bar}{bar}| {postfix}",
+        disable=not enabled,
+        leave=leave,
+    )
 
     def progress(stage: str, fraction: float) -> None:
         progress_bar.n = round(fraction * 100)

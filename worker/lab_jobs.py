@@ -13,7 +13,7 @@ __all__ = ["lab", "retrain"]
 
 def lab(ctx: JobContext) -> int:
     """Run the next queued model-lab run, if any."""
-    return run_next(ctx.db, lab_setup(ctx.settings, ctx.db))
+    return run_next(ctx.db, lab_setup(ctx.settings, ctx.db, ctx.overrides))
 
 
 def retrain(ctx: JobContext) -> int:

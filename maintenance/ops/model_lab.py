@@ -5,6 +5,7 @@ settings itself); and the small models the demo trains on its first start."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from config import Settings
 from data.db import Database
@@ -18,17 +19,26 @@ from simulator.labelled import labelled_history
 __all__ = ["lab_setup", "simulated", "demo_training"]
 
 
-def simulated(machines: int, days: float, seed: int, *, progress: bool = False) -> RunToFailure:
-    """A labelled history of a simulated demo fleet (faults at random, ground truth kept)."""
+def simulated(
+    machines: int,
+    days: float,
+    seed: int,
+    *,
+    end: datetime | None = None,
+    progress: bool = False,
+) -> RunToFailure:
+    """A labelled history of a simulated demo fleet (faults at random, ground truth kept),
+    ending at ``end`` (default: now)."""
     readings, failures = labelled_history(
-        machines=machines, days=days, seed=seed, progress=progress
+        machines=machines, days=days, seed=seed, end=end, progress=progress
     )
     return RunToFailure(readings, failures)
 
 
-def lab_setup(settings: Settings, db: Database) -> LabSetup:
-    """What the lab's runs need from this installation."""
-    overrides = Overrides(settings, db)
+def lab_setup(settings: Settings, db: Database, overrides: Overrides | None = None) -> LabSetup:
+    """What the lab's runs need from this installation; ``overrides``: the process's own
+    reader of the settings changed in the app (a worker has one), else a new one."""
+    overrides = overrides or Overrides(settings, db)
     return LabSetup(
         models_dir=settings.effective_models_dir,
         results_dir=settings.var_dir / "lab",

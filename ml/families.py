@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.metrics import average_precision_score
 
 from ml.failure import FailureModel
-from ml.features import Baseline, lstm_inputs, window_features
-from ml.inputs import AnyFailureModel, failure_scores, lstm_context
+from ml.features import Baseline, lstm_inputs
+from ml.inputs import AnyFailureModel, failure_scores, lstm_context, tree_features
 from ml.trees import TreeFailureModel
 from ml.windows import Params, Windows
 
@@ -43,7 +43,7 @@ class FamilyFit:
         p, w = self.params, self.w
         model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
         losses = model.fit(
-            window_features(w.x3, w.types, self.baseline),
+            tree_features(w.x3, w.types, w.context(), self.baseline),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,

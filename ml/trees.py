@@ -33,8 +33,13 @@ _FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
 class TreeFailureModel:
     family = "tree"
 
-    def __init__(self, *, horizon_h: float, rul_cap_h: float, seed: int = 7) -> None:
+    def __init__(
+        self, *, horizon_h: float, rul_cap_h: float, seed: int = 7, context: bool = True
+    ) -> None:
         self.horizon_h, self.rul_cap_h, self.seed = horizon_h, rul_cap_h, seed
+        # whether the features end with the life's drift and wear rate (``ml.inputs``); the
+        # forests of earlier releases saw the window only and are scored as they learned
+        self.context = context
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
         self.calibrator = Calibrator.identity()
@@ -108,6 +113,7 @@ class TreeFailureModel:
                     "horizon_h": self.horizon_h,
                     "rul_cap_h": self.rul_cap_h,
                     "seed": self.seed,
+                    "context": self.context,
                     "calibration": self.calibrator.to_json(),
                 }
             )
@@ -116,7 +122,12 @@ class TreeFailureModel:
     @classmethod
     def load(cls, path: Path) -> TreeFailureModel:
         meta = json.loads((path / "failure.json").read_text())
-        model = cls(horizon_h=meta["horizon_h"], rul_cap_h=meta["rul_cap_h"], seed=meta["seed"])
+        model = cls(
+            horizon_h=meta["horizon_h"],
+            rul_cap_h=meta["rul_cap_h"],
+            seed=meta["seed"],
+            context=meta.get("context", False),
+        )
         blob = joblib.load(path / "trees.joblib")
         model.classifier, model.regressor = blob["classifier"], blob["regressor"]
         model.calibrator = Calibrator.from_json(meta.get("calibration"))

@@ -258,3 +258,40 @@ def test_an_lstm_of_the_previous_release_still_scores(tmp_path):
     )
     assert loaded.family == "lstm" and prob.shape == rul.shape == (len(w.ends),)
     assert np.allclose(prob, old.predict(x)[0])
+
+
+def test_a_forest_sees_the_lives_drift_and_one_of_the_previous_release_still_scores(tmp_path):
+    """The forest's features end with each sensor's drift since early life and its wear rate,
+    so the same window scores differently in a life that started elsewhere; a forest saved
+    without ``context`` (earlier releases) is scored on the window features alone."""
+    data = simulated(machines=4, days=2, seed=6)
+    params = Params(window=30, epochs=1, stride=10, n_estimators=20, family="tree")
+    trained = train(data, params)
+    w = build_windows(data, params)
+    assert trained.failure.context
+    n_window = window_features(w.x3[:2], w.types[:2], trained.baseline).shape[1]
+    assert trained.failure.regressor.n_features_in_ == n_window + 2 * len(data.sensors)
+
+    ctx = w.context()
+    _, rul = trained.predict(w.x3, w.types, ctx)
+    shifted = replace(ctx, early=ctx.early - 5 * np.array(trained.baseline.std[w.types[0]]))
+    _, rul_shifted = trained.predict(w.x3, w.types, shifted)
+    assert not np.allclose(rul, rul_shifted)
+
+    old = trained.failure
+    old.context = False
+    old.regressor.fit(window_features(w.x3, w.types, trained.baseline), np.minimum(w.ttf_h, 24))
+    old.classifier.fit(window_features(w.x3, w.types, trained.baseline), w.ttf_h <= 6)
+    meta = tmp_path / "failure"
+    old.save(meta)
+    saved = json.loads((meta / "failure.json").read_text())
+    del saved["context"]  # as an earlier release wrote it
+    (meta / "failure.json").write_text(json.dumps(saved))
+    loaded = load_failure_model(meta)
+    assert loaded.family == "tree" and not loaded.context
+    prob, rul_old = failure_scores(
+        loaded, w.x3, w.types, shifted, trained.baseline, trained.type_names
+    )
+    assert np.allclose(
+        rul_old, old.regressor.predict(window_features(w.x3, w.types, trained.baseline))
+    )

@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, ge=1)
     login_failures_per_address: int = Field(default=20, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # an account failing from many addresses is slowed, never locked: past this many failures
+    # in the window, each further try waits 1 s, 2 s, 4 s … after the last, at most the maximum
+    login_delay_after: int = Field(default=10, ge=1)
+    login_delay_max_seconds: int = Field(default=30, ge=1, le=3600)
+    # sessions live on the server (user_sessions): they end after this long without a
+    # request, and this long after signing in, whatever happens
+    session_idle_minutes: int = Field(default=8 * 60, ge=1)
+    session_max_hours: int = Field(default=7 * 24, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0

@@ -43,6 +43,7 @@ from data.models.plant_tables import (
     RollupDirty,
     Sensor,
 )
+from data.models.session_tables import UserSession
 from data.models.work_tables import (
     Alarm,
     Attachment,
@@ -101,5 +102,6 @@ __all__ = [
     "MaintenancePlan",
     "PlanProgress",
     "SignInFailure",
+    "UserSession",
     "utcnow",
 ]

@@ -86,6 +86,8 @@ class SignInFailure(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # "sign_in": a wrong password; "forgot": a password-reset request (throttled alike)
+    kind: Mapped[str] = mapped_column(String(16), default="sign_in", server_default="sign_in")
     account: Mapped[str] = mapped_column(String(64))  # as typed, lower-cased
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Role, User, utcnow
@@ -18,7 +17,6 @@ __all__ = [
     "hash_password",
     "authenticate",
     "load_user",
-    "end_sessions",
     "ensure_demo_accounts",
     "DEMO_ROLES",
 ]
@@ -64,18 +62,6 @@ def load_user(
     if session_version is not None and session_version != user.session_version:
         return None
     return _info(user)
-
-
-def end_sessions(*, session: Session, user_id: int, session_version: int) -> bool:
-    """Sign out on the server: every session cookie of the user stops being accepted (a
-    copy replayed later included). False when they had ended already."""
-    end = (
-        update(User)
-        .where(User.id == user_id, User.session_version == session_version)
-        .values(session_version=session_version + 1)
-    )
-    # an UPDATE gives a CursorResult, typed as a plain Result (sqlalchemy#12913)
-    return bool(cast(CursorResult[Any], session.execute(end)).rowcount)
 
 
 def _info(user: User) -> UserInfo:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, Machine, PasswordResetToken, Role, User, utcnow
 from maintenance.people.accounts import hash_password
+from maintenance.people.user_sessions import end_user_sessions
 
 __all__ = [
     "MIN_PASSWORD",
@@ -27,6 +28,7 @@ __all__ = [
     "set_active",
     "set_password",
     "shift_label",
+    "sign_out_everywhere",
     "update_user",
 ]
 
@@ -180,7 +182,7 @@ def set_active(*, session: Session, actor_id: int, user_id: int, active: bool) -
         return _row(user)
     if not active:
         _guard_last_admin(session, user, "active")
-        _sign_out_everywhere(session, user)
+        _sign_out_everywhere(session, user, "deactivated")
     action = "user.reactivate" if active else "user.deactivate"
     _audit(session, actor_id, action, user, {"active": user.active}, {"active": active})
     user.active = active
@@ -195,18 +197,29 @@ def set_password(
     user = _get(session, user_id)
     check_password(username=user.username, password=password)
     user.password_hash = hash_password(password)
-    _sign_out_everywhere(session, user)
+    _sign_out_everywhere(session, user, "new password")
     _audit(session, actor_id, "user.password_reset", user, None, {"via": via})
     return _row(user)
 
 
-def _sign_out_everywhere(session: Session, user: User) -> None:
+def sign_out_everywhere(*, session: Session, actor_id: int, user_id: int) -> int:
+    """An admin ends every session of a user (a lost phone, a shared screen); audited. How
+    many sessions were open."""
+    user = _get(session, user_id)
+    ended = _sign_out_everywhere(session, user, "signed out everywhere")
+    _audit(session, actor_id, "user.sign_out_everywhere", user, None, {"sessions": ended})
+    return ended
+
+
+def _sign_out_everywhere(session: Session, user: User, reason: str) -> int:
     user.session_version = (user.session_version or 1) + 1
+    ended = end_user_sessions(session=session, user_id=user.id, now=utcnow(), reason=reason)
     session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    return ended
 
 
 def _guard_last_admin(session: Session, user: User, field: str) -> None:

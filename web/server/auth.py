@@ -9,6 +9,7 @@ writes happen again inside each callback (``require``).
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -25,20 +26,39 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from config import Settings
 from data.db import Database
 from data.models import Role, utcnow
-from maintenance.people.accounts import UserInfo, authenticate, end_sessions, load_user
+from maintenance.people.accounts import UserInfo, authenticate
 from maintenance.people.permissions import Action, allowed
-from maintenance.people.sign_in_limits import SignInLimits, forget_failures, record_failure, refusal
+from maintenance.people.sign_in_limits import (
+    Refusal,
+    SignInLimits,
+    forget_failures,
+    record_failure,
+    refusal,
+)
+from maintenance.people.user_sessions import (
+    SessionLimits,
+    end_session,
+    session_user,
+    start_session,
+)
 from web.server.password_reset import CSRF_KEY as _CSRF_KEY  # one form token for both
 from web.server.password_reset import password_blueprint
 
-__all__ = ["init_auth", "identity", "require", "PUBLIC_ENDPOINTS", "AccessDenied"]
+__all__ = [
+    "init_auth",
+    "identity",
+    "current_session_id",
+    "session_limits",
+    "sign_in_limits",
+    "require",
+    "PUBLIC_ENDPOINTS",
+    "AccessDenied",
+]
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -82,11 +102,12 @@ class AccessDenied(Exception):
 
 
 class _LoginUser(UserMixin):
-    def __init__(self, info: UserInfo) -> None:
+    def __init__(self, info: UserInfo, token: str, session_id: int | None = None) -> None:
         self.info = info
-        # the session names the user's session version too: bumping it (new password,
-        # deactivation) makes every existing session unknown to the loader
-        self.id = f"{info.id}:{info.session_version}"
+        # the cookie names a row of user_sessions (maintenance/people/user_sessions.py) by
+        # its random token: ending that row refuses every copy of the cookie at once
+        self.id = token
+        self.session_id = session_id
 
 
 def identity() -> UserInfo | None:
@@ -94,6 +115,33 @@ def identity() -> UserInfo | None:
     if current_user and current_user.is_authenticated:
         return current_user.info
     return None
+
+
+def current_session_id() -> int | None:
+    """The ``user_sessions`` id of this request's session (its owner's list marks it)."""
+    if current_user and current_user.is_authenticated:
+        return current_user.session_id
+    return None
+
+
+def session_limits(settings: Settings) -> SessionLimits:
+    """The idle and absolute timeouts the settings give."""
+    return SessionLimits(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+
+
+def sign_in_limits(settings: Settings, kind: str = "sign_in") -> SignInLimits:
+    """The throttle the settings give, for sign-ins or (``kind`` "forgot") reset requests."""
+    return SignInLimits(
+        per_account_address=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        window=timedelta(minutes=settings.login_window_minutes),
+        delay_after=settings.login_delay_after if kind == "sign_in" else 0,
+        delay_max=timedelta(seconds=settings.login_delay_max_seconds),
+        kind=kind,
+    )
 
 
 def require(action: Action) -> UserInfo:
@@ -127,19 +175,20 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
     manager.session_protection = "strong"
     manager.init_app(server)
 
-    @manager.user_loader
-    def _load(session_id: str) -> _LoginUser | None:
-        user_id, _, version = session_id.partition(":")
-        if not (user_id.isdigit() and version.isdigit()):
-            return None  # a session from before session versions: sign in again
-        with db.session() as s:
-            info = load_user(session=s, user_id=int(user_id), session_version=int(version))
-        return _LoginUser(info) if info else None
+    limits = session_limits(settings)
 
-    # the reset pages' own throttle; sign-in counts its failures in the database
-    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
+    @manager.user_loader
+    def _load(token: str) -> _LoginUser | None:
+        # every request: the session must be open on the server and its user active
+        with db.session() as s:
+            found = session_user(session=s, token=token, limits=limits, now=utcnow())
+        return _LoginUser(found[0], token, found[1]) if found else None
+
+    # sign-ins and reset requests are both counted in the database (sign_in_failures)
     server.register_blueprint(_login_blueprint(db, css_url, settings))
-    server.register_blueprint(password_blueprint(db, css_url, limiter, settings))
+    server.register_blueprint(
+        password_blueprint(db, css_url, sign_in_limits(settings, "forgot"), settings)
+    )
     server.before_request(_guard)
 
 
@@ -153,11 +202,7 @@ def _guard() -> Response | None:
 
 def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprint:
     bp = Blueprint("auth", __name__)
-    limits = SignInLimits(
-        per_account_address=settings.login_failures_per_account,
-        per_address=settings.login_failures_per_address,
-        window=timedelta(minutes=settings.login_window_minutes),
-    )
+    limits = sign_in_limits(settings)
 
     def page(error: str, username: str, status: int) -> Response:
         session[_CSRF_KEY] = session.get(_CSRF_KEY) or secrets.token_urlsafe(24)
@@ -166,12 +211,19 @@ def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprin
         )
         return Response(html, status)
 
-    def refused() -> Response:
-        """Too many failed sign-ins from here: the same page, a clear message, nothing else."""
-        minutes = settings.login_window_minutes
-        error = f"Too many failed sign-ins. Wait {minutes} minutes, then try again."
-        answer = page(error, "", 429)
-        answer.headers["Retry-After"] = str(minutes * 60)
+    def refused(why: Refusal, username: str) -> Response:
+        """Too many failed sign-ins: the same page, a clear message with the wait, nothing
+        else. The wait is in Retry-After (seconds)."""
+        if why.by == "slowed":
+            error = (
+                "This account had many failed sign-ins: each try must wait a little. "
+                f"Try again in {why.retry_after} seconds."
+            )
+        else:
+            minutes = math.ceil(why.retry_after / 60)
+            error = f"Too many failed sign-ins. Wait {minutes} minutes, then try again."
+        answer = page(error, username if why.by == "slowed" else "", 429)
+        answer.headers["Retry-After"] = str(why.retry_after)
         return answer
 
     @bp.route("/login", methods=["GET", "POST"])
@@ -183,32 +235,40 @@ def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprin
         username = request.form.get("username", "").strip()[:64]
         tried = {"account": username.lower(), "address": request.remote_addr or "unknown"}
         with db.session() as s:
-            if refusal(session=s, limits=limits, now=utcnow(), **tried):
-                return refused()  # the password is not even checked
+            if why := refusal(session=s, limits=limits, now=utcnow(), **tried):
+                return refused(why, username)  # the password is not even checked
             info = authenticate(
                 session=s, username=username, password=request.form.get("password", "")
             )
             if info is None:
                 record_failure(session=s, limits=limits, now=utcnow(), **tried)
+                token = ""
             else:
                 forget_failures(session=s, **tried)
+                token = start_session(
+                    session=s,
+                    user_id=info.id,
+                    address=tried["address"],
+                    user_agent=request.headers.get("User-Agent", ""),
+                    now=utcnow(),
+                )
         if info is None:
             return page("Unknown user name or wrong password.", username, 401)
         session.clear()
-        login_user(_LoginUser(info))
+        login_user(_LoginUser(info, token))
         return redirect(_landing(info, safe_next(request.args.get("next"))))
 
     # POST only (the same-origin check covers it): a link or image on any page cannot sign
-    # anyone out. Signing out ends the session on the server, not just the cookie. (GET is
-    # routed here only to refuse it: Dash's page route would otherwise answer it.)
+    # anyone out. Signing out ends this session on the server, not just the cookie; the
+    # user's other sessions stay. (GET is routed here only to refuse it: Dash's page route
+    # would otherwise answer it.)
     @bp.route("/logout", methods=["GET", "POST"])
     def logout() -> object:
         if request.method != "POST":
             return Response("Sign out with the menu's button.", 405, headers={"Allow": "POST"})
-        user = identity()
-        if user is not None:
+        if identity() is not None:
             with db.session() as s:
-                end_sessions(session=s, user_id=user.id, session_version=user.session_version)
+                end_session(session=s, token=current_user.get_id(), now=utcnow())
         logout_user()
         session.clear()
         return redirect(url_for("auth.login"))

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
 import smtplib
 import threading
 
 from flask import Blueprint, Response, abort, render_template_string, request, session
-from flask_limiter import Limiter
 from flask_login import logout_user
 
 from config import Settings
 from data.db import Database
+from data.models import utcnow
 from maintenance.notify.smtp_mail import send_reset_link
 from maintenance.people.reset_tokens import ResetLink, request_reset, reset_password, reset_username
+from maintenance.people.sign_in_limits import SignInLimits, record_failure, refusal
 from maintenance.people.user_admin import MIN_PASSWORD, UserError
 
 CSRF_KEY = "_csrf"  # the session's form token, shared with the login page (auth.py)
@@ -127,10 +129,6 @@ def _check_csrf() -> None:
         abort(400, "form expired; reload the page")
 
 
-def _login_key() -> str:
-    return "forgot:" + request.form.get("login", "").strip().lower()[:254]
-
-
 def _page(template: str, status: int = 200, **values: object) -> Response:
     response = Response(render_template_string(template, **values), status)
     response.headers["Cache-Control"] = "no-store"
@@ -138,29 +136,14 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 
 
 def password_blueprint(
-    db: Database, css_url: str, limiter: Limiter, settings: Settings
+    db: Database, css_url: str, limits: SignInLimits, settings: Settings
 ) -> Blueprint:
+    """``limits``: how many reset requests per name and address and per address (counted
+    in the database like failed sign-ins, kind "forgot")."""
     bp = Blueprint("password", __name__)
-    window = f"{settings.login_window_minutes} minutes"
     minutes = settings.password_reset_minutes
 
-    def refused(_limit: object) -> Response:
-        error = f"Too many requests. Wait {settings.login_window_minutes} minutes, then try again."
-        page = render_template_string(
-            _FORGOT_PAGE, title="Forgot your password?", css=css_url, csrf=_csrf(), error=error
-        )
-        return Response(page, 429, headers={"Retry-After": str(settings.login_window_minutes * 60)})
-
     @bp.route("/forgot", methods=["GET", "POST"])
-    @limiter.limit(
-        f"{settings.login_failures_per_address} per {window}", methods=["POST"], on_breach=refused
-    )
-    @limiter.limit(
-        f"{settings.login_failures_per_account} per {window}",
-        key_func=_login_key,
-        methods=["POST"],
-        on_breach=refused,
-    )
     def forgot() -> Response:
         values = {"title": "Forgot your password?", "css": css_url, "minutes": minutes}
         if request.method == "GET":
@@ -170,7 +153,16 @@ def password_blueprint(
         if not login:
             error = "Enter your user name or email address."
             return _page(_FORGOT_PAGE, 400, csrf=_csrf(), error=error, **values)
+        asked = {"account": login.lower()[:64], "address": request.remote_addr or "unknown"}
         with db.session() as s:
+            if why := refusal(session=s, limits=limits, now=utcnow(), **asked):
+                wait = math.ceil(why.retry_after / 60)
+                error = f"Too many requests. Wait {wait} minutes, then try again."
+                page = _page(_FORGOT_PAGE, 429, csrf=_csrf(), error=error, **values)
+                page.headers["Retry-After"] = str(why.retry_after)
+                return page
+            # every request counts, whether or not the account exists
+            record_failure(session=s, limits=limits, now=utcnow(), **asked)
             link = request_reset(session=s, login=login, minutes=minutes)
         if link is not None:
             url = reset_url(settings, link.token)

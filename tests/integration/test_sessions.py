@@ -1,0 +1,286 @@
+"""Sessions kept on the server, on both databases and over HTTP: signing out, a new
+password, deactivation and "sign out everywhere" refuse a copied cookie at once; the idle
+and absolute timeouts end sessions; and sign-in throttling slows an account guessed from
+many addresses without locking its owner out (asserted on the wait the server reports)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from factories import WebApp, add_user, sign_in
+from sqlalchemy import select, update
+
+from data.db import Database
+from data.models import AuditLog, Role, SignInFailure, UserSession, utcnow
+from maintenance.people.sign_in_limits import SignInLimits, record_failure, refusal
+from maintenance.people.user_admin import set_active, set_password, sign_out_everywhere
+from maintenance.people.user_sessions import (
+    SessionLimits,
+    end_own_session,
+    end_session,
+    end_user_sessions,
+    open_sessions,
+    session_user,
+    start_session,
+)
+
+LIMITS = SessionLimits(idle=timedelta(hours=8), absolute=timedelta(days=7))
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def _start(db: Database, user_id: int, address: str = "10.0.0.1", at=None) -> str:  # noqa: ANN001
+    with db.session() as s:
+        return start_session(
+            session=s, user_id=user_id, address=address, user_agent="pytest", now=at or utcnow()
+        )
+
+
+def _user_of(db: Database, token: str, at=None):  # noqa: ANN001, ANN202
+    with db.session() as s:
+        found = session_user(session=s, token=token, limits=LIMITS, now=at or utcnow())
+        return found[0].username if found else None
+
+
+def _reasons(db: Database, user_id: int) -> list[str | None]:
+    with db.session() as s:
+        rows = s.scalars(
+            select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.id)
+        )
+        return [r.end_reason for r in rows]
+
+
+def test_a_session_ends_by_sign_out_or_by_its_owner_alone(db: Database):
+    alice = add_user(db, "alice", Role.VIEWER)
+    bob = add_user(db, "bob", Role.VIEWER)
+    phone, desk = _start(db, alice), _start(db, alice, "10.0.0.2")
+    assert _user_of(db, phone) == "alice" and _user_of(db, desk) == "alice"
+    with db.session() as s:
+        assert end_session(session=s, token=phone, now=utcnow())
+        assert not end_session(session=s, token=phone, now=utcnow())  # ended already
+    assert _user_of(db, phone) is None and _user_of(db, desk) == "alice"
+    with db.session() as s:
+        listed = open_sessions(session=s, user_id=alice, limits=LIMITS, now=utcnow())
+        assert [r.address for r in listed] == ["10.0.0.2"]
+        desk_id = listed[0].id
+        assert not end_own_session(session=s, user_id=bob, session_id=desk_id, now=utcnow())
+    assert _user_of(db, desk) == "alice"  # bob cannot end alice's session
+    with db.session() as s:
+        assert end_own_session(session=s, user_id=alice, session_id=desk_id, now=utcnow())
+    assert _user_of(db, desk) is None
+    assert _reasons(db, alice) == ["sign-out", "ended by the user"]
+    assert _user_of(db, "not-a-token") is None
+
+
+def test_idle_and_absolute_timeouts_end_sessions(db: Database):
+    carol = add_user(db, "carol", Role.VIEWER)
+    start = utcnow()
+    idle = _start(db, carol, at=start)
+    assert _user_of(db, idle, start + timedelta(hours=7, minutes=59)) == "carol"  # seen: moves on
+    assert _user_of(db, idle, start + timedelta(hours=15, minutes=58)) == "carol"
+    assert _user_of(db, idle, start + timedelta(hours=24)) is None  # 8 h 2 min without a request
+    busy = _start(db, carol, at=start)
+    for hour in range(0, 7 * 24, 4):  # a request every 4 hours: never idle...
+        assert _user_of(db, busy, start + timedelta(hours=hour)) == "carol"
+    assert _user_of(db, busy, start + timedelta(days=7)) is None  # ... but 7 days is the most
+    assert _reasons(db, carol) == ["idle", "expired"]
+
+
+def test_new_password_deactivation_and_sign_out_everywhere_end_every_session(db: Database):
+    admin = add_user(db, "root", Role.ADMIN)
+    dave = add_user(db, "dave", Role.TECHNICIAN)
+    tokens = [_start(db, dave, f"10.0.1.{i}") for i in range(3)]
+    with db.session() as s:
+        set_password(session=s, actor_id=admin, user_id=dave, password="another-pw-22", via="admin")
+    assert [_user_of(db, t) for t in tokens] == [None] * 3
+    tokens = [_start(db, dave, f"10.0.2.{i}") for i in range(2)]
+    with db.session() as s:
+        assert sign_out_everywhere(session=s, actor_id=admin, user_id=dave) == 2
+    assert [_user_of(db, t) for t in tokens] == [None] * 2
+    token = _start(db, dave)
+    with db.session() as s:
+        set_active(session=s, actor_id=admin, user_id=dave, active=False)
+    assert _user_of(db, token) is None
+    assert _reasons(db, dave) == ["new password"] * 3 + ["signed out everywhere"] * 2 + [
+        "deactivated"
+    ]
+    with db.session() as s:
+        audit = s.scalars(
+            select(AuditLog.after).where(AuditLog.action == "user.sign_out_everywhere")
+        ).all()
+        assert audit == [{"sessions": 2}]
+        keep = _start(db, admin)
+        _start(db, admin, "10.0.3.3")
+    with db.session() as s:
+        kept = s.scalar(
+            select(UserSession.id).where(
+                UserSession.address == "10.0.0.1", UserSession.user_id == admin
+            )
+        )
+        assert end_user_sessions(session=s, user_id=admin, now=utcnow(), reason="x", keep=kept) == 1
+    assert _user_of(db, keep) == "root"
+
+
+# --- over HTTP ------------------------------------------------------------------------
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def _signed_in(web: WebApp, name: str, password: str = "session-pw-1", address: str = "127.0.0.1"):  # noqa: ANN202
+    client = web.app.server.test_client()
+    assert sign_in(client, name, password, **_from(address)).status_code == 302
+    return client
+
+
+def _copy(web: WebApp, client):  # noqa: ANN001, ANN202 - a second client with the same cookie
+    replay = web.app.server.test_client()
+    replay.set_cookie("session", client.get_cookie("session").value)
+    return replay
+
+
+def test_signing_out_one_browser_leaves_the_others_and_refuses_its_copied_cookie(web: WebApp):
+    add_user(web.db, "two-browsers", Role.VIEWER, password="session-pw-1")
+    laptop, phone = _signed_in(web, "two-browsers"), _signed_in(web, "two-browsers")
+    stolen = _copy(web, laptop)
+    assert stolen.get("/api/me").status_code == 200
+    assert laptop.post("/logout", headers=ORIGIN).status_code == 302
+    assert stolen.get("/api/me").status_code == 401
+    assert laptop.get("/api/me").status_code == 401
+    assert phone.get("/api/me").get_json()["username"] == "two-browsers"
+
+
+def test_a_copied_cookie_is_refused_after_a_new_password_or_sign_out_everywhere(web: WebApp):
+    user = add_user(web.db, "copied", Role.TECHNICIAN, password="session-pw-1")
+    admin = add_user(web.db, "copier-admin", Role.ADMIN)
+    stolen = _copy(web, _signed_in(web, "copied"))
+    with web.db.session() as s:
+        set_password(session=s, actor_id=admin, user_id=user, password="session-pw-2", via="admin")
+    assert stolen.get("/api/me").status_code == 401
+    stolen = _copy(web, _signed_in(web, "copied", "session-pw-2"))
+    assert stolen.get("/api/me").status_code == 200
+    with web.db.session() as s:
+        sign_out_everywhere(session=s, actor_id=admin, user_id=user)
+    assert stolen.get("/api/me").status_code == 401
+    stolen = _copy(web, _signed_in(web, "copied", "session-pw-2"))
+    with web.db.session() as s:
+        set_active(session=s, actor_id=admin, user_id=user, active=False)
+    assert stolen.get("/api/me").status_code == 401
+
+
+def test_an_idle_session_is_refused_over_http(web: WebApp):
+    user = add_user(web.db, "idler", Role.VIEWER, password="session-pw-1")
+    client = _signed_in(web, "idler")
+    assert client.get("/api/me").status_code == 200
+    idle = timedelta(minutes=web.settings.session_idle_minutes)
+    with web.db.session() as s:
+        s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user)
+            .values(last_seen_at=utcnow() - idle)
+        )
+    assert client.get("/api/me").status_code == 401
+    assert _reasons(web.db, user) == ["idle"]
+
+
+def _wait_out(web: WebApp, account: str, seconds: int) -> None:
+    """Let ``seconds`` pass for the throttle: its failures move that far into the past."""
+    with web.db.session() as s:
+        for row in s.scalars(select(SignInFailure).where(SignInFailure.account == account)):
+            row.at -= timedelta(seconds=seconds)
+
+
+def test_twenty_failures_from_ten_addresses_slow_the_account_but_never_stop_its_owner(
+    web: WebApp,
+):
+    add_user(web.db, "popular", Role.VIEWER, password="right-password-2")
+    free, most = web.settings.login_delay_after, web.settings.login_delay_max_seconds
+    waits = []  # the waits the server asked for, in order
+    failures = 0
+    while failures < 20:
+        client = web.app.server.test_client()
+        guess = sign_in(client, "popular", "x", **_from(f"10.9.0.{failures % 10}"))
+        if guess.status_code == 429:  # the attacker obeys the wait and tries again
+            waits.append(int(guess.headers["Retry-After"]))
+            assert f"Try again in {waits[-1]} seconds" in guess.get_data(as_text=True)
+            _wait_out(web, "popular", waits[-1])
+            continue
+        assert guess.status_code == 401
+        failures += 1
+    # free tries, then 1 s, 2 s, 4 s … capped: 20 guesses took at least this long
+    assert waits == [min(2**n, most) for n in range(20 - free)]
+    assert sum(waits) >= 30 * (20 - free - 5)
+    owner = web.app.server.test_client()  # an eleventh address, right after the last guess
+    first = sign_in(owner, "popular", "right-password-2", **_from("10.9.1.1"))
+    assert first.status_code == 429
+    wait = int(first.headers["Retry-After"])
+    assert 0 < wait <= most  # the owner's wait is bounded by the setting...
+    _wait_out(web, "popular", wait)
+    assert sign_in(owner, "popular", "right-password-2", **_from("10.9.1.1")).status_code == 302
+    # ... and from an address the owner has signed in from, there is no wait at all
+    assert (
+        sign_in(web.app.server.test_client(), "popular", "y", **_from("10.9.0.3")).status_code
+        == 401
+    )
+    home = web.app.server.test_client()
+    assert sign_in(home, "popular", "right-password-2", **_from("10.9.1.1")).status_code == 302
+    with web.db.session() as s:
+        slowed = s.scalars(
+            select(AuditLog.after).where(
+                AuditLog.action == "auth.slowdown", AuditLog.entity_id == "popular"
+            )
+        ).all()
+    assert slowed == [{"addresses": 10, "failures": free, "minutes": 15}]  # audited once
+
+
+def test_the_slowdown_is_the_same_on_postgresql(db: Database):
+    add_user(db, "target", Role.VIEWER)
+    limits = SignInLimits(
+        per_account_address=5,
+        per_address=20,
+        window=timedelta(minutes=15),
+        delay_after=10,
+        delay_max=timedelta(seconds=30),
+    )
+    now = utcnow()
+    with db.session() as s:
+        for i in range(10):
+            assert (
+                refusal(session=s, account="target", address=f"10.1.{i}.1", limits=limits, now=now)
+                is None
+            )
+            record_failure(
+                session=s, account="target", address=f"10.1.{i}.1", limits=limits, now=now
+            )
+        slowed = refusal(session=s, account="target", address="10.2.0.1", limits=limits, now=now)
+        assert slowed is not None and (slowed.by, slowed.retry_after) == ("slowed", 1)
+        later = now + timedelta(seconds=1)
+        assert (
+            refusal(session=s, account="target", address="10.2.0.1", limits=limits, now=later)
+            is None
+        )
+        for i in range(6):
+            record_failure(
+                session=s, account="target", address=f"10.3.{i}.1", limits=limits, now=later
+            )
+        slowed = refusal(session=s, account="target", address="10.2.0.1", limits=limits, now=later)
+        assert (slowed.by, slowed.retry_after) == ("slowed", 30)  # 2**6 s, capped at 30
+
+
+def test_forgot_is_counted_in_the_database(web: WebApp):
+    def ask(address: str, login: str) -> int:
+        client = web.app.server.test_client()
+        page = client.get("/forgot", **_from(address)).get_data(as_text=True)
+        token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        form = {"csrf": token, "login": login}
+        return client.post("/forgot", data=form, **_from(address)).status_code
+
+    per_name = web.settings.login_failures_per_account
+    answers = [ask("10.44.0.1", "nobody-at-all") for _ in range(per_name + 1)]
+    assert answers == [200] * per_name + [429]
+    assert ask("10.44.0.2", "nobody-at-all") == 200  # another address is not refused
+    with web.db.session() as s:
+        kinds = s.scalars(
+            select(SignInFailure.kind).where(SignInFailure.account == "nobody-at-all")
+        ).all()
+    assert kinds == ["forgot"] * (per_name + 1)

@@ -20,6 +20,7 @@ from maintenance.people.user_admin import (
     machine_types,
     set_active,
     set_password,
+    sign_out_everywhere,
     update_user,
 )
 from web.server.auth import AccessDenied, require
@@ -44,6 +45,7 @@ from web.views.admin_users import (
     USERS_SHIFT,
     USERS_SHIFT_END,
     USERS_SHIFT_START,
+    USERS_SIGN_OUT,
     USERS_SKILLS,
     USERS_TEMP_PASSWORD,
     edit_form,
@@ -275,6 +277,24 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return note(str(err), "warning"), "", False, dash.no_update
         text = f"New password set for {user.username}; they are signed out everywhere."
         return note(text, "success"), "", False, ""
+
+    @app.callback(
+        _FEEDBACK,
+        Input(USERS_SIGN_OUT, "n_clicks"),
+        State(USERS_GRID, "selectedRows"),
+        prevent_initial_call=True,
+    )
+    def sign_out(_n: int, selected: list | None) -> dbc.Alert:
+        try:
+            admin = require(Action.USER_MANAGE)
+            user_id = must_select(selected)
+            with db.session() as s:
+                ended = sign_out_everywhere(session=s, actor_id=admin.id, user_id=user_id)
+                name = get_user(session=s, user_id=user_id).username
+        except (AccessDenied, UserError) as err:
+            return note(str(err), "warning")
+        sessions = f"{ended} session{'' if ended == 1 else 's'}"
+        return note(f"{name} is signed out everywhere ({sessions} ended).", "success")
 
     @app.callback(
         _FEEDBACK,

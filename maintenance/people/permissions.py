@@ -18,6 +18,7 @@ __all__ = ["Action", "PERMISSIONS", "allowed", "roles_for"]
 
 class Action(enum.StrEnum):
     APP_USE = "app.use"  # the frame around every page: the user's name, the red warning
+    SESSION_OWN = "session.own"  # the account page: see and end one's own sessions
     FLEET_VIEW = "fleet.view"  # the fleet and machine pages
     ALARM_VIEW = "alarm.view"
     ALARM_ACKNOWLEDGE = "alarm.acknowledge"  # on the alarms page and the red warning
@@ -65,6 +66,7 @@ _ENGINEERING = frozenset({Role.ADMIN, Role.ENGINEER})
 PERMISSIONS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
     {
         Action.APP_USE: _ALL,
+        Action.SESSION_OWN: _ALL,
         Action.FLEET_VIEW: _ALL,
         Action.ALARM_VIEW: _ALL,
         Action.ALARM_ACKNOWLEDGE: _HANDS_ON,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from dash_requests import filled_body
 from factories import WebApp, add_user, sign_in
 from sqlalchemy import select, update
 
@@ -23,6 +24,8 @@ from maintenance.people.user_sessions import (
     session_user,
     start_session,
 )
+from web.views.account import ACCOUNT_END, ACCOUNT_END_OTHERS, ACCOUNT_FEEDBACK, ACCOUNT_SESSIONS
+from web.views.admin_users import USERS_FEEDBACK, USERS_GRID, USERS_SIGN_OUT
 
 LIMITS = SessionLimits(idle=timedelta(hours=8), absolute=timedelta(days=7))
 ORIGIN = {"Origin": "http://localhost"}
@@ -129,12 +132,14 @@ def _from(address: str) -> dict:
 
 def _signed_in(web: WebApp, name: str, password: str = "session-pw-1", address: str = "127.0.0.1"):  # noqa: ANN202
     client = web.app.server.test_client()
-    assert sign_in(client, name, password, **_from(address)).status_code == 302
+    client.environ_base["REMOTE_ADDR"] = address  # every request from there
+    assert sign_in(client, name, password).status_code == 302
     return client
 
 
 def _copy(web: WebApp, client):  # noqa: ANN001, ANN202 - a second client with the same cookie
     replay = web.app.server.test_client()
+    replay.environ_base["REMOTE_ADDR"] = client.environ_base["REMOTE_ADDR"]
     replay.set_cookie("session", client.get_cookie("session").value)
     return replay
 
@@ -284,3 +289,86 @@ def test_forgot_is_counted_in_the_database(web: WebApp):
             select(SignInFailure.kind).where(SignInFailure.account == "nobody-at-all")
         ).all()
     assert kinds == ["forgot"] * (per_name + 1)
+
+
+# --- the account page and the users page ------------------------------------------------
+
+
+def _call(web: WebApp, client, output: str, values: dict, session_id: int = 0):  # noqa: ANN001, ANN202
+    """Post the callback whose outputs include ``output`` as the renderer would."""
+    key = next(
+        k
+        for k, spec in web.app.callback_map.items()
+        if output in k and (not values or str(next(iter(values))[0]) in spec["inputs"][0]["id"])
+    )
+    spec = web.app.callback_map[key]
+    body = filled_body(key, spec, lambda c, p: values.get((c, p)), lambda _t, _k: session_id)
+    return client.post("/_dash-update-component", json=body)
+
+
+def _session_ids(web: WebApp, user_id: int) -> dict[str, int]:
+    with web.db.session() as s:
+        rows = s.scalars(
+            select(UserSession).where(
+                UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+            )
+        )
+        return {r.address: r.id for r in rows}
+
+
+def test_the_account_page_lists_and_ends_only_ones_own_sessions(web: WebApp):
+    me = add_user(web.db, "owner-of-three", Role.TECHNICIAN, password="session-pw-1")
+    other = add_user(web.db, "someone-else", Role.VIEWER, password="session-pw-1")
+    laptop = _signed_in(web, "owner-of-three", address="10.5.0.1")
+    phone = _signed_in(web, "owner-of-three", address="10.5.0.2")
+    tablet = _signed_in(web, "owner-of-three", address="10.5.0.3")
+    theirs = _signed_in(web, "someone-else", address="10.5.0.9")
+    listed = _call(web, laptop, f"{ACCOUNT_SESSIONS}.children", {})
+    assert listed.status_code == 200
+    text = listed.get_data(as_text=True)
+    assert all(f"10.5.0.{i}" in text for i in (1, 2, 3)) and "10.5.0.9" not in text
+    assert text.count("this browser") == 1
+    ids = _session_ids(web, me)
+    end = (ACCOUNT_END, "n_clicks")
+    ended = _call(web, laptop, ACCOUNT_FEEDBACK, {end: 1}, ids["10.5.0.2"])
+    assert "That session is signed out." in ended.get_data(as_text=True)
+    assert phone.get("/api/me").status_code == 401
+    assert laptop.get("/api/me").status_code == 200
+    # another user's session id ends nothing
+    mine_only = _call(web, laptop, ACCOUNT_FEEDBACK, {end: 1}, _session_ids(web, other)["10.5.0.9"])
+    assert "had ended already" in mine_only.get_data(as_text=True)
+    assert theirs.get("/api/me").status_code == 200
+    others = _call(
+        web, laptop, f"{ACCOUNT_FEEDBACK}.children", {(ACCOUNT_END_OTHERS, "n_clicks"): 1}
+    )
+    assert "Signed out 1 other session." in others.get_data(as_text=True)
+    assert tablet.get("/api/me").status_code == 401
+    assert laptop.get("/api/me").status_code == 200
+    assert list(_session_ids(web, me)) == ["10.5.0.1"]
+
+
+def test_an_admin_signs_a_user_out_everywhere_from_the_users_page(web: WebApp):
+    user = add_user(web.db, "lost-phone", Role.TECHNICIAN, password="session-pw-1")
+    copies = [_copy(web, _signed_in(web, "lost-phone", address=f"10.6.0.{i}")) for i in (1, 2)]
+    selected = {(USERS_GRID, "selectedRows"): [{"id": user}], (USERS_SIGN_OUT, "n_clicks"): 1}
+    key = next(
+        k
+        for k in web.app.callback_map
+        if USERS_FEEDBACK in k and web.app.callback_map[k]["inputs"][0]["id"] == USERS_SIGN_OUT
+    )
+    body = filled_body(
+        key, web.app.callback_map[key], lambda c, p: selected.get((c, p)), lambda *_: 0
+    )
+    refused = web.client("manager").post("/_dash-update-component", json=body)
+    assert refused.status_code == 200 and "may not" in refused.get_data(as_text=True)
+    assert [c.get("/api/me").status_code for c in copies] == [200, 200]
+    done = web.client("admin").post("/_dash-update-component", json=body)
+    assert "lost-phone is signed out everywhere (2 sessions ended)." in done.get_data(as_text=True)
+    assert [c.get("/api/me").status_code for c in copies] == [401, 401]
+    with web.db.session() as s:
+        audited = s.scalar(
+            select(AuditLog.after).where(
+                AuditLog.action == "user.sign_out_everywhere", AuditLog.entity_id == str(user)
+            )
+        )
+    assert audited == {"sessions": 2}

@@ -19,6 +19,7 @@ from web.server.input_kinds import (
     rows,
     whole,
 )
+from web.views.account import ACCOUNT_END, ACCOUNT_REFRESH
 from web.views.admin_jobs import JOB_RUN
 from web.views.admin_machines import (
     ADMIN_MACHINE_ID,
@@ -100,6 +101,7 @@ _SENSOR_FIELDS = ByKey(
     "field", {f: TEXT if f in ("key", "kind", "unit") else SCALAR for f in SENSOR_FIELDS}
 )
 _COUNTERS = (  # stores a callback bumps so another redraws
+    ACCOUNT_REFRESH,
     ADMIN_MACHINES_REFRESH,
     NOTIFY_REFRESH,
     PARTS_REFRESH,
@@ -175,6 +177,7 @@ ADMIN_KINDS: dict[tuple[str, str], Kind | ByKey] = {
 }
 
 ADMIN_WILDCARDS: dict[str, dict[str, Kind]] = {
+    ACCOUNT_END: {"session": ID},
     JOB_RUN: {"job": _NAME},
     **{t: {"key": _NAME} for t in (SETTING_INPUT, SETTING_SAVE, SETTING_RESET)},
     SETTING_ERROR: {"key": _NAME},

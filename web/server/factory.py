@@ -46,6 +46,7 @@ _PAGES = (
     "pages.parts",
     "pages.plans",
     "pages.lab",
+    "pages.account",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -69,6 +70,7 @@ _CALLBACKS = (
     "callbacks.lab_explore",
     "callbacks.lab_tune",
     "callbacks.lab_models",
+    "callbacks.account",
 )
 
 

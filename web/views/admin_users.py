@@ -41,6 +41,7 @@ USERS_SHIFT_START = "users-shift-start"
 USERS_SHIFT_END = "users-shift-end"
 USERS_SAVE = "users-save"
 USERS_ACTIVE = "users-active"  # deactivate / reactivate
+USERS_SIGN_OUT = "users-sign-out"  # end every session of the user
 USERS_TEMP_PASSWORD = "users-temp-password"
 USERS_SET_PASSWORD = "users-set-password"
 USERS_SEND_LINK = "users-send-link"
@@ -54,7 +55,7 @@ def users_error(field: str) -> str:
 
 _ERRORS = ("role", "email", "shift", "skills", "active", "temp-password")
 _INVALID = (USERS_ROLE, USERS_EMAIL, USERS_SHIFT, USERS_TEMP_PASSWORD)
-_BUTTONS = (USERS_SAVE, USERS_SET_PASSWORD, USERS_SEND_LINK, USERS_ACTIVE)
+_BUTTONS = (USERS_SAVE, USERS_SET_PASSWORD, USERS_SEND_LINK, USERS_SIGN_OUT, USERS_ACTIVE)
 
 # what selecting a user fills in; it also clears the messages left by the last action
 EDIT_OUTPUTS = [

@@ -62,7 +62,12 @@ def frame(role: Role | None) -> html.Div:
             [
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
                 dbc.Nav(items, navbar=True, className="me-auto"),
-                html.Span(id=NAV_USER, className="navbar-text text-light me-3 text-nowrap"),
+                html.A(  # the user's name: their account and signed-in sessions
+                    id=NAV_USER,
+                    href="/account",
+                    title="Your account and signed-in sessions",
+                    className="navbar-text text-light me-3 text-nowrap",
+                ),
                 html.Form(  # a plain form POST: signing out is a change, never a link
                     html.Button(
                         "Sign out",

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, SignInFailure, User, UserSession
 
-__all__ = ["SignInLimits", "Refusal", "refusal", "record_failure", "forget_failures", "delay"]
+__all__ = [
+    "SignInLimits",
+    "Refusal",
+    "check_try",
+    "refusal",
+    "record_failure",
+    "forget_failures",
+    "delay",
+]
 
 KNOWN_ADDRESS_DAYS = 30  # an address the account signed in from this recently is its owner's
 
@@ -55,6 +63,21 @@ def delay(limits: SignInLimits, failures: int) -> timedelta:
     return min(timedelta(seconds=2**exponent), limits.delay_max)
 
 
+def check_try(
+    *, session: Session, account: str, address: str, limits: SignInLimits, now: datetime
+) -> Refusal | None:
+    """The first step of a try, in the transaction that then checks the password and records
+    the outcome: tries for one account take turns (on PostgreSQL a transaction lock per
+    account; on SQLite the write lock, which the deletion of expired failures takes), so
+    many addresses at once cannot all slip into the same free moment. Then ``refusal``."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = func.hashtext(f"{limits.kind}:{account}")
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    expired = SignInFailure.kind == limits.kind, SignInFailure.at < now - limits.window
+    session.execute(delete(SignInFailure).where(*expired))
+    return refusal(session=session, account=account, address=address, limits=limits, now=now)
+
+
 def refusal(
     *, session: Session, account: str, address: str, limits: SignInLimits, now: datetime
 ) -> Refusal | None:
@@ -86,10 +109,9 @@ def refusal(
 def record_failure(
     *, session: Session, account: str, address: str, limits: SignInLimits, now: datetime
 ) -> Refusal | None:
-    """Count one failed try (forgetting those past the window); the lockout or slowdown it
-    starts, if it reaches a limit, is audited and returned."""
+    """Count one failed try; the lockout or slowdown it starts, if it reaches a limit, is
+    audited and returned."""
     mine = SignInFailure.kind == limits.kind
-    session.execute(delete(SignInFailure).where(mine, SignInFailure.at < now - limits.window))
     session.add(SignInFailure(kind=limits.kind, account=account[:64], address=address[:64], at=now))
     session.flush()
     found = refusal(session=session, account=account, address=address, limits=limits, now=now)

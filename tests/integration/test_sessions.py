@@ -5,6 +5,8 @@ many addresses without locking its owner out (asserted on the wait the server re
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from dash_requests import filled_body
@@ -13,7 +15,7 @@ from sqlalchemy import select, update
 
 from data.db import Database
 from data.models import AuditLog, Role, SignInFailure, UserSession, utcnow
-from maintenance.people.sign_in_limits import SignInLimits, record_failure, refusal
+from maintenance.people.sign_in_limits import SignInLimits, check_try, record_failure, refusal
 from maintenance.people.user_admin import set_active, set_password, sign_out_everywhere
 from maintenance.people.user_sessions import (
     SessionLimits,
@@ -372,3 +374,40 @@ def test_an_admin_signs_a_user_out_everywhere_from_the_users_page(web: WebApp):
             )
         )
     assert audited == {"sessions": 2}
+
+
+def test_many_addresses_at_once_cannot_share_one_free_moment(db: Database):
+    """Eight tries from eight addresses in the same instant, when the account may take one:
+    they take turns, so one is checked and seven are told to wait."""
+    add_user(db, "burst", Role.VIEWER)
+    limits = SignInLimits(
+        per_account_address=5, per_address=20, window=timedelta(minutes=15), delay_after=10
+    )
+    now = utcnow()
+    with db.session() as s:
+        for i in range(10):  # the 1 s wait after them is over by ``now``
+            s.add(
+                SignInFailure(account="burst", address=f"10.8.{i}.1", at=now - timedelta(seconds=2))
+            )
+    start = threading.Barrier(8)
+    answers: list[str] = []
+
+    def attacker(i: int) -> None:
+        start.wait()
+        with db.session() as s:
+            why = check_try(
+                session=s, account="burst", address=f"10.8.9.{i}", limits=limits, now=now
+            )
+            if why is None:
+                time.sleep(0.1)  # the password check
+                record_failure(
+                    session=s, account="burst", address=f"10.8.9.{i}", limits=limits, now=now
+                )
+        answers.append("checked" if why is None else why.by)
+
+    threads = [threading.Thread(target=attacker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == ["checked"] + ["slowed"] * 7

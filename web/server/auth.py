@@ -36,9 +36,9 @@ from maintenance.people.permissions import Action, allowed
 from maintenance.people.sign_in_limits import (
     Refusal,
     SignInLimits,
+    check_try,
     forget_failures,
     record_failure,
-    refusal,
 )
 from maintenance.people.user_sessions import (
     SessionLimits,
@@ -235,7 +235,7 @@ def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprin
         username = request.form.get("username", "").strip()[:64]
         tried = {"account": username.lower(), "address": request.remote_addr or "unknown"}
         with db.session() as s:
-            if why := refusal(session=s, limits=limits, now=utcnow(), **tried):
+            if why := check_try(session=s, limits=limits, now=utcnow(), **tried):
                 return refused(why, username)  # the password is not even checked
             info = authenticate(
                 session=s, username=username, password=request.form.get("password", "")

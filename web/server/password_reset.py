@@ -20,7 +20,7 @@ from data.db import Database
 from data.models import utcnow
 from maintenance.notify.smtp_mail import send_reset_link
 from maintenance.people.reset_tokens import ResetLink, request_reset, reset_password, reset_username
-from maintenance.people.sign_in_limits import SignInLimits, record_failure, refusal
+from maintenance.people.sign_in_limits import SignInLimits, check_try, record_failure
 from maintenance.people.user_admin import MIN_PASSWORD, UserError
 
 CSRF_KEY = "_csrf"  # the session's form token, shared with the login page (auth.py)
@@ -155,7 +155,7 @@ def password_blueprint(
             return _page(_FORGOT_PAGE, 400, csrf=_csrf(), error=error, **values)
         asked = {"account": login.lower()[:64], "address": request.remote_addr or "unknown"}
         with db.session() as s:
-            if why := refusal(session=s, limits=limits, now=utcnow(), **asked):
+            if why := check_try(session=s, limits=limits, now=utcnow(), **asked):
                 wait = math.ceil(why.retry_after / 60)
                 error = f"Too many requests. Wait {wait} minutes, then try again."
                 page = _page(_FORGOT_PAGE, 429, csrf=_csrf(), error=error, **values)

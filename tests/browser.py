@@ -32,6 +32,15 @@ def login(dash_duo: Any, web: WebApp, user: str) -> None:
     dash_duo.wait_for_contains_text("#nav-user", f"{user} (", timeout=15)
 
 
+def sign_in_at(browser: Any, base: str, name: str, password: str) -> None:
+    """Sign ``name`` in through the form in ``browser`` (a second Chromium, at ``base``)."""
+    browser.driver.get(base + "/login")
+    browser.wait_for_element("#username").send_keys(name)
+    browser.find_element("#password").send_keys(password)
+    browser.find_element("#login-submit").click()
+    browser.wait_for_contains_text("#nav-user", f"{name} (", timeout=15)
+
+
 def sign_out(dash_duo: Any) -> None:
     """The menu's Sign out button (a form POST to /logout), then the sign-in page."""
     dash_duo.wait_for_element("#sign-out")

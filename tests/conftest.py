@@ -121,6 +121,21 @@ def pytest_setup_options():  # noqa: ANN201 - dash testing hook: Chromium option
     return options
 
 
+@pytest.fixture
+def other_browser(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    """A second Chromium with its own cookies: another person, or the same at another desk."""
+    from dash.testing.browser import Browser
+
+    with Browser(
+        browser=request.config.getoption("webdriver"),
+        headless=request.config.getoption("headless"),
+        options=request.config.hook.pytest_setup_options(),
+        download_path=str(tmp_path),
+        percy_run=False,
+    ) as browser:
+        yield browser
+
+
 @pytest.fixture(scope="session")
 def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     """The web app, built once per test session on a seeded SQLite database."""

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from data.models import AuditLog, SignInFailure, User, UserSession
+from maintenance.people.user_sessions import KEEP
 
 __all__ = [
     "SignInLimits",
@@ -27,8 +28,6 @@ __all__ = [
     "forget_failures",
     "delay",
 ]
-
-KNOWN_ADDRESS_DAYS = 30  # an address the account signed in from this recently is its owner's
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +172,14 @@ def _audit(session: Session, what: str, limits: SignInLimits, account: str, afte
 
 
 def _known_address(session: Session, account: str, address: str, now: datetime) -> bool:
-    """Whether ``account`` signed in from ``address`` within KNOWN_ADDRESS_DAYS."""
+    """Whether ``account`` signed in from ``address`` within ``KEEP`` (30 days)."""
     found = session.scalar(
         select(UserSession.id)
         .join(User, User.id == UserSession.user_id)
         .where(
             func.lower(User.username) == account,
             UserSession.address == address,
-            UserSession.created_at >= now - timedelta(days=KNOWN_ADDRESS_DAYS),
+            UserSession.last_seen_at >= now - KEEP,
         )
         .limit(1)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from data.models import User, UserSession
@@ -27,11 +27,15 @@ __all__ = [
     "end_own_session",
     "open_sessions",
     "SEEN_EVERY",
+    "KEEP",
 ]
 
 # last_seen_at is written at most once a minute per session (Dash pages poll every few
 # seconds): the idle timeout is exact to within this
 SEEN_EVERY = timedelta(minutes=1)
+# sessions are kept this long after their last request (the sign-in throttle knows an
+# owner's usual addresses from them), then deleted at the user's next sign-in
+KEEP = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,13 @@ def _hash(token: str) -> str:
 def start_session(
     *, session: Session, user_id: int, address: str, user_agent: str, now: datetime
 ) -> str:
-    """A new session for ``user_id``; returns the token the cookie carries."""
+    """A new session for ``user_id``; returns the token the cookie carries. The user's
+    sessions unused for ``KEEP`` go."""
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user_id, UserSession.last_seen_at < now - KEEP
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(

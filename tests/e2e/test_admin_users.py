@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from browser import click, eventually, login, shot, sign_out, texts, visit
+from browser import click, eventually, login, shot, sign_in_at, sign_out, texts, visit
 from factories import WebApp
 from mail_server import reset_link
 from selenium.webdriver.support.ui import Select
@@ -36,29 +36,6 @@ from web.views.shell import NAV_USER
 
 pytestmark = pytest.mark.e2e
 LEAD_PASSWORD = "line-lead-pw-1"
-
-
-@pytest.fixture
-def other_browser(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN201
-    """A second Chromium with its own cookies: the other person at another desk."""
-    from dash.testing.browser import Browser
-
-    with Browser(
-        browser=request.config.getoption("webdriver"),
-        headless=request.config.getoption("headless"),
-        options=request.config.hook.pytest_setup_options(),
-        download_path=str(tmp_path),
-        percy_run=False,
-    ) as browser:
-        yield browser
-
-
-def _sign_in(browser, base: str, name: str, password: str) -> None:  # noqa: ANN001
-    browser.driver.get(base + "/login")
-    browser.wait_for_element("#username").send_keys(name)
-    browser.find_element("#password").send_keys(password)
-    browser.find_element("#login-submit").click()
-    browser.wait_for_contains_text(f"#{NAV_USER}", f"{name} (", timeout=15)
 
 
 def _menu(browser) -> list[str]:  # noqa: ANN001
@@ -114,7 +91,7 @@ def test_admin_creates_a_user_and_role_changes_count_on_their_next_page(
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='role']", "manager", timeout=10)
 
     # the new user signs in at another desk and has a manager's pages
-    _sign_in(other_browser, base, "line-lead", LEAD_PASSWORD)
+    sign_in_at(other_browser, base, "line-lead", LEAD_PASSWORD)
     assert "Audit" in _menu(other_browser) and "Users" not in _menu(other_browser)
     other_browser.driver.get(base + "/alarms")
     other_browser.wait_for_element(f"#{ALARMS_ACK}", timeout=15).click()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser import click, login, pattern, shot, texts, visit
+from browser import click, login, pattern, shot, sign_in_at, texts, visit
 from dash_requests import filled_body
 from factories import WebApp, add_user
 from services import free_port
@@ -21,29 +21,6 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "two-desks-pw-1"
 
 
-@pytest.fixture
-def other_browser(request: pytest.FixtureRequest, tmp_path):  # noqa: ANN201
-    """A second Chromium with its own cookies: the same person at another desk."""
-    from dash.testing.browser import Browser
-
-    with Browser(
-        browser=request.config.getoption("webdriver"),
-        headless=request.config.getoption("headless"),
-        options=request.config.hook.pytest_setup_options(),
-        download_path=str(tmp_path),
-        percy_run=False,
-    ) as browser:
-        yield browser
-
-
-def _sign_in(browser, base: str, name: str) -> None:  # noqa: ANN001
-    browser.driver.get(base + "/login")
-    browser.wait_for_element("#username").send_keys(name)
-    browser.find_element("#password").send_keys(PASSWORD)
-    browser.find_element("#login-submit").click()
-    browser.wait_for_contains_text(f"#{NAV_USER}", f"{name} (", timeout=15)
-
-
 def _severe(browser) -> list[dict]:  # noqa: ANN001
     return [e for e in browser.get_logs() or [] if e.get("level") in ("SEVERE", "WARNING")]
 
@@ -54,8 +31,8 @@ def test_ending_a_session_from_the_account_page_signs_the_other_browser_out(
     user = add_user(web.db, "two-desks", Role.TECHNICIAN, password=PASSWORD)
     dash_duo.start_server(web.app, navigate=False, port=free_port())
     base = dash_duo.server.url.rstrip("/")
-    _sign_in(other_browser, base, "two-desks")
-    _sign_in(dash_duo, base, "two-desks")
+    sign_in_at(other_browser, base, "two-desks", PASSWORD)
+    sign_in_at(dash_duo, base, "two-desks", PASSWORD)
     click(dash_duo, f"#{NAV_USER}")  # the name in the menu bar leads to the account page
     dash_duo.wait_for_contains_text(f"#{ACCOUNT_SESSIONS}", "this browser", timeout=15)
     rows = texts(dash_duo, f"#{ACCOUNT_SESSIONS} tbody tr")

@@ -74,6 +74,9 @@ def test_a_session_ends_by_sign_out_or_by_its_owner_alone(db: Database):
     assert _user_of(db, desk) is None
     assert _reasons(db, alice) == ["sign-out", "ended by the user"]
     assert _user_of(db, "not-a-token") is None
+    # sessions unused for 30 days go at the next sign-in
+    _start(db, alice, at=utcnow() + timedelta(days=30, minutes=1))
+    assert _reasons(db, alice) == [None]
 
 
 def test_idle_and_absolute_timeouts_end_sessions(db: Database):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from data.models import Role, UserSession
 from web.views.account import ACCOUNT_FEEDBACK, ACCOUNT_SESSIONS, end_button
+from web.views.admin_users import USERS_EDIT_TITLE, USERS_GRID, USERS_SIGN_OUT
 from web.views.shell import NAV_USER
 
 pytestmark = pytest.mark.e2e
@@ -78,3 +79,26 @@ def test_a_refused_callback_says_why_on_the_page(dash_duo, web: WebApp):
     dash_duo.wait_for_contains_text("#callback-refusals", "Your role may not do this.", timeout=10)
     assert dash_duo.find_element("#callback-refusals .alert").get_attribute("data-status") == "403"
     shot(dash_duo, "callback-refused")
+
+
+def test_an_admin_signs_a_user_out_everywhere_from_the_users_page(
+    dash_duo, web: WebApp, other_browser
+):
+    user = add_user(web.db, "left-signed-in", Role.TECHNICIAN, password=PASSWORD)
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    base = dash_duo.server.url.rstrip("/")
+    sign_in_at(other_browser, base, "left-signed-in", PASSWORD)
+    login(dash_duo, web, "admin")
+    visit(dash_duo, "/admin/users")
+    row = f"#{USERS_GRID} div[row-id='{user}']"
+    dash_duo.wait_for_element(f"{row} [col-id='username']", timeout=15).click()
+    dash_duo.wait_for_text_to_equal(f"#{USERS_EDIT_TITLE}", "left-signed-in (technician)")
+    click(dash_duo, f"#{USERS_SIGN_OUT}")
+    dash_duo.wait_for_contains_text(
+        "#users-note", "left-signed-in is signed out everywhere (1 session ended).", timeout=10
+    )
+    dash_duo.driver.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView({block: 'center'})", USERS_SIGN_OUT
+    )
+    shot(dash_duo, "users-sign-out-everywhere")
+    other_browser.wait_for_contains_text("#callback-refusals", "Your session has ended", timeout=15)

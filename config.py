@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=7 * 24, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050
+    # reverse proxies in front of the web role that append X-Forwarded-For (0: none; the
+    # client's address is then the connection's). Sign-in throttling and the sessions'
+    # addresses need the real client address: behind a proxy, set this to its hop count
+    proxy_hops: int = Field(default=0, ge=0, le=5)
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0
     worker_metrics_host: str = "127.0.0.1"  # where that port listens (0.0.0.0: any address)
 

@@ -414,3 +414,39 @@ def test_many_addresses_at_once_cannot_share_one_free_moment(db: Database):
     for t in threads:
         t.join()
     assert sorted(answers) == ["checked"] + ["slowed"] * 7
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(tmp_path, web: WebApp):
+    """PDM_PROXY_HOPS=1: failures and sessions carry the address the proxy forwarded; without
+    it (the shared app) the header is ignored, so nobody picks their own address."""
+    from factories import make_settings
+
+    from data.db import upgrade_schema
+    from web.server.factory import create_app
+    from web.server.readiness import web_readiness
+
+    settings = make_settings(tmp_path, proxy_hops=1, demo_machines=0)
+    db = Database(settings.effective_database_url)
+    upgrade_schema(db.engine)
+    user = add_user(db, "behind-proxy", Role.VIEWER, password="session-pw-1")
+    app = create_app(settings, db, web_readiness(settings, db))
+    try:
+        forwarded = {"headers": {"X-Forwarded-For": "203.0.113.7"}}
+        client = app.server.test_client()
+        assert sign_in(client, "behind-proxy", "wrong", **forwarded).status_code == 401
+        with db.session() as s:
+            assert s.scalars(select(SignInFailure.address)).all() == ["203.0.113.7"]
+        assert sign_in(client, "behind-proxy", "session-pw-1", **forwarded).status_code == 302
+        with db.session() as s:
+            assert s.scalar(select(UserSession.address).where(UserSession.user_id == user)) == (
+                "203.0.113.7"
+            )
+    finally:
+        db.dispose()
+    spoofer = web.app.server.test_client()
+    sign_in(spoofer, "nobody-spoofs", "x", headers={"X-Forwarded-For": "198.51.100.1"})
+    with web.db.session() as s:
+        seen = s.scalar(
+            select(SignInFailure.address).where(SignInFailure.account == "nobody-spoofs")
+        )
+    assert seen == "127.0.0.1"

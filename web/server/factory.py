@@ -11,6 +11,7 @@ import dash
 import flask_bootstrap
 from dash import html
 from flask import Blueprint, Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from data.db import Database
@@ -95,6 +96,10 @@ def create_app(
             static_url_path="/vendor",
         )
     )
+    if settings.proxy_hops:  # the client's address from X-Forwarded-For, as many hops back
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     install_request_ids(server)  # first: the guard's own log lines carry the id
     install_same_origin_check(server)
     init_auth(server, db, _CSS, settings)

@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score
 from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs
 from ml.inputs import AnyFailureModel, failure_scores, lstm_context, tree_features
-from ml.trees import TreeFailureModel
+from ml.trees import TreeFailureModel, context_helps
 from ml.windows import Params, Windows
 
 __all__ = ["FamilyFit", "finite"]
@@ -35,15 +35,35 @@ class FamilyFit:
         self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
+        self._context: tuple[bool, dict] | None = None
+
+    def tree_context(self) -> tuple[bool, dict]:
+        """Whether the forests see the life's drift, decided once on the held-out units
+        (``ml.trees.context_helps``), and the errors it was decided on."""
+        if self._context is None:
+            p, w = self.params, self.w
+            self._context = context_helps(
+                tree_features(w.x3, w.types, None, self.baseline),
+                tree_features(w.x3, w.types, w.context(), self.baseline),
+                rul_h=w.ttf_h,
+                rul_known=w.rul_known(p.rul_cap_h),
+                val=self.val,
+                cap_h=p.rul_cap_h,
+                seed=p.seed,
+            )
+        return self._context
 
     def tree(
         self, say: Say, share: tuple[float, float], *, every_unit: bool = False
     ) -> tuple[TreeFailureModel, dict]:
         """The forests on the units outside ``val``, or on ``every_unit``."""
         p, w = self.params, self.w
-        model = TreeFailureModel(horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed)
+        sees_drift, choice = self.tree_context()
+        model = TreeFailureModel(
+            horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed, context=sees_drift
+        )
         losses = model.fit(
-            tree_features(w.x3, w.types, w.context(), self.baseline),
+            tree_features(w.x3, w.types, w.context() if sees_drift else None, self.baseline),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,
@@ -53,7 +73,7 @@ class FamilyFit:
             weight=self.weights,
         )
         say("random forests fitted", sum(share))
-        return model, losses
+        return model, losses | choice
 
     def lstm(
         self,

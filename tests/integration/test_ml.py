@@ -21,12 +21,13 @@ from ml.anomaly import AnomalyModel
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
 from ml.features import lstm_inputs, window_features
-from ml.inputs import failure_scores, load_failure_model
+from ml.inputs import failure_scores, load_failure_model, tree_features
 from ml.lab.runs import backtest_and_promote
 from ml.pipeline import train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
 from ml.train_register import train_and_register
+from ml.trees import TreeFailureModel
 from ml.windows import Params, build_windows
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
@@ -260,38 +261,52 @@ def test_an_lstm_of_the_previous_release_still_scores(tmp_path):
     assert np.allclose(prob, old.predict(x)[0])
 
 
-def test_a_forest_sees_the_lives_drift_and_one_of_the_previous_release_still_scores(tmp_path):
-    """The forest's features end with each sensor's drift since early life and its wear rate,
-    so the same window scores differently in a life that started elsewhere; a forest saved
-    without ``context`` (earlier releases) is scored on the window features alone."""
+def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_release_still_scores(
+    tmp_path,
+):
+    """Whether the forests see each sensor's drift since early life and its wear rate is
+    decided on the held-out units and recorded; a forest with them scores the same window
+    differently in a life that started elsewhere, and keeps that across save and load; a
+    forest saved without ``context`` (earlier releases) is scored on the window alone."""
     data = simulated(machines=4, days=2, seed=6)
     params = Params(window=30, epochs=1, stride=10, n_estimators=20, family="tree")
     trained = train(data, params)
+    assert trained.failure.context == trained.losses["sees_drift"]
+    assert set(trained.losses["val_rul_rmse_h_by_features"]) == {"window", "window_and_drift"}
+
     w = build_windows(data, params)
-    assert trained.failure.context
-    n_window = window_features(w.x3[:2], w.types[:2], trained.baseline).shape[1]
-    assert trained.failure.regressor.n_features_in_ == n_window + 2 * len(data.sensors)
-
     ctx = w.context()
-    _, rul = trained.predict(w.x3, w.types, ctx)
+    model = TreeFailureModel(horizon_h=6, rul_cap_h=24, context=True)
+    model.fit(
+        tree_features(w.x3, w.types, ctx, trained.baseline),
+        fail=(w.ttf_h <= 6).astype(float),
+        fail_known=w.fail_known(6),
+        rul_h=w.ttf_h,
+        rul_known=w.rul_known(24),
+        val=np.zeros(len(w.ends), bool),
+        units=w.units,
+    )
+    n_window = window_features(w.x3[:2], w.types[:2], trained.baseline).shape[1]
+    assert model.regressor.n_features_in_ == n_window + 2 * len(data.sensors)
+    names = trained.type_names
+    _, rul = failure_scores(model, w.x3, w.types, ctx, trained.baseline, names)
     shifted = replace(ctx, early=ctx.early - 5 * np.array(trained.baseline.std[w.types[0]]))
-    _, rul_shifted = trained.predict(w.x3, w.types, shifted)
+    _, rul_shifted = failure_scores(model, w.x3, w.types, shifted, trained.baseline, names)
     assert not np.allclose(rul, rul_shifted)
+    model.save(tmp_path / "new")
+    again = load_failure_model(tmp_path / "new")
+    assert again.context
+    assert np.allclose(failure_scores(again, w.x3, w.types, ctx, trained.baseline, names)[1], rul)
 
-    old = trained.failure
-    old.context = False
-    old.regressor.fit(window_features(w.x3, w.types, trained.baseline), np.minimum(w.ttf_h, 24))
-    old.classifier.fit(window_features(w.x3, w.types, trained.baseline), w.ttf_h <= 6)
-    meta = tmp_path / "failure"
-    old.save(meta)
-    saved = json.loads((meta / "failure.json").read_text())
+    plain = window_features(w.x3, w.types, trained.baseline)
+    model.context = False
+    model.regressor.fit(plain, np.minimum(w.ttf_h, 24))
+    model.classifier.fit(plain, w.ttf_h <= 6)
+    model.save(tmp_path / "old")
+    saved = json.loads((tmp_path / "old" / "failure.json").read_text())
     del saved["context"]  # as an earlier release wrote it
-    (meta / "failure.json").write_text(json.dumps(saved))
-    loaded = load_failure_model(meta)
+    (tmp_path / "old" / "failure.json").write_text(json.dumps(saved))
+    loaded = load_failure_model(tmp_path / "old")
     assert loaded.family == "tree" and not loaded.context
-    prob, rul_old = failure_scores(
-        loaded, w.x3, w.types, shifted, trained.baseline, trained.type_names
-    )
-    assert np.allclose(
-        rul_old, old.regressor.predict(window_features(w.x3, w.types, trained.baseline))
-    )
+    _, rul_old = failure_scores(loaded, w.x3, w.types, shifted, trained.baseline, names)
+    assert np.allclose(rul_old, model.regressor.predict(plain))

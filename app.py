@@ -74,7 +74,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
     """Broker (embedded, role all), worker and simulator; returns stop functions, readiness."""
     from ingest.broker import EmbeddedBroker
     from simulator.thread import SimulatorThread
-    from worker import Worker, serve_worker_metrics
+    from worker import OneWorkerOnly, Worker, serve_worker_metrics
 
     stops: list[Stop] = []
     if settings.embedded_broker and role == "all":
@@ -82,7 +82,12 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
         broker.start()
         stops.append(broker.stop)
     worker = Worker(settings, db)
-    worker.start()
+    try:
+        worker.start()
+    except OneWorkerOnly as exc:
+        for stop in reversed(stops):
+            stop()
+        raise SystemExit(f"pdm: {exc}") from None
     stops.append(worker.stop)
     if role == "worker" and settings.worker_metrics_port:
         metrics = serve_worker_metrics(
@@ -104,6 +109,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
 def start_demo_training(settings: Settings, db: Database) -> threading.Thread | None:
     """First start of the demo: train small models in the background when none is active."""
     from cli.progress_bar import bar
+    from data.leases import try_exclusive
     from maintenance.ops.model_lab import demo_training
     from ml.registry import active_versions
 
@@ -112,10 +118,17 @@ def start_demo_training(settings: Settings, db: Database) -> threading.Thread | 
             return None
 
     def run() -> None:
-        try:
-            demo_training(settings, db, progress=bar())
-        except Exception:  # noqa: BLE001 - the platform keeps running on threshold rules
-            log.exception("training the demo models failed; threshold rules only")
+        # workers starting together: one trains, the others score with what it promotes
+        with try_exclusive(db, "demo-training") as mine:
+            if not mine:
+                return
+            with db.session() as session:
+                if active_versions(session=session):
+                    return
+            try:
+                demo_training(settings, db, progress=bar())
+            except Exception:  # noqa: BLE001 - the platform keeps running on threshold rules
+                log.exception("training the demo models failed; threshold rules only")
 
     print(
         "  No model is active yet: training small demo models in the background "

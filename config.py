@@ -7,7 +7,9 @@ This is the only module that reads ``os.environ``; everything else receives a
 from __future__ import annotations
 
 import math
+import os
 import secrets
+import socket
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     mqtt_url: str = ""  # default: embedded amqtt broker on loopback
     embedded_mqtt_port: int = 11883
     mqtt_protocol: Literal["auto", "3.1.1", "5"] = "auto"
-    mqtt_client_id: str = "pdm-ingest"
+    mqtt_client_id: str = "pdm-ingest"  # "{host}" in it stands for the host name
     mqtt_topic_prefix: str = "pdm"
     mqtt_shared_group: str = ""  # e.g. "pdm" -> $share/pdm/<topic> for several workers
     mqtt_receive_maximum: int = Field(default=2000, ge=1, le=65535)
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
     proxy_hops: int = Field(default=0, ge=0, le=5)
     worker_metrics_port: int = 0  # worker role: serve /metrics and readiness here when > 0
     worker_metrics_host: str = "127.0.0.1"  # where that port listens (0.0.0.0: any address)
+    # several workers: how each is named in job_runs, leases and claims ("{host}" stands
+    # for the host name; empty: host:pid), and how long a fleet job's lease lasts unrenewed
+    # (its holder renews it every third of that; a dead holder's leases pass on after it)
+    worker_name: str = ""
+    lease_ttl_s: float = Field(default=9.0, ge=0.5, le=600)
 
     # password reset by email: links point at public_url (else the request's host); with
     # no smtp_host the link is written to the log instead of sent
@@ -193,6 +200,17 @@ class Settings(BaseSettings):
     def live_step_s(self) -> float:
         """Wall seconds per model step: the demo simulator runs physics faster than time."""
         return self.ml_step_s / self.live_time_scale
+
+    @property
+    def worker_id(self) -> str:
+        """This worker's name in job_runs, leases and claims."""
+        host = socket.gethostname()
+        return self.worker_name.replace("{host}", host) or f"{host}:{os.getpid()}"
+
+    @property
+    def effective_mqtt_client_id(self) -> str:
+        """The MQTT client id, "{host}" replaced: one per container when scaled out."""
+        return self.mqtt_client_id.replace("{host}", socket.gethostname())
 
     @property
     def embedded_broker(self) -> bool:

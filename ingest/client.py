@@ -55,7 +55,7 @@ class IngestClient:
         v5 = s.mqtt_v5
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=s.mqtt_client_id,
+            client_id=s.effective_mqtt_client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
             clean_session=None if v5 else False,
             manual_ack=True,

@@ -2,7 +2,8 @@
 job or small group of jobs, scheduled by the table in ``worker.schedule``), its metrics
 server, and ``python app.py backfill`` (``worker.backfill``)."""
 
+from worker.leases import OneWorkerOnly
 from worker.metrics_server import serve_worker_metrics
 from worker.service import Worker
 
-__all__ = ["Worker", "serve_worker_metrics"]
+__all__ = ["OneWorkerOnly", "Worker", "serve_worker_metrics"]

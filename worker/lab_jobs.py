@@ -4,7 +4,7 @@ at a time; ``retrain`` queues the weekly retrain."""
 from __future__ import annotations
 
 from maintenance.ops.model_lab import lab_setup
-from ml.lab.queue import queue_run
+from ml.lab.queue import fail_interrupted, queue_run
 from ml.lab.runs import run_next
 from worker.context import JobContext
 
@@ -12,8 +12,11 @@ __all__ = ["lab", "retrain"]
 
 
 def lab(ctx: JobContext) -> int:
-    """Run the next queued model-lab run, if any."""
-    return run_next(ctx.db, lab_setup(ctx.settings, ctx.db, ctx.overrides))
+    """Fail the runs of workers no longer alive, then run the next queued model-lab run
+    this worker claims, if any."""
+    worker = ctx.settings.worker_id
+    failed = fail_interrupted(ctx.db, worker=worker)  # between runs: none of ours is running
+    return failed + run_next(ctx.db, lab_setup(ctx.settings, ctx.db, ctx.overrides), worker=worker)
 
 
 def retrain(ctx: JobContext) -> int:

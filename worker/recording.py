@@ -47,8 +47,8 @@ def watched(
 class JobRecorder:
     """Records job runs in the database the jobs work on."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, *, worker: str = "") -> None:
+        self.db, self.worker = db, worker  # the worker id each run is recorded with
         # while that database is down, say so once, not every run
         self._recording = FailureStreak(log, "recording job runs", traceback=False)
 
@@ -75,6 +75,7 @@ class JobRecorder:
                         ok=not error,
                         items=items,
                         error=error,
+                        worker=self.worker,
                     )
                 )
 

@@ -1,11 +1,13 @@
-"""The table of recorded jobs: each one's name (the Jobs page's), its body, when it runs and
-the settings it reads. The worker registers every row on its scheduler."""
+"""The table of recorded jobs: each one's name (the Jobs page's), its body, when it runs,
+whether it runs once per fleet or on every worker, and the settings it reads. The worker
+registers every row on its scheduler."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from config import Settings
 from worker.context import JobContext
@@ -17,7 +19,12 @@ from worker.report_jobs import refresh_reports, weekly_report
 from worker.rule_jobs import rules
 from worker.ticket_jobs import escalate, notify, open_plans
 
-__all__ = ["SCHEDULE", "Cron", "Every", "ScheduledJob"]
+__all__ = ["FLEET_JOBS", "SCHEDULE", "Cron", "Every", "ScheduledJob", "Scope"]
+
+# "fleet": once per period across all workers, by the worker holding the job's lease
+# (worker.leases); "worker": on every worker, each on its own share (its MQTT messages,
+# the lab runs and notifications it claims with FOR UPDATE SKIP LOCKED)
+Scope = Literal["fleet", "worker"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +66,24 @@ def _first(after_s: int | None, now: datetime) -> dict[str, object]:
 
 @dataclass(frozen=True, slots=True)
 class ScheduledJob:
-    """One recorded job; ``reads`` names the settings its body reads (``*`` patterns allowed)
-    beyond its trigger's, through ``JobContext.overrides`` (changed in the app) or not."""
+    """One recorded job; ``scope``: once per fleet or on every worker; ``reads`` names the
+    settings its body reads (``*`` patterns allowed) beyond its trigger's, through
+    ``JobContext.overrides`` (changed in the app) or not."""
 
     name: str
     body: Callable[[JobContext], int]
     when: Every | Cron
+    scope: Scope
     reads: tuple[str, ...] = ()
 
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
-    ScheduledJob("drain", drain, Every("drain_interval_s")),
+    ScheduledJob("drain", drain, Every("drain_interval_s"), "worker"),
     ScheduledJob(
         "score",
         score,
         Every("score_interval_s"),
+        "fleet",
         reads=(
             "live_step_s",
             "live_time_scale",
@@ -85,31 +95,46 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         ),
     ),
     ScheduledJob(
-        "rules", rules, Every("rules_interval_s"), reads=("rules_window_s", "alarm_clear_after_s")
+        "rules",
+        rules,
+        Every("rules_interval_s"),
+        "fleet",
+        reads=("rules_window_s", "alarm_clear_after_s"),
     ),
     # Mondays, and once soon after start: a worker that was down on Monday catches up
     ScheduledJob(
-        "weekly_report", weekly_report, Cron(day_of_week="mon", hour=0, minute=5, first_after_s=15)
+        "weekly_report",
+        weekly_report,
+        Cron(day_of_week="mon", hour=0, minute=5, first_after_s=15),
+        "fleet",
     ),
-    ScheduledJob("report_refresh", refresh_reports, Every(300, first_after_s=45)),
+    ScheduledJob("report_refresh", refresh_reports, Every(300, first_after_s=45), "fleet"),
     ScheduledJob(
         "retention",
         retention,
         Cron(hour=2, minute=30),
+        "fleet",
         reads=("retention_raw_days", "retention_rollup_days", "timescale_compress_after_days"),
     ),
-    ScheduledJob("rollup", rollup, Every(60, first_after_s=20)),
-    ScheduledJob("escalation", escalate, Every(60), reads=("escalate_*_min",)),
-    ScheduledJob("notify", notify, Every(10), reads=("smtp_*", "public_url")),
-    ScheduledJob("plans", open_plans, Every(300, first_after_s=30)),
+    ScheduledJob("rollup", rollup, Every(60, first_after_s=20), "fleet"),
+    ScheduledJob("escalation", escalate, Every(60), "fleet", reads=("escalate_*_min",)),
+    ScheduledJob("notify", notify, Every(10), "worker", reads=("smtp_*", "public_url")),
+    ScheduledJob("plans", open_plans, Every(300, first_after_s=30), "fleet"),
     # the model lab's training and backtest runs, one at a time, in the background
     ScheduledJob(
         "lab",
         lab,
         Every(2),
+        "worker",
         reads=("lab_auto_promote", "*_step_s", "models_dir", "var_dir", "failure_threshold"),
     ),
     ScheduledJob(
-        "retrain", retrain, Cron(day_of_week="mon", hour=3), reads=("lab_retrain_weekly",)
+        "retrain",
+        retrain,
+        Cron(day_of_week="mon", hour=3),
+        "fleet",
+        reads=("lab_retrain_weekly",),
     ),
 )
+
+FLEET_JOBS = tuple(job.name for job in SCHEDULE if job.scope == "fleet")

@@ -1,4 +1,5 @@
-"""The worker role: MQTT ingest, and one APScheduler running the jobs of ``worker.schedule``."""
+"""The worker role: MQTT ingest, and one APScheduler running the jobs of ``worker.schedule``:
+every worker runs the per-worker jobs, the fleet-wide ones run where their lease is held."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from maintenance.ops.retention import sync_timescale_policies
 from maintenance.ops.scheduled_jobs import pending_requests
 from ml.lab.queue import fail_interrupted
 from worker.context import JobContext
+from worker.leases import LeaseKeeper
 from worker.recording import JobRecorder, watched
-from worker.schedule import SCHEDULE
+from worker.schedule import FLEET_JOBS, SCHEDULE
 
 __all__ = ["Worker"]
 
@@ -51,13 +53,23 @@ class Worker:
         )
         overrides = Overrides(settings, db)  # settings changed in the app, no restart
         self.context = JobContext(settings, db, overrides, self.drainer)
-        self.recorder = JobRecorder(db)
+        self.worker_id = settings.worker_id
+        self.recorder = JobRecorder(db, worker=self.worker_id)
+        self.leases = LeaseKeeper(
+            db, worker=self.worker_id, names=FLEET_JOBS, ttl_s=settings.lease_ttl_s
+        )
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         )
 
     def start(self) -> None:
+        self.leases.start()  # first: a second worker on SQLite refuses before it subscribes
+        if self.settings.mqtt_shared_group and not self.settings.mqtt_v5:
+            log.warning(
+                "PDM_MQTT_SHARED_GROUP needs MQTT 5 (Mosquitto): this worker receives every "
+                "message; several workers need PDM_MQTT_URL and PDM_MQTT_PROTOCOL=5"
+            )
         self.client.start()
         s = self.context.overrides.current()
         sync_timescale_policies(
@@ -65,11 +77,13 @@ class Worker:
             raw_days=s.retention_raw_days,
             compress_after_days=s.timescale_compress_after_days,
         )
-        if interrupted := fail_interrupted(self.db):
+        if interrupted := fail_interrupted(self.db, worker=self.worker_id):
             log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
         now = datetime.now(UTC)
         for job in SCHEDULE:
             body = self.recorder.recorded(job.name, partial(job.body, self.context))
+            if job.scope == "fleet":
+                body = self.leases.only_when_held(job.name, body)
             when = job.when.arguments(self.settings, now)
             self.scheduler.add_job(body, id=job.name, name=job.name, **when)
         self.scheduler.add_job(
@@ -86,6 +100,7 @@ class Worker:
         if not self.scheduler.running:
             return  # never started, or already stopped
         self.scheduler.shutdown(wait=True)
+        self.leases.stop()  # the others take the fleet jobs at their next beat
         self.client.close_inbox()
         self.drainer.drain_all()
         self.client.stop()
@@ -98,9 +113,12 @@ class Worker:
         }
 
     def _run_requested(self) -> None:
-        """Admins' "run now" from the Jobs page: start the job at once, mark the request."""
+        """Admins' "run now" from the Jobs page: start the job at once, mark the request;
+        a fleet-wide job's request is left to the worker holding its lease."""
         with self.db.session() as session:
             for request in pending_requests(session=session):
+                if request.job in FLEET_JOBS and not self.leases.holds(request.job):
+                    continue
                 request.started_at = datetime.now(UTC)
                 if self.scheduler.get_job(request.job) is not None:
                     self.scheduler.modify_job(request.job, next_run_time=datetime.now(UTC))

@@ -17,6 +17,7 @@ from data.models.base import (
     UtcDateTime,
     utcnow,
 )
+from data.models.fleet_tables import Lease
 from data.models.ops_tables import (
     AppSetting,
     JobRequest,
@@ -103,5 +104,6 @@ __all__ = [
     "PlanProgress",
     "SignInFailure",
     "UserSession",
+    "Lease",
     "utcnow",
 ]

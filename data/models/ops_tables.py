@@ -38,6 +38,7 @@ class JobRun(Base):
     ok: Mapped[bool] = mapped_column(Boolean, default=True)
     items: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str] = mapped_column(String(128), default="", server_default="")
 
 
 class ModelVersion(Base):
@@ -84,6 +85,7 @@ class LabRun(Base):
     anomaly_version: Mapped[int | None] = mapped_column(Integer, default=None)
     failure_version: Mapped[int | None] = mapped_column(Integer, default=None)
     output_dir: Mapped[str] = mapped_column(Text, default="")  # scores as Parquet
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)  # a worker id
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -150,3 +152,5 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the worker sending it now; a claim of a worker no longer alive is void
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)

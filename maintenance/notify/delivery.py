@@ -1,6 +1,8 @@
 """Deliver the outbox: email over SMTP, Slack-compatible and signed generic webhooks over
 HTTP (the standard library), retried with backoff; every attempt's outcome is stored on its
-row. Network calls happen outside any database transaction."""
+row. Network calls happen outside any database transaction. Several workers deliver at once:
+each claims its batch (``FOR UPDATE SKIP LOCKED``, then ``claimed_by``) so a notification is
+sent by one of them; a claim of a worker no longer alive is void."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from config import Settings
 from data.db import Database
+from data.leases import live_workers
 from data.models import Notification, NotificationChannel
 from maintenance.notify.smtp_mail import send_mail
 
@@ -63,7 +66,7 @@ def deliver_due(*, db: Database, settings: Settings, now: datetime) -> DeliveryC
     """Try every pending notification due at ``now`` once; a failing one never stops the
     others."""
     sent = retrying = failed = 0
-    for job in _due(db, now):
+    for job in _claim_due(db, now, settings.worker_id):
         error = _attempt(job, settings)
         outcome = _record(db, job.id, error, now)
         sent += outcome == "sent"
@@ -90,27 +93,36 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _due(db: Database, now: datetime) -> list[_Job]:
-    stmt = (
-        select(Notification, NotificationChannel)
-        .outerjoin(NotificationChannel, NotificationChannel.id == Notification.channel_id)
-        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .limit(BATCH)
-    )
+def _claim_due(db: Database, now: datetime, worker: str) -> list[_Job]:
+    """Claim for ``worker`` the due notifications no other live worker is sending."""
     with db.session() as s:
-        return [
-            _Job(
-                n.id,
-                n.event,
-                dict(n.payload or {}),
-                c.kind if c else "email",
-                c.target if c else n.recipient,
-                c.secret if c else "",
-                c.active if c else True,
+        unclaimed = or_(
+            Notification.claimed_by.is_(None), Notification.claimed_by.not_in(live_workers(s))
+        )
+        stmt = (
+            select(Notification, NotificationChannel)
+            .outerjoin(NotificationChannel, NotificationChannel.id == Notification.channel_id)
+            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+            .where(unclaimed)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True, of=Notification)
+        )
+        jobs = []
+        for n, c in s.execute(stmt):
+            n.claimed_by = worker
+            jobs.append(
+                _Job(
+                    n.id,
+                    n.event,
+                    dict(n.payload or {}),
+                    c.kind if c else "email",
+                    c.target if c else n.recipient,
+                    c.secret if c else "",
+                    c.active if c else True,
+                )
             )
-            for n, c in s.execute(stmt)
-        ]
+        return jobs
 
 
 def _attempt(job: _Job, settings: Settings) -> str:
@@ -178,6 +190,7 @@ def _record(db: Database, notification_id: int, error: str, now: datetime) -> st
         if row is None:
             return "gone"
         row.attempts += 1
+        row.claimed_by = None  # sent, failed, or free for any worker when next due
         if not error:
             row.status, row.sent_at, row.last_error = "sent", now, ""
         elif row.attempts >= MAX_ATTEMPTS:

@@ -1,15 +1,18 @@
 """The model lab's queue: runs asked for by the page (or the weekly job) wait as ``lab_runs``
-rows until the worker claims the oldest; a run left running by a stopped worker is failed."""
+rows until a worker claims the oldest (``FOR UPDATE SKIP LOCKED``: several workers never
+take the same run); a run is owned by the worker that claimed it, and failed only when that
+worker restarts or is no longer alive."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from data.db import Database
+from data.leases import live_workers
 from data.models import AuditLog, LabRun, LabRunStatus
 from ml.lab.backtest import model_version
 from ml.lab.params import LabError, check_params
@@ -54,35 +57,37 @@ def queue_run(
     return run
 
 
-def claim_next(db: Database) -> int | None:
-    """Mark the oldest queued run running and return its id (None: nothing queued, or
-    another worker took it first)."""
+def claim_next(db: Database, *, worker: str = "") -> int | None:
+    """Mark the oldest queued run running, claimed by ``worker``, and return its id (None:
+    nothing queued that another worker has not locked)."""
     with db.session() as session:
-        run_id = session.scalar(
-            select(LabRun.id)
+        run = session.scalar(
+            select(LabRun)
             .where(LabRun.status == LabRunStatus.QUEUED)
             .order_by(LabRun.created_at, LabRun.id)
             .limit(1)
+            .with_for_update(skip_locked=True)  # SQLite: one writer at a time anyway
         )
-        if run_id is None:
+        if run is None:
             return None
-        claim = (
-            update(LabRun)
-            .where(LabRun.id == run_id, LabRun.status == LabRunStatus.QUEUED)
-            .values(status=LabRunStatus.RUNNING, started_at=datetime.now(UTC), stage="starting")
-        )
-        # an UPDATE gives a CursorResult, typed as a plain Result (sqlalchemy#12913)
-        claimed = cast(CursorResult[Any], session.execute(claim)).rowcount
-    return run_id if claimed else None
+        run.status, run.started_at, run.stage = LabRunStatus.RUNNING, datetime.now(UTC), "starting"
+        run.claimed_by = worker
+        return run.id
 
 
-def fail_interrupted(db: Database) -> int:
-    """At worker start: runs left running by a worker that stopped mid-way are failed with
-    that reason (their page would otherwise show them running for ever)."""
+def fail_interrupted(db: Database, *, worker: str) -> int:
+    """Runs left running by ``worker`` before its restart, or by a worker no longer alive,
+    are failed with that reason (their page would otherwise show them running for ever);
+    another live worker's runs are left alone."""
     with db.session() as session:
+        orphaned = or_(
+            LabRun.claimed_by.is_(None),
+            LabRun.claimed_by == worker,
+            LabRun.claimed_by.not_in(live_workers(session)),
+        )
         fail = (
             update(LabRun)
-            .where(LabRun.status == LabRunStatus.RUNNING)
+            .where(LabRun.status == LabRunStatus.RUNNING, orphaned)
             .values(
                 status=LabRunStatus.FAILED,
                 stage="failed",

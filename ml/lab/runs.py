@@ -66,9 +66,10 @@ class LabSetup:
     simulate: Callable[[int, float, int], RunToFailure]  # (machines, days, seed) → history
 
 
-def run_next(db: Database, setup: LabSetup) -> int:
-    """The worker's job: claim the oldest queued run and run it to the end (1 if one ran)."""
-    run_id = claim_next(db)
+def run_next(db: Database, setup: LabSetup, *, worker: str = "") -> int:
+    """The worker's job: claim the oldest queued run for ``worker`` and run it to the end
+    (1 if one ran)."""
+    run_id = claim_next(db, worker=worker)
     if run_id is None:
         return 0
     execute(db, setup, run_id)

@@ -6,51 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_processes import Proc
+from app_processes import http_get as _get
 from factories import readings_count, wait_until
 from services import free_port, wait_port
 
 from data.db import Database
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback only
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
-    except OSError:
-        return 0, b""
-
-
-class Proc:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.popen = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def terminate(self, timeout: float = 30) -> int:
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            raise AssertionError(f"no stop on SIGTERM: {self.log.read_text()[-2000:]}") from None
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from config import Settings
+from config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {
@@ -56,3 +57,29 @@ def test_every_pdm_variable_in_compose_is_a_setting():
     names = set(re.findall(r"\b(PDM_[A-Z_]+)\s*:", (ROOT / "compose.yaml").read_text()))
     fields = {f"PDM_{name.upper()}" for name in Settings.model_fields}
     assert names and names <= fields, names - fields
+
+
+def _service(config: str, name: str) -> str:
+    """One service's block of ``docker-compose config``'s normalised output."""
+    found = re.search(rf"^  {name}:\n((?:    .*\n|      .*\n)+)", config, re.M)
+    assert found, name
+    return found.group(1)
+
+
+def test_workers_scale_out_by_construction():
+    """``docker-compose up --scale worker=3``: no replica has a fixed published port, name or
+    host name, and its MQTT client id and worker name come from its own host name."""
+    result = _config(SECRETS)
+    assert result.returncode == 0, result.stderr
+    worker = _service(result.stdout, "worker")
+    for fixed in ("ports:", "container_name:", "hostname:"):
+        assert fixed not in worker
+    env = dict(re.findall(r"^      (PDM_[A-Z_]+): '?([^'\n]*)'?$", worker, re.M))
+    assert "{host}" in env["PDM_MQTT_CLIENT_ID"] and "{host}" in env["PDM_WORKER_NAME"]
+    assert env["PDM_MQTT_SHARED_GROUP"]  # the replicas share the stream
+    settings = load_settings(
+        mqtt_client_id=env["PDM_MQTT_CLIENT_ID"], worker_name=env["PDM_WORKER_NAME"]
+    )
+    host = socket.gethostname()
+    assert settings.effective_mqtt_client_id == f"pdm-ingest-{host}"
+    assert settings.worker_id == host

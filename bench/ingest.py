@@ -2,6 +2,11 @@
 
     python -m bench.ingest            # full run, about 4 minutes on 2 cores
     python -m bench.ingest --quick    # under a minute
+    python -m bench.ingest --workers 1,2,3   # committed readings/s per worker count
+
+With ``--workers`` it measures only that: the idempotent-COPY limit, then, for each count,
+that many workers on one MQTT 5 shared subscription storing the same batched messages
+(``bench/scaling.py``).
 
 In one run it starts PostgreSQL and Mosquitto (tests/services.py), generates one set
 of readings, and measures on it, each on a fresh database:
@@ -43,6 +48,7 @@ from .phases import (
 )
 from .readings import fleet, generate
 from .report import Results, code_version, render, summary_json, update_docs
+from .scaling import Scaling, measure_scaling, render_scaling, update_scaling_docs
 from .servers import REPO, running_servers
 
 __all__ = ["Sizes", "main"]
@@ -97,9 +103,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="PostgreSQL with fsync and full_page_writes on (the test server has them off)",
     )
+    p.add_argument(
+        "--workers",
+        type=_counts,
+        metavar="N,N,...",
+        help="measure committed readings/s with each number of workers (e.g. 1,2,3) instead",
+    )
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not update the docs")
     return p.parse_args(argv)
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"worker counts like 1,2,3, not {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("every worker count must be at least 1")
+    return counts
 
 
 def worker_tuning(settings: list[str]) -> dict[str, str]:
@@ -152,6 +174,33 @@ def _record(r: Results, name: str, result: Throughput) -> None:
     )
 
 
+def run_scaling(args: argparse.Namespace, command: str) -> Scaling:
+    """``--workers``: start the servers, generate the readings, measure each worker count."""
+    sizes = QUICK if args.quick else FULL
+    tuning = worker_tuning(args.worker_setting)
+    machines = fleet(args.machines)
+    load, code = os.getloadavg()[0], code_version(REPO)
+    with (
+        tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp,
+        running_servers(durable=args.durable) as (pg, mq),
+    ):
+        readings = generate(sizes.batched, machines, start=time.time() - 6 * 3600)
+        bench = Bench(pg, mq, machines, readings, Path(tmp), tuning, publishers=args.publishers)
+        bench.stall_s = 30.0 if args.quick else 120.0
+        results = measure_scaling(bench, args.workers, sizes.batched, args.per_message)
+    results.settings = {
+        "machines": str(args.machines),
+        "postgres": "durable" if args.durable else "tests/services.py (fsync off)",
+        "load average at start": f"{load:.2f}",
+    } | (tuning or {"worker settings": "product defaults"})
+    if not args.no_docs:
+        section = (
+            "workers" + ("-quick" if args.quick else "") + ("-durable" if args.durable else "")
+        )
+        update_scaling_docs(args.docs, section=section, r=results, command=command, code=code)
+    return results
+
+
 def run(args: argparse.Namespace, command: str) -> Results:
     """Start the servers, generate the readings, measure; servers always stop."""
     sizes = QUICK if args.quick else FULL
@@ -201,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     given = sys.argv[1:] if argv is None else argv
     command = shlex.join([_interpreter(), "-m", "bench.ingest", *given])
+    if args.workers:
+        print(render_scaling(run_scaling(args, command)), flush=True)
+        return
     results = run(args, command)
     print(render(results))
     print(summary_json(results), flush=True)

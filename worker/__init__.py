@@ -2,7 +2,7 @@
 job or small group of jobs, scheduled by the table in ``worker.schedule``), its metrics
 server, and ``python app.py backfill`` (``worker.backfill``)."""
 
-from worker.leases import OneWorkerOnly
+from worker.lease_keeper import OneWorkerOnly
 from worker.metrics_server import serve_worker_metrics
 from worker.service import Worker
 

@@ -22,7 +22,7 @@ from worker.ticket_jobs import escalate, notify, open_plans
 __all__ = ["FLEET_JOBS", "SCHEDULE", "Cron", "Every", "ScheduledJob", "Scope"]
 
 # "fleet": once per period across all workers, by the worker holding the job's lease
-# (worker.leases); "worker": on every worker, each on its own share (its MQTT messages,
+# (worker.lease_keeper); "worker": on every worker, each on its own share (its MQTT messages,
 # the lab runs and notifications it claims with FOR UPDATE SKIP LOCKED)
 Scope = Literal["fleet", "worker"]
 

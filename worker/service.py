@@ -20,7 +20,7 @@ from maintenance.ops.retention import sync_timescale_policies
 from maintenance.ops.scheduled_jobs import pending_requests
 from ml.lab.queue import fail_interrupted
 from worker.context import JobContext
-from worker.leases import LeaseKeeper
+from worker.lease_keeper import LeaseKeeper
 from worker.recording import JobRecorder, watched
 from worker.schedule import FLEET_JOBS, SCHEDULE
 

@@ -17,7 +17,7 @@ from data.leases import holders, presence, release, take
 from data.models import LabRun, LabRunStatus, Lease, Notification, NotificationChannel
 from maintenance.notify.delivery import deliver_due
 from ml.lab.queue import claim_next, fail_interrupted
-from worker.leases import LeaseKeeper, OneWorkerOnly
+from worker.lease_keeper import LeaseKeeper, OneWorkerOnly
 
 
 def _take(db: Database, holder: str, *names: str, ttl: float = 30.0) -> set[str]:

@@ -8,7 +8,7 @@ from fnmatch import fnmatch
 
 from config import Settings
 from maintenance.ops.scheduled_jobs import JOBS
-from worker.schedule import SCHEDULE, Cron, Every
+from worker.schedule import FLEET_JOBS, SCHEDULE, Cron, Every
 
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -47,3 +47,16 @@ def test_triggers_read_their_interval_from_the_settings():
         "hour": 3,
         "minute": 0,
     }
+
+
+def test_every_job_runs_once_per_fleet_unless_it_works_on_its_own_share():
+    """Per worker: the MQTT messages it received (drain), and the lab runs and notifications
+    it claims; everything else once per fleet, by the holder of the job's lease."""
+    scopes = {job.name: job.scope for job in SCHEDULE}
+    assert set(scopes.values()) == {"fleet", "worker"}
+    assert {name for name, scope in scopes.items() if scope == "worker"} == {
+        "drain",
+        "lab",
+        "notify",
+    }
+    assert set(FLEET_JOBS) == {name for name, scope in scopes.items() if scope == "fleet"}

@@ -12,7 +12,10 @@ COPY maintenance maintenance
 COPY web web
 COPY worker worker
 COPY cli cli
-RUN pip install --no-cache-dir . && useradd --create-home pdm && mkdir -p /app/var && chown pdm /app/var
+# var/models and var/lab exist (owned by pdm) so the shared volumes compose mounts there
+# start out writable by the app's user
+RUN pip install --no-cache-dir . && useradd --create-home pdm \
+    && mkdir -p /app/var/models /app/var/lab && chown -R pdm /app/var
 USER pdm
 ENV PDM_VAR_DIR=/app/var PDM_HOST=0.0.0.0
 EXPOSE 8050 9100

@@ -83,3 +83,17 @@ def test_workers_scale_out_by_construction():
     host = socket.gethostname()
     assert settings.effective_mqtt_client_id == f"pdm-ingest-{host}"
     assert settings.worker_id == host
+
+
+def test_every_worker_and_the_web_app_read_the_same_models_and_lab_results():
+    """A model trained by one worker is scored by all and shown by the web app: the folders
+    the code writes them to (under the image's PDM_VAR_DIR) are one shared volume each."""
+    result = _config(SECRETS)
+    var_dir = re.search(r"PDM_VAR_DIR=(\S+)", (ROOT / "Dockerfile").read_text())
+    assert result.returncode == 0 and var_dir, result.stderr
+    settings = load_settings(var_dir=var_dir.group(1))
+    folders = {str(settings.effective_models_dir), str(settings.var_dir / "lab")}
+    for service in ("worker", "web"):
+        mounts = re.findall(r"^    - (\w+):(\S+?)(?::rw)?$", _service(result.stdout, service), re.M)
+        assert {path for _volume, path in mounts} >= folders, service
+    assert re.search(r"^volumes:\n(?:  .*\n)*  models: \{\}", result.stdout, re.M)

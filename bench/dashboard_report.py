@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .dashboard_app import Seeded
 from .dashboard_measure import Sample, TickSample
-from .report import machine
+from .report import write_run
 
 __all__ = ["DashResults", "Target", "render", "summary_json", "targets", "update_docs"]
 
@@ -182,28 +181,7 @@ def summary_json(r: DashResults) -> str:
 
 def update_docs(path: Path, *, section: str, r: DashResults, command: str, code: str) -> None:
     """Replace the ``section`` block of ``path`` with this run (appended when missing)."""
-    begin, end = f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
-    block = "\n".join(
-        [
-            begin,
-            f"Run {stamp} on {machine()}.",
-            "",
-            f"Command: `{command}` (code: {code})",
-            "",
-            seeding(r),
-            "",
-            f"Settings: {settings}",
-            "",
-            render(r),
-            end,
-        ]
-    )
-    text = path.read_text()
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n### Latest {section} run\n\n{block}\n"
-    path.write_text(text)
+    body = [seeding(r), "", f"Settings: {settings}", "", render(r)]
+    heading = f"### Latest {section} run"  # a level below the dashboard's own section
+    write_run(path, section=section, command=command, code=code, body=body, heading=heading)

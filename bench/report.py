@@ -18,6 +18,7 @@ __all__ = [
     "render",
     "summary_json",
     "update_docs",
+    "write_run",
     "machine",
     "code_version",
 ]
@@ -214,26 +215,33 @@ Measured by `python -m bench.ingest` (see `bench/ingest.py`); the sections betwe
 
 def update_docs(path: Path, *, section: str, r: Results, command: str, code: str) -> None:
     """Replace the ``section`` block of ``path`` (created when missing) with this run."""
+    settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
+    body = [f"Settings: {settings}", "", render(r)]
+    write_run(path, section=section, command=command, code=code, body=body)
+
+
+def write_run(
+    path: Path,
+    *,
+    section: str,
+    command: str,
+    code: str,
+    body: list[str],
+    heading: str = "",
+) -> None:
+    """Replace the ``section`` block of ``path`` with one run: when and on what it ran, its
+    command and code, then ``body``; appended under ``heading`` (a Markdown heading line,
+    default "## Latest <section> run") when the file has no such block (the file is created
+    when missing)."""
     begin, end = f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
-    block = "\n".join(
-        [
-            begin,
-            f"Run {stamp} on {machine()}.",
-            "",
-            f"Command: `{command}` (code: {code})",
-            "",
-            f"Settings: {settings}",
-            "",
-            render(r),
-            end,
-        ]
-    )
+    run = [f"Run {stamp} on {machine()}.", "", f"Command: `{command}` (code: {code})", ""]
+    block = "\n".join([begin, *run, *body, end])
     text = path.read_text() if path.exists() else _DOC_HEADER
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + block + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + f"\n\n## Latest {section} run\n\n{block}\n"
+        heading = heading or f"## Latest {section} run"
+        text = text.rstrip("\n") + f"\n\n{heading}\n\n{block}\n"
     path.write_text(text)

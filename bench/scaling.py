@@ -8,12 +8,11 @@ import logging
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .phases import Bench, Throughput, copy_rate
 from .publish import publish_files
-from .report import machine
+from .report import write_run
 from .servers import phase_database
 from .worker_proc import WorkerProcess
 
@@ -117,26 +116,8 @@ def render_scaling(r: Scaling) -> str:
 
 def update_scaling_docs(path: Path, *, section: str, r: Scaling, command: str, code: str) -> None:
     """Replace the ``section`` block of ``path`` with this run (appended when missing)."""
-    begin, end = f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
-    block = "\n".join(
-        [
-            begin,
-            f"Run {stamp} on {machine()}.",
-            "",
-            f"Command: `{command}` (code: {code})",
-            "",
-            f"{r.count:,} readings in messages of {r.per_message}; settings: {settings}",
-            "",
-            render_scaling(r),
-            end,
-        ]
-    )
-    text = path.read_text()
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n### Workers: {section}\n\n{block}\n"
-    path.write_text(text)
+    body = [f"{r.count:,} readings in messages of {r.per_message}; settings: {settings}", ""]
+    body.append(render_scaling(r))
+    heading = f"### Workers: {section}"
+    write_run(path, section=section, command=command, code=code, body=body, heading=heading)

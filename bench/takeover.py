@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import psycopg
 
 from worker.schedule import FLEET_JOBS
 
-from .report import code_version, machine
+from .report import code_version, write_run
 from .servers import REPO, PhaseDatabase, phase_database, running_servers
 from .worker_proc import WorkerProcess
 
@@ -159,20 +158,6 @@ def render(results: dict[str, list[float]], ttl: float) -> str:
     return "\n".join(lines)
 
 
-def update_docs(path: Path, table: str, command: str, code: str) -> None:
-    begin, end = "<!-- bench:takeover:begin -->", "<!-- bench:takeover:end -->"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    run = f"Run {stamp} on {machine()}.\n\nCommand: `{command}` (code: {code})"
-    block = f"{begin}\n{run}\n\n{table}\n{end}"
-    text = path.read_text()
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{block}\n"
-    path.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -184,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     table = render(measure(args.ttl, args.rounds), args.ttl)
     print(table, flush=True)
     if not args.no_docs:
-        update_docs(args.docs, table, command, code)
+        write_run(args.docs, section="takeover", command=command, code=code, body=[table])
 
 
 if __name__ == "__main__":

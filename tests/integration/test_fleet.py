@@ -28,7 +28,8 @@ from data.models import Alarm, JobRun, Lease, Machine, Notification, Notificatio
 from worker.schedule import FLEET_JOBS
 
 WORKERS = ("w1", "w2", "w3")
-TTL_S = 3.0  # short leases: the takeover below waits for them to expire
+TTL_S = 6.0  # short leases (the takeover below waits for them), not so short a busy
+# machine delays a renewal past one
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -97,9 +98,11 @@ def fleet(postgres, mosquitto, tmp_path_factory) -> Iterator[Fleet]:
     try:
         yield state
     finally:
-        for proc in [*procs.values(), web]:
-            if proc.popen.poll() is None:
-                proc.terminate()
+        running = [p for p in [*procs.values(), web] if p.popen.poll() is None]
+        for proc in running:  # all at once: each stops gracefully in a few seconds
+            proc.popen.send_signal(signal.SIGTERM)
+        for proc in running:
+            assert proc.popen.wait(30) == 0, proc.log.read_text()[-2000:]
         receiver.stop()
         db.dispose()
 

@@ -193,7 +193,9 @@ def set_policies(
     conn: Connection, *, compress_after: timedelta | None, drop_after: timedelta | None
 ) -> None:
     """Make the compression and retention policies on ``readings`` what is asked (None:
-    none). Only call when the state is ``active``."""
+    none). Only call when the state is ``active``. Workers starting together do it one after
+    the other (each reads, then changes: two would add the same policy)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-policies'))"))
     _set_policy(conn, "compression", "compress_after", compress_after)
     _set_policy(conn, "retention", "drop_after", drop_after)
 

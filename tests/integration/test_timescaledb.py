@@ -6,6 +6,7 @@ converted in place. Skipped, with the reason, where TimescaleDB is not installed
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -257,4 +258,38 @@ def test_a_timescale_database_on_a_server_that_stopped_preloading_it_refuses_to_
     assert timescale_state(db.engine) == "created-not-preloaded"
     with pytest.raises(timescale.TimescaleNotLoaded, match="shared_preload_libraries"):
         upgrade_schema(db.engine)
+    db.dispose()
+
+
+@needs_timescaledb
+def test_workers_starting_together_set_the_policies_once(timescale_postgres):
+    """Every worker sets the policies at its start; three at once must neither fail (two
+    adding the same policy) nor leave two."""
+    db = _migrated(timescale_postgres.new_database())
+    failures: list[BaseException] = []
+    for raw_days in (30, 60):  # first added, then changed (removed and added again)
+        barrier = threading.Barrier(3)
+
+        def start(days: int = raw_days, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                sync_timescale_policies(db=db, raw_days=days, compress_after_days=1)
+            except BaseException as exc:  # noqa: BLE001 - collected, asserted below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert _policies(db)["policy_retention"]["drop_after"] == f"{raw_days + 1} days"
+    with db.engine.connect() as conn:
+        count = conn.scalar(
+            text(
+                "SELECT count(*) FROM timescaledb_information.jobs"
+                " WHERE hypertable_name = 'readings'"
+            )
+        )
+    assert count == 2  # one compression and one retention policy
     db.dispose()

@@ -177,6 +177,14 @@ def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:
     return dbc.Table([html.Tbody(body)], className="align-middle", hover=True)
 
 
+def _last_run(j: JobSummary) -> list[object] | str:
+    """When, and on which worker (several workers: the fleet jobs' lease holder)."""
+    if not j.last_started:
+        return "—"
+    on = [html.Div(html.Small(f"on {j.last_worker}", className="text-muted text-nowrap"))]
+    return [f"{age(j.last_started)} ago", *(on if j.last_worker else [])]
+
+
 def _jobs_table(rows: list[JobSummary], *, can_run: bool) -> dbc.Table:
     head = html.Thead(
         html.Tr(
@@ -225,7 +233,7 @@ def _jobs_table(rows: list[JobSummary], *, can_run: bool) -> dbc.Table:
                         [html.Code(j.job), html.Div(html.Small(j.what, className="text-muted"))]
                     ),
                     html.Td(j.when),
-                    html.Td(f"{age(j.last_started)} ago" if j.last_started else "—"),
+                    html.Td(_last_run(j)),
                     html.Td(f"{j.last_ms:,.0f} ms" if j.last_ms is not None else "—"),
                     html.Td(outcome),
                     html.Td(f"{j.runs_24h} / {j.failures_24h}"),

@@ -52,6 +52,7 @@ class JobSummary:
     last_ok: bool | None
     last_items: int | None
     last_error: str
+    last_worker: str  # the worker that ran it ("" before workers were named)
     runs_24h: int
     failures_24h: int
     requested: bool  # a run-now is waiting for the worker
@@ -89,6 +90,7 @@ def job_summaries(*, session: Session, now: datetime | None = None) -> list[JobS
                 run.ok if run else None,
                 run.items if run else None,
                 run.error if run else "",
+                run.worker if run else "",
                 int(day.get(job, 0)),
                 int(failed.get(job, 0)),
                 job in waiting,

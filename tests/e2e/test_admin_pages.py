@@ -9,7 +9,7 @@ from factories import WebApp
 from services import free_port
 from sqlalchemy import delete, select
 
-from data.models import AppSetting, JobRequest
+from data.models import AppSetting, JobRequest, JobRun
 from web.views.admin_jobs import job_run
 from web.views.admin_settings import SETTING_ERROR, SETTING_INPUT, SETTING_SAVE, setting_field
 
@@ -37,9 +37,12 @@ def test_admin_changes_a_setting_and_asks_for_a_job_run(dash_duo, web: WebApp):
         assert s.get(AppSetting, "failure_threshold").value == {"value": 0.85}
         s.execute(delete(AppSetting))  # leave the shared app as it was
 
+    with web.db.session() as s:  # a run by one of several workers says which
+        s.add(JobRun(job="escalation", items=3, worker="worker-2"))
     visit(dash_duo, "/admin/jobs")
     run = pattern(job_run("weekly_report"))
     dash_duo.wait_for_element(run, timeout=15)
+    dash_duo.wait_for_contains_text("#job-row-escalation", "on worker-2", timeout=10)
     click(dash_duo, run)
     dash_duo.wait_for_contains_text("#admin-note", "weekly_report will run", timeout=10)
     shot(dash_duo, "jobs")
@@ -47,6 +50,8 @@ def test_admin_changes_a_setting_and_asks_for_a_job_run(dash_duo, web: WebApp):
         waiting = s.scalar(select(JobRequest.job).where(JobRequest.started_at.is_(None)))
         assert waiting == "weekly_report"
         s.execute(delete(JobRequest))
+        s.execute(delete(JobRun).where(JobRun.worker == "worker-2"))
+    assert not [e for e in dash_duo.get_logs() or [] if e["level"] in ("SEVERE", "WARNING")]
 
 
 def test_manager_sees_the_settings_read_only(dash_duo, web: WebApp):

@@ -62,8 +62,8 @@ def _every_field(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         except UserError as err:
             refused.update(err.messages)
     if refused:
-        first, message = next(iter(refused.items()))
-        raise UserError(first, message, refused)
+        # the text says every refusal (logs, a plain message); ``messages`` has each one
+        raise UserError(next(iter(refused)), " ".join(refused.values()), refused)
     return values
 
 

@@ -154,8 +154,8 @@ def create_plan(
         else 0.0
     )
     if refused:
-        first, message = next(iter(refused.items()))
-        raise PlanError(message, first, refused)
+        # the text says every refusal (logs, a plain message); ``messages`` has each one
+        raise PlanError(" ".join(refused.values()), next(iter(refused)), refused)
     days, hours = every or (None, None)
     plan = MaintenancePlan(
         name=name,

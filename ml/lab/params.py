@@ -71,8 +71,8 @@ def check_params(kind: str, params: dict) -> dict:
         check("features", lambda: _features(merged))
         check("horizon_h", lambda: _horizon(merged))
     if refused:
-        first, message = next(iter(refused.items()))
-        raise LabError(message, first, refused)
+        # the text says every refusal (logs, a plain message); ``messages`` has each one
+        raise LabError(" ".join(refused.values()), next(iter(refused)), refused)
     return merged
 
 

@@ -46,7 +46,7 @@ from data.models import Alarm, AlarmSource, Priority, Role, Severity, User
 from data.readings import insert_readings
 
 from .page_tour import ROLES, TourPage, chrome, pages, sign_in
-from .report import code_version, machine
+from .report import code_version, write_run
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "benchmarks.md"
@@ -329,29 +329,6 @@ def render(r: Results) -> str:
     return "\n".join(lines)
 
 
-def update_docs(text_block: str, command: str) -> None:
-    begin, end = "<!-- bench:pages:begin -->", "<!-- bench:pages:end -->"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    block = "\n".join(
-        [
-            begin,
-            f"Run {stamp} on {machine()}.",
-            "",
-            f"Command: `{command}` (code: {code_version(REPO)})",
-            "",
-            text_block,
-            end,
-        ]
-    )
-    text = DOCS.read_text()
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n### Latest pages run\n\n{block}\n"
-    DOCS.write_text(text)
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__.split("\n")[0])
     p.add_argument("--repeat", type=int, default=3, help="loads per page and role (default 3)")
@@ -363,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
     table = render(results)
     print(table)
     if not args.no_docs:
-        update_docs(table, "python -m bench.pages " + shlex.join(argv or sys.argv[1:]))
+        command = " ".join(["python -m bench.pages", shlex.join(argv or sys.argv[1:])]).strip()
+        write_run(DOCS, section="pages", command=command, code=code_version(REPO), body=[table])
 
 
 if __name__ == "__main__":

@@ -214,21 +214,20 @@ Measured by `python -m bench.ingest` (see `bench/ingest.py`); the sections betwe
 
 def update_docs(path: Path, *, section: str, r: Results, command: str, code: str) -> None:
     """Replace the ``section`` block of ``path`` (created when missing) with this run."""
+    settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
+    write_run(path, section=section, command=command, code=code,
+              body=[f"Settings: {settings}", "", render(r)])  # fmt: skip
+
+
+def write_run(path: Path, *, section: str, command: str, code: str, body: list[str]) -> None:
+    """Replace the ``section`` block of ``path`` (appended when missing) with a run: when,
+    where, the command and the code, then ``body``'s lines."""
     begin, end = f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    settings = ", ".join(f"`{k}={v}`" for k, v in r.settings.items())
     block = "\n".join(
-        [
-            begin,
-            f"Run {stamp} on {machine()}.",
-            "",
-            f"Command: `{command}` (code: {code})",
-            "",
-            f"Settings: {settings}",
-            "",
-            render(r),
-            end,
-        ]
+        [begin, f"Run {stamp} on {machine()}.", "", f"Command: `{command}` (code: {code})", ""]
+        + body
+        + [end]
     )
     text = path.read_text() if path.exists() else _DOC_HEADER
     if begin in text and end in text:

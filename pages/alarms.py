@@ -84,19 +84,12 @@ def layout(**_query: str) -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Button(
-                        "Acknowledge selected",
-                        id=ALARMS_ACK,
-                        size="sm",
-                        className="me-2",
-                        style=None if can_ack else _HIDDEN,
-                    ),
-                    dbc.Button(
-                        "Clear selected",
-                        id=ALARMS_CLEAR,
-                        size="sm",
-                        color="secondary",
-                        style=None if can_clear else _HIDDEN,
+                    *(
+                        dbc.Button(label, id=i, size="sm", color=c, className="me-2", style=style)
+                        for label, i, c, style in (
+                            ("Acknowledge selected", ALARMS_ACK, "primary", _shown(can_ack)),
+                            ("Clear selected", ALARMS_CLEAR, "secondary", _shown(can_clear)),
+                        )
                     ),
                     html.Span(
                         "Select rows (click, shift-click), then act; filter in the column headers.",
@@ -137,6 +130,12 @@ def layout(**_query: str) -> html.Div:
 
 
 _HIDDEN = {"display": "none"}
+
+
+def _shown(may: bool) -> dict | None:
+    return None if may else _HIDDEN
+
+
 _SELECTION = {"rowSelection": {"mode": "multiRow", "enableClickSelection": True}}
 
 

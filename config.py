@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     # demo accounts: generated on first start unless given here
     admin_password: str = ""
     manager_password: str = ""
+    engineer_password: str = ""
     technician_password: str = ""
     viewer_password: str = ""
 

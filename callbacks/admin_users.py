@@ -322,13 +322,14 @@ def _refused(err: Exception, fields: dict[str, str], also: tuple[str, ...] = ())
     """Feedback, no refresh, one message per field and the fields' invalid flags; a
     message that belongs to no field (``also`` are shown elsewhere) goes in the feedback."""
     messages = [_message(err, name) for name in fields]
-    shown = any(messages) or getattr(err, "field", None) in also
+    shown = any(messages) or set(getattr(err, "messages", {})) & set(also)
     feedback = "" if shown else note(str(err), "warning")
     return feedback, dash.no_update, *messages, *(bool(m) for m in messages)
 
 
 def _message(err: Exception, field: str) -> str:
-    return str(err) if getattr(err, "field", None) == field else ""
+    """The message for ``field`` (a refused form has one per bad field)."""
+    return getattr(err, "messages", {}).get(field, "")
 
 
 def _clean(fields: dict[str, str]) -> tuple:

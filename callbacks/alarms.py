@@ -19,7 +19,7 @@ from maintenance.machine_status.maintenance_windows import (
     cancel_silence,
     silence_machine,
 )
-from maintenance.people.permissions import Action
+from maintenance.people.permissions import Action, allowed
 from web.server.auth import AccessDenied, require
 from web.server.input_kinds import as_id
 from web.views.alarms import (
@@ -57,7 +57,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(ALARMS_REFRESH, "data"),
     )
     def grid(range_key: str, _n: int, _refresh: int) -> tuple:
-        require(Action.ALARM_VIEW)
+        user = require(Action.ALARM_VIEW)
         now = datetime.now(UTC)
         days = 0 if range_key == "active" else int(range_key or 7)
         with db.session() as s:
@@ -67,7 +67,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         if range_key == "active":
             rows = [r for r in rows if r.cleared_at is None]
         options = [{"label": n, "value": str(i)} for i, n in sorted(names.items(), key=_by_name)]
-        return [_row(r, now) for r in rows], _windows(windows), options
+        return (
+            [_row(r, now) for r in rows],
+            _windows(windows, allowed(user.role, Action.ALARM_SILENCE)),
+            options,
+        )
 
     @app.callback(
         Output(ALARMS_FEEDBACK, "children"),
@@ -158,7 +162,7 @@ def _by_name(item: tuple[int, str]) -> str:
 
 def _row(r: AlarmRow, now: datetime) -> dict:
     return {
-        "id": r.id,
+        "id": str(r.id),  # AG Grid row ids are strings
         "raised": r.raised_at.strftime("%Y-%m-%d %H:%M:%S"),
         "age": age(r.raised_at),
         "machine": f"[{r.machine}](/machine/{r.machine})",
@@ -178,7 +182,7 @@ def _note(text: str, color: str) -> dbc.Alert:
     return dbc.Alert(text, color=color, dismissable=True, className="py-2", id=ALARMS_NOTE)
 
 
-def _windows(rows: list[SilenceRow]) -> html.Div:
+def _windows(rows: list[SilenceRow], can_end: bool) -> html.Div:
     if not rows:
         return html.Small("No maintenance window is open.", className="text-muted", id=SILENCE_NONE)
     return dbc.ListGroup(
@@ -200,7 +204,9 @@ def _windows(rows: list[SilenceRow]) -> html.Div:
                             id=silence_cancel(w.id),
                             size="sm",
                             color="outline-secondary",
-                        ),
+                        )
+                        if can_end
+                        else None,
                     ],
                     className="d-flex justify-content-between align-items-center",
                 ),

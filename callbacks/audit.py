@@ -46,7 +46,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             found = audit_rows(session=s, start=first, end=stop)
         data = [
             {
-                "id": r.id,
+                "id": str(r.id),  # AG Grid row ids are strings
                 "ts": r.ts.strftime("%Y-%m-%d %H:%M:%S"),
                 "user": r.user,
                 "action": r.action,

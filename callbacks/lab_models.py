@@ -152,8 +152,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                         + "."
                     )
         except LabError as exc:
-            field = {"candidate": "pair"}.get(exc.field, exc.field)
-            shown = [str(exc) if (fm, f) == (form, field) else "" for fm, f in _ERROR_FIELDS]
+            messages = {
+                {"candidate": "pair"}.get(field, field): message
+                for field, message in exc.messages.items()
+            }
+            shown = [messages.get(f, "") if fm == form else "" for fm, f in _ERROR_FIELDS]
             if not any(shown):
                 return (runs_view.note(str(exc), "danger"), refresh, *shown)
             return (dash.no_update, refresh, *shown)

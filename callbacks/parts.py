@@ -37,7 +37,7 @@ _FIELDS = ("number", "name", "stock", "min_stock")
 
 def _row(p: PartRow) -> dict:
     return {
-        "id": p.id,
+        "id": str(p.id),  # AG Grid row ids are strings
         "number": p.number,
         "name": p.name,
         "unit": p.unit,
@@ -93,7 +93,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return None, "", "", "pcs", None, None, ""
         r = selected[0]
         return (
-            r["id"],
+            int(r["id"]),
             r["number"],
             r["name"],
             r["unit"],

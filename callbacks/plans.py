@@ -21,6 +21,7 @@ from maintenance.planning.preventive_plans import (
     machine_choices,
     set_active,
 )
+from maintenance.procedures.sop_library import list_sops
 from web.server.auth import AccessDenied, require
 from web.views.plans import (
     PLANS_CODE,
@@ -71,6 +72,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         Output(PLANS_GRID, "rowData"),
         Output(PLANS_MACHINE, "options"),
+        Output(PLANS_CODE, "options"),
+        Output(PLANS_TYPE, "options"),
         Output(PLANS_FORM, "style"),
         Output(PLANS_DEACTIVATE, "style"),
         Input(PLANS_REFRESH, "data"),
@@ -80,11 +83,15 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         with db.session() as s:
             rows = [_row(d) for d in due_plans(s, utcnow(), include_inactive=True, store=False)]
             machines = machine_choices(s)
-        options = [{"label": "—", "value": ""}] + [
+            sops = list_sops(session=s)
+        none = [{"label": "—", "value": ""}]
+        options = none + [
             {"label": f"{name} ({kind})", "value": str(i)} for i, name, kind in machines
         ]
+        codes = none + [{"label": f"{p.code}: {p.title}", "value": p.code} for p in sops]
+        types = none + [{"label": t, "value": t} for t in sorted({k for _, _, k in machines})]
         shown = {} if allowed(user.role, Action.PLAN_EDIT) else {"display": "none"}
-        return rows, options, shown, shown
+        return rows, options, codes, types, shown, shown
 
     @app.callback(
         Output(PLANS_FEEDBACK, "children"),
@@ -128,14 +135,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                     )
                     text = f"Plan {name} created."
         except (PlanError, AccessDenied) as exc:
-            field = getattr(exc, "field", "")
-            if field in _FIELD_IDS:
+            messages = getattr(exc, "messages", {})
+            if set(messages) & set(_FIELD_IDS):  # each message beside its field
                 keys = list(_FIELD_IDS)
                 return (
                     None,
                     dash.no_update,
-                    *(k == field for k in keys),
-                    *(str(exc) if k == field else "" for k in keys),
+                    *(k in messages for k in keys),
+                    *(messages.get(k, "") for k in keys),
                 )
             return dbc.Alert(str(exc), color="danger", id=PLANS_ERROR), dash.no_update, *blank
         ok = dbc.Alert(text, color="success", id=PLANS_OK, duration=4000, className="py-2")

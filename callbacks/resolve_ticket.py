@@ -12,6 +12,7 @@ from dash import no_update
 from data.db import Database
 from data.models import Ticket, TicketStatus
 from maintenance.alarming.raise_clear import still_active
+from maintenance.machine_status.downtime import detected_stop
 from maintenance.people.permissions import Action
 from maintenance.repair.resolution import resolve_ticket
 from maintenance.stock.spare_parts import PartError
@@ -85,5 +86,9 @@ def dialog_opening(db: Database, ticket_id: int) -> tuple:
     with db.session() as s:
         ticket = s.get(Ticket, ticket_id)
         opened = ticket.created_at if ticket else datetime.now(UTC)
+        stop = (
+            detected_stop(session=s, machine_id=ticket.machine_id, since=opened) if ticket else None
+        )
         active = [(a.code, a.message) for a in still_active(session=s, ticket_id=ticket_id)]
-    return opening(ticket_id, opened, active)
+    stopped, ran_again = stop if stop else (opened, None)
+    return opening(ticket_id, stopped, ran_again, active)

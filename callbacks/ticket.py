@@ -30,6 +30,7 @@ from web.views.ticket import (
     TICKET_ACTIONS,
     TICKET_ACTIVITY,
     TICKET_ALARM,
+    TICKET_BODY,
     TICKET_COMMENT_ERROR,
     TICKET_COMMENT_FORM,
     TICKET_COMMENT_SUBMIT,
@@ -51,6 +52,7 @@ from web.views.ticket import (
     comment_list,
     detail_outputs,
     history_list,
+    steps_note,
 )
 from web.views.ticket_graph import readings_figure
 
@@ -71,6 +73,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(TICKET_STEPS_NOTE, "children"),
         Output(TICKET_SOP_AFTER, "children"),
         Output(TICKET_COMMENT_FORM, "hidden"),
+        Output(TICKET_BODY, "hidden"),
         Input(TICKET_ID, "data"),
         Input(TICKET_REFRESH, "data"),
     )
@@ -103,6 +106,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(TICKET_STEPS_FEEDBACK, "children"),
         Output(TICKET_ACTIVITY, "data"),
         Output(TICKET_REFRESH, "data", allow_duplicate=True),
+        Output(TICKET_STEPS_NOTE, "children", allow_duplicate=True),
         Input({"type": TICKET_STEP, "version": ALL, "step": ALL}, "value"),
         State(TICKET_ID, "data"),
         State(TICKET_ACTIVITY, "data"),
@@ -123,8 +127,11 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             require(Action.TICKET_WORK)
             _save_step(db, ticket_id, version_id, step, done, user)
         except (AccessDenied, WorkError) as exc:  # redraw the checklist as it is stored
-            return _error(str(exc), "ticket-steps-error"), dash.no_update, (refresh or 0) + 1
-        return None, (n or 0) + 1, dash.no_update
+            error = _error(str(exc), "ticket-steps-error")
+            return error, dash.no_update, (refresh or 0) + 1, dash.no_update
+        with db.session() as s:  # the counter follows the tick, not the next reload
+            detail = ticket_detail(session=s, ticket_id=ticket_id, user=user)
+        return None, (n or 0) + 1, dash.no_update, steps_note(detail)
 
     @app.callback(
         Output(TICKET_COMMENT_TEXT, "invalid"),

@@ -208,7 +208,9 @@ def _edit_card() -> dbc.Card:
 
 
 def _hour(label: str, component_id: str) -> dbc.Col:
-    control = dbc.Input(id=component_id, type="number", min=0, max=23, step=1, disabled=True)
+    # no min/max in the browser: an hour out of range would reach the server as "empty"
+    # (and read "Nothing to change."); the server says what is wrong beside the shift
+    control = dbc.Input(id=component_id, type="number", placeholder="0-23", disabled=True)
     return dbc.Col([dbc.Label(label, html_for=component_id), control], md=3)
 
 

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from maintenance.people.permissions import Action
+from web.server.page_access import may
 from web.views.alarms import (
     ALARMS_ACK,
     ALARMS_CLEAR,
@@ -60,6 +61,9 @@ _COLUMNS = [  # at least wide enough for their longest usual value; the message 
 
 
 def layout(**_query: str) -> html.Div:
+    """The grid for everyone; the buttons and the window form only for the roles that may
+    use them (kept in the page hidden: the grid's callback fills the form's machine list)."""
+    can_ack, can_clear = may(Action.ALARM_ACKNOWLEDGE), may(Action.ALARM_CLEAR)
     return html.Div(
         [
             html.Div(
@@ -80,14 +84,20 @@ def layout(**_query: str) -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Button("Acknowledge selected", id=ALARMS_ACK, size="sm", className="me-2"),
-                    dbc.Button("Clear selected", id=ALARMS_CLEAR, size="sm", color="secondary"),
+                    *(
+                        dbc.Button(label, id=i, size="sm", color=c, className="me-2", style=style)
+                        for label, i, c, style in (
+                            ("Acknowledge selected", ALARMS_ACK, "primary", _shown(can_ack)),
+                            ("Clear selected", ALARMS_CLEAR, "secondary", _shown(can_clear)),
+                        )
+                    ),
                     html.Span(
                         "Select rows (click, shift-click), then act; filter in the column headers.",
                         className="text-muted small ms-3",
                     ),
                 ],
                 className="mb-2",
+                hidden=not (can_ack or can_clear),
             ),
             html.Div(id=ALARMS_FEEDBACK),
             dag.AgGrid(
@@ -102,7 +112,7 @@ def layout(**_query: str) -> html.Div:
                     "flex": 1,
                 },
                 dashGridOptions={
-                    "rowSelection": {"mode": "multiRow", "enableClickSelection": True},
+                    **(_SELECTION if can_ack or can_clear else {}),
                     "localeText": {"noRowsToShow": "No alarms in this range."},
                     "pagination": True,
                     "paginationPageSize": 50,
@@ -112,11 +122,21 @@ def layout(**_query: str) -> html.Div:
                 style={"height": "560px"},
                 className="mb-4",
             ),
-            _silence_card(),
+            _silence_card(may(Action.ALARM_SILENCE)),
             dcc.Interval(id=ALARMS_TICK, interval=5000),
             dcc.Store(id=ALARMS_REFRESH, data=0),
         ]
     )
+
+
+_HIDDEN = {"display": "none"}
+
+
+def _shown(may: bool) -> dict | None:
+    return None if may else _HIDDEN
+
+
+_SELECTION = {"rowSelection": {"mode": "multiRow", "enableClickSelection": True}}
 
 
 def _field(label: str, control: object, field: str) -> dbc.Col:
@@ -130,7 +150,7 @@ def _field(label: str, control: object, field: str) -> dbc.Col:
     )
 
 
-def _silence_card() -> dbc.Card:
+def _silence_card(can_silence: bool) -> dbc.Card:
     form = dbc.Row(
         [
             _field("Machine", dbc.Select(id=SILENCE_MACHINE, options=[]), "machine"),
@@ -162,7 +182,7 @@ def _silence_card() -> dbc.Card:
                         "no red warning and open no ticket.",
                         className="text-muted small",
                     ),
-                    form,
+                    html.Div(form, hidden=not can_silence),
                     html.Div(id=SILENCE_FEEDBACK),
                     html.Div(id=SILENCE_LIST),
                 ]

@@ -55,11 +55,11 @@ def _form() -> dbc.Card:
             _field("Name", dbc.Input(id=PLANS_NAME, maxLength=200, size="sm"), md=4),
             _field(
                 "SOP code",
-                dbc.Input(id=PLANS_CODE, maxLength=32, size="sm", placeholder="PM_LUBRICATION"),
+                dbc.Select(id=PLANS_CODE, options=[], size="sm"),  # the SOP library's codes
                 md=3,
             ),
             _field("One machine", dbc.Select(id=PLANS_MACHINE, options=[], size="sm"), md=3),
-            _field("…or machine type", dbc.Input(id=PLANS_TYPE, maxLength=32, size="sm"), md=2),
+            _field("…or machine type", dbc.Select(id=PLANS_TYPE, options=[], size="sm"), md=2),
             _field("Every N days", num(PLANS_EVERY_DAYS), md=3),
             _field("…or every N running hours", num(PLANS_EVERY_HOURS), md=3),
             _field("Open this many days early", num(PLANS_LEAD, value=3), md=3),

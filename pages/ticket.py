@@ -11,6 +11,7 @@ from web.views.ticket import (
     TICKET_ACTIONS,
     TICKET_ACTIVITY,
     TICKET_ALARM,
+    TICKET_BODY,
     TICKET_COMMENT_ERROR,
     TICKET_COMMENT_FORM,
     TICKET_COMMENT_SUBMIT,
@@ -29,6 +30,7 @@ from web.views.ticket import (
     TICKET_STEPS,
     TICKET_STEPS_FEEDBACK,
     TICKET_STEPS_NOTE,
+    missing_ticket,
 )
 from web.views.ticket_assign import assign_control
 from web.views.ticket_files import files_body, record_link
@@ -41,7 +43,11 @@ def _card(title: str, body: list, **kwargs: object) -> dbc.Card:
     )
 
 
-def layout(ticket_id: str = "", **_query: str) -> html.Div:
+def layout(ticket_id: str | None = None, **_query: str) -> html.Div:
+    if ticket_id is not None and not ticket_id.isdigit():  # /ticket/abc: nothing to draw
+        return html.Div(
+            [html.A("← Tickets", href="/tickets", className="small"), missing_ticket(ticket_id)]
+        )
     procedure = [
         html.Div(id=TICKET_SOP),
         html.Div(id=TICKET_STEPS, className="sop-steps"),
@@ -74,7 +80,7 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
     ]
     return html.Div(
         [
-            dcc.Store(id=TICKET_ID, data=int(ticket_id) if ticket_id.isdigit() else None),
+            dcc.Store(id=TICKET_ID, data=int(ticket_id) if ticket_id else None),
             dcc.Store(id=TICKET_REFRESH, data=0),
             dcc.Store(id=TICKET_ACTIVITY, data=0),
             html.Div(
@@ -88,38 +94,43 @@ def layout(ticket_id: str = "", **_query: str) -> html.Div:
                 ],
                 className="d-flex justify-content-between align-items-start gap-3 mb-2",
             ),
-            assign_control(),
-            html.Div(id=TICKET_FEEDBACK),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        [
-                            _card("Procedure", procedure, id=TICKET_PROCEDURE),
-                            _card("Comments", comments),
-                            _card("Files", files_body(), id=TICKET_FILES_CARD),
-                        ],
-                        lg=7,
-                    ),
-                    dbc.Col(
-                        [
-                            _card("Alarm", [html.Div(id=TICKET_ALARM)]),
-                            _card(
-                                "Readings around the alarm",
-                                [
-                                    dcc.Graph(
-                                        id=TICKET_GRAPH,
-                                        config={"displaylogo": False, "displayModeBar": False},
-                                    )
-                                ],
-                            ),
-                            parts_card(),
-                            _card("History", [html.Div(id=TICKET_HISTORY)]),
-                        ],
-                        lg=5,
-                    ),
-                ]
+            html.Div(
+                [assign_control(), html.Div(id=TICKET_FEEDBACK), _body(procedure, comments)],
+                id=TICKET_BODY,
             ),
             resolve_modal(DETAIL_DIALOG),
+        ]
+    )
+
+
+def _body(procedure: list, comments: list) -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col(
+                [
+                    _card("Procedure", procedure, id=TICKET_PROCEDURE),
+                    _card("Comments", comments),
+                    _card("Files", files_body(), id=TICKET_FILES_CARD),
+                ],
+                lg=7,
+            ),
+            dbc.Col(
+                [
+                    _card("Alarm", [html.Div(id=TICKET_ALARM)]),
+                    _card(
+                        "Readings around the alarm",
+                        [
+                            dcc.Graph(
+                                id=TICKET_GRAPH,
+                                config={"displaylogo": False, "displayModeBar": False},
+                            )
+                        ],
+                    ),
+                    parts_card(),
+                    _card("History", [html.Div(id=TICKET_HISTORY)]),
+                ],
+                lg=5,
+            ),
         ]
     )
 

@@ -152,6 +152,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
         metrics_token="scrape-token",
         admin_password="admin-pw-1",
         manager_password="manager-pw-1",
+        engineer_password="engineer-pw-1",
         technician_password="tech-pw-1",
         viewer_password="viewer-pw-1",
     )

@@ -128,6 +128,7 @@ class WebApp:
         return {
             "admin": "admin-pw-1",
             "manager": "manager-pw-1",
+            "engineer": "engineer-pw-1",
             "technician": "tech-pw-1",
             "viewer": "viewer-pw-1",
         }[user]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from data.models import Downtime, DowntimeKind, Machine, Reading, Sensor
 from maintenance.machine_status.maintenance_windows import is_silenced
 
-__all__ = ["STOPPED_FRACTION", "StopOutcome", "track_stops"]
+__all__ = ["STOPPED_FRACTION", "StopOutcome", "detected_stop", "track_stops"]
 
 STOPPED_FRACTION = 0.05  # below 5 % of its lowest normal rpm a machine is not running
 
@@ -77,3 +77,28 @@ def track_stops(*, session: Session, now: datetime, window: timedelta) -> StopOu
             period.ended_at = now - window / 2
             outcome.closed.append(period.id)
     return outcome
+
+
+# a stop seen up to this long before a ticket opened is the ticket's (the rpm alarm that
+# opens a ticket comes a little after the stop it reports)
+_BEFORE_TICKET = timedelta(hours=1)
+
+
+def detected_stop(
+    *, session: Session, machine_id: int, since: datetime
+) -> tuple[datetime, datetime | None] | None:
+    """The latest stop seen in the data of ``machine_id`` that began after ``since`` (less
+    an hour) or is still going on: (stopped, ran again or None); None when there is none.
+    The resolve dialog proposes it as the ticket's downtime."""
+    period = session.scalar(
+        select(Downtime)
+        .where(
+            Downtime.machine_id == machine_id,
+            Downtime.source == "detected",
+            Downtime.kind == DowntimeKind.BREAKDOWN,
+            (Downtime.started_at >= since - _BEFORE_TICKET) | Downtime.ended_at.is_(None),
+        )
+        .order_by(Downtime.started_at.desc())
+        .limit(1)
+    )
+    return (period.started_at, period.ended_at) if period is not None else None

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-DEMO_ROLES = (Role.ADMIN, Role.MANAGER, Role.TECHNICIAN, Role.VIEWER)
+DEMO_ROLES = (Role.ADMIN, Role.MANAGER, Role.ENGINEER, Role.TECHNICIAN, Role.VIEWER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -40,11 +42,29 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class UserError(ValueError):
-    """Bad input; ``field`` names the form field the message belongs to."""
+    """Bad input; ``field`` names the form field the message belongs to, ``messages`` has
+    one message per refused field (a form refused on several fields at once)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, others: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.messages = {field: message, **(others or {})}
+
+
+def _every_field(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every field's check, so a form hears about all its bad fields at once; their
+    values, or one ``UserError`` carrying a message per refused field."""
+    values: dict[str, Any] = {}
+    refused: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except UserError as err:
+            refused.update(err.messages)
+    if refused:
+        # the text says every refusal (logs, a plain message); ``messages`` has each one
+        raise UserError(next(iter(refused)), " ".join(refused.values()), refused)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +131,15 @@ def create_user(
     """A new active user; without ``password`` nobody can sign in until a reset link is used
     (then an email address is required)."""
     username = (username or "").strip()
-    if not _USERNAME.fullmatch(username):
-        raise UserError(
-            "username", "3 to 64 characters: lower-case letters, digits, dot, dash, underscore."
-        )
-    if session.scalar(select(User.id).where(func.lower(User.username) == username)):
-        raise UserError("username", f"A user named {username} exists already.")
-    address = _clean_email(session, email, required=password is None)
-    new_role = _role(role)
-    if password is not None:
-        check_password(username=username, password=password)
+    fields = _every_field(
+        {
+            "username": lambda: _new_username(session, username),
+            "email": lambda: _clean_email(session, email, required=password is None),
+            "role": lambda: _role(role),
+            "password": lambda: _new_password(username, password),
+        }
+    )
+    address, new_role = fields["email"], fields["role"]
     secret = password if password is not None else secrets.token_urlsafe(32)
     user = User(
         username=username, email=address, role=new_role, password_hash=hash_password(secret)
@@ -147,10 +166,15 @@ def update_user(
     """Apply the edit form: role, email, skills and shift; returns what changed (each change
     audited). Nothing is changed when any field is refused."""
     user = _get(session, user_id)
-    new_role = _role(role)
-    new_email = _clean_email(session, email, required=False, user_id=user.id)
-    new_skills = _clean_skills(session, skills)
-    _check_shift(shift_start, shift_end)
+    fields = _every_field(
+        {
+            "role": lambda: _role(role),
+            "email": lambda: _clean_email(session, email, required=False, user_id=user.id),
+            "skills": lambda: _clean_skills(session, skills),
+            "shift": lambda: _check_shift(shift_start, shift_end),
+        }
+    )
+    new_role, new_email, new_skills = fields["role"], fields["email"], fields["skills"]
     changed: list[str] = []
     if new_role is not user.role:
         _guard_last_admin(session, user, "role")
@@ -239,6 +263,21 @@ def _get(session: Session, user_id: int) -> User:
     if user is None:
         raise UserError("user", f"User #{user_id} does not exist.")
     return user
+
+
+def _new_password(username: str, password: str | None) -> None:
+    if password is not None:  # None: a reset link, the user chooses
+        check_password(username=username, password=password)
+
+
+def _new_username(session: Session, username: str) -> str:
+    if not _USERNAME.fullmatch(username):
+        raise UserError(
+            "username", "3 to 64 characters: lower-case letters, digits, dot, dash, underscore."
+        )
+    if session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        raise UserError("username", f"A user named {username} exists already.")
+    return username
 
 
 def _role(value: str | None) -> Role:

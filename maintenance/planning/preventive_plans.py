@@ -3,10 +3,12 @@ hours from the machine's rpm readings), opening planned tickets ahead of their d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -15,6 +17,7 @@ from data.models import (
     MaintenancePlan,
     PlanProgress,
     Priority,
+    Sop,
     Ticket,
     TicketStatus,
 )
@@ -38,11 +41,13 @@ RATE_WINDOW = timedelta(days=7)  # the recent running rate that projects a usage
 
 
 class PlanError(ValueError):
-    """Bad plan data; ``field`` names the input the message belongs next to."""
+    """Bad plan data; ``field`` names the input the message belongs next to, ``messages``
+    has one message per refused input."""
 
-    def __init__(self, message: str, field: str = "") -> None:
+    def __init__(self, message: str, field: str = "", others: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.messages = {field: message, **(others or {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,43 @@ def _positive(value: object, field: str, label: str) -> float | None:
     return n
 
 
+def _plan_name(session: Session, name: str) -> None:
+    if not name or len(name) > 200:
+        raise PlanError("A name is required (at most 200 characters).", "name")
+    taken = select(MaintenancePlan.id).where(func.lower(MaintenancePlan.name) == name.lower())
+    if session.scalar(taken) is not None:
+        raise PlanError(f"A plan named {name} exists already: choose another name.", "name")
+
+
+def _plan_code(session: Session, code: str) -> str:
+    try:
+        code = check_code(code)
+    except SopError as exc:
+        raise PlanError(f"SOP code: {exc}", "code") from None
+    if session.scalar(select(Sop.id).where(Sop.code == code)) is None:
+        raise PlanError(f"There is no SOP {code}: pick one from the list.", "code")
+    return code
+
+
+def _target(session: Session, machine_id: int | None, machine_type: str | None) -> None:
+    if (machine_id is None) == (machine_type is None):
+        raise PlanError("Choose either one machine or a machine type.", "target")
+    if machine_id is not None and session.get(Machine, machine_id) is None:
+        raise PlanError("That machine does not exist.", "target")
+    if machine_type is not None:
+        known = select(Machine.id).where(Machine.type == machine_type).limit(1)
+        if session.scalar(known) is None:
+            raise PlanError(f"No machine of type {machine_type} in the fleet.", "target")
+
+
+def _every(every_days: object, every_running_hours: object) -> tuple[float | None, float | None]:
+    days = _positive(every_days, "every", "Every N days")
+    hours = _positive(every_running_hours, "every", "Every N running hours")
+    if (days is None) == (hours is None):
+        raise PlanError("Give either every N days or every N running hours.", "every")
+    return days, hours
+
+
 def create_plan(
     *,
     session: Session,
@@ -84,29 +126,40 @@ def create_plan(
     every_running_hours: object = None,
     lead_days: object = 3,
 ) -> int:
-    """Create a plan: exactly one of machine/type and one of days/running hours."""
+    """Create a plan: exactly one of machine/type and one of days/running hours, an SOP of
+    the library and a name no other plan has. Every field is checked before any refusal:
+    ``PlanError.messages`` has one message per bad field."""
     if not allowed(user.role, Action.PLAN_EDIT):
         raise PlanError("Only managers, engineers and admins may plan maintenance.")
     name, code = (name or "").strip(), (code or "").strip().upper()
-    if not name or len(name) > 200:
-        raise PlanError("A name is required (at most 200 characters).", "name")
-    try:
-        code = check_code(code)
-    except SopError as exc:
-        raise PlanError(f"SOP code: {exc}", "code") from None
     machine_type = (machine_type or "").strip() or None
-    if (machine_id is None) == (machine_type is None):
-        raise PlanError("Choose either one machine or a machine type.", "target")
-    if machine_id is not None and session.get(Machine, machine_id) is None:
-        raise PlanError("That machine does not exist.", "target")
-    days = _positive(every_days, "every", "Every N days")
-    hours = _positive(every_running_hours, "every", "Every N running hours")
-    if (days is None) == (hours is None):
-        raise PlanError("Give either every N days or every N running hours.", "every")
-    lead = _positive(lead_days, "lead", "Lead days") if lead_days not in (0, "0") else 0.0
+    refused: dict[str, str] = {}
+
+    def check(field: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except PlanError as exc:
+            refused.setdefault(field, str(exc))
+            return None
+
+    check("name", lambda: _plan_name(session, name))
+    sop_code: str = check("code", lambda: _plan_code(session, code))
+    check("target", lambda: _target(session, machine_id, machine_type))
+    every: tuple[float | None, float | None] | None = check(
+        "every", lambda: _every(every_days, every_running_hours)
+    )
+    lead: float | None = (
+        check("lead", lambda: _positive(lead_days, "lead", "Lead days"))
+        if lead_days not in (0, "0")
+        else 0.0
+    )
+    if refused:
+        # the text says every refusal (logs, a plain message); ``messages`` has each one
+        raise PlanError(" ".join(refused.values()), next(iter(refused)), refused)
+    days, hours = every or (None, None)
     plan = MaintenancePlan(
         name=name,
-        code=code,
+        code=sop_code,
         machine_id=machine_id,
         machine_type=machine_type,
         every_days=days,
@@ -116,7 +169,7 @@ def create_plan(
     )
     session.add(plan)
     session.flush()
-    _audit(session, user.id, "plan.create", plan, {"name": name, "code": code})
+    _audit(session, user.id, "plan.create", plan, {"name": name, "code": sop_code})
     return plan.id
 
 

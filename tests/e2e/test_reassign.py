@@ -38,9 +38,9 @@ def escalated_ticket(web: WebApp):
     with web.db.session() as s:
         ticket = open_ticket(
             session=s,
-            machine_id=2,
+            machine_id=1,  # motor-01: the demo technician is the motor specialist
             code="VIB_HIGH",
-            title="pump-01: vibration above the critical limit",
+            title="motor-01: vibration above the critical limit",
             priority=Priority.CRITICAL,
             now=opened,
         )

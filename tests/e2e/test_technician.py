@@ -262,6 +262,6 @@ def test_a_viewer_reads_a_ticket_but_cannot_work_it(dash_duo, web: WebApp):
     dash_duo.wait_for_text_to_equal("#ticket-no-sop", "There is no SOP for BELT_SLIP yet.")
     assert dash_duo.find_elements("#ticket-sop-create") == []  # only engineers and admins
     visit(dash_duo, "/ticket/999999")
-    dash_duo.wait_for_text_to_equal("#ticket-missing", "There is no ticket #999999.", timeout=15)
+    dash_duo.wait_for_contains_text("#ticket-missing", "No such ticket: #999999.", timeout=15)
     with web.db.session() as s:
         s.execute(update(Alarm).values(cleared_at=datetime.now(UTC)))

@@ -22,6 +22,7 @@ from web.server.callback_checks import install_callback_checks
 from web.server.downloads import downloads_blueprint
 from web.server.lab_export import lab_export_blueprint
 from web.server.ops import install_request_ids, ops_blueprint
+from web.server.page_access import install_page_access
 from web.server.refusals import install_refusals
 from web.server.security import install_same_origin_check, install_security_headers
 from web.views.shell import frame
@@ -124,6 +125,7 @@ def create_app(
     for module in _PAGES:  # each calls dash.register_page on import
         importlib.import_module(module)
     app.layout = _layout
+    install_page_access(server)  # a page outside the role: the no-access page, 403
     for module in _CALLBACKS:
         importlib.import_module(module).register(app, db, settings)
     install_callback_checks(app)  # every callback request fits its callback, or 400

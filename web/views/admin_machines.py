@@ -225,7 +225,7 @@ def note(text: str, color: str, note_id: str = "machines-note") -> dbc.Alert:
 def grid_rows(rows: list[MachineRow]) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.id,
+            "id": str(r.id),  # AG Grid row ids are strings
             "name": r.name,
             "type": r.type,
             "location": r.location,

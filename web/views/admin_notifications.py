@@ -46,7 +46,7 @@ def note(text: str, color: str, note_id: str = "notify-alert") -> dbc.Alert:
 def channel_rows(rows: list[ChannelRow]) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.id,
+            "id": str(r.id),  # AG Grid row ids are strings
             "name": r.name,
             "kind": r.kind,
             "target": r.target,
@@ -65,7 +65,7 @@ def _when(ts: datetime | None) -> str:
 def log_rows(rows: list[DeliveryRow]) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.id,
+            "id": str(r.id),  # AG Grid row ids are strings
             "when": _when(r.created_at),
             "channel": r.channel,
             "event": r.event,

@@ -76,7 +76,7 @@ EDIT_OUTPUTS = [
 
 def user_row(u: UserRow) -> dict:
     return {
-        "id": u.id,
+        "id": str(u.id),  # AG Grid row ids are strings
         "username": u.username,
         "email": u.email,
         "role": u.role.value,

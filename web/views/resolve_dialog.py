@@ -169,7 +169,8 @@ def _when(label: str, input_id: str, error_id: str) -> dbc.Col:
     return dbc.Col(
         [
             dbc.Label(label, html_for=input_id, className="small"),
-            dbc.Input(id=input_id, type="datetime-local", size="sm"),
+            # to the second: a stop of 40 s is not "10:03 to 10:03"
+            dbc.Input(id=input_id, type="datetime-local", step=1, size="sm"),
             dbc.FormFeedback(id=error_id, type="invalid"),
         ]
     )

@@ -56,8 +56,10 @@ class ResolveForm:
 
 
 def local(t: datetime) -> str:
-    """The value a datetime-local input shows: UTC, to the minute."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    """The value a datetime-local input shows: UTC, to the second (stored times without a
+    zone are UTC)."""
+    t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _parse_when(value: str | None, *, required: bool) -> tuple[datetime | None, str]:
@@ -141,8 +143,15 @@ def error_alert(text: str, element_id: str) -> dbc.Alert:
     return dbc.Alert(text, color="danger", dismissable=True, id=element_id, className="mt-2")
 
 
-def opening(ticket_id: int, opened: datetime, active: list[tuple[str, str]]) -> tuple:
-    """What the resolve dialog opens with: its title, the proposed stop (ticket opened ..
-    now) and the warning about the ticket's alarms that are still active (code, message)."""
+def opening(
+    ticket_id: int,
+    stopped: datetime,
+    ran_again: datetime | None,
+    active: list[tuple[str, str]],
+) -> tuple:
+    """What the resolve dialog opens with: its title, the proposed stop (the stop seen in
+    the data, else the ticket's opening; until it ran again, else now) and the warning
+    about the ticket's alarms that are still active (code, message)."""
     title = f"Resolve ticket #{ticket_id}"
-    return title, local(opened), local(datetime.now(UTC)), still_alarming(active)
+    end = ran_again or datetime.now(UTC)
+    return title, local(stopped), local(end), still_alarming(active)

@@ -155,3 +155,23 @@ def _detail(w: RedWarning) -> str:
     rul = f" · remaining life {format_remaining(w.rul_hours)}" if w.rul_hours is not None else ""
     age = format_duration(round((now - w.predicted_at).total_seconds()))
     return f"Failure probability {w.failure_probability:.0%}{rul} (predicted {age} ago)."
+
+
+NO_ACCESS = "no-access"
+
+
+def no_access() -> html.Div:
+    """The page a role may not open: said plainly, with a way back (the server answers 403)."""
+    return html.Div(
+        [
+            html.H2("You don't have access to this page", className="h4"),
+            html.P(
+                "Your role does not include this page. If you need it for your work, ask an "
+                "administrator.",
+                className="text-muted",
+            ),
+            html.A("← Back to the fleet", href="/", className="btn btn-primary btn-sm"),
+        ],
+        id=NO_ACCESS,
+        className="py-4",
+    )

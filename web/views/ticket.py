@@ -12,7 +12,7 @@ from maintenance.repair.ticket_detail import Checklist, CommentRow, HistoryRow, 
 from web.views.components import PRIORITY_COLOR, STATUS_FLOW_COLOR, age
 from web.views.ticket_alarm import alarm_panel, utc_when
 
-__all__ = ["detail_outputs", "comment_list", "history_list"]
+__all__ = ["detail_outputs", "comment_list", "history_list", "missing_ticket", "steps_note"]
 
 # ids of this page's components
 TICKET_ID = "ticket-id"
@@ -40,6 +40,7 @@ TICKET_CODE = "ticket-code"
 TICKET_FILES_CARD = "ticket-files-card"
 TICKET_MACHINE = "ticket-machine"
 TICKET_MISSING = "ticket-missing"
+TICKET_BODY = "ticket-body"  # everything below the header: hidden for a ticket that is not
 TICKET_NO_COMMENTS = "ticket-no-comments"
 TICKET_NO_SOP = "ticket-no-sop"
 TICKET_PROCEDURE = "ticket-procedure"
@@ -69,14 +70,23 @@ _HISTORY_ICON = {"open": "●", "escalate": "▲", "status": "➜", "step": "☑
 
 def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops: bool) -> tuple:
     """header, actions, alarm, SOP text, step checklists, steps note, expected readings,
-    comment form hidden: the page's outputs in this order."""
+    comment form hidden, page body hidden: the page's outputs in this order."""
     if d is None:
-        missing = dbc.Alert(f"There is no ticket #{ticket_id}.", color="warning", id=TICKET_MISSING)
-        return missing, None, None, None, None, "", None, True
+        return missing_ticket(ticket_id), None, None, None, None, "", None, True, True
     c = d.checklist
     sop = _sop(d, c, can_write_sops)
     if c is None:
-        return _header(d), _actions(d), alarm_panel(d), sop, None, "", None, not d.may_comment
+        return (
+            _header(d),
+            _actions(d),
+            alarm_panel(d),
+            sop,
+            None,
+            "",
+            None,
+            not d.may_comment,
+            False,
+        )
     after = dcc.Markdown(c.after, className="sop-text mt-3") if c.after else None
     return (
         _header(d),
@@ -87,6 +97,21 @@ def detail_outputs(d: TicketDetail | None, ticket_id: object, *, can_write_sops:
         _steps_note(d, c),
         after,
         not d.may_comment,
+        False,
+    )
+
+
+def missing_ticket(ticket_id: object) -> dbc.Alert:
+    """A ticket number that names no ticket (or is no number): said plainly, a way back."""
+    number = f"#{ticket_id}" if isinstance(ticket_id, int) else f"“{str(ticket_id)[:40]}”"
+    return dbc.Alert(
+        [
+            html.Strong(f"No such ticket: {number}. "),
+            html.Span("It may have been mistyped. "),
+            html.A("See all tickets", href="/tickets", className="alert-link"),
+        ],
+        color="warning",
+        id=TICKET_MISSING,
     )
 
 
@@ -198,6 +223,11 @@ def _sop(d: TicketDetail, c: Checklist | None, can_write: bool) -> list:
         dcc.Markdown(c.before, className="sop-text") if c.before else None,
         html.Div(html.H2("Steps"), className="sop-text"),
     ]
+
+
+def steps_note(d: TicketDetail | None) -> str:
+    """The counter under the checklist ("3 of 8 steps done. …"), as stored now."""
+    return _steps_note(d, d.checklist) if d is not None and d.checklist is not None else ""
 
 
 def _steps_note(d: TicketDetail, c: Checklist) -> str:

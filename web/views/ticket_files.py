@@ -33,10 +33,11 @@ def files_body() -> list:
         dcc.Store(id=TICKET_FILES_REFRESH, data=0),
         html.Div(id=TICKET_FILES),
         html.Div(
+            # no "accept": the browser would drop any other file without a word; the server
+            # looks at the content and says why it refuses one
             dcc.Upload(
                 html.Div(["Drop a photo or PDF here, or ", html.A("choose a file", href="#")]),
                 id=TICKET_FILES_UPLOAD,
-                accept="image/jpeg,image/png,image/webp,application/pdf",
                 multiple=False,
                 className="border border-2 rounded p-3 mt-2 text-center text-muted small",
                 style={"borderStyle": "dashed", "cursor": "pointer"},
@@ -63,14 +64,30 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
+def _thumbnail(r: AttachmentRow) -> html.A:
+    """A photo as a small picture that opens the photo itself."""
+    return html.A(
+        html.Img(
+            src=f"/attachments/{r.id}",
+            alt=r.filename,
+            className="ticket-thumb rounded border me-2",
+            style={"height": "64px", "width": "64px", "objectFit": "cover"},
+        ),
+        href=f"/attachments/{r.id}",
+        title=r.filename,
+    )
+
+
 def _row(r: AttachmentRow, may_download: bool) -> html.Li:
     name = (
         html.A(r.filename, href=f"/attachments/{r.id}", className="ticket-file-link")
         if may_download
         else html.Span(r.filename)
     )
+    photo = may_download and _KIND.get(r.content_type) == "photo"
     return html.Li(
         [
+            _thumbnail(r) if photo else None,
             name,
             html.Span(
                 f" · {_KIND.get(r.content_type, r.content_type)}, {_size(r.size)}"
@@ -78,7 +95,7 @@ def _row(r: AttachmentRow, may_download: bool) -> html.Li:
                 className="text-muted",
             ),
         ],
-        className="ticket-file small py-1",
+        className="ticket-file small py-1 d-flex align-items-center flex-wrap",
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from ml.anomaly import AnomalyModel
 from ml.blend import BlendFailureModel
 from ml.dataset import RunToFailure
+from ml.drift_reference import Reference, TypeReference, sample_rows
 from ml.failure import FailureModel
 from ml.families import FamilyFit, finite
 from ml.features import (
@@ -38,6 +39,7 @@ class Trained:
     failure: AnyFailureModel
     type_names: list[str]
     losses: dict
+    reference: Reference | None = None  # for drift checks (``ml.drift``)
 
     @property
     def family(self) -> str:
@@ -68,6 +70,8 @@ class Trained:
                     }
                 )
             )
+            if self.reference is not None:
+                self.reference.save(path)
             paths.append(path)
         return paths[0], paths[1]
 
@@ -105,8 +109,30 @@ def train(
     weights = verdict_weights(w, data.verdicts, params)
     fit = FamilyFit(w, baseline, type_names, params, val, weights)
     model, losses, choice = _fit_family(fit, params.family, say, on_epoch)
+    trained = Trained(params, baseline, anomaly, model, type_names, finite(losses) | choice)
+    say("reference", 0.97)
+    trained.reference = _reference(trained, w, feats, data.sensors)
     say("done", 1.0)
-    return Trained(params, baseline, anomaly, model, type_names, finite(losses) | choice)
+    return trained
+
+
+REFERENCE_WINDOWS = 1000  # per machine type: enough for 10 PSI bins of 100 and a KS test
+
+
+def _reference(
+    trained: Trained, w: Windows, feats: np.ndarray, sensors: tuple[str, ...]
+) -> Reference:
+    """A sample of the training windows (every window the models learned from, healthy or
+    not, as the live fleet mixes both) with the scores the new models give them."""
+    rows = sample_rows(w.types, per_type=REFERENCE_WINDOWS, seed=trained.params.seed)
+    anomaly = trained.anomaly.score(feats[rows], w.types[rows]).score
+    probability, _ = trained.predict(w.x3[rows], w.types[rows], w.context(rows))
+    scores = np.stack([anomaly, probability], axis=1)
+    by_type = {
+        str(kind): TypeReference(feats[rows][w.types[rows] == kind], scores[w.types[rows] == kind])
+        for kind in np.unique(w.types[rows])
+    }
+    return Reference(tuple(feature_names(sensors)), by_type)
 
 
 def _fit_family(

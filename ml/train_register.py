@@ -45,6 +45,8 @@ def train_and_register(
     seconds = round(time.perf_counter() - started, 1)
     span = data.span()
     extra = extra_metrics or {}
+    if trained.reference is not None:  # windows per type kept for drift checks
+        extra = {**extra, "reference": trained.reference.summary()}
     metrics = {
         "anomaly": {"train_seconds": seconds, **extra},
         "failure": {"train_seconds": seconds, "family": trained.family, **trained.losses, **extra},

@@ -1,0 +1,142 @@
+"""The live side of a drift check: the recent period's readings (bucketed per step, as the
+score job reads them) cut into windows, their features against the active model's baseline,
+and every statistic of ``ml.drift`` per machine type against the model's stored reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ml.drift import FeatureDrift, compare
+from ml.drift_reference import PREDICTIONS, Reference
+from ml.features import Baseline, window_features
+
+__all__ = ["LiveWindows", "TypeDrift", "period_windows", "type_drift"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveWindows:
+    """Complete windows of the period: raw values (n, W, S), each one's machine type and
+    machine id, and per type the share of (machine, step) cells missing per sensor."""
+
+    x3: np.ndarray
+    types: np.ndarray
+    machine_ids: np.ndarray
+    missing: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDrift:
+    """One type's drift: the input features' and the scores' statistics (names in order:
+    the features, then ``PREDICTIONS``), how many windows and scorings were compared, the
+    missing share per feature (NaN for scores), and the machine that moved most per feature."""
+
+    machine_type: str
+    names: tuple[str, ...]
+    drift: FeatureDrift
+    n_current: np.ndarray
+    missing: np.ndarray
+    worst_machine: np.ndarray
+
+
+def period_windows(
+    frame: pd.DataFrame,
+    *,
+    sensors: tuple[str, ...],
+    window: int,
+    stride: int,
+    first_bucket: int,
+    last_bucket: int,
+) -> LiveWindows:
+    """Windows of ``window`` steps ending every ``stride`` steps in [first, last] bucket,
+    per machine; a window with a missing step is left out (counted in ``missing``)."""
+    frame = frame[frame["kind"].isin(sensors) & frame["bucket"].between(first_bucket, last_bucket)]
+    machines = frame.drop_duplicates("machine_id").sort_values("machine_id")
+    ids, types = machines["machine_id"].to_numpy(int), machines["type"].to_numpy(str)
+    steps = last_bucket - first_bucket + 1
+    grid = np.full((len(ids), steps, len(sensors)), np.nan)
+    grid[
+        np.searchsorted(ids, frame["machine_id"].to_numpy(int)),
+        frame["bucket"].to_numpy(int) - first_bucket,
+        frame["kind"].map({s: i for i, s in enumerate(sensors)}).to_numpy(int),
+    ] = frame["value"].to_numpy(float)
+    missing = {str(t): np.isnan(grid[types == t]).mean(axis=(0, 1)) for t in np.unique(types)}
+    if steps < window or len(ids) == 0:
+        empty = np.zeros((0, window, len(sensors)))
+        return LiveWindows(empty, np.array([], str), np.array([], int), missing)
+    view = sliding_window_view(grid, window, axis=1)  # (M, steps - W + 1, S, W)
+    ends = np.arange(view.shape[1] - 1, -1, -stride)[::-1]
+    x3 = np.transpose(view[:, ends], (0, 1, 3, 2)).reshape(-1, window, len(sensors))
+    complete = ~np.isnan(x3).any(axis=(1, 2))
+    return LiveWindows(
+        x3[complete],
+        np.repeat(types, len(ends))[complete],
+        np.repeat(ids, len(ends))[complete],
+        missing,
+    )
+
+
+def type_drift(
+    *,
+    reference: Reference,
+    baseline: Baseline,
+    live: LiveWindows,
+    scores: pd.DataFrame,
+    machine_type: str,
+) -> TypeDrift | None:
+    """The type's drift against its reference (None: the reference has no such type).
+    ``scores``: the period's scorings of the type's machines (machine_id and the columns of
+    ``PREDICTIONS``)."""
+    ref = reference.by_type.get(machine_type)
+    if ref is None:
+        return None
+    rows = live.types == machine_type
+    feats = window_features(live.x3[rows], live.types[rows], baseline)
+    ids = live.machine_ids[rows]
+    parts = [compare(ref.features, feats)]
+    worst = [_worst_machine(ref.features, feats, ids)]
+    counts = [np.full(feats.shape[1], len(feats))]
+    for i, name in enumerate(PREDICTIONS):
+        current = scores[[name]].dropna().to_numpy(float)
+        parts.append(compare(ref.scores[:, [i]], current))
+        worst.append(_worst_machine(ref.scores[:, [i]], current, scores[name].dropna().index))
+        counts.append(np.array([len(current)]))
+    missing = live.missing.get(machine_type, np.full(len(baseline.sensors), np.nan))
+    per_feature_missing = _feature_missing(reference.feature_names, baseline.sensors, missing)
+    return TypeDrift(
+        machine_type,
+        reference.feature_names + PREDICTIONS,
+        _concat(parts),
+        np.concatenate(counts),
+        np.concatenate([per_feature_missing, [np.nan] * len(PREDICTIONS)]),
+        np.concatenate(worst),
+    )
+
+
+def _worst_machine(reference: np.ndarray, current: np.ndarray, ids: object) -> np.ndarray:
+    """Per feature, the machine whose median sits furthest from the reference's median, in
+    reference spreads (-1: no current values)."""
+    if len(current) == 0:
+        return np.full(reference.shape[1], -1)
+    ids = np.asarray(ids)
+    medians = pd.DataFrame(current).groupby(ids).median()
+    scale = reference.std(axis=0).clip(min=1e-9)
+    shift = ((medians - np.median(reference, axis=0)) / scale).abs()
+    return shift.idxmax(axis=0).to_numpy(int)
+
+
+def _feature_missing(
+    names: tuple[str, ...], sensors: tuple[str, ...], missing: np.ndarray
+) -> np.ndarray:
+    """A feature's missing share is its sensor's (features are named ``<sensor>_<what>``)."""
+    by_sensor = dict(zip(sensors, missing, strict=True))
+    return np.array([by_sensor.get(n.split("_")[0], np.nan) for n in names], float)
+
+
+def _concat(parts: list[FeatureDrift]) -> FeatureDrift:
+    return FeatureDrift(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in FeatureDrift.__slots__)
+    )

@@ -1,0 +1,83 @@
+"""Drift statistics on synthetic data: no drift gives a small PSI, a shift a large one; the
+reference survives a round trip; live windows count what is missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.drift import bin_shares, compare, psi, quantile_edges
+from ml.drift_live import period_windows
+from ml.drift_reference import Reference, TypeReference, load_reference, sample_rows
+
+
+def _normal(rows: int, features: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(rows, features))
+
+
+def test_no_drift_gives_a_small_psi_and_a_shift_a_large_one_on_that_feature_only():
+    reference, current = _normal(1000, 12, 1), _normal(3000, 12, 2)
+    current[:, 4] += 1.0  # one standard deviation: a recalibrated sensor
+    value = psi(reference, current)
+    assert np.delete(value, 4).max() < 0.05
+    assert value[4] > 0.5
+    assert int(np.argmax(value)) == 4
+
+
+def test_compare_tests_every_feature_at_once():
+    reference, current = _normal(800, 5, 3), _normal(800, 5, 4)
+    current[:, 0] *= 2.0  # wider spread, same mean
+    d = compare(reference, current)
+    assert d.p_value.shape == (5,)
+    assert d.p_value[0] < 1e-6
+    assert np.delete(d.p_value, 0).min() > 1e-3
+    assert d.out_of_range[0] > 0.05 > np.delete(d.out_of_range, 0).max()
+    assert np.allclose(d.reference_shares.sum(axis=1), 1)
+    assert np.allclose(d.current_shares.sum(axis=1), 1)
+
+
+def test_bins_are_the_references_deciles():
+    reference = np.arange(1000, dtype=float)[:, None]
+    shares = bin_shares(reference, quantile_edges(reference))
+    assert np.allclose(shares, 0.1, atol=0.002)
+
+
+def test_too_few_rows_give_no_number():
+    d = compare(_normal(100, 3, 5), np.full((1, 3), np.nan))
+    assert np.isnan(d.psi).all()
+
+
+def test_reference_round_trip_and_a_model_without_one(tmp_path):
+    ref = Reference(
+        ("temperature_level", "rpm_level"),
+        {"pump": TypeReference(_normal(50, 2, 6), _normal(50, 2, 7))},
+    )
+    ref.save(tmp_path)
+    back = load_reference(tmp_path)
+    assert back is not None and back.feature_names == ref.feature_names
+    assert np.allclose(back.by_type["pump"].features, ref.by_type["pump"].features, atol=1e-6)
+    assert load_reference(tmp_path / "elsewhere") is None
+
+
+def test_sample_rows_keeps_at_most_n_per_type():
+    types = np.array(["a"] * 30 + ["b"] * 5)
+    rows = sample_rows(types, per_type=10, seed=1)
+    assert (types[rows] == "a").sum() == 10 and (types[rows] == "b").sum() == 5
+
+
+def test_period_windows_leave_out_gaps_and_count_them():
+    rows = [
+        (machine, "pump", kind, bucket, 1.0)
+        for machine in (1, 2)
+        for kind in ("temperature", "rpm")
+        for bucket in range(100, 120)
+        if not (machine == 2 and kind == "rpm" and bucket == 110)
+    ]
+    frame = pd.DataFrame(rows, columns=["machine_id", "type", "kind", "bucket", "value"])
+    live = period_windows(
+        frame, sensors=("temperature", "rpm"), window=5, stride=5, first_bucket=100, last_bucket=119
+    )
+    assert live.x3.shape == (7, 5, 2)  # 4 windows each, one of machine 2's has the gap
+    assert list(live.machine_ids).count(2) == 3
+    assert live.missing["pump"] == pytest.approx([0.0, 1 / 40])

@@ -12,6 +12,7 @@ from typing import Literal
 from config import Settings
 from worker.context import JobContext
 from worker.drain_job import drain
+from worker.drift_job import drift
 from worker.housekeeping import retention, rollup
 from worker.lab_jobs import lab, retrain
 from worker.live_scoring import score
@@ -134,6 +135,13 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         Cron(day_of_week="mon", hour=3),
         "fleet",
         reads=("lab_retrain_weekly",),
+    ),
+    # the active models against their training reference (docs/ml.md "Model health")
+    ScheduledJob(
+        "drift",
+        drift,
+        Every("drift_interval_s", first_after_s=60),
+        reads=("drift_*", "live_step_s", "live_time_scale"),
     ),
 )
 

@@ -17,6 +17,7 @@ from data.models.base import (
     UtcDateTime,
     utcnow,
 )
+from data.models.drift_tables import DriftResult
 from data.models.fleet_tables import Lease
 from data.models.ops_tables import (
     AppSetting,
@@ -61,6 +62,7 @@ from data.models.work_tables import (
 )
 
 __all__ = [
+    "DriftResult",
     "Base",
     "UtcDateTime",
     "Role",

@@ -58,6 +58,7 @@ class AlarmSource(enum.StrEnum):
     RULE = "rule"
     ANOMALY = "anomaly"
     PREDICTION = "prediction"
+    DRIFT = "drift"  # a model no longer describes its machine type (never a ticket)
 
 
 class Priority(enum.StrEnum):

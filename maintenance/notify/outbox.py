@@ -12,9 +12,18 @@ from sqlalchemy.orm import Session
 
 from data.models import Machine, Notification, NotificationChannel, Ticket, User
 
-__all__ = ["EVENTS", "DeliveryRow", "delivery_log", "enqueue_test", "notify", "ticket_payload"]
+__all__ = [
+    "EVENTS",
+    "DeliveryRow",
+    "delivery_log",
+    "enqueue_test",
+    "notify",
+    "notify_event",
+    "ticket_payload",
+]
 
-EVENTS = ("assigned", "worsened", "escalated", "resolved")
+EVENTS = ("assigned", "worsened", "escalated", "resolved", "model_drift")
+# "model_drift": the drift alarm, for the engineers' channel (no ticket: ``notify_event``)
 _TO_TECHNICIAN = ("assigned", "worsened")  # also emailed to the assignee
 
 
@@ -47,6 +56,18 @@ def notify(*, session: Session, event: str, ticket: Ticket) -> int:
         rows.append(
             Notification(recipient=email, event=event, ticket_id=ticket.id, payload=payload)
         )
+    session.add_all(rows)
+    return len(rows)
+
+
+def notify_event(*, session: Session, event: str, payload: dict[str, object]) -> int:
+    """Queue an event that is about no ticket (``payload`` has a "title" and a "link") for
+    every active channel subscribed to it; returns how many were queued. Never sends."""
+    rows = [
+        Notification(channel_id=c.id, event=event, payload=payload)
+        for c in session.scalars(select(NotificationChannel).where(NotificationChannel.active))
+        if event in (c.events or [])
+    ]
     session.add_all(rows)
     return len(rows)
 

@@ -1,0 +1,155 @@
+"""The drift job against a real database (SQLite and PostgreSQL): live readings like the
+training fleet's raise nothing; a recalibrated temperature sensor raises the drift alarm on
+that machine and sensor after the configured checks in a row, with its SOP, no ticket, and a
+notification for the engineers' channel; a model without a reference says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from factories import make_settings
+from sqlalchemy import select
+
+from data.fleet_queries import sensor_directory
+from data.models import (
+    Alarm,
+    AlarmSource,
+    DriftResult,
+    Machine,
+    ModelVersion,
+    Notification,
+    NotificationChannel,
+    Sensor,
+    Severity,
+    Sop,
+    Ticket,
+)
+from data.readings import insert_readings
+from maintenance.model_health.drift_alarm import CODE
+from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.model_lab import simulated
+from ml.drift_reference import FILE
+from ml.registry import promote
+from ml.train_register import train_and_register
+from ml.windows import Params
+from simulator.labelled import SENSORS, labelled_history
+
+QUICK = Params(window=30, epochs=1, stride=10, n_estimators=30, units=8, family="tree")
+MACHINES = 9  # three of each type
+HOURS = 24  # model hours of live data: the drift period (three load cycles)
+
+
+@pytest.fixture
+def trained(db, tmp_path):
+    """A seeded plant, active models trained on a simulated fleet of its types, a channel
+    subscribed to drift, and a worker (not started) whose jobs are called directly."""
+    from worker import Worker
+
+    settings = make_settings(
+        tmp_path,
+        demo_machines=MACHINES,
+        ml_time_scale=60.0,  # a model step of 60 s is one wall second
+        drift_period_h=HOURS,
+        drift_min_windows=100,
+    )
+    seed_demo(settings, db)
+    versions = train_and_register(
+        db=db, models_dir=tmp_path / "models", data=simulated(MACHINES, 3, seed=21), params=QUICK
+    )
+    with db.session() as s:
+        for kind, version in versions.items():
+            promote(session=s, kind=kind, version=version)
+        s.add(
+            NotificationChannel(
+                name="engineers", kind="slack", target="http://x/hook", events=["model_drift"]
+            )
+        )
+    return Worker(settings, db)
+
+
+def _live(db, *, offset: float = 0.0, machine: str | None = None) -> None:
+    """HOURS of a simulated fleet of other seed as the last HOURS × 60 wall seconds, with
+    ``offset`` added to ``machine``'s temperature (a recalibration)."""
+    readings, _ = labelled_history(machines=MACHINES, days=HOURS / 24 + 0.02, seed=22)
+    now = datetime.now(UTC)
+    steps = readings.groupby("unit").cumcount(ascending=False).to_numpy()
+    with db.session() as s:
+        ids = sensor_directory(session=s)
+        rows = []
+        for sensor in SENSORS:
+            values = readings[sensor].to_numpy(float) + np.where(
+                (readings["unit"] == machine) & (sensor == "temperature"), offset, 0.0
+            )
+            rows += [
+                (ids[(unit, sensor)], now - timedelta(seconds=int(k)), float(v))
+                for unit, k, v in zip(readings["unit"], steps, values, strict=True)
+            ]
+        insert_readings(session=s, rows=rows)
+
+
+def _check(worker, times: int = 1) -> None:
+    from worker.drift_job import drift
+
+    for _ in range(times):
+        assert drift(worker.context) > 0
+
+
+def test_no_change_raises_no_drift_alarm(trained):
+    _live(trained.db)
+    _check(trained, 3)
+    with trained.db.session() as s:
+        rows = s.scalars(select(DriftResult)).all()
+        alarms = s.scalars(select(Alarm).where(Alarm.code == CODE)).all()
+    inputs = [r for r in rows if r.kind == "input"]
+    assert {r.machine_type for r in rows} == {"motor", "pump", "compressor"}
+    assert inputs and all(r.status == "ok" for r in inputs), [
+        (r.machine_type, r.feature, r.psi) for r in inputs if r.status != "ok"
+    ]
+    assert alarms == []
+
+
+def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(trained):
+    _live(trained.db, offset=8.0, machine="pump-01")
+    _check(trained, 2)
+    with trained.db.session() as s:
+        assert s.scalars(select(Alarm).where(Alarm.code == CODE)).all() == []  # not yet
+    _check(trained)  # the third check in a row over the threshold
+    with trained.db.session() as s:
+        alarm = s.scalars(select(Alarm).where(Alarm.code == CODE)).one()
+        machine = s.get(Machine, alarm.machine_id)
+        sensor = s.get(Sensor, alarm.sensor_id)
+        worst = s.scalars(
+            select(DriftResult)
+            .where(DriftResult.machine_type == "pump", DriftResult.kind == "input")
+            .order_by(DriftResult.psi.desc())
+        ).first()
+        tickets = s.scalars(select(Ticket)).all()
+        sop = s.scalars(select(Sop).where(Sop.code == CODE)).one_or_none()
+        sent = s.scalars(select(Notification).where(Notification.event == "model_drift")).all()
+    assert (alarm.severity, alarm.source, alarm.ticket_id) == (
+        Severity.WARNING,
+        AlarmSource.DRIFT,
+        None,
+    )
+    assert machine.name == "pump-01" and sensor.kind == "temperature"
+    assert worst.feature.startswith("temperature_") and worst.status == "drift"
+    assert "pump" in alarm.message and worst.feature in alarm.message
+    assert tickets == []
+    assert sop is not None
+    assert len(sent) == 1 and "/model-health?type=pump" in sent[0].payload["link"]
+
+
+def test_a_model_without_a_reference_says_so(trained):
+    with trained.db.session() as s:
+        for model in s.scalars(select(ModelVersion)):
+            (Path(model.artefact) / FILE).unlink(missing_ok=True)
+    _live(trained.db, offset=8.0, machine="pump-01")
+    _check(trained, 3)
+    with trained.db.session() as s:
+        rows = s.scalars(select(DriftResult)).all()
+        alarms = s.scalars(select(Alarm).where(Alarm.code == CODE)).all()
+    assert rows and {r.status for r in rows} == {"no reference"}
+    assert alarms == []

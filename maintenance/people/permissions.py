@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     REPORT_VIEW = "report.view"  # the page and its CSV/PDF downloads
     AUDIT_VIEW = "audit.view"  # the page and its CSV download
     LAB_USE = "lab.use"  # the model lab: its page, runs, exports and backtest reports
+    MODEL_HEALTH_VIEW = "model_health.view"  # drift and realised alarm quality per type
     SETTINGS_VIEW = "settings.view"
     SETTINGS_EDIT = "settings.edit"
     JOB_VIEW = "job.view"
@@ -91,6 +92,7 @@ PERMISSIONS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.REPORT_VIEW: _READERS,
         Action.AUDIT_VIEW: _STAFF,
         Action.LAB_USE: _ENGINEERING,
+        Action.MODEL_HEALTH_VIEW: _OFFICE,
         Action.SETTINGS_VIEW: _STAFF,
         Action.SETTINGS_EDIT: _ADMIN,
         Action.JOB_VIEW: _STAFF,

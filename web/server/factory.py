@@ -49,6 +49,7 @@ _PAGES = (
     "pages.plans",
     "pages.lab",
     "pages.account",
+    "pages.model_health",
 )
 _CALLBACKS = (
     "callbacks.shell",
@@ -73,6 +74,7 @@ _CALLBACKS = (
     "callbacks.lab_tune",
     "callbacks.lab_models",
     "callbacks.account",
+    "callbacks.model_health",
 )
 
 

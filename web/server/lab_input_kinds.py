@@ -1,5 +1,5 @@
-"""The declared kinds of the lab pages' callback inputs (explore, models, tuning), merged into
-the one table by ``input_schema.py``."""
+"""The declared kinds of the lab pages' callback inputs (explore, models, tuning) and of the
+model-health page's, merged into the one table by ``input_schema.py``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from web.server.input_kinds import (
 from web.views import lab_explore as explore
 from web.views import lab_models as lab_models
 from web.views import lab_tune as lab_tune
+from web.views import model_health
 
 __all__ = ["LAB_KINDS", "LAB_WILDCARDS"]
 
@@ -60,6 +61,7 @@ _TEXT_VALUES = (
     explore.EXPLORE_FEATURE,
     explore.EXPLORE_RANGE,
     lab_tune.SCORE,
+    model_health.MH_TYPE,  # a machine type
     lab_models.field_id("train", "source"),
     lab_models.field_id("backtest", "source"),
     lab_models.field_id("train", "family"),  # checked against the model families

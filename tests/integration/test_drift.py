@@ -70,9 +70,10 @@ def trained(db, tmp_path):
     return Worker(settings, db)
 
 
-def _live(db, *, offset: float = 0.0, machine: str | None = None) -> None:
+def _live(db, *, offset: float = 0.0, machine_type: str | None = None) -> None:
     """HOURS of a simulated fleet of other seed as the last HOURS × 60 wall seconds, with
-    ``offset`` added to ``machine``'s temperature (a recalibration)."""
+    ``offset`` added to the temperature of every machine of ``machine_type`` (their sensors
+    recalibrated: a type-level check cannot see one machine of several, docs/ml.md)."""
     readings, _ = labelled_history(machines=MACHINES, days=HOURS / 24 + 0.02, seed=22)
     now = datetime.now(UTC)
     steps = readings.groupby("unit").cumcount(ascending=False).to_numpy()
@@ -81,7 +82,7 @@ def _live(db, *, offset: float = 0.0, machine: str | None = None) -> None:
         rows = []
         for sensor in SENSORS:
             values = readings[sensor].to_numpy(float) + np.where(
-                (readings["unit"] == machine) & (sensor == "temperature"), offset, 0.0
+                (readings["type"] == machine_type) & (sensor == "temperature"), offset, 0.0
             )
             rows += [
                 (ids[(unit, sensor)], now - timedelta(seconds=int(k)), float(v))
@@ -112,7 +113,7 @@ def test_no_change_raises_no_drift_alarm(trained):
 
 
 def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(trained):
-    _live(trained.db, offset=8.0, machine="pump-01")
+    _live(trained.db, offset=3.0, machine_type="pump")
     _check(trained, 2)
     with trained.db.session() as s:
         assert s.scalars(select(Alarm).where(Alarm.code == CODE)).all() == []  # not yet
@@ -134,9 +135,10 @@ def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(tra
         AlarmSource.DRIFT,
         None,
     )
-    assert machine.name == "pump-01" and sensor.kind == "temperature"
+    assert machine.type == "pump" and sensor.kind == "temperature"
+    assert sensor.machine_id == machine.id
     assert worst.feature.startswith("temperature_") and worst.status == "drift"
-    assert "pump" in alarm.message and worst.feature in alarm.message
+    assert "Model drift on pump: temperature_" in alarm.message
     assert tickets == []
     assert sop is not None
     assert len(sent) == 1 and "/model-health?type=pump" in sent[0].payload["link"]
@@ -146,7 +148,7 @@ def test_a_model_without_a_reference_says_so(trained):
     with trained.db.session() as s:
         for model in s.scalars(select(ModelVersion)):
             (Path(model.artefact) / FILE).unlink(missing_ok=True)
-    _live(trained.db, offset=8.0, machine="pump-01")
+    _live(trained.db, offset=3.0, machine_type="pump")
     _check(trained, 3)
     with trained.db.session() as s:
         rows = s.scalars(select(DriftResult)).all()

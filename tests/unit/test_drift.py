@@ -81,3 +81,25 @@ def test_period_windows_leave_out_gaps_and_count_them():
     assert live.x3.shape == (7, 5, 2)  # 4 windows each, one of machine 2's has the gap
     assert list(live.machine_ids).count(2) == 3
     assert live.missing["pump"] == pytest.approx([0.0, 1 / 40])
+
+
+def test_period_windows_keep_at_most_the_cap_per_type():
+    rows = [
+        (machine, "pump" if machine < 3 else "fan", kind, bucket, float(bucket))
+        for machine in range(1, 6)
+        for kind in ("temperature", "rpm")
+        for bucket in range(0, 100)
+    ]
+    frame = pd.DataFrame(rows, columns=["machine_id", "type", "kind", "bucket", "value"])
+    live = period_windows(
+        frame,
+        sensors=("temperature", "rpm"),
+        window=10,
+        stride=1,
+        first_bucket=0,
+        last_bucket=99,
+        max_per_type=25,
+    )
+    assert (live.types == "pump").sum() == 25 and (live.types == "fan").sum() == 25
+    # each window is a real one: ten consecutive buckets of its machine
+    assert np.all(np.diff(live.x3[:, :, 0], axis=1) == 1.0)

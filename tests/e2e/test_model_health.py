@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser import eventually, graph_data, login, shot, visit
+from browser import eventually, graph_data, login, shot, sign_in_at, visit
 from factories import WebApp, add_user
 from services import free_port
 from sqlalchemy import delete
@@ -69,17 +69,9 @@ def engineer(web: WebApp) -> Iterator[str]:
         s.execute(delete(User).where(User.id == user_id))
 
 
-def _sign_in(dash_duo, name: str) -> None:  # noqa: ANN001
-    dash_duo.driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    dash_duo.wait_for_element("#username").send_keys(name)
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_contains_text("#nav-user", f"{name} (", timeout=15)
-
-
 def test_an_engineer_sees_drift_quality_and_the_lab_link(dash_duo, web, drifted, engineer):
     dash_duo.start_server(web.app, navigate=False, port=free_port())
-    _sign_in(dash_duo, engineer)
+    sign_in_at(dash_duo, dash_duo.server.url.rstrip("/"), engineer, PASSWORD)
     dash_duo.get_logs()  # drop what the login produced
     visit(dash_duo, f"/model-health?type={drifted}")
     dash_duo.wait_for_contains_text(f"#{v.MH_LAB}", "model lab", timeout=20)

@@ -10,7 +10,12 @@ from pathlib import Path
 
 from data.readings import bucketed_readings
 from maintenance.model_health.drift_alarm import apply_drift_alarms
-from maintenance.model_health.drift_check import DriftRules, period_scores, store_check
+from maintenance.model_health.drift_check import (
+    DriftRules,
+    period_scores,
+    prune_checks,
+    store_check,
+)
 from ml.drift_live import period_windows
 from ml.drift_reference import load_reference
 from ml.registry import active
@@ -22,6 +27,7 @@ __all__ = ["drift", "drift_rules"]
 log = logging.getLogger(__name__)
 STRIDE = 5  # a window ends every 5 steps, as in training
 MAX_WINDOWS = 4000  # per type and check (bench/drift.py: PSI and KS need no more)
+KEEP = timedelta(days=90)  # drift history kept (the page shows 14 days)
 
 
 def drift(ctx: JobContext) -> int:
@@ -63,6 +69,7 @@ def drift(ctx: JobContext) -> int:
             now=now,
         )
         raised = apply_drift_alarms(session=session, rules=rules, now=now)
+        prune_checks(session=session, before=now - KEEP)
     if raised:
         log.warning("drift alarm raised: %s", [a.message for a in raised])
     return len(rows)

@@ -100,6 +100,17 @@ def _check(worker, times: int = 1) -> None:
 
 def test_no_change_raises_no_drift_alarm(trained):
     _live(trained.db)
+    long_ago = datetime.now(UTC) - timedelta(days=120)
+    with trained.db.session() as s:  # a check from before the history kept
+        s.add(
+            DriftResult(
+                checked_at=long_ago,
+                machine_type="pump",
+                feature="rpm_level",
+                period_start=long_ago,
+                period_end=long_ago,
+            )
+        )
     _check(trained, 3)
     with trained.db.session() as s:
         rows = s.scalars(select(DriftResult)).all()
@@ -110,6 +121,7 @@ def test_no_change_raises_no_drift_alarm(trained):
         (r.machine_type, r.feature, r.psi) for r in inputs if r.status != "ok"
     ]
     assert alarms == []
+    assert min(r.checked_at for r in rows) > long_ago  # the old check was forgotten
 
 
 def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(trained):

@@ -141,6 +141,7 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         "drift",
         drift,
         Every("drift_interval_s", first_after_s=60),
+        "fleet",
         reads=("drift_*", "live_step_s", "live_time_scale"),
     ),
 )

@@ -1,5 +1,5 @@
-"""The app shell: who is logged in, the red warning banner shown on every page, and the
-low-stock badge managers see on every page."""
+"""The app shell: who is logged in, the red warning banner shown on every page, the
+low-stock badge managers see on every page, and the alert of a session that has ended."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from data.db import Database
 from maintenance.alarming.banner import acknowledge_warning, red_warnings
 from maintenance.people.permissions import Action, allowed
 from maintenance.stock.spare_parts import low_stock
-from web.server.auth import AccessDenied, require
+from web.server.auth import AccessDenied, identity, require
 from web.views.shell import (
     ALARM_ACK,
     LOW_STOCK,
     NAV_USER,
     RED_BANNER,
     RED_TICK,
+    SESSION_SIGN_IN,
+    SESSION_STATE_OUTPUTS,
+    SESSION_TICK,
     URL,
     low_stock_alert,
     red_warning,
+    sign_in_link,
 )
 
 
@@ -30,6 +34,27 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     def who(_path: str) -> str:
         user = require(Action.APP_USE)
         return f"{user.username} ({user.role.value})"
+
+    @app.callback(Output(SESSION_SIGN_IN, "href"), Input(URL, "pathname"))
+    def way_back(path: str) -> str:
+        """The "Sign in" link of the session-ended alert returns to this page; set while the
+        user is still signed in (every page change), ready for when the session ends."""
+        require(Action.APP_USE)
+        return sign_in_link(path)
+
+    @app.callback(
+        [Output(c, p) for c, p in SESSION_STATE_OUTPUTS],
+        Input(SESSION_TICK, "n_intervals"),
+    )
+    def session_state(_n: int) -> tuple:
+        """The one callback open without a session (web/server/auth.py ``PUBLIC_CALLBACKS``):
+        it says only whether this request's session is valid. Signed in: nothing changes
+        (204). Signed out (sign-out elsewhere, password change, "sign out everywhere", a
+        timeout): the alert opens, the timers stop and the page goes, so nothing goes on
+        asking for what the server must refuse."""
+        if identity() is not None:
+            raise dash.exceptions.PreventUpdate
+        return True, True, True, []
 
     @app.callback(
         Output(RED_BANNER, "children"),

@@ -28,6 +28,17 @@ from maintenance.people.user_sessions import (
 )
 from web.views.account import ACCOUNT_END, ACCOUNT_END_OTHERS, ACCOUNT_FEEDBACK, ACCOUNT_SESSIONS
 from web.views.admin_users import USERS_FEEDBACK, USERS_GRID, USERS_SIGN_OUT
+from web.views.shell import (
+    PAGE,
+    RED_BANNER,
+    RED_TICK,
+    SESSION_ENDED,
+    SESSION_SIGN_IN,
+    SESSION_STATE_CALLBACK,
+    SESSION_STATE_OUTPUTS,
+    SESSION_TICK,
+    URL,
+)
 
 LIMITS = SessionLimits(idle=timedelta(hours=8), absolute=timedelta(days=7))
 ORIGIN = {"Origin": "http://localhost"}
@@ -450,3 +461,58 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(tmp_path, web: W
             select(SignInFailure.address).where(SignInFailure.account == "nobody-spoofs")
         )
     assert seen == "127.0.0.1"
+
+
+# --- the shell's session state: the one callback open without a session ---------------
+
+
+def _session_state(client, **extra):  # noqa: ANN001, ANN003, ANN202
+    body = {
+        "output": SESSION_STATE_CALLBACK,
+        "outputs": [{"id": c, "property": p} for c, p in SESSION_STATE_OUTPUTS],
+        "inputs": [{"id": SESSION_TICK, "property": "n_intervals", "value": 4}],
+        "changedPropIds": [f"{SESSION_TICK}.n_intervals"],
+    }
+    return client.post("/_dash-update-component", json=body | extra, headers=ORIGIN)
+
+
+ENDED = {
+    SESSION_ENDED: {"is_open": True},
+    RED_TICK: {"disabled": True},
+    SESSION_TICK: {"disabled": True},
+    PAGE: {"children": []},
+}
+
+
+def test_the_session_state_says_only_whether_the_session_is_valid(web: WebApp):
+    add_user(web.db, "polling-page", Role.VIEWER, password="session-pw-1")
+    page = _signed_in(web, "polling-page")
+    stolen = _copy(web, page)
+    signed_in = _session_state(page)
+    assert signed_in.status_code == 204 and signed_in.get_data() == b""  # nothing changes
+    link = {  # the alert's "Sign in" link, set while signed in: back to this page after
+        "output": f"{SESSION_SIGN_IN}.href",
+        "outputs": {"id": SESSION_SIGN_IN, "property": "href"},
+        "inputs": [{"id": URL, "property": "pathname", "value": "/ticket/7"}],
+        "changedPropIds": [f"{URL}.pathname"],
+    }
+    answer = page.post("/_dash-update-component", json=link, headers=ORIGIN).get_json()
+    assert answer["response"][SESSION_SIGN_IN]["href"] == "/login?next=%2Fticket%2F7"
+    assert stolen.post("/_dash-update-component", json=link, headers=ORIGIN).status_code == 200
+    assert _session_state(web.app.server.test_client()).get_json()["response"] == ENDED
+    assert page.post("/logout", headers=ORIGIN).status_code == 302
+    assert stolen.post("/_dash-update-component", json=link, headers=ORIGIN).status_code == 401
+    answer = _session_state(stolen)  # the page of the signed-out browser learns it
+    assert answer.status_code == 200 and answer.get_json()["response"] == ENDED
+
+
+def test_the_session_state_takes_only_its_tick(web: WebApp):
+    anonymous = web.app.server.test_client()
+    url = [{"id": URL, "property": "pathname", "value": "/"}]
+    tick = [{"id": SESSION_TICK, "property": "n_intervals", "value": 4}]
+    assert _session_state(anonymous, inputs=tick + url).status_code == 400
+    assert _session_state(anonymous, state=url).status_code == 400
+    assert _session_state(anonymous, inputs=[{**tick[0], "value": "x"}]).status_code == 400
+    # another callback's outputs under the exempt name are still another request: refused
+    other = {"outputs": {"id": RED_BANNER, "property": "children"}}
+    assert _session_state(anonymous, **other).status_code == 400

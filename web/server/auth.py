@@ -1,8 +1,9 @@
 """Login, logout and the deny-by-default guard in front of every route.
 
 Only the login page, "Forgot password?" and its emailed reset links (web/server/password_reset.py),
-the health probes and the stylesheet are open; everything else,
-including Dash's own ``_dash-*`` routes, needs a logged-in user. Role checks for
+the health probes, the stylesheet and one Dash callback (the shell's session state,
+``PUBLIC_CALLBACKS``) are open; everything else, including Dash's own ``_dash-*`` routes and
+every other callback, needs a logged-in user. Role checks for
 writes happen again inside each callback (``require``).
 """
 
@@ -48,6 +49,7 @@ from maintenance.people.user_sessions import (
 )
 from web.server.password_reset import CSRF_KEY as _CSRF_KEY  # one form token for both
 from web.server.password_reset import password_blueprint
+from web.views.shell import SESSION_STATE_CALLBACK
 
 __all__ = [
     "init_auth",
@@ -57,6 +59,7 @@ __all__ = [
     "sign_in_limits",
     "require",
     "PUBLIC_ENDPOINTS",
+    "PUBLIC_CALLBACKS",
     "AccessDenied",
 ]
 
@@ -70,6 +73,14 @@ PUBLIC_ENDPOINTS = frozenset(
         "password.reset",
     }
 )
+# Dash callbacks that run without a session. Only the shell's session state: its one job is
+# to tell an open page that its session has ended (signed out elsewhere, password changed,
+# "sign out everywhere", timed out), which it cannot learn while signed in. It reveals
+# nothing but "signed in or not", takes nothing but an Interval tick (callback_checks.py
+# refuses any other input), and changes nothing. Every other callback needs a session here
+# and its role inside (``require``).
+PUBLIC_CALLBACKS = frozenset({SESSION_STATE_CALLBACK})
+_DASH_CALLBACK = "/_dash-update-component"  # Dash names the endpoint by its path
 # routes that check their own credentials (a Prometheus scraper has a token, not a session)
 SELF_GUARDED = frozenset({"ops.metrics"})
 
@@ -195,9 +206,20 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
 def _guard() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS | SELF_GUARDED or identity() is not None:
         return None
+    if _public_callback():
+        return None
     if request.method == "GET" and not request.path.startswith(("/_dash", "/api")):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return Response('{"error": "login required"}', 401, mimetype="application/json")
+
+
+def _public_callback() -> bool:
+    """A request for one of ``PUBLIC_CALLBACKS`` (its shape is checked next, by
+    callback_checks.py, like every callback's)."""
+    if request.method != "POST" or request.endpoint != _DASH_CALLBACK:
+        return False
+    body = request.get_json(silent=True)
+    return isinstance(body, dict) and body.get("output") in PUBLIC_CALLBACKS
 
 
 def _login_blueprint(db: Database, css_url: str, settings: Settings) -> Blueprint:

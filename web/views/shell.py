@@ -1,9 +1,11 @@
 """The app shell: the frame around every page (menu filtered by role, the user and sign-out,
-the red banner, the low-stock warning), its ids and the builders of its banner lines."""
+the red banner, the low-stock warning, the "session has ended" alert), its ids and the
+builders of its banner lines."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -23,10 +25,30 @@ RED_TICK = "red-tick"
 ALARM_ACK = "alarm-ack"
 LOW_STOCK = "low-stock"  # under the menu, for managers: parts at or below their minimum
 LOW_STOCK_WARNING = "low-stock-warning"
+PAGE = "page-body"  # the page under the frame (Dash's page container)
+SESSION_TICK = "session-tick"  # asks the server whether this browser is still signed in
+SESSION_ENDED = "session-ended"  # the alert "Your session has ended." (hidden while signed in)
+SESSION_SIGN_IN = "session-sign-in"  # its link: the sign-in page, back to this path after
+# What the session-state callback (callbacks/shell.py) sets when the session has ended: the
+# alert opens; the shell's timers stop and the page goes, so that nothing keeps asking the
+# server for what it must refuse. The one callback open without a session (web/server/auth.py).
+SESSION_STATE_OUTPUTS = (
+    (SESSION_ENDED, "is_open"),
+    (RED_TICK, "disabled"),
+    (SESSION_TICK, "disabled"),
+    (PAGE, "children"),
+)
+# the name Dash gives a callback of several outputs (its key in ``app.callback_map``)
+SESSION_STATE_CALLBACK = "..{}..".format("...".join(f"{i}.{p}" for i, p in SESSION_STATE_OUTPUTS))
 
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
     return {"type": ALARM_ACK, "alarm": alarm_id}
+
+
+def sign_in_link(path: str | None) -> str:
+    """The sign-in page, landing back on ``path`` (the sign-in keeps only same-site paths)."""
+    return "/login?" + urlencode({"next": path or "/"})
 
 
 def frame(role: Role | None) -> html.Div:
@@ -87,14 +109,26 @@ def frame(role: Role | None) -> html.Div:
         className="mb-3",
     )
     banner = html.Div(id=RED_BANNER, className="px-3")
+    ended = dbc.Alert(  # opened by the session-state callback once the session has ended
+        [
+            html.Span("Your session has ended.", className="me-2"),
+            html.A("Sign in", id=SESSION_SIGN_IN, href="/login", className="alert-link"),
+        ],
+        id=SESSION_ENDED,
+        is_open=False,
+        color="warning",
+        className="mx-3",
+    )
     return html.Div(
         [
             dcc.Location(id=URL),
             nav,
+            ended,
             banner,
             html.Div(id=LOW_STOCK, className="px-3"),
             dcc.Interval(id=RED_TICK, interval=3000),
-            dbc.Container(dash.page_container, fluid=True),
+            dcc.Interval(id=SESSION_TICK, interval=3000),
+            dbc.Container(dash.page_container, id=PAGE, fluid=True),
         ]
     )
 

@@ -512,7 +512,11 @@ def test_the_session_state_takes_only_its_tick(web: WebApp):
     tick = [{"id": SESSION_TICK, "property": "n_intervals", "value": 4}]
     assert _session_state(anonymous, inputs=tick + url).status_code == 400
     assert _session_state(anonymous, state=url).status_code == 400
-    assert _session_state(anonymous, inputs=[{**tick[0], "value": "x"}]).status_code == 400
+    for junk in ("x", 10**30, [], {}, -5, 1.5, True, "", "1"):  # None: a tick not yet counted
+        answer = _session_state(anonymous, inputs=[{**tick[0], "value": junk}])
+        assert answer.status_code == 400, junk
+    for junk in ("x", None, {"id": SESSION_TICK}, [tick[0], tick[0]]):
+        assert _session_state(anonymous, inputs=junk).status_code == 400, junk
     # another callback's outputs under the exempt name are still another request: refused
     other = {"outputs": {"id": RED_BANNER, "property": "children"}}
     assert _session_state(anonymous, **other).status_code == 400

@@ -4,6 +4,7 @@ all on ``Base.metadata`` for Alembic."""
 
 from __future__ import annotations
 
+from data.models.api_tables import ApiToken
 from data.models.base import (
     AlarmSource,
     Base,
@@ -62,6 +63,7 @@ from data.models.work_tables import (
 )
 
 __all__ = [
+    "ApiToken",
     "DriftResult",
     "Base",
     "UtcDateTime",

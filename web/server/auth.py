@@ -204,6 +204,8 @@ def init_auth(server: Flask, db: Database, css_url: str, settings: Settings) -> 
 
 
 def _guard() -> Response | None:
+    if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+        return None  # the API's own guard (web/server/api/api_guard.py): tokens, never sessions
     if request.endpoint in PUBLIC_ENDPOINTS | SELF_GUARDED or identity() is not None:
         return None
     if _public_callback():

@@ -10,11 +10,12 @@ from pathlib import Path
 import dash
 import flask_bootstrap
 from dash import html
-from flask import Blueprint, Flask
+from flask import Blueprint
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from data.db import Database
+from web.server.api import IngestPort, api_server, install_api
 from web.server.attachments import attachments_blueprint, install_upload_limit
 from web.server.auth import identity, init_auth
 from web.server.backtest_report import backtest_blueprint
@@ -79,10 +80,14 @@ _CALLBACKS = (
 
 
 def create_app(
-    settings: Settings, db: Database, readiness: Callable[[], dict[str, bool]]
+    settings: Settings,
+    db: Database,
+    readiness: Callable[[], dict[str, bool]],
+    ingest: IngestPort | None = None,
 ) -> dash.Dash:
-    """Build the whole web app; ``app.server`` is the Flask WSGI object."""
-    server = Flask(__name__)
+    """Build the whole web app; ``app.server`` is the Flask WSGI object. ``ingest`` stores
+    readings posted to the API (the composition root hands in ingest's writer)."""
+    server = api_server(__name__)  # a Flask that also describes /api/v1 (OpenAPI 3.1)
     server.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -113,6 +118,7 @@ def create_app(
     server.register_blueprint(backtest_blueprint(db))
     server.register_blueprint(attachments_blueprint(db, settings))
     install_upload_limit(server, settings)  # after the guard: it needs the user
+    install_api(server, db, settings, ingest)  # /api/v1: tokens, not sessions
 
     app = dash.Dash(
         __name__,

@@ -145,10 +145,12 @@ def serve_web(
 ) -> None:
     from waitress import serve
 
+    from ingest.http_ingest import HttpIngest
     from web.server.factory import create_app
     from web.server.readiness import web_readiness
 
-    app = create_app(settings, db, readiness or web_readiness(settings, db))
+    ingest = HttpIngest(settings, db)  # POST /api/v1/telemetry: MQTT's parser and writer
+    app = create_app(settings, db, readiness or web_readiness(settings, db), ingest)
     print(f"\n  Predictive maintenance is running: http://{settings.host}:{settings.port}/\n")
     if accounts:
         print("  Demo accounts (user / password):")

@@ -8,6 +8,7 @@ chart (it becomes the bucket's max) while the browser receives a few thousand po
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,7 @@ __all__ = [
     "machine_events",
     "machine_sensors",
     "prediction_history",
+    "raw_readings",
     "sensor_history",
 ]
 
@@ -313,6 +315,21 @@ def _downtime_event(d: Downtime) -> MachineEvent:
         "secondary" if d.kind.value == "planned" else "danger",
         ref=d.id,
     )
+
+
+def raw_readings(
+    *, session: Session, sensor_ids: list[int], start: datetime, end: datetime, chunk: int = 5000
+) -> Iterator[tuple[int, datetime, float]]:
+    """Every reading of the sensors in [start, end) as (sensor_id, ts, value), by time then
+    sensor, fetched ``chunk`` rows at a time (a 30-day export never sits in memory whole)."""
+    stmt = (
+        select(Reading.sensor_id, Reading.ts, Reading.value)
+        .where(Reading.sensor_id.in_(sensor_ids), Reading.ts >= start, Reading.ts < end)
+        .order_by(Reading.ts, Reading.sensor_id)
+        .execution_options(yield_per=chunk)
+    )
+    for row in session.execute(stmt):
+        yield row.sensor_id, row.ts, row.value
 
 
 def machine_by_name(*, session: Session, name: str) -> Machine | None:

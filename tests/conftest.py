@@ -141,6 +141,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     """The web app, built once per test session on a seeded SQLite database."""
     from factories import WebApp
 
+    from ingest.http_ingest import HttpIngest
     from maintenance.ops.demo_seed import seed_demo
     from web.server.factory import create_app
     from web.server.readiness import web_readiness
@@ -159,6 +160,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, amqtt_port: int):
     database = Database(settings.effective_database_url)
     upgrade_schema(database.engine)
     seed_demo(settings, database)
-    app = create_app(settings, database, web_readiness(settings, database))
+    ingest = HttpIngest(settings, database)
+    app = create_app(settings, database, web_readiness(settings, database), ingest)
     yield WebApp(app, database, settings)
     database.dispose()

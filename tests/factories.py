@@ -364,3 +364,48 @@ def demo_database(tmp_path: Path, **overrides: Any) -> tuple[Settings, Database]
     upgrade_schema(database.engine)
     seed_demo(settings, database)
     return settings, database
+
+
+@dataclass
+class ApiApp:
+    """The /api/v1 routes alone on a Flask server (no Dash pages), on any database."""
+
+    server: Any  # flask_openapi3.OpenAPI
+    db: Database
+    settings: Settings
+
+    def token(self, role: Role, name: str | None = None, **extra: Any) -> str:
+        """A new API token's secret, made by the seeded admin."""
+        from maintenance.people.api_tokens import create_token
+
+        with self.db.session() as s:
+            admin = s.scalar(select(User.id).where(User.username == "admin"))
+            made = create_token(
+                session=s,
+                name=name or f"{role.value}-{uuid.uuid4().hex[:6]}",
+                role=role,
+                expires_at=extra.get("expires_at"),
+                created_by=int(admin or 0),
+            )
+        return made.secret
+
+    def client(self, secret: str | None = None) -> Any:
+        client = self.server.test_client()
+        if secret is not None:
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        return client
+
+
+def api_app(tmp_path: Path, db: Database, **overrides: Any) -> ApiApp:
+    """The API on ``db`` with the demo fleet and accounts, ingest handed in as app.py does."""
+    from ingest.http_ingest import HttpIngest
+    from maintenance.ops.demo_seed import seed_demo
+    from web.server.api import api_server, install_api
+    from web.server.ops import install_request_ids
+
+    settings = make_settings(tmp_path, admin_password="admin-pw-1", **overrides)
+    seed_demo(settings, db)
+    server = api_server(__name__)
+    install_request_ids(server)
+    install_api(server, db, settings, HttpIngest(settings, db))
+    return ApiApp(server, db, settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from config import Settings
 from data.db import Database
 from ingest.client import IngestClient
-from ingest.payload import PayloadLimits
+from ingest.http_ingest import payload_limits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.ops.app_settings import Overrides
 from maintenance.ops.retention import sync_timescale_policies
@@ -37,11 +37,7 @@ class Worker:
         self.inbox: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
         self.budget = ByteBudget(settings.ingest_queue_bytes)
         self.client = IngestClient(settings, self.inbox, self.budget)
-        limits = PayloadLimits(
-            max_bytes=settings.max_payload_bytes,
-            max_future_skew=timedelta(seconds=settings.max_future_skew_s),
-            max_age=timedelta(days=settings.max_reading_age_days),
-        )
+        limits = payload_limits(settings)  # the same for HTTP (ingest/http_ingest.py)
         writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
         self.drainer = Drainer(
             self.inbox,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
@@ -215,6 +215,13 @@ def clear(*, session: Session, alarm_id: int, user_id: int) -> bool:
     return True
 
 
+_IN_STATE = {  # AlarmRow.state in SQL
+    "active": (Alarm.cleared_at.is_(None), Alarm.acknowledged_at.is_(None)),
+    "acknowledged": (Alarm.cleared_at.is_(None), Alarm.acknowledged_at.is_not(None)),
+    "cleared": (Alarm.cleared_at.is_not(None),),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmRow:
     """One line of the alarms table."""
@@ -260,8 +267,18 @@ def alarm_reading(numbers: AlarmNumbers, *, source: str) -> str:
     return format_crossing(numbers.value, numbers.limit, numbers.unit, percent=percent)
 
 
-def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list[AlarmRow]:
-    """Alarms raised since ``since`` or still active, newest first."""
+def list_alarms(
+    *,
+    session: Session,
+    since: datetime,
+    limit: int = 5000,
+    machine_id: int | None = None,
+    state: str | None = None,
+    before: tuple[datetime, int] | None = None,
+) -> list[AlarmRow]:
+    """Alarms raised since ``since`` or still active, newest first (ties by id, so the
+    order is stable); optionally one machine's, in one ``state`` (active, acknowledged,
+    cleared), or only those after ``before`` (raised_at, id) in that order: a next page."""
     acker, clearer = aliased(User), aliased(User)
     stmt = (
         select(Alarm, Machine.name, acker.username, clearer.username)
@@ -269,9 +286,18 @@ def list_alarms(*, session: Session, since: datetime, limit: int = 5000) -> list
         .outerjoin(acker, acker.id == Alarm.acknowledged_by)
         .outerjoin(clearer, clearer.id == Alarm.cleared_by)
         .where(or_(Alarm.raised_at >= since, Alarm.cleared_at.is_(None)))
-        .order_by(Alarm.raised_at.desc())
+        .order_by(Alarm.raised_at.desc(), Alarm.id.desc())
         .limit(limit)
     )
+    if machine_id is not None:
+        stmt = stmt.where(Alarm.machine_id == machine_id)
+    if state is not None:
+        stmt = stmt.where(*_IN_STATE[state])
+    if before is not None:
+        at, alarm_id = before
+        stmt = stmt.where(
+            or_(Alarm.raised_at < at, and_(Alarm.raised_at == at, Alarm.id < alarm_id))
+        )
     return [
         AlarmRow(
             a.id,

@@ -29,6 +29,7 @@ class Action(enum.StrEnum):
     TICKET_WORK_ANY = "ticket.work_any"  # ... any ticket, not only one's own
     TICKET_COMMENT = "ticket.comment"
     TICKET_REASSIGN = "ticket.reassign"
+    TICKET_OPEN = "ticket.open"  # open a ticket by hand (an ERP's work order, over the API)
     TICKET_ATTACH = "ticket.attach"  # upload files to a ticket (and the bigger request size)
     TICKET_FILES_ANY = "ticket.files_any"  # attach to and download from any ticket
     TICKET_RECORD_ANY = "ticket.record_any"  # download any ticket's work record
@@ -53,6 +54,8 @@ class Action(enum.StrEnum):
     NOTIFICATION_EDIT = "notification.edit"
     USER_MANAGE = "user.manage"  # the users page: every read and write on it
     METRICS_READ = "metrics.read"  # /metrics without the scrape token
+    API_TOKEN_MANAGE = "api_token.manage"  # the API tokens page: create, list, revoke
+    READINGS_INGEST = "readings.ingest"  # POST readings to /api/v1 (a gateway's token)
 
 
 _ALL = frozenset(Role)
@@ -78,6 +81,7 @@ PERMISSIONS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.TICKET_WORK_ANY: _STAFF,
         Action.TICKET_COMMENT: _HANDS_ON,
         Action.TICKET_REASSIGN: _STAFF,
+        Action.TICKET_OPEN: _STAFF,
         Action.TICKET_ATTACH: _HANDS_ON,
         Action.TICKET_FILES_ANY: _OFFICE,
         # an audit document: read-only roles (viewers stand for auditors) read every one
@@ -103,6 +107,8 @@ PERMISSIONS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.NOTIFICATION_EDIT: _ADMIN,
         Action.USER_MANAGE: _ADMIN,
         Action.METRICS_READ: _STAFF,
+        Action.API_TOKEN_MANAGE: _ADMIN,
+        Action.READINGS_INGEST: _ENGINEERING,
     }
 )
 

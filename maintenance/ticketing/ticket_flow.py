@@ -75,9 +75,11 @@ def open_ticket(
     now: datetime | None = None,
     plan_id: int | None = None,
     due_at: datetime | None = None,
+    user_id: int | None = None,
 ) -> Ticket | None:
     """Open and assign a ticket, unless one is already open for this machine and code
-    (planned work: for this machine and plan)."""
+    (planned work: for this machine and plan); ``user_id``: who opened it by hand (None:
+    the rules, the model or a plan)."""
     if plan_id is None and _open_for(session, machine_id, code) is not None:
         return None
     now = now or utcnow()
@@ -99,6 +101,7 @@ def open_ticket(
     session.flush()
     session.add(
         AuditLog(
+            user_id=user_id,
             action="ticket.open",
             entity="ticket",
             entity_id=str(ticket.id),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from data.models import Alarm, Machine, Priority, Ticket, TicketStatus, User
 
-__all__ = ["TicketRow", "list_tickets"]
+__all__ = ["TicketRow", "list_tickets", "ticket_page"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +37,50 @@ def list_tickets(
     limit: int = 200,
 ) -> list[TicketRow]:
     """Tickets, most urgent first: open before resolved, then priority, then oldest."""
+    stmt = _rows_query()
+    if technician_id is not None:
+        stmt = stmt.where(Ticket.technician_id == technician_id)
+    if not include_resolved:
+        stmt = stmt.where(Ticket.status != TicketStatus.RESOLVED)
+    rank = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.LOW: 2}
+    rows = _rows(session, stmt.order_by(Ticket.created_at).limit(limit))
+    return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))
+
+
+def ticket_page(
+    *,
+    session: Session,
+    after_id: int | None = None,
+    limit: int = 100,
+    status: TicketStatus | None = None,
+    machine_id: int | None = None,
+    technician_id: int | None = None,
+) -> list[TicketRow]:
+    """Tickets by id (a stable order to page through), after ``after_id``, filtered."""
+    stmt = _rows_query()
+    if after_id is not None:
+        stmt = stmt.where(Ticket.id > after_id)
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if machine_id is not None:
+        stmt = stmt.where(Ticket.machine_id == machine_id)
+    if technician_id is not None:
+        stmt = stmt.where(Ticket.technician_id == technician_id)
+    return _rows(session, stmt.order_by(Ticket.id).limit(limit))
+
+
+def _rows_query() -> Select:
     tech = select(User.username).where(User.id == Ticket.technician_id).scalar_subquery()
     joined = (
         select(func.count(Alarm.id))
         .where(Alarm.ticket_id == Ticket.id, Alarm.id != func.coalesce(Ticket.alarm_id, 0))
         .scalar_subquery()
     )
-    stmt = select(Ticket, Machine.name, tech, joined).join(Machine, Machine.id == Ticket.machine_id)
-    if technician_id is not None:
-        stmt = stmt.where(Ticket.technician_id == technician_id)
-    if not include_resolved:
-        stmt = stmt.where(Ticket.status != TicketStatus.RESOLVED)
-    rank = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.LOW: 2}
-    rows = [
+    return select(Ticket, Machine.name, tech, joined).join(Machine, Machine.id == Ticket.machine_id)
+
+
+def _rows(session: Session, stmt: Select) -> list[TicketRow]:
+    return [
         TicketRow(
             t.id,
             name,
@@ -64,8 +95,5 @@ def list_tickets(
             t.escalated_at,
             n_joined,
         )
-        for t, name, tech_name, n_joined in session.execute(
-            stmt.order_by(Ticket.created_at).limit(limit)
-        )
+        for t, name, tech_name, n_joined in session.execute(stmt)
     ]
-    return sorted(rows, key=lambda r: (r.status is TicketStatus.RESOLVED, rank[r.priority]))

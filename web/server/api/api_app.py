@@ -4,8 +4,7 @@ their documentation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Blueprint, Response, request
 from flask_openapi3 import Info, OpenAPI
@@ -13,26 +12,18 @@ from werkzeug.exceptions import HTTPException
 
 from config import Settings
 from data.db import Database
+from web.server.api.api_alarms import alarms_api
 from web.server.api.api_common import api_error
 from web.server.api.api_docs import DOC_PATHS, docs_blueprint
 from web.server.api.api_guard import API_PREFIX, RateLimit, install_token_guard
+from web.server.api.api_ingest import IngestCounts, IngestPort, ingest_api
+from web.server.api.api_insights import insights_api
 from web.server.api.api_machines import machines_api
 from web.server.api.api_problems import Problem, ProblemError, problem, validation_problem
+from web.server.api.api_readings import readings_api
+from web.server.api.api_tickets import tickets_api
 
 __all__ = ["IngestCounts", "IngestPort", "api_server", "install_api"]
-
-
-class IngestCounts(Protocol):
-    """What ingest's writer says it did with one message (``ingest.writer.WriteResult``)."""
-
-    inserted: int
-    duplicates: int
-    dead: int
-
-
-# handed in by the composition root (web may not import ingest): machine name and the
-# message's bytes in, committed counts out; raises SQLAlchemyError when the database fails
-IngestPort = Callable[[str, bytes], IngestCounts]
 
 
 def api_server(import_name: str) -> OpenAPI:
@@ -68,7 +59,14 @@ def install_api(
 
 
 def _resources(db: Database, settings: Settings, ingest: IngestPort | None) -> list[Any]:
-    return [machines_api(db)]
+    return [
+        machines_api(db),
+        readings_api(db),
+        ingest_api(ingest),
+        alarms_api(db),
+        tickets_api(db),
+        insights_api(db),
+    ]
 
 
 def _http_error(exc: HTTPException) -> Any:

@@ -150,11 +150,13 @@ def machines_api(db: Database) -> APIBlueprint:
 
     @bp.put("/machines/<int:machine_id>", responses={200: MachineOut, **STANDARD_RESPONSES})
     def update(path: MachinePath, body: MachineIn) -> Response:
-        """Change a machine (admin). Needs If-Match; sensors left out are kept."""
+        """Change a machine (admin). Needs If-Match; sensors are matched by id or key,
+        new keys are added, sensors left out are kept."""
         user = require_api(Action.FLEET_ADMIN_EDIT)
         with db.session() as s:
-            check_if_match(etag_of(detail_or_404(s, path.machine_id).model_dump(mode="json")))
-            raw = body.model_dump()
+            current = detail_or_404(s, path.machine_id)
+            check_if_match(etag_of(current.model_dump(mode="json")))
+            raw = _sensors_by_key(body.model_dump(), current)
             try:
                 update_machine(session=s, machine_id=path.machine_id, raw=raw, user_id=user.id)
             except MachineError as err:
@@ -174,6 +176,16 @@ def machines_api(db: Database) -> APIBlueprint:
         return answer(out)
 
     return bp
+
+
+def _sensors_by_key(raw: dict[str, Any], current: MachineOut) -> dict[str, Any]:
+    """A sensor given without its id but with an existing key is that sensor (an integration
+    knows its keys, not our ids); new keys are new sensors."""
+    ids = {s.key: s.id for s in current.sensors}
+    for sensor in raw["sensors"]:
+        if sensor.get("id") is None:
+            sensor["id"] = ids.get(sensor["key"])
+    return raw
 
 
 def _fields(r: Any) -> dict[str, Any]:

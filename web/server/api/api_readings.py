@@ -1,0 +1,174 @@
+"""``/api/v1/machines/{id}/readings``: a machine's history bucketed in the database as the
+machine page reads it (``data.machine_series.sensor_history``), and every raw reading of a
+range as CSV, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import Response
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from data.db import Database
+from data.machine_series import SensorInfo, machine_sensors, raw_readings, sensor_history
+from data.models import Machine
+from maintenance.people.permissions import Action
+from web.server.api.api_common import STANDARD_RESPONSES, api_blueprint, json_response
+from web.server.api.api_guard import require_api
+from web.server.api.api_machines import MachinePath
+from web.server.api.api_paging import RangeQuery
+from web.server.api.api_problems import FieldProblem, ProblemError
+
+__all__ = ["readings_api"]
+
+
+class ReadingsQuery(RangeQuery):
+    sensors: str | None = Field(
+        None, max_length=2000, description="comma-separated sensor keys (default: all)"
+    )
+    max_points: int = Field(1500, ge=2, le=20000, description="most buckets per sensor")
+
+
+class RawQuery(RangeQuery):
+    sensors: str | None = Field(None, max_length=2000, description="comma-separated keys")
+
+
+class Bucket(BaseModel):
+    ts: datetime = Field(description="the bucket's middle (UTC)")
+    mean: float | None
+    min: float | None
+    max: float | None
+    n: int
+
+
+class SensorSeries(BaseModel):
+    sensor: str
+    kind: str
+    unit: str
+    points: list[Bucket]
+
+
+class ReadingsOut(BaseModel):
+    machine_id: int
+    machine: str
+    start: datetime
+    end: datetime
+    series: list[SensorSeries]
+
+
+def _chosen(sensors: list[SensorInfo], keys: str | None) -> list[SensorInfo]:
+    if not keys:
+        return sensors
+    wanted = [k.strip() for k in keys.split(",") if k.strip()]
+    known = {s.key: s for s in sensors}
+    unknown = [k for k in wanted if k not in known]
+    if unknown:
+        bad = FieldProblem(field="sensors", message=f"no such sensor: {', '.join(unknown)[:200]}")
+        raise ProblemError(400, "Unknown sensor.", errors=[bad])
+    return [known[k] for k in dict.fromkeys(wanted)]
+
+
+def _number(x: float | None) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def readings_api(db: Database) -> APIBlueprint:
+    bp = api_blueprint("api_readings", Tag(name="readings", description="sensor history"))
+
+    def machine_and_sensors(
+        s: Session, machine_id: int, keys: str | None
+    ) -> tuple[str, list[SensorInfo]]:
+        machine = s.get(Machine, machine_id)
+        if machine is None:
+            raise ProblemError(404, f"No machine {machine_id}.")
+        return machine.name, _chosen(machine_sensors(session=s, machine_id=machine_id), keys)
+
+    @bp.get(
+        "/machines/<int:machine_id>/readings",
+        responses={200: ReadingsOut, **STANDARD_RESPONSES},
+    )
+    def readings(path: MachinePath, query: ReadingsQuery) -> Response:
+        """Per sensor, at most ``max_points`` buckets of [start, end) with min, mean, max and
+        count, reduced in the database (ten-minute rollups for long ranges)."""
+        require_api(Action.FLEET_VIEW)
+        with db.session() as s:
+            name, sensors = machine_and_sensors(s, path.machine_id, query.sensors)
+            frame = sensor_history(
+                session=s,
+                sensor_ids=[x.id for x in sensors],
+                start=query.start,
+                end=query.end,
+                max_points=query.max_points,
+            )
+        by_sensor = {sid: part for sid, part in frame.groupby("sensor_id")} if len(frame) else {}
+        series = []
+        for info in sensors:
+            part = by_sensor.get(info.id)
+            rows = [] if part is None else part.itertuples(index=False)
+            points = [
+                Bucket(
+                    ts=r.ts.to_pydatetime(),
+                    mean=_number(r.mean),
+                    min=_number(r.lo),
+                    max=_number(r.hi),
+                    n=int(r.n),
+                )
+                for r in rows
+            ]
+            series.append(
+                SensorSeries(sensor=info.key, kind=info.kind, unit=info.unit, points=points)
+            )
+        out = ReadingsOut(
+            machine_id=path.machine_id,
+            machine=name,
+            start=query.start,
+            end=query.end,
+            series=series,
+        )
+        return json_response(out.model_dump(mode="json"))
+
+    @bp.get(
+        "/machines/<int:machine_id>/readings.csv",
+        responses={
+            200: {"description": "ts,sensor,value rows", "content": {"text/csv": {}}},
+            **STANDARD_RESPONSES,
+        },
+    )
+    def readings_csv(path: MachinePath, query: RawQuery) -> Response:
+        """Every raw reading of [start, end) as CSV (ts, sensor, value), oldest first,
+        streamed: a 30-day export never sits in memory whole."""
+        require_api(Action.FLEET_VIEW)
+        with db.session() as s:  # the 404 and 400 answers come before the first byte
+            name, sensors = machine_and_sensors(s, path.machine_id, query.sensors)
+        keys = {x.id: x.key for x in sensors}
+
+        def rows() -> Iterator[str]:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["ts", "sensor", "value"])
+            with db.session() as s:
+                for n, (sid, ts, value) in enumerate(
+                    raw_readings(session=s, sensor_ids=list(keys), start=query.start, end=query.end)
+                ):
+                    writer.writerow([ts.isoformat(), keys[sid], repr(value)])
+                    if n % 2000 == 1999:
+                        yield out.getvalue()
+                        out.seek(0)
+                        out.truncate()
+            yield out.getvalue()
+
+        first, last = query.start.astimezone(UTC), query.end.astimezone(UTC)
+        filename = f"{name}-{first:%Y%m%dT%H%M%SZ}-{last:%Y%m%dT%H%M%SZ}.csv"
+        return Response(
+            rows(),  # needs no request context: it closes over what it reads
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    return bp

@@ -53,6 +53,13 @@ from web.views.admin_settings import (
     SETTING_SAVE,
     SETTINGS_REFRESH,
 )
+from web.views.admin_tokens import (
+    TOKENS_DAYS,
+    TOKENS_GRID,
+    TOKENS_NAME,
+    TOKENS_REFRESH,
+    TOKENS_ROLE,
+)
 from web.views.admin_users import (
     USERS_EMAIL,
     USERS_GRID,
@@ -108,6 +115,7 @@ _COUNTERS = (  # stores a callback bumps so another redraws
     PLANS_REFRESH,
     SETTINGS_REFRESH,
     SOPS_REFRESH,
+    TOKENS_REFRESH,
     USERS_REFRESH,
 )
 _TEXT_VALUES = (
@@ -129,6 +137,8 @@ _TEXT_VALUES = (
     SOPS_SEARCH,
     SOPS_TEXT,
     SOPS_VERSION,
+    TOKENS_NAME,
+    TOKENS_ROLE,
     USERS_NEW_NAME,
     USERS_NEW_EMAIL,
     USERS_NEW_ROLE,
@@ -158,6 +168,7 @@ ADMIN_KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (PLANS_LEAD, "value"): SMALL,
     (PARTS_STOCK, "value"): SMALL,
     (PARTS_MIN, "value"): SMALL,
+    (TOKENS_DAYS, "value"): SMALL,
     (ADMIN_SENSOR_FIELD, "value"): _SENSOR_FIELDS,
     (SETTING_INPUT, "value"): TEXT,  # parsed and bounded by the setting's own check
     (NOTIFY_EVENTS, "value"): TEXTS,
@@ -168,6 +179,7 @@ ADMIN_KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (USERS_GRID, "selectedRows"): rows(id=ID.required),
     (ADMIN_MACHINES_GRID, "selectedRows"): rows(id=ID.required),
     (NOTIFY_CHANNELS_GRID, "selectedRows"): rows(id=ID.required),
+    (TOKENS_GRID, "selectedRows"): rows(id=ID.required, name=TEXT),
     (PLANS_GRID, "selectedRows"): rows(plan_id=ID.required, plan=TEXT),
     (PARTS_GRID, "selectedRows"): rows(
         id=ID.required,

@@ -35,7 +35,8 @@ def api_server(import_name: str) -> OpenAPI:
             version="1.0.0",
             description="Machines, readings, alarms, tickets, predictions and reports for "
             "the plant's other systems. Every call needs an API token (admins create them "
-            "on the API tokens page): Authorization: Bearer <token>. See docs/api.md.",
+            "on the API tokens page), sent as the header Authorization: Bearer TOKEN. "
+            "See docs/api.md.",
         ),
         security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         doc_ui=False,  # served by web/server/api/api_docs.py, without inline scripts

@@ -9,18 +9,36 @@ from typing import Any
 
 from flask import Response, json
 from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException
 
 from web.server.api.api_guard import API_PREFIX
 from web.server.api.api_problems import Problem, ProblemError, problem, problem_for_http
 
-__all__ = ["STANDARD_RESPONSES", "api_blueprint", "api_error", "json_response"]
+__all__ = [
+    "STANDARD_RESPONSES",
+    "UPDATE_RESPONSES",
+    "IfMatch",
+    "api_blueprint",
+    "api_error",
+    "json_response",
+]
 
 log = logging.getLogger(__name__)
 
 # documented on every operation (the spec's post-processing gives them problem+json)
 STANDARD_RESPONSES: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 429: Problem}
 SECURITY = [{"bearer": []}]
+# and on every update: a stale If-Match (412), none (428), a refused transition (409)
+UPDATE_RESPONSES: dict[int, Any] = {409: Problem, 412: Problem, 428: Problem}
+
+
+class IfMatch(BaseModel):
+    """The version an update was based on: the ETag its GET answered."""
+
+    if_match: str | None = Field(
+        None, alias="If-Match", description="the ETag read before; required on updates"
+    )
 
 
 def api_blueprint(name: str, tag: Tag) -> APIBlueprint:

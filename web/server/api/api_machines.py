@@ -21,7 +21,13 @@ from maintenance.fleet_admin.machine_admin import (
 )
 from maintenance.fleet_admin.machine_specs import MachineError
 from maintenance.people.permissions import Action
-from web.server.api.api_common import STANDARD_RESPONSES, api_blueprint, json_response
+from web.server.api.api_common import (
+    STANDARD_RESPONSES,
+    UPDATE_RESPONSES,
+    IfMatch,
+    api_blueprint,
+    json_response,
+)
 from web.server.api.api_guard import require_api
 from web.server.api.api_paging import Page, PageQuery, decode_cursor, page_of
 from web.server.api.api_preconditions import check_if_match, etag_of
@@ -148,8 +154,11 @@ def machines_api(db: Database) -> APIBlueprint:
             out = detail_or_404(s, saved.machine_id)
         return answer(out, 201)
 
-    @bp.put("/machines/<int:machine_id>", responses={200: MachineOut, **STANDARD_RESPONSES})
-    def update(path: MachinePath, body: MachineIn) -> Response:
+    @bp.put(
+        "/machines/<int:machine_id>",
+        responses={200: MachineOut, **STANDARD_RESPONSES, **UPDATE_RESPONSES},
+    )
+    def update(path: MachinePath, header: IfMatch, body: MachineIn) -> Response:
         """Change a machine (admin). Needs If-Match; sensors are matched by id or key,
         new keys are added, sensors left out are kept."""
         user = require_api(Action.FLEET_ADMIN_EDIT)

@@ -22,7 +22,9 @@ T = TypeVar("T")
 
 class PageQuery(BaseModel):
     limit: int = Field(100, ge=1, le=1000, description="items per page")
-    cursor: str | None = Field(None, max_length=200, description="next_cursor of the last page")
+    cursor: str | None = Field(
+        None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$", description="the last page's next_cursor"
+    )
 
 
 class RangeQuery(BaseModel):

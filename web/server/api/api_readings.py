@@ -94,7 +94,7 @@ def readings_api(db: Database) -> APIBlueprint:
         responses={200: ReadingsOut, **STANDARD_RESPONSES},
     )
     def readings(path: MachinePath, query: ReadingsQuery) -> Response:
-        """Per sensor, at most ``max_points`` buckets of [start, end) with min, mean, max and
+        """Per sensor, at most max_points buckets of [start, end) with min, mean, max and
         count, reduced in the database (ten-minute rollups for long ranges)."""
         require_api(Action.FLEET_VIEW)
         with db.session() as s:

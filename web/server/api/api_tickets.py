@@ -21,7 +21,13 @@ from maintenance.repair.ticket_detail import TicketDetail, ticket_activity, tick
 from maintenance.repair.ticket_work import WorkError, add_comment
 from maintenance.ticketing.ticket_flow import TransitionError, change_status, open_ticket
 from maintenance.ticketing.ticket_list import TicketRow, ticket_page
-from web.server.api.api_common import STANDARD_RESPONSES, api_blueprint, json_response
+from web.server.api.api_common import (
+    STANDARD_RESPONSES,
+    UPDATE_RESPONSES,
+    IfMatch,
+    api_blueprint,
+    json_response,
+)
 from web.server.api.api_guard import require_api
 from web.server.api.api_paging import Page, PageQuery, decode_cursor, page_of
 from web.server.api.api_preconditions import check_if_match, etag_of
@@ -248,8 +254,11 @@ def tickets_api(db: Database) -> APIBlueprint:
             out = _detail(s, ticket.id, user)
         return _tagged(out, 201)
 
-    @bp.post("/tickets/<int:ticket_id>/status", responses={200: TicketOut, **STANDARD_RESPONSES})
-    def set_status(path: TicketPath, body: StatusChange) -> Response:
+    @bp.post(
+        "/tickets/<int:ticket_id>/status",
+        responses={200: TicketOut, **STANDARD_RESPONSES, **UPDATE_RESPONSES},
+    )
+    def set_status(path: TicketPath, header: IfMatch, body: StatusChange) -> Response:
         """Move a ticket along its flow with the UI's rules. Needs If-Match."""
         user = require_api(Action.TICKET_WORK)
         downtime = None

@@ -71,6 +71,11 @@ PUBLIC_ENDPOINTS = frozenset(
         "vendor.static",
         "password.forgot",  # web/server/password_reset.py: "Forgot password?" and the emailed link
         "password.reset",
+        # the API's description (web/server/api/api_docs.py): every call still needs a token
+        "api_docs.spec",
+        "api_docs.docs",
+        "api_docs.init",
+        "api_docs.asset",
     }
 )
 # Dash callbacks that run without a session. Only the shell's session state: its one job is

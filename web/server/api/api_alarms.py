@@ -3,6 +3,7 @@ functions (``maintenance.alarming.raise_clear``), the same roles, the same audit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -118,31 +119,28 @@ def alarms_api(db: Database) -> APIBlueprint:
         require_api(Action.ALARM_VIEW)
         return json_response(one(path.alarm_id).model_dump(mode="json"))
 
+    def act(alarm_id: int, action: Action, change: Callable[..., bool], done: str) -> Response:
+        """Run the page's own ``change`` on the alarm as the token's account; 409 if done."""
+        user = require_api(action)
+        one(alarm_id)
+        with db.session() as s:
+            if not change(session=s, alarm_id=alarm_id, user_id=user.id):
+                raise ProblemError(409, f"Alarm {alarm_id} was {done} already.")
+        return json_response(one(alarm_id).model_dump(mode="json"))
+
     @bp.post(
         "/alarms/<int:alarm_id>/acknowledge",
         responses={200: AlarmOut, 409: None, **STANDARD_RESPONSES},
     )
     def ack(path: AlarmPath) -> Response:
         """Record that the token's system saw the alarm (audited); 409 if acknowledged."""
-        user = require_api(Action.ALARM_ACKNOWLEDGE)
-        one(path.alarm_id)
-        with db.session() as s:
-            done = acknowledge(session=s, alarm_id=path.alarm_id, user_id=user.id)
-        if not done:
-            raise ProblemError(409, f"Alarm {path.alarm_id} was acknowledged already.")
-        return json_response(one(path.alarm_id).model_dump(mode="json"))
+        return act(path.alarm_id, Action.ALARM_ACKNOWLEDGE, acknowledge, "acknowledged")
 
     @bp.post(
         "/alarms/<int:alarm_id>/clear", responses={200: AlarmOut, 409: None, **STANDARD_RESPONSES}
     )
     def clear_one(path: AlarmPath) -> Response:
         """Clear an alarm by hand (audited); 409 if cleared already."""
-        user = require_api(Action.ALARM_CLEAR)
-        one(path.alarm_id)
-        with db.session() as s:
-            done = clear(session=s, alarm_id=path.alarm_id, user_id=user.id)
-        if not done:
-            raise ProblemError(409, f"Alarm {path.alarm_id} was cleared already.")
-        return json_response(one(path.alarm_id).model_dump(mode="json"))
+        return act(path.alarm_id, Action.ALARM_CLEAR, clear, "cleared")
 
     return bp

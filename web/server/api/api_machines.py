@@ -3,6 +3,7 @@ validation and audit (``maintenance.fleet_admin.machine_admin``)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -132,7 +133,7 @@ def machines_api(db: Database) -> APIBlueprint:
         if after is not None:
             rows = [r for r in rows if r.id > after[0]]
         items, cursor = page_of(rows[: query.limit + 1], query.limit, lambda r: (r.id,))
-        page = MachinePage(items=[MachineSummary(**_fields(r)) for r in items], next_cursor=cursor)
+        page = MachinePage(items=[MachineSummary(**asdict(r)) for r in items], next_cursor=cursor)
         return jsonify(page.model_dump(mode="json"))
 
     @bp.get("/machines/<int:machine_id>", responses={200: MachineOut, **STANDARD_RESPONSES})
@@ -195,15 +196,3 @@ def _sensors_by_key(raw: dict[str, Any], current: MachineOut) -> dict[str, Any]:
         if sensor.get("id") is None:
             sensor["id"] = ids.get(sensor["key"])
     return raw
-
-
-def _fields(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "name": r.name,
-        "type": r.type,
-        "location": r.location,
-        "line": r.line,
-        "sensors": r.sensors,
-        "retired_at": r.retired_at,
-    }

@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
 from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
@@ -74,8 +76,26 @@ def _chosen(sensors: list[SensorInfo], keys: str | None) -> list[SensorInfo]:
     return [known[k] for k in dict.fromkeys(wanted)]
 
 
-def _number(x: float | None) -> float | None:
-    return None if x is None or math.isnan(x) else float(x)
+def _numbers(column: pd.Series) -> list[float | None]:
+    return [None if math.isnan(x) else x for x in column.astype(float).tolist()]
+
+
+def _points(part: pd.DataFrame | None) -> list[dict[str, object]]:
+    """A sensor's buckets as ``Bucket`` objects, column by column: thousands of buckets
+    built one pandas row at a time cost more than the query."""
+    if part is None:
+        return []
+    utc = part["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ms]")
+    ts = [t + "Z" for t in np.datetime_as_string(utc, unit="ms").tolist()]
+    columns = zip(
+        ts,
+        _numbers(part["mean"]),
+        _numbers(part["lo"]),
+        _numbers(part["hi"]),
+        part["n"].astype(int).tolist(),
+        strict=True,
+    )
+    return [{"ts": t, "mean": m, "min": lo, "max": hi, "n": n} for t, m, lo, hi, n in columns]
 
 
 def readings_api(db: Database) -> APIBlueprint:
@@ -107,31 +127,23 @@ def readings_api(db: Database) -> APIBlueprint:
                 max_points=query.max_points,
             )
         by_sensor = {sid: part for sid, part in frame.groupby("sensor_id")} if len(frame) else {}
-        series = []
-        for info in sensors:
-            part = by_sensor.get(info.id)
-            rows = [] if part is None else part.itertuples(index=False)
-            points = [
-                Bucket(
-                    ts=r.ts.to_pydatetime(),
-                    mean=_number(r.mean),
-                    min=_number(r.lo),
-                    max=_number(r.hi),
-                    n=int(r.n),
-                )
-                for r in rows
-            ]
-            series.append(
-                SensorSeries(sensor=info.key, kind=info.kind, unit=info.unit, points=points)
-            )
-        out = ReadingsOut(
-            machine_id=path.machine_id,
-            machine=name,
-            start=query.start,
-            end=query.end,
-            series=series,
-        )
-        return json_response(out.model_dump(mode="json"))
+        series = [
+            {
+                "sensor": x.key,
+                "kind": x.kind,
+                "unit": x.unit,
+                "points": _points(by_sensor.get(x.id)),
+            }
+            for x in sensors
+        ]
+        out = {
+            "machine_id": path.machine_id,
+            "machine": name,
+            "start": query.start.isoformat(),
+            "end": query.end.isoformat(),
+            "series": series,
+        }
+        return json_response(out)  # shaped as ReadingsOut, built by columns (fast)
 
     @bp.get(
         "/machines/<int:machine_id>/readings.csv",

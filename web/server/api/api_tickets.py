@@ -43,7 +43,7 @@ class TicketQuery(PageQuery):
     machine_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
-class TicketSummary(BaseModel):
+class _TicketBase(BaseModel):
     id: int
     machine: str
     code: str
@@ -52,9 +52,12 @@ class TicketSummary(BaseModel):
     status: TicketStatus
     technician: str | None
     created_at: datetime
-    escalated_at: datetime | None
     failure_confirmed: bool | None
     joined_alarms: int
+
+
+class TicketSummary(_TicketBase):
+    escalated_at: datetime | None
 
 
 class StepOut(BaseModel):
@@ -78,22 +81,12 @@ class CommentOut(BaseModel):
     created_at: datetime
 
 
-class TicketOut(BaseModel):
-    id: int
-    machine: str
-    code: str
-    title: str
-    priority: Priority
-    status: TicketStatus
-    technician: str | None
+class TicketOut(_TicketBase):
     assignment_reason: str
-    created_at: datetime
-    failure_confirmed: bool | None
     resolution: str
     cause: str
     action_taken: str
     alarm_code: str | None
-    joined_alarms: int
     checklist: ChecklistOut | None
     comments: list[CommentOut]
 

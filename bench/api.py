@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
 import statistics
 import sys
@@ -138,7 +139,8 @@ def measure_ingest(client, headers: dict, db: Database, settings, batches: int, 
 
 def render(r: Results, command: str) -> str:
     lines = [
-        f"`{command}` ({code_version(REPO)}; {r.readings:,} readings on PostgreSQL)",
+        f"`{command}` ({code_version(REPO)}; {r.readings:,} readings on PostgreSQL; "
+        f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
         "",
         "| readings query (all sensors, max_points 1500) | p50 ms | p95 ms | p95 ≤ 300 ms |",
         "| --- | ---: | ---: | --- |",

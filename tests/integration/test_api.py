@@ -286,6 +286,8 @@ def test_a_time_without_its_zone_is_refused_with_the_field(api: ApiApp):
         "/api/v1/reports/breakdowns?start=2026-12-02T00:00Z&end=2026-12-01T00:00Z"
     )
     assert backwards.status_code == 400
+    ages = client.get("/api/v1/reports/breakdowns?start=0184-01-01T00:00Z&end=5380-01-01T00:00Z")
+    assert ages.status_code == 400 and "at most 400 days" in ages.get_data(as_text=True)
 
 
 # --- alarms, tickets ----------------------------------------------------------------------

@@ -4,12 +4,12 @@ and the registry's own functions."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from flask import Response
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
 from data.db import Database
@@ -27,6 +27,8 @@ from web.server.api.api_paging import RangeQuery
 from web.server.api.api_problems import ProblemError
 
 __all__ = ["insights_api"]
+
+MAX_REPORT = timedelta(days=400)  # a few years of weeks would be a few MB for nobody
 
 
 class PredictionOut(BaseModel):
@@ -64,6 +66,12 @@ class PredictionHistory(BaseModel):
 class ReportQuery(RangeQuery):
     format: Literal["json", "csv"] = "json"
 
+    @model_validator(mode="after")
+    def _at_most_a_year_or_so(self) -> ReportQuery:
+        if self.end - self.start > MAX_REPORT:
+            raise ValueError(f"a report covers at most {MAX_REPORT.days} days")
+        return self
+
 
 class StatsOut(BaseModel):
     breakdowns: int
@@ -85,6 +93,9 @@ class MachineStats(BaseModel):
 
 
 class ReportOut(BaseModel):
+    # format=csv answers the reports page's CSV instead (documented beside the JSON)
+    model_config = {"openapi_extra": {"content": {"text/csv": {"schema": {"type": "string"}}}}}  # type: ignore[typeddict-unknown-key]
+
     start: datetime
     end: datetime
     generated_at: datetime

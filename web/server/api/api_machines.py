@@ -174,8 +174,11 @@ def machines_api(db: Database) -> APIBlueprint:
             out = detail_or_404(s, path.machine_id)
         return answer(out)
 
-    @bp.post("/machines/<int:machine_id>/retire", responses={200: MachineOut, **STANDARD_RESPONSES})
-    def retire(path: MachinePath) -> Response:
+    @bp.post(
+        "/machines/<int:machine_id>/retire",
+        responses={200: MachineOut, **STANDARD_RESPONSES, **UPDATE_RESPONSES},
+    )
+    def retire(path: MachinePath, header: IfMatch) -> Response:
         """Take a machine out of service (admin); its history stays. Needs If-Match."""
         user = require_api(Action.FLEET_ADMIN_EDIT)
         with db.session() as s:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, Machine, PasswordResetToken, Role, User, utcnow
 from maintenance.people.accounts import hash_password
+from maintenance.people.api_tokens import ACCOUNT_PREFIX
 from maintenance.people.user_sessions import end_user_sessions
 
 __all__ = [
@@ -94,8 +95,9 @@ def shift_label(start: int | None, end: int | None) -> str:
 
 
 def list_users(*, session: Session) -> list[UserRow]:
-    """Every user, by name."""
-    return [_row(u) for u in session.scalars(select(User).order_by(User.username))]
+    """Every user, by name (API tokens' accounts are the API tokens page's)."""
+    people = select(User).where(~User.username.startswith(ACCOUNT_PREFIX))
+    return [_row(u) for u in session.scalars(people.order_by(User.username))]
 
 
 def get_user(*, session: Session, user_id: int) -> UserRow:
@@ -262,6 +264,8 @@ def _get(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise UserError("user", f"User #{user_id} does not exist.")
+    if user.username.startswith(ACCOUNT_PREFIX):  # never reactivated, given a password, ...
+        raise UserError("user", f"{user.username} is an API token's: see API tokens.")
     return user
 
 

@@ -30,6 +30,7 @@ from data.models import (
 from data.readings import insert_readings
 from maintenance.alarming.raise_clear import raise_alarm
 from maintenance.people.api_tokens import authenticate_token, list_tokens, revoke_token
+from maintenance.people.user_admin import UserError, list_users, set_active
 
 PROBLEM = "application/problem+json"
 
@@ -71,6 +72,10 @@ def test_a_token_is_shown_once_stored_hashed_and_refused_once_revoked(api: ApiAp
         assert secret not in repr(row)  # a list never carries the secret
         account = s.get(User, stored.user_id)
         assert account is not None and account.username == "api:mes" and not account.active
+        # the users page neither lists nor changes it: no one reactivates it with a password
+        assert "api:mes" not in [u.username for u in list_users(session=s)]
+        with pytest.raises(UserError, match="API token"):
+            set_active(session=s, actor_id=stored.created_by or 0, user_id=account.id, active=True)
     client = api.client(secret)
     assert client.get("/api/v1/machines").status_code == 200
     with api.db.session() as s:

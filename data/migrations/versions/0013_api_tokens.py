@@ -2,7 +2,7 @@
 own (inactive) account through which its writes are audited
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0014"  # re-chained after main's 0014 (user sessions) landed on 0012
+down_revision = "0015"  # re-chained after main's 0014 (user sessions) and 0015
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 own (inactive) account through which its writes are audited
 
 Revision ID: 0013
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0015"  # re-chained after main's 0014 (user sessions) and 0015
+down_revision = "0016"  # re-chained after main's 0014, 0015 and 0016 (all after 0012)
 branch_labels = None
 depends_on = None
 

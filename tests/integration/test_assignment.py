@@ -15,7 +15,7 @@ from config import load_settings
 from data.db import Database
 from data.models import AuditLog, Priority, Role, Ticket, TicketStatus, User
 from maintenance.ops.app_settings import Overrides, SettingError, change_setting
-from maintenance.ops.demo_seed import seed_demo
+from maintenance.ops.demo_seed import DEMO_TECHNICIANS, seed_demo
 from maintenance.people.accounts import UserInfo
 from maintenance.ticketing.assignment import AssignmentError, reassign
 from maintenance.ticketing.escalation import escalate_overdue, limits_from
@@ -42,10 +42,11 @@ def _tech(db: Database, name: str, skills: list[str], shift: tuple[int, int] | N
 
 
 def _fleet(db: Database, tmp_path) -> dict[str, int]:
-    """motor-01, pump-01, compressor-01; the demo technician is switched off."""
+    """motor-01, pump-01, compressor-01; the demo technicians are switched off."""
     seed_demo(load_settings(var_dir=tmp_path, demo_machines=3), db)
     with db.session() as s:
-        s.execute(update(User).where(User.username == "technician").values(active=False))
+        demo = [t.username for t in DEMO_TECHNICIANS]
+        s.execute(update(User).where(User.username.in_(demo)).values(active=False))
         from data.models import Machine
 
         return {m.name: m.id for m in s.scalars(select(Machine))}
@@ -67,7 +68,7 @@ def _open(db: Database, machine_id: int, code: str, now: datetime, **kw: object)
 
 def test_open_ticket_picks_by_skill_and_shift_and_stores_why(db, tmp_path):
     machines = _fleet(db, tmp_path)
-    day_pump = _tech(db, "dana", ["pump"], (6, 14))
+    day_pump = _tech(db, "dora", ["pump"], (6, 14))
     night_pump = _tech(db, "nils", ["pump"], (22, 6))
     day_motor = _tech(db, "mo", ["motor"], (6, 14))
 

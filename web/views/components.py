@@ -34,3 +34,17 @@ def row_list_patch(add_id: object, row_ids: list[dict], new_row: Callable[[int],
 def age(ts: datetime) -> str:
     """How long ago ``ts`` was, as every page says durations ("12 min", "1 h 20 min")."""
     return format_duration(round((datetime.now(UTC) - ts).total_seconds()))
+
+
+def figure_layout(title: str, *, left: int = 55, **extra: object) -> dict:
+    """The plain layout of the pages' small figures (a figure dict, no graph objects): a
+    left-aligned title, white ground, ``left`` pixels for the y-axis labels."""
+    return {
+        "title": {"text": title, "font": {"size": 14}, "x": 0.02},
+        "margin": {"l": left, "r": 20, "t": 40, "b": 45},
+        "autosize": True,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"size": 12},
+        **extra,
+    }

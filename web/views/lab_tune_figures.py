@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from web.views.components import figure_layout
+
 __all__ = [
     "confusion_cells",
     "confusion_figure",
@@ -19,18 +21,6 @@ _BLUE, _GREEN, _ORANGE, _RED, _GREY = "#0d6efd", "#198754", "#fd7e14", "#dc3545"
 
 def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _layout(title: str, **extra: object) -> dict:
-    return {
-        "title": {"text": title, "font": {"size": 14}, "x": 0.02},
-        "margin": {"l": 55, "r": 20, "t": 40, "b": 45},
-        "autosize": True,
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
-        "font": {"size": 12},
-        **extra,
-    }
 
 
 def _axis(title: str, **extra: object) -> dict:
@@ -70,7 +60,7 @@ def confusion_figure(row: dict, threshold: float, horizon: str) -> dict:
     }
     return {
         "data": [trace],
-        "layout": _layout(
+        "layout": figure_layout(
             "Windows: what the score said",
             # explicit ranges everywhere: a patched figure loses Plotly's autoranged ones
             xaxis={"side": "top", "fixedrange": True, "range": [-0.5, 1.5]},
@@ -112,7 +102,7 @@ def pr_figure(pr: dict, point: tuple[float | None, float | None], threshold: flo
     title = "Windows: precision vs recall" + ("" if _missing(ap) else f" (AP {ap:.2f})")
     return {
         "data": [curve, marker],
-        "layout": _layout(
+        "layout": figure_layout(
             title,
             xaxis=_axis("recall", range=[0, 1.02], tickformat=".0%"),
             yaxis=_axis("precision", range=[0, 1.05], tickformat=".0%"),
@@ -177,7 +167,7 @@ def tradeoff_figure(rows: list[dict], threshold: float, saved: float | None) -> 
                 line={"color": _ORANGE, "width": 2, "dash": "dash"},
             ),
         ],
-        "layout": _layout(
+        "layout": figure_layout(
             "Alarms over every threshold",
             xaxis=_axis("threshold", range=[0.05, 0.95]),
             yaxis=_axis("", range=[0, 1.05], tickformat=".0%"),

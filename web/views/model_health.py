@@ -13,6 +13,7 @@ from dash import html
 from maintenance.model_health.health_view import ActiveModel
 from maintenance.model_health.realised_quality import Quality
 from maintenance.rendering.human_units import format_duration, format_hours
+from web.views.components import figure_layout
 
 MH_TYPE = "model-health-type"
 MH_MODELS = "model-health-models"
@@ -25,23 +26,14 @@ MH_NOTE = "model-health-note"
 WORST = 3  # features whose distributions are drawn
 
 
-def _layout(title: str, **extra: object) -> dict:
-    return {
-        "title": {"text": title, "font": {"size": 14}, "x": 0.02},
-        "margin": {"l": 170, "r": 20, "t": 40, "b": 45},
-        "autosize": True,
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
-        "font": {"size": 12},
-        **extra,
-    }
-
-
 def heatmap_figure(history: pd.DataFrame, threshold: float) -> dict:
     """PSI per feature (rows) and check (columns); the colour saturates at twice the
     threshold, so everything red is over it."""
     if history.empty or history["psi"].isna().all():
-        return {"data": [], "layout": _layout("No drift checks of this type yet")}
+        return {
+            "data": [],
+            "layout": figure_layout(left=170, title="No drift checks of this type yet"),
+        }
     grid = history.pivot_table(index="feature", columns="checked_at", values="psi", aggfunc="max")
     times = [pd.Timestamp(t).strftime("%Y-%m-%d %H:%M") for t in grid.columns]
     return {
@@ -58,8 +50,9 @@ def heatmap_figure(history: pd.DataFrame, threshold: float) -> dict:
                 "hovertemplate": "%{y}<br>%{x}<br>PSI %{z}<extra></extra>",
             }
         ],
-        "layout": _layout(
-            f"Drift per feature over time (PSI; threshold {threshold:g})",
+        "layout": figure_layout(
+            left=170,
+            title=f"Drift per feature over time (PSI; threshold {threshold:g})",
             xaxis={"type": "category", "title": {"text": "check (UTC)"}},
             height=max(320, 22 * len(grid.index) + 120),
         ),
@@ -71,14 +64,19 @@ def distributions_figure(latest: list) -> dict:
     latest check (``latest``: its DriftResult rows, highest PSI first)."""
     worst = [r for r in latest if r.psi is not None and r.reference_shares][:WORST]
     if not worst:
-        return {"data": [], "layout": _layout("No distributions to compare yet")}
+        return {
+            "data": [],
+            "layout": figure_layout(left=170, title="No distributions to compare yet"),
+        }
     data = []
     for i, row in enumerate(worst, start=1):
         bins = [f"d{k + 1}" for k in range(len(row.reference_shares))]
         axis = {"xaxis": f"x{i}", "yaxis": f"y{i}"}
         data.append(_bars(bins, row.reference_shares, "training reference", "#6c757d", i, axis))
         data.append(_bars(bins, row.current_shares, "live", "#0d6efd", i, axis))
-    layout = _layout("Worst features: share of windows per reference decile", barmode="group")
+    layout = figure_layout(
+        left=170, title="Worst features: share of windows per reference decile", barmode="group"
+    )
     layout["margin"] = {"l": 50, "r": 20, "t": 60, "b": 45}
     layout["grid"] = {"rows": 1, "columns": len(worst), "pattern": "independent"}
     layout["annotations"] = [

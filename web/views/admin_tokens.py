@@ -34,7 +34,7 @@ def _when(ts: datetime | None) -> str:
 def token_rows(rows: list[TokenRow], now: datetime) -> list[dict[str, Any]]:
     return [
         {
-            "id": r.id,
+            "id": str(r.id),  # AG Grid row ids are strings
             "name": r.name,
             "account": f"api:{r.name}",
             "prefix": r.prefix + "…",

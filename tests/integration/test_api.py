@@ -396,7 +396,10 @@ def test_predictions_reports_and_models_read_like_the_pages(api: ApiApp):
     client = api.client(api.token(Role.VIEWER))
     latest = client.get("/api/v1/predictions/latest").get_json()["items"]
     assert [(p["machine"], p["failure_probability"]) for p in latest] == [("motor-01", 0.9)]
-    window = f"start={(now - timedelta(hours=1)).isoformat()}&end={now.isoformat()}".replace(
+    # the window ends a minute ahead: the machines were added within this second, after ``now``
+    # (which drops the microseconds), and a report counts only machines present in its range
+    end = now + timedelta(minutes=1)
+    window = f"start={(now - timedelta(hours=1)).isoformat()}&end={end.isoformat()}".replace(
         "+", "%2B"
     )
     history = client.get(f"/api/v1/machines/{mid}/predictions?{window}").get_json()["points"]

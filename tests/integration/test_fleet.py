@@ -119,7 +119,7 @@ def test_three_workers_and_a_web_process_started_together_on_an_empty_database_c
         machines = s.scalars(select(Machine.name).order_by(Machine.name)).all()
         users = s.scalars(select(User.username).order_by(User.username)).all()
     assert machines == ["compressor-01", "motor-01", "pump-01"]  # seeded once
-    assert users == ["admin", "manager", "technician", "viewer"]
+    assert users == ["admin", "dana", "engineer", "manager", "noor", "technician", "viewer"]
     for proc in [*fleet.workers.values(), fleet.web]:
         assert proc.popen.poll() is None, fleet.logs()
         assert "Traceback" not in proc.log.read_text(), proc.log.read_text()[-3000:]

@@ -77,7 +77,10 @@ def evaluate_rules(
         ).all()
     )
     sensors = session.scalars(
-        select(Sensor).join(Machine).where(Machine.retired_at.is_(None), Sensor.id.in_(list(means)))
+        select(Sensor)
+        .join(Machine)
+        .where(Machine.retired_at.is_(None), Sensor.id.in_(list(means)))
+        .order_by(Sensor.id)  # limits broken together raise in the machine's sensor order
     ).all()
     active = active_alarms(session=session, source=AlarmSource.RULE)
     held: set[int] = set()

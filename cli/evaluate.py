@@ -51,6 +51,7 @@ JSON_KEYS = (
     "baseline_recall",
     "baseline_precision",
     "family",
+    "horizon_h",
     "train_s",
     "peak_rss_mb",
 )
@@ -164,11 +165,17 @@ def main(argv: Iterable[str] | None = None) -> dict:
     )
     result |= {
         "family": trained.family,
+        "horizon_h": trained.params.horizon_h,
+        "horizon_choice": trained.losses.get("horizon_choice"),
         "train_s": train_s,
         "baseline_train_s": baseline_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    setup |= {"params": trained.params, "choice": trained.losses.get("family_choice")}
+    setup |= {
+        "params": trained.params,
+        "choice": trained.losses.get("family_choice"),
+        "horizon": trained.losses.get("horizon_choice"),
+    }
     print(table(result, setup), file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps({k: _round(result.get(k)) for k in JSON_KEYS}))

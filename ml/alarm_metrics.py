@@ -30,9 +30,11 @@ __all__ = [
     "rule_breaches",
     "replay_alarms",
     "failures_as_seconds",
+    "window_alarm_metrics",
 ]
 
 _HOUR = 3600.0
+_WEEK_H = 168.0
 
 # machine type -> sensor -> (warning low, warning high); None where a side has no limit
 Limits = dict[str, dict[str, tuple[float | None, float | None]]]
@@ -145,6 +147,64 @@ def alarm_metrics(
         raised += len(counted)
         true += sum(true_raises(counted, f, horizon_s=horizon_h * _HOUR))
     return AlarmMetrics(total, caught, raised, true, leads)
+
+
+def window_alarm_metrics(
+    units: np.ndarray,
+    ends: np.ndarray,
+    score: np.ndarray,
+    failures: pd.DataFrame,
+    *,
+    horizon_h: float,
+    threshold: float = FAILURE_THRESHOLD,
+    clear_below: float = FAILURE_THRESHOLD * CLEAR_RATIO,
+    clear_after_s: float = 1800.0,
+    min_lead_h: float = 2.0,
+) -> dict:
+    """Recall, precision, median lead and false alarms per unit-week of ``score`` at each
+    window end (``units``, ``ends`` in epoch seconds), replayed through the live hysteresis;
+    a failure closes the alarm that announced it, and raises in the last H hours of the data
+    are left out of precision (what follows them is not known)."""
+    censor = float(ends.max()) - horizon_h * _HOUR
+    fails = failures_as_seconds(failures)
+    resets = {str(u): part["failure"].to_numpy(float) for u, part in fails.groupby("unit")}
+    raises = replay_alarms(
+        units,
+        ends,
+        score,
+        resets=resets,
+        threshold=threshold,
+        clear_below=clear_below,
+        clear_after_s=clear_after_s,
+    )
+    scored = {str(u): ends[units == u] for u in np.unique(units)}
+    m = alarm_metrics(
+        raises,
+        failures,
+        horizon_h=horizon_h,
+        min_lead_h=min_lead_h,
+        scored=scored,
+        censor_after=censor,
+    )
+    weeks = _scored_hours(units, ends) / _WEEK_H
+    return {
+        "recall": m.recall,
+        "precision": m.precision,
+        "median_lead_h": m.median_lead_h,
+        "false_alarms_per_unit_week": (m.raised - m.true) / weeks if weeks else math.nan,
+        "failures": m.failures,
+        "caught": m.caught,
+        "raised": m.raised,
+        "true_raises": m.true,
+    }
+
+
+def _scored_hours(units: np.ndarray, ends: np.ndarray) -> float:
+    """Hours of unit time that were scored (breakdowns and gaps left out)."""
+    gaps = pd.Series(ends).groupby(units).diff().dropna()
+    if gaps.empty:
+        return 0.0
+    return float(gaps[gaps <= 2 * gaps.median()].sum() / _HOUR)
 
 
 def failures_as_seconds(failures: pd.DataFrame) -> pd.DataFrame:

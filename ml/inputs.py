@@ -108,12 +108,11 @@ def failure_scores(
     units: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Any family's (probability, RUL hours) from raw windows and their context."""
-    if isinstance(
-        model, BlendFailureModel
-    ):  # the forest's calibrated probability, the mean of the RULs
-        prob, tree_rul = failure_scores(model.tree, x3, types, context, baseline, type_names, units)
-        _, lstm_rul = failure_scores(model.lstm, x3, types, context, baseline, type_names, units)
-        return prob, (tree_rul + lstm_rul) / 2
+    if isinstance(model, BlendFailureModel):  # one's calibrated probability, the mean RUL
+        tree = failure_scores(model.tree, x3, types, context, baseline, type_names, units)
+        lstm = failure_scores(model.lstm, x3, types, context, baseline, type_names, units)
+        prob = tree[0] if model.probability == "tree" else lstm[0]
+        return prob, (tree[1] + lstm[1]) / 2
     if isinstance(model, TreeFailureModel):
         seen = context if model.context else None
         return model.predict_features(tree_features(x3, types, seen, baseline, units))

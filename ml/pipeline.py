@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from ml.features import (
     feature_names,
     window_features,
 )
+from ml.horizon import HORIZONS_H, choose_horizon
 from ml.inputs import AnyFailureModel, Context, failure_scores
 from ml.trees import TreeFailureModel
 from ml.windows import FAMILIES, Params, Windows, build_windows, held_out_units, verdict_weights
@@ -104,12 +105,28 @@ def train(
         seed=params.seed,
         contamination=params.contamination,
     ).fit(feats[healthy], w.types[healthy])
+    horizon: dict = {}
+    if params.choose_horizon:
+        say("alarm horizon", 0.2)
+        chosen, horizon = choose_horizon(
+            feats,
+            units=w.units,
+            ends=w.ends,
+            ttf_h=w.ttf_h,
+            fail_known=w.fail_known,
+            failures=data.failures,
+            candidates=[h for h in HORIZONS_H if h <= params.rul_cap_h],
+            seed=params.seed,
+        )
+        params = replace(params, horizon_h=chosen)
     type_names = sorted(set(w.types))
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)
     fit = FamilyFit(w, baseline, type_names, params, val, weights)
     model, losses, choice = _fit_family(fit, params.family, say, on_epoch)
-    trained = Trained(params, baseline, anomaly, model, type_names, finite(losses) | choice)
+    trained = Trained(
+        params, baseline, anomaly, model, type_names, finite(losses) | choice | horizon
+    )
     say("reference", 0.97)
     trained.reference = _reference(trained, w, feats, data.sensors)
     say("done", 1.0)
@@ -142,9 +159,10 @@ def _fit_family(
     on_epoch: Callable[[int, dict], None] | None,
 ) -> tuple[AnyFailureModel, dict, dict]:
     """The failure model of ``family``: (model, its losses, how it was chosen). "auto" fits
-    the forest and the LSTM, scores them and their blend on the held-out units, and keeps
-    the best; a forest kept alone or in a blend then learns from every unit (it calibrates
-    on folds of units), while the LSTM keeps the held-out units it stopped and calibrated on."""
+    the forest and the LSTM, scores them and their blends on the held-out units, and keeps
+    the best (``FamilyFit.choose``); a forest kept alone or in a blend then learns from every
+    unit (it calibrates on folds of units), while the LSTM keeps the held-out units it
+    stopped and calibrated on."""
     if family == "tree":
         tree, losses = fit.tree(say, (0.3, 0.6), every_unit=True)
         return tree, losses, {}
@@ -164,8 +182,14 @@ def _fit_family(
 
 
 def _by_family(tree: TreeFailureModel, lstm: FailureModel) -> dict[str, AnyFailureModel]:
-    """The model of each family made of a forest and an LSTM."""
-    return {"tree": tree, "lstm": lstm, "blend": BlendFailureModel(tree, lstm)}
+    """The candidates made of a forest and an LSTM: each alone, and their blend with the
+    forest's or the LSTM's probability (both blends are of the family "blend")."""
+    return {
+        "tree": tree,
+        "lstm": lstm,
+        "blend": BlendFailureModel(tree, lstm),
+        "blend_lstm_probability": BlendFailureModel(tree, lstm, probability="lstm"),
+    }
 
 
 def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:

@@ -28,6 +28,7 @@ class Params:
     window: int = 60  # steps per window (W)
     step_s: float = 60.0  # physics seconds per step
     horizon_h: float = 6.0  # failure within this many hours (H)
+    choose_horizon: bool = False  # H chosen on the training units instead (``ml.horizon``)
     rul_cap_h: float = 24.0  # RUL targets above this are learned and scored as the cap
     stride: int = 5  # take every n-th window end when training
     epochs: int = 6  # LSTM: at most; training stops early on the held-out units

@@ -35,11 +35,10 @@ import pandas as pd
 
 from ml.alarm_metrics import (
     Limits,
-    alarm_metrics,
     failures_as_seconds,
-    replay_alarms,
     roc_auc,
     rule_breaches,
+    window_alarm_metrics,
 )
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.anomaly import AnomalyModel
@@ -53,7 +52,6 @@ from ml.windows import Params, Windows, build_windows
 __all__ = ["Scored", "score_windows", "evaluate", "load_trained"]
 
 _HOUR = 3600.0
-_WEEK_H = 168.0
 
 
 @dataclass
@@ -136,47 +134,17 @@ def evaluate(
 
 
 def _alarms(w: Windows, score: np.ndarray, test: RunToFailure, params: Params, r: Replay) -> dict:
-    data_end = float(w.ends.max())
-    censor = data_end - params.horizon_h * _HOUR
-    fails = failures_as_seconds(test.failures)
-    resets = {str(u): part["failure"].to_numpy(float) for u, part in fails.groupby("unit")}
-    raises = replay_alarms(
+    return window_alarm_metrics(
         w.units,
         w.ends,
         score,
-        resets=resets,
+        test.failures,
+        horizon_h=params.horizon_h,
         threshold=r.threshold,
         clear_below=r.clear_below,
         clear_after_s=r.clear_after_s,
-    )
-    scored = {str(u): w.ends[w.units == u] for u in np.unique(w.units)}
-    m = alarm_metrics(
-        raises,
-        test.failures,
-        horizon_h=params.horizon_h,
         min_lead_h=r.min_lead_h,
-        scored=scored,
-        censor_after=censor,
     )
-    weeks = _scored_hours(w) / _WEEK_H
-    return {
-        "recall": m.recall,
-        "precision": m.precision,
-        "median_lead_h": m.median_lead_h,
-        "false_alarms_per_unit_week": (m.raised - m.true) / weeks if weeks else math.nan,
-        "failures": m.failures,
-        "caught": m.caught,
-        "raised": m.raised,
-        "true_raises": m.true,
-    }
-
-
-def _scored_hours(w: Windows) -> float:
-    """Hours of unit time that were scored (breakdowns and gaps left out)."""
-    gaps = pd.Series(w.ends).groupby(w.units).diff().dropna()
-    if gaps.empty:
-        return 0.0
-    return float(gaps[gaps <= 2 * gaps.median()].sum() / _HOUR)
 
 
 def _rmse(err: np.ndarray) -> float:

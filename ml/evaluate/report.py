@@ -37,6 +37,12 @@ def table(r: dict, setup: dict) -> str:
         f"(baseline {_fmt(r.get('baseline_train_s'), '{:.1f} s')}), "
         f"peak RSS {r['peak_rss_mb']:.0f} MB",
     ]
+    if setup.get("horizon"):
+        tried = "; ".join(
+            f"{h} h: {_fmt(m['recall'], '{:.0%}')} / {_fmt(m['precision'], '{:.0%}')}"
+            for h, m in setup["horizon"].items()
+        )
+        lines.append(f"horizon choice  recall / precision out of fold: {tried}")
     if setup.get("choice"):
         lines.append(f"family choice   {setup['choice']}")
     counts = (

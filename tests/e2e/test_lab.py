@@ -139,7 +139,7 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
         assert trained.params["family"] == "auto"
         chosen = s.scalar(
             select(ModelVersion).where(ModelVersion.kind == "failure", ModelVersion.version == 2)
-        ).metrics["chosen"]
+        ).metrics["family"]  # "chosen" may name a blend's variant: the family is what shows
     named = {"tree": "random forest", "lstm": "LSTM", "blend": "forest + LSTM"}[chosen]
     assert f"failure v2 ({named})" in dash_duo.find_element("#lab-pair").text
 

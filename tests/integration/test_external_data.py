@@ -18,7 +18,7 @@ from data.db import Database, upgrade_schema
 from data.models import LabRun, LabRunStatus, ModelVersion
 from ml.registry import active_versions
 
-SMALL = ["--window", "12", "--horizon-h", "6", "--rul-cap-h", "24", "--train-stride", "2"]
+SMALL = ["--window", "12", "--rul-cap-h", "24", "--train-stride", "2"]
 
 
 @pytest.fixture
@@ -35,7 +35,8 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
     argv = ["--train-readings", str(r), "--train-failures", str(f)]
     argv += ["--test-readings", str(r2), "--test-failures", str(f2), "--json", "--no-progress"]
     argv += SMALL + ["--family", family, "--epochs", "3", "--stride", "2"]
-    evaluate_main(argv)
+    argv += ["--horizon-h", "6"] if family == "tree" else []  # auto: chosen on training units
+    result = evaluate_main(argv)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(JSON_KEYS) <= set(line)
     assert line["family"] in ("tree", "lstm", "blend")
@@ -45,6 +46,9 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
     assert line["rul_rmse_h"] < 12  # lives are 20–40 h: guessing the cap would be far worse
     assert line["anomaly_auc"] is not None  # no onsets given: near vs far from a failure
     assert line["rul_rmse_at_last_h"] is None  # no --test-rul given
+    assert line["horizon_h"] in ((6.0,) if family == "tree" else (6.0, 12.0, 18.0, 24.0))
+    if family == "auto":  # every candidate up to the RUL cap was replayed out of fold
+        assert set(result["horizon_choice"]) == {"6", "12", "18", "24"}
 
 
 def test_evaluate_scores_still_running_units_at_their_last_reading(tmp_path, capsys):

@@ -18,6 +18,7 @@ from maintenance.ops.demo_seed import seed_demo
 from maintenance.ops.model_lab import lab_setup, simulated
 from ml.alarm_policy import PredictionPolicy, live_hysteresis
 from ml.anomaly import AnomalyModel
+from ml.blend import BlendFailureModel
 from ml.evaluate import score_windows
 from ml.failure import FailureModel
 from ml.features import lstm_inputs, window_features
@@ -74,6 +75,30 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
     assert np.allclose([by_id[i].failure_probability for i in scored], evaluated.prob[scored])
     assert np.allclose([by_id[i].rul_hours for i in scored], evaluated.rul_h[scored], atol=1e-4)
     assert np.allclose([by_id[i].anomaly_score for i in scored], evaluated.anomaly[scored])
+
+
+@pytest.mark.parametrize("tiny", ["blend"], indirect=True)
+def test_a_blend_with_the_lstms_probability_keeps_it_through_save_and_load(tiny, tmp_path):
+    held_out = build_windows(simulated(machines=4, days=2, seed=12), PARAMS, stride=50)
+    x3, types, context = held_out.x3, held_out.types, held_out.context()
+    variant = BlendFailureModel(tiny.failure.tree, tiny.failure.lstm, probability="lstm")
+    variant.save(tmp_path / "blend")
+    loaded = load_failure_model(tmp_path / "blend")
+    assert isinstance(loaded, BlendFailureModel) and loaded.probability == "lstm"
+    args = (x3, types, context, tiny.baseline, tiny.type_names)
+    prob, rul = failure_scores(loaded, *args)
+    lstm_prob, lstm_rul = failure_scores(tiny.failure.lstm, *args)
+    tree_prob, tree_rul = failure_scores(tiny.failure.tree, *args)
+    assert np.allclose(prob, lstm_prob) and not np.allclose(prob, tree_prob)
+    assert np.allclose(rul, (lstm_rul + tree_rul) / 2, atol=1e-4)
+    # the forest's probability stays the default, and blends saved before the choice load so
+    assert load_failure_model_as_saved_before(tiny, tmp_path).probability == "tree"
+
+
+def load_failure_model_as_saved_before(tiny, tmp_path):
+    tiny.failure.save(tmp_path / "old")
+    (tmp_path / "old" / "failure.json").write_text(json.dumps({"family": "blend"}))
+    return load_failure_model(tmp_path / "old")
 
 
 def test_registry_promotes_and_rolls_back(db, tmp_path):
@@ -159,8 +184,8 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
                 _healthy(m)[key] + (i % 3) * 0.01,
             )
             for (m, key), sid in sensor_directory(session=s).items()
-            for i in range(45)
-        ]
+            for i in range(300)  # five minutes: the job's 32 s window still finds a full one
+        ]  # when a loaded machine takes a while to get there
         insert_readings(session=s, rows=rows)
     worker = Worker(settings, stack.db)  # not started: the job body is called directly
     # the live anomaly hold is the one the model lab replays, at any saved threshold
@@ -184,6 +209,7 @@ def test_scoring_job_writes_predictions_with_model_versions(stack, tmp_path):
             if m == "pump-01" and key == "rpm"
         )
         # the last seconds: mostly zeros among the healthy readings already there
+        now = datetime.now(UTC)
         stopped = [
             (rpm, now - timedelta(seconds=k + f / 10), 0.0) for k in range(5) for f in range(1, 9)
         ]

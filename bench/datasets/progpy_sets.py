@@ -71,9 +71,10 @@ Integrated with progpy's next_state at dt = 5 s, all cells as one vector: the fa
 times at 5 s are within 3 s of those at 1 s (1-4 A, a full discharge of 27-120 min).
 
 Lives: each unit draws its wear rates log-uniformly (``--wear-scale`` multiplies them); lives
-run from about half a day to four or five days, median about 1.5-2.5 days (battery: LIVES). Installs spread
-over 30 days from 2024-01-01 UTC. Output is deterministic for a seed. Unit ids are text (p01,
-...) for the pump, integers for the valve and text (cell-001, ...) for the battery.
+run from about half a day to four or five days, median about 1.5-2.5 days (battery, 40 cells,
+seed 7: 13-131 h, median 52 h, 6 of them InsufficientDischarge). Installs spread over 30 days
+from 2024-01-01 UTC. Output is deterministic for a seed. Unit ids are text (p01, ...) for the
+pump, integers for the valve and text (cell-001, ...) for the battery.
 
 Licence: progpy is NASA Open Source Agreement 1.3 software; we only run it, and the data it
 generates is ours to use. Nothing generated is committed: this code makes it.
@@ -550,7 +551,7 @@ def simulate_cells(
     fleet: CellFleet, *, rng: np.random.Generator, step_s: float, progress: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Noisy readings (steps x units x sensors), lives (s) and failure modes, all at once."""
-    cells, rows = _Cells(fleet), []
+    cells, rows = _Cells(fleet), list[np.ndarray]()
     with tqdm(total=len(cells.life), desc="battery", unit="unit", disable=not progress) as bar:
         while np.isnan(cells.life).any():
             t = len(rows) * step_s

@@ -55,20 +55,25 @@ through the same equations (no reset of the charge state); wear grows with |curr
 charging wears the cell as discharging does. Wear, progpy's own: the mobile charge qMobile
 falls by wq per A s of throughput (capacity fade) and the internal resistance Ro grows by wr
 (power fade; the diffusion constant's wd stays progpy's, negligible). Each cell draws -wq
-log-uniformly (10^-2.3 to 10^-1.5 C per A s) and wr as a log-uniform 10^-4.8 to 10^-4.2 ohm per
-coulomb of capacity lost, so Ro has grown 1.3-2.2 times by the end of life (fade and
-resistance grow together, as both come from the same ageing). Temperature: progpy's lumped
-thermal model relaxes towards each cell's ambient (15-30 C, +-3 K a day), heated by its
-overpotentials. Failure: progpy's InsufficientCapacity (qMobile below qMaxThreshold, 70 % of
-new) or a discharge from full that the BMS cuts at EOD before it has delivered half the rated
-capacity ("InsufficientDischarge": at high resistance a load peak pulls the voltage under
-VEOD early; without it an old cell cycles ever shorter). Sensors (sigma): v terminal voltage V
-(0.005), i current A, + discharging, - charging (0.01), t cell temperature C (0.2), and what a
-BMS logs per cycle: discharge_ah, the charge the last complete discharge delivered,
-coulomb-counted, Ah (0.005; the datasheet's 2.1 Ah until the first discharge ends).
-Integrated with progpy's next_state at dt = 5 s, all cells as one vector: the fastest state
-(Vo, time constant 6.1 s) is stable without oscillation in explicit Euler below 6 s, and EOD
-times at 5 s are within 3 s of those at 1 s (1-4 A, a full discharge of 27-120 min).
+log-uniformly (10^-2.3 to 10^-1.5 C per A s, around progpy's default 10^-2) and wr as a
+log-uniform 10^-4.8 to 10^-4.2 ohm per coulomb of capacity lost, so Ro has grown 1.3-2.2
+times by the end of life (fade and resistance grow together, as both come from the same
+ageing). Temperature: progpy's lumped thermal model relaxes towards each cell's ambient
+(15-30 C, +-3 K a day), heated by its overpotentials. Failure: progpy's InsufficientCapacity
+(qMobile below qMaxThreshold, 70 % of new; met wherever in the cycle the throughput takes it
+there) or a discharge from full that the BMS cuts at EOD before it has delivered half the
+rated capacity ("InsufficientDischarge": at high resistance a load peak pulls the voltage
+under VEOD early; without it an old cell cycles ever shorter). Sensors (sigma): v terminal
+voltage V (0.005), i current A over the last 5 s, + discharging, - charging (0.01), t cell
+temperature C (0.2), and what a BMS logs per cycle: discharge_ah, the charge the last complete
+discharge delivered, coulomb-counted, Ah (0.005; the datasheet's 2.1 Ah until the first
+discharge ends). Integrated with progpy's next_state at dt = 5 s, all cells as one vector: the
+fastest state (Vo, time constant 6.1 s) is stable without oscillation in explicit Euler below
+6 s, and EOD times at 5 s are within 3 s of those at 1 s (1-4 A, full discharges of
+27-120 min). Not real ageing: a cell dies in 4-40 cycles (real ones last hundreds), nothing
+ages at rest (no calendar ageing, no self-discharge), and wear does not depend on
+temperature; progpy's charging behaviour is its discharge equations run backwards, not fitted
+to charge data.
 
 Lives: each unit draws its wear rates log-uniformly (``--wear-scale`` multiplies them); lives
 run from about half a day to four or five days, median about 1.5-2.5 days (battery, 40 cells,
@@ -537,9 +542,8 @@ class _Cells:
         self.rest_until[empty] = t + self.fleet.rest_s[empty, 0]
         cc = (phase == REST_EMPTY) & (t >= self.rest_until)
         cv = (phase == CHARGE_CC) & (v >= V_CHARGED)
-        self.cv_a = np.where(
-            cv, -self.fleet.charge_a, np.clip(self.cv_a + CV_GAIN * (v - V_CHARGED), None, 0.0)
-        )
+        loop = self.cv_a + CV_GAIN * (v - V_CHARGED)  # never above the constant current
+        self.cv_a = np.where(cv, -self.fleet.charge_a, np.clip(loop, -self.fleet.charge_a, 0.0))
         full = (phase == CHARGE_CV) & (self.cv_a > -CV_END_A)
         self.rest_until[full] = t + self.fleet.rest_s[full, 1]
         again = (phase == REST_FULL) & (t >= self.rest_until)

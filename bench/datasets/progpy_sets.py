@@ -198,6 +198,29 @@ def _first_rows(life_s: float, step_s: float) -> int:
     return math.ceil(life_s / step_s)
 
 
+def _fleet_runs(
+    prefix: str,
+    digits: int,
+    install_s: np.ndarray,
+    outcome: tuple[np.ndarray, np.ndarray, np.ndarray],
+    step_s: float,
+) -> list[Run]:
+    """A fleet simulated as one vector (readings steps x units x sensors, lives, modes) cut
+    into runs, each ending at its unit's last reading before failure; ids prefix + number."""
+    values, life, mode = outcome
+    width = max(digits, len(str(len(life))))
+    return [
+        Run(
+            unit=f"{prefix}{j + 1:0{width}d}",
+            install_s=float(install_s[j]),
+            life_s=float(life[j]),
+            mode=str(mode[j]),
+            values=values[: _first_rows(life[j], step_s), j],
+        )
+        for j in range(len(life))
+    ]
+
+
 # --- pump -------------------------------------------------------------------------------
 
 
@@ -294,17 +317,7 @@ def pump_runs(
     rng = np.random.default_rng(seed)
     fleet = draw_pump_fleet(rng=rng, units=units, step_s=step_s, wear_scale=wear_scale)
     values, life, mode = simulate_pump(fleet, rng=rng, step_s=step_s, progress=progress)
-    width = max(2, len(str(units)))
-    return [
-        Run(
-            unit=f"p{j + 1:0{width}d}",
-            install_s=float(fleet.install_s[j]),
-            life_s=float(life[j]),
-            mode=str(mode[j]),
-            values=values[: _first_rows(life[j], step_s), j],
-        )
-        for j in range(units)
-    ]
+    return _fleet_runs("p", 2, fleet.install_s, (values, life, mode), step_s)
 
 
 # --- valve ------------------------------------------------------------------------------
@@ -574,18 +587,8 @@ def battery_runs(
 ) -> list[Run]:
     rng = np.random.default_rng(seed)
     fleet = draw_cell_fleet(rng=rng, units=units, step_s=step_s, wear_scale=wear_scale)
-    values, life, mode = simulate_cells(fleet, rng=rng, step_s=step_s, progress=progress)
-    width = max(3, len(str(units)))
-    return [
-        Run(
-            unit=f"cell-{j + 1:0{width}d}",
-            install_s=float(fleet.install_s[j]),
-            life_s=float(life[j]),
-            mode=str(mode[j]),
-            values=values[: _first_rows(life[j], step_s), j],
-        )
-        for j in range(units)
-    ]
+    outcome = simulate_cells(fleet, rng=rng, step_s=step_s, progress=progress)
+    return _fleet_runs("cell-", 3, fleet.install_s, outcome, step_s)
 
 
 # --- sets, frames, files ----------------------------------------------------------------

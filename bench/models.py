@@ -3,12 +3,13 @@ the numbers of docs/ml.md ("Quality on data the models never saw").
 
     python -m bench.models                          # simulator and pump, seeds 1 2 3
     python -m bench.models --sets valve             # the set kept out of every choice
+    python -m bench.models --sets battery           # the next never-tuned-on source
     python -m bench.models --sets pump --seeds 1 --families tree lstm
 
 For each data set and seed, a training history and a test history are made with different
 seeds (other units, other lives), written as long-format CSV under ``--data`` (kept, so a
 rerun only evaluates), and ``python -m cli.evaluate ... --json`` runs on them in a fresh
-process (its peak memory is its own). The pump and valve sets come from NASA's progpy
+process (its peak memory is its own). The pump, valve and battery sets come from NASA's progpy
 physics (``bench/datasets/progpy_sets.py``); the simulator's from ``simulator/``. It prints
 one row per run, then per set and family the mean and the spread (min–max) over seeds, and
 the ratio of the model's RUL error to the baseline's (target ≤ 0.9).
@@ -29,6 +30,7 @@ SETS = {
     "simulator": (30, 12, []),
     "pump": (40, 30, []),
     "valve": (40, 30, []),
+    "battery": (40, 30, []),
 }
 SIM_DAYS = (14.0, 10.0)
 COLUMNS = (

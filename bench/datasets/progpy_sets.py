@@ -2,6 +2,7 @@
 
     python -m bench.datasets.progpy_sets pump --out /tmp/ext/pump [--units 20] [--seed 7]
     python -m bench.datasets.progpy_sets valve --out /tmp/ext/valve [--step-s 60]
+    python -m bench.datasets.progpy_sets battery --out /tmp/ext/battery
     python -m bench.datasets.progpy_sets pump --out /tmp/ext/pump_trunc --truncate
 
 Files, in the long format of docs/ml.md: ``readings.csv`` (unit, type, time, sensors...; ISO-8601
@@ -43,10 +44,42 @@ has arrived), the leak growth between strokes in closed form (dAeb/dt = wb is co
 this is exact) with the chambers re-settled every 20 min. Friction wear is drawn small: the
 strokes slow, but rMax (strokes of many minutes) is out of reach.
 
+battery: ``BatteryElectroChemEODEOL`` (Daigle & Kulkarni 2013, 2016), a fleet of 18650-type
+Li-ion cells (2.1 Ah rated) in repeated duty cycles, each phase a battery management system's
+(BMS) decision: discharge at the cell's load (its mean 1-3 A, each 5 min drawn anew at 0.6-1.4
+times it) until progpy's end-of-discharge voltage (EOD, v < VEOD = 3.0 V), rest 10-40 min,
+charge at a constant 1-2 A to 4.2 V, hold 4.2 V (the charger's voltage loop, a 1 A/V integral
+controller) until the current tapers below C/20 (0.1 A), rest 10-40 min, discharge again.
+progpy's electrochemistry is symmetric in the current's sign, so charging is a negative current
+through the same equations (no reset of the charge state); wear grows with |current|, so
+charging wears the cell as discharging does. Wear, progpy's own: the mobile charge qMobile
+falls by wq per A s of throughput (capacity fade) and the internal resistance Ro grows by wr
+(power fade; the diffusion constant's wd stays progpy's, negligible). Each cell draws -wq
+log-uniformly (10^-2.3 to 10^-1.5 C per A s, around progpy's default 10^-2) and wr as a
+log-uniform 10^-4.8 to 10^-4.2 ohm per coulomb of capacity lost, so Ro has grown 1.3-2.2
+times by the end of life (fade and resistance grow together, as both come from the same
+ageing). Temperature: progpy's lumped thermal model relaxes towards each cell's ambient
+(15-30 C, +-3 K a day), heated by its overpotentials. Failure: progpy's InsufficientCapacity
+(qMobile below qMaxThreshold, 70 % of new; met wherever in the cycle the throughput takes it
+there) or a discharge from full that the BMS cuts at EOD before it has delivered half the
+rated capacity ("InsufficientDischarge": at high resistance a load peak pulls the voltage
+under VEOD early; without it an old cell cycles ever shorter). Sensors (sigma): v terminal
+voltage V (0.005), i current A over the last 5 s, + discharging, - charging (0.01), t cell
+temperature C (0.2), and what a BMS logs per cycle: discharge_ah, the charge the last complete
+discharge delivered, coulomb-counted, Ah (0.005; the datasheet's 2.1 Ah until the first
+discharge ends). Integrated with progpy's next_state at dt = 5 s, all cells as one vector: the
+fastest state (Vo, time constant 6.1 s) is stable without oscillation in explicit Euler below
+6 s, and EOD times at 5 s are within 3 s of those at 1 s (1-4 A, full discharges of
+27-120 min). Not real ageing: a cell dies in 4-40 cycles (real ones last hundreds), nothing
+ages at rest (no calendar ageing, no self-discharge), and wear does not depend on
+temperature; progpy's charging behaviour is its discharge equations run backwards, not fitted
+to charge data.
+
 Lives: each unit draws its wear rates log-uniformly (``--wear-scale`` multiplies them); lives
-run from about half a day to four or five days, median about 1.5-2.5 days. Installs spread
-over 30 days from 2024-01-01 UTC. Output is deterministic for a seed. Unit ids are text (p01,
-...) for the pump and integers for the valve.
+run from about half a day to four or five days, median about 1.5-2.5 days (battery, 40 cells,
+seed 7: 13-131 h, median 52 h, 6 of them InsufficientDischarge). Installs spread over 30 days
+from 2024-01-01 UTC. Output is deterministic for a seed. Unit ids are text (p01, ...) for the
+pump, integers for the valve and text (cell-001, ...) for the battery.
 
 Licence: progpy is NASA Open Source Agreement 1.3 software; we only run it, and the data it
 generates is ours to use. Nothing generated is committed: this code makes it.
@@ -65,7 +98,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from progpy.models import CentrifugalPumpWithWear, PneumaticValveWithWear
+from progpy.models import (
+    BatteryElectroChemEODEOL,
+    CentrifugalPumpWithWear,
+    PneumaticValveWithWear,
+)
 from tqdm import tqdm
 
 __all__ = ["SETS", "DataSet", "Run", "generate", "main", "write"]
@@ -98,6 +135,18 @@ STROKE_MIN_S = 3.0  # a stroke's transient runs at least this long: the chambers
 STROKE_TIMEOUT_S = 10.0  # the controller's limit: no end switch by then is a failed stroke
 RESETTLE_EVERY_S = 1200.0
 RESETTLE_S = 0.35
+
+CELL_SENSORS = ("v", "i", "t", "discharge_ah")
+CELL_NOISE = np.array([0.005, 0.01, 0.2, 0.005])
+CELL_WEAR = (-2.3, -1.5)  # log10 of -wq: capacity (qMobile, C) lost per A s of throughput
+CELL_RO_PER_Q = (-4.8, -4.2)  # log10 of wr / -wq: ohms of Ro gained per C of capacity lost
+CELL_WEAK = 0.5  # a discharge from full ending below this share of rated capacity: failed
+CELL_DT = 5.0  # explicit Euler; the fastest state (Vo, 6.1 s) would oscillate above ~6 s
+LOAD_HOLD_S = 300.0  # the load current changes every 5 min
+V_CHARGED = 4.2  # the charger's constant-voltage level
+CV_END_A = 0.1  # the charger stops when its current tapers below C/20
+CV_GAIN = 1.0  # A per V per integration step: the charger's voltage loop
+DISCHARGE, REST_EMPTY, CHARGE_CC, CHARGE_CV, REST_FULL = range(5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +196,29 @@ def _events_met(model: Any, x: Any) -> np.ndarray | None:
 def _first_rows(life_s: float, step_s: float) -> int:
     """How many grid times k * step_s lie strictly before the failure."""
     return math.ceil(life_s / step_s)
+
+
+def _fleet_runs(
+    prefix: str,
+    digits: int,
+    install_s: np.ndarray,
+    outcome: tuple[np.ndarray, np.ndarray, np.ndarray],
+    step_s: float,
+) -> list[Run]:
+    """A fleet simulated as one vector (readings steps x units x sensors, lives, modes) cut
+    into runs, each ending at its unit's last reading before failure; ids prefix + number."""
+    values, life, mode = outcome
+    width = max(digits, len(str(len(life))))
+    return [
+        Run(
+            unit=f"{prefix}{j + 1:0{width}d}",
+            install_s=float(install_s[j]),
+            life_s=float(life[j]),
+            mode=str(mode[j]),
+            values=values[: _first_rows(life[j], step_s), j],
+        )
+        for j in range(len(life))
+    ]
 
 
 # --- pump -------------------------------------------------------------------------------
@@ -245,17 +317,7 @@ def pump_runs(
     rng = np.random.default_rng(seed)
     fleet = draw_pump_fleet(rng=rng, units=units, step_s=step_s, wear_scale=wear_scale)
     values, life, mode = simulate_pump(fleet, rng=rng, step_s=step_s, progress=progress)
-    width = max(2, len(str(units)))
-    return [
-        Run(
-            unit=f"p{j + 1:0{width}d}",
-            install_s=float(fleet.install_s[j]),
-            life_s=float(life[j]),
-            mode=str(mode[j]),
-            values=values[: _first_rows(life[j], step_s), j],
-        )
-        for j in range(units)
-    ]
+    return _fleet_runs("p", 2, fleet.install_s, (values, life, mode), step_s)
 
 
 # --- valve ------------------------------------------------------------------------------
@@ -396,6 +458,139 @@ def valve_runs(
     return runs
 
 
+# --- battery ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CellFleet:
+    wear: dict[str, np.ndarray]  # progpy's wq (qMobile, < 0) and wr (Ro) wear rates
+    load_a: np.ndarray  # mean discharge current, A
+    charge_a: np.ndarray  # constant-current charge, A
+    rest_s: np.ndarray  # (units, 2): rest after the discharge, after the charge
+    ambient: np.ndarray  # K, daily mean
+    install_s: np.ndarray
+
+
+def draw_cell_fleet(
+    *, rng: np.random.Generator, units: int, step_s: float, wear_scale: float
+) -> CellFleet:
+    """Each cell's wear rates, duty (load, charge current, rests), ambient and install time."""
+    fade = wear_scale * _log_uniform(rng, CELL_WEAR, units)
+    wear = {"wq": -fade, "wr": fade * _log_uniform(rng, CELL_RO_PER_Q, units)}
+    rest = rng.uniform(10, 40, (units, 2)) * 60
+    return CellFleet(
+        wear=wear,
+        load_a=rng.uniform(1.0, 3.0, units),
+        charge_a=rng.uniform(1.0, 2.0, units),
+        rest_s=np.round(rest / CELL_DT) * CELL_DT,
+        ambient=rng.uniform(288.0, 303.0, units),
+        install_s=_installs(rng, units, step_s),
+    )
+
+
+class _Cells:
+    """The fleet of cells between readings: progpy's state, each cell's phase of its duty
+    cycle, the current it carries and what the battery management system counts."""
+
+    def __init__(self, fleet: CellFleet) -> None:
+        self.fleet, n = fleet, len(fleet.load_a)
+        self.model = _model(BatteryElectroChemEODEOL)
+        self.model.parameters["wq"] = fleet.wear["wq"]
+        self.model.parameters["wr"] = fleet.wear["wr"]
+        x0 = self.model.initialize()
+        start = {k: np.full(n, float(np.ravel(x0[k])[0])) for k in self.model.states}
+        self.x = self.model.StateContainer(start | {"tb": fleet.ambient.copy()})
+        self.phase = np.full(n, DISCHARGE)
+        self.i = np.zeros(n)  # the current of the last step, A (+ discharge, - charge)
+        self.load = np.zeros(n)
+        self.cv_a = np.zeros(n)
+        self.rest_until = np.zeros(n)
+        self.counted_ah = np.zeros(n)
+        self.rated_ah = float(np.ravel(x0["qMobile"])[0]) / 3600.0
+        self.discharge_ah = np.full(n, self.rated_ah)  # the datasheet's until the first discharge
+        self.life, self.mode = np.full(n, np.nan), np.full(n, "", dtype=object)
+
+    def reading(self) -> np.ndarray:
+        t = np.ravel(self.model.output(self.x)["t"]).astype(float)
+        return np.stack([self.volts(), self.i, t, self.discharge_ah], axis=-1)
+
+    def volts(self) -> np.ndarray:
+        return np.ravel(self.model.output(self.x)["v"]).astype(float)
+
+    def _current(self) -> np.ndarray:
+        phase = self.phase
+        i = np.select(
+            [phase == DISCHARGE, phase == CHARGE_CC, phase == CHARGE_CV],
+            [self.load, -self.fleet.charge_a, self.cv_a],
+            0.0,
+        )
+        return np.where(np.isnan(self.life), i, 0.0)  # a failed cell rests: its wear stops
+
+    def step(self, t: float, rng: np.random.Generator) -> None:
+        """One integration step from t: the cells' currents, progpy's physics, the BMS."""
+        if t % LOAD_HOLD_S == 0:  # drawn for every cell, whatever it does: same draws per seed
+            self.load = self.fleet.load_a * rng.uniform(0.6, 1.4, len(self.load))
+            self.model.parameters["x0"]["tb"] = self.fleet.ambient + 3.0 * _daily(
+                self.fleet.install_s, t, 15.0
+            )
+        self.i = self._current()
+        self.x = self.model.next_state(self.x, self.model.InputContainer({"i": self.i}), CELL_DT)
+        t += CELL_DT
+        self.counted_ah += np.where(self.phase == DISCHARGE, self.i, 0.0) * CELL_DT / 3600.0
+        # progpy's end of life: qMobile below its qMaxThreshold (InsufficientCapacity)
+        worn = self.x["qMobile"] < self.model.parameters["qMaxThreshold"]
+        hit = np.ravel(worn) & np.isnan(self.life)
+        self.life[hit], self.mode[hit] = t, "InsufficientCapacity"
+        self._duty(t, self.volts())
+
+    def _duty(self, t: float, v: np.ndarray) -> None:
+        """The phase changes: the BMS cuts the load at progpy's EOD voltage, the charger runs
+        constant current to V_CHARGED, then holds it until the current tapers below CV_END_A."""
+        phase, veod = self.phase, self.model.parameters["VEOD"]
+        empty = (phase == DISCHARGE) & (v < veod)
+        self.discharge_ah[empty] = self.counted_ah[empty]
+        self.counted_ah[empty] = 0.0
+        weak = empty & (self.discharge_ah < CELL_WEAK * self.rated_ah) & np.isnan(self.life)
+        self.life[weak], self.mode[weak] = t, "InsufficientDischarge"
+        self.rest_until[empty] = t + self.fleet.rest_s[empty, 0]
+        cc = (phase == REST_EMPTY) & (t >= self.rest_until)
+        cv = (phase == CHARGE_CC) & (v >= V_CHARGED)
+        loop = self.cv_a + CV_GAIN * (v - V_CHARGED)  # never above the constant current
+        self.cv_a = np.where(cv, -self.fleet.charge_a, np.clip(loop, -self.fleet.charge_a, 0.0))
+        full = (phase == CHARGE_CV) & (self.cv_a > -CV_END_A)
+        self.rest_until[full] = t + self.fleet.rest_s[full, 1]
+        again = (phase == REST_FULL) & (t >= self.rest_until)
+        phase[empty], phase[cc], phase[cv] = REST_EMPTY, CHARGE_CC, CHARGE_CV
+        phase[full], phase[again] = REST_FULL, DISCHARGE
+
+
+def simulate_cells(
+    fleet: CellFleet, *, rng: np.random.Generator, step_s: float, progress: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Noisy readings (steps x units x sensors), lives (s) and failure modes, all at once."""
+    cells, rows = _Cells(fleet), list[np.ndarray]()
+    with tqdm(total=len(cells.life), desc="battery", unit="unit", disable=not progress) as bar:
+        while np.isnan(cells.life).any():
+            t = len(rows) * step_s
+            if t > HORIZON_S:
+                raise RuntimeError(f"cells alive after {HORIZON_S / DAY_S:.0f} days")
+            rows.append(cells.reading())
+            for k in range(round(step_s / CELL_DT)):
+                cells.step(t + k * CELL_DT, rng)
+            bar.update(int((~np.isnan(cells.life)).sum()) - bar.n)
+    clean = np.stack(rows)
+    return clean + rng.normal(size=clean.shape) * CELL_NOISE, cells.life, cells.mode
+
+
+def battery_runs(
+    *, seed: np.random.SeedSequence, units: int, step_s: float, wear_scale: float, progress: bool
+) -> list[Run]:
+    rng = np.random.default_rng(seed)
+    fleet = draw_cell_fleet(rng=rng, units=units, step_s=step_s, wear_scale=wear_scale)
+    outcome = simulate_cells(fleet, rng=rng, step_s=step_s, progress=progress)
+    return _fleet_runs("cell-", 3, fleet.install_s, outcome, step_s)
+
+
 # --- sets, frames, files ----------------------------------------------------------------
 
 
@@ -405,11 +600,13 @@ class SetSpec:
     sensors: tuple[str, ...]
     runs: Callable[..., list[Run]]
     min_step_s: float
+    grid_s: float = PUMP_DT  # the step is a whole multiple of this
 
 
 SETS = {
     "pump": SetSpec("centrifugal-pump", PUMP_SENSORS, pump_runs, PUMP_DT),
     "valve": SetSpec("pneumatic-valve", VALVE_SENSORS, valve_runs, STROKE_TIMEOUT_S + 1),
+    "battery": SetSpec("li-ion-cell", CELL_SENSORS, battery_runs, CELL_DT, CELL_DT),
 }
 
 
@@ -454,8 +651,10 @@ def generate(
 ) -> DataSet:
     """A data set from scratch: draws, physics to failure, noise, optionally truncated."""
     spec = SETS[name]
-    if step_s < spec.min_step_s or step_s % PUMP_DT:
-        raise ValueError(f"{name} needs a whole-second step of at least {spec.min_step_s} s")
+    if step_s < spec.min_step_s or step_s % spec.grid_s:
+        raise ValueError(
+            f"{name} needs a step of at least {spec.min_step_s} s, a multiple of {spec.grid_s} s"
+        )
     physics, cuts = np.random.SeedSequence([seed, list(SETS).index(name)]).spawn(2)
     runs = spec.runs(
         seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress

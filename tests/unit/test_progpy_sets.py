@@ -16,6 +16,12 @@ from ml.dataset import load_csv, regular_step
 FAST = {
     "pump": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 30.0},
     "valve": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 5.0},
+    "battery": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 8.0},
+}
+IDS = {
+    "pump": ["p01", "p02", "p03"],
+    "valve": [1, 2, 3],
+    "battery": ["cell-001", "cell-002", "cell-003"],
 }
 
 
@@ -45,11 +51,10 @@ def test_files_are_in_the_long_format(made):
     assert readings[list(SETS[name].sensors)].notna().all().all()
 
 
-def test_unit_ids_are_text_for_the_pump_and_numbers_for_the_valve(made):
+def test_unit_ids_are_text_for_the_pump_and_battery_and_numbers_for_the_valve(made):
     name, out = made
     readings, _ = _read(out)
-    expected = ["p01", "p02", "p03"] if name == "pump" else [1, 2, 3]
-    assert sorted(readings["unit"].unique().tolist()) == expected
+    assert sorted(readings["unit"].unique().tolist()) == IDS[name]
 
 
 def test_every_unit_runs_on_a_regular_step_from_its_install_to_its_failure(made):
@@ -83,12 +88,13 @@ def test_a_seed_gives_the_same_data_and_another_seed_other_data(name):
     assert not other.failures["failure"].equals(first.failures["failure"])
 
 
-def test_truncated_sets_end_before_failure_and_give_the_hours_left(tmp_path):
-    main(["pump", "--out", str(tmp_path), "--truncate", *_flags(FAST["pump"])])
-    whole = generate("pump", **FAST["pump"])
+@pytest.mark.parametrize("name", ["pump", "battery"])
+def test_truncated_sets_end_before_failure_and_give_the_hours_left(tmp_path, name):
+    main([name, "--out", str(tmp_path), "--truncate", *_flags(FAST[name])])
+    whole = generate(name, **FAST[name])
     readings, failures = _read(tmp_path)
     rul = pd.read_csv(tmp_path / "test_rul.csv").set_index("unit")["rul_h"]
-    assert failures.empty and sorted(rul.index) == ["p01", "p02", "p03"]
+    assert failures.empty and sorted(rul.index) == IDS[name]
     last = readings.groupby("unit")["time"].max()
     failure = whole.failures.set_index("unit")["failure"]
     truth = (failure - last) / pd.Timedelta(hours=1)
@@ -97,3 +103,24 @@ def test_truncated_sets_end_before_failure_and_give_the_hours_left(tmp_path):
         rul.sort_index(), truth.sort_index(), check_names=False, atol=1e-3
     )
     assert (last < whole.readings.groupby("unit")["time"].max()).any()
+
+
+@pytest.mark.parametrize("made", ["battery"], indirect=True)
+def test_battery_cells_cycle_within_their_voltage_window_and_fade_until_they_fail(made):
+    _, out = made
+    readings, failures = _read(out)
+    lives = failures.set_index("unit")["failure"] - readings.groupby("unit")["time"].min()
+    hours = lives / pd.Timedelta(hours=1)
+    assert hours.between(1, 24).all(), hours  # wear x8: lives of hours, not days
+    for _, cell in readings.groupby("unit"):
+        # the BMS stops the discharge at 3.0 V and the charger at 4.2 V (noise: 5 mV)
+        assert cell["v"].between(2.9, 4.35).all()
+        assert cell["v"].max() > 4.1 and cell["v"].min() < 3.3
+        # discharging (+) and charging (-) both happen, and rests between them
+        assert (
+            (cell["i"] > 0.5).any() and (cell["i"] < -0.5).any() and (cell["i"].abs() < 0.05).any()
+        )
+        # the charge each discharge delivers falls as the cell wears (the first is the rating)
+        delivered = cell["discharge_ah"]
+        assert delivered.iloc[0] == pytest.approx(2.11, abs=0.03)
+        assert delivered.iloc[-1] < delivered.iloc[0] - 0.1

@@ -8,7 +8,7 @@ saved. (Both answers are 200 with the shell's alert: Dash's renderer shows nothi
 from __future__ import annotations
 
 import pytest
-from browser import click, eventually, login, shot, texts, visit
+from browser import click, eventually, login, shot, sign_in_at, texts, visit
 from factories import WebApp, add_user, count
 from services import free_port
 from sqlalchemy import select
@@ -39,18 +39,10 @@ def _shown(dash_duo) -> list[str]:  # noqa: ANN001
     return [t for t in texts(dash_duo, f"#{REFUSAL}") if t.strip()]
 
 
-def _sign_in(dash_duo, name: str, password: str) -> None:  # noqa: ANN001
-    dash_duo.driver.get(dash_duo.server.url.rstrip("/") + "/login")
-    dash_duo.wait_for_element("#username").send_keys(name)
-    dash_duo.find_element("#password").send_keys(password)
-    dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_contains_text(f"#{NAV_USER}", f"{name} (", timeout=15)
-
-
 def test_a_role_lowered_while_the_page_is_open_is_refused_on_the_page(dash_duo, web: WebApp):
     user = add_user(web.db, "lowered-manager", Role.MANAGER, password=PASSWORD)
     dash_duo.start_server(web.app, navigate=False, port=free_port())
-    _sign_in(dash_duo, "lowered-manager", PASSWORD)
+    sign_in_at(dash_duo, dash_duo.server.url.rstrip("/"), "lowered-manager", PASSWORD)
     visit(dash_duo, "/parts")
     dash_duo.wait_for_element(f"#{PARTS_NAME}", timeout=15).send_keys("typed before the change")
     assert _shown(dash_duo) == []

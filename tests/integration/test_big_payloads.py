@@ -175,6 +175,7 @@ def test_a_2_mib_message_is_refused_by_the_broker_and_counted_and_a_bom_reading_
         letters()
     )
     assert wait_until(lambda: readings_count(db) == 1, timeout=30), dead_reasons(db)
+
     def refused() -> list[str]:
         return [t for t, d, _p in letters() if d.startswith("refused by the broker")]
 

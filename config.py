@@ -129,7 +129,12 @@ class Settings(BaseSettings):
     drain_batch_bytes: int = 4 * 1024 * 1024  # …and at most this many payload bytes
     ingest_queue_max: int = 100_000
     ingest_queue_bytes: int = 64 * 1024 * 1024  # received but not yet committed and acked
+    # the one size limit of a message: the worker dead-letters larger payloads, and the
+    # shipped Mosquitto's max_packet_size is this plus ingest.broker_log.PACKET_OVERHEAD
+    # (compose.yaml derives it), so the broker refuses anything larger and says so in its
+    # log, which the worker counts from PDM_MQTT_BROKER_LOG_TOPIC (docs/reliability.md)
     max_payload_bytes: int = 256 * 1024
+    mqtt_broker_log_topic: str = ""  # e.g. "$SYS/broker/log/N": Mosquitto's notices
     max_future_skew_s: float = 300.0
     max_reading_age_days: float = 30.0
 

@@ -1,5 +1,6 @@
 """The app shell: who is logged in, the red warning banner shown on every page, the
-low-stock badge managers see on every page, and the alert of a session that has ended."""
+low-stock badge managers see on every page, the alert of a session that has ended, and the
+alert of a refused request closing when the page changes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from web.views.shell import (
     NAV_USER,
     RED_BANNER,
     RED_TICK,
+    REFUSAL,
     SESSION_SIGN_IN,
     SESSION_STATE_OUTPUTS,
     SESSION_TICK,
@@ -41,6 +43,12 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         user is still signed in (every page change), ready for when the session ends."""
         require(Action.APP_USE)
         return sign_in_link(path)
+
+    @app.callback(Output(REFUSAL, "is_open"), Input(URL, "pathname"), prevent_initial_call=True)
+    def refusal_gone(_path: str) -> bool:
+        """A refusal's message (web/server/refusals.py) belongs to the page it came from."""
+        require(Action.APP_USE)
+        return False
 
     @app.callback(
         [Output(c, p) for c, p in SESSION_STATE_OUTPUTS],

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -20,6 +21,7 @@ from paho.mqtt.properties import Properties
 
 from config import Settings
 from ingest import metrics
+from ingest.broker_log import is_broker_log, refused_client
 from ingest.writer import ByteBudget, InboundMessage
 
 __all__ = ["IngestClient", "telemetry_filter"]
@@ -43,8 +45,13 @@ class IngestClient:
         settings: Settings,
         inbox: queue.Queue[InboundMessage],
         budget: ByteBudget | None = None,
+        records_broker_log: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``records_broker_log``: whether this worker records the broker's refusals now
+        (ingest/broker_log.py: every worker receives them, one records them)."""
         self._settings, self._inbox, self._budget = settings, inbox, budget
+        self._records_broker_log = records_broker_log
+        self._telemetry_mid: int | None = None
         self._stopping = threading.Event()
         self._closed = threading.Event()  # inbox closed: new messages are left to the broker
         self._connected = threading.Event()
@@ -113,12 +120,19 @@ class IngestClient:
             log.error("MQTT connect refused: %s", reason)
             return
         log.info("MQTT connected (session present: %s)", getattr(flags, "session_present", "?"))
-        client.subscribe(telemetry_filter(self._settings), qos=1)
+        self._telemetry_mid = client.subscribe(telemetry_filter(self._settings), qos=1)[1]
+        if self._settings.mqtt_broker_log_topic:  # QoS 0: log lines are never acked
+            client.subscribe(self._settings.mqtt_broker_log_topic, qos=0)
 
-    def _on_subscribe(self, _c: object, _u: object, _mid: int, reasons: list, _p: object) -> None:
+    def _on_subscribe(self, _c: object, _u: object, mid: int, reasons: list, _p: object) -> None:
+        refused = not reasons or any(getattr(r, "is_failure", False) for r in reasons)
+        if mid != self._telemetry_mid:
+            if refused:  # the broker's ACL: ingest works, oversized messages go uncounted
+                log.error("MQTT subscription to the broker's log refused: %s", reasons)
+            return
         # Ready only once the broker confirmed the subscription: before that, a message
         # published by a sensor finds no subscriber and the broker drops it.
-        if reasons and all(not getattr(r, "is_failure", False) for r in reasons):
+        if not refused:
             self._connected.set()
         else:
             log.error("MQTT subscription refused: %s", reasons)
@@ -139,7 +153,12 @@ class IngestClient:
             item = InboundMessage(
                 bytes(msg._topic), bytes(msg.payload), msg.mid, msg.qos, time.time()
             )
-            metrics.MESSAGES_RECEIVED.inc()
+            if is_broker_log(item.topic):
+                if refused_client(item.payload) is None or not self._records_broker_log():
+                    return  # another line of the broker's log, or another worker records it
+                metrics.BROKER_REFUSALS.inc()  # and the drain dead-letters it
+            else:
+                metrics.MESSAGES_RECEIVED.inc()
             if self._budget is not None and not self._budget.acquire(
                 len(item.payload), self._closed
             ):

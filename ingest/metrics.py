@@ -8,6 +8,10 @@ READINGS_DUPLICATE = Counter(
 )
 DEAD_LETTERS = Counter("pdm_dead_letters_total", "Refused messages or readings", ["reason"])
 MESSAGES_RECEIVED = Counter("pdm_mqtt_messages_received_total", "MQTT messages received")
+BROKER_REFUSALS = Counter(
+    "pdm_mqtt_broker_refusals_total",
+    "Packets the broker refused as over its max_packet_size (read from its log topic)",
+)
 QUEUE_DEPTH = Gauge("pdm_ingest_queue_depth", "Messages received but not yet committed and acked")
 DRAIN_SECONDS = Histogram("pdm_ingest_drain_seconds", "Time to write and ack one drained batch")
 DB_WRITE_FAILURES = Counter("pdm_ingest_db_failures_total", "Batches that failed to commit")

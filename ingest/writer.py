@@ -16,6 +16,7 @@ from data.db import Database
 from data.fleet_queries import sensor_directory
 from data.readings import insert_dead_letters, insert_readings
 from ingest import metrics
+from ingest.broker_log import broker_refusal, is_broker_log
 from ingest.payload import PayloadLimits, RawReading, Rejection, parse_message
 from logs import FailureStreak
 
@@ -66,7 +67,9 @@ class BatchWriter:
         parsed = [
             (
                 m,
-                parse_message(
+                broker_refusal(m.payload)
+                if is_broker_log(m.topic)
+                else parse_message(
                     m.topic, m.payload, prefix=self._prefix, limits=self._limits, now=now
                 ),
             )

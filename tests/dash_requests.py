@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from web.views.shell import REFUSAL
+
 # what one input or state holds: (component id or pattern type, property) -> value
 Values = Callable[[str, str], Any]
 # what a wildcard of a pattern id holds: (pattern type, key) -> value
@@ -106,3 +108,17 @@ def _component(pattern: dict, prop: str, values: Values, keys: Keys, own_ids: bo
     }
     value = concrete if own_ids and prop == "id" else values(pattern["type"], prop)
     return {"id": concrete, "property": prop, "value": value}
+
+
+def shown_refusal(response: Any) -> str | None:
+    """The message of a refused callback request answered for the page
+    (web/server/refusals.py): 200, no output changed, only the shell's alert opened with the
+    message. None for any other answer."""
+    if response.status_code != 200 or not response.is_json:
+        return None
+    body = response.get_json()
+    if not isinstance(body, dict) or body.get("response") != {}:
+        return None
+    side = body.get("sideUpdate") or {}
+    alert = side.get(REFUSAL) if set(side) == {REFUSAL} else None
+    return alert["children"] if alert and alert.get("is_open") is True else None

@@ -12,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from config import Settings
 from data.db import Database
+from ingest import broker_log
 from ingest.client import IngestClient
 from ingest.http_ingest import payload_limits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
@@ -36,7 +37,10 @@ class Worker:
         self.settings, self.db = settings, db
         self.inbox: queue.Queue[InboundMessage] = queue.Queue(maxsize=settings.ingest_queue_max)
         self.budget = ByteBudget(settings.ingest_queue_bytes)
-        self.client = IngestClient(settings, self.inbox, self.budget)
+        # the broker's refusals reach every worker; the one holding this lease records them
+        self.client = IngestClient(
+            settings, self.inbox, self.budget, lambda: self.leases.holds(broker_log.LEASE)
+        )
         limits = payload_limits(settings)  # the same for HTTP (ingest/http_ingest.py)
         writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
         self.drainer = Drainer(
@@ -52,7 +56,10 @@ class Worker:
         self.worker_id = settings.worker_id
         self.recorder = JobRecorder(db, worker=self.worker_id)
         self.leases = LeaseKeeper(
-            db, worker=self.worker_id, names=FLEET_JOBS, ttl_s=settings.lease_ttl_s
+            db,
+            worker=self.worker_id,
+            names=(*FLEET_JOBS, broker_log.LEASE),
+            ttl_s=settings.lease_ttl_s,
         )
         self.scheduler = BackgroundScheduler(
             timezone=UTC,

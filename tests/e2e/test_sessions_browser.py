@@ -1,8 +1,8 @@
 """In Chromium: a user signed in at two desks sees both sessions on the account page (reached
 from their name in the menu bar) and ends the other one; the other browser's page then says
 that its session has ended (the shell's session-state callback), with a link back through the
-sign-in, and stops asking the server for anything else. (A refused callback answers 403:
-tests/integration/test_access.py.)"""
+sign-in, and stops asking the server for anything else. (A role refused while signed in is
+shown on the page: test_refusals_browser.py.)"""
 
 from __future__ import annotations
 

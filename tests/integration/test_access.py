@@ -10,8 +10,9 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from dash_requests import empty_body, filled_body
-from factories import WebApp, add_user, clear_tickets, sign_in
+from dash_requests import empty_body, filled_body, shown_refusal
+from factories import WebApp, add_user, clear_tickets, count, sign_in
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from data.models import Alarm, AuditLog, Priority, Role, Ticket, TicketStatus, User
@@ -101,21 +102,30 @@ def _no_such(_pattern: str, key: str) -> object:
 
 
 @pytest.mark.parametrize("user", ["viewer", "technician", "manager"])
-def test_every_callback_answers_a_role_refusal_with_403_never_500(
+def test_every_callback_shows_a_role_refusal_on_the_page_never_500(
     web: WebApp, user: str, caplog: pytest.LogCaptureFixture
 ):
+    """A role refusal raised in a callback used to answer 403, which Dash's renderer drops
+    without showing anything (it renders only 2xx answers). It now answers 200 with no
+    output changed and the shell's alert saying "Your role may not do this." (Dash's side
+    update, web/server/refusals.py): what the page can show. So a refusal is this answer,
+    never a 403 and never a 500; it is still one log line and counted in /metrics, and
+    changes nothing (the audit log is the same length)."""
     caplog.set_level(logging.INFO)
     web.client(user).get("/")  # the first page registers Dash's page router too
     client = web.client(user)
     refused = []
+    changes = count(web.db, AuditLog)
+    counted = _refusals_counted("forbidden")
     for key, spec in web.app.callback_map.items():
         if "callback" not in spec:
             continue  # runs in the browser
         body = filled_body(key, spec, _plausible, _no_such)
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code < 500, (user, key, response.get_data(as_text=True)[-400:])
-        if response.status_code == 403:
-            assert response.get_json() == {"error": "Your role may not do this."}, key
+        assert response.status_code != 403, key  # a 403 would show nothing on the page
+        if shown_refusal(response) is not None:
+            assert shown_refusal(response) == "Your role may not do this.", key
             refused.append(key)
     if user == "viewer":  # e.g. the settings table, the users grid, the model lab
         assert f"{SETTINGS_TABLE}.children" in refused
@@ -123,6 +133,12 @@ def test_every_callback_answers_a_role_refusal_with_403_never_500(
     assert not [r for r in caplog.records if r.exc_info], "a refusal logged a traceback"
     lines = [r for r in caplog.records if r.getMessage().startswith("refused POST")]
     assert len(lines) == len(refused)  # one line each
+    assert _refusals_counted("forbidden") == counted + len(refused)
+    assert count(web.db, AuditLog) == changes
+
+
+def _refusals_counted(kind: str) -> float:
+    return REGISTRY.get_sample_value("pdm_web_refusals_total", {"kind": kind}) or 0.0
 
 
 def test_public_paths_answer_without_login(web: WebApp):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from config import Settings, load_settings
 
@@ -97,3 +99,35 @@ def test_every_worker_and_the_web_app_read_the_same_models_and_lab_results():
         mounts = re.findall(r"^    - (\w+):(\S+?)(?::rw)?$", _service(result.stdout, service), re.M)
         assert {path for _volume, path in mounts} >= folders, service
     assert re.search(r"^volumes:\n(?:  .*\n)*  models: \{\}", result.stdout, re.M)
+
+
+def test_the_broker_starts_with_the_one_size_limit(tmp_path: Path):
+    """The broker's start command (run here with its paths pointed at a folder and the
+    broker itself replaced by ``cat``; yaml comes with amqtt) writes the shipped
+    configuration with, last, ``max_packet_size`` = ``PDM_MAX_PAYLOAD_BYTES`` + 64 KiB:
+    Mosquitto keeps the last value given."""
+    result = _config(SECRETS | {"PDM_MAX_PAYLOAD_BYTES": "100000"})
+    assert result.returncode == 0, result.stderr
+    command = yaml.safe_load(result.stdout)["services"]["mosquitto"]["command"]
+    script = shlex.split(command.replace("$$", "$"))[2]  # sh -c "<script>"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "data").mkdir()  # the broker's volume
+    (tmp_path / "config" / "mosquitto.conf").write_text(
+        (ROOT / "deploy/mosquitto.conf").read_text()
+    )
+    script = (
+        script.replace("/mosquitto/", f"{tmp_path}/")
+        .replace("mosquitto_passwd", "true")
+        .replace("exec mosquitto -c", "exec cat")
+    )
+    run = subprocess.run(
+        ["sh", "-c", script],
+        env={"PATH": os.environ["PATH"], "MQTT_PASSWORD": "mq", "PDM_MAX_PAYLOAD_BYTES": "100000"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    limits = [line for line in run.stdout.splitlines() if line.startswith("max_packet_size")]
+    assert limits[-1] == f"max_packet_size {100000 + 65536}"
+    assert "log_dest topic" in run.stdout.splitlines()

@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import timedelta
 
-from dash_requests import filled_body
+from dash_requests import filled_body, shown_refusal
 from factories import WebApp, add_user, sign_in
 from sqlalchemy import select, update
 
@@ -514,7 +514,10 @@ def test_the_session_state_takes_only_its_tick(web: WebApp):
     assert _session_state(anonymous, state=url).status_code == 400
     for junk in ("x", 10**30, [], {}, -5, 1.5, True, "", "1"):  # None: a tick not yet counted
         answer = _session_state(anonymous, inputs=[{**tick[0], "value": junk}])
-        assert answer.status_code == 400, junk
+        # a value not of its kind: refused for the page to show, nothing else (refusals.py)
+        assert shown_refusal(answer) == (
+            f"Not accepted: {SESSION_TICK}.n_intervals is not a whole number from 0."
+        ), junk
     for junk in ("x", None, {"id": SESSION_TICK}, [tick[0], tick[0]]):
         assert _session_state(anonymous, inputs=junk).status_code == 400, junk
     # another callback's outputs under the exempt name are still another request: refused

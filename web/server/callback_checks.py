@@ -2,8 +2,13 @@
 runs it: the callback exists on the server, its inputs, state and outputs are the ones it
 declared (pattern ids with wildcards of their kinds), every changed property is one of its
 inputs, and every value is of the kind ``web/server/input_schema.py`` gives it. Anything else is
-answered 400 with what was wrong, logged as one line: the browser never sends such a
-request, so callbacks need not defend against one."""
+refused before the callback runs, logged as one line and counted: callbacks need not defend
+against it. A value not of its kind is what a user can send (a number too big for its field,
+a page left open across an upgrade): that refusal is shown on the page, so it answers 200
+with no output changed and the shell's alert saying what was not accepted
+(``refusals.shown_refusal``; Dash's renderer shows nothing of a 4xx). Any other problem (no
+such callback, inputs or outputs not the ones declared, a pattern id of the wrong shape) no
+page sends: it answers 400 with what was wrong."""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from flask import Response, request
 
 from web.server.input_kinds import MAX_ITEMS, ByKey, Kind
 from web.server.input_schema import WILDCARDS, kind_of
+from web.server.refusals import REFUSALS, shown_refusal
 
-__all__ = ["install_callback_checks", "request_problem"]
+__all__ = ["ValueProblem", "install_callback_checks", "request_problem"]
 
 log = logging.getLogger(__name__)
 _WILD = ('["ALL"]', '["ALLSMALLER"]', '["MATCH"]')
@@ -40,7 +46,16 @@ def install_callback_checks(app: dash.Dash) -> None:
             return None
         output = body.get("output") if isinstance(body, dict) else None
         log.warning("bad callback request [%s]: %s", str(output)[:120], problem)
+        REFUSALS.labels("bad_input").inc()
+        if isinstance(problem, ValueProblem):
+            return shown_refusal(f"Not accepted: {problem}.")
         return Response(json.dumps({"error": problem}), 400, mimetype="application/json")
+
+
+class ValueProblem(str):
+    """A problem with a value a page sent (not with the request's shape): shown on the page."""
+
+    __slots__ = ()
 
 
 def request_problem(callbacks: Mapping[str, dict], body: Any) -> str | None:
@@ -140,7 +155,7 @@ def _value_problem(component: str, prop: str, item: dict, own_id: object) -> str
         kind = kind.kind(own_id) if isinstance(own_id, dict) else None
     if kind is None:
         return f"{component}.{prop} is not a known input"
-    return None if kind.accepts(value) else f"{component}.{prop} is not {kind.name}"
+    return None if kind.accepts(value) else ValueProblem(f"{component}.{prop} is not {kind.name}")
 
 
 def _changed_problem(inputs: list, changed: Any) -> str | None:

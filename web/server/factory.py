@@ -24,7 +24,7 @@ from web.server.downloads import downloads_blueprint
 from web.server.lab_export import lab_export_blueprint
 from web.server.ops import install_request_ids, ops_blueprint
 from web.server.page_access import install_page_access
-from web.server.refusals import install_refusals
+from web.server.refusals import install_refusals, refused_callback
 from web.server.security import install_same_origin_check, install_security_headers
 from web.views.shell import frame
 
@@ -131,6 +131,7 @@ def create_app(
         external_stylesheets=[_CSS],
         title="Predictive maintenance",
         update_title=None,
+        on_error=refused_callback,  # a refusal inside any callback: shown on the page
     )
     for module in _PAGES:  # each calls dash.register_page on import
         importlib.import_module(module)

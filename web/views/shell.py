@@ -1,6 +1,6 @@
 """The app shell: the frame around every page (menu filtered by role, the user and sign-out,
-the red banner, the low-stock warning, the "session has ended" alert), its ids and the
-builders of its banner lines."""
+the red banner, the low-stock warning, the "session has ended" alert, the alert of a refused
+request), its ids and the builders of its banner lines."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ PAGE = "page-body"  # the page under the frame (Dash's page container)
 SESSION_TICK = "session-tick"  # asks the server whether this browser is still signed in
 SESSION_ENDED = "session-ended"  # the alert "Your session has ended." (hidden while signed in)
 SESSION_SIGN_IN = "session-sign-in"  # its link: the sign-in page, back to this path after
+# what a refused callback request says ("Your role may not do this.", an input that is not
+# accepted): set by web/server/refusals.py, the answer to any callback's refusal
+REFUSAL = "refusal-message"
 # What the session-state callback (callbacks/shell.py) sets when the session has ended: the
 # alert opens; the shell's timers stop and the page goes, so that nothing keeps asking the
 # server for what it must refuse. The one callback open without a session (web/server/auth.py).
@@ -119,11 +122,15 @@ def frame(role: Role | None) -> html.Div:
         color="warning",
         className="mx-3",
     )
+    refusal = dbc.Alert(  # opened, with its text, by a refused callback request
+        id=REFUSAL, is_open=False, dismissable=True, color="danger", className="mx-3"
+    )
     return html.Div(
         [
             dcc.Location(id=URL),
             nav,
             ended,
+            refusal,
             banner,
             html.Div(id=LOW_STOCK, className="px-3"),
             dcc.Interval(id=RED_TICK, interval=3000),

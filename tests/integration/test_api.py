@@ -10,6 +10,8 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from factories import ApiApp, api_app, count, dead_reasons
 from sqlalchemy import select, update
@@ -277,6 +279,51 @@ def test_readings_come_bucketed_and_raw_as_csv(api: ApiApp):
     assert datetime.fromisoformat(lines[1][0]) == start and lines[-1][2] == "599.0"
     unknown = client.get(f"/api/v1/machines/{mid}/readings?{window}&sensors=nope")
     assert unknown.status_code == 400 and unknown.get_json()["errors"][0]["field"] == "sensors"
+
+
+def test_raw_readings_come_as_parquet_equal_to_the_stored_rows(api: ApiApp):
+    mid = _machine_id(api.db)
+    start = _now() - timedelta(days=4)  # 60,001 readings 5 s apart: 3.5 days
+    with api.db.session() as s:
+        sensors = {x.key: x.id for x in s.get(Machine, mid).sensors}  # type: ignore[union-attr]
+        rows = [
+            (sensors[key], start + timedelta(seconds=5 * i), i * 0.25 - 1000.0)
+            for i in range(60_001)  # more than one row group: the file is streamed in parts
+            for key in ("temperature", "vibration")
+        ]
+        insert_readings(session=s, rows=rows)
+        stored = s.execute(
+            select(Reading.ts, Reading.sensor_id, Reading.value)
+            .where(Reading.sensor_id.in_(sensors.values()))
+            .order_by(Reading.ts, Reading.sensor_id)
+        ).all()
+    client = api.client(api.token(Role.VIEWER))
+    window = f"start={start.isoformat()}&end={_now().isoformat()}".replace("+", "%2B")
+    url = f"/api/v1/machines/{mid}/readings.parquet?{window}&sensors=temperature,vibration"
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer.mimetype == "application/vnd.apache.parquet"
+    assert answer.is_streamed and ".parquet" in answer.headers["Content-Disposition"]
+    body = answer.get_data()
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    assert meta.num_row_groups == 3 and meta.num_rows == len(stored) == 120_002
+    frame = pd.read_parquet(io.BytesIO(body))
+    assert list(frame.columns) == ["ts", "sensor", "value"] and str(frame["ts"].dt.tz) == "UTC"
+    names = {sid: key for key, sid in sensors.items()}
+    expected = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([r.ts for r in stored], utc=True).as_unit("us"),
+            "sensor": [names[r.sensor_id] for r in stored],
+            "value": [r.value for r in stored],
+        }
+    )
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    assert frame["ts"].iloc[0] == pd.Timestamp(start)
+    empty = client.get(
+        f"/api/v1/machines/{mid}/readings.parquet?start=2020-01-01T00:00Z&end=2020-01-02T00:00Z"
+    )
+    assert pq.read_table(io.BytesIO(empty.get_data())).num_rows == 0
+    missing = client.get(f"/api/v1/machines/999999/readings.parquet?{window}")
+    assert missing.status_code == 404 and missing.mimetype == PROBLEM
 
 
 def test_a_time_without_its_zone_is_refused_with_the_field(api: ApiApp):

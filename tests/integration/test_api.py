@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from factories import ApiApp, api_app, count, dead_reasons
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from data.db import Database
@@ -21,6 +22,8 @@ from data.models import (
     AlarmSource,
     ApiToken,
     AuditLog,
+    Downtime,
+    DowntimeKind,
     Machine,
     Prediction,
     Reading,
@@ -460,6 +463,40 @@ def test_predictions_reports_and_models_read_like_the_pages(api: ApiApp):
     assert as_csv.mimetype == "text/csv" and "motor-01" in as_csv.get_data(as_text=True)
     assert client.get("/api/v1/models").get_json() == {"items": []}
     assert client.get("/api/v1/models/active").get_json() == {"items": []}
+
+
+def test_a_report_comes_as_a_pdf_with_the_json_numbers(api: ApiApp):
+    mid = _machine_id(api.db)
+    start = datetime(2026, 11, 2, tzinfo=UTC)  # two whole weeks, Monday to Sunday
+    with api.db.session() as s:
+        s.execute(update(Machine).values(created_at=start - timedelta(days=30)))
+        s.add_all(
+            Downtime(machine_id=mid, kind=DowntimeKind.BREAKDOWN, started_at=a, ended_at=b)
+            for a, b in (
+                (start + timedelta(days=2), start + timedelta(days=2, hours=3)),
+                (start + timedelta(days=9), start + timedelta(days=9, hours=6)),
+            )
+        )
+    window = "start=2026-11-02T00:00:00Z&end=2026-11-16T00:00:00Z"
+    client = api.client(api.token(Role.VIEWER))
+    numbers = client.get(f"/api/v1/reports/breakdowns?{window}").get_json()
+    motor = next(m["stats"] for m in numbers["machines"] if m["machine"] == "motor-01")
+    assert (motor["breakdowns"], motor["breakdown_h"], motor["mttr_h"]) == (2, 9.0, 4.5)
+    answer = client.get(f"/api/v1/reports/breakdowns?{window}&format=pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert answer.headers["Content-Disposition"].endswith('.pdf"')
+    pdf = PdfReader(io.BytesIO(answer.data))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Breakdown report" in text and "2026-11-02 to 2026-11-15" in text
+    assert "motor-01" in text and "pump-01" in text
+    fleet = numbers["total"]
+    assert fleet["breakdowns"] == 2 and f"{fleet['availability']:.1%}".replace("%", " %") in text
+    # the machine table's row: breakdowns, their hours, planned, availability, MTBF, MTTR
+    row = next(line for line in text.splitlines() if line.startswith("motor-01 "))
+    availability = f"{motor['availability']:.1%}".replace("%", " %")
+    assert row == f"motor-01 motor 2 9 h 0 s {availability} 6 d 20 h 4 h 30 min"
+    viewer_less = api.client(api.token(Role.TECHNICIAN))  # reports are for the office
+    assert viewer_less.get(f"/api/v1/reports/breakdowns?{window}&format=pdf").status_code == 403
 
 
 def test_the_spec_is_openapi_3_1_and_every_operation_needs_a_token(api: ApiApp):

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from factories import ApiApp, api_app, count, dead_reasons
+from images import tiny_png
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
@@ -21,6 +22,7 @@ from data.db import Database
 from data.models import (
     AlarmSource,
     ApiToken,
+    Attachment,
     AuditLog,
     Downtime,
     DowntimeKind,
@@ -422,6 +424,40 @@ def test_a_ticket_shows_its_sop_checklist_progress(api: ApiApp):
     checklist = got["checklist"]
     assert checklist is not None and checklist["total"] == len(checklist["steps"]) > 0
     assert checklist["done"] == 0 and got["alarm_code"] == "TEMP_HIGH"
+
+
+def test_photos_are_attached_listed_and_downloaded_with_the_ui_checks(db: Database, tmp_path):
+    api = api_app(tmp_path, db, attachment_max_mb=0.01)  # 10 KiB
+    erp = api.client(api.token(Role.MANAGER, name="erp"))
+    made = erp.post("/api/v1/tickets", json={"machine_id": _machine_id(db), "title": "Belt"})
+    url = f"/api/v1/tickets/{made.get_json()['id']}/attachments"
+    photo = tiny_png()
+    sent = erp.post(url, data={"file": (io.BytesIO(photo), "belt.bin")})  # content decides
+    assert sent.status_code == 201, sent.get_json()
+    stored = sent.get_json()
+    assert stored["content_type"] == "image/png" and stored["uploaded_by"] == "api:erp"
+    assert stored["sha256"] == hashlib.sha256(photo).hexdigest() and stored["size"] == len(photo)
+    assert _audit_by(db, "ticket.attach") == ["api:erp"]
+    listed = erp.get(url).get_json()
+    assert [a["id"] for a in listed["items"]] == [stored["id"]] and listed["may_download"]
+    got = erp.get(f"/api/v1/attachments/{stored['id']}")
+    assert got.status_code == 200 and got.data == photo and got.mimetype == "image/png"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    # the ticket page's checks: by content, not name; at most the settings' size
+    text = erp.post(url, data={"file": (io.BytesIO(b"hello"), "photo.png")})
+    assert text.status_code == 400 and text.mimetype == PROBLEM
+    assert text.get_json()["errors"][0]["field"] == "file"
+    big = erp.post(url, data={"file": (io.BytesIO(photo + bytes(12_000)), "big.png")})
+    assert big.status_code == 400 and "the limit is" in big.get_json()["errors"][0]["message"]
+    huge = erp.post(url, data={"file": (io.BytesIO(photo + bytes(200_000)), "huge.png")})
+    assert huge.status_code == 413 and huge.mimetype == PROBLEM
+    # a viewer sees the list but may neither download nor attach
+    viewer = api.client(api.token(Role.VIEWER))
+    assert viewer.get(url).get_json()["may_download"] is False
+    assert viewer.get(f"/api/v1/attachments/{stored['id']}").status_code == 404
+    assert viewer.post(url, data={"file": (io.BytesIO(photo), "x.png")}).status_code == 403
+    assert erp.get("/api/v1/tickets/999999/attachments").status_code == 404
+    assert count(db, Attachment) == 1
 
 
 # --- predictions, reports, models ---------------------------------------------------------

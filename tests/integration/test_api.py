@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -18,7 +19,7 @@ from images import tiny_png
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from data.db import Database
+from data.db import Database, upgrade_schema
 from data.models import (
     AlarmSource,
     ApiToken,
@@ -36,7 +37,14 @@ from data.models import (
 )
 from data.readings import insert_readings
 from maintenance.alarming.raise_clear import raise_alarm
-from maintenance.people.api_tokens import authenticate_token, list_tokens, revoke_token
+from maintenance.people.api_tokens import (
+    TokenError,
+    authenticate_token,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from maintenance.people.permissions import Scope
 from maintenance.people.user_admin import UserError, list_users, set_active
 
 PROBLEM = "application/problem+json"
@@ -127,6 +135,72 @@ def test_the_rate_limit_answers_429_with_retry_after(db: Database, tmp_path):
     assert [a.status_code for a in answers[:3]] == [200, 200, 200]
     assert answers[3].status_code == 429 and answers[3].mimetype == PROBLEM
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+
+
+def test_scopes_narrow_a_token_below_its_role(api: ApiApp):
+    gateway = api.client(api.token(Role.ENGINEER, name="edge-1", scopes=["readings:write"]))
+    body = _batch(_now() - timedelta(minutes=5), 3)
+    assert gateway.post("/api/v1/telemetry/motor-01", json=body).status_code == 202
+    for url in ("/api/v1/tickets", "/api/v1/machines", "/api/v1/alarms"):
+        refused = gateway.get(url)
+        assert refused.status_code == 403 and refused.mimetype == PROBLEM
+        assert "scopes (readings:write)" in refused.get_json()["detail"]
+    historian = api.client(api.token(Role.ADMIN, name="historian", scopes=["read"]))
+    assert historian.get("/api/v1/tickets").status_code == 200
+    assert historian.get(f"/api/v1/machines/{_machine_id(api.db)}").status_code == 200
+    assert historian.post("/api/v1/machines", json=_new_machine("press-9")).status_code == 403
+    assert historian.post("/api/v1/telemetry/motor-01", json=body).status_code == 403
+    alarm_id = _alarm(api.db)
+    assert historian.post(f"/api/v1/alarms/{alarm_id}/acknowledge").status_code == 403
+    both = api.client(api.token(Role.TECHNICIAN, scopes=["read", "alarms:write"]))
+    assert both.post(f"/api/v1/alarms/{alarm_id}/acknowledge").status_code == 200
+    assert both.post(f"/api/v1/alarms/{alarm_id}/clear").status_code == 403  # the role's rule
+    with api.db.session() as s:
+        rows = {t.name: t.scopes for t in list_tokens(session=s)}
+        admin = int(s.scalar(select(User.id).where(User.username == "admin")) or 0)
+        for scopes, message in ((["readings:write"], "nothing with"), (["all"], "Scopes are")):
+            with pytest.raises(TokenError, match=message):  # a viewer cannot write readings
+                create_token(
+                    session=s,
+                    name="x-1",
+                    role=Role.VIEWER,
+                    expires_at=None,
+                    created_by=admin,
+                    scopes=scopes,
+                )
+    assert rows["edge-1"] == {Scope.READINGS_WRITE} and rows["historian"] == {Scope.READ}
+    assert count(api.db, Reading) == 3
+
+
+def test_the_rate_limit_is_shared_by_two_app_instances_on_one_database(tmp_path, postgres):
+    """Two instances, each with its own engine and pool on one PostgreSQL database (as two
+    web processes), eight threads at once: exactly the limit gets through between them."""
+    url = postgres.new_database()
+    db, other_db = Database(url), Database(url)
+    upgrade_schema(db.engine)
+    first = api_app(tmp_path / "a", db, api_rate_per_minute=25)
+    second = api_app(tmp_path / "b", other_db, api_rate_per_minute=25)  # the same rows
+    try:
+        for _attempt in range(2):  # a run that straddles a minute counts two windows: again
+            secret = first.token(Role.VIEWER)
+            minute = _now().timestamp() // 60
+
+            def burst(app: ApiApp, secret: str = secret) -> list[int]:
+                client = app.client(secret)
+                return [client.get("/api/v1/models").status_code for _ in range(10)]
+
+            with ThreadPoolExecutor(8) as pool:
+                runs = list(pool.map(burst, [first, second] * 4))
+            if _now().timestamp() // 60 == minute:
+                break
+        codes = [c for run in runs for c in run]
+        assert codes.count(200) == 25 and codes.count(429) == 55
+        assert all(200 in run for run in runs[:2])  # both instances served some
+        refused = second.client(secret).get("/api/v1/models")
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    finally:
+        db.dispose()
+        other_db.dispose()
 
 
 def test_request_ids_come_back(api: ApiApp):

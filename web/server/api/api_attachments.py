@@ -80,7 +80,10 @@ def install_attachment_limit(server: Flask, settings: Settings) -> None:
 
     @server.before_request
     def _api_upload_limit() -> None:
-        if request.endpoint == _UPLOAD and allowed(caller().user.role, Action.TICKET_ATTACH):
+        if request.endpoint != _UPLOAD:
+            return
+        who = caller()
+        if allowed(who.user.role, Action.TICKET_ATTACH, who.scopes):
             request.max_content_length = big
 
 

@@ -18,6 +18,7 @@ from maintenance.people.permissions import Action, allowed
 from maintenance.repair.attachment_store import (
     AttachmentError,
     AttachmentRow,
+    list_attachments,
     may_handle_files,
     open_attachment,
     store_attachment,
@@ -62,15 +63,7 @@ class AttachmentList(BaseModel):
 
 
 def _out(r: AttachmentRow) -> AttachmentOut:
-    return AttachmentOut(
-        id=r.id,
-        filename=r.filename,
-        content_type=r.content_type,
-        size=r.size,
-        sha256=r.sha256,
-        uploaded_by=r.uploaded_by,
-        uploaded_at=r.uploaded_at,
-    )
+    return AttachmentOut.model_validate(r, from_attributes=True)
 
 
 def install_attachment_limit(server: Flask, settings: Settings) -> None:
@@ -132,15 +125,8 @@ def attachments_api(db: Database, settings: Settings) -> APIBlueprint:
                 bad = FieldProblem(field="file", message=str(err))
                 raise ProblemError(400, "The file was refused.", errors=[bad]) from None
             s.flush()
-            out = AttachmentOut(
-                id=stored.id,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                uploaded_by=user.username,
-                uploaded_at=stored.uploaded_at,
-            )
+            rows = list_attachments(session=s, ticket_id=ticket.id)
+            out = _out(next(r for r in rows if r.id == stored.id))
         return json_response(out.model_dump(mode="json"), 201)
 
     @bp.get(

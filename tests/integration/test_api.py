@@ -518,6 +518,8 @@ def test_photos_are_attached_listed_and_downloaded_with_the_ui_checks(db: Databa
     assert got.status_code == 200 and got.data == photo and got.mimetype == "image/png"
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     # the ticket page's checks: by content, not name; at most the settings' size
+    as_text = erp.post(url, data={"file": "not a file part"})
+    assert as_text.status_code == 400 and as_text.get_json()["errors"][0]["field"] == "file"
     text = erp.post(url, data={"file": (io.BytesIO(b"hello"), "photo.png")})
     assert text.status_code == 400 and text.mimetype == PROBLEM
     assert text.get_json()["errors"][0]["field"] == "file"

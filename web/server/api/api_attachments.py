@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import werkzeug.datastructures
 from flask import Flask, Response, request
 from flask_openapi3 import APIBlueprint, FileStorage, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from config import Settings
 from data.db import Database
@@ -45,6 +46,14 @@ class AttachmentPath(BaseModel):
 
 class Upload(BaseModel):
     file: FileStorage = Field(description="a photo (JPEG, PNG, WebP) or a PDF")
+
+    @field_validator("file")
+    @classmethod
+    def _a_file_part(cls, value: object) -> object:
+        # flask-openapi3 passes a same-named text field through as a string
+        if not isinstance(value, werkzeug.datastructures.FileStorage):
+            raise ValueError("send the file as a file part of multipart/form-data")
+        return value
 
 
 class AttachmentOut(BaseModel):

@@ -46,7 +46,8 @@ def caller() -> TokenCaller:
 
 
 def require_api(action: Action) -> UserInfo:
-    """The token's account if its role may do ``action``; else a 403 problem."""
+    """The token's account if its role, and its scopes if it has any, allow ``action``;
+    else a 403 problem naming which refused."""
     who = caller()
     if not allowed(who.user.role, action):
         raise ProblemError(403, f"This token's role ({who.user.role.value}) may not {action}.")

@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     # request, and this long after signing in, whatever happens
     session_idle_minutes: int = Field(default=8 * 60, ge=1)
     session_max_hours: int = Field(default=7 * 24, ge=1)
-    # /api/v1: requests a minute per API token (per web process), then 429 with Retry-After
+    # /api/v1: requests a minute per API token (counted in the database: every web process
+    # shares the count), then 429 with Retry-After
     api_rate_per_minute: int = Field(default=600, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050

@@ -23,6 +23,7 @@ from web.views.admin_tokens import (
     TOKENS_REFRESH,
     TOKENS_REVOKE,
     TOKENS_ROLE,
+    TOKENS_SCOPES,
     TOKENS_SECRET,
     secret_card,
     token_note,
@@ -48,11 +49,19 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(TOKENS_CREATE, "n_clicks"),
         State(TOKENS_NAME, "value"),
         State(TOKENS_ROLE, "value"),
+        State(TOKENS_SCOPES, "value"),
         State(TOKENS_DAYS, "value"),
         State(TOKENS_REFRESH, "data"),
         prevent_initial_call=True,
     )
-    def create(_n: int, name: str | None, role: str | None, days: float | None, seq: int) -> tuple:
+    def create(
+        _n: int,
+        name: str | None,
+        role: str | None,
+        scopes: list[str] | None,
+        days: float | None,
+        seq: int,
+    ) -> tuple:
         user = require(Action.API_TOKEN_MANAGE)
         expires = utcnow() + timedelta(days=float(days)) if days else None
         try:
@@ -61,6 +70,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                     session=s,
                     name=name or "",
                     role=role or "",
+                    scopes=scopes or None,
                     expires_at=expires,
                     created_by=user.id,
                 )

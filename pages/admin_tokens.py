@@ -9,6 +9,7 @@ from dash import dcc, html
 from maintenance.people.permissions import Action
 from web.views.admin_tokens import (
     ROLE_OPTIONS,
+    SCOPE_OPTIONS,
     TOKENS_CREATE,
     TOKENS_DAYS,
     TOKENS_FEEDBACK,
@@ -17,6 +18,7 @@ from web.views.admin_tokens import (
     TOKENS_REFRESH,
     TOKENS_REVOKE,
     TOKENS_ROLE,
+    TOKENS_SCOPES,
     TOKENS_SECRET,
 )
 
@@ -25,6 +27,7 @@ _COLUMNS = [
     {"field": "account", "headerName": "Audited as", "minWidth": 130},
     {"field": "prefix", "headerName": "Starts with", "maxWidth": 140},
     {"field": "role", "maxWidth": 120},
+    {"field": "scopes", "minWidth": 160},
     {
         "field": "state",
         "maxWidth": 110,
@@ -61,6 +64,16 @@ def layout(**_query: str) -> html.Div:
                 md=3,
             ),
             dbc.Col(dbc.Button("Create token", id=TOKENS_CREATE, size="sm"), md=2),
+            dbc.Col(
+                [
+                    dbc.Label(
+                        "Limit to scopes (none ticked: all its role may do)",
+                        html_for=TOKENS_SCOPES,
+                    ),
+                    dbc.Checklist(id=TOKENS_SCOPES, options=SCOPE_OPTIONS, value=[], inline=True),
+                ],
+                md=12,
+            ),
         ],
         className="g-2 align-items-end mb-3",
     )
@@ -69,8 +82,10 @@ def layout(**_query: str) -> html.Div:
             html.H2("API tokens", className="h4 mb-1"),
             html.P(
                 "Other systems call /api/v1 with a token, never with a person's sign-in. A "
-                "token may do what its role may (the same permissions as the pages); its "
-                "writes are audited under its name. Docs: /api/v1/docs.",
+                "token may do what its role may (the same permissions as the pages), or less "
+                "when limited to scopes (readings:write for a gateway that only posts "
+                "readings, read for a historian); its writes are audited under its name. "
+                "Docs: /api/v1/docs.",
                 className="text-muted small mb-2",
             ),
             dbc.Card(dbc.CardBody(form), className="shadow-sm mb-2"),

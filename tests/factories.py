@@ -386,6 +386,7 @@ class ApiApp:
                 role=role,
                 expires_at=extra.get("expires_at"),
                 created_by=int(admin or 0),
+                scopes=extra.get("scopes"),
             )
         return made.secret
 

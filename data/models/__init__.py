@@ -4,7 +4,7 @@ all on ``Base.metadata`` for Alembic."""
 
 from __future__ import annotations
 
-from data.models.api_tables import ApiToken
+from data.models.api_tables import ApiRequestCount, ApiToken
 from data.models.base import (
     AlarmSource,
     Base,
@@ -63,6 +63,7 @@ from data.models.work_tables import (
 )
 
 __all__ = [
+    "ApiRequestCount",
     "ApiToken",
     "DriftResult",
     "Base",

@@ -5,7 +5,9 @@ A token acts through an account of its own, ``api:<name>``, with the token's rol
 domain's functions take that account like any user's, so the one permissions table
 (``maintenance.people.permissions``) decides what a token may do and every write is audited
 under the token's name. The account is inactive and has no password: nobody signs in with
-it, and a token never opens the web pages.
+it, and a token never opens the web pages. A token may be narrowed to scopes on top of its
+role (``permissions.SCOPE_OF``). Its requests are counted per minute in the database
+(``count_request``), so every web process holds it to the same rate limit.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from data.models import ApiToken, AuditLog, Role, User, utcnow
+from data.models import ApiRequestCount, ApiToken, AuditLog, Role, User, utcnow
 from maintenance.people.accounts import UserInfo
+from maintenance.people.permissions import SCOPE_OF, Scope, allowed
 
 __all__ = [
     "ACCOUNT_PREFIX",
@@ -29,6 +34,7 @@ __all__ = [
     "TokenError",
     "TokenRow",
     "authenticate_token",
+    "count_request",
     "create_token",
     "list_tokens",
     "revoke_token",
@@ -55,6 +61,7 @@ class TokenRow:
     name: str
     prefix: str
     role: Role
+    scopes: frozenset[Scope] | None  # None: all its role may do
     created_by: str | None
     created_at: datetime
     expires_at: datetime | None
@@ -84,6 +91,7 @@ class TokenCaller:
     token_id: int
     name: str
     user: UserInfo
+    scopes: frozenset[Scope] | None = None  # None: all its role may do
 
 
 def _digest(secret: str) -> str:
@@ -97,6 +105,7 @@ def create_token(
     role: Role | str,
     expires_at: datetime | None,
     created_by: int,
+    scopes: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> NewToken:
     """A new token and its account; audited under the admin who made it. Raises ``TokenError``."""
@@ -112,6 +121,7 @@ def create_token(
         raise TokenError("role", "Choose a role.") from None
     if expires_at is not None and expires_at <= now:
         raise TokenError("expires_at", "The expiry must lie in the future.")
+    narrowed = _scopes(scopes, role)
     secret = _SECRET_PREFIX + secrets.token_urlsafe(32)
     account = User(
         username=ACCOUNT_PREFIX + name, password_hash=_NO_PASSWORD, role=role, active=False
@@ -123,6 +133,7 @@ def create_token(
         prefix=secret[: len(_SECRET_PREFIX) + 6],
         secret_hash=_digest(secret),
         role=role,
+        scopes=sorted(narrowed) if narrowed is not None else None,
         user_id=account.id,
         created_by=created_by,
         created_at=now,
@@ -130,7 +141,12 @@ def create_token(
     )
     session.add(token)
     session.flush()
-    after = {"name": name, "role": role.value, "expires_at": _iso(expires_at)}
+    after = {
+        "name": name,
+        "role": role.value,
+        "scopes": token.scopes,
+        "expires_at": _iso(expires_at),
+    }
     _audit(session, created_by, "api_token.create", token.id, None, after)
     return NewToken(_row(session, token), secret)
 
@@ -150,7 +166,26 @@ def authenticate_token(
     if token.last_used_at is None or token.last_used_at < now - _LAST_USED_EVERY:
         token.last_used_at = now
     user = UserInfo(token.user_id, ACCOUNT_PREFIX + token.name, token.role)
-    return TokenCaller(token.id, token.name, user)
+    return TokenCaller(token.id, token.name, user, _stored_scopes(token))
+
+
+def count_request(*, session: Session, token_id: int, now: datetime | None = None) -> int:
+    """Count one request of the token in the current minute (UTC) and return how many it has
+    made in it: one upsert, atomic on SQLite and PostgreSQL, whichever process asks."""
+    minute = int((now or utcnow()).timestamp() // 60)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ApiRequestCount).values(token_id=token_id, minute=minute, count=1)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[ApiRequestCount.token_id],
+        set_={
+            "minute": stmt.excluded.minute,
+            "count": case(
+                (ApiRequestCount.minute == stmt.excluded.minute, ApiRequestCount.count + 1),
+                else_=1,
+            ),
+        },
+    ).returning(ApiRequestCount.count)
+    return int(session.scalar(upsert) or 0)
 
 
 def revoke_token(*, session: Session, token_id: int, actor_id: int) -> bool:
@@ -177,12 +212,36 @@ def _row(session: Session, t: ApiToken) -> TokenRow:
         t.name,
         t.prefix,
         t.role,
+        _stored_scopes(t),
         creator.username if creator else None,
         t.created_at,
         t.expires_at,
         t.last_used_at,
         t.revoked_at,
     )
+
+
+def _scopes(chosen: Iterable[str] | None, role: Role) -> frozenset[Scope] | None:
+    """The scopes asked for (none: the whole role), each one the role can use at all."""
+    if chosen is None:
+        return None
+    try:
+        scopes = frozenset(Scope(x) for x in chosen)
+    except ValueError:
+        raise TokenError("scopes", f"Scopes are {', '.join(s.value for s in Scope)}.") from None
+    if not scopes:
+        return None
+    for scope in sorted(scopes):
+        if not any(allowed(role, a) for a, needs in SCOPE_OF.items() if needs == scope):
+            raise TokenError("scopes", f"A {role.value} token can do nothing with {scope}.")
+    return scopes
+
+
+def _stored_scopes(t: ApiToken) -> frozenset[Scope] | None:
+    if t.scopes is None:
+        return None
+    known = {s.value for s in Scope}  # a scope since dropped narrows to nothing, never errs
+    return frozenset(Scope(x) for x in t.scopes if x in known)
 
 
 def _iso(t: datetime | None) -> str | None:

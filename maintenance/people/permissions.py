@@ -4,6 +4,10 @@ Pages (the menu and page access), callbacks (``web.server.auth.require``), Flask
 domain's own checks and the UI's hiding of controls all ask this table. Some actions are narrowed
 per ticket by the domain: a technician works only on the tickets assigned to them
 (``maintenance.ticketing.ticket_flow.may_change``), the roles of ``TICKET_WORK_ANY`` on any.
+
+An API token may be narrowed further to *scopes* (an edge gateway that only posts readings, a
+historian that only reads): ``SCOPE_OF`` names the scope each action needs, and a scoped
+token may do an action only if its role may and one of its scopes is that one.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from types import MappingProxyType
 
 from data.models import Role
 
-__all__ = ["Action", "PERMISSIONS", "allowed", "roles_for"]
+__all__ = ["Action", "PERMISSIONS", "SCOPE_OF", "Scope", "allowed", "roles_for"]
 
 
 class Action(enum.StrEnum):
@@ -113,11 +117,44 @@ PERMISSIONS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
 )
 
 
+class Scope(enum.StrEnum):
+    """What an API token may be limited to, on top of its role."""
+
+    READ = "read"  # every read its role may do
+    READINGS_WRITE = "readings:write"  # post readings
+    ALARMS_WRITE = "alarms:write"  # acknowledge, clear
+    TICKETS_WRITE = "tickets:write"  # open, work, comment, attach
+    MACHINES_WRITE = "machines:write"  # create, change, retire machines and sensors
+
+
+# the scope each action needs from a scoped token; an action missing here (the pages' own)
+# is refused to every scoped token
+SCOPE_OF: MappingProxyType[Action, Scope] = MappingProxyType(
+    {
+        Action.FLEET_VIEW: Scope.READ,
+        Action.ALARM_VIEW: Scope.READ,
+        Action.TICKET_VIEW: Scope.READ,
+        Action.REPORT_VIEW: Scope.READ,
+        Action.READINGS_INGEST: Scope.READINGS_WRITE,
+        Action.ALARM_ACKNOWLEDGE: Scope.ALARMS_WRITE,
+        Action.ALARM_CLEAR: Scope.ALARMS_WRITE,
+        Action.TICKET_OPEN: Scope.TICKETS_WRITE,
+        Action.TICKET_WORK: Scope.TICKETS_WRITE,
+        Action.TICKET_COMMENT: Scope.TICKETS_WRITE,
+        Action.TICKET_ATTACH: Scope.TICKETS_WRITE,
+        Action.FLEET_ADMIN_EDIT: Scope.MACHINES_WRITE,
+    }
+)
+
+
 def roles_for(action: Action) -> frozenset[Role]:
     """The roles that may do ``action``."""
     return PERMISSIONS[action]
 
 
-def allowed(role: Role | None, action: Action) -> bool:
-    """Whether ``role`` may do ``action``; nobody signed in (None) may do nothing."""
-    return role is not None and role in PERMISSIONS[action]
+def allowed(role: Role | None, action: Action, scopes: frozenset[Scope] | None = None) -> bool:
+    """Whether ``role`` may do ``action``; nobody signed in (None) may do nothing. ``scopes``:
+    an API token's, narrowing its role (None: not narrowed)."""
+    if role is None or role not in PERMISSIONS[action]:
+        return False
+    return scopes is None or SCOPE_OF.get(action) in scopes

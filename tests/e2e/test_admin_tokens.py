@@ -1,12 +1,14 @@
 """In Chromium, an admin creates an API token (its secret shown once), the token reads the
-API, the admin revokes it and the API refuses it at once; the Swagger docs render from the
-server's own files with no console error."""
+API, the admin revokes it and the API refuses it at once; a token limited to a scope is
+shown with it and held to it; the Swagger docs render from the server's own files with no
+console error."""
 
 from __future__ import annotations
 
 import pytest
 from browser import click, login, shot, sign_out, visit
 from factories import WebApp, wait_until
+from selenium.webdriver.support.select import Select
 from services import free_port
 from sqlalchemy import select
 
@@ -17,6 +19,8 @@ from web.views.admin_tokens import (
     TOKENS_GRID,
     TOKENS_NAME,
     TOKENS_REVOKE,
+    TOKENS_ROLE,
+    TOKENS_SCOPES,
     TOKENS_SECRET,
     TOKENS_SECRET_TEXT,
 )
@@ -71,3 +75,32 @@ def test_admin_creates_a_token_shown_once_and_revokes_it(dash_duo, web: WebApp):
     assert _console_problems(dash_duo) == []
     visit(dash_duo, "/")
     sign_out(dash_duo)
+
+
+def test_a_token_limited_to_a_scope_is_shown_with_it_and_held_to_it(dash_duo, web: WebApp):
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    login(dash_duo, web, "admin")
+    dash_duo.get_logs()
+    visit(dash_duo, "/admin/tokens")
+    dash_duo.wait_for_element(f"#{TOKENS_NAME}", timeout=15).send_keys("edge-e2e")
+    Select(dash_duo.find_element(f"#{TOKENS_ROLE}")).select_by_value("engineer")
+    click(dash_duo, f"#{TOKENS_SCOPES} input[value='readings:write']")
+    click(dash_duo, f"#{TOKENS_CREATE}")
+    dash_duo.wait_for_contains_text(f"#{TOKENS_SECRET}", "not shown again", timeout=10)
+    secret = dash_duo.find_element(f"#{TOKENS_SECRET_TEXT}").text
+    dash_duo.wait_for_contains_text(f"#{TOKENS_GRID}", "readings:write", timeout=10)
+    shot(dash_duo, "admin-tokens-scoped")
+    api = web.app.server.test_client()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    reading = {"sensor": "temperature", "ts": "2026-01-01T00:00:00Z", "value": 20.5}
+    assert api.post("/api/v1/telemetry/motor-01", json=reading, headers=bearer).status_code == 202
+    refused = api.get("/api/v1/tickets", headers=bearer)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    # a viewer cannot be given a write scope: the page says why
+    visit(dash_duo, "/admin/tokens")
+    dash_duo.wait_for_element(f"#{TOKENS_NAME}", timeout=15).send_keys("wrong-e2e")
+    click(dash_duo, f"#{TOKENS_SCOPES} input[value='readings:write']")
+    click(dash_duo, f"#{TOKENS_CREATE}")
+    dash_duo.wait_for_contains_text(f"#{TOKENS_FEEDBACK}", "can do nothing with", timeout=10)
+    shot(dash_duo, "admin-tokens-scope-refused")
+    assert _console_problems(dash_duo) == []

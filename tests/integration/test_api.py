@@ -8,17 +8,25 @@ import csv
 import hashlib
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from factories import ApiApp, api_app, count, dead_reasons
+from images import tiny_png
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from data.db import Database
+from data.db import Database, upgrade_schema
 from data.models import (
     AlarmSource,
     ApiToken,
+    Attachment,
     AuditLog,
+    Downtime,
+    DowntimeKind,
     Machine,
     Prediction,
     Reading,
@@ -29,7 +37,14 @@ from data.models import (
 )
 from data.readings import insert_readings
 from maintenance.alarming.raise_clear import raise_alarm
-from maintenance.people.api_tokens import authenticate_token, list_tokens, revoke_token
+from maintenance.people.api_tokens import (
+    TokenError,
+    authenticate_token,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from maintenance.people.permissions import Scope
 from maintenance.people.user_admin import UserError, list_users, set_active
 
 PROBLEM = "application/problem+json"
@@ -120,6 +135,72 @@ def test_the_rate_limit_answers_429_with_retry_after(db: Database, tmp_path):
     assert [a.status_code for a in answers[:3]] == [200, 200, 200]
     assert answers[3].status_code == 429 and answers[3].mimetype == PROBLEM
     assert 1 <= int(answers[3].headers["Retry-After"]) <= 60
+
+
+def test_scopes_narrow_a_token_below_its_role(api: ApiApp):
+    gateway = api.client(api.token(Role.ENGINEER, name="edge-1", scopes=["readings:write"]))
+    body = _batch(_now() - timedelta(minutes=5), 3)
+    assert gateway.post("/api/v1/telemetry/motor-01", json=body).status_code == 202
+    for url in ("/api/v1/tickets", "/api/v1/machines", "/api/v1/alarms"):
+        refused = gateway.get(url)
+        assert refused.status_code == 403 and refused.mimetype == PROBLEM
+        assert "scopes (readings:write)" in refused.get_json()["detail"]
+    historian = api.client(api.token(Role.ADMIN, name="historian", scopes=["read"]))
+    assert historian.get("/api/v1/tickets").status_code == 200
+    assert historian.get(f"/api/v1/machines/{_machine_id(api.db)}").status_code == 200
+    assert historian.post("/api/v1/machines", json=_new_machine("press-9")).status_code == 403
+    assert historian.post("/api/v1/telemetry/motor-01", json=body).status_code == 403
+    alarm_id = _alarm(api.db)
+    assert historian.post(f"/api/v1/alarms/{alarm_id}/acknowledge").status_code == 403
+    both = api.client(api.token(Role.TECHNICIAN, scopes=["read", "alarms:write"]))
+    assert both.post(f"/api/v1/alarms/{alarm_id}/acknowledge").status_code == 200
+    assert both.post(f"/api/v1/alarms/{alarm_id}/clear").status_code == 403  # the role's rule
+    with api.db.session() as s:
+        rows = {t.name: t.scopes for t in list_tokens(session=s)}
+        admin = int(s.scalar(select(User.id).where(User.username == "admin")) or 0)
+        for scopes, message in ((["readings:write"], "nothing with"), (["all"], "Scopes are")):
+            with pytest.raises(TokenError, match=message):  # a viewer cannot write readings
+                create_token(
+                    session=s,
+                    name="x-1",
+                    role=Role.VIEWER,
+                    expires_at=None,
+                    created_by=admin,
+                    scopes=scopes,
+                )
+    assert rows["edge-1"] == {Scope.READINGS_WRITE} and rows["historian"] == {Scope.READ}
+    assert count(api.db, Reading) == 3
+
+
+def test_the_rate_limit_is_shared_by_two_app_instances_on_one_database(tmp_path, postgres):
+    """Two instances, each with its own engine and pool on one PostgreSQL database (as two
+    web processes), eight threads at once: exactly the limit gets through between them."""
+    url = postgres.new_database()
+    db, other_db = Database(url), Database(url)
+    upgrade_schema(db.engine)
+    first = api_app(tmp_path / "a", db, api_rate_per_minute=25)
+    second = api_app(tmp_path / "b", other_db, api_rate_per_minute=25)  # the same rows
+    try:
+        for _attempt in range(2):  # a run that straddles a minute counts two windows: again
+            secret = first.token(Role.VIEWER)
+            minute = _now().timestamp() // 60
+
+            def burst(app: ApiApp, secret: str = secret) -> list[int]:
+                client = app.client(secret)
+                return [client.get("/api/v1/models").status_code for _ in range(10)]
+
+            with ThreadPoolExecutor(8) as pool:
+                runs = list(pool.map(burst, [first, second] * 4))
+            if _now().timestamp() // 60 == minute:
+                break
+        codes = [c for run in runs for c in run]
+        assert codes.count(200) == 25 and codes.count(429) == 55
+        assert all(200 in run for run in runs[:2])  # both instances served some
+        refused = second.client(secret).get("/api/v1/models")
+        assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    finally:
+        db.dispose()
+        other_db.dispose()
 
 
 def test_request_ids_come_back(api: ApiApp):
@@ -279,6 +360,51 @@ def test_readings_come_bucketed_and_raw_as_csv(api: ApiApp):
     assert unknown.status_code == 400 and unknown.get_json()["errors"][0]["field"] == "sensors"
 
 
+def test_raw_readings_come_as_parquet_equal_to_the_stored_rows(api: ApiApp):
+    mid = _machine_id(api.db)
+    start = _now() - timedelta(days=4)  # 60,001 readings 5 s apart: 3.5 days
+    with api.db.session() as s:
+        sensors = {x.key: x.id for x in s.get(Machine, mid).sensors}  # type: ignore[union-attr]
+        rows = [
+            (sensors[key], start + timedelta(seconds=5 * i), i * 0.25 - 1000.0)
+            for i in range(60_001)  # more than one row group: the file is streamed in parts
+            for key in ("temperature", "vibration")
+        ]
+        insert_readings(session=s, rows=rows)
+        stored = s.execute(
+            select(Reading.ts, Reading.sensor_id, Reading.value)
+            .where(Reading.sensor_id.in_(sensors.values()))
+            .order_by(Reading.ts, Reading.sensor_id)
+        ).all()
+    client = api.client(api.token(Role.VIEWER))
+    window = f"start={start.isoformat()}&end={_now().isoformat()}".replace("+", "%2B")
+    url = f"/api/v1/machines/{mid}/readings.parquet?{window}&sensors=temperature,vibration"
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer.mimetype == "application/vnd.apache.parquet"
+    assert answer.is_streamed and ".parquet" in answer.headers["Content-Disposition"]
+    body = answer.get_data()
+    meta = pq.ParquetFile(io.BytesIO(body)).metadata
+    assert meta.num_row_groups == 3 and meta.num_rows == len(stored) == 120_002
+    frame = pd.read_parquet(io.BytesIO(body))
+    assert list(frame.columns) == ["ts", "sensor", "value"] and str(frame["ts"].dt.tz) == "UTC"
+    names = {sid: key for key, sid in sensors.items()}
+    expected = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([r.ts for r in stored], utc=True).as_unit("us"),
+            "sensor": [names[r.sensor_id] for r in stored],
+            "value": [r.value for r in stored],
+        }
+    )
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    assert frame["ts"].iloc[0] == pd.Timestamp(start)
+    empty = client.get(
+        f"/api/v1/machines/{mid}/readings.parquet?start=2020-01-01T00:00Z&end=2020-01-02T00:00Z"
+    )
+    assert pq.read_table(io.BytesIO(empty.get_data())).num_rows == 0
+    missing = client.get(f"/api/v1/machines/999999/readings.parquet?{window}")
+    assert missing.status_code == 404 and missing.mimetype == PROBLEM
+
+
 def test_a_time_without_its_zone_is_refused_with_the_field(api: ApiApp):
     client = api.client(api.token(Role.VIEWER))
     mid = _machine_id(api.db)
@@ -374,6 +500,42 @@ def test_a_ticket_shows_its_sop_checklist_progress(api: ApiApp):
     assert checklist["done"] == 0 and got["alarm_code"] == "TEMP_HIGH"
 
 
+def test_photos_are_attached_listed_and_downloaded_with_the_ui_checks(db: Database, tmp_path):
+    api = api_app(tmp_path, db, attachment_max_mb=0.01)  # 10 KiB
+    erp = api.client(api.token(Role.MANAGER, name="erp"))
+    made = erp.post("/api/v1/tickets", json={"machine_id": _machine_id(db), "title": "Belt"})
+    url = f"/api/v1/tickets/{made.get_json()['id']}/attachments"
+    photo = tiny_png()
+    sent = erp.post(url, data={"file": (io.BytesIO(photo), "belt.bin")})  # content decides
+    assert sent.status_code == 201, sent.get_json()
+    stored = sent.get_json()
+    assert stored["content_type"] == "image/png" and stored["uploaded_by"] == "api:erp"
+    assert stored["sha256"] == hashlib.sha256(photo).hexdigest() and stored["size"] == len(photo)
+    assert _audit_by(db, "ticket.attach") == ["api:erp"]
+    listed = erp.get(url).get_json()
+    assert [a["id"] for a in listed["items"]] == [stored["id"]] and listed["may_download"]
+    got = erp.get(f"/api/v1/attachments/{stored['id']}")
+    assert got.status_code == 200 and got.data == photo and got.mimetype == "image/png"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    # the ticket page's checks: by content, not name; at most the settings' size
+    as_text = erp.post(url, data={"file": "not a file part"})
+    assert as_text.status_code == 400 and as_text.get_json()["errors"][0]["field"] == "file"
+    text = erp.post(url, data={"file": (io.BytesIO(b"hello"), "photo.png")})
+    assert text.status_code == 400 and text.mimetype == PROBLEM
+    assert text.get_json()["errors"][0]["field"] == "file"
+    big = erp.post(url, data={"file": (io.BytesIO(photo + bytes(12_000)), "big.png")})
+    assert big.status_code == 400 and "the limit is" in big.get_json()["errors"][0]["message"]
+    huge = erp.post(url, data={"file": (io.BytesIO(photo + bytes(200_000)), "huge.png")})
+    assert huge.status_code == 413 and huge.mimetype == PROBLEM
+    # a viewer sees the list but may neither download nor attach
+    viewer = api.client(api.token(Role.VIEWER))
+    assert viewer.get(url).get_json()["may_download"] is False
+    assert viewer.get(f"/api/v1/attachments/{stored['id']}").status_code == 404
+    assert viewer.post(url, data={"file": (io.BytesIO(photo), "x.png")}).status_code == 403
+    assert erp.get("/api/v1/tickets/999999/attachments").status_code == 404
+    assert count(db, Attachment) == 1
+
+
 # --- predictions, reports, models ---------------------------------------------------------
 
 
@@ -413,6 +575,40 @@ def test_predictions_reports_and_models_read_like_the_pages(api: ApiApp):
     assert as_csv.mimetype == "text/csv" and "motor-01" in as_csv.get_data(as_text=True)
     assert client.get("/api/v1/models").get_json() == {"items": []}
     assert client.get("/api/v1/models/active").get_json() == {"items": []}
+
+
+def test_a_report_comes_as_a_pdf_with_the_json_numbers(api: ApiApp):
+    mid = _machine_id(api.db)
+    start = datetime(2026, 11, 2, tzinfo=UTC)  # two whole weeks, Monday to Sunday
+    with api.db.session() as s:
+        s.execute(update(Machine).values(created_at=start - timedelta(days=30)))
+        s.add_all(
+            Downtime(machine_id=mid, kind=DowntimeKind.BREAKDOWN, started_at=a, ended_at=b)
+            for a, b in (
+                (start + timedelta(days=2), start + timedelta(days=2, hours=3)),
+                (start + timedelta(days=9), start + timedelta(days=9, hours=6)),
+            )
+        )
+    window = "start=2026-11-02T00:00:00Z&end=2026-11-16T00:00:00Z"
+    client = api.client(api.token(Role.VIEWER))
+    numbers = client.get(f"/api/v1/reports/breakdowns?{window}").get_json()
+    motor = next(m["stats"] for m in numbers["machines"] if m["machine"] == "motor-01")
+    assert (motor["breakdowns"], motor["breakdown_h"], motor["mttr_h"]) == (2, 9.0, 4.5)
+    answer = client.get(f"/api/v1/reports/breakdowns?{window}&format=pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert answer.headers["Content-Disposition"].endswith('.pdf"')
+    pdf = PdfReader(io.BytesIO(answer.data))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Breakdown report" in text and "2026-11-02 to 2026-11-15" in text
+    assert "motor-01" in text and "pump-01" in text
+    fleet = numbers["total"]
+    assert fleet["breakdowns"] == 2 and f"{fleet['availability']:.1%}".replace("%", " %") in text
+    # the machine table's row: breakdowns, their hours, planned, availability, MTBF, MTTR
+    row = next(line for line in text.splitlines() if line.startswith("motor-01 "))
+    availability = f"{motor['availability']:.1%}".replace("%", " %")
+    assert row == f"motor-01 motor 2 9 h 0 s {availability} 6 d 20 h 4 h 30 min"
+    viewer_less = api.client(api.token(Role.TECHNICIAN))  # reports are for the office
+    assert viewer_less.get(f"/api/v1/reports/breakdowns?{window}&format=pdf").status_code == 403
 
 
 def test_the_spec_is_openapi_3_1_and_every_operation_needs_a_token(api: ApiApp):

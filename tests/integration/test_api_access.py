@@ -4,6 +4,8 @@ keeps its sign-in and same-origin rules."""
 
 from __future__ import annotations
 
+import io
+
 from factories import WebApp
 from sqlalchemy import select
 
@@ -66,3 +68,25 @@ def test_the_rest_of_the_app_keeps_its_cross_site_refusal(web: WebApp):
         headers={"Authorization": f"Bearer {secret}", "Origin": "https://evil.example"},
     )
     assert from_elsewhere.status_code == 200  # a token, not a cookie: nothing to forge
+
+
+def test_a_photo_over_the_servers_request_limit_goes_through_only_where_it_may(web: WebApp):
+    """The whole app keeps requests under 2 MiB; an API upload may be as big as the
+    attachment limit, for a token whose role (and scopes) may attach, on that endpoint only."""
+    client = web.app.server.test_client()
+    admin = {"Authorization": f"Bearer {_token(web, 'erp-big')}"}
+    viewer = {"Authorization": f"Bearer {_token(web, 'viewer-big', 'viewer')}"}
+    machine = client.get("/api/v1/machines", headers=admin).get_json()["items"][0]["id"]
+    made = client.post("/api/v1/tickets", json={"machine_id": machine, "title": "x"}, headers=admin)
+    url = f"/api/v1/tickets/{made.get_json()['id']}/attachments"
+    photo = b"\xff\xd8\xff" + bytes(3 * 1024 * 1024)  # a JPEG's start, 3 MiB
+    sent = client.post(url, data={"file": (io.BytesIO(photo), "big.jpg")}, headers=admin)
+    assert sent.status_code == 201 and sent.get_json()["size"] == len(photo)
+    refused = client.post(url, data={"file": (io.BytesIO(photo), "big.jpg")}, headers=viewer)
+    assert refused.status_code == 413 and refused.mimetype == PROBLEM
+    elsewhere = client.post(
+        f"/api/v1/tickets/{made.get_json()['id']}/comments",
+        data=b'{"body": "' + bytes(3 * 1024 * 1024) + b'"}',
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert elsewhere.status_code == 413

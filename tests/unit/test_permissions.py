@@ -115,3 +115,27 @@ def test_no_set_of_roles_outside_the_table():
             if (literal or every) and id(node) not in skip:
                 found.append(f"{path}:{node.lineno}")
     assert found == []
+
+
+def test_every_action_the_api_checks_has_a_scope_and_scopes_only_narrow():
+    from maintenance.people.permissions import SCOPE_OF, Scope
+
+    used = {
+        found
+        for _path, tree in _modules("web/server/api")
+        for call in [*_calls(tree, "act"), *_calls(tree, "require_api")]
+        for arg in call.args
+        for found in _actions(arg) or []
+    }
+    assert {"FLEET_VIEW", "READINGS_INGEST", "TICKET_ATTACH", "ALARM_CLEAR"} <= used
+    assert used <= {a.name for a in SCOPE_OF}, "an API action no scoped token could ever do"
+    assert set(SCOPE_OF.values()) == set(Scope)  # every scope grants something
+    for action in Action:
+        for role in Role:
+            for scope in Scope:
+                assert not allowed(role, action, frozenset({scope})) or allowed(role, action)
+    gateway = frozenset({Scope.READINGS_WRITE})
+    assert allowed(Role.ENGINEER, Action.READINGS_INGEST, gateway)
+    assert not allowed(Role.ENGINEER, Action.TICKET_VIEW, gateway)
+    assert not allowed(Role.VIEWER, Action.READINGS_INGEST, gateway)  # the role still rules
+    assert not allowed(Role.ADMIN, Action.USER_MANAGE, frozenset(Scope))  # pages' own actions

@@ -3,6 +3,7 @@ settings, jobs, parts, plans, SOPs), merged into the one table by ``input_schema
 
 from __future__ import annotations
 
+from maintenance.people.permissions import Scope
 from web.server.input_kinds import (
     COUNT,
     ID,
@@ -14,6 +15,8 @@ from web.server.input_kinds import (
     TEXTS,
     ByKey,
     Kind,
+    choice,
+    list_of,
     matching,
     record,
     rows,
@@ -59,6 +62,7 @@ from web.views.admin_tokens import (
     TOKENS_NAME,
     TOKENS_REFRESH,
     TOKENS_ROLE,
+    TOKENS_SCOPES,
 )
 from web.views.admin_users import (
     USERS_EMAIL,
@@ -169,6 +173,7 @@ ADMIN_KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (PARTS_STOCK, "value"): SMALL,
     (PARTS_MIN, "value"): SMALL,
     (TOKENS_DAYS, "value"): SMALL,
+    (TOKENS_SCOPES, "value"): list_of(choice(*(s.value for s in Scope)).required),
     (ADMIN_SENSOR_FIELD, "value"): _SENSOR_FIELDS,
     (SETTING_INPUT, "value"): TEXT,  # parsed and bounded by the setting's own check
     (NOTIFY_EVENTS, "value"): TEXTS,

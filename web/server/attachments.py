@@ -18,7 +18,12 @@ from maintenance.repair.attachment_store import (
 from maintenance.repair.work_record import may_read_record, work_record_pdf
 from web.server.auth import identity
 
-__all__ = ["attachments_blueprint", "install_upload_limit", "upload_request_limit"]
+__all__ = [
+    "attachments_blueprint",
+    "file_download",
+    "install_upload_limit",
+    "upload_request_limit",
+]
 
 SMALL_REQUEST = 2 * 1024 * 1024
 _DASH_UPDATE = "/_dash-update-component"
@@ -58,7 +63,7 @@ def attachments_blueprint(db: Database, settings: Settings) -> Blueprint:
                 )
         except AttachmentError:
             abort(404)  # the same answer whether it exists or not: ids are not probed
-        return _file(found.filename, found.data, found.content_type)
+        return file_download(found.filename, found.data, found.content_type)
 
     @bp.route("/ticket/<int:ticket_id>/record.pdf")
     def record(ticket_id: int) -> Response:
@@ -72,7 +77,7 @@ def attachments_blueprint(db: Database, settings: Settings) -> Blueprint:
             if not may_read_record(ticket=ticket, user=user):
                 abort(403)
             body = work_record_pdf(s, ticket_id, attachments_dir(settings)) or b""
-        return _file(f"work-record-ticket-{ticket_id}.pdf", body, "application/pdf")
+        return file_download(f"work-record-ticket-{ticket_id}.pdf", body, "application/pdf")
 
     return bp
 
@@ -84,7 +89,8 @@ def _ascii_name(name: str) -> str:
     return safe or "file"
 
 
-def _file(name: str, body: bytes, content_type: str) -> Response:
+def file_download(name: str, body: bytes, content_type: str) -> Response:
+    """A stored file as a private download under an ASCII name, never sniffed by a browser."""
     return Response(
         body,
         mimetype=content_type,

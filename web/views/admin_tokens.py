@@ -10,13 +10,15 @@ from dash import html
 
 from data.models import Role
 from maintenance.people.api_tokens import TokenRow
+from maintenance.people.permissions import Scope
 
-__all__ = ["ROLE_OPTIONS", "secret_card", "token_note", "token_rows"]
+__all__ = ["ROLE_OPTIONS", "SCOPE_OPTIONS", "secret_card", "token_note", "token_rows"]
 
 # ids of this page's components
 TOKENS_GRID = "tokens-grid"
 TOKENS_NAME = "tokens-name"
 TOKENS_ROLE = "tokens-role"
+TOKENS_SCOPES = "tokens-scopes"
 TOKENS_DAYS = "tokens-days"
 TOKENS_CREATE = "tokens-create"
 TOKENS_REVOKE = "tokens-revoke"
@@ -25,6 +27,7 @@ TOKENS_FEEDBACK = "tokens-feedback"
 TOKENS_REFRESH = "tokens-refresh"
 TOKENS_SECRET_TEXT = "tokens-secret-text"
 ROLE_OPTIONS = [{"label": r.value, "value": r.value} for r in Role]
+SCOPE_OPTIONS = [{"label": s.value, "value": s.value} for s in Scope]
 
 
 def _when(ts: datetime | None) -> str:
@@ -39,6 +42,7 @@ def token_rows(rows: list[TokenRow], now: datetime) -> list[dict[str, Any]]:
             "account": f"api:{r.name}",
             "prefix": r.prefix + "…",
             "role": r.role.value,
+            "scopes": ", ".join(sorted(r.scopes)) if r.scopes is not None else "all of its role",
             "state": r.state(now),
             "created": f"{_when(r.created_at)} by {r.created_by or '?'}",
             "expires": _when(r.expires_at) or "never",

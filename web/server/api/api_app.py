@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from config import Settings
 from data.db import Database
 from web.server.api.api_alarms import alarms_api
+from web.server.api.api_attachments import attachments_api, install_attachment_limit
 from web.server.api.api_common import api_error
 from web.server.api.api_docs import DOC_PATHS, docs_blueprint
 from web.server.api.api_guard import API_PREFIX, RateLimit, install_token_guard
@@ -51,6 +52,7 @@ def install_api(
 ) -> None:
     """Attach the token guard, every resource of /api/v1 and the docs to ``server``."""
     install_token_guard(server, db, RateLimit(settings.api_rate_per_minute), DOC_PATHS)
+    install_attachment_limit(server, settings)  # after the guard: it reads the caller
     for api in _resources(db, settings, ingest):
         server.register_api(api)
     server.register_blueprint(docs_blueprint(server))
@@ -66,6 +68,7 @@ def _resources(db: Database, settings: Settings, ingest: IngestPort | None) -> l
         ingest_api(ingest),
         alarms_api(db),
         tickets_api(db),
+        attachments_api(db, settings),
         insights_api(db),
     ]
 

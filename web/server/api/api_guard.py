@@ -1,19 +1,22 @@
 """Who calls ``/api/v1``: a bearer token, never a browser session. Each request's token is
 checked against the database (a revoked token is refused on its next request), the caller
-kept in ``g.api_caller``, its requests counted against a per-token rate limit."""
+kept in ``g.api_caller``, its requests counted against a per-token rate limit in the
+database (every web process counts the same requests)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, Response, g, request
 
 from data.db import Database
+from data.models import utcnow
 from maintenance.people.accounts import UserInfo
-from maintenance.people.api_tokens import TokenCaller, authenticate_token
+from maintenance.people.api_tokens import TokenCaller, authenticate_token, count_request
 from maintenance.people.permissions import Action, allowed
 from web.server.api.api_problems import ProblemError, problem
 
@@ -23,26 +26,18 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
+@dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A fixed one-minute window per token, in this process: enough to stop one runaway
-    integration from starving the others (each web process counts its own requests)."""
+    """A fixed one-minute window per token, counted in the database: enough to stop one
+    runaway integration from starving the others, whichever web process it reaches."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._lock = threading.Lock()
-        self._windows: dict[int, tuple[int, int]] = {}  # token id -> (minute, count)
+    per_minute: int
 
-    def retry_after(self, token_id: int, now: float | None = None) -> int:
-        """0 if this request may go on (and counts it), else seconds until it may."""
-        now = time.time() if now is None else now
-        minute = int(now // 60)
-        with self._lock:
-            seen, used = self._windows.get(token_id, (minute, 0))
-            used = used + 1 if seen == minute else 1
-            self._windows[token_id] = (minute, used)
-        if used <= self.per_minute:
+    def retry_after(self, requests: int, now: datetime) -> int:
+        """0 if the minute's ``requests``-th request may go on, else seconds until it may."""
+        if requests <= self.per_minute:
             return 0
-        return max(1, int((minute + 1) * 60 - now))
+        return max(1, math.ceil(60 - now.timestamp() % 60))
 
 
 def caller() -> TokenCaller:
@@ -51,10 +46,14 @@ def caller() -> TokenCaller:
 
 
 def require_api(action: Action) -> UserInfo:
-    """The token's account if its role may do ``action``; else a 403 problem."""
+    """The token's account if its role, and its scopes if it has any, allow ``action``;
+    else a 403 problem naming which refused."""
     who = caller()
     if not allowed(who.user.role, action):
         raise ProblemError(403, f"This token's role ({who.user.role.value}) may not {action}.")
+    if not allowed(who.user.role, action, who.scopes):
+        granted = ", ".join(sorted(who.scopes or ())) or "none"
+        raise ProblemError(403, f"This token's scopes ({granted}) do not allow {action}.")
     return who.user
 
 
@@ -74,11 +73,13 @@ def install_token_guard(
         scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return problem(401, "Send an API token: Authorization: Bearer <token>.")
+        now = utcnow()
         with db.session() as s:
-            found = authenticate_token(session=s, secret=secret.strip())
+            found = authenticate_token(session=s, secret=secret.strip(), now=now)
+            used = count_request(session=s, token_id=found.token_id, now=now) if found else 0
         if found is None:
             return problem(401, "This token is unknown, revoked or expired.")
-        wait = limit.retry_after(found.token_id)
+        wait = limit.retry_after(used, now)
         if wait:
             detail = f"More than {limit.per_minute} requests a minute from this token."
             return problem(429, detail, headers={"Retry-After": str(wait)})

@@ -4,7 +4,7 @@ and the registry's own functions."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from flask import Response
@@ -19,6 +19,7 @@ from data.models import Machine, ModelVersion
 from maintenance.people.permissions import Action
 from maintenance.reporting.breakdown_report import report_csv
 from maintenance.reporting.report_data import ReportData, Stats, build_report
+from maintenance.reporting.report_pdf import report_pdf
 from ml.registry import KINDS, active
 from web.server.api.api_common import STANDARD_RESPONSES, api_blueprint, json_response
 from web.server.api.api_guard import require_api
@@ -64,7 +65,7 @@ class PredictionHistory(BaseModel):
 
 
 class ReportQuery(RangeQuery):
-    format: Literal["json", "csv"] = "json"
+    format: Literal["json", "csv", "pdf"] = "json"
 
     @model_validator(mode="after")
     def _at_most_a_year_or_so(self) -> ReportQuery:
@@ -93,8 +94,16 @@ class MachineStats(BaseModel):
 
 
 class ReportOut(BaseModel):
-    # format=csv answers the reports page's CSV instead (documented beside the JSON)
-    model_config = {"openapi_extra": {"content": {"text/csv": {"schema": {"type": "string"}}}}}  # type: ignore[typeddict-unknown-key]
+    # format=csv and format=pdf answer the reports page's CSV and PDF instead (documented
+    # beside the JSON)
+    model_config = {  # type: ignore[typeddict-unknown-key]
+        "openapi_extra": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
 
     start: datetime
     end: datetime
@@ -232,12 +241,17 @@ def insights_api(db: Database) -> APIBlueprint:
     )
     def breakdowns(query: ReportQuery) -> Response:
         """Breakdowns, downtime, MTBF, MTTR and availability per machine and for the fleet
-        over [start, end); format=csv gives the reports page's CSV."""
+        over [start, end); format=csv and format=pdf give the reports page's CSV and PDF."""
         require_api(Action.REPORT_VIEW)
         with db.session() as s:
             report = build_report(session=s, start=query.start, end=query.end)
         if query.format == "csv":
             return Response(report_csv(report), mimetype="text/csv")
+        if query.format == "pdf":
+            first = query.start.astimezone(UTC)
+            name = f"breakdown-report-{first:%Y%m%dT%H%MZ}.pdf"
+            disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+            return Response(report_pdf(report), mimetype="application/pdf", headers=disposition)
         return json_response(_report(report).model_dump(mode="json"))
 
     @bp.get("/models", responses={200: ModelList, **STANDARD_RESPONSES})

@@ -1,6 +1,6 @@
 """``/api/v1/machines/{id}/readings``: a machine's history bucketed in the database as the
 machine page reads it (``data.machine_series.sensor_history``), and every raw reading of a
-range as CSV, streamed."""
+range as CSV or Parquet, streamed."""
 
 from __future__ import annotations
 
@@ -25,9 +25,12 @@ from web.server.api.api_common import STANDARD_RESPONSES, api_blueprint, json_re
 from web.server.api.api_guard import require_api
 from web.server.api.api_machines import MachinePath
 from web.server.api.api_paging import RangeQuery
+from web.server.api.api_parquet import parquet_stream
 from web.server.api.api_problems import FieldProblem, ProblemError
 
 __all__ = ["readings_api"]
+
+PARQUET = "application/vnd.apache.parquet"
 
 
 class ReadingsQuery(RangeQuery):
@@ -145,6 +148,19 @@ def readings_api(db: Database) -> APIBlueprint:
         }
         return json_response(out)  # shaped as ReadingsOut, built by columns (fast)
 
+    def raw_export(machine_id: int, query: RawQuery) -> tuple[str, dict[int, str]]:
+        """The machine's name and chosen sensors' keys by id: the 404 and 400 answers come
+        before the first byte of a streamed export."""
+        with db.session() as s:
+            name, sensors = machine_and_sensors(s, machine_id, query.sensors)
+        return name, {x.id: x.key for x in sensors}
+
+    def raw_rows(keys: dict[int, str], query: RawQuery) -> Iterator[tuple[int, datetime, float]]:
+        with db.session() as s:
+            yield from raw_readings(
+                session=s, sensor_ids=list(keys), start=query.start, end=query.end
+            )
+
     @bp.get(
         "/machines/<int:machine_id>/readings.csv",
         responses={
@@ -156,31 +172,52 @@ def readings_api(db: Database) -> APIBlueprint:
         """Every raw reading of [start, end) as CSV (ts, sensor, value), oldest first,
         streamed: a 30-day export never sits in memory whole."""
         require_api(Action.FLEET_VIEW)
-        with db.session() as s:  # the 404 and 400 answers come before the first byte
-            name, sensors = machine_and_sensors(s, path.machine_id, query.sensors)
-        keys = {x.id: x.key for x in sensors}
+        name, keys = raw_export(path.machine_id, query)
 
         def rows() -> Iterator[str]:
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(["ts", "sensor", "value"])
-            with db.session() as s:
-                for n, (sid, ts, value) in enumerate(
-                    raw_readings(session=s, sensor_ids=list(keys), start=query.start, end=query.end)
-                ):
-                    writer.writerow([ts.isoformat(), keys[sid], repr(value)])
-                    if n % 2000 == 1999:
-                        yield out.getvalue()
-                        out.seek(0)
-                        out.truncate()
+            for n, (sid, ts, value) in enumerate(raw_rows(keys, query)):
+                writer.writerow([ts.isoformat(), keys[sid], repr(value)])
+                if n % 2000 == 1999:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
             yield out.getvalue()
 
-        first, last = query.start.astimezone(UTC), query.end.astimezone(UTC)
-        filename = f"{name}-{first:%Y%m%dT%H%M%SZ}-{last:%Y%m%dT%H%M%SZ}.csv"
-        return Response(
-            rows(),  # needs no request context: it closes over what it reads
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        # the generators need no request context: they close over what they read
+        return _download(rows(), "text/csv", _filename(name, query, "csv"))
+
+    @bp.get(
+        "/machines/<int:machine_id>/readings.parquet",
+        responses={
+            200: {
+                "description": "a Parquet file: ts (timestamp UTC), sensor (string), value",
+                "content": {PARQUET: {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **STANDARD_RESPONSES,
+        },
+    )
+    def readings_parquet(path: MachinePath, query: RawQuery) -> Response:
+        """Every raw reading of [start, end) as Parquet (ts, sensor, value), oldest first,
+        streamed a row group at a time: for pandas, polars or DuckDB without parsing text."""
+        require_api(Action.FLEET_VIEW)
+        name, keys = raw_export(path.machine_id, query)
+        stream = parquet_stream(raw_rows(keys, query), keys)
+        return _download(stream, PARQUET, _filename(name, query, "parquet"))
 
     return bp
+
+
+def _filename(machine: str, query: RawQuery, suffix: str) -> str:
+    first, last = query.start.astimezone(UTC), query.end.astimezone(UTC)
+    return f"{machine}-{first:%Y%m%dT%H%M%SZ}-{last:%Y%m%dT%H%M%SZ}.{suffix}"
+
+
+def _download(body: Iterator[str] | Iterator[bytes], mimetype: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

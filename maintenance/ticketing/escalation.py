@@ -2,7 +2,9 @@
 
 Limits come from the settings (``escalate_critical_min`` …), changeable in the app. Each
 ticket is escalated once: ``tickets.escalated_at`` is set, a ``ticket.escalate`` audit entry
-written, and the managers notified.
+written, and the managers notified. The job runs on the worker holding its lease; a run
+that overlaps another (a slow holder whose lease ran out) passes over the tickets the other
+has locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so neither escalates them twice.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def escalate_overdue(
             Ticket.created_at <= now - min(limits.values()),
         )
         .order_by(Ticket.id)
+        .with_for_update(skip_locked=True)  # SQLite: one worker, no row locks
     )
     done = []
     for ticket in waiting:

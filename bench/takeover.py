@@ -2,6 +2,7 @@
 
     python -m bench.takeover                 # 3 workers, 5 stops of each kind, TTL 9 s
     python -m bench.takeover --ttl 3 --rounds 3
+    python -m bench.takeover --dead-member   # a killed member's MQTT messages instead
 
 Three ``python app.py worker`` processes on one PostgreSQL and Mosquitto (the servers of
 ``tests/services.py``). Each round stops the worker holding most leases, by SIGTERM (it
@@ -9,6 +10,10 @@ releases them: the baseline) or by kill -9 (they must expire), and times, by pol
 leases table every 20 ms, how long until every one of its leases is held by a live worker;
 the stopped worker is then replaced by a new one under a new name. Prints the table, and
 writes it with the command to docs/reliability.md.
+
+``--dead-member``: how long the messages of a shared-subscription member killed with
+kill -9 wait before another worker, or the member itself back, stores them
+(``bench/dead_member.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import psycopg
 
 from worker.schedule import FLEET_JOBS
 
+from .dead_member import measure_dead_member, render_dead_member
 from .report import code_version, write_run
 from .servers import REPO, PhaseDatabase, phase_database, running_servers
 from .worker_proc import WorkerProcess
@@ -43,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.takeover", description=__doc__.split("\n")[0])
     p.add_argument("--ttl", type=float, default=9.0, help="PDM_LEASE_TTL_S (default 9)")
     p.add_argument("--rounds", type=int, default=5, help="stops of each kind (default 5)")
+    p.add_argument("--dead-member", action="store_true", help="measure a killed member's messages")
+    p.add_argument("--restart-after", type=float, default=5.0, help="--dead-member: seconds")
+    p.add_argument("--seconds", type=float, default=30.0, help="--dead-member: stream length")
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "reliability.md")
     p.add_argument("--no-docs", action="store_true", help="do not update the docs")
     return p.parse_args(argv)
@@ -166,10 +175,18 @@ def main(argv: list[str] | None = None) -> None:
     given = sys.argv[1:] if argv is None else argv
     command = shlex.join([Path(sys.executable).name, "-m", "bench.takeover", *given])
     code = code_version(REPO)
-    table = render(measure(args.ttl, args.rounds), args.ttl)
+    if args.dead_member:
+        with (
+            tempfile.TemporaryDirectory(prefix="pdm-dead-member-") as tmp,
+            running_servers() as (pg, mq),
+        ):
+            rows = measure_dead_member(pg, mq.port, Path(tmp), args.restart_after, args.seconds)
+        table, section = render_dead_member(rows), "dead-member"
+    else:
+        table, section = render(measure(args.ttl, args.rounds), args.ttl), "takeover"
     print(table, flush=True)
     if not args.no_docs:
-        write_run(args.docs, section="takeover", command=command, code=code, body=[table])
+        write_run(args.docs, section=section, command=command, code=code, body=[table])
 
 
 if __name__ == "__main__":

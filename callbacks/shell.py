@@ -1,5 +1,5 @@
-"""The app shell: who is logged in, the red warning banner shown on every page, the
-low-stock badge managers see on every page, the alert of a session that has ended, and the
+"""The app shell: the red warning banner shown on every page, the low-stock badge managers
+see on every page (one callback for both), the alert of a session that has ended, and the
 alert of a refused request closing when the page changes."""
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from maintenance.stock.spare_parts import low_stock
 from web.server.auth import AccessDenied, identity, require
 from web.views.shell import (
     ALARM_ACK,
-    LOW_STOCK,
-    NAV_USER,
     RED_BANNER,
     RED_TICK,
     REFUSAL,
-    SESSION_SIGN_IN,
     SESSION_STATE_OUTPUTS,
     SESSION_TICK,
+    SHELL_OUTPUTS,
     URL,
     low_stock_alert,
     red_warning,
@@ -32,18 +30,6 @@ from web.views.shell import (
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
-    @app.callback(Output(NAV_USER, "children"), Input(URL, "pathname"))
-    def who(_path: str) -> str:
-        user = require(Action.APP_USE)
-        return f"{user.username} ({user.role.value})"
-
-    @app.callback(Output(SESSION_SIGN_IN, "href"), Input(URL, "pathname"))
-    def way_back(path: str) -> str:
-        """The "Sign in" link of the session-ended alert returns to this page; set while the
-        user is still signed in (every page change), ready for when the session ends."""
-        require(Action.APP_USE)
-        return sign_in_link(path)
-
     @app.callback(Output(REFUSAL, "is_open"), Input(URL, "pathname"), prevent_initial_call=True)
     def refusal_gone(_path: str) -> bool:
         """A refusal's message (web/server/refusals.py) belongs to the page it came from."""
@@ -53,6 +39,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         [Output(c, p) for c, p in SESSION_STATE_OUTPUTS],
         Input(SESSION_TICK, "n_intervals"),
+        prevent_initial_call=True,  # the page was just served: the session is valid
     )
     def session_state(_n: int) -> tuple:
         """The one callback open without a session (web/server/auth.py ``PUBLIC_CALLBACKS``):
@@ -65,17 +52,25 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         return True, True, True, []
 
     @app.callback(
-        Output(RED_BANNER, "children"),
+        [Output(c, p) for c, p in SHELL_OUTPUTS],
         Input(RED_TICK, "n_intervals"),
         Input(URL, "pathname"),
     )
-    def banner(_n: int, _path: str) -> list:
+    def shell(_n: int, path: str) -> tuple:
+        """One request for what the frame shows on every page load and every tick: the red
+        banner, the low-stock warning (for the people who reorder), and the "Sign in" link
+        of the session-ended alert, back to this page (set while the user is still signed
+        in, ready for when the session ends)."""
         user = require(Action.APP_USE)
         with db.session() as s:
             warnings = red_warnings(session=s)
-        return [
-            red_warning(w, can_ack=allowed(user.role, Action.ALARM_ACKNOWLEDGE)) for w in warnings
-        ]
+            low = low_stock(s) if allowed(user.role, Action.PART_EDIT) else []
+        can_ack = allowed(user.role, Action.ALARM_ACKNOWLEDGE)
+        return (
+            [red_warning(w, can_ack=can_ack) for w in warnings],
+            low_stock_alert(low) if low else None,
+            sign_in_link(path),
+        )
 
     @app.callback(
         Output(RED_BANNER, "children", allow_duplicate=True),
@@ -94,17 +89,3 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             acknowledge_warning(session=s, alarm_id=ctx.triggered_id["alarm"], user_id=user.id)
             warnings = red_warnings(session=s)
         return [red_warning(w, can_ack=True) for w in warnings]
-
-    @app.callback(
-        Output(LOW_STOCK, "children"),
-        Input(RED_TICK, "n_intervals"),
-        Input(URL, "pathname"),
-    )
-    def low_stock_warning(_n: int, _path: str) -> dbc.Alert | None:
-        try:
-            require(Action.PART_EDIT)  # the warning is for the people who reorder
-        except AccessDenied:
-            return None
-        with db.session() as s:
-            low = low_stock(s)
-        return low_stock_alert(low) if low else None

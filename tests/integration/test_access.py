@@ -41,7 +41,7 @@ from web.views.resolve_dialog import (
     RESOLVE_SUBMIT,
     RESOLVE_TICKET,
 )
-from web.views.shell import RED_BANNER, RED_TICK, SIGN_OUT, URL, alarm_ack
+from web.views.shell import RED_BANNER, RED_TICK, SHELL_CALLBACK, SIGN_OUT, URL, alarm_ack
 from web.views.tickets import TICKETS_FEEDBACK, TICKETS_REFRESH, ticket_action
 
 PUBLIC_PATHS = {"/login", "/healthz", "/readyz", "/vendor/bootstrap5/css/bootstrap.min.css"}
@@ -277,8 +277,7 @@ def test_red_banner_names_a_predicted_failure_until_acknowledged(web: WebApp):
             now=datetime.now(UTC),
             numbers=AlarmNumbers(0.93, 0.8, None, 0.93, 0.07),
         )
-    key = next(k for k in web.app.callback_map if k == f"{RED_BANNER}.children")
-    body = empty_body(key, web.app.callback_map[key])
+    body = empty_body(SHELL_CALLBACK, web.app.callback_map[SHELL_CALLBACK])
     body["inputs"] = [
         {"id": RED_TICK, "property": "n_intervals", "value": 1},
         {"id": URL, "property": "pathname", "value": "/"},
@@ -415,8 +414,7 @@ def test_every_response_names_its_request(web: WebApp):
 
 def test_state_changing_requests_from_another_site_are_refused(web: WebApp):
     client = web.client("manager")
-    key = next(k for k in web.app.callback_map if k == f"{RED_BANNER}.children")
-    body = empty_body(key, web.app.callback_map[key])
+    body = empty_body(SHELL_CALLBACK, web.app.callback_map[SHELL_CALLBACK])
     body["inputs"] = [
         {"id": RED_TICK, "property": "n_intervals", "value": 1},
         {"id": URL, "property": "pathname", "value": "/"},

@@ -45,7 +45,7 @@ from web.views.resolve_dialog import (
     RESOLVE_TICKET,
 )
 from web.views.resolve_form import Answers, check_form
-from web.views.shell import LOW_STOCK, RED_TICK, URL
+from web.views.shell import LOW_STOCK, RED_TICK, SHELL_CALLBACK, SHELL_OUTPUTS, URL
 from web.views.tickets import TICKETS_REFRESH
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -299,8 +299,8 @@ def test_low_stock_warning_is_for_managers_and_admins(web: WebApp):
         s.execute(delete(Part).where(Part.number == "RS-LOW"))
         s.add(Part(number="RS-LOW", name="Fuse", stock=0, min_stock=2))
     request = {
-        "output": f"{LOW_STOCK}.children",
-        "outputs": {"id": LOW_STOCK, "property": "children"},
+        "output": SHELL_CALLBACK,
+        "outputs": [{"id": c, "property": p} for c, p in SHELL_OUTPUTS],
         "inputs": [
             {"id": RED_TICK, "property": "n_intervals", "value": 1},
             {"id": URL, "property": "pathname", "value": "/alarms"},

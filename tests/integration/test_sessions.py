@@ -37,6 +37,8 @@ from web.views.shell import (
     SESSION_STATE_CALLBACK,
     SESSION_STATE_OUTPUTS,
     SESSION_TICK,
+    SHELL_CALLBACK,
+    SHELL_OUTPUTS,
     URL,
 )
 
@@ -491,9 +493,12 @@ def test_the_session_state_says_only_whether_the_session_is_valid(web: WebApp):
     signed_in = _session_state(page)
     assert signed_in.status_code == 204 and signed_in.get_data() == b""  # nothing changes
     link = {  # the alert's "Sign in" link, set while signed in: back to this page after
-        "output": f"{SESSION_SIGN_IN}.href",
-        "outputs": {"id": SESSION_SIGN_IN, "property": "href"},
-        "inputs": [{"id": URL, "property": "pathname", "value": "/ticket/7"}],
+        "output": SHELL_CALLBACK,
+        "outputs": [{"id": c, "property": p} for c, p in SHELL_OUTPUTS],
+        "inputs": [
+            {"id": RED_TICK, "property": "n_intervals", "value": None},
+            {"id": URL, "property": "pathname", "value": "/ticket/7"},
+        ],
         "changedPropIds": [f"{URL}.pathname"],
     }
     answer = page.post("/_dash-update-component", json=link, headers=ORIGIN).get_json()

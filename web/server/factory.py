@@ -155,4 +155,4 @@ def create_app(
 def _layout() -> html.Div:
     """The frame for the signed-in user's role, built at every page load."""
     user = identity()
-    return frame(user.role if user else None)
+    return frame(user.role, user.username) if user else frame(None)

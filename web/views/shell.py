@@ -41,8 +41,18 @@ SESSION_STATE_OUTPUTS = (
     (SESSION_TICK, "disabled"),
     (PAGE, "children"),
 )
-# the name Dash gives a callback of several outputs (its key in ``app.callback_map``)
-SESSION_STATE_CALLBACK = "..{}..".format("...".join(f"{i}.{p}" for i, p in SESSION_STATE_OUTPUTS))
+# What the shell's callback of every page load and every tick sets (callbacks/shell.py):
+# the red banner, the low-stock warning, the session-ended alert's way back to this page
+SHELL_OUTPUTS = ((RED_BANNER, "children"), (LOW_STOCK, "children"), (SESSION_SIGN_IN, "href"))
+
+
+def callback_name(outputs: tuple[tuple[str, str], ...]) -> str:
+    """The name Dash gives a callback of several outputs (its key in ``app.callback_map``)."""
+    return "..{}..".format("...".join(f"{i}.{p}" for i, p in outputs))
+
+
+SESSION_STATE_CALLBACK = callback_name(SESSION_STATE_OUTPUTS)
+SHELL_CALLBACK = callback_name(SHELL_OUTPUTS)
 
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
@@ -54,9 +64,10 @@ def sign_in_link(path: str | None) -> str:
     return "/login?" + urlencode({"next": path or "/"})
 
 
-def frame(role: Role | None) -> html.Div:
+def frame(role: Role | None, username: str | None = None) -> html.Div:
     """The frame around every page; the menu lists only the pages the user's role may see
-    (the pages' callbacks check the role again on the server)."""
+    (the pages' callbacks check the role again on the server) and the user's name, drawn
+    here rather than by a callback: it cannot change while the page is open."""
     pages = [
         page
         for page in dash.page_registry.values()
@@ -88,6 +99,7 @@ def frame(role: Role | None) -> html.Div:
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
                 dbc.Nav(items, navbar=True, className="me-auto"),
                 html.A(  # the user's name: their account and signed-in sessions
+                    f"{username} ({role.value})" if username and role else None,
                     id=NAV_USER,
                     href="/account",
                     title="Your account and signed-in sessions",

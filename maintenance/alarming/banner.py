@@ -5,14 +5,14 @@ are the prediction alarm's typed columns as of the latest scoring, never its tex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Alarm, AlarmSource, Machine, Severity
 from maintenance.alarming.raise_clear import acknowledge
-from maintenance.machine_status.machine_state import STOP_CODE
+from maintenance.machine_status.machine_state import STOP_CODE, machine_cards
 
 __all__ = ["RedWarning", "red_warnings", "acknowledge_warning"]
 
@@ -22,7 +22,7 @@ class RedWarning:
     alarm_id: int  # the alarm its Acknowledge button names (the stop, else the prediction)
     machine: str
     kind: str  # stopped | predicted
-    since: datetime  # when that alarm was raised
+    since: datetime | None  # when that alarm was raised (stopped: when it stopped, if known)
     failure_probability: float | None = None  # as of the latest scoring (alarms.values_at)
     rul_hours: float | None = None  # wall-clock hours
     predicted_at: datetime | None = None
@@ -52,8 +52,29 @@ def red_warnings(*, session: Session) -> list[RedWarning]:
     by_machine: dict[int, list[tuple[Alarm, str]]] = {}
     for alarm, name in session.execute(stmt):
         by_machine.setdefault(alarm.machine_id, []).append((alarm, name))
-    warnings = [_warning(rows) for rows in by_machine.values()]
-    return sorted(warnings, key=lambda w: (w.kind != "stopped", w.since))
+    warnings = {machine_id: _warning(rows) for machine_id, rows in by_machine.items()}
+    if any(w.kind == "predicted" for w in warnings.values()):
+        warnings = _as_machines_are(session, warnings)
+    return sorted(warnings.values(), key=lambda w: (w.kind != "stopped", w.since or _LONG_AGO))
+
+
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _as_machines_are(session: Session, warnings: dict[int, RedWarning]) -> dict[int, RedWarning]:
+    """A prediction line of a machine that is not running is not shown as if it ran: a
+    stopped machine (its stop seen in its readings before the rules' window raises the stop
+    alarm, an open breakdown, or a stop alarm acknowledged on the alarms page while the
+    prediction was not) reads "stopped"; a machine in planned maintenance alarms nobody."""
+    cards = {c.id: c for c in machine_cards(session=session)}
+    kept = {}
+    for machine_id, w in warnings.items():
+        card = cards.get(machine_id)
+        if w.kind == "predicted" and card is not None and card.status == "stopped":
+            kept[machine_id] = RedWarning(w.alarm_id, w.machine, "stopped", card.since)
+        elif w.kind != "predicted" or card is None or card.status != "maintenance":
+            kept[machine_id] = w
+    return kept
 
 
 def _warning(rows: list[tuple[Alarm, str]]) -> RedWarning:

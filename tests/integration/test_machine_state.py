@@ -24,9 +24,10 @@ from data.models import (
 )
 from data.readings import insert_readings
 from maintenance.alarming.banner import acknowledge_warning, red_warnings
-from maintenance.alarming.raise_clear import raise_alarm
+from maintenance.alarming.raise_clear import AlarmNumbers, acknowledge, raise_alarm
 from maintenance.machine_status.machine_state import machine_cards
 from web.views.fleet import STATUS_LABEL, risk_line
+from web.views.shell import _detail
 
 RUNNING = {"temperature": 55.0, "vibration": 1.8, "rpm": 1480.0}
 
@@ -160,3 +161,59 @@ def test_stopped_machines_head_the_banner(db):
             )
     with db.session() as s:
         assert [w.machine for w in red_warnings(session=s)] == ["pump-01", "motor-01"]
+
+
+def test_a_stopped_machine_never_shows_its_failure_risk_in_the_banner(db):
+    """The banner once read "pump-01 is predicted to fail … ≈ 3 min" for a machine standing
+    still: in the seconds before the rules' window raises the stop alarm (the machine's state
+    reads stopped from its newest rpm at once), and for as long as the stop alarm was
+    acknowledged on the alarms page while the prediction alarm was not."""
+    pump = _id(db, "pump-01")
+    _read(db, "pump-01", {**RUNNING, "rpm": 2950.0}, ago_s=30)
+    with db.session() as s:
+        predicted, _ = raise_alarm(
+            session=s,
+            machine_id=pump,
+            code="PRED_FAILURE",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.PREDICTION,
+            message="pump-01: failure predicted",
+            value=0.95,
+            now=datetime.now(UTC) - timedelta(seconds=20),
+            numbers=AlarmNumbers(0.95, 0.8, None, 0.95, 0.05),
+        )
+        predicted_id = predicted.id
+
+    def banner() -> list[tuple[str, str, str]]:
+        with db.session() as s:
+            warnings = red_warnings(session=s)
+        return [(w.machine, w.kind, _detail(w)) for w in warnings]
+
+    [(machine, kind, detail)] = banner()  # running: the prediction, with its numbers
+    assert (machine, kind) == ("pump-01", "predicted") and "95%" in detail
+
+    _read(db, "pump-01", {**RUNNING, "rpm": 0.0})  # stopped; the rules have not run yet
+    assert banner() == [("pump-01", "stopped", "Standing still.")]
+
+    with db.session() as s:  # the stop alarm, acknowledged on the alarms page alone
+        stop, _ = raise_alarm(
+            session=s,
+            machine_id=pump,
+            code="RPM_LOW",
+            severity=Severity.CRITICAL,
+            source=AlarmSource.RULE,
+            message="pump-01: rpm 0 rpm below critical limit 2360",
+            value=0.0,
+            now=datetime.now(UTC) - timedelta(minutes=3),
+        )
+        acknowledge(session=s, alarm_id=stop.id, user_id=1)
+    [(machine, kind, detail)] = banner()
+    assert (machine, kind, detail) == ("pump-01", "stopped", "Standing still for 3 min.")
+    assert "%" not in detail and "≈" not in detail
+    with db.session() as s:  # its Acknowledge button answers the prediction
+        [w] = red_warnings(session=s)
+        assert w.alarm_id == predicted_id
+
+    with db.session() as s:  # planned work on it: the banner alarms nobody
+        s.add(Downtime(machine_id=pump, kind=DowntimeKind.PLANNED, started_at=datetime.now(UTC)))
+    assert banner() == []

@@ -202,6 +202,8 @@ def _detail(w: RedWarning) -> str:
     than those columns shows its text."""
     now = datetime.now(UTC)
     if w.kind == "stopped":
+        if w.since is None:  # seen in its readings, the stop alarm not raised yet
+            return "Standing still."
         return f"Standing still for {format_duration((now - w.since).total_seconds())}."
     if w.failure_probability is None or w.predicted_at is None:
         return w.message or "Failure probability over the alarm threshold."

@@ -21,6 +21,7 @@ from web.server.auth import identity, init_auth
 from web.server.backtest_report import backtest_blueprint
 from web.server.callback_checks import install_callback_checks
 from web.server.downloads import downloads_blueprint
+from web.server.first_paint import page_container
 from web.server.lab_export import lab_export_blueprint
 from web.server.lean_validation import install_lean_validation
 from web.server.ops import install_request_ids, ops_blueprint
@@ -153,6 +154,9 @@ def create_app(
 
 
 def _layout() -> html.Div:
-    """The frame for the signed-in user's role, built at every page load."""
+    """The frame for the signed-in user's role, built at every page load, with the page
+    the browser opened already in it (web/server/first_paint.py)."""
     user = identity()
-    return frame(user.role, user.username) if user else frame(None)
+    if user is None:
+        return frame(None)
+    return frame(user.role, user.username, page_container())

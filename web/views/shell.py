@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from data.models import Role
 from maintenance.alarming.banner import RedWarning
@@ -64,10 +65,13 @@ def sign_in_link(path: str | None) -> str:
     return "/login?" + urlencode({"next": path or "/"})
 
 
-def frame(role: Role | None, username: str | None = None) -> html.Div:
+def frame(
+    role: Role | None, username: str | None = None, page: Component | None = None
+) -> html.Div:
     """The frame around every page; the menu lists only the pages the user's role may see
     (the pages' callbacks check the role again on the server) and the user's name, drawn
-    here rather than by a callback: it cannot change while the page is open."""
+    here rather than by a callback: it cannot change while the page is open. ``page``: the
+    page container (Dash's empty one unless given)."""
     pages = [
         page
         for page in dash.page_registry.values()
@@ -147,7 +151,7 @@ def frame(role: Role | None, username: str | None = None) -> html.Div:
             html.Div(id=LOW_STOCK, className="px-3"),
             dcc.Interval(id=RED_TICK, interval=3000),
             dcc.Interval(id=SESSION_TICK, interval=3000),
-            dbc.Container(dash.page_container, id=PAGE, fluid=True),
+            dbc.Container(page or dash.page_container, id=PAGE, fluid=True),
         ]
     )
 

@@ -33,20 +33,11 @@ from web.views.reports import (
     kpis,
     machines_figure,
     parse_day_range,
+    preset_days,
     stored,
     types_figure,
     weeks_figure,
 )
-
-
-def preset_days(preset: str, today: date) -> tuple[date, date] | None:
-    """(first, last) inclusive days of a preset; None for custom."""
-    monday = today - timedelta(days=today.weekday())
-    return {
-        "last-week": (monday - timedelta(days=7), monday - timedelta(days=1)),
-        "4w": (monday - timedelta(days=28), today),
-        "90d": (today - timedelta(days=89), today),
-    }.get(preset)
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
@@ -57,6 +48,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(REPORT_PRESET, "value"),
         Input(REPORT_RANGE, "start_date"),
         Input(REPORT_RANGE, "end_date"),
+        prevent_initial_call=True,  # the layout draws the preset's range already
     )
     def sync(preset: str, start: str | None, end: str | None) -> tuple:
         require(Action.REPORT_VIEW)

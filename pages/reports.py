@@ -19,7 +19,10 @@ from web.views.reports import (
     REPORT_STORED,
     REPORT_TYPES,
     REPORT_WEEKS,
+    initial_range,
 )
+
+_FIRST_PRESET = "4w"
 
 PRESETS = [
     {"label": "Last week", "value": "last-week"},
@@ -51,7 +54,7 @@ def layout(**_query: str) -> html.Div:
                     dbc.RadioItems(
                         id=REPORT_PRESET,
                         options=PRESETS,
-                        value="4w",
+                        value=_FIRST_PRESET,
                         inline=True,
                         className="btn-group filter-group me-3",
                         inputClassName="btn-check",
@@ -64,6 +67,7 @@ def layout(**_query: str) -> html.Div:
                         first_day_of_week=1,
                         minimum_nights=0,
                         className="me-3",
+                        **initial_range(_FIRST_PRESET),
                     ),
                     html.A("CSV", id=REPORT_CSV, className="btn btn-outline-secondary btn-sm me-2"),
                     html.A("PDF", id=REPORT_PDF, className="btn btn-outline-secondary btn-sm"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -292,6 +292,23 @@ class RangeError(ValueError):
 
 
 MAX_DAYS = 800
+
+
+def preset_days(preset: str, today: date) -> tuple[date, date] | None:
+    """(first, last) inclusive days of a preset; None for custom."""
+    monday = today - timedelta(days=today.weekday())
+    return {
+        "last-week": (monday - timedelta(days=7), monday - timedelta(days=1)),
+        "4w": (monday - timedelta(days=28), today),
+        "90d": (today - timedelta(days=89), today),
+    }.get(preset)
+
+
+def initial_range(preset: str) -> dict[str, str]:
+    """The date pickers' start and end for the page's first preset, as the preset
+    callback would set them (drawn with the page: one round trip fewer)."""
+    first, last = preset_days(preset, datetime.now(UTC).date()) or (None, None)
+    return {"start_date": first.isoformat(), "end_date": last.isoformat()} if first and last else {}
 
 
 def parse_day_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:

@@ -3,8 +3,11 @@ runs are queued here and run by the worker; this page follows their rows."""
 
 from __future__ import annotations
 
+import hashlib
+
 import dash
 from dash import Input, Output, State, ctx
+from plotly.io.json import to_json_plotly
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,12 +42,25 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(v.PAIR, "options"),
         Output(v.PAIR, "value"),
         Output(v.COMPARE, "children"),
+        Output(v.SHOWN, "data"),
         Input(v.TICK, "n_intervals"),
         Input(v.REFRESH, "data"),
         Input(v.PAIR, "value"),
         State(v.PAIR, "options"),
+        State(v.SHOWN, "data"),
     )
-    def show(_n: int, _refresh: int, chosen: str | None, shown: list | None) -> tuple:
+    def show(
+        _n: int, _refresh: int, chosen: str | None, shown: list | None, digest: str | None
+    ) -> tuple:
+        """The section as it is; a tick that would draw the same again draws nothing (the
+        page stays quiet between runs instead of redrawing its figure every 1.5 s)."""
+        drawn = _section(chosen, shown)
+        now = hashlib.md5(to_json_plotly(drawn).encode(), usedforsecurity=False).hexdigest()
+        if ctx.triggered_id == v.TICK and now == digest:
+            raise dash.exceptions.PreventUpdate
+        return (*drawn, now)
+
+    def _section(chosen: str | None, shown: list | None) -> tuple:
         require(Action.LAB_USE)
         with db.session() as s:
             pairs = model_pairs(session=s)

@@ -85,6 +85,7 @@ LAB_KINDS: dict[tuple[str, str], Kind | ByKey] = {
         "the features shown", names=TEXTS.required, lines=whole(1, 100).required
     ),
     (explore.TIMELINE_JOB, "data"): _SCORE_JOB,
+    (lab_models.SHOWN, "data"): _TOKEN,
     (lab_tune.DATA, "data"): _TUNING,
     # form fields
     (explore.EXPLORE_MACHINES, "value"): TEXTS,

@@ -12,6 +12,7 @@ from ml.lab.params import BACKTEST_DEFAULTS, TRAIN_DEFAULTS
 LAB_HEADER = "lab-header"
 TICK = "lab-models-tick"
 REFRESH = "lab-models-refresh"
+SHOWN = "lab-models-shown"  # a digest of what is shown: a tick changing nothing draws nothing
 FEEDBACK = "lab-models-feedback"
 TRAIN = "lab-train-start"
 RUNS = "lab-runs"
@@ -204,5 +205,6 @@ def models_section() -> html.Div:
             ),
             dcc.Interval(id=TICK, interval=1500),
             dcc.Store(id=REFRESH, data=0),
+            dcc.Store(id=SHOWN),
         ]
     )

@@ -1,4 +1,5 @@
-"""Reports page: keep the preset and the date pickers in step, then draw the range."""
+"""Reports page: keep the preset and the date pickers in step and draw the range, in one
+callback."""
 
 from __future__ import annotations
 
@@ -45,28 +46,6 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(REPORT_PRESET, "value"),
         Output(REPORT_RANGE, "start_date"),
         Output(REPORT_RANGE, "end_date"),
-        Input(REPORT_PRESET, "value"),
-        Input(REPORT_RANGE, "start_date"),
-        Input(REPORT_RANGE, "end_date"),
-        prevent_initial_call=True,  # the layout draws the preset's range already
-    )
-    def sync(preset: str, start: str | None, end: str | None) -> tuple:
-        require(Action.REPORT_VIEW)
-        today = datetime.now(UTC).date()
-        if ctx.triggered_id == REPORT_RANGE and start and end:
-            matching = [
-                p
-                for p in ("last-week", "4w", "90d")
-                if preset_days(p, today)
-                == (date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
-            ]
-            return (matching[0] if matching else "custom"), dash.no_update, dash.no_update
-        days = preset_days(preset, today)
-        if days is None:
-            raise dash.exceptions.PreventUpdate
-        return dash.no_update, days[0].isoformat(), days[1].isoformat()
-
-    @app.callback(
         Output(REPORT_HEADLINE, "children"),
         Output(REPORT_KPIS, "children"),
         Output(REPORT_WEEKS, "figure"),
@@ -77,16 +56,36 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(REPORT_PDF, "href"),
         Output(REPORT_STORED, "children"),
         Output(REPORT_ERROR, "children"),
+        Input(REPORT_PRESET, "value"),
         Input(REPORT_RANGE, "start_date"),
         Input(REPORT_RANGE, "end_date"),
     )
-    def draw(start: str | None, end: str | None) -> tuple:
+    def report(preset: str, start: str | None, end: str | None) -> tuple:
+        """A preset sets the date pickers, dates set the matching preset ("custom" if none),
+        and the range is drawn, in one request (not one to keep them in step and a second
+        to draw)."""
         try:
             require(Action.REPORT_VIEW)
         except AccessDenied as exc:
-            return (*[dash.no_update] * 9, dbc.Alert(str(exc), color="warning"))
-        if not start or not end:
-            raise dash.exceptions.PreventUpdate
+            return (*[dash.no_update] * 12, dbc.Alert(str(exc), color="warning"))
+        today = datetime.now(UTC).date()
+        if ctx.triggered_id == REPORT_RANGE and start and end:
+            matching = [
+                p
+                for p in ("last-week", "4w", "90d")
+                if preset_days(p, today)
+                == (date.fromisoformat(start[:10]), date.fromisoformat(end[:10]))
+            ]
+            synced = ((matching[0] if matching else "custom"), dash.no_update, dash.no_update)
+        else:
+            days = preset_days(preset, today)
+            if days is None:  # "custom": the pickers are the user's to set
+                raise dash.exceptions.PreventUpdate
+            start, end = days[0].isoformat(), days[1].isoformat()
+            synced = (dash.no_update, start, end)
+        return (*synced, *_draw(start, end))
+
+    def _draw(start: str, end: str) -> tuple:
         try:
             first, stop = parse_day_range(start[:10], end[:10])
         except RangeError as err:

@@ -143,10 +143,14 @@ def _yref(row: int) -> str:
 
 
 def iso_times(ts: pd.Series) -> list[str]:
-    """Timestamps as UTC text in one vectorised call (one by one is slow at 1,500 points)."""
+    """Timestamps as UTC text in one vectorised call (one by one is slow at 1,500 points);
+    without the fraction when every one is a whole second (time buckets are): the same
+    instants for Plotly, a quarter less text to send and parse."""
     if ts.empty:
         return []
-    return ts.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").tolist()
+    utc = ts.dt.tz_convert("UTC")
+    whole = bool((utc.dt.microsecond == 0).all() and (utc.dt.nanosecond == 0).all())
+    return utc.dt.strftime("%Y-%m-%dT%H:%M:%S" if whole else "%Y-%m-%dT%H:%M:%S.%f").tolist()
 
 
 def _iso_one(t: datetime) -> str:

@@ -63,6 +63,23 @@ def _cards(db: Database) -> dict[str, object]:
         return {c.name: c for c in machine_cards(session=s)}
 
 
+def _raise(db: Database, machine_id: int, code: str, value: float, ago_s: float = 0, **more) -> int:  # noqa: ANN003
+    """A critical alarm on the machine: a stop (RPM_LOW, by the rules) or a prediction."""
+    with db.session() as s:
+        alarm, _ = raise_alarm(
+            session=s,
+            machine_id=machine_id,
+            code=code,
+            severity=Severity.CRITICAL,
+            source=AlarmSource.RULE if code == "RPM_LOW" else AlarmSource.PREDICTION,
+            message=f"{code}: {value}",
+            value=value,
+            now=datetime.now(UTC) - timedelta(seconds=ago_s),
+            **more,
+        )
+        return alarm.id
+
+
 def _id(db: Database, name: str) -> int:
     with db.session() as s:
         return s.scalar(select(Machine.id).where(Machine.name == name))
@@ -108,28 +125,8 @@ def test_an_open_breakdown_or_stop_alarm_means_stopped_and_planned_work_means_ma
 
 def test_the_banner_names_a_stopped_machine_until_acknowledged(db):
     pump = _id(db, "pump-01")
-    with db.session() as s:
-        stop, _ = raise_alarm(
-            session=s,
-            machine_id=pump,
-            code="RPM_LOW",
-            severity=Severity.CRITICAL,
-            source=AlarmSource.RULE,
-            message="pump-01: rpm 0.0 rpm below critical limit 2360",
-            value=0.0,
-            now=datetime.now(UTC),
-        )
-        predicted, _ = raise_alarm(
-            session=s,
-            machine_id=pump,
-            code="PRED_FAILURE",
-            severity=Severity.CRITICAL,
-            source=AlarmSource.PREDICTION,
-            message="pump-01: failure predicted",
-            value=0.9,
-            now=datetime.now(UTC),
-        )
-        stop_id, predicted_id = stop.id, predicted.id
+    stop_id = _raise(db, pump, "RPM_LOW", 0.0)
+    predicted_id = _raise(db, pump, "PRED_FAILURE", 0.9)
     assert _cards(db)["pump-01"].status == "stopped"
     with db.session() as s:
         warnings = red_warnings(session=s)
@@ -170,19 +167,8 @@ def test_a_stopped_machine_never_shows_its_failure_risk_in_the_banner(db):
     acknowledged on the alarms page while the prediction alarm was not."""
     pump = _id(db, "pump-01")
     _read(db, "pump-01", {**RUNNING, "rpm": 2950.0}, ago_s=30)
-    with db.session() as s:
-        predicted, _ = raise_alarm(
-            session=s,
-            machine_id=pump,
-            code="PRED_FAILURE",
-            severity=Severity.CRITICAL,
-            source=AlarmSource.PREDICTION,
-            message="pump-01: failure predicted",
-            value=0.95,
-            now=datetime.now(UTC) - timedelta(seconds=20),
-            numbers=AlarmNumbers(0.95, 0.8, None, 0.95, 0.05),
-        )
-        predicted_id = predicted.id
+    numbers = AlarmNumbers(0.95, 0.8, None, 0.95, 0.05)
+    predicted_id = _raise(db, pump, "PRED_FAILURE", 0.95, ago_s=20, numbers=numbers)
 
     def banner() -> list[tuple[str, str, str]]:
         with db.session() as s:
@@ -195,18 +181,9 @@ def test_a_stopped_machine_never_shows_its_failure_risk_in_the_banner(db):
     _read(db, "pump-01", {**RUNNING, "rpm": 0.0})  # stopped; the rules have not run yet
     assert banner() == [("pump-01", "stopped", "Standing still.")]
 
+    stop_id = _raise(db, pump, "RPM_LOW", 0.0, ago_s=180)
     with db.session() as s:  # the stop alarm, acknowledged on the alarms page alone
-        stop, _ = raise_alarm(
-            session=s,
-            machine_id=pump,
-            code="RPM_LOW",
-            severity=Severity.CRITICAL,
-            source=AlarmSource.RULE,
-            message="pump-01: rpm 0 rpm below critical limit 2360",
-            value=0.0,
-            now=datetime.now(UTC) - timedelta(minutes=3),
-        )
-        acknowledge(session=s, alarm_id=stop.id, user_id=1)
+        acknowledge(session=s, alarm_id=stop_id, user_id=1)
     [(machine, kind, detail)] = banner()
     assert (machine, kind, detail) == ("pump-01", "stopped", "Standing still for 3 min.")
     assert "%" not in detail and "≈" not in detail

@@ -106,7 +106,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             quality_table(rows),
             heatmap_figure(history, current.drift_psi_threshold),
             distributions_figure(latest),
-            lab_note(drifted_period(history)),
+            lab_note(drifted_period(history), kind),
             _note(latest),
         )
 

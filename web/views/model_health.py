@@ -14,6 +14,7 @@ from maintenance.model_health.health_view import ActiveModel
 from maintenance.model_health.realised_quality import Quality
 from maintenance.rendering.human_units import format_duration, format_hours
 from web.views.components import figure_layout
+from web.views.lab_explore import lab_link
 
 MH_TYPE = "model-health-type"
 MH_MODELS = "model-health-models"
@@ -22,6 +23,7 @@ MH_DISTRIBUTIONS = "model-health-distributions"
 MH_QUALITY = "model-health-quality"
 MH_LAB = "model-health-lab"
 MH_NOTE = "model-health-note"
+MH_LAB_LINK = "model-health-lab-link"
 
 WORST = 3  # features whose distributions are drawn
 
@@ -182,16 +184,24 @@ def models_card(models: list[ActiveModel], machine_type: str, now: datetime) -> 
     return html.Ul(items, className="mb-0")
 
 
-def lab_note(period: tuple[datetime, datetime] | None) -> list:
-    """The link into the model lab, with the drifted period to pick in its Explore tab (the
-    tab does not take a period from the address yet)."""
-    link = html.A("Open the model lab", href="/lab", className="btn btn-outline-primary btn-sm")
+def lab_note(
+    period: tuple[datetime, datetime] | None, machine_type: str, machine: str | None = None
+) -> list:
+    """The link into the model lab: with a drifted period, its days and the type's machines
+    (or the machine that moved) pre-selected in the Explore tab."""
     if period is None:
+        link = html.A("Open the model lab", href="/lab", className="btn btn-outline-primary btn-sm")
         return [link, html.Span(" No drift in the latest check.", className="ms-2 text-muted")]
-    text = (
-        f" Drifted period: {_minute(period[0])} – {_minute(period[1])} UTC; in Explore, "
-        "choose Dates and this range (the lab does not take it from the link yet)."
+    first, last = (t.astimezone(UTC).date() for t in period)
+    href = lab_link(machine_type=machine_type, start=first, end=last, machine=machine)
+    who = machine or f"the {machine_type} machines"
+    link = html.A(
+        "Explore the drifted period in the model lab",
+        href=href,
+        className="btn btn-outline-primary btn-sm",
+        id=MH_LAB_LINK,
     )
+    text = f" Drifted period: {_minute(period[0])} – {_minute(period[1])} UTC ({who})."
     return [link, html.Span(text, className="ms-2")]
 
 

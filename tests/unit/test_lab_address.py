@@ -1,5 +1,6 @@
-"""The model lab's address: what ``?type=&machine=&start=&end=`` pre-selects, and what it
-ignores (dates that do not parse, a range that ends before it starts, unknown machines)."""
+"""The model lab's address (what ``?type=&machine=&start=&end=`` pre-selects, and what it
+ignores: dates that do not parse, a range that ends before it starts, unknown machines), and
+the model-health page's notes that lead there."""
 
 from __future__ import annotations
 
@@ -35,3 +36,39 @@ def test_bad_dates_ask_for_no_dates():
         assert (asked.start, asked.end) == (None, None)
         assert asked.machine_type == "pump"
     assert asked_period({"start": ["2026-12-05"]}) == Asked()  # only text is read
+
+
+def test_the_health_page_names_a_type_without_reference_and_a_machine_that_moved():
+    from callbacks.model_health import _moved, _note
+    from data.models import DriftResult
+
+    fan = [DriftResult(machine_type="fan", status="no reference")]
+    assert _note(fan, {}, 2.0).startswith("No reference for type fan:")
+    rows = [
+        DriftResult(
+            machine_type="pump", feature="temperature_level", kind="input", status="ok", psi=0.3
+        ),
+        DriftResult(
+            machine_type="pump",
+            feature="temperature_level",
+            kind="machine",
+            status="drift",
+            psi=5.3,
+            worst_machine_id=7,
+        ),
+        DriftResult(
+            machine_type="pump",
+            feature="rpm_level",
+            kind="machine",
+            status="ok",
+            psi=0.4,
+            worst_machine_id=8,
+        ),
+    ]
+    names = {7: "pump-02", 8: "pump-03"}
+    assert _note(rows, names, 2.0) == (
+        "pump-02 moved on its own: its temperature_level PSI 5.30 against the type's "
+        "reference (machine threshold 2)."
+    )
+    assert _moved(rows, names) == "pump-02"
+    assert _moved(rows[:1], names) is None

@@ -29,13 +29,17 @@ WORST = 3  # features whose distributions are drawn
 
 
 def heatmap_figure(history: pd.DataFrame, threshold: float) -> dict:
-    """PSI per feature (rows) and check (columns); the colour saturates at twice the
-    threshold, so everything red is over it."""
+    """PSI per feature (rows) and check (columns), the type's and, "(one machine)", the
+    highest of any single machine; the colour saturates at twice the type's threshold."""
     if history.empty or history["psi"].isna().all():
         return {
             "data": [],
             "layout": figure_layout(left=170, title="No drift checks of this type yet"),
         }
+    mine = history["kind"] == "machine"
+    history = history.assign(
+        feature=history["feature"].where(~mine, history["feature"] + " (one machine)")
+    )
     grid = history.pivot_table(index="feature", columns="checked_at", values="psi", aggfunc="max")
     times = [pd.Timestamp(t).strftime("%Y-%m-%d %H:%M") for t in grid.columns]
     return {
@@ -155,6 +159,23 @@ def quality_table(rows: list[Quality]) -> dbc.Table:
         ]
     )
     return dbc.Table([head, body], bordered=False, hover=True, size="sm", className="mb-0")
+
+
+def machine_note(rows: list, names: dict[int, str], threshold: float) -> str:
+    """The machine that moved on its own in the latest check (its drifted level features),
+    or nothing."""
+    moved = [r for r in rows if r.kind == "machine" and r.status == "drift"]
+    if not moved:
+        return ""
+    top = max(moved, key=lambda r: r.psi or 0.0)
+    name = names.get(top.worst_machine_id or -1, f"machine {top.worst_machine_id}")
+    features = ", ".join(
+        f"{r.feature} PSI {r.psi:.2f}" for r in moved if r.worst_machine_id == top.worst_machine_id
+    )
+    return (
+        f"{name} moved on its own: its {features} against the type's reference "
+        f"(machine threshold {threshold:g})."
+    )
 
 
 def models_card(models: list[ActiveModel], machine_type: str, now: datetime) -> html.Div:

@@ -154,6 +154,8 @@ class Settings(BaseSettings):
     drift_interval_s: float = Field(default=300.0, gt=0)
     drift_period_h: float = Field(default=24.0, gt=0)  # live windows compared with the reference
     drift_psi_threshold: float = Field(default=1.0, gt=0)  # a feature's PSI that counts as drift
+    # one machine's level features against its type's reference (docs/ml.md)
+    drift_machine_psi_threshold: float = Field(default=2.0, gt=0)
     drift_alarm_checks: int = Field(default=3, ge=1)  # checks in a row over it raise the alarm
     drift_min_windows: int = Field(default=100, ge=2)  # fewer live windows per type: "too few"
     quality_min_labels: int = Field(default=5, ge=1)  # fewer verdicts: no precision is shown

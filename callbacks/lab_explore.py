@@ -60,6 +60,9 @@ from web.views.lab_explore import (
     TIMELINE_JOB,
     TIMELINE_PROGRESS,
     TIMELINE_TICK,
+    Asked,
+    asked_period,
+    parse_search,
     score_progress,
     timeline_parts,
 )
@@ -73,6 +76,7 @@ from web.views.lab_explore_figures import (
 )
 from web.views.lab_explore_summary import downloads, summary
 from web.views.lab_explore_timeline import score_patch, timeline_figure
+from web.views.shell import URL
 
 _TICK_BUDGET_S = 0.3  # read scores for this long per tick (at least one machine)
 _OUTPUTS = 11
@@ -82,12 +86,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     scale = clock(settings)
     live = Overrides(settings, db)  # the failure threshold may be changed in the app
 
-    @app.callback(Output(EXPLORE_MACHINES, "options"), Input(EXPLORE_INIT, "data"))
-    def machines(_init: object) -> list[dict]:
+    @app.callback(
+        Output(EXPLORE_MACHINES, "options"),
+        Output(EXPLORE_MACHINES, "value"),
+        Input(EXPLORE_INIT, "data"),
+        State(URL, "search"),
+    )
+    def machines(_init: object, search: str | None) -> tuple:
+        """Every machine in service; those the address asks for (``?machine=`` or the
+        first ``MAX_MACHINES`` of ``?type=``) picked."""
         require(Action.LAB_USE)
         with db.session() as s:
             found = machine_catalogue(session=s)
-        return [{"label": f"{name} ({kind})", "value": name} for name, kind, _ in found]
+        options = [{"label": f"{name} ({kind})", "value": name} for name, kind, _ in found]
+        return options, asked_machines(found, asked_period(parse_search(search))) or dash.no_update
 
     @app.callback(
         Output(EXPLORE_SENSORS, "options"),
@@ -170,6 +182,15 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         lines = [n for n in meta["names"] for _ in range(meta["lines"])]
         bars = [n for n in meta["names"] for _ in range(2)]
         return feature_visibility(lines, feature), feature_visibility(bars, feature)
+
+
+def asked_machines(found: list[tuple[str, str, list[str]]], asked: Asked) -> list[str]:
+    """The machines the address asks for: the named one if it exists, else the type's
+    (at most ``MAX_MACHINES``), else none."""
+    names = [name for name, _, _ in found]
+    if asked.machine in names:
+        return [asked.machine]
+    return [name for name, kind, _ in found if kind == asked.machine_type][:MAX_MACHINES]
 
 
 def parse(

@@ -18,6 +18,7 @@ from maintenance.model_health.health_view import (
     drift_history,
     drifted_period,
     latest_check,
+    machine_names,
     machine_types,
 )
 from maintenance.model_health.realised_quality import realised_quality
@@ -35,6 +36,7 @@ from web.views.model_health import (
     distributions_figure,
     heatmap_figure,
     lab_note,
+    machine_note,
     models_card,
     quality_table,
 )
@@ -90,6 +92,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             horizon = _horizon(models, current.live_time_scale)
             history = drift_history(session=s, machine_type=kind, since=now - HISTORY)
             latest = latest_check(session=s, machine_type=kind)
+            ids = [r.worst_machine_id for r in latest if r.worst_machine_id is not None]
+            names = machine_names(session=s, ids=ids)
             quality = [
                 realised_quality(
                     session=s,
@@ -106,9 +110,17 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             quality_table(rows),
             heatmap_figure(history, current.drift_psi_threshold),
             distributions_figure(latest),
-            lab_note(drifted_period(history)),
-            _note(latest),
+            lab_note(drifted_period(history), kind, _moved(latest, names)),
+            _note(latest, names, current.drift_machine_psi_threshold),
         )
+
+
+def _moved(latest: list, names: dict[int, str]) -> str | None:
+    """The machine that drifted on its own in the latest check, if any (the lab opens on
+    it)."""
+    moved = [r for r in latest if r.kind == "machine" and r.status == "drift"]
+    top = max(moved, key=lambda r: r.psi or 0.0, default=None)
+    return names.get(top.worst_machine_id or -1) if top is not None else None
 
 
 def _horizon(models: list[ActiveModel], time_scale: float) -> timedelta:
@@ -118,13 +130,19 @@ def _horizon(models: list[ActiveModel], time_scale: float) -> timedelta:
     return timedelta(hours=hours / time_scale)
 
 
-def _note(latest: list) -> str:
-    """What the latest check could not judge, in words."""
+def _note(latest: list, names: dict[int, str], machine_threshold: float) -> str:
+    """What the latest check could not judge, or the machine that moved on its own, in
+    words."""
     statuses = {r.status for r in latest}
     if not latest:
         return "No drift check of this type yet (the drift job runs every few minutes)."
     if statuses == {"no reference"}:
-        return "No reference: the active model was trained before drift checks existed."
+        kind = latest[0].machine_type
+        return (
+            f"No reference for type {kind}: the active model was not trained on any {kind} "
+            "(a new type in the fleet), or before drift checks existed. Its data is not "
+            "checked for drift; retrain with its history to cover it."
+        )
     if "too few" in statuses:
         return "Some features had too few live windows in the period to be judged."
-    return ""
+    return machine_note(latest, names, machine_threshold)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["BINS", "FeatureDrift", "bin_shares", "compare", "psi", "quantile_edges"]
+__all__ = [
+    "BINS",
+    "FeatureDrift",
+    "bin_shares",
+    "compare",
+    "psi",
+    "psi_of_shares",
+    "quantile_edges",
+]
 
 BINS = 10
 _EPS = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
@@ -53,12 +61,13 @@ def bin_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = BINS) -> np.ndarray:
     """Population stability index of each feature: sum over bins of (c - r) ln(c / r)."""
     edges = quantile_edges(reference, bins)
-    return _psi(bin_shares(reference, edges), bin_shares(current, edges))
+    return psi_of_shares(bin_shares(reference, edges), bin_shares(current, edges))
 
 
-def _psi(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
+def psi_of_shares(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
+    """PSI from both samples' shares per bin (bins on the last axis)."""
     r, c = np.clip(ref, _EPS, None), np.clip(cur, _EPS, None)
-    return ((c - r) * np.log(c / r)).sum(axis=1)
+    return ((c - r) * np.log(c / r)).sum(axis=-1)
 
 
 def compare(reference: np.ndarray, current: np.ndarray, bins: int = BINS) -> FeatureDrift:
@@ -77,7 +86,7 @@ def compare(reference: np.ndarray, current: np.ndarray, bins: int = BINS) -> Fea
     low, high = reference.min(axis=0), reference.max(axis=0)
     outside = ((current < low) | (current > high)).mean(axis=0)
     return FeatureDrift(
-        psi=_psi(ref_shares, cur_shares),
+        psi=psi_of_shares(ref_shares, cur_shares),
         ks=np.asarray(test.statistic, float),
         p_value=np.asarray(test.pvalue, float),
         out_of_range=outside,

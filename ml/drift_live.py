@@ -10,11 +10,21 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ml.drift import FeatureDrift, compare
+from ml.drift import BINS, FeatureDrift, bin_shares, compare, psi_of_shares, quantile_edges
 from ml.drift_reference import PREDICTIONS, Reference
-from ml.features import Baseline, window_features
+from ml.features import RECENT_STEPS, Baseline, window_features
 
-__all__ = ["LiveWindows", "TypeDrift", "period_windows", "type_drift"]
+__all__ = [
+    "MACHINE_FEATURES",
+    "LiveWindows",
+    "MachineDrift",
+    "TypeDrift",
+    "machine_drift",
+    "period_windows",
+    "type_drift",
+]
+
+MACHINE_FEATURES = ("level", "recent")  # per sensor: what a machine's own check compares
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,12 @@ class LiveWindows:
     types: np.ndarray
     machine_ids: np.ndarray
     missing: dict[str, np.ndarray]
+    # the period's grid: every machine's raw values per step (M, steps, S), ids and types
+    grid: np.ndarray | None = None
+    grid_ids: np.ndarray | None = None
+    grid_types: np.ndarray | None = None
+    window: int = 0
+    stride: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +88,17 @@ def period_windows(
         "value"
     ].to_numpy(float)[keep]
     missing = {str(t): np.isnan(grid[types == t]).mean(axis=(0, 1)) for t in np.unique(types)}
+    whole = {"grid": grid, "grid_ids": ids, "grid_types": types, "window": window}
+    whole["stride"] = stride
     if steps < window or len(ids) == 0:
         empty = np.zeros((0, window, len(sensors)))
-        return LiveWindows(empty, np.array([], str), np.array([], int), missing)
+        return LiveWindows(empty, np.array([], str), np.array([], int), missing, **whole)
     view = sliding_window_view(grid, window, axis=1)  # (M, steps - W + 1, S, W)
     ends = np.arange(view.shape[1] - 1, -1, -stride)[::-1]
     rows, at = _pick(types, len(ends), max_per_type, np.random.default_rng(seed))
     x3 = np.transpose(view[rows, ends[at]], (0, 2, 1))  # only the picked windows are copied
     complete = ~np.isnan(x3).any(axis=(1, 2))
-    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing)
+    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing, **whole)
 
 
 def _pick(
@@ -160,3 +178,88 @@ def _concat(parts: list[FeatureDrift]) -> FeatureDrift:
     return FeatureDrift(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in FeatureDrift.__slots__)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MachineDrift:
+    """Each machine's own drift against its type's reference: PSI (M, F) of the features
+    ``names`` (each sensor's level and recent level) over every complete window of the
+    period, how many windows each machine had, and the machines' ids and types."""
+
+    names: tuple[str, ...]
+    psi: np.ndarray
+    windows: np.ndarray
+    machine_ids: np.ndarray
+    types: np.ndarray
+
+
+def machine_drift(
+    *, reference: Reference, baseline: Baseline, live: LiveWindows, bins: int = BINS
+) -> MachineDrift | None:
+    """PSI of every machine's window levels against its type's reference, for every
+    machine of a type the reference knows (None: no grid, or no such machine).
+
+    A machine's level features are the window means of its standardised values, taken for
+    every window of the period (the job's stride) by cumulative sums over the grid: the same
+    numbers as ``window_features`` (tested), at a fraction of its cost, so a thousand
+    machines' every window fits in the check."""
+    if live.grid is None or live.grid_ids is None or live.grid_types is None:
+        return None
+    known = np.isin(live.grid_types, list(reference.by_type))
+    grid, types, ids = live.grid[known], live.grid_types[known], live.grid_ids[known]
+    steps = grid.shape[1]
+    if len(grid) == 0 or steps < live.window:
+        return None
+    columns, names = _machine_columns(reference.feature_names, baseline.sensors)
+    m, s = baseline.arrays(types)
+    z = (grid - m) / s  # (M, steps, S)
+    gaps = np.concatenate([np.zeros((len(z), 1, z.shape[2])), np.isnan(z).cumsum(axis=1)], 1)
+    sums = np.concatenate([np.zeros((len(z), 1, z.shape[2])), np.nan_to_num(z).cumsum(1)], 1)
+    ends = np.arange(steps, live.window - 1, -live.stride)[::-1]  # one past each window
+
+    def mean_over(width: int) -> tuple[np.ndarray, np.ndarray]:
+        total = sums[:, ends] - sums[:, ends - width]
+        holes = gaps[:, ends] - gaps[:, ends - width]
+        return total / width, holes > 0
+
+    level, level_gap = mean_over(live.window)
+    recent, _ = mean_over(RECENT_STEPS)
+    values = np.stack([level, recent], axis=3).reshape(len(z), len(ends), -1)  # (M, K, S*2)
+    complete = np.asarray(
+        ~level_gap.any(axis=2)
+    )  # (M, K): a window with a missing step is left out
+    psi = np.full((len(z), len(names)), np.nan)
+    for kind in np.unique(types):
+        rows = types == kind
+        ref = reference.by_type[str(kind)].features[:, columns]
+        ref = ref[np.isfinite(ref).all(axis=1)]
+        if len(ref) < 2:
+            continue
+        edges = quantile_edges(ref, bins)
+        ref_shares = bin_shares(ref, edges)  # (F, B)
+        psi[rows] = _machine_psi(values[rows], complete[rows], edges, ref_shares)
+    return MachineDrift(names, psi, complete.sum(axis=1), ids, types)
+
+
+def _machine_columns(
+    feature_names: tuple[str, ...], sensors: tuple[str, ...]
+) -> tuple[list[int], tuple[str, ...]]:
+    """The reference's columns of each sensor's ``MACHINE_FEATURES``, in the order the
+    cumulative sums produce them (sensor by sensor)."""
+    names = tuple(f"{s}_{f}" for s in sensors for f in MACHINE_FEATURES)
+    return [feature_names.index(n) for n in names], names
+
+
+def _machine_psi(
+    values: np.ndarray, complete: np.ndarray, edges: np.ndarray, ref_shares: np.ndarray
+) -> np.ndarray:
+    """PSI per machine and feature: ``values`` (M, K, F) with ``complete`` (M, K) against
+    the reference's shares (F, B) on ``edges`` (B - 1, F)."""
+    machines, _, features = values.shape
+    bins = edges.shape[0] + 1
+    index = (values[..., None, :] > edges).sum(axis=-2)  # (M, K, F) in [0, B)
+    flat = (np.arange(machines)[:, None, None] * features + np.arange(features)) * bins + index
+    counts = np.bincount(flat[complete].ravel(), minlength=machines * features * bins)
+    counts = counts.reshape(machines, features, bins)
+    shares = counts / np.maximum(complete.sum(axis=1), 1)[:, None, None]
+    return psi_of_shares(ref_shares[None], shares)

@@ -24,6 +24,7 @@ from ml.dataset import RunToFailure
 
 __all__ = [
     "Baseline",
+    "RECENT_STEPS",
     "standardise",
     "window_features",
     "feature_names",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _RECENT = 5
+RECENT_STEPS = _RECENT  # the "recent" feature's last steps
 
 
 @dataclass

@@ -8,12 +8,15 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from maintenance.people.permissions import Action
-from web.views.lab_explore import explore_section
+from web.views.lab_explore import asked_period, explore_section
 from web.views.lab_models import LAB_HEADER, LAB_TABS, models_section
 from web.views.lab_tune import tune_section
 
 
-def layout(**_query: str) -> html.Div:
+def layout(**query: str) -> html.Div:
+    """``query``: the address's parameters; ``type``, ``machine``, ``start`` and ``end``
+    pre-select the explore controls (the model-health page's link)."""
+    asked = asked_period(query)
     return html.Div(
         [
             html.Div(
@@ -22,7 +25,7 @@ def layout(**_query: str) -> html.Div:
             ),
             dbc.Tabs(
                 [
-                    dbc.Tab(explore_section(), label="Explore", tab_id="explore"),
+                    dbc.Tab(explore_section(asked), label="Explore", tab_id="explore"),
                     dbc.Tab(tune_section(), label="Tune thresholds", tab_id="tune"),
                     dbc.Tab(models_section(), label="Train, backtest, promote", tab_id="models"),
                 ],

@@ -82,4 +82,5 @@ def drift_rules(ctx: JobContext) -> DriftRules:
         psi_threshold=s.drift_psi_threshold,
         alarm_checks=s.drift_alarm_checks,
         min_windows=s.drift_min_windows,
+        machine_psi_threshold=s.drift_machine_psi_threshold,
     )

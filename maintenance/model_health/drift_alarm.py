@@ -1,5 +1,6 @@
 """The drift alarm: a WARNING ``MODEL_DRIFT`` (source "drift") when a machine type's live
-data has had a feature over the PSI threshold for several checks in a row. It is for the
+data, or one machine's own, has had a feature over its PSI threshold for several checks in
+a row. It is for the
 engineers: it opens no ticket and notifies the channels subscribed to "model_drift"; its SOP
 (``MODEL_DRIFT``) says what to check and when to retrain. It sits on the machine that moved
 most, names the feature, and clears at the first check of the type with no drift."""
@@ -62,10 +63,17 @@ def apply_drift_alarms(*, session: Session, rules: DriftRules, now: datetime) ->
 def _raise(session: Session, row: DriftResult, rules: DriftRules, now: datetime) -> Alarm:
     machine = _machine(session, row)
     name = machine.name if machine else "?"
-    message = (
-        f"Model drift on {row.machine_type}: {row.feature} PSI {row.psi:.2f} over "
-        f"{rules.psi_threshold:g} for {rules.alarm_checks} checks; most shifted: {name}"
-    )
+    if row.kind == "machine":
+        message = (
+            f"Model drift on {name} ({row.machine_type}): its own {row.feature} PSI "
+            f"{row.psi:.2f} against the type's reference, over {rules.machine_psi_threshold:g} "
+            f"for {rules.alarm_checks} checks"
+        )
+    else:
+        message = (
+            f"Model drift on {row.machine_type}: {row.feature} PSI {row.psi:.2f} over "
+            f"{rules.psi_threshold:g} for {rules.alarm_checks} checks; most shifted: {name}"
+        )
     alarm = Alarm(
         machine_id=machine.id if machine else 0,
         sensor_id=_sensor_id(session, machine, row.feature),
@@ -91,7 +99,8 @@ def _raise(session: Session, row: DriftResult, rules: DriftRules, now: datetime)
 
 
 def _numbers(row: DriftResult, rules: DriftRules) -> AlarmNumbers:
-    return AlarmNumbers(row.psi, rules.psi_threshold)
+    limit = rules.machine_psi_threshold if row.kind == "machine" else rules.psi_threshold
+    return AlarmNumbers(row.psi, limit)
 
 
 def _active(session: Session) -> dict[str, Alarm]:
@@ -128,9 +137,19 @@ def _last_checks(session: Session, kind: str, n: int) -> list[list[DriftResult]]
 
 
 def _worst(rows: list[DriftResult]) -> DriftResult | None:
-    """The check's input feature with the highest PSI (scores inform, inputs alarm)."""
-    judged = [r for r in rows if r.kind == "input" and r.psi is not None and r.status != "too few"]
-    return max(judged, key=lambda r: r.psi or 0.0, default=None)
+    """The check's input feature (of the type, or of one machine) that drifted with the
+    highest PSI, else the type's input feature with the highest PSI (scores inform, inputs
+    alarm)."""
+    judged = [
+        r
+        for r in rows
+        if r.kind in ("input", "machine") and r.psi is not None and r.status != "too few"
+    ]
+    return max(
+        judged,
+        key=lambda r: (r.status == "drift", r.kind == "input", r.psi or 0.0),
+        default=None,
+    )
 
 
 def _machine(session: Session, row: DriftResult) -> Machine | None:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.models import DriftResult, Machine, Prediction
-from ml.drift_live import LiveWindows, TypeDrift, type_drift
+from ml.drift_live import LiveWindows, MachineDrift, TypeDrift, machine_drift, type_drift
 from ml.drift_reference import PREDICTIONS, Reference
 from ml.features import Baseline
 
@@ -28,6 +28,7 @@ class DriftRules:
     psi_threshold: float
     alarm_checks: int
     min_windows: int
+    machine_psi_threshold: float = 2.0  # one machine's level features against its type's
 
 
 def period_scores(*, session: Session, since: datetime) -> pd.DataFrame:
@@ -66,10 +67,15 @@ def store_check(
     rules: DriftRules,
     now: datetime,
 ) -> list[DriftResult]:
-    """Compare every type in ``types`` and add its rows (flushed, not committed)."""
+    """Compare every type in ``types`` and add its rows (flushed, not committed): per input
+    feature and score, and per level feature the machine that moved most on its own (kind
+    "machine")."""
     common: dict[str, object] = {"checked_at": now, "period_start": period[0]}
     common |= {"period_end": period[1], "model_version": model_version}
     rows: list[DriftResult] = []
+    machines = None
+    if reference is not None:
+        machines = machine_drift(reference=reference, baseline=baseline, live=live)
     for kind in types:
         drift = None
         if reference is not None:
@@ -84,6 +90,8 @@ def store_check(
             rows.append(DriftResult(machine_type=kind, status="no reference", **common))
             continue
         rows += _rows(drift, int((live.types == kind).sum()), reference, rules, common)
+        if machines is not None:
+            rows += _machine_rows(machines, kind, reference, rules, common)
     session.add_all(rows)
     session.flush()
     return rows
@@ -121,6 +129,42 @@ def _rows(
                 else None,
                 reference_shares=np.round(d.reference_shares[i], 4).tolist(),
                 current_shares=np.round(d.current_shares[i], 4).tolist(),
+                **common,
+            )
+        )
+    return out
+
+
+def _machine_rows(
+    machines: MachineDrift,
+    kind: str,
+    reference: Reference | None,
+    rules: DriftRules,
+    common: dict[str, object],
+) -> list[DriftResult]:
+    """Per level feature, the type's machine with the highest PSI of its own windows
+    against the type's reference (machines with fewer than the minimum windows left out)."""
+    assert reference is not None
+    judged = (machines.types == kind) & (machines.windows >= rules.min_windows)
+    if not judged.any():
+        return []
+    psi = np.where(judged[:, None] & np.isfinite(machines.psi), machines.psi, -np.inf)
+    out = []
+    for j, name in enumerate(machines.names):
+        row = int(np.argmax(psi[:, j]))
+        value = float(psi[row, j])
+        if not np.isfinite(value):
+            continue
+        out.append(
+            DriftResult(
+                machine_type=kind,
+                feature=name,
+                kind="machine",
+                status="drift" if value >= rules.machine_psi_threshold else "ok",
+                psi=_num(value),
+                n_reference=len(reference.by_type[kind].features),
+                n_current=int(machines.windows[row]),
+                worst_machine_id=int(machines.machine_ids[row]),
                 **common,
             )
         )

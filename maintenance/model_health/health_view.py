@@ -19,6 +19,7 @@ __all__ = [
     "drift_history",
     "drifted_period",
     "latest_check",
+    "machine_names",
     "machine_types",
 ]
 
@@ -93,6 +94,11 @@ def latest_check(*, session: Session, machine_type: str) -> list[DriftResult]:
     ).all()
     session.expunge_all()
     return sorted(rows, key=lambda r: -(r.psi if r.psi is not None else -1.0))
+
+
+def machine_names(*, session: Session, ids: list[int]) -> dict[int, str]:
+    """{id: name} of these machines."""
+    return dict(session.execute(select(Machine.id, Machine.name).where(Machine.id.in_(ids))).all())
 
 
 def drifted_period(history: pd.DataFrame) -> tuple[datetime, datetime] | None:

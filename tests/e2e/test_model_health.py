@@ -10,12 +10,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser import eventually, graph_data, login, shot, sign_in_at, visit
+from browser import click, eventually, graph_data, login, shot, sign_in_at, visit
 from factories import WebApp, add_user
 from services import free_port
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from data.models import AuditLog, DriftResult, Role, User
+from data.models import AuditLog, DriftResult, Machine, Role, User
+from web.views import lab_explore as lab
 from web.views import model_health as v
 from web.views.shell import NO_ACCESS
 
@@ -93,6 +94,42 @@ def test_an_engineer_sees_drift_quality_and_the_lab_link(dash_duo, web, drifted,
     )
     dash_duo.driver.set_window_size(1400, 1700)  # the whole page in the screenshot
     shot(dash_duo, "model-health-engineer")
+    errors = [e for e in dash_duo.get_logs() or [] if e["level"] in ("SEVERE", "WARNING")]
+    assert errors == []
+
+
+def test_the_lab_link_opens_the_lab_on_the_drifted_period(dash_duo, web, drifted, engineer):
+    """The page's link carries the drifted days and the type; the lab opens on them: the
+    Dates range chosen, both days in its picker, the type's machines picked."""
+    with web.db.session() as s:
+        pumps = set(s.scalars(select(Machine.name).where(Machine.type == drifted)))
+    now = datetime.now(UTC).replace(microsecond=0)
+    first = (now - timedelta(minutes=10) - timedelta(hours=24)).date()  # the 4th check's period
+    dash_duo.start_server(web.app, navigate=False, port=free_port())
+    sign_in_at(dash_duo, dash_duo.server.url.rstrip("/"), engineer, PASSWORD)
+    dash_duo.get_logs()
+    visit(dash_duo, f"/model-health?type={drifted}")
+    dash_duo.wait_for_contains_text(f"#{v.MH_LAB}", "Drifted period", timeout=20)
+    link = dash_duo.find_element(f"#{v.MH_LAB_LINK}")
+    href = link.get_attribute("href")
+    assert f"type={drifted}" in href and f"start={first.isoformat()}" in href
+    click(dash_duo, f"#{v.MH_LAB_LINK}")
+    dash_duo.wait_for_element(f"#{lab.EXPLORE_DATES}", timeout=20)
+    checked = dash_duo.find_element(f"#{lab.EXPLORE_RANGE} input:checked")
+    assert checked.get_attribute("value") == "custom"
+    days = [
+        i.get_attribute("value")
+        for i in dash_duo.find_elements(f"#{lab.EXPLORE_DATES_BOX} input.dash-datepicker-input")
+    ]
+    assert days == [first.isoformat(), now.date().isoformat()]
+    eventually(
+        lambda: all(p in dash_duo.find_element(f"#{lab.EXPLORE_MACHINES}").text for p in pumps)
+    )
+    picked = dash_duo.find_element(f"#{lab.EXPLORE_MACHINES}").text
+    assert pumps and "compressor" not in picked and "motor" not in picked
+    dash_duo.wait_for_element("#lab-explore-summary *", timeout=30)  # the selection was drawn
+    dash_duo.driver.set_window_size(1400, 1100)
+    shot(dash_duo, "model-health-lab-link")
     errors = [e for e in dash_duo.get_logs() or [] if e["level"] in ("SEVERE", "WARNING")]
     assert errors == []
 

@@ -22,6 +22,7 @@ from data.models import (
     ModelVersion,
     Notification,
     NotificationChannel,
+    Reading,
     Sensor,
     Severity,
     Sop,
@@ -70,10 +71,12 @@ def trained(db, tmp_path):
     return Worker(settings, db)
 
 
-def _live(db, *, offset: float = 0.0, machine_type: str | None = None) -> None:
+def _live(
+    db, *, offset: float = 0.0, machine_type: str | None = None, unit: str | None = None
+) -> None:
     """HOURS of a simulated fleet of other seed as the last HOURS × 60 wall seconds, with
     ``offset`` added to the temperature of every machine of ``machine_type`` (their sensors
-    recalibrated: a type-level check cannot see one machine of several, docs/ml.md)."""
+    recalibrated), or to ``unit``'s alone."""
     readings, _ = labelled_history(machines=MACHINES, days=HOURS / 24 + 0.02, seed=22)
     now = datetime.now(UTC)
     steps = readings.groupby("unit").cumcount(ascending=False).to_numpy()
@@ -81,8 +84,9 @@ def _live(db, *, offset: float = 0.0, machine_type: str | None = None) -> None:
         ids = sensor_directory(session=s)
         rows = []
         for sensor in SENSORS:
+            moved = (readings["type"] == machine_type) | (readings["unit"] == unit)
             values = readings[sensor].to_numpy(float) + np.where(
-                (readings["type"] == machine_type) & (sensor == "temperature"), offset, 0.0
+                moved & (sensor == "temperature"), offset, 0.0
             )
             rows += [
                 (ids[(unit, sensor)], now - timedelta(seconds=int(k)), float(v))
@@ -154,6 +158,61 @@ def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(tra
     assert tickets == []
     assert sop is not None
     assert len(sent) == 1 and "/model-health?type=pump" in sent[0].payload["link"]
+
+
+def test_one_recalibrated_machine_of_three_raises_the_alarm_naming_it(trained):
+    """The type's own rows stay under their threshold (a third of the type's windows
+    moved); the machine's own levels do not."""
+    _live(trained.db, offset=3.0, unit="pump-02")
+    _check(trained, 3)
+    with trained.db.session() as s:
+        alarm = s.scalars(select(Alarm).where(Alarm.code == CODE)).one()
+        machine = s.get(Machine, alarm.machine_id)
+        sensor = s.get(Sensor, alarm.sensor_id)
+        mine = s.scalars(
+            select(DriftResult).where(
+                DriftResult.machine_type == "pump", DriftResult.kind == "machine"
+            )
+        ).all()
+    assert machine.name == "pump-02" and sensor.kind == "temperature"
+    assert alarm.message.startswith("Model drift on pump-02 (pump): its own temperature_")
+    drifted = [r for r in mine if r.status == "drift"]
+    assert drifted and {r.worst_machine_id for r in drifted} == {machine.id}
+    assert {r.feature.split("_")[0] for r in drifted} == {"temperature"}
+
+
+def test_a_machine_type_the_model_never_saw_is_no_reference_not_silence(trained):
+    """A fan joins the fleet: its type gets "no reference" rows at every check, the types
+    the model knows are judged as before, and nothing alarms on the fan."""
+    with trained.db.session() as s:
+        fan = Machine(name="fan-01", type="fan", location="hall", line="L1")
+        fan.sensors = [Sensor(key=k, kind=k, unit="u") for k in SENSORS]
+        s.add(fan)
+    _live(trained.db)
+    with trained.db.session() as s:  # the fan reads like pump-01, 10 degrees hotter
+        ids = sensor_directory(session=s)
+        copied = s.execute(
+            select(Reading.sensor_id, Reading.ts, Reading.value)
+            .join(Sensor, Sensor.id == Reading.sensor_id)
+            .join(Machine, Machine.id == Sensor.machine_id)
+            .where(Machine.name == "pump-01")
+        ).all()
+        kinds = {sid: kind for (name, kind), sid in ids.items() if name == "pump-01"}
+        rows = [
+            (ids[("fan-01", kinds[sid])], ts, v + (10.0 if kinds[sid] == "temperature" else 0.0))
+            for sid, ts, v in copied
+        ]
+        insert_readings(session=s, rows=rows)
+    _check(trained, 3)
+    with trained.db.session() as s:
+        rows = s.scalars(select(DriftResult)).all()
+        alarms = s.scalars(select(Alarm).where(Alarm.code == CODE)).all()
+    fan_rows = [r for r in rows if r.machine_type == "fan"]
+    assert len(fan_rows) == 3 and {r.status for r in fan_rows} == {"no reference"}
+    known = [r for r in rows if r.machine_type != "fan" and r.kind == "input"]
+    assert known and {r.status for r in known} <= {"ok", "drift"}
+    assert not [r for r in rows if r.kind == "machine" and r.machine_type == "fan"]
+    assert alarms == []
 
 
 def test_a_model_without_a_reference_says_so(trained):

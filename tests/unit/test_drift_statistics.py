@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from ml.drift import bin_shares, compare, psi, quantile_edges
-from ml.drift_live import period_windows
+from ml.drift_live import machine_drift, period_windows
 from ml.drift_reference import Reference, TypeReference, load_reference, sample_rows
+from ml.features import Baseline, feature_names, window_features
 
 
 def _normal(rows: int, features: int, seed: int) -> np.ndarray:
@@ -103,3 +104,70 @@ def test_period_windows_keep_at_most_the_cap_per_type():
     assert (live.types == "pump").sum() == 25 and (live.types == "fan").sum() == 25
     # each window is a real one: ten consecutive buckets of its machine
     assert np.all(np.diff(live.x3[:, :, 0], axis=1) == 1.0)
+
+
+def _fleet(offset: float, seed: int) -> pd.DataFrame:
+    """Five pumps, 400 steps of noise; pump 3 reads ``offset`` higher on temperature."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        (
+            machine,
+            "pump",
+            kind,
+            bucket,
+            rng.normal() + (offset if (machine, kind) == (3, "temperature") else 0.0),
+        )
+        for machine in range(1, 6)
+        for kind in ("temperature", "rpm")
+        for bucket in range(400)
+    ]
+    return pd.DataFrame(rows, columns=["machine_id", "type", "kind", "bucket", "value"])
+
+
+def _windows(frame: pd.DataFrame):
+    return period_windows(
+        frame, sensors=("temperature", "rpm"), window=20, stride=5, first_bucket=0, last_bucket=399
+    )
+
+
+def test_machine_levels_are_the_window_features_and_one_moved_machine_is_named():
+    baseline = Baseline(("temperature", "rpm"), {"pump": [0.0, 0.0]}, {"pump": [1.0, 1.0]})
+    names = tuple(feature_names(baseline.sensors))
+    train = _windows(_fleet(0.0, 1))
+    ref = Reference(
+        names,
+        {"pump": TypeReference(window_features(train.x3, train.types, baseline), np.zeros((1, 2)))},
+    )
+    live = _windows(_fleet(1.5, 2))
+    d = machine_drift(reference=ref, baseline=baseline, live=live)
+    assert d is not None and d.names == (
+        "temperature_level",
+        "temperature_recent",
+        "rpm_level",
+        "rpm_recent",
+    )
+    # the cumulative sums give window_features' numbers on the same windows
+    feats = window_features(live.x3, live.types, baseline)
+    mine = feats[live.machine_ids == 3][:, [names.index(n) for n in d.names]]
+    assert d.windows.tolist() == [len(mine)] * 5
+    worst = int(np.nanargmax(d.psi[:, 0]))
+    assert d.machine_ids[worst] == 3
+    assert d.psi[worst, 0] > 3 and np.delete(d.psi[:, 0], worst).max() < 0.5
+    assert d.psi[:, 2:].max() < 0.5  # rpm did not move
+    # same windows, same numbers
+    level = _levels(live, baseline, machine=3)
+    assert np.allclose(level, mine[:, [0, 1]])
+
+
+def _levels(live, baseline, machine: int) -> np.ndarray:
+    """Machine ``machine``'s temperature level and recent level per window, by hand."""
+    row = int(np.flatnonzero(live.grid_ids == machine)[0])
+    z = live.grid[row, :, 0]
+    ends = np.arange(z.shape[0], live.window - 1, -live.stride)[::-1]
+    return np.array([[z[e - live.window : e].mean(), z[e - 5 : e].mean()] for e in ends])
+
+
+def test_a_machine_of_a_type_the_reference_does_not_know_is_not_judged():
+    baseline = Baseline(("temperature", "rpm"), {"pump": [0.0, 0.0]}, {"pump": [1.0, 1.0]})
+    ref = Reference(tuple(feature_names(baseline.sensors)), {})
+    assert machine_drift(reference=ref, baseline=baseline, live=_windows(_fleet(0, 3))) is None

@@ -7,13 +7,20 @@ what the models said next to alarms and confirmed failures; download any of it."
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlencode
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 __all__ = [
+    "Asked",
     "RANGES",
+    "asked_period",
+    "lab_link",
+    "parse_search",
     "STEPS",
     "explore_section",
     "EXPLORE_INIT",
@@ -88,12 +95,56 @@ STEPS = [
 _GRAPH_CONFIG = {"displaylogo": False}
 
 
-def explore_section() -> html.Div:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the lab's address asks the explore controls for (``/lab?type=pump&start=…``):
+    a machine type (its machines are picked), one machine, and a range of days."""
+
+    machine_type: str | None = None
+    machine: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def lab_link(*, machine_type: str, start: date, end: date, machine: str | None = None) -> str:
+    """The lab with these days (first and last, both included) and machines pre-selected."""
+    query = {"type": machine_type, "start": start.isoformat(), "end": end.isoformat()}
+    return "/lab?" + urlencode(query | ({"machine": machine} if machine else {}))
+
+
+def asked_period(query: Mapping[str, object]) -> Asked:
+    """The address's ``type``, ``machine``, ``start`` and ``end`` (YYYY-MM-DD) from its
+    parameters (Dash pages' layout keywords, or ``parse_search``); a date that does not
+    parse, or a range that ends before it starts, asks for no dates."""
+
+    def one(key: str) -> str | None:
+        value = query.get(key)
+        return (value.strip()[:64] or None) if isinstance(value, str) else None
+
+    start, end = _day(one("start")), _day(one("end"))
+    if start is None or end is None or end < start:
+        start = end = None
+    return Asked(one("type"), one("machine"), start, end)
+
+
+def parse_search(search: str | None) -> dict[str, str]:
+    """An address's query string as its first value per key."""
+    return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def explore_section(asked: Asked | None = None) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=EXPLORE_INIT, data=True),
             dcc.Store(id=EXPLORE_META),
-            _controls(),
+            _controls(asked or Asked()),
             html.Div(id=EXPLORE_SUMMARY, className="mb-2"),
             _card("Series (bucket means)", _graph(EXPLORE_RAW, 300)),
             _feature_row(),
@@ -110,7 +161,8 @@ def explore_section() -> html.Div:
     )
 
 
-def _controls() -> dbc.Card:
+def _controls(asked: Asked) -> dbc.Card:
+    dated = asked.start is not None and asked.end is not None
     return dbc.Card(
         dbc.CardBody(
             [
@@ -137,7 +189,7 @@ def _controls() -> dbc.Card:
                             id=EXPLORE_RANGE,
                             options=[{"label": v[0], "value": k} for k, v in RANGES.items()]
                             + [{"label": "Dates", "value": "custom"}],
-                            value="1d",
+                            value="custom" if dated else "1d",
                             inline=True,
                             className="btn-group filter-group me-2",
                             inputClassName="btn-check",
@@ -150,9 +202,11 @@ def _controls() -> dbc.Card:
                                 display_format="YYYY-MM-DD",
                                 first_day_of_week=1,
                                 minimum_nights=0,
+                                start_date=asked.start.isoformat() if asked.start else None,
+                                end_date=asked.end.isoformat() if asked.end else None,
                             ),
                             id=EXPLORE_DATES_BOX,
-                            style={"display": "none"},
+                            style={"display": "block" if dated else "none"},
                             className="me-2",
                         ),
                         dbc.InputGroup(

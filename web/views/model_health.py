@@ -14,6 +14,7 @@ from maintenance.model_health.health_view import ActiveModel
 from maintenance.model_health.realised_quality import Quality
 from maintenance.rendering.human_units import format_duration, format_hours
 from web.views.components import figure_layout
+from web.views.lab_explore import lab_link
 
 MH_TYPE = "model-health-type"
 MH_MODELS = "model-health-models"
@@ -22,18 +23,23 @@ MH_DISTRIBUTIONS = "model-health-distributions"
 MH_QUALITY = "model-health-quality"
 MH_LAB = "model-health-lab"
 MH_NOTE = "model-health-note"
+MH_LAB_LINK = "model-health-lab-link"
 
 WORST = 3  # features whose distributions are drawn
 
 
 def heatmap_figure(history: pd.DataFrame, threshold: float) -> dict:
-    """PSI per feature (rows) and check (columns); the colour saturates at twice the
-    threshold, so everything red is over it."""
+    """PSI per feature (rows) and check (columns), the type's and, "(one machine)", the
+    highest of any single machine; the colour saturates at twice the type's threshold."""
     if history.empty or history["psi"].isna().all():
         return {
             "data": [],
             "layout": figure_layout(left=170, title="No drift checks of this type yet"),
         }
+    mine = history["kind"] == "machine"
+    history = history.assign(
+        feature=history["feature"].where(~mine, history["feature"] + " (one machine)")
+    )
     grid = history.pivot_table(index="feature", columns="checked_at", values="psi", aggfunc="max")
     times = [pd.Timestamp(t).strftime("%Y-%m-%d %H:%M") for t in grid.columns]
     return {
@@ -155,6 +161,23 @@ def quality_table(rows: list[Quality]) -> dbc.Table:
     return dbc.Table([head, body], bordered=False, hover=True, size="sm", className="mb-0")
 
 
+def machine_note(rows: list, names: dict[int, str], threshold: float) -> str:
+    """The machine that moved on its own in the latest check (its drifted level features),
+    or nothing."""
+    moved = [r for r in rows if r.kind == "machine" and r.status == "drift"]
+    if not moved:
+        return ""
+    top = max(moved, key=lambda r: r.psi or 0.0)
+    name = names.get(top.worst_machine_id or -1, f"machine {top.worst_machine_id}")
+    features = ", ".join(
+        f"{r.feature} PSI {r.psi:.2f}" for r in moved if r.worst_machine_id == top.worst_machine_id
+    )
+    return (
+        f"{name} moved on its own: its {features} against the type's reference "
+        f"(machine threshold {threshold:g})."
+    )
+
+
 def models_card(models: list[ActiveModel], machine_type: str, now: datetime) -> html.Div:
     """The active models: version, family, age, training range, reference for this type."""
     if not models:
@@ -182,16 +205,24 @@ def models_card(models: list[ActiveModel], machine_type: str, now: datetime) -> 
     return html.Ul(items, className="mb-0")
 
 
-def lab_note(period: tuple[datetime, datetime] | None) -> list:
-    """The link into the model lab, with the drifted period to pick in its Explore tab (the
-    tab does not take a period from the address yet)."""
-    link = html.A("Open the model lab", href="/lab", className="btn btn-outline-primary btn-sm")
+def lab_note(
+    period: tuple[datetime, datetime] | None, machine_type: str, machine: str | None = None
+) -> list:
+    """The link into the model lab: with a drifted period, its days and the type's machines
+    (or the machine that moved) pre-selected in the Explore tab."""
     if period is None:
+        link = html.A("Open the model lab", href="/lab", className="btn btn-outline-primary btn-sm")
         return [link, html.Span(" No drift in the latest check.", className="ms-2 text-muted")]
-    text = (
-        f" Drifted period: {_minute(period[0])} – {_minute(period[1])} UTC; in Explore, "
-        "choose Dates and this range (the lab does not take it from the link yet)."
+    first, last = (t.astimezone(UTC).date() for t in period)
+    href = lab_link(machine_type=machine_type, start=first, end=last, machine=machine)
+    who = machine or f"the {machine_type} machines"
+    link = html.A(
+        "Explore the drifted period in the model lab",
+        href=href,
+        className="btn btn-outline-primary btn-sm",
+        id=MH_LAB_LINK,
     )
+    text = f" Drifted period: {_minute(period[0])} – {_minute(period[1])} UTC ({who})."
     return [link, html.Span(text, className="ms-2")]
 
 

@@ -113,6 +113,10 @@ def test_the_lab_link_opens_the_lab_on_the_drifted_period(dash_duo, web, drifted
     link = dash_duo.find_element(f"#{v.MH_LAB_LINK}")
     href = link.get_attribute("href")
     assert f"type={drifted}" in href and f"start={first.isoformat()}" in href
+    # the figures above the link are drawn in the same round: wait for them, or the link
+    # moves down between scrolling to it and clicking (a click CI once saw intercepted)
+    dash_duo.wait_for_element(f"#{v.MH_HEATMAP} .main-svg", timeout=20)
+    dash_duo.wait_for_element(f"#{v.MH_DISTRIBUTIONS} .main-svg", timeout=20)
     click(dash_duo, f"#{v.MH_LAB_LINK}")
     dash_duo.wait_for_element(f"#{lab.EXPLORE_DATES}", timeout=20)
     checked = dash_duo.find_element(f"#{lab.EXPLORE_RANGE} input:checked")

@@ -130,6 +130,10 @@ def _fleet_leases(db: Database) -> dict[str, str]:
         return {k: v for k, v in holders(session=s).items() if k in FLEET_JOBS}
 
 
+def _held(lease: str, worker: str) -> str:
+    return rf'^pdm_lease_held{{lease="{lease}",worker="{worker}"}} 1\.0$'
+
+
 def _runs(text: str, job: str) -> int:
     found = re.search(rf'^pdm_job_duration_seconds_count{{job="{job}"}} (\S+)$', text, re.M)
     return int(float(found.group(1))) if found else 0
@@ -141,13 +145,14 @@ def test_each_fleet_job_runs_on_the_one_worker_holding_its_lease(fleet):
     assert wait_until(lambda: _runs(fleet.scrape(leases["rules"]), "rules") >= 10, timeout=60)
     scraped = {name: fleet.scrape(name) for name in WORKERS}
     for name, text in scraped.items():
-        held = set(
-            re.findall(rf'^pdm_lease_held{{lease="(\w+)",worker="{name}"}} 1\.0$', text, re.M)
-        )
-        assert held == {job for job, holder in leases.items() if holder == name}
+        # fleet jobs, and the broker's log (one worker records its refusals)
+        held = set(re.findall(_held(r"(\w+)", name), text, re.M))
+        assert held & set(FLEET_JOBS) == {job for job, holder in leases.items() if holder == name}
         for job in ("rules", "score"):  # every half second / five seconds on the holder only
             assert (_runs(text, job) > 0) == (leases[job] == name), (name, job)
     assert all(_runs(scraped[name], "drain") > 0 for name in WORKERS)  # a per-worker job
+    broker_log = [n for n, t in scraped.items() if re.search(_held("broker_log", n), t, re.M)]
+    assert len(broker_log) == 1  # one worker records the broker's refusals, never two
 
 
 def test_a_fault_raises_one_alarm_per_machine_and_code_recorded_by_the_rules_holder(fleet):

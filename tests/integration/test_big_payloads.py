@@ -1,10 +1,11 @@
 """Through Mosquitto with the shipped size limit (deploy/mosquitto.conf): one limit,
 ``PDM_MAX_PAYLOAD_BYTES``. A 2 MiB message is refused by the broker, from an MQTT 5 sender
-with the reason code "Packet too large" and from an MQTT 3.1.1 sender without the PUBACK it
-used to get, and the refusal is counted: the broker's notice on its log topic becomes a
-dead letter ``payload_too_large`` naming the sender, counted in /metrics. A message over the
-payload limit but within the packet's headroom reaches the worker, which dead-letters it
-with its payload. A reading behind a UTF-8 byte-order mark is stored."""
+with the reason code "Packet too large" (when its socket lets it read it) and from an MQTT
+3.1.1 sender without the PUBACK it used to get, and the refusal is counted: the broker's
+notice on its log topic becomes a dead letter ``payload_too_large`` naming the sender,
+counted in /metrics. A message over the payload limit but within the packet's headroom
+reaches the worker, which dead-letters it with its payload. A reading behind a UTF-8 byte-
+order mark is stored."""
 
 from __future__ import annotations
 
@@ -147,7 +148,10 @@ def test_a_2_mib_message_is_refused_by_the_broker_and_counted_and_a_bom_reading_
     ).encode()
     acked5, why5 = _send_refused(worker, big, mqtt.MQTTv5, "gateway-v5")
     acked3, _ = _send_refused(worker, big, mqtt.MQTTv311, "gateway-v311")
-    assert not acked5 and "Packet too large" in why5, why5  # MQTT 5: the reason code
+    # MQTT 5: disconnected with the reason code "Packet too large", unless the broker's close
+    # reset the sender's socket (still writing the 2 MiB) before paho read the DISCONNECT:
+    # then paho says "Unspecified error". The broker's log, asserted below, names the sender.
+    assert not acked5 and why5[0] in {"Packet too large", "Unspecified error"}, why5
     assert not acked3  # MQTT 3.1.1: no PUBACK, so the gateway keeps it and retries
 
     # over the payload limit, within the packet's headroom: the worker refuses it itself

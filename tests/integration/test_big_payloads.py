@@ -4,8 +4,8 @@ with the reason code "Packet too large" (when its socket lets it read it) and fr
 3.1.1 sender without the PUBACK it used to get, and the refusal is counted: the broker's
 notice on its log topic becomes a dead letter ``payload_too_large`` naming the sender,
 counted in /metrics. A message over the payload limit but within the packet's headroom
-reaches the worker, which dead-letters it with its payload. A reading behind a UTF-8 byte-
-order mark is stored."""
+reaches the worker, which dead-letters it with its payload. A reading behind a UTF-8
+byte-order mark is stored."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, ctx
+from dash import ALL, Input, Output, State, ctx, set_props
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callbacks.resolve_parts import register_parts
@@ -102,21 +102,22 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             comments, history = ticket_activity(session=s, ticket_id=ticket_id or 0)
         return comment_list(comments), history_list(history)
 
+    # `tick` and `act` declare no outputs and set what they change with `set_props`: Dash
+    # calls a callback whose inputs appear in a newly drawn part of the page (the checklist
+    # and the buttons `show` draws) unless all its outputs were drawn with them, and with
+    # none declared that holds. Declared outputs cost two round trips on every load that
+    # could only answer "nothing to do".
     @app.callback(
-        Output(TICKET_STEPS_FEEDBACK, "children"),
-        Output(TICKET_ACTIVITY, "data"),
-        Output(TICKET_REFRESH, "data", allow_duplicate=True),
-        Output(TICKET_STEPS_NOTE, "children", allow_duplicate=True),
         Input({"type": TICKET_STEP, "version": ALL, "step": ALL}, "value"),
         State(TICKET_ID, "data"),
         State(TICKET_ACTIVITY, "data"),
         State(TICKET_REFRESH, "data"),
         prevent_initial_call=True,
     )
-    def tick(_values: list, ticket_id: int | None, n: int, refresh: int) -> tuple:
+    def tick(_values: list, ticket_id: int | None, n: int, refresh: int) -> None:
         user = require(Action.TICKET_VIEW)
         if len(ctx.triggered) != 1 or not isinstance(ctx.triggered_id, dict) or not ticket_id:
-            raise dash.exceptions.PreventUpdate  # the checklist was (re)drawn
+            raise dash.exceptions.PreventUpdate  # not a click on one step
         version_id, step = ctx.triggered_id["version"], ctx.triggered_id["step"]
         done = bool(ctx.triggered[0]["value"])
         with db.session() as s:
@@ -127,11 +128,14 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             require(Action.TICKET_WORK)
             _save_step(db, ticket_id, version_id, step, done, user)
         except (AccessDenied, WorkError) as exc:  # redraw the checklist as it is stored
-            error = _error(str(exc), "ticket-steps-error")
-            return error, dash.no_update, (refresh or 0) + 1, dash.no_update
+            set_props(TICKET_STEPS_FEEDBACK, {"children": _error(str(exc), "ticket-steps-error")})
+            set_props(TICKET_REFRESH, {"data": (refresh or 0) + 1})
+            return
         with db.session() as s:  # the counter follows the tick, not the next reload
             detail = ticket_detail(session=s, ticket_id=ticket_id, user=user)
-        return None, (n or 0) + 1, dash.no_update, steps_note(detail)
+        set_props(TICKET_STEPS_FEEDBACK, {"children": None})
+        set_props(TICKET_ACTIVITY, {"data": (n or 0) + 1})
+        set_props(TICKET_STEPS_NOTE, {"children": steps_note(detail)})
 
     @app.callback(
         Output(TICKET_COMMENT_TEXT, "invalid"),
@@ -153,31 +157,33 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             return True, str(exc), dash.no_update, dash.no_update
         return False, "", "", (n or 0) + 1
 
-    @app.callback(
-        Output(TICKET_FEEDBACK, "children"),
-        Output(TICKET_REFRESH, "data"),
-        Output(D.modal, "is_open"),
-        Output(D.title, "children"),
-        Output(D.down_start, "value"),
-        Output(D.down_end, "value"),
-        Output(D.still, "children"),
+    @app.callback(  # no outputs: see `tick`
         Input({"type": TICKET_DETAIL_ACTION, "action": ALL}, "n_clicks"),
         State(TICKET_ID, "data"),
         State(TICKET_REFRESH, "data"),
         prevent_initial_call=True,
     )
-    def act(_clicks: list, ticket_id: int | None, refresh: int) -> tuple:
+    def act(_clicks: list, ticket_id: int | None, refresh: int) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"] or not ticket_id:
-            raise dash.exceptions.PreventUpdate  # buttons were just (re)drawn
+            raise dash.exceptions.PreventUpdate  # not a click
         action = ctx.triggered_id["action"]
         try:
             require(Action.TICKET_WORK)
         except AccessDenied as exc:
-            return _error(str(exc)), dash.no_update, False, *[dash.no_update] * 4
+            set_props(TICKET_FEEDBACK, {"children": _error(str(exc))})
+            set_props(D.modal, {"is_open": False})
+            return
         if action == "resolve":
-            return dash.no_update, dash.no_update, True, *dialog_opening(db, ticket_id)
-        alert = _transition(db, ticket_id, _TARGET[action])
-        return alert, (refresh or 0) + 1, False, *[dash.no_update] * 4
+            title, down_start, down_end, still = dialog_opening(db, ticket_id)
+            set_props(D.modal, {"is_open": True})
+            set_props(D.title, {"children": title})
+            set_props(D.down_start, {"value": down_start})
+            set_props(D.down_end, {"value": down_end})
+            set_props(D.still, {"children": still})
+            return
+        set_props(TICKET_FEEDBACK, {"children": _transition(db, ticket_id, _TARGET[action])})
+        set_props(TICKET_REFRESH, {"data": (refresh or 0) + 1})
+        set_props(D.modal, {"is_open": False})
 
     @app.callback(
         Output(TICKET_FEEDBACK, "children", allow_duplicate=True),

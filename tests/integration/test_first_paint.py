@@ -1,7 +1,8 @@
 """The layout of a full page load holds the page the browser opened (web/server/first_paint.py):
 the page container filled as Dash's router fills it, with the path's variables, the query
 and the page's title, a page outside the role as the no-access page; without the page's
-address, Dash's empty container as before (the router draws the page)."""
+address, Dash's empty container as before (the router draws the page). Parts of a page drawn
+by its first callbacks call nothing more when they appear."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from factories import WebApp
 from web.views.machine import MACHINE_NAME
 from web.views.shell import NO_ACCESS
 from web.views.sops import SOPS_CODE
+from web.views.ticket import TICKET_DETAIL_ACTION, TICKET_STEP
 
 
 def _container(web: WebApp, user: str, referrer: str | None) -> dict:
@@ -60,3 +62,17 @@ def test_without_the_page_address_the_router_draws_the_page(web: WebApp):
         ids = _container(web, "manager", referrer)
         assert "pathname" not in ids["_pages_location"]["props"]
         assert ids["_pages_content"]["props"].get("children") is None
+
+
+def test_the_ticket_pages_drawn_checklist_and_buttons_call_nothing(web: WebApp):
+    """Dash calls a callback whose inputs appear in a newly drawn part of the page unless all
+    its outputs were drawn with them: the step and button callbacks declare none (they use
+    set_props), so a ticket page's load makes no round trip that answers "nothing to do"."""
+    for kind in (TICKET_STEP, TICKET_DETAIL_ACTION):
+        specs = [
+            spec
+            for spec in web.app.callback_map.values()
+            if any(f'"type":"{kind}"' in dep["id"] for dep in spec["inputs"])
+        ]
+        assert specs, kind
+        assert all(spec.get("no_output") for spec in specs), kind

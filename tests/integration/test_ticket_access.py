@@ -25,7 +25,7 @@ from web.views.ticket import (
     TICKET_COMMENT_TEXT,
     TICKET_ID,
     TICKET_REFRESH,
-    TICKET_STEPS_FEEDBACK,
+    TICKET_STEP,
     ticket_step,
 )
 
@@ -36,17 +36,21 @@ def _prop(component_id: dict | str, prop: str) -> str:
 
 
 def _request(web: WebApp, output_part: str, inputs: list, state: list, changed: str) -> dict:
-    """A request shaped like the browser's for the callback whose outputs name ``output_part``."""
-    key = next(k for k in web.app.callback_map if output_part in k)
+    """A request shaped like the browser's for the callback whose outputs name ``output_part``
+    (or, for a callback without outputs, whose inputs do)."""
+    key = next(
+        k
+        for k, spec in web.app.callback_map.items()
+        if output_part in k
+        or (spec.get("no_output") and any(output_part in d["id"] for d in spec["inputs"]))
+    )
+    body = {"output": key, "inputs": inputs, "state": state, "changedPropIds": [changed]}
+    if web.app.callback_map[key].get("no_output"):
+        return body  # the browser sends no outputs for it
     declared = web.app.callback_map[key]["output"]
     declared = declared if isinstance(declared, list) else [declared]
-    return {
-        "output": key,
-        "outputs": [{"id": o.component_id, "property": o.component_property} for o in declared],
-        "inputs": inputs,
-        "state": state,
-        "changedPropIds": [changed],
-    }
+    outputs = [{"id": o.component_id, "property": o.component_property} for o in declared]
+    return {**body, "outputs": outputs}
 
 
 def _ticket(web: WebApp) -> tuple[int, int]:
@@ -69,7 +73,7 @@ def _tick(web: WebApp, ticket_id: int, version_id: int) -> dict:
     step = ticket_step(version_id, 0)
     return _request(
         web,
-        f"{TICKET_STEPS_FEEDBACK}.children",
+        f'"type":"{TICKET_STEP}"',
         [[{"id": step, "property": "value", "value": [0]}]],
         [
             {"id": TICKET_ID, "property": "data", "value": ticket_id},

@@ -57,17 +57,22 @@ def test_no_page_needs_unsafe_eval(dash_duo, web: WebApp):
     try:
         sign_in(driver, base, "admin", web.password("admin"))
         console_problems(driver)
+        expect_figures = {*GRAPH_PAGES, f"/ticket/{ticket_id}"}
         for page in tour:
             driver.get(base + page.path)
             assert wait_settled(driver, timeout=30), page.path
-            time.sleep(0.5)  # Plotly draws a moment after the callback settles
+            # Plotly and the grid draw after the callbacks settle: wait for what must come
+            if page.path in expect_figures:
+                _wait_for(driver, ".js-plotly-plot .main-svg")
+            if page.path in ("/alarms", "/admin/users"):
+                _wait_for(driver, ".ag-row")
             drawn[page.path] = len(
                 driver.find_elements("css selector", ".js-plotly-plot .main-svg")
             )
             rows[page.path] = len(driver.find_elements("css selector", ".ag-row"))
             problems += [(page.path, e["message"][:300]) for e in console_problems(driver)]
         assert problems == [], "\n".join(map(str, problems))
-        for path in (*GRAPH_PAGES, f"/ticket/{ticket_id}"):
+        for path in expect_figures:
             assert drawn[path] > 0, (path, drawn)
         assert sum(1 for n in drawn.values() if n) >= 5, drawn  # fleet, machine, ticket, …
         assert rows["/alarms"] > 0 and rows["/admin/users"] > 0, rows
@@ -80,3 +85,10 @@ def test_no_page_needs_unsafe_eval(dash_duo, web: WebApp):
         assert any("unsafe-eval" in m for m in refused), refused
     finally:
         driver.quit()
+
+
+def _wait_for(driver, selector: str, timeout: float = 30.0) -> None:
+    """Until an element matching ``selector`` is drawn (the assertions then count them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not driver.find_elements("css selector", selector):
+        time.sleep(0.1)

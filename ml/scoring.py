@@ -1,8 +1,14 @@
-"""Batched fleet scoring: the last W steps of every machine through both models at once."""
+"""Batched fleet scoring: the last W steps of every machine through both models at once.
+
+Machines of a type the active models never learned are not scored: normalised by the
+other types' healthy levels their readings look like a failure (a new type of fan scored
+99 % over the failure threshold until a retrain), so the threshold rules guard them until a
+training includes their type, and the model-health page says "No reference for type …"."""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +22,8 @@ from ml.inputs import AnyFailureModel, Context, failure_scores, load_failure_mod
 from ml.registry import active
 
 __all__ = ["MachineScore", "FleetScorer", "assemble"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,7 @@ class FleetScorer:
         self.type_names: list[str] = meta["type_names"]
         self.window: int = meta["params"]["window"]
         self.step_s: float = meta["params"]["step_s"]
+        self._unknown_told: set[str] = set()  # types left unscored, logged once each
 
     @property
     def sensors(self) -> tuple[str, ...]:
@@ -81,6 +90,19 @@ class FleetScorer:
         rpm = self.sensors.index("rpm")
         healthy_rpm, _ = self.baseline.arrays(types, units)
         return x3[:, -3:, rpm].mean(axis=1) >= 0.5 * healthy_rpm[:, 0, rpm]
+
+    def _known(self, types: np.ndarray) -> np.ndarray:
+        learned = list(self.baseline.mean)
+        known = np.isin(types, learned)
+        for kind in sorted(set(types[~known].tolist()) - self._unknown_told):
+            self._unknown_told.add(kind)
+            log.warning(
+                "machines of type %r are not scored: the active models learned %s only; "
+                "threshold rules guard them until a training includes the type",
+                kind,
+                ", ".join(learned),
+            )
+        return known
 
     @classmethod
     def from_registry(cls, session: Session) -> FleetScorer | None:
@@ -106,10 +128,11 @@ class FleetScorer:
         units: np.ndarray | None = None,
         context: Context | None = None,
     ) -> list[MachineScore]:
-        """Scores of the running machines: one that stands still has already failed (the rpm
-        rules say so) and its frozen readings would only look like an imminent failure.
+        """Scores of the running machines of the types the models learned: one that stands
+        still has already failed (the rpm rules say so) and its frozen readings would only
+        look like an imminent failure; one of a new type is left to the threshold rules.
         ``context``: each machine's current life (``ml.inputs``); unknown: age 0, no drift."""
-        running = self._running(x3, types, units)
+        running = self._running(x3, types, units) & self._known(types)
         context = context or Context(np.zeros(len(x3)))
         x3, types, ids = x3[running], types[running], ids[running]
         context = context.take(running)

@@ -77,6 +77,31 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
     assert np.allclose([by_id[i].anomaly_score for i in scored], evaluated.anomaly[scored])
 
 
+@pytest.mark.parametrize("tiny", ["tree"], indirect=True)
+def test_machines_of_a_type_the_models_never_learned_are_left_to_the_rules(tiny, tmp_path, caplog):
+    held_out = build_windows(simulated(machines=4, days=2, seed=12), PARAMS, stride=50)
+    tiny.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "failure" / "baseline.json").read_text())
+    live = FleetScorer(
+        anomaly=AnomalyModel.load(tmp_path / "m" / "anomaly"),
+        failure=load_failure_model(tmp_path / "m" / "failure"),
+        meta=meta,
+        versions={"anomaly": 1, "failure": 1},
+    )
+    types = held_out.types.copy()
+    types[::2] = "fan"  # a type joined the fleet after the models were trained
+    ids = np.arange(len(types))
+    args = (held_out.x3, types, ids)
+    with caplog.at_level("WARNING", logger="ml.scoring"):
+        scored = {s.machine_id for s in live.score(*args, context=held_out.context())}
+        live.score(*args, context=held_out.context())
+    assert scored and not scored & set(ids[::2].tolist())
+    same = live.score(held_out.x3, held_out.types, ids, context=held_out.context())
+    assert scored < {s.machine_id for s in same}  # the same windows are scored as their type
+    told = [r for r in caplog.records if "'fan' are not scored" in r.getMessage()]
+    assert len(told) == 1  # said once, not at every scoring
+
+
 @pytest.mark.parametrize("tiny", ["blend"], indirect=True)
 def test_a_blend_with_the_lstms_probability_keeps_it_through_save_and_load(tiny, tmp_path):
     held_out = build_windows(simulated(machines=4, days=2, seed=12), PARAMS, stride=50)

@@ -60,9 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def prepare(settings: Settings) -> Database:
-    """Open the database and bring its schema up to date."""
+    """Open the database and bring its schema up to date; copy ticket attachments an earlier
+    release kept on this machine's disk into the database (idempotent)."""
+    from maintenance.repair.attachment_store import import_disk_attachments
+
     db = Database(settings.effective_database_url)
     upgrade_schema(db.engine)
+    import_disk_attachments(settings, db)
     return db
 
 

@@ -134,15 +134,21 @@ class Worker:
         return self._unsubscribe_and_settle() + self._end_session()
 
     def _unsubscribe_and_settle(self) -> int:
-        """Unsubscribe, then drain until nothing more arrived for QUIET_S: the broker sends
-        what it had queued for this member as the acks free its receive window."""
+        """Unsubscribe, then drain until nothing more arrived for QUIET_S after the last
+        message and the last ack: the broker sends what it had queued for this member as the
+        acks free its receive window."""
         if not self.client.unsubscribe(timeout=10):
             log.warning("the broker did not confirm the unsubscribe within 10 s")
         stored, deadline = 0, time.monotonic() + SETTLE_MAX_S
+        acked_at = time.monotonic()
         while time.monotonic() < deadline:
+            busy = not self.inbox.empty() or self.drainer.pending
             stored += self.drainer.run_once().inserted
+            if busy:  # acks just went out: the broker may send what it queued behind them
+                acked_at = time.monotonic()
             idle = self.inbox.empty() and not self.drainer.pending
-            if idle and time.monotonic() - self.client.last_message_at >= QUIET_S:
+            last = max(acked_at, self.client.last_message_at)
+            if idle and time.monotonic() - last >= QUIET_S:
                 return stored
             time.sleep(0.05)
         log.warning("still receiving %.0f s after the unsubscribe; ending anyway", SETTLE_MAX_S)

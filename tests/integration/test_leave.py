@@ -1,10 +1,12 @@
 """A worker leaving the shared group for good (a scale-down), against real Mosquitto and
 PostgreSQL: two workers share the telemetry with persistent sessions while a known stream is
-published; one of them stops in the middle.
+published; one of them, which has fallen behind (the broker holds a backlog of its share in
+its session), stops in the middle while the stream goes on.
 
-- **Leave** (SIGUSR1, ``Worker.leave``): every reading stored once, the ones published after
-  the leave stored by the remaining worker at once, and the broker holds no session for the
-  member that left.
+- **Leave** (SIGUSR1, ``Worker.leave``): every reading stored, none delivered twice, the
+  backlog taken by the leaving member after its unsubscribe, the readings published after
+  the leave stored by the remaining worker, and the broker holds no session for the member
+  that left.
 - **Plain stop** (SIGTERM, ``Worker.stop``), the control: the stopped member's session stays
   and the broker queues its share of the rest of the stream there; nothing of it reaches
   the other worker until ``python app.py worker --leave`` (``Worker.leave_stopped``) takes
@@ -39,7 +41,7 @@ from data.models import Reading
 from maintenance.ops.demo_seed import seed_demo
 from worker import Worker
 
-MESSAGES = 900  # one reading each, unique (sensor, ts)
+MESSAGES = 1500  # one reading each, unique (sensor, ts)
 STOP_AT = 300  # the member stops once this many were published
 MACHINES = ("motor-01", "pump-01", "compressor-01")
 
@@ -52,6 +54,9 @@ class Group:
 
 
 def _settings(tmp_path: Path, url: str, mqtt_url: str, group: str, name: str) -> Settings:
+    # member a falls behind: a small receive window drained every 2 s, so the broker queues
+    # most of its share in its session, which it must still take (and ack) when it leaves
+    slow = {"mqtt_receive_maximum": 5, "drain_interval_s": 2.0} if name == "a" else {}
     return make_settings(
         tmp_path / name,
         database_url=url,
@@ -61,6 +66,7 @@ def _settings(tmp_path: Path, url: str, mqtt_url: str, group: str, name: str) ->
         mqtt_session_expiry_s=600,  # persistent, the product's way (its default is 7 days)
         mqtt_client_id=f"pdm-{group}-{name}",
         worker_name=f"{group}-{name}",
+        **slow,
     )
 
 
@@ -87,38 +93,46 @@ def group(postgres, mosquitto, tmp_path: Path) -> Iterator[Group]:
     db.dispose()
 
 
-def _publish(settings: Settings, at_stop: threading.Event, stopped: threading.Event) -> list[int]:
-    """Publish the stream; set ``at_stop`` at STOP_AT and wait for ``stopped`` before going
-    on. Returns the index of the first message published after the stop."""
-    publisher = TestPublisher(settings)
-    base = time.time() - 60
-    after: list[int] = []
-    try:
-        for i in range(MESSAGES):
-            if i == STOP_AT:
-                at_stop.set()
-                assert stopped.wait(60), "the member never finished stopping"
-                after.append(i)
-            reading = {"sensor": "temperature", "ts": base + i * 0.01, "value": 20 + i % 50}
-            publisher.send(reading, machine=MACHINES[i % len(MACHINES)])
-            time.sleep(0.002)
-    finally:
-        publisher.close()
-    return after
+class Stream:
+    """Publishes the known stream in a thread, without pausing for the stop: ``sent`` is
+    how many messages the broker has acknowledged so far."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sent = 0
+        self.at_stop = threading.Event()  # STOP_AT messages are out
+        self._settings = settings
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        publisher = TestPublisher(self._settings)
+        base = time.time() - 60
+        try:
+            for i in range(MESSAGES):
+                reading = {"sensor": "temperature", "ts": base + i * 0.01, "value": 20 + i % 50}
+                publisher.send(reading, machine=MACHINES[i % len(MACHINES)])
+                self.sent = i + 1
+                if self.sent == STOP_AT:
+                    self.at_stop.set()
+                time.sleep(0.005)
+        finally:
+            publisher.close()
+
+    def join(self) -> None:
+        self._thread.join(120)
+        assert self.sent == MESSAGES
 
 
-def _stream_with_a_stop(group: Group, stop: str) -> None:
-    at_stop, stopped = threading.Event(), threading.Event()
-    result: list[int] = []
-    thread = threading.Thread(
-        target=lambda: result.extend(_publish(group.settings["b"], at_stop, stopped))
-    )
-    thread.start()
-    assert at_stop.wait(60)
-    getattr(group.workers["a"], stop)()  # "leave" or "stop"
-    stopped.set()
-    thread.join(120)
-    assert result == [STOP_AT]
+def _stream_with_a_stop(group: Group, stop: str) -> int:
+    """Stop member a ("leave" or "stop") while the stream goes on; returns how many
+    messages had been published when its stop returned."""
+    stream = Stream(group.settings["b"])
+    assert stream.at_stop.wait(60)
+    getattr(group.workers["a"], stop)()
+    stopped_at = stream.sent
+    stream.join()
+    assert STOP_AT <= stopped_at < MESSAGES, stopped_at  # some published after the stop
+    return stopped_at
 
 
 def _distinct(db: Database) -> int:
@@ -168,29 +182,27 @@ def test_a_member_that_leaves_hands_its_share_to_the_others_at_once(group):
     _stream_with_a_stop(group, "leave")
     # everything, the readings published after the leave included, without waiting for
     # the session's expiry (600 s): the broker no longer counts the member in the group
-    assert wait_until(lambda: readings_count(group.db) == MESSAGES, timeout=60), readings_count(
-        group.db
-    )
+    all_stored = wait_until(lambda: readings_count(group.db) == MESSAGES, timeout=120)
+    assert all_stored, readings_count(group.db)
     assert _distinct(group.db) == MESSAGES  # 0 lost
     assert _duplicates() == duplicates_before  # 0 delivered twice
     assert not _session_present(group.settings["a"])  # the broker discarded the session
 
 
-def test_a_plain_stop_keeps_the_members_share_queued_until_its_session_is_taken_up(group, tmp_path):
-    duplicates_before = _duplicates()
-    _stream_with_a_stop(group, "stop")
+def test_a_plain_stop_keeps_the_members_share_queued_until_its_session_is_taken_up(group):
+    stopped_at = _stream_with_a_stop(group, "stop")
     # the remaining worker stores its own share of the rest; the stopped member's share
-    # (one message in two) stays queued in that member's session, which the broker keeps
-    expected_b = MESSAGES - STOP_AT - (MESSAGES - STOP_AT) // 2
+    # (one message in two of those published after its stop) stays queued in its session
 
     def settled() -> bool:
         first = readings_count(group.db)
         time.sleep(1.0)
-        return readings_count(group.db) == first >= STOP_AT + expected_b - 1
+        return readings_count(group.db) == first
 
     assert wait_until(settled, timeout=60), readings_count(group.db)
+    share = (MESSAGES - stopped_at) // 2 - 1  # the round robin's half, give or take one
     missing = MESSAGES - readings_count(group.db)
-    assert missing >= (MESSAGES - STOP_AT) // 2 - 1, missing  # the defect a leave fixes
+    assert missing >= share, (missing, stopped_at)  # the defect a leave fixes
 
     # python app.py worker --leave under the stopped member's client id: its share stored
     again = Worker(group.settings["a"], Database(group.settings["a"].effective_database_url))
@@ -198,9 +210,10 @@ def test_a_plain_stop_keeps_the_members_share_queued_until_its_session_is_taken_
         stored = again.leave_stopped()
     finally:
         again.db.dispose()
-    assert stored == missing
+    assert stored >= share, (stored, missing)
+    # each reading stored once (a resumed session may deliver again a message the stopped
+    # member had committed: at least once from the broker, once in the table by its key)
     assert readings_count(group.db) == _distinct(group.db) == MESSAGES
-    assert _duplicates() == duplicates_before
     assert not _session_present(group.settings["a"])
 
 

@@ -5,7 +5,8 @@ loads the worker, the broker or the models, a worker never loads Dash.
 
 python app.py              # everything in one process on embedded defaults
 python app.py web          # only the web app
-python app.py worker       # only MQTT ingest and the scheduler
+python app.py worker       # only MQTT ingest and the scheduler (SIGUSR1: leave the group)
+python app.py worker --leave  # end a stopped member's session after a scale-down
 python app.py backfill     # months of demo history into the database (backfill --help)
 """
 
@@ -45,13 +46,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", help="address the web app listens on (default: PDM_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="web port (default: PDM_PORT, 8050)")
     p.add_argument("--no-simulator", action="store_true", help="do not run the demo simulator")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--leave",
+        action="store_true",
+        help="worker only, one-shot, after a scale-down: take up the MQTT session of the member "
+        "stopped under PDM_MQTT_CLIENT_ID, store what it holds, end the session and exit "
+        "(a running worker leaves on SIGUSR1; docs/reliability.md)",
+    )
+    args = p.parse_args(argv)
+    if args.leave and args.role != "worker":
+        p.error("--leave goes with the worker role: python app.py worker --leave")
+    return args
 
 
 def prepare(settings: Settings) -> Database:
-    """Open the database and bring its schema up to date."""
+    """Open the database and bring its schema up to date; copy ticket attachments an earlier
+    release kept on this machine's disk into the database (idempotent)."""
+    from maintenance.repair.attachment_store import import_disk_attachments
+
     db = Database(settings.effective_database_url)
     upgrade_schema(db.engine)
+    import_disk_attachments(settings, db)
     return db
 
 
@@ -70,8 +85,11 @@ def demo_accounts(settings: Settings, db: Database) -> dict[str, str]:
     return known
 
 
-def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Stop], Callable]:
-    """Broker (embedded, role all), worker and simulator; returns stop functions, readiness."""
+def start_backend(
+    role: str, settings: Settings, db: Database, leaving: threading.Event | None = None
+) -> tuple[list[Stop], Callable]:
+    """Broker (embedded, role all), worker and simulator; returns stop functions, readiness.
+    The worker stops for good (leaves the shared group) when ``leaving`` is set."""
     from ingest.broker import EmbeddedBroker
     from simulator.thread import SimulatorThread
     from worker import OneWorkerOnly, Worker, serve_worker_metrics
@@ -88,7 +106,7 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
         for stop in reversed(stops):
             stop()
         raise SystemExit(f"pdm: {exc}") from None
-    stops.append(worker.stop)
+    stops.append(lambda: worker.leave() if leaving and leaving.is_set() else worker.stop())
     if role == "worker" and settings.worker_metrics_port:
         metrics = serve_worker_metrics(
             settings.worker_metrics_port,
@@ -104,6 +122,18 @@ def start_backend(role: str, settings: Settings, db: Database) -> tuple[list[Sto
         sim.start()
         stops.append(sim.stop)
     return stops, worker.readiness
+
+
+def leave_stopped(settings: Settings, db: Database) -> None:
+    """``python app.py worker --leave``: end the session of a member stopped for good."""
+    from worker import Worker
+
+    stored = Worker(settings, db).leave_stopped()
+    print(
+        f"left the shared group as {settings.effective_mqtt_client_id}: "
+        f"{stored} reading(s) of its share stored, its session ended",
+        flush=True,
+    )
 
 
 def start_demo_training(settings: Settings, db: Database) -> threading.Thread | None:
@@ -178,12 +208,21 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(**overrides)
     setup_logging(settings.log_format, settings.log_level)
     db = prepare(settings)
+    if args.leave:
+        leave_stopped(settings, db)
+        db.dispose()
+        return
     accounts = demo_accounts(settings, db)
-    stops, readiness = start_backend(args.role, settings, db) if args.role != "web" else ([], None)
+    leaving = threading.Event()
+    stops, readiness = ([], None)
+    if args.role != "web":
+        stops, readiness = start_backend(args.role, settings, db, leaving)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as gracefully as Ctrl-C
+    if args.role == "worker":  # a scale-down: stop for good (docs/reliability.md)
+        signal.signal(signal.SIGUSR1, lambda *_: (leaving.set(), _interrupt()))
     try:
         if args.role == "worker":
-            log.info("worker running; SIGTERM or Ctrl-C stops it gracefully")
+            log.info("worker running; SIGTERM or Ctrl-C stops it, SIGUSR1 leaves the group")
             threading.Event().wait()
         else:
             serve_web(settings, db, readiness, accounts)

@@ -4,6 +4,11 @@ QoS 1, persistent session and manual acks: a message is acked by the drain only 
 its rows are committed, so a crash before that makes the broker deliver it again.
 MQTT 5 against Mosquitto (session expiry, Receive Maximum, shared subscriptions);
 MQTT 3.1.1 with ``clean_session=False`` against the embedded amqtt broker.
+
+Leaving the group for good (a scale-down, docs/reliability.md): ``unsubscribe`` first, so
+the broker stops giving this member a share, then ``stop(end_session=True)`` once what it
+received is committed and acked, so the broker discards the session instead of queueing
+for a member that never returns.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class IngestClient:
         self._settings, self._inbox, self._budget = settings, inbox, budget
         self._records_broker_log = records_broker_log
         self._telemetry_mid: int | None = None
+        self._unsubscribe_mid: int | None = None
+        self._leaving = threading.Event()  # unsubscribed: a reconnect does not subscribe again
+        self._unsubscribed = threading.Event()
+        self.last_message_at = 0.0  # time.monotonic() of the last telemetry message
         self._stopping = threading.Event()
         self._closed = threading.Event()  # inbox closed: new messages are left to the broker
         self._connected = threading.Event()
@@ -73,6 +82,7 @@ class IngestClient:
         client.reconnect_delay_set(min_delay=1, max_delay=15)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -95,11 +105,30 @@ class IngestClient:
         """Stop taking new messages; the broker keeps them (unacked) for the next session."""
         self._closed.set()
 
-    def stop(self) -> None:
-        """Disconnect cleanly; unacked messages stay with the broker for the next start."""
+    def unsubscribe(self, timeout: float) -> bool:
+        """Leave the shared group: the broker gives this member no new message once it has
+        confirmed (returns whether it did within ``timeout``). What it already queued or sent
+        for this member still arrives and is stored as usual."""
+        self._leaving.set()
+        self._unsubscribed.clear()
+        self._unsubscribe_mid = self._client.unsubscribe(telemetry_filter(self._settings))[1]
+        return self._unsubscribed.wait(timeout)
+
+    def stop(self, end_session: bool = False) -> None:
+        """Disconnect cleanly. By default the session stays: unacked messages (and, in a
+        shared group, this member's share of what is published meanwhile) wait for the next
+        start under the same client id. ``end_session``: session expiry 0 on the DISCONNECT,
+        the broker discards the session and whatever it still holds (MQTT 5 only)."""
         self._stopping.set()
         self._closed.set()
-        self._client.disconnect()
+        if end_session and self._settings.mqtt_v5:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+            self._client.disconnect(properties=props)
+        else:
+            if end_session:
+                log.warning("ending the MQTT session needs MQTT 5: the session is kept")
+            self._client.disconnect()
         self._client.loop_stop()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -120,6 +149,9 @@ class IngestClient:
             log.error("MQTT connect refused: %s", reason)
             return
         log.info("MQTT connected (session present: %s)", getattr(flags, "session_present", "?"))
+        if self._leaving.is_set():  # reconnected while leaving: stay out of the group
+            self._connected.set()
+            return
         self._telemetry_mid = client.subscribe(telemetry_filter(self._settings), qos=1)[1]
         if self._settings.mqtt_broker_log_topic:  # QoS 0: log lines are never acked
             client.subscribe(self._settings.mqtt_broker_log_topic, qos=0)
@@ -136,6 +168,10 @@ class IngestClient:
             self._connected.set()
         else:
             log.error("MQTT subscription refused: %s", reasons)
+
+    def _on_unsubscribe(self, _c: object, _u: object, mid: int, _r: object, _p: object) -> None:
+        if mid == self._unsubscribe_mid:
+            self._unsubscribed.set()
 
     def _on_disconnect(
         self, _c: object, _u: object, _f: object, reason: object, _p: object
@@ -159,6 +195,7 @@ class IngestClient:
                 metrics.BROKER_REFUSALS.inc()  # and the drain dead-letters it
             else:
                 metrics.MESSAGES_RECEIVED.inc()
+                self.last_message_at = time.monotonic()
             if self._budget is not None and not self._budget.acquire(
                 len(item.payload), self._closed
             ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from datetime import UTC, datetime
 from functools import partial
 
@@ -28,6 +29,8 @@ from worker.schedule import FLEET_JOBS, SCHEDULE
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
+QUIET_S = 1.0  # leaving: nothing more arrived for this long after the unsubscribe
+SETTLE_MAX_S = 60.0  # leaving: give up waiting for quiet after this long (a flooding broker)
 
 
 class Worker:
@@ -99,7 +102,8 @@ class Worker:
         self.scheduler.start()
 
     def stop(self) -> None:
-        """Graceful: stop the jobs, commit and ack what was received, then disconnect."""
+        """Graceful: stop the jobs, commit and ack what was received, then disconnect keeping
+        the MQTT session (a restart under the same client id takes up its share again)."""
         if not self.scheduler.running:
             return  # never started, or already stopped
         self.scheduler.shutdown(wait=True)
@@ -107,6 +111,59 @@ class Worker:
         self.client.close_inbox()
         self.drainer.drain_all()
         self.client.stop()
+
+    def leave(self) -> None:
+        """Stop for good (a scale-down): leave the shared group first, store and ack what the
+        broker had already given this member, then end the session (docs/reliability.md)."""
+        if not self.scheduler.running:
+            return
+        log.info("leaving the shared group: unsubscribing, then ending the MQTT session")
+        self.scheduler.shutdown(wait=True)  # the drain job too: the loop below drains
+        self.leases.stop()
+        self._unsubscribe_and_settle()
+        self._end_session()
+
+    def leave_stopped(self, connect_timeout: float = 30.0) -> int:
+        """``python app.py worker --leave``: take up the session of a member already stopped
+        under this client id (its queued share comes with it), store it, then end the
+        session. No job runs and no lease is taken. Returns the readings stored."""
+        self.client.start()
+        if not self.client.wait_connected(connect_timeout):
+            self.client.stop()
+            raise ConnectionError("the MQTT broker did not answer: the session is kept")
+        return self._unsubscribe_and_settle() + self._end_session()
+
+    def _unsubscribe_and_settle(self) -> int:
+        """Unsubscribe, then drain until nothing more arrived for QUIET_S after the last
+        message and the last ack: the broker sends what it had queued for this member as the
+        acks free its receive window."""
+        if not self.client.unsubscribe(timeout=10):
+            log.warning("the broker did not confirm the unsubscribe within 10 s")
+        stored, deadline = 0, time.monotonic() + SETTLE_MAX_S
+        acked_at = time.monotonic()
+        while time.monotonic() < deadline:
+            busy = not self.inbox.empty() or self.drainer.pending
+            stored += self.drainer.run_once().inserted
+            if busy:  # acks just went out: the broker may send what it queued behind them
+                acked_at = time.monotonic()
+            idle = self.inbox.empty() and not self.drainer.pending
+            last = max(acked_at, self.client.last_message_at)
+            if idle and time.monotonic() - last >= QUIET_S:
+                return stored
+            time.sleep(0.05)
+        log.warning("still receiving %.0f s after the unsubscribe; ending anyway", SETTLE_MAX_S)
+        return stored
+
+    def _end_session(self) -> int:
+        self.client.close_inbox()
+        stored = self.drainer.drain_all()
+        if self.drainer.pending or not self.drainer.db_ok:  # never discard what is unstored
+            log.error("the database did not take the last messages: the MQTT session is kept")
+            self.client.stop()
+            return stored
+        self.client.stop(end_session=True)
+        log.info("left the shared group; the broker discarded this member's session")
+        return stored
 
     def readiness(self) -> dict[str, bool]:
         return {

@@ -19,6 +19,7 @@ from data.models.base import (
     utcnow,
 )
 from data.models.drift_tables import DriftResult
+from data.models.file_tables import AttachmentBlob
 from data.models.fleet_tables import Lease
 from data.models.ops_tables import (
     AppSetting,
@@ -64,6 +65,7 @@ from data.models.work_tables import (
 
 __all__ = [
     "ApiRequestCount",
+    "AttachmentBlob",
     "ApiToken",
     "DriftResult",
     "Base",

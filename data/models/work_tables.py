@@ -170,7 +170,8 @@ class TicketComment(Base):
 
 
 class Attachment(Base):
-    """A photo or PDF on a ticket, stored under a generated name outside any served folder."""
+    """A photo or PDF on a ticket; its bytes are in ``attachment_blobs`` (``stored_name``:
+    where earlier releases kept it under ``var_dir/attachments``, unique still)."""
 
     __tablename__ = "attachments"
     __table_args__ = (Index("ix_attachments_ticket", "ticket_id"),)

@@ -1,6 +1,9 @@
 """Photos and PDFs on a ticket: type from the content (never the name or the browser's
-claim), size capped by the settings, stored under a generated name in ``var_dir/attachments``
-(not a served folder), SHA-256 recorded, and read back only by people allowed on the ticket.
+claim), size capped by the settings, stored in the database (``attachment_blobs``, which every
+web process and worker reads; never a served folder), SHA-256 recorded, and read back only by
+people allowed on the ticket. Files stored on a machine's disk by earlier releases
+(``var_dir/attachments``) are copied into the database at every process's start
+(``import_disk_attachments``, idempotent) and read from the disk until then.
 
 Who may attach and download: admins, managers and engineers (they follow every repair), and
 the technician who works the ticket (``may_change``: the assigned one, or any technician
@@ -10,16 +13,19 @@ while it is unassigned). Viewers and other technicians may not.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
-from data.models import Attachment, AuditLog, Ticket, User
+from data.db import Database
+from data.models import Attachment, AttachmentBlob, AuditLog, Ticket, User
 from maintenance.people.accounts import UserInfo
 from maintenance.people.permissions import Action, allowed
 from maintenance.ticketing.ticket_flow import may_change
@@ -35,8 +41,12 @@ __all__ = [
     "list_attachments",
     "ticket_files",
     "attachments_dir",
+    "import_disk_attachments",
+    "ticket_photos",
     "PHOTO_TYPES",
 ]
+
+log = logging.getLogger(__name__)
 
 _MAX_NAME = 255
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")  # what sniff_type calls a photo
@@ -83,7 +93,7 @@ def may_handle_files(*, ticket: Ticket, user: UserInfo) -> bool:
 
 
 def attachments_dir(settings: Settings) -> Path:
-    """Where the files live: under var_dir, which neither Flask nor Dash serves."""
+    """Where earlier releases kept the files: under var_dir, on one machine's disk only."""
     return settings.var_dir / "attachments"
 
 
@@ -133,14 +143,10 @@ def store_attachment(
     """Check, store and audit one file on a ticket; raises ``AttachmentError`` if refused."""
     ticket = _allowed_ticket(session, ticket_id, user)
     content_type = _check_upload(settings, filename, data)
-    folder = attachments_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored_name = uuid.uuid4().hex
-    (folder / stored_name).write_bytes(data)
     attachment = Attachment(
         ticket_id=ticket.id,
         filename=_clean_name(filename),
-        stored_name=stored_name,
+        stored_name=uuid.uuid4().hex,  # the name on disk of earlier releases; unique still
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -148,6 +154,7 @@ def store_attachment(
     )
     session.add(attachment)
     session.flush()
+    session.add(AttachmentBlob(attachment_id=attachment.id, data=data))  # one transaction
     session.add(
         AuditLog(
             user_id=user.id,
@@ -173,10 +180,72 @@ def open_attachment(
     if attachment is None:
         raise AttachmentError("No such file.")
     _allowed_ticket(session, attachment.ticket_id, user)
-    path = attachments_dir(settings) / attachment.stored_name
-    if not path.is_file():
+    data = _content(session, attachment, attachments_dir(settings))
+    if data is None:
         raise AttachmentError("The file is missing from storage.")
-    return StoredFile(attachment.filename, attachment.content_type, path.read_bytes())
+    return StoredFile(attachment.filename, attachment.content_type, data)
+
+
+def _content(session: Session, attachment: Attachment, legacy: Path | None) -> bytes | None:
+    """The bytes from the database; from this machine's disk (``legacy``) for a file of an
+    earlier release not imported yet; None when neither has it."""
+    blob = session.get(AttachmentBlob, attachment.id)
+    if blob is not None:
+        return blob.data
+    path = legacy / attachment.stored_name if legacy is not None else None
+    return path.read_bytes() if path is not None and path.is_file() else None
+
+
+def ticket_photos(
+    *, session: Session, ticket_id: int, legacy: Path | None = None
+) -> list[tuple[str, bytes]]:
+    """The ticket's photos (name, bytes), oldest first (the work record prints them)."""
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.ticket_id == ticket_id, Attachment.content_type.in_(PHOTO_TYPES))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    )
+    found = [(a.filename, _content(session, a, legacy)) for a in rows]
+    return [(name, data) for name, data in found if data is not None]
+
+
+def import_disk_attachments(settings: Settings, db: Database) -> int:
+    """Copy the files an earlier release stored on this machine's disk into the database;
+    run at every start, by every process (each machine has its own ``var_dir``). Idempotent
+    and safe for processes starting together: a file already in the database is skipped, a
+    file whose SHA-256 differs from the recorded one is left alone (and said so), and the
+    disk copies are never deleted. Returns how many files were copied."""
+    folder = attachments_dir(settings)
+    if not folder.is_dir():
+        return 0
+    with db.session() as session:
+        missing = session.execute(
+            select(Attachment.id, Attachment.stored_name, Attachment.sha256).where(
+                ~select(AttachmentBlob.attachment_id)
+                .where(AttachmentBlob.attachment_id == Attachment.id)
+                .exists()
+            )
+        ).all()
+    copied = 0
+    for attachment_id, stored_name, sha256 in missing:
+        path = folder / stored_name
+        if not path.is_file():
+            continue  # another machine's file: that machine's processes copy it
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            log.warning(
+                "attachment %d: %s does not match its SHA-256; not copied", attachment_id, path
+            )
+            continue
+        try:
+            with db.session() as session:
+                session.add(AttachmentBlob(attachment_id=attachment_id, data=data))
+        except IntegrityError:
+            continue  # a process starting at the same time copied it first
+        copied += 1
+    if copied:
+        log.info("copied %d attachment(s) from %s into the database", copied, folder)
+    return copied
 
 
 def list_attachments(*, session: Session, ticket_id: int) -> list[AttachmentRow]:

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from data.models import (
     Alarm,
-    Attachment,
     AuditLog,
     Downtime,
     Part,
@@ -34,7 +33,7 @@ from maintenance.people.accounts import UserInfo
 from maintenance.people.permissions import Action, allowed
 from maintenance.rendering.human_units import format_duration
 from maintenance.rendering.pdf_fonts import FONT, unicode_pdf
-from maintenance.repair.attachment_store import PHOTO_TYPES, list_attachments
+from maintenance.repair.attachment_store import list_attachments, ticket_photos
 from maintenance.ticketing.ticket_flow import may_change
 
 __all__ = ["WorkRecord", "may_read_record", "work_record", "work_record_pdf"]
@@ -236,10 +235,11 @@ def _lines(pdf: FPDF, lines: list[Line], empty: str) -> None:
 
 
 def work_record_pdf(
-    session: Session, ticket_id: int, photos_dir: Path | None = None
+    session: Session, ticket_id: int, photos: bool = False, legacy_dir: Path | None = None
 ) -> bytes | None:
-    """The ticket's work record as an A4 PDF, or None for an unknown ticket; with the
-    attachment storage folder, its photos are printed at the end."""
+    """The ticket's work record as an A4 PDF, or None for an unknown ticket; with
+    ``photos``, its photos are printed at the end (from the database, or from
+    ``legacy_dir`` for a file of an earlier release not copied in yet)."""
     record = work_record(session=session, ticket_id=ticket_id)
     if record is None:
         return None
@@ -260,21 +260,9 @@ def work_record_pdf(
     _lines(pdf, record.attachments, "none")
     _section(pdf, "Resolution")
     _pairs(pdf, record.resolution)
-    _photos(pdf, _photo_files(session, ticket_id, photos_dir))
+    if photos:
+        _photos(pdf, ticket_photos(session=session, ticket_id=ticket_id, legacy=legacy_dir))
     return bytes(pdf.output())
-
-
-def _photo_files(session: Session, ticket_id: int, folder: Path | None) -> list[tuple[str, bytes]]:
-    """The ticket's photos (name, bytes) from attachment storage, oldest first."""
-    if folder is None:
-        return []
-    rows = session.scalars(
-        select(Attachment)
-        .where(Attachment.ticket_id == ticket_id, Attachment.content_type.in_(PHOTO_TYPES))
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    )
-    found = [(a.filename, folder / a.stored_name) for a in rows]
-    return [(name, path.read_bytes()) for name, path in found if path.is_file()]
 
 
 def _photos(pdf: FPDF, photos: list[tuple[str, bytes]]) -> None:

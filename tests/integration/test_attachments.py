@@ -1,11 +1,13 @@
 """Ticket attachments and the work record, on SQLite and PostgreSQL and through the web app:
-type by content, size limit, generated names outside any served folder, SHA-256, who may
-upload and download, and a PDF work record that names who did what and when."""
+type by content, size limit, stored in the database (never a served folder, never one
+machine's disk), SHA-256, who may upload and download, files of earlier releases copied from
+the disk into the database, and a PDF work record that names who did what and when."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from data.db import Database
 from data.fleet_queries import MachineSpec, SensorSpec, ensure_fleet
 from data.models import (
     Attachment,
+    AttachmentBlob,
     AuditLog,
     Part,
     Priority,
@@ -29,13 +32,18 @@ from data.models import (
 )
 from maintenance.people.accounts import UserInfo
 from maintenance.procedures.sop_library import load_shipped_sops
-from maintenance.repair.attachment_store import AttachmentError, open_attachment, store_attachment
+from maintenance.repair.attachment_store import (
+    AttachmentError,
+    attachments_dir,
+    import_disk_attachments,
+    open_attachment,
+    store_attachment,
+)
 from maintenance.repair.ticket_detail import ticket_detail
 from maintenance.repair.ticket_work import add_comment, set_step
 from maintenance.repair.work_record import work_record_pdf
 from maintenance.ticketing.ticket_flow import change_status, open_ticket
 
-ROOT = Path(__file__).resolve().parents[2]
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(200))
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -93,13 +101,14 @@ def test_photos_and_pdfs_are_accepted_by_content(
         assert (a.filename, a.content_type, a.size) == (name, content_type, len(data))
         assert a.sha256 == hashlib.sha256(data).hexdigest()
         assert a.uploaded_by == tech.id
-        stored = settings.var_dir / "attachments" / a.stored_name
+        stored = s.get(AttachmentBlob, a.id)
+        assert stored is not None and stored.data == data  # in the database
         audit = s.scalar(select(AuditLog).where(AuditLog.action == "ticket.attach"))
         assert audit.user_id == tech.id and audit.after["sha256"] == a.sha256
-    # a generated name, never the user's, in var/ (nothing of var/ is served)
-    assert len(a.stored_name) == 32 and int(a.stored_name, 16) >= 0
-    assert name not in a.stored_name and stored.read_bytes() == data
-    assert not stored.resolve().is_relative_to(ROOT / "web" / "assets")
+    # nothing on this machine's disk: another web process reads the same database
+    assert not (settings.var_dir / "attachments").exists()
+    assert len(a.stored_name) == 32 and int(a.stored_name, 16) >= 0  # never the user's name
+    assert name not in a.stored_name
 
 
 def test_wrong_content_and_too_large_files_are_refused(db: Database, tmp_path: Path):
@@ -124,9 +133,7 @@ def test_wrong_content_and_too_large_files_are_refused(db: Database, tmp_path: P
             )
     with db.session() as s:
         assert s.scalars(select(Attachment)).all() == []
-    assert not (settings.var_dir / "attachments").exists() or not any(
-        (settings.var_dir / "attachments").iterdir()
-    )
+        assert s.scalars(select(AttachmentBlob)).all() == []
 
 
 def test_only_people_on_the_ticket_may_attach_and_download(db: Database, tmp_path: Path):
@@ -156,6 +163,58 @@ def test_only_people_on_the_ticket_may_attach_and_download(db: Database, tmp_pat
                 session=s, settings=settings, attachment_id=attachment_id, user=allowed
             )
         assert found.data == tiny_png() and found.content_type == "image/png"
+
+
+def _stored_the_old_way(db: Database, settings, ticket_id: int, user: UserInfo, data: bytes):
+    """A file as an earlier release stored it: its row, its bytes on this machine's disk."""
+    folder = attachments_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with db.session() as s:
+        a = Attachment(
+            ticket_id=ticket_id,
+            filename="old.png",
+            stored_name=uuid.uuid4().hex,
+            content_type="image/png",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=user.id,
+        )
+        s.add(a)
+        s.flush()
+        (folder / a.stored_name).write_bytes(data)
+        return a.id, folder / a.stored_name
+
+
+def test_files_of_an_earlier_release_on_disk_are_copied_into_the_database_once(
+    db: Database, tmp_path: Path
+):
+    settings = make_settings(tmp_path)
+    tech = _user(db, "tech", Role.TECHNICIAN)
+    ticket_id = _ticket(db, tech.id)
+    old_id, old_path = _stored_the_old_way(db, settings, ticket_id, tech, tiny_png())
+    bad_id, bad_path = _stored_the_old_way(db, settings, ticket_id, tech, tiny_png(3, 3))
+    bad_path.write_bytes(tiny_png(6, 6))  # not what its SHA-256 says
+    new_id = _store(db, settings, ticket_id, tech, "new.png", tiny_png(5, 5))
+    with db.session() as s:  # before the copy: read from this machine's disk
+        found = open_attachment(session=s, settings=settings, attachment_id=old_id, user=tech)
+    assert found.data == tiny_png()
+
+    assert import_disk_attachments(settings, db) == 1
+    assert import_disk_attachments(settings, db) == 0  # idempotent: every start runs it
+    with db.session() as s:
+        blobs = {b.attachment_id: b.data for b in s.scalars(select(AttachmentBlob))}
+    assert blobs == {old_id: tiny_png(), new_id: tiny_png(5, 5)}  # the mismatch left alone
+    assert bad_id not in blobs and bad_path.read_bytes() == tiny_png(6, 6)
+    old_path.unlink()  # the disk copy is kept by the import; now only the database has it
+    with db.session() as s:
+        found = open_attachment(session=s, settings=settings, attachment_id=old_id, user=tech)
+        photos = _pdf_images(work_record_pdf(s, ticket_id, photos=True))
+    assert found.data == tiny_png()
+    assert photos == 2  # the copied photo and the new one; the mismatched file is on disk only
+
+
+def _pdf_images(body: bytes | None) -> int:
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(body or b"")).pages)
 
 
 def _worked_ticket(db: Database, tech: UserInfo, manager: UserInfo) -> int:
@@ -259,17 +318,20 @@ def test_download_route_serves_the_owner_and_refuses_others(web: WebApp):
     with web.db.session() as s:
         clear_tickets(s)
         assert s.scalars(select(Attachment)).all() == []  # they go with their ticket
+        assert s.scalars(select(AttachmentBlob)).all() == []  # and their contents
 
 
 def test_work_record_route_is_a_pdf_for_readers_only(web: WebApp):
     _web_user(web, "tech-elsewhere", Role.TECHNICIAN)
-    ticket_id, _ = _web_ticket(web, "tech-elsewhere")
+    ticket_id, owner = _web_ticket(web, "tech-elsewhere")
+    _store(web.db, web.settings, ticket_id, owner, "bearing.png", tiny_png(32, 24))
     path = f"/ticket/{ticket_id}/record.pdf"
     for user in ("viewer", "manager", "admin"):
         response = web.client(user).get(path)
         assert response.status_code == 200, user
         assert response.headers["Content-Type"] == "application/pdf"
         assert f"ticket #{ticket_id}" in _pdf_text(response.data)
+        assert _pdf_images(response.data) == 1  # the photo, from the database
     assert web.client("technician").get(path).status_code == 403  # not their ticket
     assert web.client("viewer").get("/ticket/999999/record.pdf").status_code == 404
     with web.db.session() as s:

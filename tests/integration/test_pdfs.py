@@ -17,7 +17,7 @@ from config import Settings
 from data.db import Database
 from data.models import Priority, Role, TicketComment, User
 from maintenance.people.accounts import UserInfo
-from maintenance.repair.attachment_store import attachments_dir, store_attachment
+from maintenance.repair.attachment_store import store_attachment
 from maintenance.repair.work_record import work_record_pdf
 from maintenance.reporting.report_data import MachineRow, Stats
 from maintenance.reporting.report_pdf import _downtime_chart, _png
@@ -57,15 +57,14 @@ def test_the_work_record_prints_unicode_and_holds_the_photos(demo):
     settings, db = demo
     ticket_id = _ticket_with_photo(settings, db)
     with db.session() as s:
-        with_photos = PdfReader(
-            io.BytesIO(work_record_pdf(s, ticket_id, attachments_dir(settings)))
-        )
+        with_photos = PdfReader(io.BytesIO(work_record_pdf(s, ticket_id, photos=True)))
         without = PdfReader(io.BytesIO(work_record_pdf(s, ticket_id)))
     text = "\n".join(p.extract_text() for p in with_photos.pages)
     assert text.count(WRITTEN) == 2 and "?" not in text  # the core fonts printed "≈" as "?"
     assert "Photos" in text and "bearing.png" in text
     assert sum(len(p.images) for p in with_photos.pages) == 1
     assert sum(len(p.images) for p in without.pages) == 0
+    assert not (settings.var_dir / "attachments").exists()  # the photo came from the database
 
 
 def test_the_downtime_legend_covers_no_bar():

@@ -76,7 +76,8 @@ def attachments_blueprint(db: Database, settings: Settings) -> Blueprint:
                 abort(404)
             if not may_read_record(ticket=ticket, user=user):
                 abort(403)
-            body = work_record_pdf(s, ticket_id, attachments_dir(settings)) or b""
+            legacy = attachments_dir(settings)  # files of earlier releases not copied in yet
+            body = work_record_pdf(s, ticket_id, photos=True, legacy_dir=legacy) or b""
         return file_download(f"work-record-ticket-{ticket_id}.pdf", body, "application/pdf")
 
     return bp

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, html
 
 from config import Settings
@@ -22,6 +23,7 @@ from data.readings import readings_since
 from maintenance.machine_status.machine_state import state_of
 from maintenance.ops.app_settings import Overrides
 from maintenance.people.permissions import Action
+from maintenance.rendering.human_units import format_duration
 from web.server.auth import require
 from web.views.fleet import state_line
 from web.views.machine import (
@@ -126,12 +128,27 @@ def machine_page(db: Database, name: str, range_key: str, threshold: float) -> t
         live=range_key in LIVE_RANGES,
     )
     per_trace = int(readings.groupby("sensor_id").size().max()) if not readings.empty else 0
-    step = bucket_seconds(start, end, MAX_POINTS)
     caption = (
         f"{label}: up to {per_trace:,} points per sensor "
-        f"({step} s buckets with min, max and mean; spikes stay visible)"
+        f"({format_duration(_served_step(readings, start, end))} buckets with min, max and "
+        "mean; spikes stay visible)"
     )
     return fig, caption, timeline(events), header, end.isoformat()
+
+
+def _served_step(readings: pd.DataFrame, start: datetime, end: datetime) -> float:
+    """The bucket width the figure was served in: the smallest gap between two buckets of a
+    sensor (ranges read from the ten-minute rollups round it up to whole rollups), or the
+    asked width when no sensor has two buckets."""
+    gaps = (
+        readings.sort_values("ts").groupby("sensor_id")["ts"].diff().dt.total_seconds()
+        if not readings.empty
+        else None
+    )
+    positive = gaps[gaps > 0] if gaps is not None else None
+    if positive is None or positive.empty:
+        return float(bucket_seconds(start, end, MAX_POINTS))
+    return float(positive.min())
 
 
 def live_extension(db: Database, name: str, range_key: str, since: datetime) -> tuple:

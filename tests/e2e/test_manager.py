@@ -161,6 +161,8 @@ def test_machine_page_range_selector_changes_the_data_and_keeps_spikes(dash_duo,
     vib_max = _trace(week, "vibration max")
     assert max(vib_max["y"]) == pytest.approx(25.0)  # the spike survived as a bucket max
     assert max(_trace(week, "vibration")["y"]) < 25.0  # while the mean smooths it
+    # 7 days in 600 buckets asks 1,008 s; ten-minute rollups serve 1,200 s: said as such
+    assert "(20 min buckets" in dash_duo.find_element(f"#{MACHINE_POINTS}").text
     shot(dash_duo, "machine-7d")
 
 

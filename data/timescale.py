@@ -224,20 +224,33 @@ def _create_aggregates(conn: Connection) -> None:
             continue
         log.info("TimescaleDB continuous aggregate %s (%d s buckets, real-time)", name, seconds)
         conn.execute(text(_AGGREGATE.format(name=name, seconds=seconds)))
-        _add_refresh(conn, name, None, end_offset, every)
+        _add_refresh(conn, name, None, end_offset, every, seconds)
 
 
 def _add_refresh(
-    conn: Connection, name: str, start: timedelta | None, end: timedelta, every: timedelta
+    conn: Connection,
+    name: str,
+    start: timedelta | None,
+    end: timedelta,
+    every: timedelta,
+    seconds: int,
 ) -> None:
+    # A run refreshes its window in batches of a day, each its own transaction, oldest first
+    # and all of them: the watermark (where the real-time part starts) then only passes
+    # materialized buckets. TimescaleDB's default (newest first, at most 10 batches of 10
+    # buckets a run) moves it to the newest batch at once and leaves the older buckets out of
+    # every read until later runs fill them: seen here, a converted database's series lost
+    # days for minutes.
     # (start_offset takes "any": a NULL must be written out, a bound NULL has no type)
     conn.execute(
         text(
             "SELECT add_continuous_aggregate_policy(:n, start_offset => "
             + ("NULL" if start is None else "CAST(:start AS interval)")
-            + ", end_offset => CAST(:end AS interval), schedule_interval => :every)"
+            + ", end_offset => CAST(:end AS interval), schedule_interval => :every,"
+            " buckets_per_batch => :batch, max_batches_per_execution => 0,"
+            " refresh_newest_first => false)"
         ),
-        {"n": name, "start": start, "end": end, "every": every},
+        {"n": name, "start": start, "end": end, "every": every, "batch": 86400 // seconds},
     )
 
 
@@ -268,14 +281,19 @@ def set_policies(
     changes: two would add the same policy). The refresh windows first: a retention policy
     must never drop chunks that a refresh would then empty."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-policies'))"))
-    for name, (_, end_offset, every) in AGGREGATES.items():
-        _set_refresh(conn, name, refresh_from, end_offset, every)
+    for name, (seconds, end_offset, every) in AGGREGATES.items():
+        _set_refresh(conn, name, refresh_from, end_offset, every, seconds)
     _set_policy(conn, "compression", "compress_after", compress_after)
     _set_policy(conn, "retention", "drop_after", drop_after)
 
 
 def _set_refresh(
-    conn: Connection, name: str, start: timedelta | None, end: timedelta, every: timedelta
+    conn: Connection,
+    name: str,
+    start: timedelta | None,
+    end: timedelta,
+    every: timedelta,
+    seconds: int,
 ) -> None:
     found = conn.execute(
         text(
@@ -289,7 +307,7 @@ def _set_refresh(
         return
     if found[0]:
         conn.execute(text("SELECT remove_continuous_aggregate_policy(:n)"), {"n": name})
-    _add_refresh(conn, name, start, end, every)
+    _add_refresh(conn, name, start, end, every, seconds)
     log.info("TimescaleDB refresh of %s from %s back", name, start or "the beginning")
 
 

@@ -3,8 +3,8 @@ TimescaleDB: present with their refresh policies on a fresh install and on a pop
 database converted later; the machine page's series (``sensor_history``, which the page, the
 readings API, a ticket's report and the lab read) equal to the same buckets computed from raw
 readings, on the aggregates as on the rollup table of plain PostgreSQL; readings written a
-moment ago are in them at once (real-time); retention keeps the buckets of what it drops.
-Skipped, with the reason, where TimescaleDB is not installed."""
+moment ago are in them at once (real-time); retention keeps the buckets of what it drops;
+the worker schedules the hand-made ``rollup`` job only where there are no aggregates. Skipped, with the reason, where TimescaleDB is not installed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from factories import wait_until
+from factories import make_settings, wait_until
 from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
 from sqlalchemy import text
 
@@ -26,6 +26,7 @@ from data.rollup import roll_up_due
 from data.timescale import AGGREGATES, aggregates_in_use, timescale_state
 from maintenance.ops.demo_seed import seed_demo
 from maintenance.ops.retention import apply_retention, sync_timescale_policies
+from worker.service import Worker
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 needs_timescaledb = pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
@@ -223,6 +224,7 @@ def test_machine_page_series_on_aggregates_equal_raw_and_take_new_readings_at_on
     with db.session() as s:
         late = start + timedelta(days=3, seconds=30)
         insert_readings(session=s, rows=[(sensors[0], late, -5.0)])
+        assert s.scalar(text("SELECT count(*) FROM rollup_dirty")) == 0  # no hand-made marks
     _refresh(db)
     _assert_same(_series(db, sensors, start, NOW, 1500), _raw_series(db, sensors, start, NOW, 1800))
     db.dispose()
@@ -297,3 +299,23 @@ def test_populated_database_converted_later_keeps_its_series_and_gets_the_aggreg
     for points, frame in before.items():  # materialized by the policies now
         _assert_same(_series(db, sensors, start, NOW, points), frame)
     db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "timescale"])
+def test_the_worker_schedules_the_rollup_job_only_without_aggregates(
+    backend, request, mosquitto, tmp_path
+):
+    if backend == "timescale" and not timescaledb_installed():
+        pytest.skip(NO_TIMESCALEDB)
+    server = request.getfixturevalue(f"{backend}_postgres" if backend == "timescale" else backend)
+    settings = make_settings(tmp_path, database_url=server.new_database(), mqtt_url=mosquitto.url)
+    db = _migrated(settings.effective_database_url)
+    worker = Worker(settings, db)
+    worker.start()
+    try:
+        scheduled = {job.id for job in worker.scheduler.get_jobs()}
+    finally:
+        worker.stop()
+        db.dispose()
+    assert "retention" in scheduled and "drain" in scheduled
+    assert ("rollup" in scheduled) is (backend == "postgres")

@@ -421,36 +421,31 @@ def main(argv: list[str] | None = None) -> None:
             "",
             render_series(series),
         ]
-        print("\n".join(body), flush=True)
-        if not args.no_docs:
-            write_run(
-                args.docs,
-                section="page-series",
-                command=command,
-                code=code,
-                body=body,
-                heading="## The machine page's 30-day series: continuous aggregates vs the"
-                " rollup table (`python -m bench.storage --series`)",
-            )
-        return
-    m = measure(args)
-    body = [
-        f"{m.readings:,} readings ({args.machines} demo machines × 3 sensors, {args.days:g} days"
-        f" at {args.interval:g} s); load average at start {load:.2f}.",
-        "",
-        render_measured(m),
-        "",
-        render_sizing(m),
-    ]
+        section, heading = (
+            "page-series",
+            (
+                "## The machine page's 30-day series: continuous aggregates vs the rollup table"
+                " (`python -m bench.storage --series`)"
+            ),
+        )
+    else:
+        m = measure(args)
+        body = [
+            f"{m.readings:,} readings ({args.machines} demo machines × 3 sensors,"
+            f" {args.days:g} days at {args.interval:g} s); load average at start {load:.2f}.",
+            "",
+            render_measured(m),
+            "",
+            render_sizing(m),
+        ]
+        section, heading = (
+            "storage",
+            ("## Storage bytes per reading and sizing (`python -m bench.storage`)"),
+        )
     print("\n".join(body), flush=True)
     if not args.no_docs:
         write_run(
-            args.docs,
-            section="storage",
-            command=command,
-            code=code,
-            body=body,
-            heading="## Storage bytes per reading and sizing (`python -m bench.storage`)",
+            args.docs, section=section, command=command, code=code, body=body, heading=heading
         )
 
 

@@ -219,22 +219,15 @@ def _create_aggregates(conn: Connection) -> None:
     """The continuous aggregates and their refresh policies, where missing (no data yet:
     the policy's first run, at once, materializes them; until then they read raw)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-aggregates'))"))
-    for name, (seconds, end_offset, every) in AGGREGATES.items():
+    for name, (seconds, _, _) in AGGREGATES.items():
         if conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is not None:
             continue
         log.info("TimescaleDB continuous aggregate %s (%d s buckets, real-time)", name, seconds)
         conn.execute(text(_AGGREGATE.format(name=name, seconds=seconds)))
-        _add_refresh(conn, name, None, end_offset, every, seconds)
+        _add_refresh(conn, name, None)
 
 
-def _add_refresh(
-    conn: Connection,
-    name: str,
-    start: timedelta | None,
-    end: timedelta,
-    every: timedelta,
-    seconds: int,
-) -> None:
+def _add_refresh(conn: Connection, name: str, start: timedelta | None) -> None:
     # A run refreshes its window in batches of a day, each its own transaction, oldest first
     # and all of them: the watermark (where the real-time part starts) then only passes
     # materialized buckets. TimescaleDB's default (newest first, at most 10 batches of 10
@@ -242,6 +235,7 @@ def _add_refresh(
     # every read until later runs fill them: seen here, a converted database's series lost
     # days for minutes.
     # (start_offset takes "any": a NULL must be written out, a bound NULL has no type)
+    seconds, end, every = AGGREGATES[name]
     conn.execute(
         text(
             "SELECT add_continuous_aggregate_policy(:n, start_offset => "
@@ -281,20 +275,13 @@ def set_policies(
     changes: two would add the same policy). The refresh windows first: a retention policy
     must never drop chunks that a refresh would then empty."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-policies'))"))
-    for name, (seconds, end_offset, every) in AGGREGATES.items():
-        _set_refresh(conn, name, refresh_from, end_offset, every, seconds)
+    for name in AGGREGATES:
+        _set_refresh(conn, name, refresh_from)
     _set_policy(conn, "compression", "compress_after", compress_after)
     _set_policy(conn, "retention", "drop_after", drop_after)
 
 
-def _set_refresh(
-    conn: Connection,
-    name: str,
-    start: timedelta | None,
-    end: timedelta,
-    every: timedelta,
-    seconds: int,
-) -> None:
+def _set_refresh(conn: Connection, name: str, start: timedelta | None) -> None:
     found = conn.execute(
         text(
             "SELECT count(*), max((config->>'start_offset')::interval) FROM"
@@ -307,7 +294,7 @@ def _set_refresh(
         return
     if found[0]:
         conn.execute(text("SELECT remove_continuous_aggregate_policy(:n)"), {"n": name})
-    _add_refresh(conn, name, start, end, every, seconds)
+    _add_refresh(conn, name, start)
     log.info("TimescaleDB refresh of %s from %s back", name, start or "the beginning")
 
 

@@ -4,7 +4,8 @@ database converted later; the machine page's series (``sensor_history``, which t
 readings API, a ticket's report and the lab read) equal to the same buckets computed from raw
 readings, on the aggregates as on the rollup table of plain PostgreSQL; readings written a
 moment ago are in them at once (real-time); retention keeps the buckets of what it drops;
-the worker schedules the hand-made ``rollup`` job only where there are no aggregates. Skipped, with the reason, where TimescaleDB is not installed."""
+the worker schedules the hand-made ``rollup`` job only where there are no aggregates.
+Skipped, with the reason, where TimescaleDB is not installed."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 server preloads TimescaleDB
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06
 
 Where ``readings`` is a hypertable (state ``active``): ``readings_10m_agg`` and
@@ -18,7 +18,7 @@ from alembic import op
 from data.timescale import AGGREGATES, adopt_timescale, timescale_state
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,8 @@ sizing table they give.
     python -m bench.storage                      # 3 machines × 2 days at 1 Hz, ~3 minutes
     python -m bench.storage --machines 1 --days 0.5 --no-docs   # a quick look
 
+    python -m bench.storage --series             # the machine page's 30-day series, ~6 min
+
 Two throwaway clusters (``tests/services.py``): one plain, one preloading TimescaleDB
 (skipped, and said so, when TimescaleDB is not installed). ``python app.py backfill``'s
 history (the demo fleet's realistic values, same seed and end on both) is written into
@@ -14,6 +16,14 @@ primary key, ``ts`` index); the hypertable with ``hypertable_size`` before and a
 usual resolution (a copy of the hypertable), since real sensors send few decimals and the
 simulator sends many. Prints the tables and writes them with the command to
 docs/benchmarks.md.
+
+``--series`` measures instead what the machine page waits for on a 30-day range (the
+``sensor_history`` call of ``callbacks/machine.py``, one machine's 3 sensors, the page's
+``MAX_POINTS``), on the same history in both clusters (30 days at 10 s by default): on plain
+PostgreSQL from the rollup table the backfill filled (raw readings after it), on TimescaleDB
+from the continuous aggregates (materialized as their refresh policy leaves them, readings
+older than a day compressed as its policy does); the same buckets computed from raw
+readings beside them. Every machine in turn, ``--repeat`` rounds; p50 and p95 per source.
 """
 
 from __future__ import annotations
@@ -24,7 +34,9 @@ import math
 import os
 import shlex
 import signal
+import statistics
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,8 +44,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from data.db import Database
+from data.machine_series import machine_sensors, sensor_history
+from data.models import Machine
+from data.timescale import AGGREGATES
+from web.views.machine import MAX_POINTS
 from worker.backfill import backfill
 
 from .report import code_version, write_run
@@ -42,7 +60,7 @@ from .servers import REPO, PostgresServer
 sys.path.insert(0, str(REPO / "tests"))
 from services import NO_TIMESCALEDB, timescaledb_installed  # noqa: E402
 
-__all__ = ["Measured", "main", "sizing_rows"]
+__all__ = ["Measured", "SeriesTimes", "main", "sizing_rows"]
 
 log = logging.getLogger("bench.storage")
 GB = 1e9
@@ -69,7 +87,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not update the docs")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--series",
+        action="store_true",
+        help="time the machine page's 30-day series instead (defaults: --days 30 --interval 10)",
+    )
+    p.add_argument("--repeat", type=int, default=20, help="--series: rounds over the machines")
+    args = p.parse_args(argv)
+    given = argv if argv is not None else sys.argv[1:]
+    if args.series and "--days" not in given:
+        args.days = 30.0
+    if args.series and "--interval" not in given:
+        args.interval = 10.0
+    return args
 
 
 @contextmanager
@@ -244,6 +274,129 @@ def render_sizing(m: Measured) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class SeriesTimes:
+    """Milliseconds per 30-day machine page series, per source, and the rows it read."""
+
+    readings: int
+    times: dict[str, list[float]]
+    bucket_rows: dict[str, int]
+
+
+SERIES_DAYS = 30
+
+
+def _page_series(url: str, label: str, repeat: int, raw: bool) -> tuple[list[float], int]:
+    """``repeat`` rounds of every machine's 30-day series; the times (ms) and the rows of
+    the last one. ``raw``: the same buckets from raw readings (no stored buckets)."""
+    db = Database(url)
+    times: list[float] = []
+    rows = 0
+    try:
+        with db.session() as s:
+            machines = [m.id for m in s.query(Machine).order_by(Machine.id)]
+            ids = {m: [x.id for x in machine_sensors(session=s, machine_id=m)] for m in machines}
+        for _ in range(repeat):
+            for machine in machines:
+                end = datetime.now(UTC)
+                start = end - timedelta(days=SERIES_DAYS)
+                began = time.perf_counter()
+                with db.session() as s:
+                    if raw:
+                        frame = _raw_series(s, ids[machine], start, end)
+                    else:
+                        frame = sensor_history(
+                            session=s,
+                            sensor_ids=ids[machine],
+                            start=start,
+                            end=end,
+                            max_points=MAX_POINTS,
+                        )
+                times.append((time.perf_counter() - began) * 1000)
+                rows = len(frame)
+    finally:
+        db.dispose()
+    log.info("%s: p50 %.1f ms", label, statistics.median(times))
+    return times, rows
+
+
+def _raw_series(s: Session, sensor_ids: list[int], start: datetime, end: datetime) -> object:
+    """The page's buckets from raw readings (what either store saves it from)."""
+    step = -(-math.ceil((end - start).total_seconds() / MAX_POINTS) // 600) * 600
+    return s.execute(
+        text(
+            "SELECT sensor_id, floor(extract(epoch FROM ts) / :step) AS b, avg(value),"
+            " min(value), max(value), count(*) FROM readings WHERE sensor_id = ANY(:ids)"
+            " AND ts >= :start AND ts < :end GROUP BY sensor_id, b ORDER BY sensor_id, b"
+        ),
+        {"step": step, "ids": sensor_ids, "start": start, "end": end},
+    ).all()
+
+
+def _settle_timescale(url: str) -> None:
+    """What the policies leave: the aggregates materialized up to their end offset, readings
+    older than a day compressed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, (_, end_offset, _) in AGGREGATES.items():
+            conn.execute(
+                f"CALL refresh_continuous_aggregate('{name}', NULL, now() - %s::interval)",
+                (end_offset,),
+            )
+        conn.execute(
+            "SELECT count(compress_chunk(c, if_not_compressed => true))"
+            " FROM show_chunks('readings', older_than => now() - INTERVAL '1 day') c"
+        )
+        conn.execute("VACUUM (ANALYZE)")
+
+
+def measure_series(args: argparse.Namespace) -> SeriesTimes:
+    end = datetime.now(UTC) - timedelta(minutes=1)
+    times: dict[str, list[float]] = {}
+    rows: dict[str, int] = {}
+    with _cluster(timescale=False) as plain_pg:
+        url = _fill(plain_pg, args, end)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
+            n = _one(conn, "SELECT count(*) FROM readings")
+        sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+        for key, raw in (("plain: rollup table", False), ("plain: raw readings", True)):
+            times[key], rows[key] = _page_series(sa_url, key, args.repeat, raw)
+    if not timescaledb_installed():
+        log.warning("TimescaleDB rows skipped: %s", NO_TIMESCALEDB)
+        return SeriesTimes(n, times, rows)
+    with _cluster(timescale=True) as ts_pg:
+        url = _fill(ts_pg, args, end)
+        _settle_timescale(url)
+        sa_url = url.replace("postgresql://", "postgresql+psycopg://")
+        for key, raw in (
+            ("TimescaleDB: continuous aggregates", False),
+            ("TimescaleDB: raw readings (compressed)", True),
+        ):
+            times[key], rows[key] = _page_series(sa_url, key, args.repeat, raw)
+    return SeriesTimes(n, times, rows)
+
+
+def render_series(m: SeriesTimes) -> str:
+    base = _p95(m.times["plain: rollup table"])
+    lines = [
+        "| source of the 30-day series | p50 ms | p95 ms | × rollup table (p95) | series rows |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, times in m.times.items():
+        p95 = _p95(times)
+        lines.append(
+            f"| {key} | {statistics.median(times):.1f} | {p95:.1f} | {p95 / base:.2f}"
+            f" | {m.bucket_rows[key]:,} |"
+        )
+    if not any(k.startswith("TimescaleDB") for k in m.times):
+        lines.append(f"| TimescaleDB | not measured ({NO_TIMESCALEDB.split(';')[0]}) | | | |")
+    return "\n".join(lines)
+
+
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+
+
 def _terminate(*_args: object) -> None:
     raise KeyboardInterrupt  # unwinds through every finally: the clusters stop
 
@@ -259,24 +412,40 @@ def main(argv: list[str] | None = None) -> None:
     shown = str(python.relative_to(REPO)) if python.is_relative_to(REPO) else str(python)
     command = shlex.join([shown, "-m", "bench.storage", *given])
     load, code = os.getloadavg()[0], code_version(REPO)
-    m = measure(args)
-    body = [
-        f"{m.readings:,} readings ({args.machines} demo machines × 3 sensors, {args.days:g} days"
-        f" at {args.interval:g} s); load average at start {load:.2f}.",
-        "",
-        render_measured(m),
-        "",
-        render_sizing(m),
-    ]
+    if args.series:
+        series = measure_series(args)
+        body = [
+            f"{series.readings:,} readings ({args.machines} demo machines × 3 sensors,"
+            f" {args.days:g} days at {args.interval:g} s); {args.repeat} rounds over the"
+            f" machines per source; load average at start {load:.2f}.",
+            "",
+            render_series(series),
+        ]
+        section, heading = (
+            "page-series",
+            (
+                "## The machine page's 30-day series: continuous aggregates vs the rollup table"
+                " (`python -m bench.storage --series`)"
+            ),
+        )
+    else:
+        m = measure(args)
+        body = [
+            f"{m.readings:,} readings ({args.machines} demo machines × 3 sensors,"
+            f" {args.days:g} days at {args.interval:g} s); load average at start {load:.2f}.",
+            "",
+            render_measured(m),
+            "",
+            render_sizing(m),
+        ]
+        section, heading = (
+            "storage",
+            ("## Storage bytes per reading and sizing (`python -m bench.storage`)"),
+        )
     print("\n".join(body), flush=True)
     if not args.no_docs:
         write_run(
-            args.docs,
-            section="storage",
-            command=command,
-            code=code,
-            body=body,
-            heading="## Storage bytes per reading and sizing (`python -m bench.storage`)",
+            args.docs, section=section, command=command, code=code, body=body, heading=heading
         )
 
 

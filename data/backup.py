@@ -8,7 +8,8 @@ database of ``PDM_DATABASE_URL`` (or the default SQLite file):
   snapshot back page by page; stop the app first.
 - PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot, online) and
   ``pg_restore --clean --if-exists``; the PostgreSQL client tools must be installed.
-- TimescaleDB (the target database has the extension): ``pg_restore --clean`` cannot drop
+- TimescaleDB (the target database has the extension, or the backup does: a fresh database
+  on a server that preloads TimescaleDB gets it first): ``pg_restore --clean`` cannot drop
   hypertables (``ONLY`` is refused) nor fill TimescaleDB's catalog, so the restore runs as
   TimescaleDB documents it, between ``timescaledb_pre_restore()`` and
   ``timescaledb_post_restore()``, into an emptied ``public`` schema and a fresh extension:
@@ -76,7 +77,7 @@ def restore(url: str, src: Path) -> None:
         with sqlite3.connect(src) as source, sqlite3.connect(_sqlite_path(url)) as target:
             source.backup(target)
         return
-    if _uses_timescale(_libpq_url(url)):
+    if _uses_timescale(_libpq_url(url)) or _dumped_timescale(src):
         _restore_timescale(_libpq_url(url), src)
         return
     subprocess.run(
@@ -99,6 +100,14 @@ def _uses_timescale(libpq: str) -> bool:
         return found.fetchone() is not None
 
 
+def _dumped_timescale(src: Path) -> bool:
+    """Whether the backup holds a TimescaleDB database (a fresh target has no extension yet)."""
+    listing = subprocess.run(
+        [_tool("pg_restore"), "--list", str(src)], capture_output=True, text=True
+    ).stdout
+    return any(line.rstrip().endswith("EXTENSION - timescaledb") for line in listing.splitlines())
+
+
 # Runs first in the restore's transaction: the dump then finds what a fresh database has.
 _EMPTY = b"""SET client_min_messages = warning;
 DROP EXTENSION timescaledb CASCADE;
@@ -114,6 +123,8 @@ _ABORT = b"\nDO $$BEGIN RAISE EXCEPTION 'the backup could not be read'; END$$;\n
 
 def _restore_timescale(libpq: str, src: Path) -> None:
     with psycopg.connect(libpq, autocommit=True) as conn:
+        # a fresh database first gets the extension (the server must preload it)
+        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
         conn.execute("SELECT timescaledb_pre_restore()")  # background jobs stop meanwhile
     try:
         _restore_script(libpq, src)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Executable, Integer, and_, cast, func, or_, select
@@ -22,12 +22,11 @@ from data.models import (
     Machine,
     Prediction,
     Reading,
-    ReadingRollup,
     Sensor,
     Ticket,
 )
 from data.readings import time_bucket
-from data.rollup import ROLLUP_S, first_dirty, floor_bucket, rolled_until
+from data.rollup import ROLLUP_S, RollupSpan, rollup_spans
 
 __all__ = [
     "MachineEvent",
@@ -98,24 +97,17 @@ def sensor_history(
 ) -> pd.DataFrame:
     """Per sensor and bucket: ts (bucket middle), mean, lo, hi, n. Oldest first.
 
-    Buckets of ten minutes or more are built from the ten-minute rollups where they exist
-    (the width rounded up to whole rollups), and from raw readings after them: a 30-day
-    range reads about 13,000 rollup rows per sensor instead of 260,000 readings."""
+    Buckets of ten minutes or more are built from stored buckets (the width rounded up to
+    whole ten minutes; ``data.rollup.rollup_spans`` says which: the ten-minute rollups and
+    raw readings after them, or TimescaleDB's continuous aggregates): a 30-day range reads
+    about 4,300 bucket rows per sensor instead of 2.6 million readings at 1 Hz."""
     step = bucket_seconds(start, end, max_points)
     raw_from = start
     parts = []
     if step >= ROLLUP_S:
         step = -(-step // ROLLUP_S) * ROLLUP_S
-        watermark = rolled_until(session)
-        dirty = first_dirty(session, start) if watermark is not None else None
-        if watermark is not None and dirty is not None:
-            # late readings not rolled up yet: read from there raw
-            watermark = min(watermark, dirty)
-        if watermark is not None and watermark > start:
-            raw_from = min(watermark, end)
-            parts.append(
-                _rows(session, _rollup_buckets(sensor_ids, start, raw_from, step, session))
-            )
+        spans, raw_from = rollup_spans(session, sensor_ids, start, end, step)
+        parts += [_rows(session, _span_buckets(sensor_ids, span, step, session)) for span in spans]
     if raw_from < end:
         parts.append(_rows(session, _raw_buckets(sensor_ids, raw_from, end, step, session)))
     frame = _merge(parts)
@@ -165,29 +157,27 @@ def _raw_buckets(
     )
 
 
-def _rollup_buckets(
-    sensor_ids: list[int], start: datetime, end: datetime, step: int, session: Session
+def _span_buckets(
+    sensor_ids: list[int], span: RollupSpan, step: int, session: Session
 ) -> Executable:
-    """The same buckets from the ten-minute rollups (mean weighted by count)."""
-    bucket = time_bucket(session, ReadingRollup.bucket, step).label("bucket")
-    n = func.sum(ReadingRollup.n)
+    """The same buckets from stored ones (mean weighted by count)."""
+    t = span.table.c
+    bucket = time_bucket(session, t.bucket, step).label("bucket")
+    n = func.sum(t.n)
     return (
-        select(
-            ReadingRollup.sensor_id,
-            bucket,
-            func.sum(ReadingRollup.mean * ReadingRollup.n) / n,
-            func.min(ReadingRollup.min),
-            func.max(ReadingRollup.max),
-            n,
-        )
+        select(t.sensor_id, bucket, func.sum(t.mean * t.n) / n, func.min(t.min), func.max(t.max), n)
         .where(
-            ReadingRollup.sensor_id.in_(sensor_ids),
-            ReadingRollup.bucket >= floor_bucket(start),
-            ReadingRollup.bucket < end,
+            t.sensor_id.in_(sensor_ids),
+            t.bucket >= _floor(span.start, span.seconds),
+            t.bucket < span.end,
         )
-        .group_by(ReadingRollup.sensor_id, bucket)
-        .order_by(ReadingRollup.sensor_id, bucket)
+        .group_by(t.sensor_id, bucket)
+        .order_by(t.sensor_id, bucket)
     )
+
+
+def _floor(t: datetime, seconds: int) -> datetime:
+    return datetime.fromtimestamp(int(t.timestamp()) // seconds * seconds, UTC)
 
 
 def prediction_history(

@@ -1,5 +1,9 @@
 """Ten-minute rollups of readings (count, mean, min, max per sensor), kept in
-``readings_10m`` by the worker's ``rollup`` job, by the backfill and by retention.
+``readings_10m`` by the worker's ``rollup`` job, by the backfill and by retention, on SQLite
+and plain PostgreSQL; on TimescaleDB (state ``active``) its continuous aggregates hold the
+same buckets (ten-minute and hourly, real-time) and the table only keeps what was rolled up
+before the database was converted. ``rollup_spans`` says where a range's buckets come from,
+so callers never ask which database they run on.
 
 Long ranges on the machine page read them instead of millions of raw rows; once retention
 removes raw readings they are what remains. A bucket is recomputed from raw readings
@@ -8,19 +12,33 @@ arrives before the job has moved on (the job redoes the last ``REDO``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, delete, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    TableClause,
+    cast,
+    column,
+    delete,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from data.models import Reading, ReadingRollup, RollupDirty
+from data.timescale import AGGREGATES, aggregates_in_use
 
 __all__ = [
     "ROLLUP_S",
     "REDO",
+    "RollupSpan",
     "floor_bucket",
     "first_dirty",
     "mark_late",
@@ -28,6 +46,7 @@ __all__ = [
     "roll_up_dirty",
     "roll_up_due",
     "rolled_until",
+    "rollup_spans",
 ]
 
 ROLLUP_S = 600
@@ -107,11 +126,11 @@ def rolled_until(session: Session) -> datetime | None:
 
 def mark_late(session: Session, stamps: list[datetime], now: datetime) -> int:
     """Remember the buckets of readings older than the job's redo window (it would not
-    see them again); returns how many buckets were marked."""
+    see them again); returns how many buckets were marked (none on TimescaleDB)."""
     horizon = now - REDO + timedelta(minutes=5)
     late = {floor_bucket(t) for t in stamps if t < horizon}
-    if not late:
-        return 0
+    if not late or aggregates_in_use(session.connection()):
+        return 0  # (TimescaleDB's aggregates log their own invalidations)
     maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         maker(RollupDirty).on_conflict_do_nothing(), [{"bucket": b} for b in sorted(late)]
@@ -134,3 +153,70 @@ def first_dirty(session: Session, start: datetime) -> datetime | None:
     return session.scalar(
         select(func.min(RollupDirty.bucket)).where(RollupDirty.bucket >= floor_bucket(start))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RollupSpan:
+    """Buckets to read from ``table`` (columns sensor_id, bucket, n, mean, min, max; its
+    buckets ``seconds`` wide) for [start, end)."""
+
+    table: TableClause
+    seconds: int
+    start: datetime
+    end: datetime
+
+
+def _bucket_table(name: str) -> TableClause:
+    return table(name, *(column(c) for c in ("sensor_id", "bucket", "n", "mean", "min", "max")))
+
+
+_LEGACY = _bucket_table(ReadingRollup.__tablename__)
+
+
+def rollup_spans(
+    session: Session, sensor_ids: list[int], start: datetime, end: datetime, step: int
+) -> tuple[list[RollupSpan], datetime]:
+    """Where the buckets of ``step`` seconds (whole ten minutes) of [start, end) come from:
+    spans of bucket tables, then raw readings from the returned time on (``end``: none).
+
+    TimescaleDB: its continuous aggregate (the hourly one when ``step`` is whole hours),
+    real-time, so no raw tail; before its first bucket, what ``readings_10m`` kept from before
+    the conversion. Elsewhere: ``readings_10m`` up to where it is complete (and before the
+    first bucket late readings made stale), raw readings after."""
+    if aggregates_in_use(session.connection()):
+        name = next(n for n, (s, _, _) in reversed(AGGREGATES.items()) if step % s == 0)
+        cagg = RollupSpan(_bucket_table(name), AGGREGATES[name][0], start, end)
+        begins = _aggregates_begin(session, cagg.table, sensor_ids, start)
+        if begins is None or begins <= start:
+            return [cagg], end
+        legacy = RollupSpan(_LEGACY, ROLLUP_S, start, min(begins, end))
+        return [legacy, RollupSpan(cagg.table, cagg.seconds, legacy.end, end)], end
+    watermark = rolled_until(session)
+    dirty = first_dirty(session, start) if watermark is not None else None
+    if watermark is not None and dirty is not None:
+        # late readings not rolled up yet: read from there raw
+        watermark = min(watermark, dirty)
+    if watermark is None or watermark <= start:
+        return [], start
+    raw_from = min(watermark, end)
+    return [RollupSpan(_LEGACY, ROLLUP_S, start, raw_from)], raw_from
+
+
+def _aggregates_begin(
+    session: Session, cagg: TableClause, sensor_ids: list[int], start: datetime
+) -> datetime | None:
+    """The aggregate's first bucket from ``start`` on, when ``readings_10m`` (kept from
+    before the conversion) has buckets there; None when it has none (one index probe)."""
+    legacy = session.scalar(
+        select(_LEGACY.c.bucket)
+        .where(_LEGACY.c.sensor_id.in_(sensor_ids), _LEGACY.c.bucket >= floor_bucket(start))
+        .limit(1)
+    )
+    if legacy is None:
+        return None
+    first = session.scalar(
+        select(func.min(cagg.c.bucket)).where(
+            cagg.c.sensor_id.in_(sensor_ids), cagg.c.bucket >= floor_bucket(start)
+        )
+    )
+    return first if first is not None else datetime.max.replace(tzinfo=UTC)

@@ -6,7 +6,8 @@ on plain PostgreSQL (the same tables, the hand-made retention and rollups).
 States, from best to worst:
 
 - ``active``: preloaded, the extension exists in this database and ``readings`` is a
-  hypertable;
+  hypertable, with its continuous aggregates (``AGGREGATES``: the ten-minute and hourly
+  buckets, real-time) in place of the hand-made ``readings_10m`` rollups;
 - ``preloaded-not-converted``: the extension exists but ``readings`` is still a plain table
   (too big to convert during a start; see docs/architecture.md, "Storage");
 - ``preloaded-not-created``: preloaded, but the extension is not created in this database
@@ -28,10 +29,12 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 __all__ = [
+    "AGGREGATES",
     "CONVERT_AT_START_MAX_BYTES",
     "TimescaleNotLoaded",
     "TimescaleState",
     "adopt_timescale",
+    "aggregates_in_use",
     "log_timescale_state",
     "set_policies",
     "timescale_state",
@@ -150,6 +153,7 @@ def adopt_timescale(conn: Connection) -> TimescaleState:
         state = _convert(conn)
     if state == "active":
         _enable_compression(conn)
+        _create_aggregates(conn)
     return state
 
 
@@ -189,15 +193,109 @@ def _enable_compression(conn: Connection) -> None:
         )
 
 
+# The continuous aggregates, by name: their bucket in seconds, how far behind now their refresh
+# stops (the real-time part reads the rest from raw readings) and how often it runs. The
+# columns are the rollup table's (sensor_id, bucket, n, mean, min, max), so readers swap one
+# for the other (data.rollup.rollup_source). A refresh recomputes the invalidated buckets of
+# its window from raw readings, and dropping a raw chunk invalidates its span (measured
+# here: a refresh over dropped chunks empties their buckets), so the window must start after
+# what retention drops: ``set_policies`` starts it ``refresh_from`` back (the raw retention),
+# and it starts at the beginning (NULL) only from creation to the worker's first
+# ``set_policies``, so that a populated database converted later is materialized whole.
+AGGREGATES: dict[str, tuple[int, timedelta, timedelta]] = {
+    "readings_10m_agg": (600, timedelta(minutes=10), timedelta(minutes=1)),
+    "readings_1h_agg": (3600, timedelta(hours=1), timedelta(minutes=10)),
+}
+_AGGREGATE = (
+    "CREATE MATERIALIZED VIEW {name} WITH (timescaledb.continuous,"
+    " timescaledb.materialized_only = false) AS"
+    " SELECT sensor_id, time_bucket(INTERVAL '{seconds} seconds', ts) AS bucket,"
+    " count(*)::integer AS n, avg(value) AS mean, min(value) AS min, max(value) AS max"
+    " FROM readings GROUP BY sensor_id, bucket WITH NO DATA"
+)
+
+
+def _create_aggregates(conn: Connection) -> None:
+    """The continuous aggregates and their refresh policies, where missing (no data yet:
+    the policy's first run, at once, materializes them; until then they read raw)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-aggregates'))"))
+    for name, (seconds, _, _) in AGGREGATES.items():
+        if conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is not None:
+            continue
+        log.info("TimescaleDB continuous aggregate %s (%d s buckets, real-time)", name, seconds)
+        conn.execute(text(_AGGREGATE.format(name=name, seconds=seconds)))
+        _add_refresh(conn, name, None)
+
+
+def _add_refresh(conn: Connection, name: str, start: timedelta | None) -> None:
+    # A run refreshes its window in batches of a day, each its own transaction, oldest first
+    # and all of them: the watermark (where the real-time part starts) then only passes
+    # materialized buckets. TimescaleDB's default (newest first, at most 10 batches of 10
+    # buckets a run) moves it to the newest batch at once and leaves the older buckets out of
+    # every read until later runs fill them: seen here, a converted database's series lost
+    # days for minutes.
+    # (start_offset takes "any": a NULL must be written out, a bound NULL has no type)
+    seconds, end, every = AGGREGATES[name]
+    conn.execute(
+        text(
+            "SELECT add_continuous_aggregate_policy(:n, start_offset => "
+            + ("NULL" if start is None else "CAST(:start AS interval)")
+            + ", end_offset => CAST(:end AS interval), schedule_interval => :every,"
+            " buckets_per_batch => :batch, max_batches_per_execution => 0,"
+            " refresh_newest_first => false)"
+        ),
+        {"n": name, "start": start, "end": end, "every": every, "batch": 86400 // seconds},
+    )
+
+
+def aggregates_in_use(bind: Engine | Connection) -> bool:
+    """True where readers take buckets from the continuous aggregates (state ``active``, once
+    ``adopt_timescale`` made them); elsewhere the rollup table and its job serve them. One
+    catalogue look-up, cheap enough for every read."""
+    if bind.dialect.name != "postgresql":
+        return False
+    probe = text("SELECT to_regclass(:n) IS NOT NULL")
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return bool(conn.execute(probe, {"n": next(iter(AGGREGATES))}).scalar())
+    return bool(bind.execute(probe, {"n": next(iter(AGGREGATES))}).scalar())
+
+
 def set_policies(
-    conn: Connection, *, compress_after: timedelta | None, drop_after: timedelta | None
+    conn: Connection,
+    *,
+    compress_after: timedelta | None,
+    drop_after: timedelta | None,
+    refresh_from: timedelta | None = None,
 ) -> None:
     """Make the compression and retention policies on ``readings`` what is asked (None:
-    none). Only call when the state is ``active``. Workers starting together do it one after
-    the other (each reads, then changes: two would add the same policy)."""
+    none), and the aggregates' refresh windows start ``refresh_from`` back (None: from the
+    beginning; it must not reach what retention drops). Only call when the state is
+    ``active``. Workers starting together do it one after the other (each reads, then
+    changes: two would add the same policy). The refresh windows first: a retention policy
+    must never drop chunks that a refresh would then empty."""
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('pdm-timescale-policies'))"))
+    for name in AGGREGATES:
+        _set_refresh(conn, name, refresh_from)
     _set_policy(conn, "compression", "compress_after", compress_after)
     _set_policy(conn, "retention", "drop_after", drop_after)
+
+
+def _set_refresh(conn: Connection, name: str, start: timedelta | None) -> None:
+    found = conn.execute(
+        text(
+            "SELECT count(*), max((config->>'start_offset')::interval) FROM"
+            " timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'"
+            " AND hypertable_name = :n"
+        ),
+        {"n": name},
+    ).one()
+    if found[0] and found[1] == start:
+        return
+    if found[0]:
+        conn.execute(text("SELECT remove_continuous_aggregate_policy(:n)"), {"n": name})
+    _add_refresh(conn, name, start)
+    log.info("TimescaleDB refresh of %s from %s back", name, start or "the beginning")
 
 
 def _set_policy(conn: Connection, kind: str, key: str, after: timedelta | None) -> None:

@@ -112,6 +112,11 @@ class PostgresServer:
         )
         if self.timescale:
             opts += " -c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off"
+            # TimescaleDB runs a job scheduler per database that has the extension, plus one
+            # worker per running job: the session's cluster holds dozens of test databases,
+            # each with its aggregates' refresh jobs (PostgreSQL's default of 8 workers left a
+            # later test's jobs waiting for a slot for ever)
+            opts += " -c max_worker_processes=64 -c timescaledb.max_background_workers=48"
         args = [_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", action, *extra]
         if action in ("start", "restart"):
             args += ["-o", opts, "-l", str(self.dir / "log")]

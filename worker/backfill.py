@@ -41,6 +41,7 @@ from data.fleet_queries import (
     machine_sensor_ids,
 )
 from data.rollup import ROLLUP_S, roll_up
+from data.timescale import aggregates_in_use
 from simulator.bulk_history import Grid, generate, plan_machine
 from simulator.fleet_physics import FaultEpisode, MachineDef, demo_fleet
 from simulator.limit_crossings import Window, crossings
@@ -153,7 +154,9 @@ def backfill(
 
 def _roll_up_range(db: Database, first: datetime, last: datetime, progress: bool) -> None:
     """Ten-minute rollups of what was written, a day per transaction (the machine page
-    draws long ranges from them)."""
+    draws long ranges from them); nothing to do on TimescaleDB's aggregates."""
+    if aggregates_in_use(db.engine):
+        return  # TimescaleDB's continuous aggregates pick the new readings up themselves
     days = max(1, int((last - first) / timedelta(days=1)) + 1)
     with tqdm(total=days, unit=" days", desc="rollups", disable=not progress) as bar:
         day = first

@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from config import Settings
 from data.db import Database
+from data.timescale import aggregates_in_use
 from ingest import broker_log
 from ingest.client import IngestClient
 from ingest.http_ingest import payload_limits
@@ -86,7 +87,11 @@ class Worker:
         if interrupted := fail_interrupted(self.db, worker=self.worker_id):
             log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
         now = datetime.now(UTC)
+        aggregates = aggregates_in_use(self.db.engine)
         for job in SCHEDULE:
+            if job.unless_aggregates and aggregates:
+                log.info("job %s not scheduled: TimescaleDB's aggregates do it", job.name)
+                continue
             body = self.recorder.recorded(job.name, partial(job.body, self.context))
             if job.scope == "fleet":
                 body = self.leases.only_when_held(job.name, body)

@@ -3,11 +3,13 @@
 
 Works a day at a time, one transaction per day (roll up, then delete), so a crash loses
 nothing and the progress can be shown. Plain SQL on SQLite and PostgreSQL. On TimescaleDB
-(``data.timescale`` state ``active``) the days are rolled up the same way, then whole chunks
-older than the limit are dropped instead of deleting rows (deleting from compressed chunks
-would decompress them); the job also keeps the server's compression policy and its retention
-policy in line with the settings. That retention policy waits a day longer than the job, so
-it only acts when no worker does (rollups first whenever a worker runs). A reading that
+(``data.timescale`` state ``active``) the continuous aggregates already hold the days' buckets
+(their refresh windows end where retention starts, so what is dropped stays aggregated), and
+whole chunks older than the limit are dropped instead of deleting rows (deleting from
+compressed chunks would decompress them); the aggregates' own chunks older than the rollup
+limit go the same way. The job also keeps the server's compression, retention and refresh
+policies in line with the settings. That retention policy waits a day longer than the job, so
+it only acts when no worker does. A reading that
 arrives late for a day already removed is removed with it (the ingest refuses readings older
 than ``PDM_MAX_READING_AGE_DAYS`` anyway).
 """
@@ -24,7 +26,7 @@ from sqlalchemy import CursorResult, Result, delete, func, select, text
 from data.db import Database
 from data.models import Reading, ReadingRollup
 from data.rollup import floor_bucket, roll_up
-from data.timescale import set_policies, timescale_state
+from data.timescale import AGGREGATES, set_policies, timescale_state
 
 __all__ = ["RetentionOutcome", "apply_retention", "sync_timescale_policies"]
 
@@ -62,8 +64,8 @@ def apply_retention(
         while day < cutoff:
             stop = min(day + _DAY, cutoff)
             with db.session() as s:
-                roll_up(s, day, stop)
-                if not chunks:
+                if not chunks:  # (TimescaleDB: the continuous aggregates hold it)
+                    roll_up(s, day, stop)
                     drop = delete(Reading).where(Reading.ts >= day, Reading.ts < stop)
                     outcome.readings_removed += _removed(s.execute(drop))
             outcome.days += 1
@@ -76,6 +78,8 @@ def apply_retention(
         with db.session() as s:
             old = ReadingRollup.bucket < now - timedelta(days=rollup_days)
             outcome.rollups_removed = _removed(s.execute(delete(ReadingRollup).where(old)))
+        if chunks:
+            _drop_aggregate_chunks(db, now - timedelta(days=rollup_days))
     return outcome
 
 
@@ -86,13 +90,19 @@ def _removed(result: Result[Any]) -> int:
 
 
 def sync_timescale_policies(*, db: Database, raw_days: int, compress_after_days: int) -> bool:
-    """On TimescaleDB, set its compression (0: none) and retention policies from the
-    settings and return True; elsewhere return False (the job does it all by hand)."""
+    """On TimescaleDB, set its compression (0: none), retention and aggregate refresh
+    policies from the settings and return True; elsewhere return False (the job does it all
+    by hand)."""
     with db.engine.begin() as conn:
         if timescale_state(conn) != "active":
             return False
         compress = timedelta(days=compress_after_days) if compress_after_days else None
-        set_policies(conn, compress_after=compress, drop_after=timedelta(days=raw_days + 1))
+        set_policies(
+            conn,
+            compress_after=compress,
+            drop_after=timedelta(days=raw_days + 1),
+            refresh_from=timedelta(days=raw_days),
+        )
     return True
 
 
@@ -103,3 +113,10 @@ def _drop_chunks(db: Database, cutoff: datetime) -> int:
         before = s.scalar(older) or 0
         s.execute(text("SELECT drop_chunks('readings', older_than => :t)"), {"t": cutoff})
         return before - (s.scalar(older) or 0)
+
+
+def _drop_aggregate_chunks(db: Database, cutoff: datetime) -> None:
+    """Drop the continuous aggregates' chunks entirely older than ``cutoff``."""
+    with db.session() as s:
+        for name in AGGREGATES:
+            s.execute(text("SELECT drop_chunks(:n, older_than => :t)"), {"n": name, "t": cutoff})

@@ -68,20 +68,23 @@ def filled_body(
 
     inputs = [dep(d["id"], d["property"], True) for d in spec["inputs"]]
     state = [dep(d["id"], d["property"], True) for d in spec["state"]]
-    outputs = [dep(raw_id, prop, False) for raw_id, prop in _outputs_of(key)]
+    outputs = [dep(raw_id, prop, False) for raw_id, prop in _outputs_of(key, spec)]
     changed = [_prop_id(one) for d in inputs for one in (d if isinstance(d, list) else [d])]
     body = {
         "output": key,
-        "outputs": outputs if key.startswith("..") else outputs[0],
+        "outputs": outputs if key.startswith("..") or spec.get("no_output") else outputs[0],
         "inputs": inputs,
         "changedPropIds": changed,
     }
     return body | ({"state": state} if state else {})  # the renderer leaves out no state
 
 
-def _outputs_of(key: str) -> list[tuple[str, str]]:
+def _outputs_of(key: str, spec: dict) -> list[tuple[str, str]]:
     """(id, property) of each output, read from the callback's key as the renderer reads it:
-    a property keeps its ``@hash`` when the output allows duplicates."""
+    a property keeps its ``@hash`` when the output allows duplicates. A callback without
+    outputs (it sets what it changes with ``set_props``) is keyed by a hash: none."""
+    if spec.get("no_output"):
+        return []
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
     return [(p[: p.rindex(".")], p[p.rindex(".") + 1 :]) for p in parts]
 

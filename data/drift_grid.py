@@ -61,7 +61,7 @@ def period_grid(
             or_(DriftGridChunk.step_s != step_s, DriftGridChunk.last_bucket < first_bucket)
         )
     )
-    kept = session.execute(
+    rows = session.execute(
         select(
             DriftGridChunk.id,
             DriftGridChunk.first_bucket,
@@ -71,7 +71,7 @@ def period_grid(
         .where(DriftGridChunk.first_bucket <= last_bucket)
         .order_by(DriftGridChunk.first_bucket)
     ).all()
-    kept = _still_true(session, step_s, [tuple(row) for row in kept])
+    kept = _still_true(session, step_s, [(int(a), int(b), int(c), int(d)) for a, b, c, d in rows])
     covered = np.zeros(last_bucket - first_bucket + 1, bool)
     for _, first, last, _ in kept:
         covered[max(first, first_bucket) - first_bucket : last - first_bucket + 1] = True
@@ -91,7 +91,7 @@ def period_grid(
         )
         .order_by(DriftGridChunk.first_bucket)
     ).all()
-    return _assemble(session, chunks, first_bucket, last_bucket, read)
+    return _assemble(session, list(chunks), first_bucket, last_bucket, read)
 
 
 def _at(bucket: int, step_s: float) -> datetime:
@@ -121,7 +121,8 @@ def _still_true(
             runs[-1].append(chunk)
         else:
             runs.append([chunk])
-    kept, stale = [], []
+    kept: list[tuple[int, int, int, int]] = []
+    stale: list[tuple[int, int, int, int]] = []
     for run in runs:
         if _count(session, step_s, run[0][1], run[-1][2]) == sum(c[3] for c in run):
             kept += run
@@ -212,7 +213,7 @@ def _assemble(
         lo, hi = max(first, first_bucket), min(first + values.shape[1] - 1, last_bucket)
         if hi < lo or not known.any():
             continue
-        columns = [kinds.index(n) for n in names]
+        columns = np.array([kinds.index(n) for n in names], np.int64)
         block = values[known][:, lo - first : hi - first + 1]
         grid[np.ix_(rows[known], np.arange(lo, hi + 1) - first_bucket, columns)] = block
     seen = ~np.isnan(grid).all(axis=(1, 2))  # sent only before the period: not in it

@@ -109,17 +109,16 @@ def grid_windows(
     machines' day holds a quarter million."""
     steps, sensors = grid.shape[1], grid.shape[2]
     missing = {str(t): np.isnan(grid[types == t]).mean(axis=(0, 1)) for t in np.unique(types)}
-    whole = {"grid": grid, "grid_ids": ids, "grid_types": types, "window": window}
-    whole["stride"] = stride
+    whole = (grid, ids, types, window, stride)
     if steps < window or len(ids) == 0:
         empty = np.zeros((0, window, sensors))
-        return LiveWindows(empty, np.array([], str), np.array([], int), missing, **whole)
+        return LiveWindows(empty, np.array([], str), np.array([], int), missing, *whole)
     view = sliding_window_view(grid, window, axis=1)  # (M, steps - W + 1, S, W)
     ends = np.arange(view.shape[1] - 1, -1, -stride)[::-1]
     rows, at = _pick(types, len(ends), max_per_type, np.random.default_rng(seed))
     x3 = np.transpose(view[rows, ends[at]], (0, 2, 1))  # only the picked windows are copied
     complete = ~np.isnan(x3).any(axis=(1, 2))
-    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing, **whole)
+    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing, *whole)
 
 
 def _pick(

@@ -1,5 +1,6 @@
 """Model health: the drift job's results, one row per check, machine type and feature (or
-score), kept for the model-health page's history."""
+score), kept for the model-health page's history; and the per-step means of its period kept
+between checks (``data.drift_grid``)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ __all__ = [
     "LiveWindows",
     "MachineDrift",
     "TypeDrift",
+    "grid_windows",
     "machine_drift",
     "period_windows",
     "type_drift",
@@ -69,10 +70,8 @@ def period_windows(
     max_per_type: int | None = None,
     seed: int = 0,
 ) -> LiveWindows:
-    """Windows of ``window`` steps ending every ``stride`` steps in [first, last] bucket,
-    per machine; a window with a missing step is left out (counted in ``missing``). With
-    ``max_per_type``, at most that many windows of each type, drawn at random: the
-    statistics need a few thousand, and a thousand machines' day holds a quarter million."""
+    """``grid_windows`` of a frame of bucketed readings (machine_id, type, kind, bucket,
+    value: ``data.readings.bucketed_readings``) put on the grid of [first, last] bucket."""
     # plain arrays and category codes: the fleet's day is millions of rows, and masking or
     # mapping a pyarrow string column of that size takes seconds
     codes, names = pd.factorize(frame["kind"])
@@ -87,18 +86,39 @@ def period_windows(
     grid[np.searchsorted(ids, machine), bucket[keep] - first_bucket, kind[keep]] = frame[
         "value"
     ].to_numpy(float)[keep]
+    return grid_windows(
+        grid, ids, types, window=window, stride=stride, max_per_type=max_per_type, seed=seed
+    )
+
+
+def grid_windows(
+    grid: np.ndarray,
+    ids: np.ndarray,
+    types: np.ndarray,
+    *,
+    window: int,
+    stride: int,
+    max_per_type: int | None = None,
+    seed: int = 0,
+) -> LiveWindows:
+    """Windows of ``window`` steps ending every ``stride`` steps (the last at the grid's
+    last step) of every machine's rows of ``grid`` (machines, steps, sensors; NaN where no
+    reading arrived), machine ids ``ids`` and types ``types``; a window with a missing step
+    is left out (counted in ``missing``). With ``max_per_type``, at most that many windows
+    of each type, drawn at random: the statistics need a few thousand, and a thousand
+    machines' day holds a quarter million."""
+    steps, sensors = grid.shape[1], grid.shape[2]
     missing = {str(t): np.isnan(grid[types == t]).mean(axis=(0, 1)) for t in np.unique(types)}
-    whole = {"grid": grid, "grid_ids": ids, "grid_types": types, "window": window}
-    whole["stride"] = stride
+    whole = (grid, ids, types, window, stride)
     if steps < window or len(ids) == 0:
-        empty = np.zeros((0, window, len(sensors)))
-        return LiveWindows(empty, np.array([], str), np.array([], int), missing, **whole)
+        empty = np.zeros((0, window, sensors))
+        return LiveWindows(empty, np.array([], str), np.array([], int), missing, *whole)
     view = sliding_window_view(grid, window, axis=1)  # (M, steps - W + 1, S, W)
     ends = np.arange(view.shape[1] - 1, -1, -stride)[::-1]
     rows, at = _pick(types, len(ends), max_per_type, np.random.default_rng(seed))
     x3 = np.transpose(view[rows, ends[at]], (0, 2, 1))  # only the picked windows are copied
     complete = ~np.isnan(x3).any(axis=(1, 2))
-    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing, **whole)
+    return LiveWindows(x3[complete], types[rows][complete], ids[rows][complete], missing, *whole)
 
 
 def _pick(

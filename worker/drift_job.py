@@ -1,6 +1,8 @@
 """The ``drift`` job: the recent period's live windows and scorings of every machine type
 against the active model's training reference; results stored per type and feature, and the
-drift alarm raised or cleared (``maintenance/model_health``)."""
+drift alarm raised or cleared (``maintenance/model_health``). The period's readings come
+from ``data.drift_grid``: per-step means kept between checks, so a check reads only the
+readings since the last one."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from data.readings import bucketed_readings
+from data.drift_grid import period_grid
 from maintenance.model_health.drift_alarm import apply_drift_alarms
 from maintenance.model_health.drift_check import (
     DriftRules,
@@ -16,7 +18,7 @@ from maintenance.model_health.drift_check import (
     prune_checks,
     store_check,
 )
-from ml.drift_live import period_windows
+from ml.drift_live import grid_windows
 from ml.drift_reference import load_reference
 from ml.registry import active
 from worker.context import JobContext
@@ -40,19 +42,17 @@ def drift(ctx: JobContext) -> int:
     rules = drift_rules(ctx)
     period_s = ctx.overrides.current().drift_period_h * 3600 / ctx.settings.live_time_scale
     since = now - timedelta(seconds=period_s)
-    last = int(now.timestamp() // step) - 1
+    first, last = int(since.timestamp() // step) + 1, int(now.timestamp() // step) - 1
     with ctx.db.session() as session:
         model = active(session=session, kind="anomaly") or active(session=session, kind="failure")
         reference = load_reference(Path(model.artefact)) if model else None
-        frame = bucketed_readings(session=session, step_s=step, since=since)
+        # the period's per-step means: kept ones, and the readings since the last check
+        grid = period_grid(session=session, step_s=step, first_bucket=first, last_bucket=last)
         scores = period_scores(session=session, since=since)
-    live = period_windows(
-        frame,
-        sensors=scorer.sensors,
+    live = grid_windows(
+        *grid.of(scorer.sensors),
         window=scorer.window,
         stride=STRIDE,
-        first_bucket=int(since.timestamp() // step) + 1,
-        last_bucket=last,
         max_per_type=MAX_WINDOWS,
     )
     with ctx.db.session() as session:
@@ -62,7 +62,7 @@ def drift(ctx: JobContext) -> int:
             baseline=scorer.baseline,
             live=live,
             scores=scores,
-            types=sorted(set(frame["type"])),
+            types=sorted(set(grid.types.tolist())),
             period=(since, now),
             model_version=model.version if model else None,
             rules=rules,

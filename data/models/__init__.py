@@ -18,7 +18,7 @@ from data.models.base import (
     UtcDateTime,
     utcnow,
 )
-from data.models.drift_tables import DriftResult
+from data.models.drift_tables import DriftGridChunk, DriftResult
 from data.models.file_tables import AttachmentBlob
 from data.models.fleet_tables import Lease
 from data.models.ops_tables import (
@@ -68,6 +68,7 @@ __all__ = [
     "AttachmentBlob",
     "ApiToken",
     "DriftResult",
+    "DriftGridChunk",
     "Base",
     "UtcDateTime",
     "Role",

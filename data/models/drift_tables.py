@@ -1,16 +1,17 @@
 """Model health: the drift job's results, one row per check, machine type and feature (or
-score), kept for the model-health page's history."""
+score), kept for the model-health page's history; and the per-step means of its period kept
+between checks (``data.drift_grid``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models.base import Base, utcnow
 
-__all__ = ["DriftResult"]
+__all__ = ["DriftGridChunk", "DriftResult"]
 
 
 class DriftResult(Base):
@@ -40,3 +41,24 @@ class DriftResult(Base):
     worst_machine_id: Mapped[int | None] = mapped_column(Integer, default=None)
     reference_shares: Mapped[list] = mapped_column(JSON, default=list)
     current_shares: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class DriftGridChunk(Base):
+    """A stretch of the drift job's grid, kept so a check reads only the readings since the
+    last one: every machine's mean reading per sensor kind and step bucket in
+    [first_bucket, last_bucket] (buckets of ``step_s`` seconds: epoch seconds // step), and
+    how many readings it averaged (a check recounts them: a late reading makes the chunk
+    read again). ``values`` is float64 (machines, buckets, kinds), NaN where none arrived."""
+
+    __tablename__ = "drift_grid_chunks"
+    __table_args__ = (Index("ix_drift_grid_chunks_first", "step_s", "first_bucket"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    step_s: Mapped[float] = mapped_column(Float)
+    first_bucket: Mapped[int] = mapped_column(BigInteger)
+    last_bucket: Mapped[int] = mapped_column(BigInteger)
+    readings: Mapped[int] = mapped_column(BigInteger, default=0)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    machine_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,7 @@ from data.fleet_queries import sensor_directory
 from data.models import (
     Alarm,
     AlarmSource,
+    DriftGridChunk,
     DriftResult,
     Machine,
     ModelVersion,
@@ -126,6 +127,9 @@ def test_no_change_raises_no_drift_alarm(trained):
     ]
     assert alarms == []
     assert min(r.checked_at for r in rows) > long_ago  # the old check was forgotten
+    with trained.db.session() as s:  # the period's per-step means are kept for the next check
+        kept = s.scalars(select(DriftGridChunk)).all()
+    assert kept and sum(c.readings for c in kept) > MACHINES * len(SENSORS) * 1000
 
 
 def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(trained):

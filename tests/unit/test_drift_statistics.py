@@ -171,3 +171,21 @@ def test_a_machine_of_a_type_the_reference_does_not_know_is_not_judged():
     baseline = Baseline(("temperature", "rpm"), {"pump": [0.0, 0.0]}, {"pump": [1.0, 1.0]})
     ref = Reference(tuple(feature_names(baseline.sensors)), {})
     assert machine_drift(reference=ref, baseline=baseline, live=_windows(_fleet(0, 3))) is None
+
+
+def test_ks_p_value_is_exact_on_small_samples_and_close_to_it_on_large_ones():
+    from scipy import stats
+
+    from ml.drift import EXACT_KS_PAIRS, compare
+
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=(1000, 4))
+    small = rng.normal(0.1, 1.0, size=(EXACT_KS_PAIRS // 1000, 4))  # a million pairs: exact
+    large = rng.normal(0.1, 1.0, size=(4000, 4))  # four million: asymptotic
+    exact = stats.ks_2samp(reference, small, axis=0, method="exact")
+    np.testing.assert_allclose(compare(reference, small).p_value, exact.pvalue, rtol=1e-12)
+    got = compare(reference, large)
+    exact = stats.ks_2samp(reference, large, axis=0, method="exact")
+    np.testing.assert_allclose(got.ks, exact.statistic, atol=1e-12)  # the same statistic
+    np.testing.assert_allclose(got.p_value, exact.pvalue, atol=0.01)
+    assert not np.allclose(got.p_value, exact.pvalue, rtol=1e-12, atol=0)  # not the exact one

@@ -232,6 +232,11 @@ def main(argv: list[str] | None = None) -> None:
         overrides["simulator"] = False
     settings = load_settings(**overrides)
     setup_logging(settings.log_format, settings.log_level)
+    processes = web_processes(settings, args.role) if args.role != "worker" else 1
+    if processes > 1:  # before any metric exists: /metrics adds up every web process
+        from web.server.web_processes import share_metrics
+
+        share_metrics()
     db = prepare(settings)
     if args.leave:
         leave_stopped(settings, db)
@@ -250,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             log.info("worker running; SIGTERM or Ctrl-C stops it, SIGUSR1 leaves the group")
             threading.Event().wait()
         else:
-            serve_web(settings, db, readiness, accounts, web_processes(settings, args.role))
+            serve_web(settings, db, readiness, accounts, processes)
     except KeyboardInterrupt:
         pass
     finally:

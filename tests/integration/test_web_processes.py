@@ -1,12 +1,14 @@
 """``python app.py web`` with ``PDM_WEB_PROCESSES=3`` on one real PostgreSQL: gunicorn's
 workers share nothing but the database, and a user sees one app. Signed in through one
 worker, the session works on another; signed out on that one, it ends on the first; failed
-sign-ins count across workers. Each answer names the worker that served it (X-Served-By),
-and each HTTP client here keeps one connection, so stays on one worker."""
+sign-ins count across workers; ``/metrics`` counts every worker's requests. Each answer names
+the worker that served it (X-Served-By), and each HTTP client here keeps one connection, so
+stays on one worker."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import requests
@@ -14,6 +16,10 @@ from app_processes import Proc
 from services import free_port, wait_port
 
 PROCESSES = 3
+METRICS_TOKEN = "m" * 40
+HEALTHZ = re.compile(
+    r'^pdm_http_request_seconds_count\{method="GET",route="/healthz",status="2xx"\} (\S+)$', re.M
+)
 
 
 def _served_by(answer: requests.Response) -> str:
@@ -22,18 +28,21 @@ def _served_by(answer: requests.Response) -> str:
     return served
 
 
-def _clients_on_different_workers(base: str, count: int) -> list[tuple[requests.Session, str]]:
-    """``count`` HTTP clients sharing one cookie jar, each kept on its own worker."""
+def _clients_on_different_workers(
+    base: str, count: int
+) -> tuple[list[tuple[requests.Session, str]], int]:
+    """``count`` HTTP clients sharing one cookie jar, each kept on its own worker, and how
+    many ``/healthz`` requests finding them took."""
     jar = requests.cookies.RequestsCookieJar()
     found: dict[str, requests.Session] = {}
-    for _ in range(200):  # the kernel hands each new connection to whichever worker accepts
+    for tries in range(1, 201):  # the kernel gives a new connection to whichever worker accepts
         client = requests.Session()
         client.cookies = jar
         served = _served_by(client.get(f"{base}/healthz", timeout=30))
         if served not in found:
             found[served] = client
         if len(found) == count:
-            return [(c, s) for s, c in found.items()]
+            return [(c, s) for s, c in found.items()], tries
     raise AssertionError(f"new connections reached only {sorted(found)}")
 
 
@@ -65,13 +74,14 @@ def test_a_session_and_the_sign_in_throttle_hold_across_web_processes(
         "PDM_ML_AUTOTRAIN": "false",
         "PDM_LOGIN_FAILURES_PER_ACCOUNT": "3",
         "PDM_WEB_PROCESSES": str(PROCESSES),
+        "PDM_METRICS_TOKEN": METRICS_TOKEN,
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = Proc(["app.py", "web", "--port", str(port)], env, tmp_path / "web.log")
     try:
         wait_port(port, timeout=90)
-        a, b, c = _clients_on_different_workers(base, PROCESSES)
+        (a, b, c), probes = _clients_on_different_workers(base, PROCESSES)
         workers = {a[1], b[1], c[1]}
         assert f"web-{web.popen.pid}" not in workers  # the master only watches them
 
@@ -90,5 +100,11 @@ def test_a_session_and_the_sign_in_throttle_hold_across_web_processes(
         assert [_sign_in(x, base, "viewer", "wrong") for x in (a, b, c)] == [401] * 3
         refused = [_sign_in(x, base, "viewer", "viewer-pw-9") for x in (a, b, c)]
         assert refused == [429] * 3, web.log.read_text()[-2000:]
+
+        # one scrape, on whichever worker, counts the probes every worker served
+        for client in (a, b, c):
+            auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+            scraped = _on(client, "GET", f"{base}/metrics", headers=auth).text
+            assert [float(n) for n in HEALTHZ.findall(scraped)] == [probes], client[1]
     finally:
         assert web.terminate() == 0, web.log.read_text()[-2000:]

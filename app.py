@@ -171,7 +171,11 @@ def start_demo_training(settings: Settings, db: Database) -> threading.Thread | 
 
 
 def serve_web(
-    settings: Settings, db: Database, readiness: Callable | None, accounts: dict[str, str]
+    settings: Settings,
+    db: Database,
+    readiness: Callable | None,
+    accounts: dict[str, str],
+    processes: int = 1,
 ) -> None:
     from waitress import serve
 
@@ -191,7 +195,28 @@ def serve_web(
             "set PDM_<ROLE>_PASSWORD to choose them)\n",
             flush=True,
         )
+    if processes > 1:  # gunicorn: a master and forked workers (web/server/web_processes.py)
+        from web.server.web_processes import serve_processes
+
+        serve_processes(
+            app.server, host=settings.host, port=settings.port, processes=processes, db=db
+        )
+        return
     serve(app.server, host=settings.host, port=settings.port, threads=8, _quiet=True)
+
+
+def web_processes(settings: Settings, role: str) -> int:
+    """How many processes serve the web app: ``PDM_WEB_PROCESSES`` for the web role on
+    PostgreSQL; one for the all-in-one role (its ingest and scheduler threads must not be
+    forked) and on SQLite (one file, one writer), saying so when more were asked for."""
+    asked = settings.web_processes
+    if asked > 1 and role != "web":
+        log.warning("PDM_WEB_PROCESSES=%d needs the web role (app.py web): one process", asked)
+        return 1
+    if asked > 1 and settings.effective_database_url.startswith("sqlite"):
+        log.warning("PDM_WEB_PROCESSES=%d needs PostgreSQL (SQLite: one process)", asked)
+        return 1
+    return asked
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,6 +232,11 @@ def main(argv: list[str] | None = None) -> None:
         overrides["simulator"] = False
     settings = load_settings(**overrides)
     setup_logging(settings.log_format, settings.log_level)
+    processes = web_processes(settings, args.role) if args.role != "worker" else 1
+    if processes > 1:  # before any metric exists: /metrics adds up every web process
+        from web.server.web_processes import share_metrics
+
+        share_metrics()
     db = prepare(settings)
     if args.leave:
         leave_stopped(settings, db)
@@ -225,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             log.info("worker running; SIGTERM or Ctrl-C stops it, SIGUSR1 leaves the group")
             threading.Event().wait()
         else:
-            serve_web(settings, db, readiness, accounts)
+            serve_web(settings, db, readiness, accounts, processes)
     except KeyboardInterrupt:
         pass
     finally:

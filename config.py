@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(default=600, ge=1)
     host: str = "127.0.0.1"
     port: int = 8050
+    # web role: processes serving the web app (1: one waitress process; more: gunicorn,
+    # one master and this many forked workers of 8 threads each, PostgreSQL only)
+    web_processes: int = Field(default=1, ge=1, le=64)
     # reverse proxies in front of the web role that append X-Forwarded-For (0: none; the
     # client's address is then the connection's). Sign-in throttling and the sessions'
     # addresses need the real client address: behind a proxy, set this to its hop count

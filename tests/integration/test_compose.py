@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app import web_processes
 from config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,3 +132,17 @@ def test_the_broker_starts_with_the_one_size_limit(tmp_path: Path):
     limits = [line for line in run.stdout.splitlines() if line.startswith("max_packet_size")]
     assert limits[-1] == f"max_packet_size {100000 + 65536}"
     assert "log_dest topic" in run.stdout.splitlines()
+
+
+def test_the_web_service_runs_several_processes_on_postgresql():
+    """compose's web service: ``app.py web`` on PostgreSQL with PDM_WEB_PROCESSES, so the
+    app's own rule (app.py ``web_processes``) gives it that many gunicorn workers."""
+    result = _config(SECRETS)
+    assert result.returncode == 0, result.stderr
+    web = yaml.safe_load(result.stdout)["services"]["web"]
+    env = web["environment"]
+    assert web["command"][:3] == ["python", "app.py", "web"]
+    settings = load_settings(
+        web_processes=env["PDM_WEB_PROCESSES"], database_url=env["PDM_DATABASE_URL"]
+    )
+    assert web_processes(settings, "web") == 3

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hmac
+import os
 import re
 import time
 import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from logs import REQUEST_ID
 from maintenance.people.permissions import Action, allowed
@@ -38,9 +40,20 @@ def ops_blueprint(readiness: Readiness, metrics_token: str) -> Blueprint:
     def metrics() -> object:
         if not _may_scrape(metrics_token):
             return Response('{"error": "forbidden"}', 403, mimetype="application/json")
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(_exposition(), mimetype=CONTENT_TYPE_LATEST)
 
     return bp
+
+
+def _exposition() -> bytes:
+    """This process's metrics; with several web processes (web/server/web_processes.py),
+    every process's, added up from the folder they write them to."""
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not shared:
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=shared)
+    return generate_latest(registry)
 
 
 def _may_scrape(token: str) -> bool:

@@ -1,7 +1,9 @@
 """The drift job against a real database (SQLite and PostgreSQL): live readings like the
 training fleet's raise nothing; a recalibrated temperature sensor raises the drift alarm on
 that machine and sensor after the configured checks in a row, with its SOP, no ticket, and a
-notification for the engineers' channel; a model without a reference says so."""
+notification for the engineers' channel; so do a hotter season (on temperature) and a
+changed duty cycle (on that type's rpm); a new machine type is "no reference"; a model
+without a reference says so."""
 
 from __future__ import annotations
 
@@ -73,22 +75,36 @@ def trained(db, tmp_path):
 
 
 def _live(
-    db, *, offset: float = 0.0, machine_type: str | None = None, unit: str | None = None
+    db,
+    *,
+    offset: float = 0.0,
+    machine_type: str | None = None,
+    unit: str | None = None,
+    ramp_h: float | None = None,
+    rpm_factor: float = 1.0,
 ) -> None:
     """HOURS of a simulated fleet of other seed as the last HOURS × 60 wall seconds, with
     ``offset`` added to the temperature of every machine of ``machine_type`` (their sensors
-    recalibrated), or to ``unit``'s alone."""
+    recalibrated), or to ``unit``'s alone, or to every machine's when neither is given;
+    ``ramp_h``: the offset grows linearly from the period's start over these model hours (a
+    hotter season); ``rpm_factor``: the rpm of ``machine_type``'s machines is scaled by it (a
+    changed duty cycle)."""
     readings, _ = labelled_history(machines=MACHINES, days=HOURS / 24 + 0.02, seed=22)
     now = datetime.now(UTC)
     steps = readings.groupby("unit").cumcount(ascending=False).to_numpy()
+    hours_in = (steps.max() - steps) * 60.0 / 3600  # model hours since the period began
+    ramp = np.clip(hours_in / ramp_h, 0.0, 1.0) if ramp_h else 1.0
+    everyone = machine_type is None and unit is None
     with db.session() as s:
         ids = sensor_directory(session=s)
         rows = []
         for sensor in SENSORS:
-            moved = (readings["type"] == machine_type) | (readings["unit"] == unit)
+            moved = (readings["type"] == machine_type) | (readings["unit"] == unit) | everyone
             values = readings[sensor].to_numpy(float) + np.where(
-                moved & (sensor == "temperature"), offset, 0.0
+                moved & (sensor == "temperature"), offset * ramp, 0.0
             )
+            if sensor == "rpm":
+                values = values * np.where(moved, rpm_factor, 1.0)
             rows += [
                 (ids[(unit, sensor)], now - timedelta(seconds=int(k)), float(v))
                 for unit, k, v in zip(readings["unit"], steps, values, strict=True)
@@ -162,6 +178,36 @@ def test_a_recalibrated_sensor_raises_the_drift_alarm_on_it_without_a_ticket(tra
     assert tickets == []
     assert sop is not None
     assert len(sent) == 1 and "/model-health?type=pump" in sent[0].payload["link"]
+
+
+def _drift_alarms(db) -> list[tuple[str, str, str, int | None]]:
+    """(machine type, machine, sensor kind, ticket) of every drift alarm."""
+    with db.session() as s:
+        out = []
+        for alarm in s.scalars(select(Alarm).where(Alarm.code == CODE)):
+            machine, sensor = s.get(Machine, alarm.machine_id), s.get(Sensor, alarm.sensor_id)
+            out.append((machine.type, machine.name, sensor.kind, alarm.ticket_id))
+        return out
+
+
+def test_a_hotter_season_raises_the_drift_alarm_on_temperature(trained):
+    """Every machine's temperature rises 3 °C over 12 model hours and stays there: the
+    alarm comes at the third check in a row, on temperature, with no ticket."""
+    _live(trained.db, offset=3.0, ramp_h=12.0)
+    _check(trained, 2)
+    assert _drift_alarms(trained.db) == []
+    _check(trained)
+    raised = _drift_alarms(trained.db)
+    assert raised and {(kind, ticket) for _t, _m, kind, ticket in raised} == {("temperature", None)}
+
+
+def test_a_changed_duty_cycle_raises_the_drift_alarm_on_rpm_of_that_type(trained):
+    """Every compressor runs at 90 % rpm: the alarm names a compressor's rpm; the other
+    types, unchanged, raise nothing."""
+    _live(trained.db, machine_type="compressor", rpm_factor=0.9)
+    _check(trained, 3)
+    raised = _drift_alarms(trained.db)
+    assert raised and {(t, kind) for t, _m, kind, _ticket in raised} == {("compressor", "rpm")}
 
 
 def test_one_recalibrated_machine_of_three_raises_the_alarm_naming_it(trained):

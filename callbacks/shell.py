@@ -26,6 +26,7 @@ from web.views.shell import (
     low_stock_alert,
     red_warning,
     sign_in_link,
+    user_label,
 )
 
 
@@ -60,7 +61,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         """One request for what the frame shows on every page load and every tick: the red
         banner, the low-stock warning (for the people who reorder), and the "Sign in" link
         of the session-ended alert, back to this page (set while the user is still signed
-        in, ready for when the session ends)."""
+        in, ready for when the session ends), and the menu bar's name and role."""
         user = require(Action.APP_USE)
         with db.session() as s:
             warnings = red_warnings(session=s)
@@ -70,6 +71,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             [red_warning(w, can_ack=can_ack) for w in warnings],
             low_stock_alert(low) if low else None,
             sign_in_link(path),
+            user_label(user.username, user.role.value),
         )
 
     @app.callback(

@@ -74,6 +74,8 @@ def test_a_role_lowered_while_the_page_is_open_is_refused_on_the_page(dash_duo, 
     assert _console(dash_duo) == []  # a 200: no failed request, no renderer error
     dash_duo.find_element(f"#{REFUSAL} .btn-close").click()  # the user may dismiss it
     dash_duo.wait_for_no_elements(f"#{REFUSAL}", timeout=5)
+    # the menu bar says the role the user has now, at the frame's next tick
+    dash_duo.wait_for_contains_text(f"#{NAV_USER}", "(viewer)", timeout=15)
 
 
 def test_a_number_too_big_for_its_field_is_refused_on_the_page(dash_duo, web: WebApp):

@@ -43,8 +43,14 @@ SESSION_STATE_OUTPUTS = (
     (PAGE, "children"),
 )
 # What the shell's callback of every page load and every tick sets (callbacks/shell.py):
-# the red banner, the low-stock warning, the session-ended alert's way back to this page
-SHELL_OUTPUTS = ((RED_BANNER, "children"), (LOW_STOCK, "children"), (SESSION_SIGN_IN, "href"))
+# the red banner, the low-stock warning, the session-ended alert's way back to this page, and
+# the user's name and role in the menu bar (an admin may have changed the role meanwhile)
+SHELL_OUTPUTS = (
+    (RED_BANNER, "children"),
+    (LOW_STOCK, "children"),
+    (SESSION_SIGN_IN, "href"),
+    (NAV_USER, "children"),
+)
 
 
 def callback_name(outputs: tuple[tuple[str, str], ...]) -> str:
@@ -58,6 +64,11 @@ SHELL_CALLBACK = callback_name(SHELL_OUTPUTS)
 
 def alarm_ack(alarm_id: int) -> dict[str, object]:
     return {"type": ALARM_ACK, "alarm": alarm_id}
+
+
+def user_label(username: str | None, role: str | None) -> str | None:
+    """The menu bar's "name (role)"."""
+    return f"{username} ({role})" if username and role else None
 
 
 def sign_in_link(path: str | None) -> str:
@@ -103,7 +114,7 @@ def frame(
                 dbc.NavbarBrand("⚙ Predictive maintenance", href="/"),
                 dbc.Nav(items, navbar=True, className="me-auto"),
                 html.A(  # the user's name: their account and signed-in sessions
-                    f"{username} ({role.value})" if username and role else None,
+                    user_label(username, role.value if role else None),
                     id=NAV_USER,
                     href="/account",
                     title="Your account and signed-in sessions",

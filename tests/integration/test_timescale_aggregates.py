@@ -17,6 +17,7 @@ import pytest
 from factories import make_settings, wait_until
 from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
 from sqlalchemy import text
+from timescale_jobs import job_configs, jobs_all_ran
 
 from config import load_settings
 from data.db import Database, upgrade_schema
@@ -123,59 +124,15 @@ def _materialized_rows(db: Database, name: str) -> int:
         return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
 
 
+_REFRESH = "proc_name = 'policy_refresh_continuous_aggregate'"
+
+
 def _refresh_policies(db: Database) -> dict[str, dict]:
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT hypertable_name, config FROM timescaledb_information.jobs"
-                " WHERE proc_name = 'policy_refresh_continuous_aggregate'"
-            )
-        )
-        return {name: config for name, config in rows}
+    return job_configs(db, where=_REFRESH, key="hypertable_name")
 
 
 def _refresh_runs_done(db: Database) -> bool:
-    with db.engine.connect() as conn:
-        return not conn.scalar(
-            text(
-                "SELECT count(*) FROM timescaledb_information.jobs j LEFT JOIN"
-                " timescaledb_information.job_stats s USING (job_id) WHERE j.proc_name ="
-                " 'policy_refresh_continuous_aggregate' AND coalesce(s.total_successes, 0) = 0"
-            )
-        )
-
-
-@needs_timescaledb
-def test_fresh_install_has_real_time_aggregates_with_refresh_policies(timescale_postgres):
-    db = _migrated(timescale_postgres.new_database())
-    assert timescale_state(db.engine) == "active" and aggregates_in_use(db.engine)
-    with db.engine.connect() as conn:
-        views = dict(
-            conn.execute(
-                text(
-                    "SELECT view_name, materialized_only"
-                    " FROM timescaledb_information.continuous_aggregates"
-                )
-            ).all()
-        )
-    assert views == {"readings_10m_agg": False, "readings_1h_agg": False}
-    policies = _refresh_policies(db)  # from the start until the worker bounds them
-    assert {n: (c["start_offset"], c["end_offset"]) for n, c in policies.items()} == {
-        "readings_10m_agg": (None, "00:10:00"),
-        "readings_1h_agg": (None, "01:00:00"),
-    }
-    for config in policies.values():  # oldest first, to the end: see data/timescale.py
-        assert (config["refresh_newest_first"], config["max_batches_per_execution"]) == (
-            False,
-            0,
-        )
-    sync_timescale_policies(db=db, raw_days=30, compress_after_days=1)
-    sync_timescale_policies(db=db, raw_days=30, compress_after_days=1)  # idempotent
-    policies = _refresh_policies(db)
-    assert [c["start_offset"] for c in policies.values()] == ["30 days", "30 days"]
-    upgrade_schema(db.engine)  # a restart leaves them as they are
-    assert len(_refresh_policies(db)) == 2
-    db.dispose()
+    return jobs_all_ran(db, where=f"j.{_REFRESH}", counter="total_successes")
 
 
 def test_plain_postgres_reads_the_rollup_table_equal_to_raw(postgres, tmp_path):

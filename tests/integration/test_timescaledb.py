@@ -15,6 +15,7 @@ import pytest
 from factories import wait_until
 from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
 from sqlalchemy import func, select, text
+from timescale_jobs import job_configs, jobs_all_ran
 
 from config import load_settings
 from data import timescale
@@ -58,25 +59,11 @@ def _hypertables(db: Database) -> list[str]:
 
 
 def _policies(db: Database) -> dict[str, dict]:
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT proc_name, config FROM timescaledb_information.jobs "
-                "WHERE hypertable_name = 'readings'"
-            )
-        )
-        return {name: config for name, config in rows}
+    return job_configs(db, where="hypertable_name = 'readings'", key="proc_name")
 
 
 def _first_runs_done(db: Database) -> bool:
-    with db.engine.connect() as conn:
-        return not conn.scalar(
-            text(
-                "SELECT count(*) FROM timescaledb_information.jobs j LEFT JOIN "
-                "timescaledb_information.job_stats s USING (job_id) WHERE j.hypertable_name "
-                "= 'readings' AND coalesce(s.total_runs, 0) = 0"
-            )
-        )
+    return jobs_all_ran(db, where="j.hypertable_name = 'readings'")
 
 
 def _readings(db: Database) -> tuple[int, float]:

@@ -116,9 +116,12 @@ def time_bucket(session: Session, column: Any, step_s: float) -> Any:
     return cast(seconds / step_s, Integer)
 
 
-def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd.DataFrame:
+def bucketed_readings(
+    *, session: Session, since: datetime, step_s: float, shard: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """Per machine in service, sensor kind and time bucket of ``step_s`` seconds since
     ``since``: the mean value, averaged in the database so few rows travel.
+    ``shard`` (k, K): only the machines with machine_id % K == k.
     Columns: machine_id, type, kind, bucket (epoch seconds // step), value."""
     bucket = time_bucket(session, Reading.ts, step_s)
     stmt = (
@@ -134,6 +137,8 @@ def bucketed_readings(*, session: Session, since: datetime, step_s: float) -> pd
         .where(Reading.ts >= since, Machine.retired_at.is_(None))
         .group_by(Sensor.machine_id, Machine.type, Sensor.kind, bucket)
     )
+    if shard is not None:
+        stmt = stmt.where(Sensor.machine_id % shard[1] == shard[0])
     frame = pd.DataFrame(
         session.execute(stmt).all(), columns=["machine_id", "type", "kind", "bucket", "value"]
     )

@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> str:
     from config import Settings
 
     before = tuple(round(x, 2) for x in os.getloadavg())
+    interval = Settings().score_interval_s
     pg = PostgresServer()
     results = []
     with tempfile.TemporaryDirectory(prefix="pdm-bench-shards-") as tmp:
@@ -280,10 +281,11 @@ def main(argv: list[str] | None = None) -> str:
             models: list[dict] = []
             for machines in (int(m) for m in args.machines.split(",")):
                 results.append(measure(pg, machines, args, Path(tmp), models))
+                print(render(results[-1:], args, (before, os.getloadavg()), interval), flush=True)
         finally:
             pg.stop()
     after = tuple(round(x, 2) for x in os.getloadavg())
-    table = render(results, args, (before, after), Settings().score_interval_s)
+    table = render(results, args, (before, after), interval)
     print(table)
     return table
 

@@ -176,6 +176,23 @@ def test_bucketed_readings_cover_the_range(db):
     assert frame["value"].notna().all()
 
 
+def test_bucketed_readings_of_shards_split_the_fleet(db):
+    """``shard=(k, K)``: the machines with id % K == k, together the whole frame once
+    (the sharded scoring measured in bench/scoring_shards.py)."""
+    result = backfill(db=db, **SMALL)
+    with db.session() as s:
+        whole = bucketed_readings(session=s, since=result.first, step_s=3600)
+        parts = [
+            bucketed_readings(session=s, since=result.first, step_s=3600, shard=(k, 2))
+            for k in range(2)
+        ]
+    for k, part in enumerate(parts):
+        assert len(part) and (part["machine_id"] % 2 == k).all()
+    key = ["machine_id", "kind", "bucket"]
+    joined = pd.concat(parts).sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(joined, whole.sort_values(key).reset_index(drop=True))
+
+
 def test_write_readings_keeps_rows_already_stored(db):
     """The fallback when COPY collides (PostgreSQL) and INSERT OR IGNORE (SQLite)."""
     backfill(db=db, **{**SMALL, "machines": 1, "days": 0.25})

@@ -46,6 +46,14 @@ def timescale_postgres() -> Iterator[PostgresServer]:
     server.stop()
 
 
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A cluster of the test's own, for tests that restart it (with TimescaleDB preloaded)."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def mosquitto() -> Iterator[MosquittoServer]:
     server = MosquittoServer().start()

@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from config import Settings, load_settings
-from data.db import Database
+from data.db import Database, upgrade_schema
 from data.models import DeadLetter, Reading, Role, User
 from maintenance.people.accounts import hash_password
 
@@ -410,3 +410,10 @@ def api_app(tmp_path: Path, db: Database, **overrides: Any) -> ApiApp:
     install_request_ids(server)
     install_api(server, db, settings, HttpIngest(settings, db))
     return ApiApp(server, db, settings)
+
+
+def migrated(url: str) -> Database:
+    """A database at ``url`` with the schema brought up to date."""
+    db = Database(url)
+    upgrade_schema(db.engine)
+    return db

@@ -9,18 +9,17 @@ Skipped, with the reason, where TimescaleDB is not installed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from factories import make_settings, wait_until
-from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
+from factories import make_settings, migrated, wait_until
+from services import NO_TIMESCALEDB, timescaledb_installed
 from sqlalchemy import text
 from timescale_jobs import job_configs, jobs_all_ran
 
 from config import load_settings
-from data.db import Database, upgrade_schema
+from data.db import Database
 from data.fleet_queries import sensor_directory
 from data.machine_series import sensor_history
 from data.readings import insert_readings
@@ -32,20 +31,6 @@ from worker.service import Worker
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 needs_timescaledb = pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
-
-
-@pytest.fixture
-def server() -> Iterator[PostgresServer]:
-    """A cluster of its own, restarted with TimescaleDB preloaded by the conversion test."""
-    pg = PostgresServer().start()
-    yield pg
-    pg.stop()
-
-
-def _migrated(url: str) -> Database:
-    db = Database(url)
-    upgrade_schema(db.engine)
-    return db
 
 
 def _sensors(db: Database, tmp_path) -> list[int]:
@@ -136,7 +121,7 @@ def _refresh_runs_done(db: Database) -> bool:
 
 
 def test_plain_postgres_reads_the_rollup_table_equal_to_raw(postgres, tmp_path):
-    db = _migrated(postgres.new_database())
+    db = migrated(postgres.new_database())
     assert not aggregates_in_use(db.engine)
     sensors = _sensors(db, tmp_path)
     start = NOW - timedelta(days=30)
@@ -155,7 +140,7 @@ def test_plain_postgres_reads_the_rollup_table_equal_to_raw(postgres, tmp_path):
 def test_machine_page_series_on_aggregates_equal_raw_and_take_new_readings_at_once(
     timescale_postgres, tmp_path
 ):
-    db = _migrated(timescale_postgres.new_database())
+    db = migrated(timescale_postgres.new_database())
     sensors = _sensors(db, tmp_path)
     start = NOW - timedelta(days=30)
     _write(db, sensors, start, NOW)
@@ -192,7 +177,7 @@ def test_machine_page_series_on_aggregates_equal_raw_and_take_new_readings_at_on
 def test_retention_drops_raw_chunks_and_their_buckets_stay_in_the_aggregates(
     timescale_postgres, tmp_path
 ):
-    db = _migrated(timescale_postgres.new_database())
+    db = migrated(timescale_postgres.new_database())
     sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)
     sensors = _sensors(db, tmp_path)
     start = NOW - timedelta(days=14)
@@ -234,9 +219,9 @@ def _runs(db: Database) -> int:
 
 @needs_timescaledb
 def test_populated_database_converted_later_keeps_its_series_and_gets_the_aggregates(
-    server, tmp_path
+    own_postgres, tmp_path
 ):
-    db = _migrated(server.new_database())  # installed, not preloaded: plain PostgreSQL
+    db = migrated(own_postgres.new_database())  # installed, not preloaded: plain PostgreSQL
     sensors = _sensors(db, tmp_path)
     start = NOW - timedelta(days=20)
     _write(db, sensors, start, NOW)
@@ -245,9 +230,9 @@ def test_populated_database_converted_later_keeps_its_series_and_gets_the_aggreg
     apply_retention(db=db, now=NOW, raw_days=10, rollup_days=0)  # older raw: only rolled up
     before = {p: _series(db, sensors, start, NOW, p) for p in (1500, 720)}
     db.dispose()
-    server.timescale = True
-    server.ctl("restart")
-    db = _migrated(db.url)  # the start converts it and makes the aggregates
+    own_postgres.timescale = True
+    own_postgres.ctl("restart")
+    db = migrated(db.url)  # the start converts it and makes the aggregates
     assert timescale_state(db.engine) == "active" and aggregates_in_use(db.engine)
     for points, frame in before.items():  # real-time from raw, the rollup table before it
         _assert_same(_series(db, sensors, start, NOW, points), frame)
@@ -267,7 +252,7 @@ def test_the_worker_schedules_the_rollup_job_only_without_aggregates(
         pytest.skip(NO_TIMESCALEDB)
     server = request.getfixturevalue(f"{backend}_postgres" if backend == "timescale" else backend)
     settings = make_settings(tmp_path, database_url=server.new_database(), mqtt_url=mosquitto.url)
-    db = _migrated(settings.effective_database_url)
+    db = migrated(settings.effective_database_url)
     worker = Worker(settings, db)
     worker.start()
     try:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from factories import wait_until
-from services import NO_TIMESCALEDB, PostgresServer, timescaledb_installed
+from factories import migrated, wait_until
+from services import NO_TIMESCALEDB, timescaledb_installed
 from sqlalchemy import func, select, text
 from timescale_jobs import job_configs, jobs_all_ran
 
@@ -29,20 +28,6 @@ from maintenance.ops.retention import apply_retention, sync_timescale_policies
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 needs_timescaledb = pytest.mark.skipif(not timescaledb_installed(), reason=NO_TIMESCALEDB)
-
-
-@pytest.fixture
-def server() -> Iterator[PostgresServer]:
-    """A cluster of its own, for tests that restart it with TimescaleDB preloaded."""
-    pg = PostgresServer().start()
-    yield pg
-    pg.stop()
-
-
-def _migrated(url: str) -> Database:
-    db = Database(url)
-    upgrade_schema(db.engine)
-    return db
 
 
 def _sensor(db: Database, tmp_path) -> int:
@@ -79,7 +64,7 @@ def _hours(sensor: int, start: datetime, hours: int) -> list[tuple[int, datetime
 
 def test_installed_but_not_preloaded_server_runs_on_plain_postgres(postgres, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="data.timescale")
-    db = _migrated(postgres.new_database())
+    db = migrated(postgres.new_database())
     expected = "available-not-preloaded" if timescaledb_installed() else "absent"
     assert timescale_state(db.engine) == expected
     said = [r.message for r in caplog.records if r.message.startswith("storage:")]
@@ -99,7 +84,7 @@ def test_installed_but_not_preloaded_server_runs_on_plain_postgres(postgres, tmp
 def test_fresh_install_on_preloaded_server_gives_a_compressed_hypertable_with_policies(
     timescale_postgres, tmp_path
 ):
-    db = _migrated(timescale_postgres.new_database())
+    db = migrated(timescale_postgres.new_database())
     assert timescale_state(db.engine) == "active"
     assert _hypertables(db) == ["readings"]
     sensor = _sensor(db, tmp_path)
@@ -125,7 +110,7 @@ def test_fresh_install_on_preloaded_server_gives_a_compressed_hypertable_with_po
 def test_compressed_chunks_take_late_and_redelivered_readings_and_retention_drops_them(
     timescale_postgres, tmp_path
 ):
-    db = _migrated(timescale_postgres.new_database())
+    db = migrated(timescale_postgres.new_database())
     # the policies exist first and have had their first run (a new job runs at once), so
     # what follows is the retention job's doing, not a policy's racing it
     sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)
@@ -153,17 +138,17 @@ def test_compressed_chunks_take_late_and_redelivered_readings_and_retention_drop
 
 
 @needs_timescaledb
-def test_existing_populated_plain_database_is_converted_with_all_its_rows(server, tmp_path):
-    db = _migrated(server.new_database())  # installed, not preloaded: a plain table
+def test_existing_populated_plain_database_is_converted_with_all_its_rows(own_postgres, tmp_path):
+    db = migrated(own_postgres.new_database())  # installed, not preloaded: a plain table
     sensor = _sensor(db, tmp_path)
     with db.session() as s:
         for day in range(1, 6):
             insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=day), 24))
     before = _readings(db)
     db.dispose()
-    server.timescale = True
-    server.ctl("restart")
-    db = _migrated(db.url)  # every migration already ran: the start converts it
+    own_postgres.timescale = True
+    own_postgres.ctl("restart")
+    db = migrated(db.url)  # every migration already ran: the start converts it
     assert timescale_state(db.engine) == "active"
     assert _hypertables(db) == ["readings"]
     assert _readings(db) == before == (5 * 24 * 60, before[1])
@@ -187,7 +172,7 @@ def test_a_role_that_may_not_create_the_extension_runs_plain_until_an_operator_d
         conn.execute(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC, app_{name}')
     app_url = url.replace("postgres@", f"app_{name}@")
     caplog.set_level(logging.INFO, logger="data.timescale")
-    db = _migrated(app_url)
+    db = migrated(app_url)
     assert timescale_state(db.engine) == "preloaded-not-created"
     assert any("CREATE EXTENSION timescaledb" in r.message for r in caplog.records)
     sensor = _sensor(db, tmp_path)
@@ -209,7 +194,7 @@ def test_a_table_too_big_to_convert_at_start_waits_for_the_operator(
     monkeypatch.setattr(timescale, "CONVERT_AT_START_MAX_BYTES", 0)  # any table is too big
     caplog.set_level(logging.INFO, logger="data.timescale")
     url = timescale_postgres.new_database()
-    db = _migrated(url)
+    db = migrated(url)
     assert timescale_state(db.engine) == "preloaded-not-converted"
     said = [r.message for r in caplog.records if r.message.startswith("storage:")]
     statement = said[-1].split(" run ", 1)[1].split(", then restart")[0]
@@ -232,15 +217,15 @@ def test_a_table_too_big_to_convert_at_start_waits_for_the_operator(
 
 @needs_timescaledb
 def test_a_timescale_database_on_a_server_that_stopped_preloading_it_refuses_to_start(
-    server, tmp_path
+    own_postgres, tmp_path
 ):
-    server.timescale = True
-    server.ctl("restart")
-    db = _migrated(server.new_database())
+    own_postgres.timescale = True
+    own_postgres.ctl("restart")
+    db = migrated(own_postgres.new_database())
     assert _hypertables(db) == ["readings"]
     db.dispose()
-    server.timescale = False
-    server.ctl("restart")
+    own_postgres.timescale = False
+    own_postgres.ctl("restart")
     db = Database(db.url)
     assert timescale_state(db.engine) == "created-not-preloaded"
     with pytest.raises(timescale.TimescaleNotLoaded, match="shared_preload_libraries"):
@@ -252,7 +237,7 @@ def test_a_timescale_database_on_a_server_that_stopped_preloading_it_refuses_to_
 def test_workers_starting_together_set_the_policies_once(timescale_postgres):
     """Every worker sets the policies at its start; three at once must neither fail (two
     adding the same policy) nor leave two."""
-    db = _migrated(timescale_postgres.new_database())
+    db = migrated(timescale_postgres.new_database())
     failures: list[BaseException] = []
     for raw_days in (30, 60):  # first added, then changed (removed and added again)
         barrier = threading.Barrier(3)

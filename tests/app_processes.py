@@ -3,6 +3,7 @@ and a plain HTTP GET that never raises, for their health and metrics endpoints."
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "Proc", "http_get"]
+__all__ = ["ROOT", "Proc", "app_env", "http_get"]
+
+
+def app_env(database_url: str, mqtt_url: str, **settings: str) -> dict[str, str]:
+    """The environment of an app process on the test servers: this one's, the database and
+    broker, a production-length secret, a known admin password, no demo training; then
+    ``settings`` (``PDM_…`` names) over them."""
+    return (
+        os.environ
+        | {
+            "PDM_DATABASE_URL": database_url,
+            "PDM_MQTT_URL": mqtt_url,
+            "PDM_SECRET_KEY": "p" * 40,
+            "PDM_ADMIN_PASSWORD": "admin-pw-9",
+            "PDM_ML_AUTOTRAIN": "false",
+        }
+        | settings
+    )
 
 
 def http_get(url: str) -> tuple[int, bytes]:

@@ -3,13 +3,12 @@ limit between them: the count is in the database, not in either process."""
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app_processes import Proc
+from app_processes import Proc, app_env
 from services import free_port, wait_port
 from sqlalchemy import select
 
@@ -43,14 +42,7 @@ def _token(url: str, name: str) -> str:
 
 def test_two_web_processes_share_a_tokens_rate_limit(postgres, mosquitto, tmp_path: Path):
     url = postgres.new_database()
-    env = os.environ | {
-        "PDM_DATABASE_URL": url,
-        "PDM_MQTT_URL": mosquitto.url,
-        "PDM_SECRET_KEY": "p" * 40,
-        "PDM_ADMIN_PASSWORD": "admin-pw-9",
-        "PDM_ML_AUTOTRAIN": "false",
-        "PDM_API_RATE_PER_MINUTE": str(LIMIT),
-    }
+    env = app_env(url, mosquitto.url, PDM_API_RATE_PER_MINUTE=str(LIMIT))
     ports = [free_port(), free_port()]
     webs = [
         Proc(

@@ -6,12 +6,11 @@ start and then served by both."""
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from pathlib import Path
 
 import requests
-from app_processes import Proc
+from app_processes import Proc, app_env
 from factories import make_settings
 from images import tiny_png
 from services import free_port, wait_port
@@ -67,13 +66,7 @@ def test_a_file_uploaded_to_one_web_process_is_downloaded_from_another(
     url = postgres.new_database()
     var = [tmp_path / "machine0", tmp_path / "machine1"]
     ticket_id, token, old_id = _prepared(url, tmp_path, legacy_var=var[1])
-    env = os.environ | {
-        "PDM_DATABASE_URL": url,
-        "PDM_MQTT_URL": mosquitto.url,
-        "PDM_SECRET_KEY": "p" * 40,
-        "PDM_ADMIN_PASSWORD": "admin-pw-9",
-        "PDM_ML_AUTOTRAIN": "false",
-    }
+    env = app_env(url, mosquitto.url)
     ports = [free_port(), free_port()]
     webs = [
         Proc(

@@ -7,12 +7,11 @@ stays on one worker."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import requests
-from app_processes import Proc
+from app_processes import Proc, app_env
 from services import free_port, wait_port
 
 PROCESSES = 3
@@ -63,19 +62,17 @@ def _sign_in(client, base: str, username: str, password: str) -> int:
 def test_a_session_and_the_sign_in_throttle_hold_across_web_processes(
     postgres, mosquitto, tmp_path: Path
 ):
-    env = os.environ | {
-        "PDM_DATABASE_URL": postgres.new_database(),
-        "PDM_MQTT_URL": mosquitto.url,
-        "PDM_VAR_DIR": str(tmp_path / "var"),
-        "PDM_SECRET_KEY": "w" * 40,
-        "PDM_ADMIN_PASSWORD": "admin-pw-9",
-        "PDM_VIEWER_PASSWORD": "viewer-pw-9",
-        "PDM_DEMO_MACHINES": "0",
-        "PDM_ML_AUTOTRAIN": "false",
-        "PDM_LOGIN_FAILURES_PER_ACCOUNT": "3",
-        "PDM_WEB_PROCESSES": str(PROCESSES),
-        "PDM_METRICS_TOKEN": METRICS_TOKEN,
-    }
+    env = app_env(
+        postgres.new_database(),
+        mosquitto.url,
+        PDM_VAR_DIR=str(tmp_path / "var"),
+        PDM_SECRET_KEY="w" * 40,
+        PDM_VIEWER_PASSWORD="viewer-pw-9",
+        PDM_DEMO_MACHINES="0",
+        PDM_LOGIN_FAILURES_PER_ACCOUNT="3",
+        PDM_WEB_PROCESSES=str(PROCESSES),
+        PDM_METRICS_TOKEN=METRICS_TOKEN,
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = Proc(["app.py", "web", "--port", str(port)], env, tmp_path / "web.log")

@@ -13,14 +13,13 @@ retirement are read at every check, as the whole query joins them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import DriftGridChunk, Machine, Reading, Sensor
-from data.readings import time_bucket
+from data.readings import bucket_start, time_bucket
 
 __all__ = ["PeriodGrid", "period_grid"]
 
@@ -94,17 +93,16 @@ def period_grid(
     return _assemble(session, list(chunks), first_bucket, last_bucket, read)
 
 
-def _at(bucket: int, step_s: float) -> datetime:
-    return datetime.fromtimestamp(bucket * step_s, UTC)
-
-
 def _count(session: Session, step_s: float, first: int, last: int) -> int:
     """Readings stamped in buckets [first, last]."""
     return int(
         session.scalar(
             select(func.count())
             .select_from(Reading)
-            .where(Reading.ts >= _at(first, step_s), Reading.ts < _at(last + 1, step_s))
+            .where(
+                Reading.ts >= bucket_start(first, step_s),
+                Reading.ts < bucket_start(last + 1, step_s),
+            )
         )
         or 0
     )
@@ -154,7 +152,9 @@ def _store(session: Session, step_s: float, first: int, last: int) -> int:
     rows = session.execute(
         select(Sensor.machine_id, Sensor.kind, bucket, func.avg(Reading.value), func.count())
         .join(Sensor, Sensor.id == Reading.sensor_id)
-        .where(Reading.ts >= _at(first, step_s), Reading.ts < _at(last + 1, step_s))
+        .where(
+            Reading.ts >= bucket_start(first, step_s), Reading.ts < bucket_start(last + 1, step_s)
+        )
         .group_by(Sensor.machine_id, Sensor.kind, bucket)
     ).all()
     machine = np.array([r[0] for r in rows], np.int64)

@@ -18,6 +18,7 @@ __all__ = [
     "insert_readings",
     "insert_dead_letters",
     "readings_since",
+    "bucket_start",
     "bucketed_readings",
     "time_bucket",
     "sensor_means",
@@ -105,6 +106,11 @@ def readings_since(
     return pd.DataFrame(rows, columns=["machine_id", "kind", "ts", "value"])
 
 
+def bucket_start(bucket: int, step_s: float) -> datetime:
+    """When the ``step_s``-second bucket number ``bucket`` (``time_bucket``'s) begins."""
+    return datetime.fromtimestamp(bucket * step_s, UTC)
+
+
 def time_bucket(session: Session, column: Any, step_s: float) -> Any:
     """The number of the ``step_s``-second bucket a timestamp column falls in (epoch
     seconds // step), computed in SQL on either database."""
@@ -117,10 +123,16 @@ def time_bucket(session: Session, column: Any, step_s: float) -> Any:
 
 
 def bucketed_readings(
-    *, session: Session, since: datetime, step_s: float, shard: tuple[int, int] | None = None
+    *,
+    session: Session,
+    since: datetime,
+    step_s: float,
+    shard: tuple[int, int] | None = None,
+    until: datetime | None = None,
 ) -> pd.DataFrame:
     """Per machine in service, sensor kind and time bucket of ``step_s`` seconds since
-    ``since``: the mean value, averaged in the database so few rows travel.
+    ``since`` (and before ``until``): the mean value, averaged in the database so few rows
+    travel.
     ``shard`` (k, K): only the machines with machine_id % K == k.
     Columns: machine_id, type, kind, bucket (epoch seconds // step), value."""
     bucket = time_bucket(session, Reading.ts, step_s)
@@ -139,6 +151,8 @@ def bucketed_readings(
     )
     if shard is not None:
         stmt = stmt.where(Sensor.machine_id % shard[1] == shard[0])
+    if until is not None:
+        stmt = stmt.where(Reading.ts < until)
     frame = pd.DataFrame(
         session.execute(stmt).all(), columns=["machine_id", "type", "kind", "bucket", "value"]
     )

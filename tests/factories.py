@@ -11,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from config import Settings, load_settings
 from data.db import Database, upgrade_schema
-from data.models import DeadLetter, Reading, Role, User
+from data.models import DeadLetter, Machine, Reading, Role, Sensor, User
+from data.readings import insert_readings
 from maintenance.people.accounts import hash_password
 
 _ids = itertools.count(1)
@@ -417,3 +419,39 @@ def migrated(url: str) -> Database:
     db = Database(url)
     upgrade_schema(db.engine)
     return db
+
+
+GRID_KINDS = ("rpm", "temperature", "vibration")
+
+
+def fleet_with_sensors(db: Database, names: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Machines (name, type) with the three ``GRID_KINDS`` sensors; {name: {kind: sensor id}}."""
+    with db.session() as s:
+        for name, kind in names:
+            machine = Machine(name=name, type=kind, location="here", line="one")
+            machine.sensors = [Sensor(key=k, kind=k, unit="u") for k in GRID_KINDS]
+            s.add(machine)
+    with db.session() as s:
+        rows = s.execute(select(Machine.name, Sensor.kind, Sensor.id).join(Sensor)).all()
+    out: dict[str, dict[str, int]] = {}
+    for name, kind, sensor in rows:
+        out.setdefault(name, {})[kind] = sensor
+    return out
+
+
+def seed_buckets(
+    db: Database, sensors: list[int], first: int, last: int, seed: int, step_s: float = 60.0
+) -> int:
+    """Two readings per sensor and ``step_s`` bucket in [first, last] (one bucket in seven
+    left empty per sensor); returns how many were stored."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for sensor in sensors:
+        for bucket in range(first, last + 1):
+            if rng.random() < 1 / 7:
+                continue
+            for second in (5.0, 35.5):
+                at = datetime.fromtimestamp(bucket * step_s + second * step_s / 60.0, UTC)
+                rows.append((sensor, at, float(rng.normal(sensor, 1.0))))
+    with db.session() as s:
+        return insert_readings(session=s, rows=rows)

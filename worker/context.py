@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from config import Settings
 from data.db import Database
+from data.live_window import LiveWindow
 from ingest.writer import Drainer
 from maintenance.ops.app_settings import Overrides
 from ml.live_context import LifeContext
@@ -17,11 +18,13 @@ __all__ = ["JobContext", "ScoringState"]
 @dataclass(slots=True)
 class ScoringState:
     """What the score job keeps between runs: the active models, their registry versions
-    (reloaded when those change) and the machines' life context."""
+    (reloaded when those change), the machines' life context and the window of bucket means
+    (``data.live_window``: a tick reads only the buckets that changed)."""
 
     scorer: FleetScorer | None = None
     versions: dict[str, int] | None = None
     life: LifeContext | None = None
+    window: LiveWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)

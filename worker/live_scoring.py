@@ -10,7 +10,7 @@ import numpy as np
 from prometheus_client import Counter, Gauge
 
 from data.fleet_queries import machine_names
-from data.readings import bucketed_readings
+from data.live_window import LiveWindow
 from maintenance.alarming.prediction_alarms import (
     apply_predictions,
     in_wall_time,
@@ -40,18 +40,13 @@ def score(ctx: JobContext, shard: tuple[int, int] | None = None) -> int:
         return 0
     now = datetime.now(UTC)
     step = ctx.settings.live_step_s
+    end_bucket = int(now.timestamp() // step) - 1
     with ctx.db.session() as session:
-        frame = bucketed_readings(
-            session=session,
-            step_s=step,
-            since=now - timedelta(seconds=step * (scorer.window + 2)),
-            shard=shard,
+        frame = _window(ctx, step, shard).frame(
+            session=session, first_bucket=end_bucket - scorer.window + 1, last_bucket=end_bucket
         )
     x3, types, ids = assemble(
-        frame,
-        window=scorer.window,
-        sensors=scorer.sensors,
-        end_bucket=int(now.timestamp() // step) - 1,
+        frame, window=scorer.window, sensors=scorer.sensors, end_bucket=end_bucket
     )
     with ctx.db.session() as session:
         context = _life(ctx, scorer)(session, ids, scorer.sensors, now)
@@ -94,6 +89,14 @@ def _names(ctx: JobContext, ids: np.ndarray) -> np.ndarray:
     with ctx.db.session() as session:
         names = machine_names(session=session)
     return np.array([names.get(int(i), "") for i in ids])
+
+
+def _window(ctx: JobContext, step_s: float, shard: tuple[int, int] | None) -> LiveWindow:
+    """The bucket means kept between ticks (new when the live step or the shard changed)."""
+    state = ctx.scoring
+    if state.window is None or (state.window.step_s, state.window.shard) != (step_s, shard):
+        state.window = LiveWindow(step_s=step_s, shard=shard)
+    return state.window
 
 
 def _life(ctx: JobContext, scorer: FleetScorer) -> LifeContext:

@@ -13,44 +13,14 @@ from sqlalchemy import func, select
 
 from data.db import Database
 from data.drift_grid import period_grid
-from data.models import DriftGridChunk, Machine, Sensor
+from data.models import DriftGridChunk, Machine
 from data.readings import bucketed_readings, insert_readings
 from ml.drift_live import period_windows
+from tests.factories import GRID_KINDS, fleet_with_sensors, seed_buckets
 
 STEP = 60.0
-KINDS = ("rpm", "temperature", "vibration")
+KINDS = GRID_KINDS
 START = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp() // STEP)  # the first bucket seeded
-
-
-def _machines(db: Database, names: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
-    """Machines (name, type) with the three sensors; {name: {kind: sensor id}}."""
-    with db.session() as s:
-        for name, kind in names:
-            machine = Machine(name=name, type=kind, location="here", line="one")
-            machine.sensors = [Sensor(key=k, kind=k, unit="u") for k in KINDS]
-            s.add(machine)
-    with db.session() as s:
-        rows = s.execute(select(Machine.name, Sensor.kind, Sensor.id).join(Sensor)).all()
-    out: dict[str, dict[str, int]] = {}
-    for name, kind, sensor in rows:
-        out.setdefault(name, {})[kind] = sensor
-    return out
-
-
-def _seed(db: Database, sensors: list[int], first: int, last: int, seed: int) -> int:
-    """Two readings per sensor and bucket in [first, last] (one bucket in seven left empty
-    per sensor); returns how many were stored."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for sensor in sensors:
-        for bucket in range(first, last + 1):
-            if rng.random() < 1 / 7:
-                continue
-            for second in (5.0, 35.5):
-                at = datetime.fromtimestamp(bucket * STEP + second, UTC)
-                rows.append((sensor, at, float(rng.normal(sensor, 1.0))))
-    with db.session() as s:
-        return insert_readings(session=s, rows=rows)
 
 
 def _whole(db: Database, first: int, last: int):
@@ -84,14 +54,14 @@ def _flat(sensors: dict[str, dict[str, int]]) -> list[int]:
 
 
 def test_later_checks_read_only_new_readings_and_equal_the_whole_query(db):
-    sensors = _machines(db, [("p-1", "pump"), ("p-2", "pump"), ("m-1", "motor")])
-    stored = _seed(db, _flat(sensors), START, START + 59, seed=1)
+    sensors = fleet_with_sensors(db, [("p-1", "pump"), ("p-2", "pump"), ("m-1", "motor")])
+    stored = seed_buckets(db, _flat(sensors), START, START + 59, seed=1)
     kept, read = _kept(db, START + 20, START + 59)  # first check: nothing kept yet
     _same(kept, _whole(db, START + 20, START + 59))
     assert 0 < read < stored  # the period only, not the buckets before it
     assert not np.isnan(kept[0]).all() and np.isnan(kept[0]).any()
 
-    new = _seed(db, _flat(sensors), START + 60, START + 64, seed=2)
+    new = seed_buckets(db, _flat(sensors), START + 60, START + 64, seed=2)
     kept, read = _kept(db, START + 25, START + 64)
     assert read == new  # the five new buckets' readings, nothing else
     _same(kept, _whole(db, START + 25, START + 64))
@@ -105,8 +75,8 @@ def test_later_checks_read_only_new_readings_and_equal_the_whole_query(db):
 
 
 def test_kept_grid_survives_a_restart(db):
-    sensors = _machines(db, [("p-1", "pump"), ("m-1", "motor")])
-    _seed(db, _flat(sensors), START, START + 39, seed=3)
+    sensors = fleet_with_sensors(db, [("p-1", "pump"), ("m-1", "motor")])
+    seed_buckets(db, _flat(sensors), START, START + 39, seed=3)
     _kept(db, START, START + 39)
     url = db.engine.url.render_as_string(hide_password=False)
     db.dispose()
@@ -120,8 +90,8 @@ def test_kept_grid_survives_a_restart(db):
 
 
 def test_a_late_reading_makes_its_chunk_read_again(db):
-    sensors = _machines(db, [("p-1", "pump"), ("p-2", "pump")])
-    _seed(db, _flat(sensors), START, START + 29, seed=4)
+    sensors = fleet_with_sensors(db, [("p-1", "pump"), ("p-2", "pump")])
+    seed_buckets(db, _flat(sensors), START, START + 29, seed=4)
     _kept(db, START, START + 9)
     _kept(db, START, START + 19)
     _kept(db, START, START + 29)  # three chunks: [0, 9], [10, 19], [20, 29]
@@ -145,11 +115,11 @@ def _machine_of(db: Database, name: str) -> int:
 
 
 def test_a_machine_added_later_joins_and_a_retired_one_leaves(db):
-    sensors = _machines(db, [("p-1", "pump"), ("m-1", "motor")])
-    _seed(db, _flat(sensors), START, START + 29, seed=5)
+    sensors = fleet_with_sensors(db, [("p-1", "pump"), ("m-1", "motor")])
+    seed_buckets(db, _flat(sensors), START, START + 29, seed=5)
     _kept(db, START, START + 29)
-    newer = _machines(db, [("f-1", "fan")])
-    _seed(db, _flat(sensors) + _flat(newer), START + 30, START + 34, seed=6)
+    newer = fleet_with_sensors(db, [("f-1", "fan")])
+    seed_buckets(db, _flat(sensors) + _flat(newer), START + 30, START + 34, seed=6)
     with db.session() as s:
         s.execute(
             Machine.__table__.update()
@@ -164,8 +134,8 @@ def test_a_machine_added_later_joins_and_a_retired_one_leaves(db):
 
 
 def test_another_step_starts_afresh(db):
-    sensors = _machines(db, [("p-1", "pump")])
-    stored = _seed(db, _flat(sensors), START, START + 9, seed=7)
+    sensors = fleet_with_sensors(db, [("p-1", "pump")])
+    stored = seed_buckets(db, _flat(sensors), START, START + 9, seed=7)
     _kept(db, START, START + 9)
     half = STEP / 2  # the live step changed: buckets of 30 s
     with db.session() as s:

@@ -113,6 +113,7 @@ def start_backend(
             worker.readiness,
             host=settings.worker_metrics_host,
             token=settings.metrics_token,
+            storage=db.storage,
         )
         stops.append(metrics.shutdown)
     if settings.ml_autotrain and settings.demo_machines:  # demo data only: never a real plant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,12 +13,13 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.timescale import adopt_timescale, log_timescale_state
+from data.timescale import adopt_timescale, log_timescale_state, storage_detail
 
 __all__ = ["Database", "make_engine", "upgrade_schema"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _UPGRADE_LOCK = 726_533  # any constant: serialises concurrent upgrades on PostgreSQL
+STORAGE_TTL_S = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -62,6 +64,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._storage: tuple[float, dict[str, str]] | None = None
 
     @property
     def dialect(self) -> str:
@@ -90,6 +93,18 @@ class Database:
             return True
         except Exception:  # noqa: BLE001 - any failure means not ready
             return False
+
+    def storage(self) -> dict[str, str]:
+        """The storage in use, for /readyz (``data.timescale.storage_detail``), kept for
+        ``STORAGE_TTL_S``: health checks come every few seconds, the state changes at starts."""
+        now = time.monotonic()
+        if self._storage is None or now - self._storage[0] > STORAGE_TTL_S:
+            try:
+                detail = storage_detail(self.engine)
+            except Exception:  # noqa: BLE001 - readiness says the database is down already
+                return {"backend": self.dialect, "timescaledb": "unknown", "note": "no answer"}
+            self._storage = (now, detail)
+        return self._storage[1]
 
     def dispose(self) -> None:
         self.engine.dispose()

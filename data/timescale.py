@@ -37,6 +37,7 @@ __all__ = [
     "aggregates_in_use",
     "log_timescale_state",
     "set_policies",
+    "storage_detail",
     "timescale_state",
 ]
 
@@ -111,28 +112,50 @@ def _state(conn: Connection) -> TimescaleState:
     return "active"
 
 
+# What each state means for an operator: (log level, one line), logged at start and shown
+# under /readyz's "storage"
+STATE_NOTES: dict[TimescaleState, tuple[int, str]] = {
+    "active": (
+        logging.INFO,
+        "TimescaleDB (readings hypertable, compression, retention, continuous aggregates)",
+    ),
+    "preloaded-not-converted": (
+        logging.WARNING,
+        "plain PostgreSQL; TimescaleDB is ready but readings is too big to convert during a "
+        f"start: in a maintenance window run {_CONVERT}, then restart the app",
+    ),
+    "preloaded-not-created": (
+        logging.WARNING,
+        "plain PostgreSQL; TimescaleDB is preloaded but not created in this database: a "
+        "superuser may run CREATE EXTENSION timescaledb, then restart the app",
+    ),
+    "available-not-preloaded": (
+        logging.INFO,
+        "plain PostgreSQL; TimescaleDB is installed but not in shared_preload_libraries, so "
+        "it is not used",
+    ),
+    "created-not-preloaded": (
+        logging.ERROR,
+        "this database uses TimescaleDB but the server does not load it: add timescaledb to "
+        "shared_preload_libraries and restart PostgreSQL",
+    ),
+    "absent": (logging.INFO, "plain PostgreSQL (TimescaleDB is not installed)"),
+}
+
+
 def log_timescale_state(state: TimescaleState) -> None:
     """One log line saying which storage the platform runs on, and what an operator may do."""
-    if state == "active":
-        log.info("storage: TimescaleDB (readings hypertable, compression and retention)")
-    elif state == "preloaded-not-converted":
-        log.warning(
-            "storage: plain PostgreSQL; TimescaleDB is ready but readings is too big to "
-            "convert during a start: in a maintenance window run %s, then restart the app",
-            _CONVERT,
-        )
-    elif state == "preloaded-not-created":
-        log.warning(
-            "storage: plain PostgreSQL; TimescaleDB is preloaded but not created in this "
-            "database: a superuser may run CREATE EXTENSION timescaledb, then restart the app"
-        )
-    elif state == "available-not-preloaded":
-        log.info(
-            "storage: plain PostgreSQL; TimescaleDB is installed but not in "
-            "shared_preload_libraries, so it is not used"
-        )
-    elif state == "absent":
-        log.info("storage: plain PostgreSQL (TimescaleDB is not installed)")
+    level, note = STATE_NOTES[state]
+    log.log(level, "storage: %s", note)
+
+
+def storage_detail(bind: Engine | Connection) -> dict[str, str]:
+    """What /readyz says of the storage: the backend in use, TimescaleDB's state, a note."""
+    if bind.dialect.name != "postgresql":
+        return {"backend": bind.dialect.name, "timescaledb": "absent", "note": "SQLite"}
+    state = timescale_state(bind)
+    backend = "timescaledb" if state == "active" else "postgresql"
+    return {"backend": backend, "timescaledb": state, "note": STATE_NOTES[state][1]}
 
 
 def adopt_timescale(conn: Connection) -> TimescaleState:

@@ -19,6 +19,7 @@ def serve_worker_metrics(
     *,
     host: str = "127.0.0.1",
     token: str = "",
+    storage: Callable[[], dict[str, str]] | None = None,
 ) -> ThreadingHTTPServer:
     """A worker without a web app still exposes /metrics and /readyz: on loopback unless
     ``host`` says otherwise, and /metrics only to a bearer of ``token`` when one is set
@@ -33,7 +34,10 @@ def serve_worker_metrics(
             elif self.path in ("/healthz", "/readyz"):
                 checks = readiness() if self.path == "/readyz" else {}
                 ok = all(checks.values())
-                body = json.dumps({"ready": ok, "checks": checks}).encode()
+                answer: dict[str, object] = {"ready": ok, "checks": checks}
+                if self.path == "/readyz" and storage is not None:
+                    answer["storage"] = storage()
+                body = json.dumps(answer).encode()
                 self._send(200 if ok else 503, body, "application/json")
             else:
                 self._send(404, b"not found", "text/plain")

@@ -97,6 +97,7 @@ def test_web_process_serves_login_health_and_readiness(env, tmp_path):
         assert _get(f"{base}/healthz")[0] == 200
         status, body = _get(f"{base}/readyz")
         assert status == 200 and json.loads(body)["checks"] == {"database": True, "broker": True}
+        assert json.loads(body)["storage"]["backend"] == "postgresql"
         status, page = _get(f"{base}/login")
         assert status == 200 and b"Sign in" in page
         assert _get(f"{base}/_dash-layout")[0] == 401

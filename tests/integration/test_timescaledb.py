@@ -69,6 +69,11 @@ def test_installed_but_not_preloaded_server_runs_on_plain_postgres(postgres, tmp
     assert timescale_state(db.engine) == expected
     said = [r.message for r in caplog.records if r.message.startswith("storage:")]
     assert len(said) == 1 and "plain PostgreSQL" in said[0]
+    assert db.storage() == {  # what /readyz says
+        "backend": "postgresql",
+        "timescaledb": expected,
+        "note": said[0].removeprefix("storage: "),
+    }
     with db.engine.connect() as conn:
         assert not conn.scalar(text("SELECT count(*) FROM pg_extension WHERE extname LIKE 'ti%'"))
         assert conn.scalar(text("SELECT relkind FROM pg_class WHERE relname = 'readings'")) == "r"
@@ -86,6 +91,7 @@ def test_fresh_install_on_preloaded_server_gives_a_compressed_hypertable_with_po
 ):
     db = migrated(timescale_postgres.new_database())
     assert timescale_state(db.engine) == "active"
+    assert db.storage()["backend"] == "timescaledb"  # what /readyz says
     assert _hypertables(db) == ["readings"]
     sensor = _sensor(db, tmp_path)
     apply_retention(db=db, now=NOW, raw_days=30, rollup_days=0, compress_after_days=1)

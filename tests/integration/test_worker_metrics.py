@@ -3,6 +3,7 @@ metrics token when one is set (as the web's /metrics)."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -53,7 +54,9 @@ def test_the_worker_metrics_port_is_loopback_and_needs_the_token(tmp_path: Path,
         assert _get(f"{base}/metrics", "wrong-token")[0] == 403
         status, text = _get(f"{base}/metrics", "scrape-token")
         assert status == 200 and "pdm_job_duration_seconds" in text
-        assert _get(f"{base}/readyz")[0] in (200, 503)  # health checks need no token
+        status, text = _get(f"{base}/readyz")  # health checks need no token
+        assert status in (200, 503)
+        assert json.loads(text)["storage"]["backend"] == "sqlite"  # which storage is in use
     finally:
         for stop in reversed(stops):
             stop()

@@ -116,7 +116,7 @@ def create_app(
     install_same_origin_check(server)
     init_auth(server, db, _CSS, settings)
     install_refusals(server)  # a role refusal is a 403, never a 500 with a traceback
-    server.register_blueprint(ops_blueprint(readiness, settings.metrics_token))
+    server.register_blueprint(ops_blueprint(readiness, db.storage, settings.metrics_token))
     server.register_blueprint(downloads_blueprint(db))
     server.register_blueprint(lab_export_blueprint(db, settings))
     server.register_blueprint(backtest_blueprint(db))

@@ -20,10 +20,12 @@ from web.server.auth import identity
 __all__ = ["install_request_ids", "ops_blueprint"]
 
 Readiness = Callable[[], dict[str, bool]]
+Storage = Callable[[], dict[str, str]]
 
 
-def ops_blueprint(readiness: Readiness, metrics_token: str) -> Blueprint:
-    """``/healthz`` and ``/readyz`` are open; ``/metrics`` needs a token or an admin/manager."""
+def ops_blueprint(readiness: Readiness, storage: Storage, metrics_token: str) -> Blueprint:
+    """``/healthz`` and ``/readyz`` are open (``/readyz`` also says which storage is in use:
+    ``data.db.Database.storage``); ``/metrics`` needs a token or an admin/manager."""
     bp = Blueprint("ops", __name__)
 
     @bp.route("/healthz")
@@ -34,7 +36,8 @@ def ops_blueprint(readiness: Readiness, metrics_token: str) -> Blueprint:
     def readyz() -> object:
         checks = readiness()
         ready = all(checks.values())
-        return jsonify({"ready": ready, "checks": checks}), (200 if ready else 503)
+        body = {"ready": ready, "checks": checks, "storage": storage()}
+        return jsonify(body), (200 if ready else 503)
 
     @bp.route("/metrics")
     def metrics() -> object:

@@ -76,9 +76,6 @@ class ScheduledJob:
     when: Every | Cron
     scope: Scope
     reads: tuple[str, ...] = ()
-    # not registered where TimescaleDB's continuous aggregates do its work
-    # (data.timescale.aggregates_in_use)
-    unless_aggregates: bool = False
 
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
@@ -120,7 +117,8 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         "fleet",
         reads=("retention_raw_days", "retention_rollup_days", "timescale_compress_after_days"),
     ),
-    ScheduledJob("rollup", rollup, Every(60, first_after_s=20), "fleet", unless_aggregates=True),
+    # (not where TimescaleDB's aggregates do it: maintenance.ops.scheduled_jobs.DONE_BY_AGGREGATES)
+    ScheduledJob("rollup", rollup, Every(60, first_after_s=20), "fleet"),
     ScheduledJob("escalation", escalate, Every(60), "fleet", reads=("escalate_*_min",)),
     ScheduledJob("notify", notify, Every(10), "worker", reads=("smtp_*", "public_url")),
     ScheduledJob("plans", open_plans, Every(300, first_after_s=30), "fleet"),

@@ -20,7 +20,7 @@ from ingest.http_ingest import payload_limits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.ops.app_settings import Overrides
 from maintenance.ops.retention import sync_timescale_policies
-from maintenance.ops.scheduled_jobs import pending_requests
+from maintenance.ops.scheduled_jobs import DONE_BY_AGGREGATES, pending_requests
 from ml.lab.queue import fail_interrupted
 from worker.context import JobContext
 from worker.lease_keeper import LeaseKeeper
@@ -89,7 +89,7 @@ class Worker:
         now = datetime.now(UTC)
         aggregates = aggregates_in_use(self.db.engine)
         for job in SCHEDULE:
-            if job.unless_aggregates and aggregates:
+            if job.name in DONE_BY_AGGREGATES and aggregates:
                 log.info("job %s not scheduled: TimescaleDB's aggregates do it", job.name)
                 continue
             body = self.recorder.recorded(job.name, partial(job.body, self.context))

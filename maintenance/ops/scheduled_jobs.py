@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import AuditLog, JobRequest, JobRun, utcnow
+from data.timescale import aggregates_in_use
 
-__all__ = ["JOBS", "JobSummary", "pending_requests", "request_run", "job_summaries"]
+__all__ = [
+    "DONE_BY_AGGREGATES",
+    "JOBS",
+    "JobSummary",
+    "pending_requests",
+    "request_run",
+    "job_summaries",
+]
 
 # job id -> (what it does, when)
 JOBS = {
@@ -31,6 +39,11 @@ JOBS = {
         "Roll old readings up into hourly aggregates, then remove them",
         "daily 02:30 UTC",
     ),
+    "rollup": (
+        "Ten-minute rollups of the readings, late readings included (not on TimescaleDB, "
+        "whose continuous aggregates do it)",
+        "every 60 s",
+    ),
     "escalation": ("Escalate tickets not started in time to the managers", "every 60 s"),
     "plans": ("Open planned tickets for preventive maintenance that is coming due", "every 5 min"),
     "lab": ("Run the model lab's queued training and backtest runs, one at a time", "every 2 s"),
@@ -39,7 +52,14 @@ JOBS = {
         "backtest the candidate",
         "Mondays 03:00 UTC",
     ),
+    "drift": (
+        "Compare live readings and predictions with the active models' training reference",
+        "every 5 min",
+    ),
 }
+# not scheduled where TimescaleDB's continuous aggregates do their work
+# (data.timescale.aggregates_in_use), nor listed on the Jobs page there
+DONE_BY_AGGREGATES = frozenset({"rollup"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +97,11 @@ def job_summaries(*, session: Session, now: datetime | None = None) -> list[JobS
         ).all()
     )
     waiting = set(session.scalars(select(JobRequest.job).where(JobRequest.started_at.is_(None))))
+    skipped = DONE_BY_AGGREGATES if aggregates_in_use(session.get_bind()) else frozenset()
     out = []
     for job, (what, when) in JOBS.items():
+        if job in skipped:
+            continue
         run = last.get(job)
         out.append(
             JobSummary(
@@ -101,7 +124,7 @@ def job_summaries(*, session: Session, now: datetime | None = None) -> list[JobS
 
 def request_run(*, session: Session, job: str, user_id: int) -> bool:
     """Ask the worker to run ``job`` now (audited); False if unknown or already asked."""
-    if job not in JOBS:
+    if job not in JOBS or (job in DONE_BY_AGGREGATES and aggregates_in_use(session.get_bind())):
         return False
     waiting = session.scalar(
         select(JobRequest.id).where(JobRequest.job == job, JobRequest.started_at.is_(None))

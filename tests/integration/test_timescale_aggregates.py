@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from factories import make_settings, migrated, wait_until
+from factories import add_user, make_settings, migrated, wait_until
 from services import NO_TIMESCALEDB, timescaledb_installed
 from sqlalchemy import text
 from timescale_jobs import job_configs, jobs_all_ran
@@ -22,11 +22,13 @@ from config import load_settings
 from data.db import Database
 from data.fleet_queries import sensor_directory
 from data.machine_series import sensor_history
+from data.models import Role
 from data.readings import insert_readings
 from data.rollup import roll_up_due
 from data.timescale import AGGREGATES, aggregates_in_use, timescale_state
 from maintenance.ops.demo_seed import seed_demo
 from maintenance.ops.retention import apply_retention, sync_timescale_policies
+from maintenance.ops.scheduled_jobs import job_summaries, request_run
 from worker.service import Worker
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -245,7 +247,7 @@ def test_populated_database_converted_later_keeps_its_series_and_gets_the_aggreg
 
 
 @pytest.mark.parametrize("backend", ["postgres", "timescale"])
-def test_the_worker_schedules_the_rollup_job_only_without_aggregates(
+def test_the_worker_schedules_and_the_jobs_page_lists_the_rollup_job_only_without_aggregates(
     backend, request, mosquitto, tmp_path
 ):
     if backend == "timescale" and not timescaledb_installed():
@@ -257,8 +259,13 @@ def test_the_worker_schedules_the_rollup_job_only_without_aggregates(
     worker.start()
     try:
         scheduled = {job.id for job in worker.scheduler.get_jobs()}
+        with db.session() as s:
+            listed = {j.job for j in job_summaries(session=s)}
+            asked = request_run(session=s, job="rollup", user_id=add_user(db, "ad", Role.ADMIN))
     finally:
         worker.stop()
         db.dispose()
     assert "retention" in scheduled and "drain" in scheduled
     assert ("rollup" in scheduled) is (backend == "postgres")
+    assert listed == scheduled - {"requests"}  # the Jobs page lists what runs
+    assert asked is (backend == "postgres")  # no "run now" for a job that never runs

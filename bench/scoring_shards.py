@@ -13,7 +13,14 @@ machine_id % K == k, its query reading only its share. Every round runs one tick
 K in turn (the K members of one tick at the same instant), after one untimed warm-up tick
 (models loaded, TensorFlow traced). Per K: the tick's wall time until its last member is
 done (p50/p95), the members' CPU seconds per tick (summed), the PostgreSQL processes' CPU
-seconds per tick, the members' peak RSS (``VmHWM``), and the ratios against the leader.
+seconds per tick, the members' peak RSS (``VmHWM``), and the ratios against the first row.
+
+``--reads whole,kept`` also compares how a tick reads its window (``data.live_window``):
+``kept``, the job as it is (bucket means kept between ticks, a tick reads the newest buckets
+and a tenth of the older ones), against ``whole``, every bucket of the window read again
+every tick (the job before; a ``LiveWindow`` with sweep 1).
+
+    python -m bench.scoring_shards --shards 1 --reads whole,kept --ticks 7
 """
 
 from __future__ import annotations
@@ -76,11 +83,22 @@ def summarize(ticks: list[dict], leader_p50: float | None) -> dict:
     }
 
 
-def member(url: str, models_dir: str, time_scale: float, shard: tuple[int, int], conn: Connection):
+SWEEP = {"kept": 10, "whole": 1}  # ticks between two reads of one bucket
+
+
+def member(
+    url: str,
+    models_dir: str,
+    time_scale: float,
+    shard: tuple[int, int],
+    reads: str,
+    conn: Connection,
+):
     """One scoring process: a warm-up tick, then one tick per "tick" message, answered
     with (wall s, CPU s, machines scored, peak RSS MiB)."""
     from config import Settings
     from data.db import Database
+    from data.live_window import LiveWindow
     from maintenance.ops.app_settings import Overrides
     from worker.context import JobContext
     from worker.live_scoring import score
@@ -91,6 +109,7 @@ def member(url: str, models_dir: str, time_scale: float, shard: tuple[int, int],
     db = Database(url)
     ctx = JobContext(settings, db, Overrides(settings, db), drainer=None)  # type: ignore[arg-type]
     whole = None if shard[1] == 1 else shard
+    ctx.scoring.window = LiveWindow(step_s=settings.live_step_s, shard=whole, sweep=SWEEP[reads])
     warm = score(ctx, whole)
     log.warning("member %s: warm-up tick scored %d (models %s)", shard, warm, ctx.scoring.versions)
     conn.send("ready")
@@ -187,24 +206,32 @@ def measure(
         with psycopg.connect(db.dsn, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE readings")
         log.info("%d machines: %d readings", machines, rows)
-        groups: dict[int, list] = {}
+        groups: dict[tuple[int, str], list] = {}
         for k_total in args.shards:
-            procs = []
-            for k in range(k_total):
-                parent, child = spawn.Pipe()
-                proc = spawn.Process(
-                    target=member,
-                    args=(db.url, str(tmp / "models"), args.time_scale, (k, k_total), child),
-                )
-                proc.start()
-                procs.append((proc, parent))
-            groups[k_total] = procs
+            for reads in args.reads:
+                procs = []
+                for k in range(k_total):
+                    parent, child = spawn.Pipe()
+                    proc = spawn.Process(
+                        target=member,
+                        args=(
+                            db.url,
+                            str(tmp / "models"),
+                            args.time_scale,
+                            (k, k_total),
+                            reads,
+                            child,
+                        ),
+                    )
+                    proc.start()
+                    procs.append((proc, parent))
+                groups[(k_total, reads)] = procs
         for procs in groups.values():
             for _, pipe in procs:
                 assert pipe.recv() == "ready"
-        ticks: dict[int, list[dict]] = {k: [] for k in args.shards}
+        ticks: dict[tuple[int, str], list[dict]] = {group: [] for group in groups}
         for _ in range(args.ticks):
-            for k_total, procs in groups.items():
+            for group, procs in groups.items():
                 now = datetime.now(UTC)
                 _fill(db.dsn, filled, now, args.hz)
                 filled = now
@@ -214,7 +241,7 @@ def measure(
                     pipe.send("tick")
                 answers = [pipe.recv() for _, pipe in procs]
                 wall = time.perf_counter() - started
-                ticks[k_total].append(
+                ticks[group].append(
                     {
                         "wall": wall,
                         "cpu": sum(a[1] for a in answers),
@@ -229,29 +256,29 @@ def measure(
                 proc.join(30)
         with psycopg.connect(db.dsn) as conn:
             stored = conn.execute("SELECT count(*) FROM readings").fetchone()
-    leader = percentile([t["wall"] for t in ticks[1]], 0.5) if 1 in ticks else None
-    rows = {k: summarize(v, leader) for k, v in ticks.items()}
+    first = percentile([t["wall"] for t in next(iter(ticks.values()))], 0.5)
+    rows = {group: summarize(v, first) for group, v in ticks.items()}
     return {"machines": machines, "readings": stored[0] if stored else 0, "rows": rows}
 
 
 def render(results: list[dict], args: argparse.Namespace, load: tuple, interval_s: float) -> str:
     """The Markdown table of every fleet size and K."""
     lines = [
-        "| machines | K | scored | tick p50 | tick p95 | p50 / leader | members' CPU s "
-        "| PostgreSQL CPU s | peak RSS per member | RSS of all members |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| machines | K | window read | scored | tick p50 | tick p95 | p50 / first row "
+        "| members' CPU s | PostgreSQL CPU s | peak RSS per member | RSS of all members |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for result in results:
-        for k, r in result["rows"].items():
+        for (k, reads), r in result["rows"].items():
             ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}×"
             lines.append(
-                f"| {result['machines']:,} | {k} | {r['scored']:.0f} | {r['p50']:.2f} s "
+                f"| {result['machines']:,} | {k} | {reads} | {r['scored']:.0f} | {r['p50']:.2f} s "
                 f"| {r['p95']:.2f} s | {ratio} | {r['cpu']:.2f} | {r['db_cpu']:.2f} "
                 f"| {r['rss_max']:.0f} MiB | {r['rss_sum']:.0f} MiB |"
             )
     lines.append("")
     lines.append(
-        f"{args.ticks} ticks per K (after a warm-up tick), readings at {args.hz:g} Hz per "
+        f"{args.ticks} ticks per row (after a warm-up tick), readings at {args.hz:g} Hz per "
         f"sensor, live step {60 / args.time_scale:g} s, score interval {interval_s:g} s; "
         f"{os.cpu_count()} cores, load average at start {load[0]} and at end {load[1]}."
     )
@@ -262,12 +289,16 @@ def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(prog="python -m bench.scoring_shards", description=__doc__)
     p.add_argument("--machines", default="300,1000", help="fleet sizes (default 300,1000)")
     p.add_argument("--shards", default="1,2,3", help="K values; 1 is the leader")
-    p.add_argument("--ticks", type=int, default=7, help="timed ticks per K (default 7)")
+    p.add_argument("--reads", default="kept", help="window reads: kept, whole (default kept)")
+    p.add_argument("--ticks", type=int, default=7, help="timed ticks per row (default 7)")
     p.add_argument("--hz", type=float, default=1.0, help="readings per sensor per second")
     p.add_argument("--time-scale", type=float, default=1.0, help="PDM_ML_TIME_SCALE (default 1)")
     p.add_argument("--quick-models", action="store_true", help="smaller training (a check)")
     args = p.parse_args(argv)
     args.shards = [int(k) for k in args.shards.split(",")]
+    args.reads = args.reads.split(",")
+    if not set(args.reads) <= set(SWEEP):
+        p.error(f"--reads takes {', '.join(SWEEP)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from config import Settings
 
@@ -281,7 +312,8 @@ def main(argv: list[str] | None = None) -> str:
             models: list[dict] = []
             for machines in (int(m) for m in args.machines.split(",")):
                 results.append(measure(pg, machines, args, Path(tmp), models))
-                print(render(results[-1:], args, (before, os.getloadavg()), interval), flush=True)
+                now = tuple(round(x, 2) for x in os.getloadavg())
+                print(render(results[-1:], args, (before, now), interval), flush=True)
         finally:
             pg.stop()
     after = tuple(round(x, 2) for x in os.getloadavg())

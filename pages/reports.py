@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from maintenance.people.permissions import Action
 from web.views.reports import (
+    CHART_HEIGHT,
     REPORT_ALARMS,
     REPORT_CSV,
     REPORT_ERROR,
@@ -33,12 +34,11 @@ PRESETS = [
 
 
 def _graph(graph_id: str, title: str) -> dbc.Col:
+    """A chart's card; the range's callback puts the chart in (``chart``), so Plotly draws
+    each chart once at a load, not an empty plot first and the figure after."""
     return dbc.Col(
         dbc.Card(
-            [
-                dbc.CardHeader(title),
-                dcc.Graph(id=graph_id, config={"displaylogo": False}, style={"height": "300px"}),
-            ],
+            [dbc.CardHeader(title), html.Div(id=graph_id, style={"height": f"{CHART_HEIGHT}px"})],
             className="shadow-sm mb-3",
         ),
         lg=6,

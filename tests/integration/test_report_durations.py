@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from factories import demo_database
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from data.db import Database
 from data.machine_series import machine_events
-from data.models import Downtime, DowntimeKind
+from data.models import Downtime, DowntimeKind, Machine
 from maintenance.reporting.breakdown_report import build_report, report_pdf
 from web.views.machine_timeline import timeline
 from web.views.reports import kpis, machines_figure
@@ -66,3 +67,34 @@ def test_the_timeline_says_how_long_a_stop_lasted(db):
     with db.session() as s:
         events = machine_events(session=s, machine_id=1, start=START, end=START + timedelta(days=1))
     assert "40 s: rpm fell to zero" in str(timeline(events))
+
+
+def _availability_class(db: Database, down_h: float) -> str:
+    """The Availability card's text colour for the week when every machine, in service
+    since before it, broke down for ``down_h`` hours more."""
+    with db.session() as s:
+        for machine in s.scalars(select(Machine)):
+            machine.created_at = START - timedelta(days=1)
+            began = START + timedelta(days=2)
+            s.add(
+                Downtime(
+                    machine_id=machine.id,
+                    kind=DowntimeKind.BREAKDOWN,
+                    started_at=began,
+                    ended_at=began + timedelta(hours=down_h),
+                    source="detected",
+                    note="rpm fell to zero",
+                )
+            )
+    row = kpis(_report(db))
+    [card] = [c for c in row.children if "report-availability" in str(c)]
+    return card.children.children.children[1].className
+
+
+@pytest.mark.parametrize(
+    ("down_h", "tone"),
+    [(0.0, "text-success"), (12.0, "text-warning-emphasis"), (48.0, "text-danger")],
+)
+def test_the_availability_is_green_only_when_it_is_good(db, down_h, tone):
+    # a week: 12 h down is 93 % available (amber), 48 h is 71 % (red)
+    assert tone in _availability_class(db, down_h)

@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import html
+from dash import dcc, html
 
 from maintenance.rendering.human_units import format_hours
 from maintenance.reporting.breakdown_report import ReportData, ReportInfo
 
 __all__ = [
     "alarms_figure",
+    "chart",
     "downtime_unit",
     "empty_figure",
     "headline",
@@ -36,6 +37,7 @@ REPORT_CSV = "report-csv"
 REPORT_PDF = "report-pdf"
 REPORT_ERROR = "report-error"
 REPORT_STORED = "report-stored"
+CHART_HEIGHT = 300  # px, each chart's and its empty card's
 
 _DAY = timedelta(days=1)
 HEADLINE = "report-headline-text"
@@ -81,6 +83,18 @@ def headline(r: ReportData, label: str = "") -> dbc.Alert:
     )
 
 
+AVAILABILITY_GOOD, AVAILABILITY_FAIR = 0.95, 0.85  # green from 95 %, amber from 85 %, else red
+
+
+def _tone(availability: float | None) -> str:
+    """The availability's colour: green, amber or red; none (no scheduled time) is grey."""
+    if availability is None:
+        return "muted"
+    if availability >= AVAILABILITY_GOOD:
+        return "success"
+    return "warning-emphasis" if availability >= AVAILABILITY_FAIR else "danger"
+
+
 def kpis(r: ReportData) -> dbc.Row:
     t = r.total
     items = [
@@ -94,7 +108,7 @@ def kpis(r: ReportData) -> dbc.Row:
         ("Planned stops", format_hours(t.planned_h), "report-planned", "dark"),
         ("MTBF", _hours(t.mtbf_h), "report-mtbf", "dark"),
         ("MTTR", _hours(t.mttr_h), "report-mttr", "dark"),
-        ("Availability", _pct(t.availability), "report-availability", "success"),
+        ("Availability", _pct(t.availability), "report-availability", _tone(t.availability)),
         ("Alarms", str(sum(a.alarms for a in r.alarms)), "report-alarm-count", "dark"),
     ]
     return dbc.Row(
@@ -133,6 +147,13 @@ def weeks_figure(r: ReportData) -> go.Figure:
     if not r.total.breakdowns:  # the weeks stay on the axis; the empty plot says why
         fig.update_layout(annotations=[_note("No breakdowns in this range")])
     return fig
+
+
+def chart(figure: go.Figure) -> dcc.Graph:
+    """One of the four charts, drawn into its card by the range's callback."""
+    return dcc.Graph(
+        figure=figure, config={"displaylogo": False}, style={"height": f"{CHART_HEIGHT}px"}
+    )
 
 
 def empty_figure(text: str) -> go.Figure:

@@ -36,7 +36,8 @@ JOBS = {
         "every 10 s",
     ),
     "retention": (
-        "Roll old readings up into hourly aggregates, then remove them",
+        "Remove raw readings past the retention setting once their ten-minute rollups are "
+        "complete, and rollups past theirs",
         "daily 02:30 UTC",
     ),
     "rollup": (

@@ -156,10 +156,11 @@ def test_machine_page_series_on_aggregates_equal_raw_and_take_new_readings_at_on
     for points, step in cases:
         want = _raw_series(db, sensors, start, NOW, step)
         _assert_same(_series(db, sensors, start, NOW, points), want)
-    # written a moment ago, no refresh since: in the series at once
-    later = NOW + timedelta(hours=1)
-    before = _series(db, sensors, start + timedelta(hours=1), later, 720)["n"].sum()
+    # written a moment ago, no refresh since: in the series at once (the range ends after
+    # the moment: NOW is the hour this module was collected in, the test may run later)
     moment = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)
+    later = moment + timedelta(hours=1)
+    before = _series(db, sensors, start + timedelta(hours=1), later, 720)["n"].sum()
     with db.session() as s:
         insert_readings(session=s, rows=[(sid, moment, 1234.5) for sid in sensors])
     after = _series(db, sensors, start + timedelta(hours=1), later, 720)

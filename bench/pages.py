@@ -171,6 +171,8 @@ class Results:
     interactions: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     floor: list[Load] = field(default_factory=list)
     unsettled: list[str] = field(default_factory=list)
+    # every timed load: (settled ms, role, page, which load of that page for that role)
+    seen: list[tuple[float, str, str, int]] = field(default_factory=list)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -271,12 +273,13 @@ def run(repeat: int, roles: tuple[Role, ...]) -> Results:
                 sign_in(driver, base, role.value, PASSWORD)
                 _load(driver, base + "/")  # warm the browser's cache: every page shares it
                 for page in tour:
-                    for _ in range(repeat if page.allows(role) else 1):
+                    for nth in range(repeat if page.allows(role) else 1):
                         load = _load(driver, base + page.path)
                         if load is None:
                             results.unsettled.append(f"{role.value} {page.path}")
                         elif page.allows(role):
                             results.loads[_label(page)].append(load)
+                            results.seen.append((load.settled, role.value, page.path, nth + 1))
                         else:
                             results.floor.append(load)
                 for step in INTERACTIONS:
@@ -324,6 +327,21 @@ def render(r: Results) -> str:
         f"All pages: settled p95 {ms(pct(every, 95))} ms (target ≤ {SETTLED_TARGET_MS:,}); "
         f"interactions p95 {ms(pct(clicks, 95))} ms (target ≤ {INTERACTION_TARGET_MS}).",
     ]
+    over = [
+        name
+        for name, loads in rows[: len(r.loads)]
+        if pct([x.settled for x in loads], 95) > SETTLED_TARGET_MS
+    ]
+    lines.append(
+        f"Pages whose own p95 is over {SETTLED_TARGET_MS:,} ms: "
+        + (", ".join(over) if over else "none")
+        + ". Slowest loads: "
+        + "; ".join(
+            f"{ms(t)} ms {path} as {role} (load {nth})"
+            for t, role, path, nth in sorted(r.seen, reverse=True)[:5]
+        )
+        + "."
+    )
     if r.unsettled:
         lines.append(f"Never settled within 30 s: {', '.join(r.unsettled)}.")
     return "\n".join(lines)

@@ -45,21 +45,42 @@ def assemble(
     min_coverage: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bucketed readings -> (x3 (n, W, S), types, machine ids), gaps filled forward then
-    backward; a machine with less than ``min_coverage`` of its buckets is left out."""
+    backward; a machine with less than ``min_coverage`` of its buckets is left out.
+    Machines in (machine id, type) order; rows of one machine, bucket and sensor averaged.
+    One array for the fleet, no per-machine pivot (300 pivots took 1.5 s of a tick)."""
     buckets = np.arange(end_bucket - window + 1, end_bucket + 1)
     frame = frame[frame["bucket"].isin(buckets) & frame["kind"].isin(sensors)]
-    xs, types, ids = [], [], []
-    for (machine_id, kind), part in frame.groupby(["machine_id", "type"]):
-        grid = part.pivot_table(index="bucket", columns="kind", values="value")
-        grid = grid.reindex(index=buckets, columns=list(sensors))
-        if grid.notna().all(axis=1).mean() < min_coverage:
-            continue
-        xs.append(grid.ffill().bfill().to_numpy(float))
-        types.append(kind)
-        ids.append(machine_id)
-    if not xs:
+    if frame.empty:
         return np.zeros((0, window, len(sensors))), np.array([], dtype=str), np.array([], int)
-    return np.stack(xs), np.array(types), np.array(ids)
+    groups = frame.groupby(["machine_id", "type"], sort=True)
+    machine = groups.ngroup().to_numpy()
+    keys = groups.size().index
+    step = frame["bucket"].to_numpy(np.int64) - int(buckets[0])
+    sensor = pd.Categorical(frame["kind"], categories=list(sensors)).codes
+    shape = (len(keys), window, len(sensors))
+    sums, counts = np.zeros(shape), np.zeros(shape)
+    np.add.at(sums, (machine, step, sensor), frame["value"].to_numpy(float))
+    np.add.at(counts, (machine, step, sensor), 1.0)
+    with np.errstate(invalid="ignore"):
+        x3 = np.where(counts > 0, sums / np.maximum(counts, 1.0), np.nan)
+    covered = (counts > 0).all(axis=2).mean(axis=1) >= min_coverage
+    x3 = _fill_backward(_fill_forward(x3[covered]))
+    ids = np.array([k[0] for k in keys], dtype=np.int64)[covered]
+    types = np.array([k[1] for k in keys])[covered]
+    return x3, types, ids
+
+
+def _fill_forward(x3: np.ndarray) -> np.ndarray:
+    """Each NaN along the steps (axis 1) takes the last value before it, if any."""
+    steps = np.arange(x3.shape[1])[None, :, None]
+    last = np.where(np.isnan(x3), 0, steps)
+    np.maximum.accumulate(last, axis=1, out=last)
+    return np.take_along_axis(x3, last, axis=1)
+
+
+def _fill_backward(x3: np.ndarray) -> np.ndarray:
+    """Each NaN left (before a sensor's first value) takes the first value after it."""
+    return _fill_forward(x3[:, ::-1, :])[:, ::-1, :]
 
 
 class FleetScorer:

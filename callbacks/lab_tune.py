@@ -21,6 +21,7 @@ from ml.lab.tune import COLUMNS, TuningView, tuning_view
 from web.server.auth import AccessDenied, require
 from web.views import lab_tune as v
 from web.views import lab_tune_figures as figs
+from web.views.lab_models import LAB_TABS, TUNE_TAB
 from web.views.lab_tune import LAB_TUNE_SAVED_NOTE
 
 _ALARM = {"prob": "failure alarm", "anomaly": "anomaly warning"}
@@ -37,9 +38,17 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(v.SAVED, "children"),
         Input(v.SCORE, "value"),
         Input(v.REFRESH, "data"),
+        Input(LAB_TABS, "active_tab"),
+        State(v.DATA, "data"),
     )
-    def load(column: str, _refresh: int) -> tuple:
+    def load(column: str, _refresh: int, tab: str | None, loaded: dict | None) -> tuple:
+        """The tab's data, read when the tab is first opened (a load of the lab draws the
+        explore tab only: the tune tab's three figures waited hidden) and on every change."""
         require(Action.LAB_USE)
+        if tab != TUNE_TAB and (ctx.triggered_id in (None, LAB_TABS)):
+            raise dash.exceptions.PreventUpdate
+        if ctx.triggered_id == LAB_TABS and loaded is not None:
+            raise dash.exceptions.PreventUpdate
         column = column if column in COLUMNS else "prob"
         with db.session() as s:
             saved = current_thresholds(session=s, settings=settings)

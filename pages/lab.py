@@ -9,7 +9,7 @@ from dash import html
 
 from maintenance.people.permissions import Action
 from web.views.lab_explore import asked_period, explore_section
-from web.views.lab_models import LAB_HEADER, LAB_TABS, models_section
+from web.views.lab_models import LAB_HEADER, LAB_TAB_IDS, LAB_TABS, TUNE_TAB, models_section
 from web.views.lab_tune import tune_section
 
 
@@ -25,12 +25,14 @@ def layout(**query: str) -> html.Div:
             ),
             dbc.Tabs(
                 [
-                    dbc.Tab(explore_section(asked), label="Explore", tab_id="explore"),
-                    dbc.Tab(tune_section(), label="Tune thresholds", tab_id="tune"),
-                    dbc.Tab(models_section(), label="Train, backtest, promote", tab_id="models"),
+                    dbc.Tab(explore_section(asked), label="Explore", tab_id=LAB_TAB_IDS[0]),
+                    dbc.Tab(tune_section(), label="Tune thresholds", tab_id=TUNE_TAB),
+                    dbc.Tab(
+                        models_section(), label="Train, backtest, promote", tab_id=LAB_TAB_IDS[2]
+                    ),
                 ],
                 id=LAB_TABS,
-                active_tab="explore",
+                active_tab=LAB_TAB_IDS[0],
                 className="mb-3",
             ),
         ]

@@ -97,6 +97,7 @@ LAB_KINDS: dict[tuple[str, str], Kind | ByKey] = {
     (lab_models.field_id("train", "features"), "value"): TEXTS.required,
     (lab_tune.SLIDER, "value"): NUMBER,
     (lab_tune.MOVE_CLEAR, "value"): FLAG,
+    (lab_models.LAB_TABS, "active_tab"): choice(*lab_models.LAB_TAB_IDS),
 }
 
 LAB_WILDCARDS: dict[str, dict[str, Kind]] = {

@@ -24,6 +24,8 @@ PROMOTE = "lab-promote"
 ROLLBACK = "lab-rollback"
 COMPARE = "lab-compare"
 LAB_TABS = "lab-tabs"
+TUNE_TAB = "tune"  # the tune tab's id in LAB_TABS
+LAB_TAB_IDS = ("explore", TUNE_TAB, "models")
 FAMILIES = [  # "auto": the best of the three on held-out machines (docs/ml.md)
     {"label": "Auto (best of 3)", "value": "auto"},
     {"label": "Random forest", "value": "tree"},

@@ -55,7 +55,10 @@ def tune_section() -> html.Div:
         [
             dcc.Store(id=DATA),
             dcc.Store(id=REFRESH, data=0),
-            html.Div(id=EMPTY),
+            # read when the tab is first opened (callbacks/lab_tune.py)
+            html.Div(
+                id=EMPTY, children=html.P("Reading the scored history…", className="text-muted")
+            ),
             html.Div(
                 [
                     html.Div(id=SOURCE, className="small text-muted mb-2"),

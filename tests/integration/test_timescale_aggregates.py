@@ -158,14 +158,16 @@ def test_machine_page_series_on_aggregates_equal_raw_and_take_new_readings_at_on
         _assert_same(_series(db, sensors, start, NOW, points), want)
     # written a moment ago, no refresh since: in the series at once (the range ends after
     # the moment: NOW is the hour this module was collected in, the test may run later)
+    # 30 days on whole hours, so 720 points are the hourly aggregate's buckets
     moment = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2)
-    later = moment + timedelta(hours=1)
-    before = _series(db, sensors, start + timedelta(hours=1), later, 720)["n"].sum()
+    later = (moment + timedelta(hours=1)).replace(minute=0, second=0)
+    first = later - timedelta(days=30)
+    before = _series(db, sensors, first, later, 720)["n"].sum()
     with db.session() as s:
         insert_readings(session=s, rows=[(sid, moment, 1234.5) for sid in sensors])
-    after = _series(db, sensors, start + timedelta(hours=1), later, 720)
+    after = _series(db, sensors, first, later, 720)
     assert after["n"].sum() == before + len(sensors) and after["hi"].max() == 1234.5
-    _assert_same(after, _raw_series(db, sensors, start + timedelta(hours=1), later, 3600))
+    _assert_same(after, _raw_series(db, sensors, first, later, 3600))
     # a late reading inside materialized buckets: in after the next refresh
     with db.session() as s:
         late = start + timedelta(days=3, seconds=30)

@@ -105,6 +105,7 @@ def test_web_process_serves_login_health_and_readiness(env, tmp_path):
         assert web.terminate() == 0
 
 
+@pytest.mark.timeout(600)  # its own waits add up to 450 s (the suite's limit is 300 s)
 def test_first_start_of_a_demo_worker_trains_models_and_scores_the_fleet(env, tmp_path):
     env = env | {
         "PDM_ML_AUTOTRAIN": "true",

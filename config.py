@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     drain_interval_s: float = 0.5
     drain_batch_max: int = 20000  # messages per committed batch, at most…
     drain_batch_bytes: int = 4 * 1024 * 1024  # …and at most this many payload bytes
+    # parse the next batch while the previous one commits (false: one after the other,
+    # the drain before the pipeline; kept as the ingest benchmark's baseline)
+    drain_pipeline: bool = True
     ingest_queue_max: int = 100_000
     ingest_queue_bytes: int = 64 * 1024 * 1024  # received but not yet committed and acked
     # the one size limit of a message: the worker dead-letters larger payloads, and the

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, Integer, and_, cast, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from data.models import DeadLetter, Machine, Reading, Sensor
-from data.rollup import mark_late
+from data.rollup import ROLLUP_S, late_horizon, mark_late, mark_late_buckets
 
 __all__ = [
+    "ReadingColumns",
+    "epoch_microseconds",
+    "insert_reading_columns",
     "insert_readings",
     "insert_dead_letters",
     "readings_since",
@@ -43,6 +49,102 @@ _PG_MERGE = (
 )
 _SQLITE_INSERT = "INSERT OR IGNORE INTO readings (sensor_id, ts, value) VALUES (?, ?, ?)"
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_PG_EPOCH_US = 946_684_800_000_000  # PostgreSQL counts microseconds from 2000-01-01 UTC
+# one row of PostgreSQL's binary COPY: field count, then (length, big-endian value) per field
+_COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("sid_len", ">i4"),
+        ("sid", ">i4"),
+        ("ts_len", ">i4"),
+        ("ts", ">i8"),
+        ("value_len", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+
+
+def epoch_microseconds(seconds: np.ndarray) -> np.ndarray:
+    """Unix epoch seconds (float64) to integer microseconds, rounded exactly as
+    ``datetime.fromtimestamp(s, UTC)`` rounds them (whole seconds plus the fraction's
+    microseconds, half to even), so a reading stored through either is the same key."""
+    fraction, whole = np.modf(seconds)
+    return whole.astype(np.int64) * 1_000_000 + np.rint(fraction * 1e6).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadingColumns:
+    """Rows for ``insert_reading_columns``, column by column, with their binary COPY built
+    when they are (outside the transaction: the drain builds the next batch's while the
+    previous one commits). ``ts_us``: microseconds since the Unix epoch, UTC."""
+
+    sensor_ids: np.ndarray  # int64
+    ts_us: np.ndarray  # int64
+    values: np.ndarray  # float64
+    copy_data: bytes  # PostgreSQL binary COPY of the rows, header and trailer included
+
+    @classmethod
+    def build(
+        cls,
+        sensor_ids: Sequence[int],
+        epoch_seconds: Sequence[float],
+        values: Sequence[float],
+        rows: Sequence[tuple[int, datetime, float]] = (),
+    ) -> ReadingColumns:
+        """Readings given as epoch seconds, then ``rows`` with datetimes (each exact)."""
+        ts_us = epoch_microseconds(np.asarray(epoch_seconds, dtype=np.float64))
+        sids = np.asarray(sensor_ids, dtype=np.int64)
+        vals = np.asarray(values, dtype=np.float64)
+        if rows:
+            ts_us = np.concatenate(
+                [ts_us, np.array([(ts - _EPOCH) // _US for _, ts, _ in rows], dtype=np.int64)]
+            )
+            sids = np.concatenate([sids, np.array([r[0] for r in rows], dtype=np.int64)])
+            vals = np.concatenate([vals, np.array([r[2] for r in rows], dtype=np.float64)])
+        copy = np.empty(len(sids), dtype=_COPY_ROW)
+        copy["fields"], copy["sid_len"], copy["ts_len"], copy["value_len"] = 3, 4, 8, 8
+        copy["sid"], copy["ts"], copy["value"] = sids, ts_us - _PG_EPOCH_US, vals
+        return cls(sids, ts_us, vals, _COPY_HEADER + copy.tobytes() + _COPY_TRAILER)
+
+    def __len__(self) -> int:
+        return len(self.sensor_ids)
+
+    def rows(self) -> list[tuple[int, datetime, float]]:
+        """As ``insert_readings`` takes them."""
+        return [
+            (int(sid), _EPOCH + timedelta(microseconds=int(us)), float(value))
+            for sid, us, value in zip(self.sensor_ids, self.ts_us, self.values, strict=True)
+        ]
+
+    def late_buckets(self, now: datetime) -> set[datetime]:
+        """``floor_bucket`` of every reading older than ``late_horizon(now)``."""
+        horizon = (late_horizon(now) - _EPOCH) // _US
+        late = self.ts_us[self.ts_us < horizon]
+        if not late.size:
+            return set()
+        starts = np.unique(late // (ROLLUP_S * 1_000_000)) * ROLLUP_S
+        return {datetime.fromtimestamp(int(s), UTC) for s in starts}
+
+
+def insert_reading_columns(*, session: Session, columns: ReadingColumns) -> int:
+    """``insert_readings`` for prepared columns: on PostgreSQL their binary COPY is sent
+    as it is (no Python work per row inside the transaction); returns rows inserted."""
+    if not len(columns):
+        return 0
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return insert_readings(session=session, rows=columns.rows())
+    inserted = _pg_copy_merge(
+        conn.connection.dbapi_connection, lambda copy: copy.write(columns.copy_data)
+    )
+    if inserted:  # late readings: their ten-minute rollups must be recomputed
+        mark_late_buckets(session, columns.late_buckets(datetime.now(UTC)))
+    return inserted
+
 
 def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, float]]) -> int:
     """Insert (sensor_id, ts, value) rows, skipping ones already stored; returns rows inserted."""
@@ -50,7 +152,7 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
         return 0
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        inserted = _pg_copy_merge(conn.connection.dbapi_connection, rows)
+        inserted = _pg_copy_merge(conn.connection.dbapi_connection, partial(_write_rows, rows))
     elif conn.dialect.name == "sqlite":
         params = [
             (sid, ts.astimezone(UTC).strftime(SQLITE_TS_FORMAT), value) for sid, ts, value in rows
@@ -63,23 +165,28 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
     return inserted
 
 
-def _pg_copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+def _write_rows(rows: Sequence[tuple[int, datetime, float]], copy: Any) -> None:
+    copy.set_types(["int4", "timestamptz", "float8"])
+    for row in rows:
+        copy.write_row(row)
+
+
+def _pg_copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:
+    """COPY what ``feed`` writes into the staging table, then merge; returns rows inserted."""
     import psycopg  # lazy: only the PostgreSQL path uses it
 
     try:
-        return _copy_merge(dbapi, rows)
+        return _copy_merge(dbapi, feed)
     except psycopg.Error as err:  # raw cursor: wrap like SQLAlchemy would, callers expect it
         raise DBAPIError.instance(_PG_COPY, None, err, psycopg.Error) from err
 
 
-def _copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+def _copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:
     # psycopg's own cursor (a context manager with COPY), which SQLAlchemy hands over untyped
     with dbapi.cursor() as cur:  # type: ignore[attr-defined]
         cur.execute(_PG_STAGING)
         with cur.copy(_PG_COPY) as copy:
-            copy.set_types(["int4", "timestamptz", "float8"])
-            for row in rows:
-                copy.write_row(row)
+            feed(copy)
         cur.execute(_PG_MERGE)
         inserted = cur.rowcount
         cur.execute("TRUNCATE pdm_staging")  # a batch may share its transaction with more

@@ -41,7 +41,9 @@ __all__ = [
     "RollupSpan",
     "floor_bucket",
     "first_dirty",
+    "late_horizon",
     "mark_late",
+    "mark_late_buckets",
     "roll_up",
     "roll_up_dirty",
     "roll_up_due",
@@ -127,8 +129,17 @@ def rolled_until(session: Session) -> datetime | None:
 def mark_late(session: Session, stamps: list[datetime], now: datetime) -> int:
     """Remember the buckets of readings older than the job's redo window (it would not
     see them again); returns how many buckets were marked (none on TimescaleDB)."""
-    horizon = now - REDO + timedelta(minutes=5)
-    late = {floor_bucket(t) for t in stamps if t < horizon}
+    horizon = late_horizon(now)
+    return mark_late_buckets(session, {floor_bucket(t) for t in stamps if t < horizon})
+
+
+def late_horizon(now: datetime) -> datetime:
+    """Readings older than this are late: the rollup job will not look at them again."""
+    return now - REDO + timedelta(minutes=5)
+
+
+def mark_late_buckets(session: Session, late: set[datetime]) -> int:
+    """``mark_late`` for buckets already found (``floor_bucket`` of each late reading)."""
     if not late or aggregates_in_use(session.connection()):
         return 0  # (TimescaleDB's aggregates log their own invalidations)
     maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

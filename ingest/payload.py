@@ -9,6 +9,10 @@ or several in one message (preferred: far cheaper per reading)::
     {"readings": [{"sensor": "temperature", "ts": 1795428000.25, "value": 71.3}, ...]}
 
 ``ts`` is ISO-8601 with a timezone, or Unix epoch seconds.
+
+``parse_known`` is the fast path for the common case (every reading of a known sensor,
+epoch seconds well inside the accepted range, a finite number): plain lists, no object
+per reading. Anything else it hands back to ``parse_message``, which says why.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +32,12 @@ __all__ = [
     "ParsedMessage",
     "parse_message",
     "parse_topic",
+    "FastBounds",
+    "KnownColumns",
+    "fast_bounds",
+    "parse_known",
+    "topic_machine",
+    "valid_sensor_name",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -86,6 +97,88 @@ def parse_topic(topic: bytes, prefix: str) -> str:
     if not _NAME.match(parts[1]):
         raise _Reject("topic_malformed", f"bad machine name {parts[1][:80]!r}")
     return parts[1]
+
+
+def topic_machine(topic: bytes, prefix: str) -> str | None:
+    """The machine name of a well-formed telemetry topic, else None."""
+    try:
+        return parse_topic(topic, prefix)
+    except _Reject:
+        return None
+
+
+def valid_sensor_name(name: str) -> bool:
+    return bool(_SENSOR.match(name))
+
+
+_FAST_MARGIN_S = 0.001  # closer than this to a bound: parse_message decides exactly
+
+
+@dataclass(frozen=True, slots=True)
+class FastBounds:
+    """What ``parse_known`` accepts without a second look: epoch seconds strictly inside
+    the accepted range by ``_FAST_MARGIN_S``, and |value| within the limit."""
+
+    lo: float
+    hi: float
+    max_abs: float
+
+
+def fast_bounds(limits: PayloadLimits, now: datetime) -> FastBounds:
+    return FastBounds(
+        (now - limits.max_age).timestamp() + _FAST_MARGIN_S,
+        (now + limits.max_future_skew).timestamp() - _FAST_MARGIN_S,
+        limits.max_abs_value,
+    )
+
+
+# (sensor ids, epoch seconds, values), one entry per reading, in the message's order
+KnownColumns = tuple[list[int], list[float], list[float]]
+
+
+def parse_known(
+    payload: bytes, sensor_ids: Mapping[str, int], limits: PayloadLimits, bounds: FastBounds
+) -> KnownColumns | None:
+    """The readings of a message whose every reading is valid, of a sensor in
+    ``sensor_ids`` (the topic's machine's, names that pass ``valid_sensor_name``) and
+    stamped in epoch seconds; None for anything else (even one doubtful reading): the
+    caller then parses it with ``parse_message``, which accounts for every reading.
+    Accepts exactly what ``parse_message`` accepts and stores the same values."""
+    if len(payload) > limits.max_bytes:
+        return None
+    try:
+        doc = json.loads(payload.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None
+    if type(doc) is not dict:
+        return None
+    items = doc.get("readings", [doc])
+    if type(items) is not list or not 0 < len(items) <= limits.max_readings:
+        return None
+    lo, hi, top = bounds.lo, bounds.hi, bounds.max_abs
+    sids: list[int] = []
+    stamps: list[float] = []
+    values: list[float] = []
+    ts: Any
+    value: Any
+    for item in items:
+        if type(item) is not dict:
+            return None
+        sensor, ts, value = item.get("sensor"), item.get("ts"), item.get("value")
+        # a name not in the directory (or not a string: bool and int are not str) gives None
+        sid = sensor_ids.get(sensor) if type(sensor) is str else None
+        if sid is None:
+            return None
+        kind = type(ts)
+        if (kind is not float and kind is not int) or not lo < ts < hi:  # NaN fails too
+            return None
+        kind = type(value)
+        if (kind is not float and kind is not int) or not -top <= value <= top:
+            return None
+        sids.append(sid)
+        stamps.append(ts)
+        values.append(value)
+    return sids, stamps, values
 
 
 def parse_message(

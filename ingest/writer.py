@@ -1,4 +1,11 @@
-"""The drain: validate queued messages, commit their rows idempotently, then ack them."""
+"""The drain: validate queued messages, commit their rows idempotently, then ack them.
+
+The drain is a pipeline of two stages: this job's thread parses the next batch
+(``BatchWriter.prepare``) while one committer thread writes the previous one
+(``BatchWriter.commit``: binary COPY, merge, commit), so Python's work and PostgreSQL's
+overlap. A batch is acked only after its own commit, batches commit and are acked in
+arrival order, and the job returns only once its commit is over.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,46 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.db import Database
 from data.fleet_queries import sensor_directory
-from data.readings import insert_dead_letters, insert_readings
+from data.readings import (
+    ReadingColumns,
+    insert_dead_letters,
+    insert_reading_columns,
+    insert_readings,
+)
 from ingest import metrics
 from ingest.broker_log import broker_refusal, is_broker_log
-from ingest.payload import PayloadLimits, RawReading, Rejection, parse_message
+from ingest.payload import (
+    PayloadLimits,
+    RawReading,
+    Rejection,
+    fast_bounds,
+    parse_known,
+    parse_message,
+    topic_machine,
+    valid_sensor_name,
+)
 from logs import FailureStreak
 
-__all__ = ["InboundMessage", "WriteResult", "BatchWriter", "Drainer", "ByteBudget"]
+__all__ = [
+    "InboundMessage",
+    "WriteResult",
+    "PreparedBatch",
+    "BatchWriter",
+    "Drainer",
+    "ByteBudget",
+]
 
 log = logging.getLogger(__name__)
 _DEAD_PAYLOAD_MAX = 4096
@@ -44,6 +76,14 @@ class WriteResult:
     dead: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch parsed and mapped to sensor ids, outside any transaction."""
+
+    columns: ReadingColumns
+    dead: list[dict[str, object]]
+
+
 class BatchWriter:
     """Turns a batch of messages into committed rows in one transaction."""
 
@@ -57,12 +97,80 @@ class BatchWriter:
     ) -> None:
         self._db, self._prefix, self._limits = db, prefix, limits
         self._sensors: dict[tuple[str, str], int] = {}
+        # the same directory per machine, only names the parser accepts (``parse_known``)
+        self._machine_sensors: dict[str, dict[str, int]] = {}
+        self._topics: dict[bytes, str | None] = {}  # topic -> its machine, when well-formed
         # a new machine or sensor is found at once (an unknown name reloads the directory);
         # the age bound makes a retired machine's readings refused within this time too
         self._max_age, self._loaded_at = directory_max_age_s, 0.0
 
+    def prepare(self, messages: list[InboundMessage]) -> PreparedBatch:
+        """Parse, validate and map a batch to rows and dead letters, outside the transaction
+        (raises SQLAlchemyError when the sensor directory cannot be read). Messages of the
+        documented shape take ``parse_known``; any other, ``parse_message``."""
+        now = datetime.now(UTC)
+        if time.monotonic() - self._loaded_at > self._max_age or not self._sensors:
+            self._load_directory()
+        bounds = fast_bounds(self._limits, now)
+        sids: list[int] = []
+        stamps: list[float] = []
+        values: list[float] = []
+        slow: list[tuple[InboundMessage, Any]] = []
+        for m in messages:
+            if is_broker_log(m.topic):
+                slow.append((m, broker_refusal(m.payload)))
+                continue
+            known = self._machine_sensors.get(self._machine(m.topic) or "")
+            columns = parse_known(m.payload, known, self._limits, bounds) if known else None
+            if columns is None:
+                parsed = parse_message(
+                    m.topic, m.payload, prefix=self._prefix, limits=self._limits, now=now
+                )
+                slow.append((m, parsed))
+            else:
+                sids += columns[0]
+                stamps += columns[1]
+                values += columns[2]
+        if self._has_unknown(slow):
+            self._load_directory()
+        rows, dead = self._rows_and_dead(slow)
+        return PreparedBatch(ReadingColumns.build(sids, stamps, values, rows), dead)
+
+    def commit(self, prepared: PreparedBatch) -> WriteResult:
+        """Insert a prepared batch and its dead letters in one transaction and commit;
+        raises SQLAlchemyError when the database fails (nothing is stored then)."""
+        with self._db.session() as session:
+            inserted = insert_reading_columns(session=session, columns=prepared.columns)
+            insert_dead_letters(session=session, letters=prepared.dead)
+        for letter in prepared.dead:
+            metrics.DEAD_LETTERS.labels(letter["reason"]).inc()
+        return WriteResult(inserted, len(prepared.columns) - inserted, len(prepared.dead))
+
+    def _load_directory(self) -> None:
+        with self._db.session() as session:
+            self._set_directory(sensor_directory(session=session))
+
+    def _set_directory(self, sensors: dict[tuple[str, str], int]) -> None:
+        self._sensors, self._loaded_at = sensors, time.monotonic()
+        by_machine: dict[str, dict[str, int]] = {}
+        for (machine, sensor), sid in self._sensors.items():
+            if valid_sensor_name(sensor):
+                by_machine.setdefault(machine, {})[sensor] = sid
+        self._machine_sensors = by_machine
+
+    def _machine(self, topic: bytes) -> str | None:
+        try:
+            return self._topics[topic]
+        except KeyError:
+            if len(self._topics) > 100_000:  # topics come from outside: keep this bounded
+                self._topics.clear()
+            machine = self._topics[topic] = topic_machine(topic, self._prefix)
+            return machine
+
     def write(self, messages: list[InboundMessage]) -> WriteResult:
-        """Validate, insert and commit; raises SQLAlchemyError when the database fails."""
+        """Validate, insert and commit, every message through ``parse_message``, in one
+        step (HTTP ingest, and the drain with ``pipeline=False``: the drain as it was);
+        raises SQLAlchemyError when the database fails."""
         now = datetime.now(UTC)
         parsed = [
             (
@@ -78,8 +186,7 @@ class BatchWriter:
         with self._db.session() as session:
             stale = time.monotonic() - self._loaded_at > self._max_age
             if stale or not self._sensors or self._has_unknown(parsed):
-                self._sensors = sensor_directory(session=session)
-                self._loaded_at = time.monotonic()
+                self._set_directory(sensor_directory(session=session))
             rows, dead = self._rows_and_dead(parsed)
             inserted = insert_readings(session=session, rows=rows)
             insert_dead_letters(session=session, letters=dead)
@@ -153,26 +260,48 @@ class ByteBudget:
         return self._used
 
 
-class Drainer:
-    """Scheduled job body: keeps the current batch until it is committed, then acks in order.
+class _Writer(Protocol):
+    def prepare(self, messages: list[InboundMessage]) -> Any: ...
+    def commit(self, prepared: Any) -> WriteResult: ...
+    def write(self, messages: list[InboundMessage]) -> WriteResult: ...
 
-    A batch that fails to commit stays here and is retried with exponential backoff;
-    nothing is acked, so the broker still holds every message of it.
+
+@dataclass(slots=True)
+class _Batch:
+    messages: list[InboundMessage]
+    size: int  # payload bytes
+    prepared: Any = None  # the writer's PreparedBatch once parsed
+
+
+class Drainer:
+    """Scheduled job body: keeps each batch until it is committed, then acks in order.
+
+    ``pipeline`` (the default): while one batch commits in the committer thread, the next
+    is parsed in the caller's; at most two batches are held, both within the byte budget.
+    ``pipeline=False``: parse, commit, ack, one batch after the other (the drain before
+    the pipeline; ``PDM_DRAIN_PIPELINE=false``, a benchmark's baseline).
+
+    A batch that fails to commit stays here, with the one parsed behind it, and is retried
+    with exponential backoff (parsed again: the sensor directory may have changed);
+    nothing of either is acked, so the broker still holds every message of them.
     """
 
     def __init__(
         self,
         inbox: queue.Queue[InboundMessage],
-        writer: BatchWriter,
+        writer: _Writer,
         ack: Callable[[InboundMessage], None],
         *,
         batch_max: int,
         batch_bytes: int = 4 * 1024 * 1024,
         budget: ByteBudget | None = None,
+        pipeline: bool = True,
     ) -> None:
         self._batch_bytes, self._budget = batch_bytes, budget
         self._inbox, self._writer, self._ack, self._batch_max = inbox, writer, ack, batch_max
-        self._pending: list[InboundMessage] = []
+        self._pipeline = pipeline
+        self._batches: deque[_Batch] = deque()  # oldest first: the head commits next
+        self._committer: ThreadPoolExecutor | None = None
         self._retry_at = 0.0
         self._backoff = 0.0
         self.db_ok = True
@@ -180,35 +309,41 @@ class Drainer:
         self._outage = FailureStreak(log, "committing ingested messages", traceback=False)
 
     def run_once(self) -> WriteResult:
-        """Write and ack one batch; returns what it did (zeros when idle or backing off)."""
+        """Commit and ack one batch (parsing the next meanwhile); returns what it did
+        (zeros when idle or backing off)."""
         if time.monotonic() < self._retry_at:
             return WriteResult()
-        self._fill()
-        metrics.QUEUE_DEPTH.set(self._inbox.qsize() + len(self._pending))
-        if not self._pending:
+        if not self._batches:
+            self._take()
+        metrics.QUEUE_DEPTH.set(self._inbox.qsize() + self.pending)
+        if not self._batches:
             return WriteResult()
+        head = self._batches[0]
         started = time.perf_counter()
         try:
-            result = self._writer.write(self._pending)
+            result = self._write(head)
         except SQLAlchemyError as exc:
             self._fail(exc)
             return WriteResult()
-        for message in self._pending:  # arrival order, as MQTT requires
+        for message in head.messages:  # arrival order, as MQTT requires
             self._ack(message)
         if self._budget is not None:
-            self._budget.release(sum(len(m.payload) for m in self._pending))
-        self._pending = []
+            self._budget.release(head.size)
+        self._batches.popleft()
         self._succeed(result, time.perf_counter() - started)
         return result
 
     def run(self, budget_s: float) -> int:
         """Scheduled job body: batch after batch while a backlog remains, for at most
-        ``budget_s`` seconds; returns readings inserted."""
+        ``budget_s`` seconds; returns readings inserted. A batch parsed ahead stays for
+        the next run (unacked, within the byte budget)."""
         deadline, total = time.monotonic() + budget_s, 0
         while True:
             result = self.run_once()
             total += result.inserted
-            if self._pending or self._inbox.empty() or time.monotonic() >= deadline:
+            backing_off = time.monotonic() < self._retry_at
+            idle = not self._batches and self._inbox.empty()
+            if backing_off or idle or time.monotonic() >= deadline:
                 return total
 
     def drain_all(self) -> int:
@@ -218,31 +353,65 @@ class Drainer:
             self._retry_at = 0.0
             result = self.run_once()
             total += result.inserted
-            if not self._pending and self._inbox.empty():
+            if not self._batches and self._inbox.empty():
                 return total
             if not self.db_ok:
                 return total
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Messages taken from the inbox, not yet committed and acked."""
+        return sum(len(b.messages) for b in self._batches)
 
-    def _fill(self) -> None:
-        size = sum(len(m.payload) for m in self._pending)
-        while len(self._pending) < self._batch_max and size < self._batch_bytes:
+    def _write(self, head: _Batch) -> WriteResult:
+        if not self._pipeline:
+            return self._writer.write(head.messages)
+        if head.prepared is None:
+            head.prepared = self._writer.prepare(head.messages)
+        future: Future[WriteResult] = self._executor().submit(self._writer.commit, head.prepared)
+        try:
+            self._prepare_next()  # here, while the head commits in the committer thread
+        finally:
+            wait_for([future])  # never return with a commit still running
+        return future.result()
+
+    def _prepare_next(self) -> None:
+        if len(self._batches) < 2:
+            self._take()
+        if len(self._batches) < 2 or self._batches[1].prepared is not None:
+            return
+        try:
+            self._batches[1].prepared = self._writer.prepare(self._batches[1].messages)
+        except SQLAlchemyError:  # parsed again as the head, where a failure backs off
+            log.debug("could not prepare the next batch yet", exc_info=True)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="pdm-commit")
+        return self._committer
+
+    def _take(self) -> None:
+        """A new batch from the inbox, bounded by messages and payload bytes."""
+        messages: list[InboundMessage] = []
+        size = 0
+        while len(messages) < self._batch_max and size < self._batch_bytes:
             try:
                 message = self._inbox.get_nowait()
             except queue.Empty:
-                return
-            self._pending.append(message)
+                break
+            messages.append(message)
             size += len(message.payload)
+        if messages:
+            self._batches.append(_Batch(messages, size))
 
     def _fail(self, exc: Exception) -> None:
         self.db_ok = False
         metrics.DB_WRITE_FAILURES.inc()
         self._backoff = min(max(self._backoff * 2, 0.5), 10.0)
         self._retry_at = time.monotonic() + self._backoff
-        self._outage.failed(exc)  # the batch stays, unacked, and is retried with backoff
+        for batch in self._batches:  # parsed again on retry: the directory may have changed
+            batch.prepared = None
+        self._outage.failed(exc)  # the batches stay, unacked, and are retried with backoff
 
     def _succeed(self, result: WriteResult, seconds: float) -> None:
         self._outage.succeeded()

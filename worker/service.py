@@ -54,6 +54,7 @@ class Worker:
             batch_max=settings.drain_batch_max,
             batch_bytes=settings.drain_batch_bytes,
             budget=self.budget,
+            pipeline=settings.drain_pipeline,
         )
         overrides = Overrides(settings, db)  # settings changed in the app, no restart
         self.context = JobContext(settings, db, overrides, self.drainer)

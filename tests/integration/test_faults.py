@@ -128,6 +128,7 @@ def test_sigkill_at_every_point_loses_nothing_and_stores_nothing_twice(
         "before_commit",
         "random",
         "after_commit",
+        "while_preparing",
         "mid_batch",
         "before_commit",
     ]

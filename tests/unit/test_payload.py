@@ -6,15 +6,18 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.payload import PayloadLimits, parse_message
+from data.readings import epoch_microseconds
+from ingest.payload import PayloadLimits, fast_bounds, parse_known, parse_message
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LIMITS = PayloadLimits(max_bytes=16384, max_readings=100)
 TOPIC = b"pdm/motor-01/telemetry"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse(payload: bytes | str | dict, topic: bytes = TOPIC):
@@ -164,3 +167,72 @@ def test_valid_batches_round_trip_exactly(items: list[tuple[str, float, int]]):
     assert result.rejections == []
     assert [(r.sensor, r.value) for r in result.readings] == [(s, v) for s, v, _ in items]
     assert [r.ts for r in result.readings] == [NOW - timedelta(seconds=a) for _, _, a in items]
+
+
+# ``parse_known``: the fast path takes what it is sure of and hands back anything else
+SENSOR_IDS = {"temperature": 1, "vibration": 2, "rpm": 3}
+
+
+def _known(payload: bytes):
+    return parse_known(payload, SENSOR_IDS, LIMITS, fast_bounds(LIMITS, NOW))
+
+
+def _same_as_the_general_parser(payload: bytes) -> None:
+    known = _known(payload)
+    general = parse_message(TOPIC, payload, prefix="pdm", limits=LIMITS, now=NOW)
+    if known is None:
+        return
+    assert general.rejections == []  # the fast path never accepts what the parser refuses
+    sids, stamps, values = known
+    assert [SENSOR_IDS[r.sensor] for r in general.readings] == sids
+    assert [r.value for r in general.readings] == [float(v) for v in values]
+    expected = [round((r.ts - EPOCH) / timedelta(microseconds=1)) for r in general.readings]
+    assert epoch_microseconds(np.array(stamps, dtype=np.float64)).tolist() == expected
+
+
+def test_the_fast_path_takes_the_documented_batch_and_refers_anything_else():
+    good = {"readings": [one(ts=NOW.timestamp() - i, value=i) for i in range(5)]}
+    assert _known(json.dumps(good).encode()) == (
+        [1] * 5,
+        [NOW.timestamp() - i for i in range(5)],
+        [0, 1, 2, 3, 4],
+    )
+    assert _known(json.dumps(one(ts=NOW.timestamp())).encode()) == ([1], [NOW.timestamp()], [61.5])
+    for payload in [p for _, p in BAD] + [
+        json.dumps(one()).encode(),  # ISO-8601: the general parser's
+        json.dumps(one(sensor="humidity", ts=NOW.timestamp())).encode(),  # not this machine's
+        json.dumps(one(ts=(NOW + LIMITS.max_future_skew).timestamp())).encode(),  # at a bound
+        json.dumps(one(ts=(NOW - LIMITS.max_age).timestamp() + 0.0005)).encode(),
+    ]:
+        assert _known(payload) is None, payload[:80]
+        _same_as_the_general_parser(payload)
+
+
+@given(st.dictionaries(st.sampled_from(["sensor", "ts", "value", "readings", "x"]), json_values))
+def test_the_fast_path_agrees_with_the_general_parser_on_any_object(doc: dict):
+    _same_as_the_general_parser(json.dumps(doc, allow_nan=True).encode())
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["temperature", "vibration", "rpm", "humidity"]),
+            st.floats(allow_nan=True, allow_infinity=True) | st.integers(),
+            st.floats(min_value=-40 * 86_400, max_value=86_400, allow_nan=False)
+            | st.integers(min_value=-40 * 86_400, max_value=86_400),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_the_fast_path_agrees_with_the_general_parser_on_batches(items: list) -> None:
+    batch = {
+        "readings": [{"sensor": s, "value": v, "ts": NOW.timestamp() + d} for s, v, d in items]
+    }
+    _same_as_the_general_parser(json.dumps(batch, allow_nan=True).encode())
+
+
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_epoch_microseconds_round_as_the_datetime_parser_does(seconds: float):
+    expected = (datetime.fromtimestamp(seconds, UTC) - EPOCH) // timedelta(microseconds=1)
+    assert epoch_microseconds(np.array([seconds])).tolist() == [expected]

@@ -3,10 +3,13 @@
     python -m bench.ingest            # full run, about 4 minutes on 2 cores
     python -m bench.ingest --quick    # under a minute
     python -m bench.ingest --workers 1,2,3   # committed readings/s per worker count
+    python -m bench.ingest --drain    # the drain's pipeline against the serial drain
 
 With ``--workers`` it measures only that: the idempotent-COPY limit, then, for each count,
 that many workers on one MQTT 5 shared subscription storing the same batched messages
-(``bench/scaling.py``).
+(``bench/scaling.py``). With ``--drain``, only the batched worker with the drain's pipeline
+against the serial drain (``PDM_DRAIN_PIPELINE=false``), interleaved, and what bounds each
+(``bench/overlap.py``).
 
 In one run it starts PostgreSQL and Mosquitto (tests/services.py), generates one set
 of readings, and measures on it, each on a fresh database:
@@ -37,6 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .overlap import DrainComparison, measure_drain, render_drain, update_drain_docs
 from .phases import (
     Bench,
     Throughput,
@@ -109,6 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N,N,...",
         help="measure committed readings/s with each number of workers (e.g. 1,2,3) instead",
     )
+    p.add_argument(
+        "--drain",
+        action="store_true",
+        help="only the batched worker: the drain's pipeline against the serial drain",
+    )
+    p.add_argument("--rounds", type=int, default=2, help="--drain: rounds of both modes")
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--no-docs", action="store_true", help="do not update the docs")
     return p.parse_args(argv)
@@ -201,6 +211,32 @@ def run_scaling(args: argparse.Namespace, command: str) -> Scaling:
     return results
 
 
+def run_drain(args: argparse.Namespace, command: str) -> DrainComparison:
+    """``--drain``: start the servers, generate the batched readings, compare the modes."""
+    sizes = QUICK if args.quick else FULL
+    tuning = worker_tuning(args.worker_setting)
+    machines = fleet(args.machines)
+    load, code = os.getloadavg()[0], code_version(REPO)
+    with (
+        tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp,
+        running_servers(durable=args.durable) as (pg, mq),
+    ):
+        readings = generate(sizes.batched, machines, start=time.time() - 6 * 3600)
+        bench = Bench(pg, mq, machines, readings, Path(tmp), tuning, publishers=args.publishers)
+        bench.stall_s = 30.0 if args.quick else 120.0
+        results = measure_drain(bench, sizes.batched, args.per_message, args.rounds)
+    results.settings = {
+        "machines": str(args.machines),
+        "postgres": "durable" if args.durable else "tests/services.py (fsync off)",
+        "load average at start": f"{load:.2f}",
+        "load average at end": f"{os.getloadavg()[0]:.2f}",
+    } | (tuning or {"worker settings": "product defaults"})
+    if not args.no_docs:
+        section = "drain" + ("-quick" if args.quick else "") + ("-durable" if args.durable else "")
+        update_drain_docs(args.docs, section=section, r=results, command=command, code=code)
+    return results
+
+
 def run(args: argparse.Namespace, command: str) -> Results:
     """Start the servers, generate the readings, measure; servers always stop."""
     sizes = QUICK if args.quick else FULL
@@ -252,6 +288,9 @@ def main(argv: list[str] | None = None) -> None:
     command = shlex.join([_interpreter(), "-m", "bench.ingest", *given])
     if args.workers:
         print(render_scaling(run_scaling(args, command)), flush=True)
+        return
+    if args.drain:
+        print(render_drain(run_drain(args, command)), flush=True)
         return
     results = run(args, command)
     print(render(results))

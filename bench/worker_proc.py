@@ -87,6 +87,13 @@ class WorkerProcess:
                 return int(float(line.split()[1]))
         return 0
 
+    def metric(self, name: str) -> float:
+        """One unlabelled sample of its /metrics (0 when missing or unanswered)."""
+        for line in (self._get("/metrics") or "").splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
     def peak_rss_mb(self) -> float:
         """Highest resident set size of the worker so far (VmHWM), in MiB."""
         self._sample_peak()

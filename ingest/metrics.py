@@ -15,3 +15,14 @@ BROKER_REFUSALS = Counter(
 QUEUE_DEPTH = Gauge("pdm_ingest_queue_depth", "Messages received but not yet committed and acked")
 DRAIN_SECONDS = Histogram("pdm_ingest_drain_seconds", "Time to write and ack one drained batch")
 DB_WRITE_FAILURES = Counter("pdm_ingest_db_failures_total", "Batches that failed to commit")
+# the drain's pipeline (ingest/writer.py): where its time goes, for profiles and the bench
+PARSE_SECONDS = Counter(
+    "pdm_ingest_parse_seconds", "Seconds the drain spent parsing and mapping batches"
+)
+COMMIT_SECONDS = Counter(
+    "pdm_ingest_commit_seconds", "Seconds the committer spent writing and committing batches"
+)
+COMMIT_WAIT_SECONDS = Counter(
+    "pdm_ingest_commit_wait_seconds",
+    "Seconds the drain waited for a commit with the next batch already parsed (or none)",
+)

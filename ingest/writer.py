@@ -367,13 +367,29 @@ class Drainer:
         if not self._pipeline:
             return self._writer.write(head.messages)
         if head.prepared is None:
-            head.prepared = self._writer.prepare(head.messages)
-        future: Future[WriteResult] = self._executor().submit(self._writer.commit, head.prepared)
+            head.prepared = self._prepare(head)
+        future: Future[WriteResult] = self._executor().submit(self._commit, head.prepared)
         try:
             self._prepare_next()  # here, while the head commits in the committer thread
         finally:
+            waiting = time.perf_counter()
             wait_for([future])  # never return with a commit still running
+            metrics.COMMIT_WAIT_SECONDS.inc(time.perf_counter() - waiting)
         return future.result()
+
+    def _prepare(self, batch: _Batch) -> Any:
+        started = time.perf_counter()
+        try:
+            return self._writer.prepare(batch.messages)
+        finally:
+            metrics.PARSE_SECONDS.inc(time.perf_counter() - started)
+
+    def _commit(self, prepared: Any) -> WriteResult:
+        started = time.perf_counter()
+        try:
+            return self._writer.commit(prepared)
+        finally:
+            metrics.COMMIT_SECONDS.inc(time.perf_counter() - started)
 
     def _prepare_next(self) -> None:
         if len(self._batches) < 2:
@@ -381,7 +397,7 @@ class Drainer:
         if len(self._batches) < 2 or self._batches[1].prepared is not None:
             return
         try:
-            self._batches[1].prepared = self._writer.prepare(self._batches[1].messages)
+            self._batches[1].prepared = self._prepare(self._batches[1])
         except SQLAlchemyError:  # parsed again as the head, where a failure backs off
             log.debug("could not prepare the next batch yet", exc_info=True)
 

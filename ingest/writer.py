@@ -302,6 +302,7 @@ class Drainer:
         self._pipeline = pipeline
         self._batches: deque[_Batch] = deque()  # oldest first: the head commits next
         self._committer: ThreadPoolExecutor | None = None
+        self._interrupted = threading.Event()  # stopping: ``run`` returns after its batch
         self._retry_at = 0.0
         self._backoff = 0.0
         self.db_ok = True
@@ -343,8 +344,14 @@ class Drainer:
             total += result.inserted
             backing_off = time.monotonic() < self._retry_at
             idle = not self._batches and self._inbox.empty()
-            if backing_off or idle or time.monotonic() >= deadline:
+            late = time.monotonic() >= deadline or self._interrupted.is_set()
+            if backing_off or idle or late:
                 return total
+
+    def interrupt(self) -> None:
+        """Stopping: a ``run`` under way returns after its current batch (what remains is
+        for ``drain_all``), so the scheduler's shutdown does not wait out its budget."""
+        self._interrupted.set()
 
     def drain_all(self) -> int:
         """Write everything queued (used on graceful stop); returns readings inserted."""

@@ -112,6 +112,7 @@ class Worker:
         the MQTT session (a restart under the same client id takes up its share again)."""
         if not self.scheduler.running:
             return  # never started, or already stopped
+        self.drainer.interrupt()  # a drain run returns after its batch: drain_all does the rest
         self.scheduler.shutdown(wait=True)
         self.leases.stop()  # the others take the fleet jobs at their next beat
         self.client.close_inbox()
@@ -124,6 +125,7 @@ class Worker:
         if not self.scheduler.running:
             return
         log.info("leaving the shared group: unsubscribing, then ending the MQTT session")
+        self.drainer.interrupt()
         self.scheduler.shutdown(wait=True)  # the drain job too: the loop below drains
         self.leases.stop()
         self._unsubscribe_and_settle()

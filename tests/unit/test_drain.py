@@ -178,3 +178,17 @@ def test_without_the_pipeline_each_batch_is_written_in_one_step(pipeline: bool):
     assert drainer.run(budget_s=60) == 30
     assert writer.writes == (0 if pipeline else 3)
     assert writer.batches == [10, 10, 10] and acked == list(range(30))
+
+
+def test_an_interrupted_run_returns_after_its_batch_and_drain_all_stores_the_rest():
+    class Interrupting(_Writer):
+        def commit(self, mids: list[int]) -> WriteResult:
+            drainer.interrupt()  # the worker is stopping while this batch commits
+            return super().commit(mids)
+
+    writer, acked, budget = Interrupting(), [], ByteBudget(1_000_000)
+    drainer = _drainer(writer, acked, budget)
+    assert drainer.run(budget_s=3600) == 10  # not the whole backlog: one batch, then return
+    assert acked == list(range(10)) and drainer.pending == 10
+    assert drainer.drain_all() == 20
+    assert acked == list(range(30)) and budget.used == 0

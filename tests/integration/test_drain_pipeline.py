@@ -13,6 +13,7 @@ from factories import fleet_with_sensors
 from sqlalchemy import text
 
 from data.db import Database
+from data.readings import ReadingColumns, insert_reading_columns
 from ingest.payload import PayloadLimits, parse_message
 from ingest.writer import BatchWriter, Drainer, InboundMessage
 
@@ -120,3 +121,24 @@ def test_acks_follow_visible_rows_and_the_fast_path_stores_what_the_parser_would
         inbox.put(m)
     assert drainer.run(budget_s=60) == 0
     assert _stored(db) == expected and acked == [m.mid for m in messages] * 2
+
+
+def test_a_batch_partly_stored_already_inserts_only_the_new_rows(db: Database):
+    """On PostgreSQL a batch goes straight into ``readings`` unless one of its rows is
+    there already; then the whole batch is merged, skipping those."""
+    sensors = fleet_with_sensors(db, [("motor-01", "motor")])
+    sid = sensors["motor-01"]["rpm"]
+    stamps = [NOW - 1000 + k * 0.25 for k in range(100)]
+    first = ReadingColumns.build([sid] * 50, stamps[::2], [float(k) for k in range(50)])
+    both = ReadingColumns.build([sid] * 100, stamps, [float(k) for k in range(100)])
+    with db.session() as s:
+        assert insert_reading_columns(session=s, columns=first) == 50
+    with db.session() as s:
+        assert insert_reading_columns(session=s, columns=both) == 50  # the other half
+    with db.session() as s:
+        assert insert_reading_columns(session=s, columns=both) == 0
+    stored = _stored(db)
+    assert len(stored) == 100
+    assert {v for _, _, v in stored} == {float(k) for k in range(50)} | {
+        float(k) for k in range(1, 100, 2)
+    }  # the first copy of a reading is the one kept

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.models import Reading
 
-__all__ = ["write_readings", "sqlite_stamps", "stored_bounds"]
+__all__ = ["write_readings", "copy_rows", "copy_into_readings", "sqlite_stamps", "stored_bounds"]
 
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01: binary timestamptz counts microseconds from it
 _PG_ROW = np.dtype(  # one tuple of binary COPY: field count, then (length, big-endian value)s
@@ -57,23 +57,35 @@ def write_readings(
     conn = session.connection()
     dbapi = conn.connection.dbapi_connection
     if conn.dialect.name == "postgresql":
-        return _pg_write(dbapi, _pg_binary(sensor_ids, ts_us, values))
+        return copy_into_readings(dbapi, _pg_binary(sensor_ids, ts_us, values))
     if conn.dialect.name == "sqlite":
         return _sqlite_write(dbapi, sensor_ids, ts_us, values)
     raise NotImplementedError(f"no bulk insert for {conn.dialect.name}")
 
 
 def _pg_binary(sensor_ids: list[int], ts_us: np.ndarray, values: np.ndarray) -> bytes:
-    """The rows as a whole binary COPY stream, built by numpy rather than row by row."""
+    """The grid's rows as a whole binary COPY stream, built by numpy rather than row by row."""
+    return copy_rows(
+        np.repeat(np.asarray(sensor_ids, dtype=np.int32), ts_us.size),
+        np.tile(ts_us, len(sensor_ids)),
+        values.ravel(),
+    )
+
+
+def copy_rows(sensor_ids: np.ndarray, ts_us: np.ndarray, values: np.ndarray) -> bytes:
+    """Rows given column by column (sensor id, epoch microseconds, value) as one binary
+    COPY stream for ``copy_into_readings``, built by numpy."""
     rows = np.empty(values.size, _PG_ROW)
     rows["fields"], rows["sid_len"], rows["ts_len"], rows["value_len"] = 3, 4, 8, 8
-    rows["sid"] = np.repeat(np.asarray(sensor_ids, dtype=np.int32), ts_us.size)
-    rows["ts"] = np.tile(ts_us - _PG_EPOCH_US, len(sensor_ids))
-    rows["value"] = values.ravel()
+    rows["sid"], rows["ts"], rows["value"] = sensor_ids, ts_us - _PG_EPOCH_US, values
     return _PG_SIGNATURE + rows.tobytes() + _PG_TRAILER
 
 
-def _pg_write(dbapi: object, data: bytes) -> int:
+def copy_into_readings(dbapi: object, data: bytes) -> int:
+    """One binary COPY stream (``copy_rows``) straight into ``readings`` inside a savepoint
+    (no staging, no per-row conflict check); if a row is stored already, rolled back and
+    merged through a staging table with ``ON CONFLICT DO NOTHING``. Returns rows inserted;
+    psycopg's own cursor (PostgreSQL only)."""
     import psycopg  # lazy: only the PostgreSQL path uses it
 
     rows = (len(data) - len(_PG_SIGNATURE) - len(_PG_TRAILER)) // _PG_ROW.itemsize
@@ -83,7 +95,8 @@ def _pg_write(dbapi: object, data: bytes) -> int:
             with cur.copy(_PG_COPY.format("readings")) as copy:
                 copy.write(data)
         except psycopg.errors.UniqueViolation:
-            # someone wrote into the gap since we looked (live ingest): keep theirs, add ours
+            # someone wrote into the gap since we looked (live ingest), or a message came
+            # again (a redelivery): keep what is stored, add the rest
             cur.execute("ROLLBACK TO SAVEPOINT pdm_backfill")
             cur.execute(_PG_STAGING)
             with cur.copy(_PG_COPY.format("pdm_backfill_staging")) as copy:

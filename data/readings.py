@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Integer, and_, cast, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from data.bulk_readings import copy_into_readings, copy_rows
 from data.models import DeadLetter, Machine, Reading, Sensor
 from data.rollup import ROLLUP_S, late_horizon, mark_late, mark_late_buckets
 
@@ -43,7 +44,6 @@ _PG_STAGING = (
     "(sensor_id int4, ts timestamptz, value float8) ON COMMIT DELETE ROWS"
 )
 _PG_COPY = "COPY pdm_staging (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)"
-_PG_DIRECT = "COPY readings (sensor_id, ts, value) FROM STDIN (FORMAT BINARY)"
 _PG_MERGE = (
     "INSERT INTO readings (sensor_id, ts, value) SELECT sensor_id, ts, value FROM pdm_staging "
     "ON CONFLICT DO NOTHING"
@@ -52,21 +52,6 @@ _SQLITE_INSERT = "INSERT OR IGNORE INTO readings (sensor_id, ts, value) VALUES (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
-_PG_EPOCH_US = 946_684_800_000_000  # PostgreSQL counts microseconds from 2000-01-01 UTC
-# one row of PostgreSQL's binary COPY: field count, then (length, big-endian value) per field
-_COPY_ROW = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("sid_len", ">i4"),
-        ("sid", ">i4"),
-        ("ts_len", ">i4"),
-        ("ts", ">i8"),
-        ("value_len", ">i4"),
-        ("value", ">f8"),
-    ]
-)
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
-_COPY_TRAILER = b"\xff\xff"
 
 
 def epoch_microseconds(seconds: np.ndarray) -> np.ndarray:
@@ -106,10 +91,7 @@ class ReadingColumns:
             )
             sids = np.concatenate([sids, np.array([r[0] for r in rows], dtype=np.int64)])
             vals = np.concatenate([vals, np.array([r[2] for r in rows], dtype=np.float64)])
-        copy = np.empty(len(sids), dtype=_COPY_ROW)
-        copy["fields"], copy["sid_len"], copy["ts_len"], copy["value_len"] = 3, 4, 8, 8
-        copy["sid"], copy["ts"], copy["value"] = sids, ts_us - _PG_EPOCH_US, vals
-        return cls(sids, ts_us, vals, _COPY_HEADER + copy.tobytes() + _COPY_TRAILER)
+        return cls(sids, ts_us, vals, copy_rows(sids, ts_us, vals))
 
     def __len__(self) -> int:
         return len(self.sensor_ids)
@@ -133,7 +115,9 @@ class ReadingColumns:
 
 def insert_reading_columns(*, session: Session, columns: ReadingColumns) -> int:
     """``insert_readings`` for prepared columns: on PostgreSQL their binary COPY is sent
-    as it is (no Python work per row inside the transaction); returns rows inserted."""
+    as it is (no Python work per row inside the transaction), straight into ``readings``
+    unless one of them is stored already (``data.bulk_readings.copy_into_readings``: then
+    merged with ``ON CONFLICT DO NOTHING``); returns rows inserted."""
     if not len(columns):
         return 0
     conn = session.connection()
@@ -181,26 +165,12 @@ def _pg_copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:
 
 
 def _pg_copy_direct_or_merge(dbapi: object, columns: ReadingColumns) -> int:
-    """Straight into ``readings`` when none of the rows is stored yet (the common case:
-    one COPY, no staging, no per-row conflict check: measured ~15 % less work for
-    PostgreSQL); when one is (a redelivery), the unique violation rolls back to a savepoint
-    and the rows go through the staging table's ``ON CONFLICT DO NOTHING`` as always."""
     import psycopg  # lazy: only the PostgreSQL path uses it
 
     try:
-        with dbapi.cursor() as cur:  # type: ignore[attr-defined]
-            cur.execute("SAVEPOINT pdm_direct")
-            try:
-                with cur.copy(_PG_DIRECT) as copy:
-                    copy.write(columns.copy_data)
-            except psycopg.errors.UniqueViolation:
-                cur.execute("ROLLBACK TO SAVEPOINT pdm_direct")
-            else:
-                cur.execute("RELEASE SAVEPOINT pdm_direct")
-                return len(columns)
-        return _copy_merge(dbapi, lambda copy: copy.write(columns.copy_data))
+        return copy_into_readings(dbapi, columns.copy_data)
     except psycopg.Error as err:  # raw cursor: wrap like SQLAlchemy would, callers expect it
-        raise DBAPIError.instance(_PG_DIRECT, None, err, psycopg.Error) from err
+        raise DBAPIError.instance("COPY readings", None, err, psycopg.Error) from err
 
 
 def _copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:

@@ -37,6 +37,8 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,55 +186,57 @@ def _record(r: Results, name: str, result: Throughput) -> None:
     )
 
 
-def run_scaling(args: argparse.Namespace, command: str) -> Scaling:
-    """``--workers``: start the servers, generate the readings, measure each worker count."""
+@contextmanager
+def _batched_bench(args: argparse.Namespace) -> Iterator[Bench]:
+    """The servers and the batched readings that ``--workers`` and ``--drain`` measure."""
     sizes = QUICK if args.quick else FULL
-    tuning = worker_tuning(args.worker_setting)
     machines = fleet(args.machines)
-    load, code = os.getloadavg()[0], code_version(REPO)
     with (
         tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp,
         running_servers(durable=args.durable) as (pg, mq),
     ):
         readings = generate(sizes.batched, machines, start=time.time() - 6 * 3600)
+        tuning = worker_tuning(args.worker_setting)
         bench = Bench(pg, mq, machines, readings, Path(tmp), tuning, publishers=args.publishers)
         bench.stall_s = 30.0 if args.quick else 120.0
-        results = measure_scaling(bench, args.workers, sizes.batched, args.per_message)
-    results.settings = {
+        yield bench
+
+
+def _run_settings(args: argparse.Namespace, load: float) -> dict[str, str]:
+    return {
         "machines": str(args.machines),
         "postgres": "durable" if args.durable else "tests/services.py (fsync off)",
         "load average at start": f"{load:.2f}",
-    } | (tuning or {"worker settings": "product defaults"})
+        "load average at end": f"{os.getloadavg()[0]:.2f}",
+    } | (worker_tuning(args.worker_setting) or {"worker settings": "product defaults"})
+
+
+def _section(name: str, args: argparse.Namespace) -> str:
+    return name + ("-quick" if args.quick else "") + ("-durable" if args.durable else "")
+
+
+def run_scaling(args: argparse.Namespace, command: str) -> Scaling:
+    """``--workers``: start the servers, generate the readings, measure each worker count."""
+    load, code = os.getloadavg()[0], code_version(REPO)
+    count = (QUICK if args.quick else FULL).batched
+    with _batched_bench(args) as bench:
+        results = measure_scaling(bench, args.workers, count, args.per_message)
+    results.settings = _run_settings(args, load)
     if not args.no_docs:
-        section = (
-            "workers" + ("-quick" if args.quick else "") + ("-durable" if args.durable else "")
-        )
+        section = _section("workers", args)
         update_scaling_docs(args.docs, section=section, r=results, command=command, code=code)
     return results
 
 
 def run_drain(args: argparse.Namespace, command: str) -> DrainComparison:
     """``--drain``: start the servers, generate the batched readings, compare the modes."""
-    sizes = QUICK if args.quick else FULL
-    tuning = worker_tuning(args.worker_setting)
-    machines = fleet(args.machines)
     load, code = os.getloadavg()[0], code_version(REPO)
-    with (
-        tempfile.TemporaryDirectory(prefix="pdm-bench-") as tmp,
-        running_servers(durable=args.durable) as (pg, mq),
-    ):
-        readings = generate(sizes.batched, machines, start=time.time() - 6 * 3600)
-        bench = Bench(pg, mq, machines, readings, Path(tmp), tuning, publishers=args.publishers)
-        bench.stall_s = 30.0 if args.quick else 120.0
-        results = measure_drain(bench, sizes.batched, args.per_message, args.rounds)
-    results.settings = {
-        "machines": str(args.machines),
-        "postgres": "durable" if args.durable else "tests/services.py (fsync off)",
-        "load average at start": f"{load:.2f}",
-        "load average at end": f"{os.getloadavg()[0]:.2f}",
-    } | (tuning or {"worker settings": "product defaults"})
+    count = (QUICK if args.quick else FULL).batched
+    with _batched_bench(args) as bench:
+        results = measure_drain(bench, count, args.per_message, args.rounds)
+    results.settings = _run_settings(args, load)
     if not args.no_docs:
-        section = "drain" + ("-quick" if args.quick else "") + ("-durable" if args.durable else "")
+        section = _section("drain", args)
         update_drain_docs(args.docs, section=section, r=results, command=command, code=code)
     return results
 

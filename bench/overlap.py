@@ -32,7 +32,7 @@ from data.db import Database
 from ingest.payload import PayloadLimits, parse_message
 from ingest.writer import BatchWriter, InboundMessage
 
-from .phases import Bench, Throughput, copy_rate
+from .phases import Bench, Throughput, _wait_for, copy_rate
 from .publish import publish_files
 from .report import write_run
 from .servers import PhaseDatabase, phase_database
@@ -140,7 +140,7 @@ def _phase(bench: Bench, mode: str, count: int, per_message: int) -> DrainRun:
             before, busy_before = _cpu(bench, worker.pid), _machine_busy()
             started = time.time()
             publish_files(files, port=bench.mq.port, parallel=bench.publishers)
-            _wait(worker, count, bench.stall_s)
+            _wait_for(worker.ingested, count, bench.stall_s)
             after, busy_after = _cpu(bench, worker.pid), _machine_busy()
             stages = {s: worker.metric(f"pdm_ingest_{s}_seconds_total") for s in STAGES}
             rss = worker.peak_rss_mb()
@@ -155,17 +155,6 @@ def _phase(bench: Bench, mode: str, count: int, per_message: int) -> DrainRun:
 def _committed(db: PhaseDatabase, started: float) -> Throughput:
     stored, last = db.committed()
     return Throughput(stored, (last or started) - started)
-
-
-def _wait(worker: WorkerProcess, expect: int, stall_s: float) -> None:
-    last, moved = -1, time.monotonic()
-    while (now := worker.ingested()) < expect:
-        if now != last:
-            last, moved = now, time.monotonic()
-        elif time.monotonic() - moved > stall_s:
-            log.warning("stalled at %d of %d readings; measuring what arrived", now, expect)
-            return
-        time.sleep(0.05)
 
 
 def _cpu(bench: Bench, worker_pid: int) -> dict[str, float]:

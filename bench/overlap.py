@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,8 @@ class DrainComparison:
     copy_idempotent: Throughput | None = None
     runs: list[DrainRun] = field(default_factory=list)
     parse_us: dict[str, float] = field(default_factory=dict)  # Python µs per reading
+    profile: dict = field(default_factory=dict)  # bench/stack_sampler.py's, one more phase
+    profiled: DrainRun | None = None
     settings: dict[str, str] = field(default_factory=dict)
 
     def best(self, mode: str) -> DrainRun:
@@ -80,6 +83,9 @@ def measure_drain(bench: Bench, count: int, per_message: int, rounds: int) -> Dr
         run = _phase(bench, mode, count, per_message)
         result.runs.append(run)
         log.info("%s: %.0f readings/s, cpu %s", mode, run.rate.per_s, run.cpu_s)
+    out = bench.workdir / "profile.json"  # one more pipeline phase, under the sampler
+    result.profiled = _phase(bench, "pipeline", count, per_message, profile=out)
+    result.profile = json.loads(out.read_text()) if out.exists() else {}
     return result
 
 
@@ -126,14 +132,18 @@ def _best(work: object, tries: int = 3) -> float:
     return best
 
 
-def _phase(bench: Bench, mode: str, count: int, per_message: int) -> DrainRun:
+def _phase(
+    bench: Bench, mode: str, count: int, per_message: int, profile: Path | None = None
+) -> DrainRun:
     files = bench.message_files(count, per_message)
+    launcher = [sys.executable, "-m", "bench.stack_sampler", str(profile)] if profile else None
     with phase_database(bench.pg, bench.machines) as db:
         worker = WorkerProcess(
             database_url=db.url,
             mqtt_port=bench.mq.port,
             var_dir=bench.workdir / f"drain-{mode}-{len(files)}-{time.monotonic_ns()}",
             tuning=bench.tuning | {"PDM_DRAIN_PIPELINE": MODES[mode]},
+            launcher=launcher,
         )
         try:
             worker.start()
@@ -239,6 +249,20 @@ def render_drain(r: DrainComparison) -> str:
         )
     lines += ["", "| parser, in this process | Python µs per reading |", "| --- | ---: |"]
     lines += [f"| {name} | {us:.2f} |" for name, us in r.parse_us.items()]
+    if r.profile and r.profiled:
+        lines += [
+            "",
+            f"Sampled profile of one more pipeline phase ({r.profiled.rate.per_s:,.0f}"
+            " readings/s under the sampler; `bench/stack_sampler.py`, every 5 ms): per thread,"
+            " the innermost Python frames and their share of that thread's samples while busy"
+            " (a thread blocked in C, e.g. on PostgreSQL's socket, counts at the call).",
+            "",
+            "| thread | samples | innermost frames (share) |",
+            "| --- | ---: | --- |",
+        ]
+        for role, data in r.profile.items():
+            top = "; ".join(f"`{where}` {share:.0%}" for where, share in data["top"][:6])
+            lines.append(f"| {role} | {data['samples']:,} | {top} |")
     return "\n".join(lines)
 
 

@@ -36,7 +36,11 @@ class WorkerProcess:
         mqtt_port: int,
         var_dir: Path,
         tuning: dict[str, str],
+        launcher: list[str] | None = None,
     ) -> None:
+        """``launcher``: what runs ``app.py worker`` (default: this Python; e.g. the
+        sampling profiler, ``[python, -m, bench.stack_sampler, OUT]``)."""
+        self._launcher = launcher or [sys.executable]
         self.metrics_port = free_port()
         self.log_path = var_dir / "worker.log"
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("PDM_")}
@@ -60,7 +64,7 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self._proc = subprocess.Popen(
-                [sys.executable, "app.py", "worker"],
+                [*self._launcher, "app.py", "worker"],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,

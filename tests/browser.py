@@ -121,3 +121,21 @@ def eventually(predicate: Any, timeout: float = 15.0) -> None:
     """Assert that ``predicate`` comes true within ``timeout`` (the page updates a moment
     after the server answers)."""
     assert wait_until(predicate, timeout=timeout, interval=0.2), "condition not met in time"
+
+
+def grid_row(dash_duo: Any, grid_id: str, row_id: object, timeout: float = 15.0) -> Any:
+    """An AG Grid row by its id, scrolled into view: the grid draws only the rows near its
+    viewport, so a row far down a long grid is not in the page until the grid scrolls."""
+    selector = f"#{grid_id} div[row-id='{row_id}']"
+    viewport = f"#{grid_id} .ag-body-viewport"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = dash_duo.driver.find_elements("css selector", selector)
+        if found:
+            return found[0]
+        dash_duo.driver.execute_script(
+            "const v = document.querySelector(arguments[0]); if (v) v.scrollTop += 120;",
+            viewport,
+        )
+        time.sleep(0.2)
+    raise AssertionError(f"no row {row_id} in #{grid_id} within {timeout:g} s")

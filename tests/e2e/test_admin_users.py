@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from browser import click, eventually, login, shot, sign_in_at, sign_out, texts, visit
+from browser import click, eventually, grid_row, login, shot, sign_in_at, sign_out, texts, visit
 from factories import WebApp
 from mail_server import reset_link
 from selenium.webdriver.support.ui import Select
@@ -87,6 +87,7 @@ def test_admin_creates_a_user_and_role_changes_count_on_their_next_page(
     click(dash_duo, f"#{USERS_CREATE}")
     dash_duo.wait_for_contains_text("#users-note", "Created line-lead (manager).", timeout=10)
     lead = _user_id(web, "line-lead")
+    grid_row(dash_duo, USERS_GRID, lead)  # other tests' users may push it down the grid
     row = f"#{USERS_GRID} div[row-id='{lead}']"
     dash_duo.wait_for_text_to_equal(f"{row} [col-id='role']", "manager", timeout=10)
 

@@ -43,6 +43,7 @@ from worker import Worker
 
 MESSAGES = 1500  # one reading each, unique (sensor, ts)
 STOP_AT = 300  # the member stops once this many were published
+TAIL = 200  # published after the stop returned, whenever that is
 MACHINES = ("motor-01", "pump-01", "compressor-01")
 
 
@@ -100,6 +101,7 @@ class Stream:
     def __init__(self, settings: Settings) -> None:
         self.sent = 0
         self.at_stop = threading.Event()  # STOP_AT messages are out
+        self.stopped = threading.Event()  # the member's stop returned
         self._settings = settings
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -114,6 +116,8 @@ class Stream:
                 self.sent = i + 1
                 if self.sent == STOP_AT:
                     self.at_stop.set()
+                if self.sent == MESSAGES - TAIL:  # the last ones only after the stop returned,
+                    self.stopped.wait(120)  # however long it takes on a busy machine
                 time.sleep(0.005)
         finally:
             publisher.close()
@@ -130,6 +134,7 @@ def _stream_with_a_stop(group: Group, stop: str) -> int:
     assert stream.at_stop.wait(60)
     getattr(group.workers["a"], stop)()
     stopped_at = stream.sent
+    stream.stopped.set()
     stream.join()
     assert STOP_AT <= stopped_at < MESSAGES, stopped_at  # some published after the stop
     return stopped_at

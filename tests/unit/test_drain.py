@@ -44,23 +44,43 @@ def _message(i: int, size: int) -> InboundMessage:
     return InboundMessage(b"pdm/m/telemetry", b"x" * size, i, 1, 0.0)
 
 
-def test_batches_are_bounded_by_bytes_and_a_backlog_drains_in_one_run():
+def _drainer(
+    writer: _Writer,
+    acked: list[int],
+    budget: ByteBudget,
+    *,
+    batch_max: int = 10,
+    batch_bytes: int = 1_000_000,
+    messages: int = 30,
+    size: int = 100,
+    **kw: object,
+) -> Drainer:
+    """A drainer with ``messages`` queued messages of ``size`` bytes, each acquired from
+    ``budget`` as the receiver does; acks go to ``acked``."""
     inbox: queue.Queue[InboundMessage] = queue.Queue()
-    budget = ByteBudget(10_000_000)
-    acked: list[int] = []
-    writer = _Writer()
     drainer = Drainer(
         inbox,
         writer,
         lambda m: acked.append(m.mid),
-        batch_max=1000,
-        batch_bytes=10_000,
+        batch_max=batch_max,
+        batch_bytes=batch_bytes,
         budget=budget,
+        **kw,  # type: ignore[arg-type]
     )
     closed = threading.Event()
-    for i in range(50):
-        assert budget.acquire(1_000, closed)
-        inbox.put(_message(i, 1_000))
+    for i in range(messages):
+        assert budget.acquire(size, closed)
+        inbox.put(_message(i, size))
+    return drainer
+
+
+def test_batches_are_bounded_by_bytes_and_a_backlog_drains_in_one_run():
+    budget = ByteBudget(10_000_000)
+    acked: list[int] = []
+    writer = _Writer()
+    drainer = _drainer(
+        writer, acked, budget, batch_max=1000, batch_bytes=10_000, messages=50, size=1_000
+    )
     assert drainer.run(budget_s=5.0) == 50
     assert writer.batches == [10, 10, 10, 10, 10]  # 10 kB per batch
     assert acked == list(range(50)) and budget.used == 0
@@ -81,24 +101,6 @@ def test_a_full_budget_holds_the_receiver_back_until_closed():
     closed.set()  # the client is stopping: no more waiting, the broker keeps the message
     assert budget.acquire(10_000, closed) is False
     assert budget.used == 500
-
-
-def _drainer(writer: _Writer, acked: list[int], budget: ByteBudget, **kw: object) -> Drainer:
-    inbox: queue.Queue[InboundMessage] = queue.Queue()
-    drainer = Drainer(
-        inbox,
-        writer,
-        lambda m: acked.append(m.mid),
-        batch_max=10,
-        batch_bytes=1_000_000,
-        budget=budget,
-        **kw,  # type: ignore[arg-type]
-    )
-    closed = threading.Event()
-    for i in range(30):
-        assert budget.acquire(100, closed)
-        inbox.put(_message(i, 100))
-    return drainer
 
 
 def test_the_next_batch_is_parsed_while_the_previous_one_commits():

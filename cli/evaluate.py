@@ -52,6 +52,7 @@ JSON_KEYS = (
     "baseline_precision",
     "family",
     "horizon_h",
+    "probability_source",
     "train_s",
     "peak_rss_mb",
 )
@@ -166,6 +167,7 @@ def main(argv: Iterable[str] | None = None) -> dict:
     result |= {
         "family": trained.family,
         "horizon_h": trained.params.horizon_h,
+        "probability_source": trained.params.probability_source,
         "horizon_choice": trained.losses.get("horizon_choice"),
         "train_s": train_s,
         "baseline_train_s": baseline_s,

@@ -60,7 +60,11 @@ class FamilyFit:
         p, w = self.params, self.w
         sees_drift, choice = self.tree_context()
         model = TreeFailureModel(
-            horizon_h=p.horizon_h, rul_cap_h=p.rul_cap_h, seed=p.seed, context=sees_drift
+            horizon_h=p.horizon_h,
+            rul_cap_h=p.rul_cap_h,
+            seed=p.seed,
+            context=sees_drift,
+            probability=p.probability_source,
         )
         losses = model.fit(
             tree_features(w.x3, w.types, w.context() if sees_drift else None, self.baseline),

@@ -108,17 +108,19 @@ def train(
     horizon: dict = {}
     if params.choose_horizon:
         say("alarm horizon", 0.2)
-        chosen, horizon = choose_horizon(
+        chosen, source, horizon = choose_horizon(
             feats,
             units=w.units,
             ends=w.ends,
             ttf_h=w.ttf_h,
             fail_known=w.fail_known,
+            rul_known=w.rul_known(params.rul_cap_h),
+            rul_cap_h=params.rul_cap_h,
             failures=data.failures,
             candidates=[h for h in HORIZONS_H if h <= params.rul_cap_h],
             seed=params.seed,
         )
-        params = replace(params, horizon_h=chosen)
+        params = replace(params, horizon_h=chosen, probability_source=source)
     type_names = sorted(set(w.types))
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)

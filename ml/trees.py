@@ -8,6 +8,8 @@ two hours before a failure was 3–7× worse than a plain forest's (docs/ml.md).
 probability is calibrated on out-of-fold scores, each fold a set of whole units the forest
 never saw (``ml.calibration``); windows whose label is not
 known (the data ends before the horizon or the RUL cap is over) are left out of that target.
+Where the training units say so (``ml.horizon``), the probability is the RUL forest's estimate
+calibrated the same way (``probability="rul"``): no classifier is fitted then.
 """
 
 from __future__ import annotations
@@ -36,9 +38,20 @@ class TreeFailureModel:
     family = "tree"
 
     def __init__(
-        self, *, horizon_h: float, rul_cap_h: float, seed: int = 7, context: bool = False
+        self,
+        *,
+        horizon_h: float,
+        rul_cap_h: float,
+        seed: int = 7,
+        context: bool = False,
+        probability: str = "classifier",
     ) -> None:
+        if probability not in ("classifier", "rul"):
+            raise ValueError(
+                f"the probability comes from 'classifier' or 'rul', not {probability!r}"
+            )
         self.horizon_h, self.rul_cap_h, self.seed = horizon_h, rul_cap_h, seed
+        self.probability = probability
         # whether the features end with the life's drift and wear rate (``ml.inputs``); the
         # forests of earlier releases saw the window only and are scored as they learned
         self.context = context
@@ -61,16 +74,19 @@ class TreeFailureModel:
         """Fit on the windows not in ``val`` (kept for choosing a family); the probability is
         calibrated on out-of-fold scores, the folds being whole units."""
         w = np.ones(len(x)) if weight is None else weight
-        fit_c = _rows(fail_known, val)
-        raw, folds = self._out_of_fold(x[fit_c], fail[fit_c], units[fit_c], w[fit_c])
-        self.calibrator = Calibrator.fit(raw, fail[fit_c], w[fit_c]) if folds else self.calibrator
-        self.classifier = RandomForestClassifier(random_state=self.seed, **_FOREST)
-        self.classifier.fit(x[fit_c], fail[fit_c], sample_weight=w[fit_c])
-        fit_r = _rows(rul_known, val)
+        capped = np.minimum(rul_h, self.rul_cap_h)
+        fit_c, fit_r = _rows(fail_known, val), _rows(rul_known, val)
+        y = fail[fit_c]
+        if self.probability == "rul":  # calibrated on out-of-fold remaining life
+            rul, folds = self._rul_out_of_fold(x, capped, fit_r, fit_c, units, w)
+            self.calibrator = Calibrator.fit(-rul, y, w[fit_c]) if folds else self.calibrator
+        else:
+            raw, folds = self._out_of_fold(x[fit_c], y, units[fit_c], w[fit_c])
+            self.calibrator = Calibrator.fit(raw, y, w[fit_c]) if folds else self.calibrator
+            self.classifier = RandomForestClassifier(random_state=self.seed, **_FOREST)
+            self.classifier.fit(x[fit_c], y, sample_weight=w[fit_c])
         self.regressor = RandomForestRegressor(random_state=self.seed, **_FOREST)
-        self.regressor.fit(
-            x[fit_r], np.minimum(rul_h[fit_r], self.rul_cap_h), sample_weight=w[fit_r]
-        )
+        self.regressor.fit(x[fit_r], capped[fit_r], sample_weight=w[fit_r])
         val_r = rul_known & val
         rmse = float("nan")
         if val_r.any():
@@ -93,16 +109,41 @@ class TreeFailureModel:
             raw[test] = positive_probability(forest, x[test])
         return raw, k
 
-    def _raw_prob(self, x: np.ndarray) -> np.ndarray:
-        return positive_probability(self.classifier, x)
+    def _rul_out_of_fold(
+        self,
+        x: np.ndarray,
+        capped: np.ndarray,
+        fit_r: np.ndarray,
+        fit_c: np.ndarray,
+        units: np.ndarray,
+        w: np.ndarray,
+    ) -> tuple[np.ndarray, int]:
+        """The remaining life of each ``fit_c`` window from a RUL forest fitted on the
+        ``fit_r`` windows of the other units; (estimates, folds) as ``_out_of_fold``."""
+        rows = np.flatnonzero(fit_c)
+        k = min(_FOLDS, len(np.unique(units[rows])))
+        if k < 3:
+            return np.zeros(0), 0
+        out = np.zeros(len(rows))
+        for _, test in GroupKFold(n_splits=k).split(rows, groups=units[rows]):
+            train = fit_r & ~np.isin(units, np.unique(units[rows[test]]))
+            if not train.any():
+                return np.zeros(0), 0
+            forest = RandomForestRegressor(random_state=self.seed, **_FOREST)
+            forest.fit(x[train], capped[train], sample_weight=w[train])
+            out[test] = forest.predict(x[rows[test]])
+        return out, k
 
     def predict_features(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated failure probability, remaining useful life in hours)."""
         if len(x) == 0:
             return np.zeros(0), np.zeros(0)
         assert self.regressor is not None, "fit or load the model first"
-        prob = self.calibrator(self._raw_prob(x))
-        return prob, np.maximum(self.regressor.predict(x), 0.0)
+        rul = self.regressor.predict(x)
+        if self.probability == "rul":
+            return self.calibrator(-rul), np.maximum(rul, 0.0)
+        prob = self.calibrator(positive_probability(self.classifier, x))
+        return prob, np.maximum(rul, 0.0)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -116,6 +157,7 @@ class TreeFailureModel:
                     "rul_cap_h": self.rul_cap_h,
                     "seed": self.seed,
                     "context": self.context,
+                    "probability": self.probability,
                     "calibration": self.calibrator.to_json(),
                 }
             )
@@ -129,6 +171,7 @@ class TreeFailureModel:
             rul_cap_h=meta["rul_cap_h"],
             seed=meta["seed"],
             context=meta.get("context", False),
+            probability=meta.get("probability", "classifier"),  # earlier releases: classifier
         )
         blob = joblib.load(path / "trees.joblib")
         model.classifier, model.regressor = blob["classifier"], blob["regressor"]

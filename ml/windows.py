@@ -29,6 +29,9 @@ class Params:
     step_s: float = 60.0  # physics seconds per step
     horizon_h: float = 6.0  # failure within this many hours (H)
     choose_horizon: bool = False  # H chosen on the training units instead (``ml.horizon``)
+    # the forests' failure probability: their "fails within H" classifier, or their remaining
+    # life calibrated into it ("rul"); chosen with H when H is (``ml.horizon``)
+    probability_source: str = "classifier"
     rul_cap_h: float = 24.0  # RUL targets above this are learned and scored as the cap
     stride: int = 5  # take every n-th window end when training
     epochs: int = 6  # LSTM: at most; training stops early on the held-out units

@@ -34,9 +34,12 @@ from ml.windows import Params, build_windows
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
 
 
-@pytest.fixture(scope="module", params=["tree", "lstm", "blend"])
+@pytest.fixture(scope="module", params=["tree", "lstm", "blend", "tree-rul"])
 def tiny(request):
-    params = replace(PARAMS, family=request.param)
+    """A small model of each family; "tree-rul": forests whose probability is their remaining
+    life calibrated (``probability_source="rul"``)."""
+    family, _, source = request.param.partition("-")
+    params = replace(PARAMS, family=family, probability_source=source or "classifier")
     return train(simulated(machines=9, days=4, seed=3), params)
 
 
@@ -60,6 +63,8 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
     evaluated = score_windows(tiny, held_out, rules_steps=20, progress=False)
     root = tmp_path / tiny.family
     tiny.save(root)  # live scoring loads the artefacts, as the worker does
+    if tiny.params.probability_source == "rul":  # no classifier: the RUL forest decides
+        assert tiny.failure.classifier is None and tiny.failure.probability == "rul"
     meta = json.loads((root / "failure" / "baseline.json").read_text())
     live = FleetScorer(
         anomaly=AnomalyModel.load(root / "anomaly"),
@@ -75,6 +80,8 @@ def test_live_scoring_and_evaluation_give_the_same_score_for_the_same_window(tin
     assert np.allclose([by_id[i].failure_probability for i in scored], evaluated.prob[scored])
     assert np.allclose([by_id[i].rul_hours for i in scored], evaluated.rul_h[scored], atol=1e-4)
     assert np.allclose([by_id[i].anomaly_score for i in scored], evaluated.anomaly[scored])
+    saved_as = getattr(live.failure, "probability", None)  # the LSTM has one probability
+    assert saved_as == getattr(tiny.failure, "probability", None)
 
 
 @pytest.mark.parametrize("tiny", ["tree"], indirect=True)

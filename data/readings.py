@@ -123,7 +123,10 @@ def insert_reading_columns(*, session: Session, columns: ReadingColumns) -> int:
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return insert_readings(session=session, rows=columns.rows())
-    inserted = _pg_copy_direct_or_merge(conn.connection.dbapi_connection, columns)
+    dbapi = conn.connection.dbapi_connection
+    inserted = _raised_as_dbapi_error(
+        "COPY readings", partial(copy_into_readings, dbapi, columns.copy_data)
+    )
     if inserted:  # late readings: their ten-minute rollups must be recomputed
         mark_late_buckets(session, columns.late_buckets(datetime.now(UTC)))
     return inserted
@@ -135,7 +138,8 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
         return 0
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        inserted = _pg_copy_merge(conn.connection.dbapi_connection, partial(_write_rows, rows))
+        dbapi = conn.connection.dbapi_connection
+        inserted = _raised_as_dbapi_error(_PG_COPY, partial(_copy_merge, dbapi, rows))
     elif conn.dialect.name == "sqlite":
         params = [
             (sid, ts.astimezone(UTC).strftime(SQLITE_TS_FORMAT), value) for sid, ts, value in rows
@@ -148,37 +152,26 @@ def insert_readings(*, session: Session, rows: Sequence[tuple[int, datetime, flo
     return inserted
 
 
-def _write_rows(rows: Sequence[tuple[int, datetime, float]], copy: Any) -> None:
-    copy.set_types(["int4", "timestamptz", "float8"])
-    for row in rows:
-        copy.write_row(row)
-
-
-def _pg_copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:
-    """COPY what ``feed`` writes into the staging table, then merge; returns rows inserted."""
+def _raised_as_dbapi_error(statement: str, call: Callable[[], int]) -> int:
+    """``call()``, with psycopg's errors wrapped as SQLAlchemy wraps them (callers expect a
+    ``DBAPIError``; these paths use the raw psycopg cursor for COPY)."""
     import psycopg  # lazy: only the PostgreSQL path uses it
 
     try:
-        return _copy_merge(dbapi, feed)
-    except psycopg.Error as err:  # raw cursor: wrap like SQLAlchemy would, callers expect it
-        raise DBAPIError.instance(_PG_COPY, None, err, psycopg.Error) from err
+        return call()
+    except psycopg.Error as err:
+        raise DBAPIError.instance(statement, None, err, psycopg.Error) from err
 
 
-def _pg_copy_direct_or_merge(dbapi: object, columns: ReadingColumns) -> int:
-    import psycopg  # lazy: only the PostgreSQL path uses it
-
-    try:
-        return copy_into_readings(dbapi, columns.copy_data)
-    except psycopg.Error as err:  # raw cursor: wrap like SQLAlchemy would, callers expect it
-        raise DBAPIError.instance("COPY readings", None, err, psycopg.Error) from err
-
-
-def _copy_merge(dbapi: object, feed: Callable[[Any], None]) -> int:
+def _copy_merge(dbapi: object, rows: Sequence[tuple[int, datetime, float]]) -> int:
+    """COPY ``rows`` into the staging table, then merge; returns rows inserted."""
     # psycopg's own cursor (a context manager with COPY), which SQLAlchemy hands over untyped
     with dbapi.cursor() as cur:  # type: ignore[attr-defined]
         cur.execute(_PG_STAGING)
         with cur.copy(_PG_COPY) as copy:
-            feed(copy)
+            copy.set_types(["int4", "timestamptz", "float8"])
+            for row in rows:
+                copy.write_row(row)
         cur.execute(_PG_MERGE)
         inserted = cur.rowcount
         cur.execute("TRUNCATE pdm_staging")  # a batch may share its transaction with more

@@ -169,6 +169,7 @@ def main(argv: Iterable[str] | None = None) -> dict:
         "horizon_h": trained.params.horizon_h,
         "probability_source": trained.params.probability_source,
         "horizon_choice": trained.losses.get("horizon_choice"),
+        "family_choice": trained.losses.get("family_choice"),
         "train_s": train_s,
         "baseline_train_s": baseline_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -49,6 +49,10 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
     assert line["horizon_h"] in ((6.0,) if family == "tree" else (6.0, 12.0, 18.0, 24.0))
     if family == "auto":  # every candidate up to the RUL cap was replayed out of fold
         assert set(result["horizon_choice"]) == {"6", "12", "18", "24"}
+        # the alarms come from the forest (its probability chosen with H); the LSTM may only
+        # join for the remaining life, in the blend
+        assert set(result["family_choice"]) == {"tree", "blend"}
+        assert line["family"] in ("tree", "blend")
 
 
 def test_evaluate_scores_still_running_units_at_their_last_reading(tmp_path, capsys):

@@ -46,22 +46,38 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Input(v.TICK, "n_intervals"),
         Input(v.REFRESH, "data"),
         Input(v.PAIR, "value"),
+        Input(v.LAB_TABS, "active_tab"),
         State(v.PAIR, "options"),
         State(v.SHOWN, "data"),
     )
     def show(
-        _n: int, _refresh: int, chosen: str | None, shown: list | None, digest: str | None
+        _n: int,
+        _refresh: int,
+        chosen: str | None,
+        tab: str | None,
+        shown: list | None,
+        digest: str | None,
     ) -> tuple:
-        """The section as it is; a tick that would draw the same again draws nothing (the
-        page stays quiet between runs instead of redrawing its figure every 1.5 s)."""
-        drawn = _section(chosen, shown)
+        """The section as it is, drawn once its tab is open (before, the header alone: a load
+        of the lab draws the explore tab, not this one's figure and tables hidden); a tick
+        that would draw the same again draws nothing (the page stays quiet between runs
+        instead of redrawing every 1.5 s)."""
+        require(Action.LAB_USE)
+        if tab == v.MODELS_TAB:
+            drawn: tuple = _section(chosen, shown)
+        else:
+            with db.session() as s:
+                drawn = (_header(s, model_pairs(session=s)),) + (dash.no_update,) * 6
         now = hashlib.md5(to_json_plotly(drawn).encode(), usedforsecurity=False).hexdigest()
         if ctx.triggered_id == v.TICK and now == digest:
             raise dash.exceptions.PreventUpdate
         return (*drawn, now)
 
+    def _header(s: Session, pairs: list) -> object:
+        active = next((p for p in pairs if p.status == "active"), None)
+        return runs_view.header(active, _labels_since_active(s))
+
     def _section(chosen: str | None, shown: list | None) -> tuple:
-        require(Action.LAB_USE)
         with db.session() as s:
             pairs = model_pairs(session=s)
             runs = s.scalars(select(LabRun).order_by(LabRun.id.desc()).limit(8)).all()
@@ -83,9 +99,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
                 {"label": f"{p.label} · {p.status} · {p.created_at:%Y-%m-%d %H:%M}", "value": p.key}
                 for p in pairs
             ]
-            active = next((p for p in pairs if p.status == "active"), None)
             return (
-                runs_view.header(active, _labels_since_active(s)),
+                _header(s, pairs),
                 runs_view.progress(latest),
                 runs_view.loss_figure(latest_train),
                 runs_view.runs_table(runs, names),

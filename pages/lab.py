@@ -9,7 +9,14 @@ from dash import html
 
 from maintenance.people.permissions import Action
 from web.views.lab_explore import asked_period, explore_section
-from web.views.lab_models import LAB_HEADER, LAB_TAB_IDS, LAB_TABS, TUNE_TAB, models_section
+from web.views.lab_models import (
+    LAB_HEADER,
+    LAB_TAB_IDS,
+    LAB_TABS,
+    MODELS_TAB,
+    TUNE_TAB,
+    models_section,
+)
 from web.views.lab_tune import tune_section
 
 
@@ -27,9 +34,7 @@ def layout(**query: str) -> html.Div:
                 [
                     dbc.Tab(explore_section(asked), label="Explore", tab_id=LAB_TAB_IDS[0]),
                     dbc.Tab(tune_section(), label="Tune thresholds", tab_id=TUNE_TAB),
-                    dbc.Tab(
-                        models_section(), label="Train, backtest, promote", tab_id=LAB_TAB_IDS[2]
-                    ),
+                    dbc.Tab(models_section(), label="Train, backtest, promote", tab_id=MODELS_TAB),
                 ],
                 id=LAB_TABS,
                 active_tab=LAB_TAB_IDS[0],

@@ -25,7 +25,8 @@ ROLLBACK = "lab-rollback"
 COMPARE = "lab-compare"
 LAB_TABS = "lab-tabs"
 TUNE_TAB = "tune"  # the tune tab's id in LAB_TABS
-LAB_TAB_IDS = ("explore", TUNE_TAB, "models")
+MODELS_TAB = "models"  # the train / backtest / promote tab's id
+LAB_TAB_IDS = ("explore", TUNE_TAB, MODELS_TAB)
 FAMILIES = [  # "auto": the best of the three on held-out machines (docs/ml.md)
     {"label": "Auto (best of 3)", "value": "auto"},
     {"label": "Random forest", "value": "tree"},

@@ -155,7 +155,13 @@ def _settings_table(rows: list[SettingRow], *, editable: bool) -> dbc.Table:
             if editable
             else []
         )
-        origin = "changed in the app" if r.overridden else "from the environment"
+        origin = (
+            "changed in the app"
+            if r.overridden
+            else "chosen in the active model's training"
+            if r.chosen_by_model
+            else "from the environment"
+        )
         body.append(
             html.Tr(
                 [

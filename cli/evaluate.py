@@ -53,6 +53,7 @@ JSON_KEYS = (
     "family",
     "horizon_h",
     "probability_source",
+    "alarm_threshold",
     "train_s",
     "peak_rss_mb",
 )
@@ -82,7 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument("--seed", type=int, default=Params.seed)
     replay = p.add_argument_group("alarm replay")
     replay.add_argument("--stride", type=int, default=5, help="steps between scored windows")
-    replay.add_argument("--threshold", type=float, default=FAILURE_THRESHOLD)
+    replay.add_argument(
+        "--threshold",
+        type=float,
+        help="replay the model and the baseline at this threshold (default: the model's own, "
+        "chosen in training; the baseline at 0.8)",
+    )
     replay.add_argument("--clear-below", type=float, default=FAILURE_THRESHOLD * CLEAR_RATIO)
     replay.add_argument("--clear-after-s", type=float, default=1800.0)
     replay.add_argument("--min-lead-h", type=float, default=2.0)

@@ -106,7 +106,7 @@ def train(
     horizon: dict = {}
     if params.choose_horizon:
         say("alarm horizon", 0.2)
-        chosen, source, horizon = choose_horizon(
+        chosen, source, threshold, horizon = choose_horizon(
             feats,
             units=w.units,
             ends=w.ends,
@@ -118,7 +118,9 @@ def train(
             candidates=[h for h in HORIZONS_H if h <= params.rul_cap_h],
             seed=params.seed,
         )
-        params = replace(params, horizon_h=chosen, probability_source=source)
+        params = replace(
+            params, horizon_h=chosen, probability_source=source, alarm_threshold=threshold
+        )
     type_names = sorted(set(w.types))
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)

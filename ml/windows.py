@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ml.alarm_policy import FAILURE_THRESHOLD
 from ml.dataset import DataError, RunToFailure
 from ml.features import epoch_seconds, labels_at, unit_arrays, windows_at
 from ml.inputs import Context, early_levels
@@ -32,6 +33,9 @@ class Params:
     # the forests' failure probability: their "fails within H" classifier, or their remaining
     # life calibrated into it ("rul"); chosen with H when H is (``ml.horizon``)
     probability_source: str = "classifier"
+    # the failure alarm's threshold the training units chose with H (``ml.horizon``); the
+    # live product uses it unless the plant set its own (``maintenance.ops.app_settings``)
+    alarm_threshold: float = FAILURE_THRESHOLD
     rul_cap_h: float = 24.0  # RUL targets above this are learned and scored as the cap
     stride: int = 5  # take every n-th window end when training
     epochs: int = 6  # LSTM: at most; training stops early on the held-out units

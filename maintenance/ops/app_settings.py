@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from data.db import Database
 from data.models import AppSetting, AuditLog, utcnow
+from ml.registry import active
 
 __all__ = [
     "EDITABLE",
@@ -26,6 +27,7 @@ __all__ = [
     "SettingError",
     "SettingRow",
     "change_setting",
+    "model_defaults",
     "reset_setting",
     "setting_rows",
 ]
@@ -127,27 +129,44 @@ class SettingRow:
     value: Any
     default: Any
     overridden: bool
+    chosen_by_model: bool = False  # the default is the active model's (``model_defaults``)
 
 
 def _stored(session: Session) -> dict[str, Any]:
     return {s.key: s.value.get("value") for s in session.scalars(select(AppSetting))}
 
 
-def effective(settings: Settings, stored: dict[str, Any]) -> Settings:
-    """The environment's settings with the app's changes applied."""
+def model_defaults(session: Session) -> dict[str, float]:
+    """Defaults the active failure model's training chose: its alarm threshold, where the
+    out-of-fold replay of its training units asked for more than 0.8 (``ml.horizon``)."""
+    model = active(session=session, kind="failure")
+    threshold = (model.metrics or {}).get("alarm_threshold") if model else None
+    return {} if threshold is None else {"failure_threshold": float(threshold)}
+
+
+def effective(
+    settings: Settings, stored: dict[str, Any], chosen: dict[str, float] | None = None
+) -> Settings:
+    """The environment's settings with the app's changes applied; where neither the
+    environment nor the app set a value the active model ``chosen`` one, that one."""
     known = {k: v for k, v in stored.items() if k in EDITABLE}
+    for key, value in (chosen or {}).items():
+        if key not in known and key not in settings.model_fields_set:
+            known[key] = value
     return settings.model_copy(update=known) if known else settings
 
 
 def setting_rows(*, session: Session, settings: Settings) -> list[SettingRow]:
-    stored = _stored(session)
+    stored, chosen = _stored(session), model_defaults(session)
+    defaults = effective(settings, {}, chosen)
     return [
         SettingRow(
             key,
             spec,
-            stored.get(key, getattr(settings, key)),
-            getattr(settings, key),
+            stored.get(key, getattr(defaults, key)),
+            getattr(defaults, key),
             key in stored,
+            getattr(defaults, key) != getattr(settings, key),
         )
         for key, spec in EDITABLE.items()
     ]
@@ -176,7 +195,7 @@ def change_setting(
     """Validate, store and audit one change; raises SettingError with a message."""
     value = _parse(key, raw)
     stored = _stored(session)
-    merged = effective(settings, {**stored, key: value})
+    merged = effective(settings, {**stored, key: value}, model_defaults(session))
     if merged.failure_clear_below >= merged.failure_threshold:
         raise SettingError("The clear level must stay below the failure alarm threshold.")
     before = stored.get(key, getattr(settings, key))
@@ -208,7 +227,7 @@ def reset_setting(*, session: Session, settings: Settings, key: str, user_id: in
             entity="setting",
             entity_id=key,
             before={"value": row.value.get("value")},
-            after={"value": getattr(settings, key)},
+            after={"value": getattr(effective(settings, {}, model_defaults(session)), key)},
         )
     )
     return True
@@ -226,6 +245,14 @@ class Overrides:
         with self._lock:
             if time.monotonic() - self._at >= self.ttl_s:
                 with self.db.session() as session:
-                    self._current = effective(self.base, _stored(session))
+                    stored, chosen = _stored(session), model_defaults(session)
+                    self._current = effective(self.base, stored, chosen)
                 self._at = time.monotonic()
             return self._current
+
+    def failure_threshold_with(self, chosen: float) -> float:
+        """The failure alarm's threshold in force were a model whose training chose
+        ``chosen`` active: the environment's or the app's where set, else ``chosen``."""
+        with self.db.session() as session:
+            stored = _stored(session)
+        return effective(self.base, stored, {"failure_threshold": chosen}).failure_threshold

@@ -45,7 +45,7 @@ def lab_setup(settings: Settings, db: Database, overrides: Overrides | None = No
         live_step_s=settings.live_step_s,
         time_scale=settings.ml_step_s / settings.live_step_s,
         auto_promote=settings.lab_auto_promote,
-        failure_threshold=lambda: overrides.current().failure_threshold,
+        failure_threshold=overrides.failure_threshold_with,
         simulate=simulated,
     )
 

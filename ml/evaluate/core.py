@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,9 +92,11 @@ def score_windows(
 
 @dataclass(frozen=True)
 class Replay:
-    """How scores become alarms: the live hysteresis and what counts as caught."""
+    """How scores become alarms: the live hysteresis and what counts as caught.
+    ``threshold``: None, the model's own (chosen in training, ``Params.alarm_threshold``;
+    the baseline's is the product's 0.8); a number, both at it."""
 
-    threshold: float = FAILURE_THRESHOLD
+    threshold: float | None = None
     clear_below: float = FAILURE_THRESHOLD * CLEAR_RATIO
     clear_after_s: float = 1800.0
     min_lead_h: float = 2.0
@@ -115,22 +117,30 @@ def evaluate(
     """Every metric of the module docstring, as a flat dict (baseline ones prefixed)."""
     replay = replay or Replay()
     params = trained.params
+    threshold = _or(replay.threshold, params.alarm_threshold)
+    own = replace(replay, threshold=threshold)
+    fixed = replace(replay, threshold=_or(replay.threshold, FAILURE_THRESHOLD))
     w = build_windows(test, params, stride=stride)
     s = score_windows(trained, w, rules_steps=rules_steps, progress=progress, limits=limits)
-    out = _alarms(w, s.prob, test, params, replay) | _rul(w, s.rul_h, params)
+    out = _alarms(w, s.prob, test, params, own) | _rul(w, s.rul_h, params)
+    out["alarm_threshold"] = threshold
     out["anomaly_auc"] = _anomaly_auc(w, s.anomaly, params)
-    out |= _onset_metrics(w, s.prob, test.failures, params, replay.threshold)
+    out |= _onset_metrics(w, s.prob, test.failures, params, threshold)
     if limits:
-        rules = _alarms(w, s.rules.astype(float), test, params, replay)
+        rules = _alarms(w, s.rules.astype(float), test, params, fixed)
         out |= {f"rules_{k}": v for k, v in rules.items()}
     if baseline is not None:
         b_prob, b_rul = baseline.predict(w.x3, w.types)
-        b = _alarms(w, b_prob, test, params, replay) | _rul(w, b_rul, params)
+        b = _alarms(w, b_prob, test, params, fixed) | _rul(w, b_rul, params)
         out |= {f"baseline_{k}": v for k, v in b.items()}
     if test_rul is not None:
         out |= _at_last(trained, baseline, test, test_rul, params)
     out |= {"windows": int(len(w.ends)), "failures_in_data": int(len(test.failures))}
     return out
+
+
+def _or(asked: float | None, default: float) -> float:
+    return default if asked is None else asked
 
 
 def _alarms(w: Windows, score: np.ndarray, test: RunToFailure, params: Params, r: Replay) -> dict:
@@ -140,7 +150,7 @@ def _alarms(w: Windows, score: np.ndarray, test: RunToFailure, params: Params, r
         score,
         test.failures,
         horizon_h=params.horizon_h,
-        threshold=r.threshold,
+        threshold=_or(r.threshold, FAILURE_THRESHOLD),
         clear_below=r.clear_below,
         clear_after_s=r.clear_after_s,
         min_lead_h=r.min_lead_h,

@@ -33,7 +33,8 @@ def table(r: dict, setup: dict) -> str:
         f"test data       {setup['test']}",
         f"model           {r['family']} (window {p.window} steps of {p.step_s:g} s, "
         f"H = {p.horizon_h:g} h, RUL cap {p.rul_cap_h:g} h, seed {p.seed}; "
-        f"forest probability from its {p.probability_source})",
+        f"forest probability from its {p.probability_source}; "
+        f"alarm at {_fmt(r.get('alarm_threshold'), '{:.2f}')}, baseline's at 0.80 unless asked)",
         f"training time   {_fmt(r.get('train_s'), '{:.1f} s')} "
         f"(baseline {_fmt(r.get('baseline_train_s'), '{:.1f} s')}), "
         f"peak RSS {r['peak_rss_mb']:.0f} MB",
@@ -42,6 +43,7 @@ def table(r: dict, setup: dict) -> str:
         tried = "; ".join(
             f"{h} h: {_fmt(m['recall'], '{:.0%}')} / {_fmt(m['precision'], '{:.0%}')}"
             f"{' (' + m['source'] + ')' if m.get('source') else ''}"
+            f"{' at ' + format(m['threshold'], 'g') if m.get('threshold') else ''}"
             for h, m in setup["horizon"].items()
         )
         lines.append(f"horizon choice  recall / precision out of fold: {tried}")

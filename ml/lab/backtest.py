@@ -5,7 +5,7 @@ finished backtest of exactly that pair on record (``promote_pair``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,11 +57,16 @@ def backtest_pair(
     versions: dict[str, dict],
     data: RunToFailure,
     *,
-    threshold: float = 0.8,
+    threshold: float | Mapping[str, float] = 0.8,
     progress: Callable[[str, float], None] | None = None,
 ) -> tuple[dict, ScoredSet]:
     """Score every window of ``data`` with each named model pair and replay the alarms:
-    ({name: metrics}, the scores). Windows follow the first model's window and horizon."""
+    ({name: metrics}, the scores). Windows follow the first model's window and horizon;
+    ``threshold``: one for every pair, or each pair's own (the one in force were it active)."""
+    thresholds = {
+        name: float(threshold[name] if isinstance(threshold, Mapping) else threshold)
+        for name in models
+    }
     first = next(iter(models.values()))
     frames, metrics = [], {}
     w = build_windows(data, first.params, stride=5)
@@ -101,7 +106,7 @@ def backtest_pair(
     data_end = float(scores["end"].max())
     for name, part in scores.groupby("model", sort=False):
         metrics[str(name)] = threshold_metrics(
-            part, failures, horizon_h=horizon, threshold=threshold, data_end=data_end
+            part, failures, horizon_h=horizon, threshold=thresholds[str(name)], data_end=data_end
         )
     start, end = data.span()
     meta = {
@@ -110,7 +115,8 @@ def backtest_pair(
         "data_end": data_end,
         "units": int(data.readings["unit"].nunique()),
         "failures": int(len(failures)),
-        "threshold": threshold,
+        "threshold": thresholds[next(iter(models))],
+        "thresholds": thresholds,
         "versions": versions,
     }
     return metrics, ScoredSet(scores, failures, meta)

@@ -62,7 +62,8 @@ class LabSetup:
     live_step_s: float  # the plant's recorded step
     time_scale: float  # model seconds per recorded second
     auto_promote: bool  # the weekly retrain may activate a pair that beats the active one
-    failure_threshold: Callable[[], float]  # the failure alarm's threshold in force now
+    # the failure alarm's threshold in force with a model whose training chose the given one
+    failure_threshold: Callable[[float], float]
     simulate: Callable[[int, float, int], RunToFailure]  # (machines, days, seed) → history
 
 
@@ -209,8 +210,13 @@ def _backtest(
             models["active"] = load_pair(session, current)
             versions["active"] = dict(current)
     data = data if data is not None else lab_data(db, setup, params)
-    threshold = float(setup.failure_threshold())
-    metrics, scored = backtest_pair(models, versions, data, threshold=threshold, progress=report)
+    # each pair at the threshold that would be in force were it active: the plant's, or the
+    # one its training chose
+    thresholds = {
+        name: float(setup.failure_threshold(trained.params.alarm_threshold))
+        for name, trained in models.items()
+    }
+    metrics, scored = backtest_pair(models, versions, data, threshold=thresholds, progress=report)
     scored.meta.update(source=describe(params), run_id=run_id)
     root = setup.results_dir / f"run-{run_id}"
     scored.save(root)
@@ -220,7 +226,8 @@ def _backtest(
         "versions": versions,
         "beats_active": beats(metrics["candidate"], metrics.get("active")),
         "data": describe(params),
-        "threshold": threshold,
+        "threshold": thresholds["candidate"],
+        "thresholds": thresholds,
     }
     return result, str(root)
 

@@ -17,10 +17,17 @@ from data.machine_series import sensor_history
 from data.models import AuditLog, Reading, ReadingRollup, Role
 from data.readings import insert_readings
 from data.rollup import roll_up, roll_up_dirty
-from maintenance.ops.app_settings import Overrides, SettingError, change_setting, reset_setting
+from maintenance.ops.app_settings import (
+    Overrides,
+    SettingError,
+    change_setting,
+    reset_setting,
+    setting_rows,
+)
 from maintenance.ops.demo_seed import seed_demo
 from maintenance.ops.retention import apply_retention
 from maintenance.ops.scheduled_jobs import job_summaries, pending_requests, request_run
+from ml.registry import promote, register
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -110,6 +117,49 @@ def test_a_setting_changed_in_the_app_applies_without_restart(db, tmp_path):
         ]
         assert reset_setting(session=s, settings=settings, key="failure_threshold", user_id=admin)
     assert live.current().failure_threshold == settings.failure_threshold
+
+
+def test_the_active_models_chosen_alarm_threshold_holds_unless_the_plant_set_one(db, tmp_path):
+    settings = load_settings(var_dir=tmp_path)
+    admin = add_user(db, "root", Role.ADMIN)
+    live = Overrides(settings, db, ttl_s=0)
+    assert live.current().failure_threshold == pytest.approx(0.8)  # no model: the product's
+    with db.session() as s:
+        model = register(
+            session=s,
+            kind="failure",
+            artefact=tmp_path,
+            params={},
+            features=[],
+            metrics={"family": "tree", "alarm_threshold": 0.9},  # as training records it
+            train_from=None,
+            train_to=None,
+        )
+        promote(session=s, kind="failure", version=model.version)
+    assert live.current().failure_threshold == pytest.approx(0.9)
+    with db.session() as s:
+        row = next(
+            r for r in setting_rows(session=s, settings=settings) if r.key == "failure_threshold"
+        )
+    assert row.chosen_by_model and not row.overridden and row.value == pytest.approx(0.9)
+    # a backtest replays a candidate at its own choice while nothing is set
+    assert live.failure_threshold_with(0.85) == pytest.approx(0.85)
+    # the environment's value wins over the model's
+    pinned = Overrides(load_settings(var_dir=tmp_path, failure_threshold=0.7), db, ttl_s=0)
+    assert pinned.current().failure_threshold == pytest.approx(0.7)
+    assert pinned.failure_threshold_with(0.9) == pytest.approx(0.7)
+    # and so does the app's, until reset
+    with db.session() as s:
+        change_setting(
+            session=s, settings=settings, key="failure_threshold", raw="0.82", user_id=admin
+        )
+    assert live.current().failure_threshold == pytest.approx(0.82)
+    assert live.failure_threshold_with(0.9) == pytest.approx(0.82)
+    with db.session() as s:
+        assert reset_setting(session=s, settings=settings, key="failure_threshold", user_id=admin)
+        reset = s.scalars(select(AuditLog).where(AuditLog.action == "setting.reset")).one()
+        assert reset.after == {"value": pytest.approx(0.9)}  # back to the model's, and said so
+    assert live.current().failure_threshold == pytest.approx(0.9)
 
 
 def test_run_now_waits_once_for_the_worker(db, tmp_path):

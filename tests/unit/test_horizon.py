@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.horizon import PROBABILITY_SOURCES, choose_horizon
+from ml.horizon import ALARM_THRESHOLDS, PROBABILITY_SOURCES, choose_horizon
 
 _STEP_S = 600.0  # a window end every 10 minutes
 
@@ -33,7 +33,7 @@ def _fleet(lead_h: tuple[float, float], *, units: int = 20, seed: int = 0):
     return w, pd.DataFrame(failures)
 
 
-def _choose(w: pd.DataFrame, failures: pd.DataFrame) -> tuple[float, str, dict]:
+def _choose(w: pd.DataFrame, failures: pd.DataFrame) -> tuple[float, str, float, dict]:
     ttf = w["ttf"].to_numpy()
     return choose_horizon(
         w[["x"]].to_numpy(),
@@ -51,7 +51,7 @@ def test_an_uncertain_lead_gets_a_longer_horizon_than_six_hours():
     # the onset comes 8-16 h before the failure: "within 6 h" can only be said late, so a
     # 6 h alarm misses failures 2 h ahead; a longer horizon catches them and stays precise
     w, failures = _fleet((8.0, 16.0))
-    chosen, source, info = _choose(w, failures)
+    chosen, source, threshold, info = _choose(w, failures)
     tried = info["horizon_choice"]
     assert set(tried) == {"6", "12", "18", "24"}
     assert tried["6"]["recall"] < 0.9
@@ -60,27 +60,31 @@ def test_an_uncertain_lead_gets_a_longer_horizon_than_six_hours():
     assert best["recall"] >= 0.9 and best["precision"] >= 0.8
     assert info["horizon_h"] == chosen
     assert info["probability_source"] == source == best["source"]
+    assert info["alarm_threshold"] == threshold == best["threshold"]
 
 
-def test_each_horizon_is_tried_with_both_probability_sources_and_keeps_the_better():
+def test_each_horizon_is_tried_with_every_source_and_threshold_and_keeps_the_best():
     w, failures = _fleet((8.0, 16.0), seed=3)
-    _chosen, _source, info = _choose(w, failures)
+    _chosen, _source, _threshold, info = _choose(w, failures)
     for tried in info["horizon_choice"].values():
-        assert set(tried["by_source"]) == set(PROBABILITY_SOURCES)
-        kept = tried["by_source"][tried["source"]]
-        assert {k: tried[k] for k in kept} == kept  # the row shows the kept source's numbers
-        assert kept["score"] == max(m["score"] for m in tried["by_source"].values())
+        names = {f"{s} at {t:g}" for s in PROBABILITY_SOURCES for t in ALARM_THRESHOLDS}
+        assert set(tried["candidates"]) == names
+        kept = tried["candidates"][f"{tried['source']} at {tried['threshold']:g}"]
+        assert {k: tried[k] for k in kept} == kept  # the row shows the kept pair's numbers
+        assert kept["score"] == max(m["score"] for m in tried["candidates"].values())
+        assert tried["threshold"] >= 0.8  # never below the product's threshold
 
 
 def test_a_sharp_lead_keeps_the_shortest_horizon_that_works():
     # the onset always comes 4-4.5 h ahead: every horizon alarms at the onset, so they tie
     # and the most specific warning (6 h) wins
     w, failures = _fleet((4.0, 4.5))
-    chosen, _source, info = _choose(w, failures)
+    chosen, _source, threshold, info = _choose(w, failures)
     assert chosen == 6
     assert info["horizon_choice"]["6"]["recall"] >= 0.9
+    assert threshold == 0.8  # every threshold alarms at the onset: the product's is kept
 
 
 def test_too_few_units_keep_the_first_candidate_untried():
     w, failures = _fleet((8.0, 16.0), units=2)
-    assert _choose(w, failures) == (6.0, "classifier", {})
+    assert _choose(w, failures) == (6.0, "classifier", 0.8, {})

@@ -59,6 +59,7 @@ def backtest_csv(run: LabRun, scored: ScoredSet) -> str:
     horizon_s = float(scored.meta.get("horizon_h", 6.0)) * 3600
     fails = scored.failures
     for name in models:
+        at = float(run.result.get("thresholds", {}).get(name, threshold))
         part = scored.of(name)
         resets = {u: f["failure"].to_numpy(float) for u, f in fails.groupby("unit")}
         raises = replay_alarms(
@@ -66,8 +67,8 @@ def backtest_csv(run: LabRun, scored: ScoredSet) -> str:
             part["end"].to_numpy(float),
             part["prob"].to_numpy(float),
             resets=resets,
-            threshold=threshold,
-            clear_below=threshold * CLEAR_RATIO,
+            threshold=at,
+            clear_below=at * CLEAR_RATIO,
         )
         for unit, times in sorted(raises.items()):
             unit_fails = np.sort(fails.loc[fails["unit"] == unit, "failure"].to_numpy(float))

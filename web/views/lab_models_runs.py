@@ -199,6 +199,11 @@ def comparison(run: LabRun | None, pair: Pair | None) -> object:
         html.Tr([html.Th(label)] + [html.Td(fmt(metrics[m])) for m in models])
         for label, fmt in lines
     ]
+    # each pair at the threshold in force were it active: the plant's, or its training's
+    at = run.result.get("thresholds") or {m: run.result.get("threshold", 0.8) for m in models}
+    body.insert(
+        0, html.Tr([html.Th("Alarm threshold")] + [html.Td(f"{at[m]:.2f}") for m in models])
+    )
     verdict = (
         dbc.Badge("beats the active pair", color="success")
         if run.result.get("beats_active") and "active" in metrics
@@ -211,8 +216,7 @@ def comparison(run: LabRun | None, pair: Pair | None) -> object:
             html.Div(
                 [
                     html.Span(
-                        f"Backtest #{run.id} on {run.result.get('data', '')}, threshold "
-                        f"{run.result.get('threshold', 0.8):.2f} ",
+                        f"Backtest #{run.id} on {run.result.get('data', '')} ",
                         className="small me-2",
                     ),
                     verdict,

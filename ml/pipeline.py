@@ -25,7 +25,7 @@ from ml.horizon import HORIZONS_H, choose_horizon
 from ml.inputs import AnyFailureModel, Context, failure_scores
 from ml.windows import FAMILIES, Params, Windows, build_windows, held_out_units, verdict_weights
 
-__all__ = ["Trained", "train"]
+__all__ = ["Trained", "baseline_from_windows", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def train(
     say("windows", 0.0)
     w = build_windows(data, params)
     healthy = (w.ttf_h > 2 * params.horizon_h) & ~w.faulty
-    baseline = _baseline_from_windows(w, healthy, data.sensors)
+    baseline = baseline_from_windows(w, healthy, data.sensors)
     say("isolation forest", 0.15)
     feats = window_features(w.x3, w.types, baseline)
     anomaly = AnomalyModel(
@@ -186,7 +186,9 @@ def _fit_family(
     return model, (tree_losses if chosen == "tree" else losses), choice
 
 
-def _baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:
+def baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:
+    """Each machine type's healthy level: mean and spread of every sensor over the
+    ``healthy`` windows (what the window features are normalised by)."""
     base = Baseline(sensors)
     for kind in np.unique(w.types):
         values = w.x3[healthy & (w.types == kind)].reshape(-1, len(sensors))

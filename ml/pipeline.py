@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.alarm_policy import FAILURE_THRESHOLD
 from ml.anomaly import AnomalyModel
 from ml.blend import BlendFailureModel
 from ml.dataset import RunToFailure
@@ -118,6 +119,8 @@ def train(
             candidates=[h for h in HORIZONS_H if h <= params.rul_cap_h],
             seed=params.seed,
         )
+        if params.family == "lstm":  # the choice replayed the forest's probability, not this
+            threshold = horizon["alarm_threshold"] = FAILURE_THRESHOLD
         params = replace(
             params, horizon_h=chosen, probability_source=source, alarm_threshold=threshold
         )

@@ -16,6 +16,7 @@ from data.fleet_queries import open_ticket_count
 from data.machine_series import fleet_sparklines
 from data.readings import readings_since
 from maintenance.machine_status.machine_state import MachineCard, machine_cards
+from maintenance.ops.app_settings import Overrides
 from maintenance.people.permissions import Action
 from maintenance.reporting.breakdown_report import build_report, week_start_of
 from ml.lab.pairs import family_name
@@ -56,6 +57,8 @@ _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 
 
 
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
+    live = Overrides(settings, db)  # the failure threshold: the plant's, or the model's
+
     @app.callback(
         Output(FLEET_GRID, "children"),
         Output(FLEET_KPIS, "children"),
@@ -84,7 +87,8 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             versions = active_versions(session=s)
             family = family_name(active_family(session=s))
         series = sparkline_series(spark)
-        tiles = [machine_tile(c, series.get(c.id, {})) for c in cards]
+        threshold = live.current().failure_threshold
+        tiles = [machine_tile(c, series.get(c.id, {}), threshold) for c in cards]
         if not tiles:
             tiles = [_empty(bool(every))]
         return (
@@ -132,6 +136,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             _extension(by_machine[m]) if m in by_machine else dash.no_update for m in machine_ids
         ]
         shown = [cards.get(m) for m in machine_ids]  # None: retired since the page was built
+        threshold = live.current().failure_threshold
         return (
             extend,
             [STATUS_LABEL[c.status] if c else "Retired" for c in shown],
@@ -139,7 +144,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             [alarm_line(c) if c else "" for c in shown],
             [alarm_class(c) if c else "text-muted" for c in shown],
             [risk_line(c, now) if c else "" for c in shown],
-            [risk_class(c) if c else "small" for c in shown],
+            [risk_class(c, threshold) if c else "small" for c in shown],
             [card_class(c.status if c else "idle") for c in shown],
             mode_badge(versions, family),
             kpis,

@@ -75,7 +75,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             if machine is None:
                 return None
             card = state_of(session=s, machine_id=machine.id)
-        return state_line(card)
+        return state_line(card, live_settings.current().failure_threshold)
 
     @app.callback(
         Output(MACHINE_GRAPH, "extendData"),

@@ -104,9 +104,10 @@ STATUS_LABEL = {
 }
 
 
-def machine_tile(card: MachineCard, series: Series) -> html.Div:
+def machine_tile(card: MachineCard, series: Series, threshold: float) -> html.Div:
     """One tile, in few plain html components with Bootstrap classes: 200 tiles are built
-    per page load, and every component object costs (dbc's wrappers ten times more)."""
+    per page load, and every component object costs (dbc's wrappers ten times more);
+    ``threshold``: the failure alarm's in force (the risk line is red from there)."""
     header = html.Div(
         [
             html.A(card.name, href=f"/machine/{card.name}", className="fw-bold machine-link"),
@@ -124,7 +125,7 @@ def machine_tile(card: MachineCard, series: Series) -> html.Div:
         figure=sparkline(series, card.warn_high),
         config={"displayModeBar": False},
     )
-    risk = html.Div(risk_line(card), id=fleet_risk(card.id), className=risk_class(card))
+    risk = html.Div(risk_line(card), id=fleet_risk(card.id), className=risk_class(card, threshold))
     alarms = html.Small(alarm_line(card), id=fleet_alarms(card.id), className=alarm_class(card))
     tile = html.Div(
         [header, risk, graph, alarms], className=card_class(card.status), id=fleet_card(card.id)
@@ -132,14 +133,14 @@ def machine_tile(card: MachineCard, series: Series) -> html.Div:
     return html.Div(tile, className="col-sm-6 col-lg-4 col-xxl-3 mb-3")
 
 
-def state_line(card: MachineCard | None) -> html.Div:
+def state_line(card: MachineCard | None, threshold: float) -> html.Div:
     """A machine's state badge and what it means now (the machine page's header)."""
     if card is None:
         return html.Div("Retired: not in service.", className="text-muted small")
     return html.Div(
         [
             html.Span(STATUS_LABEL[card.status], className=badge_class(card.status) + " me-2"),
-            html.Span(risk_line(card), className=risk_class(card)),
+            html.Span(risk_line(card), className=risk_class(card, threshold)),
         ],
         id=MACHINE_STATE_LINE,
         className="d-flex align-items-center",
@@ -179,7 +180,7 @@ def _not_running(card: MachineCard, now: datetime) -> str:
     return f"{what} for {format_duration((now - card.since).total_seconds())}"
 
 
-def risk_class(card: MachineCard, threshold: float = 0.8) -> str:
+def risk_class(card: MachineCard, threshold: float) -> str:
     if card.status == "stopped":
         return "small fw-bold text-dark"
     if not card.running or card.failure_probability is None:

@@ -31,7 +31,7 @@ TRAIN_DEFAULTS = {
     "epochs": 4,
     "contamination": "auto",
     "features": ["temperature", "vibration", "rpm"],
-    "family": "auto",  # the best of forest, LSTM and blend on held-out units
+    "family": "auto",  # the forest, or the blend where its RUL is better on held-out units
 }
 BACKTEST_DEFAULTS = {"source": "simulator", "machines": 8, "days": 5.0, "seed": 99}
 _LIMITS = {"machines": (1, 200), "days": (0.5, 90.0), "window": (10, 240), "epochs": (1, 50)}

@@ -27,8 +27,8 @@ LAB_TABS = "lab-tabs"
 TUNE_TAB = "tune"  # the tune tab's id in LAB_TABS
 MODELS_TAB = "models"  # the train / backtest / promote tab's id
 LAB_TAB_IDS = ("explore", TUNE_TAB, MODELS_TAB)
-FAMILIES = [  # "auto": the best of the three on held-out machines (docs/ml.md)
-    {"label": "Auto (best of 3)", "value": "auto"},
+FAMILIES = [  # "auto": the forest, or the blend where its RUL is better (docs/ml.md)
+    {"label": "Auto (forest, or forest + LSTM)", "value": "auto"},
     {"label": "Random forest", "value": "tree"},
     {"label": "LSTM", "value": "lstm"},
     {"label": "Forest + LSTM", "value": "blend"},

@@ -16,7 +16,10 @@ from cli.evaluate import main as evaluate_main
 from cli.train import main as train_main
 from data.db import Database, upgrade_schema
 from data.models import LabRun, LabRunStatus, ModelVersion
+from ml import pipeline
+from ml.dataset import load_csv
 from ml.registry import active_versions
+from ml.windows import Params
 
 SMALL = ["--window", "12", "--rul-cap-h", "24", "--train-stride", "2"]
 
@@ -53,6 +56,24 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
         # join for the remaining life, in the blend
         assert set(result["family_choice"]) == {"tree", "blend"}
         assert line["family"] in ("tree", "blend")
+
+
+@pytest.mark.parametrize(("family", "expected"), [("lstm", 0.8), ("tree", 0.9)])
+def test_the_chosen_threshold_goes_to_the_forests_not_to_an_lstm_asked_by_name(
+    monkeypatch, tmp_path, family, expected
+):
+    # the threshold is chosen with H on the forests' out-of-fold probability: it says nothing
+    # about the LSTM's, which keeps the product's 0.8. The choice itself is fixed here (its
+    # own tests are in tests/unit/test_horizon.py) so that it asks for 0.9.
+    def chose(*_args, **_kwargs):
+        return 12.0, "classifier", 0.9, {"horizon_h": 12.0, "alarm_threshold": 0.9}
+
+    monkeypatch.setattr(pipeline, "choose_horizon", chose)
+    data = load_csv(*write_history(tmp_path, *wear_history(units=8, seed=1)))
+    params = Params(window=12, step_s=600.0, stride=4, epochs=1, family=family, choose_horizon=True)
+    trained = pipeline.train(data, params)
+    assert trained.params.horizon_h == 12.0
+    assert trained.params.alarm_threshold == expected == trained.losses["alarm_threshold"]
 
 
 def test_evaluate_scores_still_running_units_at_their_last_reading(tmp_path, capsys):

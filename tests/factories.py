@@ -56,6 +56,25 @@ def add_user(db: Database, name: str, role: Role, password: str = "pw-for-tests"
         return user.id
 
 
+def active_model(session: Any, kind: str, artefact: Path, metrics: dict | None = None) -> int:
+    """Register a model version of ``kind`` pointing at ``artefact`` (no training) and make
+    it the active one; its version."""
+    from ml.registry import promote, register
+
+    model = register(
+        session=session,
+        kind=kind,
+        artefact=artefact,
+        params={},
+        features=[],
+        metrics=metrics or {},
+        train_from=None,
+        train_to=None,
+    )
+    promote(session=session, kind=kind, version=model.version)
+    return model.version
+
+
 def count(db: Database, model: type) -> int:
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)

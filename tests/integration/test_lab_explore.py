@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from factories import WebApp, add_user, make_settings
+from factories import WebApp, active_model, add_user, make_settings
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -35,7 +35,6 @@ from data.readings import insert_readings
 from data.rollup import roll_up
 from ml.features import Baseline, feature_names
 from ml.lab.explore import MAX_CELLS, MAX_STEPS, MAX_WINDOWS, Selection, explore, plan, series
-from ml.registry import promote, register
 from web.server.auth import init_auth
 from web.server.lab_export import lab_export_blueprint
 from web.views.lab_explore import EXPLORE_RAW
@@ -257,17 +256,7 @@ def test_the_active_models_baseline_window_and_horizon_are_used(fleet: Database,
     meta = {"baseline": baseline.to_json(), "params": {"window": 20, "horizon_h": 3.0}}
     (artefact / "baseline.json").write_text(json.dumps(meta))
     with fleet.session() as s:
-        model = register(
-            session=s,
-            kind="anomaly",
-            artefact=artefact,
-            params={},
-            features=[],
-            metrics={},
-            train_from=None,
-            train_to=None,
-        )
-        promote(session=s, kind="anomaly", version=model.version)
+        active_model(s, "anomaly", artefact)
     one_day = Selection(("press-01",), KINDS, START, START + timedelta(hours=12))
     with fleet.session() as s:
         ex = explore(session=s, selection=one_day, **SCALE)

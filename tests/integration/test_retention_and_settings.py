@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import add_user
+from factories import active_model, add_user
 from sqlalchemy import func, select
 
 from config import load_settings
@@ -27,7 +27,6 @@ from maintenance.ops.app_settings import (
 from maintenance.ops.demo_seed import seed_demo
 from maintenance.ops.retention import apply_retention
 from maintenance.ops.scheduled_jobs import job_summaries, pending_requests, request_run
-from ml.registry import promote, register
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
@@ -124,18 +123,8 @@ def test_the_active_models_chosen_alarm_threshold_holds_unless_the_plant_set_one
     admin = add_user(db, "root", Role.ADMIN)
     live = Overrides(settings, db, ttl_s=0)
     assert live.current().failure_threshold == pytest.approx(0.8)  # no model: the product's
-    with db.session() as s:
-        model = register(
-            session=s,
-            kind="failure",
-            artefact=tmp_path,
-            params={},
-            features=[],
-            metrics={"family": "tree", "alarm_threshold": 0.9},  # as training records it
-            train_from=None,
-            train_to=None,
-        )
-        promote(session=s, kind="failure", version=model.version)
+    with db.session() as s:  # as training records it
+        active_model(s, "failure", tmp_path, {"family": "tree", "alarm_threshold": 0.9})
     assert live.current().failure_threshold == pytest.approx(0.9)
     with db.session() as s:
         row = next(

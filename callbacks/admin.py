@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, ctx, html
 from config import Settings
 from data.db import Database
 from maintenance.ops.app_settings import (
+    EDITABLE,
     SettingError,
     SettingRow,
     change_setting,
@@ -70,15 +71,20 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             raise BadInput("the setting is not on the page")
         try:
             with db.session() as s:
+                spec = EDITABLE[key]  # people read the setting's name, not its key
                 if ctx.triggered_id["type"] == SETTING_RESET:
                     reset_setting(session=s, settings=settings, key=key, user_id=user.id)
-                    text = f"{key} is back to its default."
+                    text = f"{spec.label} is back to its default."
                 else:
                     raw = values[keys.index(key)]
                     value = change_setting(
                         session=s, settings=settings, key=key, raw=raw, user_id=user.id
                     )
-                    text = f"{key} is now {value:g}; every process uses it within seconds."
+                    unit = f" {spec.unit}" if spec.unit else ""
+                    text = (
+                        f"{spec.label} is now {value:g}{unit}; "
+                        "every process uses it within seconds."
+                    )
         except SettingError as err:
             errors = [str(err) if k == key else "" for k in keys]
             return "", dash.no_update, errors, [k == key for k in keys]

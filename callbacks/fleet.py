@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, ctx, html
 
 from config import Settings
 from data.db import Database
-from data.fleet_queries import open_ticket_count
+from data.fleet_queries import kind_units, open_ticket_count
 from data.machine_series import fleet_sparklines
 from data.readings import readings_since
 from maintenance.machine_status.machine_state import MachineCard, machine_cards
@@ -36,6 +36,7 @@ from web.views.fleet import (
     FLEET_LOCATION,
     FLEET_MODE,
     FLEET_RISK,
+    FLEET_SPARK_LEGEND,
     FLEET_TICK,
     FLEET_TYPE,
     STATUS_LABEL,
@@ -50,9 +51,16 @@ from web.views.fleet import (
     risk_class,
     risk_line,
 )
-from web.views.fleet_sparkline import LIVE_KINDS, LIVE_POINTS, epoch_ms, sparkline_series
+from web.views.fleet_sparkline import (
+    LIVE_KINDS,
+    LIVE_POINTS,
+    SPARK_MINUTES,
+    epoch_ms,
+    sparkline_legend,
+    sparkline_series,
+)
 
-_HISTORY = timedelta(minutes=15)
+_HISTORY = timedelta(minutes=SPARK_MINUTES)
 _SPARK_STEP_S = 30  # 30 points per sparkline: enough to see a trend, light for 200 tiles
 
 
@@ -67,6 +75,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         Output(FLEET_TYPE, "options"),
         Output(FLEET_LOCATION, "options"),
         Output(FLEET_CLOCK, "children"),
+        Output(FLEET_SPARK_LEGEND, "children"),
         Input(FLEET_TYPE, "value"),
         Input(FLEET_LOCATION, "value"),
     )
@@ -86,6 +95,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             kpis = _kpis(s, cards, now)
             versions = active_versions(session=s)
             family = family_name(active_family(session=s))
+            units = kind_units(session=s, kinds=LIVE_KINDS)
         series = sparkline_series(spark)
         threshold = live.current().failure_threshold
         tiles = [machine_tile(c, series.get(c.id, {}), threshold) for c in cards]
@@ -99,6 +109,7 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             _options(c.type for c in every),
             _options(c.location for c in every),
             clock_note(settings.live_time_scale),
+            sparkline_legend(units) if cards else None,
         )
 
     @app.callback(

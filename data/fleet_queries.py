@@ -112,6 +112,20 @@ def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
     return {(name, key): sid for name, key, sid in session.execute(stmt)}
 
 
+def kind_units(*, session: Session, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+    """The units the sensors of each kind report in, over machines in service (sorted)."""
+    stmt = (
+        select(Sensor.kind, Sensor.unit)
+        .join(Machine, Sensor.machine_id == Machine.id)
+        .where(Machine.retired_at.is_(None), Sensor.kind.in_(kinds))
+        .distinct()
+    )
+    out: dict[str, list[str]] = {}
+    for kind, unit in session.execute(stmt):
+        out.setdefault(kind, []).append(unit)
+    return {kind: sorted(units) for kind, units in out.items()}
+
+
 def machines_in_service(*, session: Session) -> list[Machine]:
     """Machines not retired, with their sensors loaded."""
     stmt = (

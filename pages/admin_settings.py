@@ -13,7 +13,9 @@ def layout(**_query: str) -> html.Div:
             html.H2("Settings", className="h4"),
             html.P(
                 "Changes apply to every process within a few seconds, no restart; each is in "
-                "the audit log. Reset returns a value to the one the environment gives.",
+                "the audit log. Reset returns a value to its default: the environment's, or, "
+                "for the failure alarm threshold, the one the active model's training chose "
+                "where the environment sets none.",
                 className="text-muted",
             ),
             html.Div(id=SETTINGS_FEEDBACK),

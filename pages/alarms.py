@@ -41,7 +41,7 @@ _COLUMNS = [  # at least wide enough for their longest usual value; the message 
     },
     {"field": "age", "headerName": "Age", "minWidth": 75, "sortable": False},
     {"field": "machine", "cellRenderer": "markdown", "minWidth": 115},
-    {"field": "code", "minWidth": 130},
+    {"field": "code", "minWidth": 150},  # "PRED_FAILURE" whole
     {
         "field": "severity",
         "minWidth": 105,
@@ -54,7 +54,14 @@ _COLUMNS = [  # at least wide enough for their longest usual value; the message 
     {"field": "state", "minWidth": 130, "tooltipField": "state"},
     {"field": "ticket", "cellRenderer": "markdown", "minWidth": 80},
     {"field": "value", "headerName": "Latest value", "minWidth": 170, "tooltipField": "value"},
-    {"field": "message", "flex": 3, "minWidth": 175, "tooltipField": "message"},
+    {  # read whole: the row grows to its lines rather than cut it
+        "field": "message",
+        "flex": 3,
+        "minWidth": 220,
+        "wrapText": True,
+        "autoHeight": True,
+        "cellStyle": {"lineHeight": "1.4", "paddingTop": "6px", "paddingBottom": "6px"},
+    },
     {"field": "acknowledged_by", "headerName": "Ack by", "minWidth": 100},
     {"field": "cleared_by", "headerName": "Cleared by", "minWidth": 110},
 ]

@@ -86,6 +86,16 @@ def test_overview_shows_every_machine_sorted_by_risk_and_filters_by_type(dash_du
     counts = ",".join(f"#kpi-{k}" for k in ("healthy", "warning", "critical", "stopped"))
     eventually(lambda: sum(int(t) for t in texts(dash_duo, counts)) == len(machines))
     eventually(lambda: texts(dash_duo, "#kpi-availability")[0].endswith("%"))
+    # the bare sparklines are explained once: span, sensors with their units, limits
+    dash_duo.wait_for_contains_text(
+        "#fleet-spark-legend", "the last 15 minutes of temperature (°C) and vibration (mm/s)"
+    )
+    # a machine's name never breaks inside a tile ("compressor-/01")
+    heights = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.machine-link'))"
+        ".map(e => e.getClientRects().length);"
+    )
+    assert heights and set(heights) == {1}
     shot(dash_duo, "fleet-overview")
 
     pumps = {n for n, m in machines.items() if m.type == "pump"}

@@ -134,11 +134,12 @@ def test_the_banner_follows_the_latest_prediction(dash_duo, web: WebApp):
 
 def test_a_report_says_minutes_long_breakdowns_in_minutes(dash_duo, web: WebApp):
     motor = _machine(web, "motor-01")
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # hours ago, not "early today": just after midnight that would be in the future
+    earlier = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     with web.db.session() as s:
         s.execute(delete(Downtime))
-        for hour in (0, 0.5):  # two stops of 40 s each, early today
-            began = today + timedelta(hours=hour)
+        for hour in (0, 0.5):  # two stops of 40 s each
+            began = earlier + timedelta(hours=hour)
             s.add(
                 Downtime(
                     machine_id=motor,

@@ -32,6 +32,7 @@ __all__ = [
 
 # ids of this page's components
 FLEET_GRID = "fleet-grid"
+FLEET_SPARK_LEGEND = "fleet-spark-legend"  # what the tiles' lines are, above them
 FLEET_KPIS = "fleet-kpis"
 FLEET_TICK = "fleet-tick"
 FLEET_CURSOR = "fleet-cursor"
@@ -110,7 +111,12 @@ def machine_tile(card: MachineCard, series: Series, threshold: float) -> html.Di
     ``threshold``: the failure alarm's in force (the risk line is red from there)."""
     header = html.Div(
         [
-            html.A(card.name, href=f"/machine/{card.name}", className="fw-bold machine-link"),
+            # the name never breaks ("compressor-/01"); the type and place wrap instead
+            html.A(
+                card.name,
+                href=f"/machine/{card.name}",
+                className="fw-bold machine-link text-nowrap",
+            ),
             html.Small(f"{card.type} · {card.location}", className="text-muted ms-2 me-auto"),
             html.Span(
                 STATUS_LABEL[card.status],

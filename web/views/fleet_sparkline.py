@@ -5,12 +5,44 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from dash import html
 
-__all__ = ["LIVE_KINDS", "LIVE_POINTS", "Series", "epoch_ms", "sparkline", "sparkline_series"]
+__all__ = [
+    "LIVE_KINDS",
+    "LIVE_POINTS",
+    "SPARK_MINUTES",
+    "Series",
+    "epoch_ms",
+    "sparkline",
+    "sparkline_legend",
+    "sparkline_series",
+]
 
 LIVE_KINDS = ("temperature", "vibration")
 LIVE_POINTS = 300  # per trace, kept by extendData
+SPARK_MINUTES = 15  # what a tile shows: the last quarter of an hour
 _COLORS = {"temperature": "#d9480f", "vibration": "#1c7ed6"}
+
+
+def sparkline_legend(units: dict[str, list[str]]) -> list:
+    """One line above the tiles says what their bare lines are: span, sensors, units (those
+    the fleet's sensors report in) and the dotted limits; a legend in each of 200 tiles
+    would cost more than the lines."""
+    kinds = [
+        html.Span(
+            f"{kind} ({', '.join(units[kind])})" if units.get(kind) else kind,
+            style={"color": _COLORS[kind]},
+            className="fw-semibold",
+        )
+        for kind in LIVE_KINDS
+    ]
+    return [
+        f"Each tile: the last {SPARK_MINUTES} minutes of ",
+        kinds[0],
+        " and ",
+        kinds[1],
+        ", each on its own scale; the dotted lines are their warning limits.",
+    ]
 
 
 Series = dict[str, tuple[list[int], list[float]]]  # sensor kind -> (epoch ms, values)

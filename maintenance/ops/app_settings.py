@@ -147,8 +147,8 @@ def model_defaults(session: Session) -> dict[str, float]:
 def effective(
     settings: Settings, stored: dict[str, Any], chosen: dict[str, float] | None = None
 ) -> Settings:
-    """The environment's settings with the app's changes applied; where neither the
-    environment nor the app set a value the active model ``chosen`` one, that one."""
+    """The environment's settings with the app's changes applied; where neither sets a
+    value that the active model ``chosen``, the model's."""
     known = {k: v for k, v in stored.items() if k in EDITABLE}
     for key, value in (chosen or {}).items():
         if key not in known and key not in settings.model_fields_set:

@@ -66,7 +66,9 @@ def test_fast_forwarded_fault_raises_alarm_and_assigns_a_ticket(stack: Stack, sp
         assert {a.machine.name for a in alarms} == {"motor-01"}
     with stack.db.session() as s:
         jobs = {run.job for run in s.scalars(select(JobRun).where(JobRun.ok.is_(True)))}
-    assert jobs == {"drain", "rules"}  # scheduler runs that did work are recorded
+    # scheduler runs that did work are recorded (on a slow machine the first weekly report,
+    # 15 s after start, may be among them); escalation had nothing to do
+    assert {"drain", "rules"} <= jobs and "escalation" not in jobs
     # one fault, one visit: the machine stopping joins the open vibration ticket, whose
     # priority rises with it, and no second technician is sent
     [ticket] = _tickets(stack)

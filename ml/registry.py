@@ -17,6 +17,7 @@ __all__ = [
     "active",
     "active_versions",
     "active_family",
+    "version",
     "KINDS",
 ]
 
@@ -66,6 +67,13 @@ def active(*, session: Session, kind: str) -> ModelVersion | None:
         select(ModelVersion).where(
             ModelVersion.kind == kind, ModelVersion.status == ModelStatus.ACTIVE
         )
+    )
+
+
+def version(session: Session, kind: str, number: int) -> ModelVersion | None:
+    """One registered version of ``kind``, whatever its status."""
+    return session.scalar(
+        select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.version == number)
     )
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import LabRun, LabRunStatus, ModelVersion
+from data.models import LabRun, LabRunStatus
+from ml import registry
 from ml.anomaly import AnomalyModel
 from ml.dataset import RunToFailure
 from ml.evaluate import load_trained, score_windows
@@ -26,7 +27,6 @@ from ml.registry import promote
 from ml.windows import build_windows
 
 __all__ = [
-    "model_version",
     "load_pair",
     "backtest_pair",
     "beats",
@@ -35,15 +35,9 @@ __all__ = [
 ]
 
 
-def model_version(session: Session, kind: str, version: int) -> ModelVersion | None:
-    return session.scalar(
-        select(ModelVersion).where(ModelVersion.kind == kind, ModelVersion.version == version)
-    )
-
-
 def load_pair(session: Session, pair: dict) -> Trained:
-    failure = model_version(session, "failure", pair["failure"])
-    anomaly = model_version(session, "anomaly", pair["anomaly"])
+    failure = registry.version(session, "failure", pair["failure"])
+    anomaly = registry.version(session, "anomaly", pair["anomaly"])
     if failure is None or anomaly is None:
         raise LabError("the models of this run are no longer in the registry")
     trained = load_trained(Path(failure.artefact).parent)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from data.db import Database
 from data.leases import live_workers
 from data.models import AuditLog, LabRun, LabRunStatus
-from ml.lab.backtest import model_version
+from ml import registry
 from ml.lab.params import LabError, check_params
 
 __all__ = ["queue_run", "claim_next", "fail_interrupted"]
@@ -34,7 +34,7 @@ def queue_run(
         if failure_version is None or anomaly_version is None:
             raise LabError("Pick a candidate to backtest.", "candidate")
         for k, v in (("anomaly", anomaly_version), ("failure", failure_version)):
-            if model_version(session, k, v) is None:
+            if registry.version(session, k, v) is None:
                 raise LabError(f"There is no {k} model v{v}.", "candidate")
     run = LabRun(
         kind=kind,

@@ -32,8 +32,9 @@ import pandas as pd
 
 from data.db import Database
 from data.models import LabRun, LabRunStatus
+from ml import registry
 from ml.dataset import RunToFailure
-from ml.lab.backtest import backtest_pair, beats, load_pair, model_version, promote_pair
+from ml.lab.backtest import backtest_pair, beats, load_pair, promote_pair
 from ml.lab.params import SOURCES, LabError, describe, train_params
 from ml.lab.plant_history import history_from_db
 from ml.lab.progress import Reporter, Scaled
@@ -175,7 +176,7 @@ def _train(
         extra_metrics={"verdicts_used": verdicts, "source": params["source"]},
     )
     with db.session() as session:
-        registered = model_version(session, "failure", versions["failure"])
+        registered = registry.version(session, "failure", versions["failure"])
         assert registered is not None  # train_and_register registered it
         family = registered.metrics.get("family")
     result = {

@@ -12,9 +12,11 @@ history (the demo fleet's realistic values, same seed and end on both) is writte
 each; the plain table is measured after ``VACUUM`` (``pg_total_relation_size``: heap,
 primary key, ``ts`` index); the hypertable with ``hypertable_size`` before and after
 ``compress_chunk`` on every chunk (the product's settings: segment by sensor, order by
-``ts DESC``). The same compressed size is measured for the values rounded to a sensor's
-usual resolution (a copy of the hypertable), since real sensors send few decimals and the
-simulator sends many. Prints the tables and writes them with the command to
+``ts DESC``). The same compressed size is measured on two copies of the hypertable: the
+values rounded to 0.1 (real sensors send few decimals, the simulator many), and the values on
+a binary step at the resolution the simulator sends (1/128 °C, 1/1024 mm/s, 1/16 rpm: the
+float compression XORs successive values, so only a power-of-two step leaves it trailing
+zeros; a decimal step does not). Prints the tables and writes them with the command to
 docs/benchmarks.md.
 
 ``--series`` measures instead what the machine page waits for on a 30-day range (the
@@ -65,6 +67,10 @@ __all__ = ["Measured", "SeriesTimes", "main", "sizing_rows"]
 log = logging.getLogger("bench.storage")
 GB = 1e9
 ROUNDED_DECIMALS = 1  # 0.1 °C, 0.1 mm/s, 0.1 rpm
+# the simulator's resolution (simulator/bulk_history.py rounds to these decimals), each on the
+# largest power-of-two step below it
+RESOLUTION = {"temperature": 0.01, "vibration": 0.001, "rpm": 0.1}
+BINARY_STEPS = {kind: 2.0 ** math.floor(math.log2(r)) for kind, r in RESOLUTION.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,7 @@ class Measured:
     hyper: float | None = None
     compressed: float | None = None
     compressed_rounded: float | None = None
+    compressed_binary: float | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -147,9 +154,9 @@ def _plain(url: str) -> tuple[int, float, float, float]:
 _COMPRESS_ALL = "SELECT count(compress_chunk(c, if_not_compressed => true)) FROM show_chunks(%s) c"
 
 
-def _timescale(url: str) -> tuple[int, float, float, float]:
+def _timescale(url: str) -> tuple[int, float, float, float, float]:
     """Readings, bytes per reading before and after compression, and after compression with
-    the values rounded."""
+    the values rounded to 0.1 and on a binary step."""
     with psycopg.connect(url, autocommit=True) as conn:
         kind = conn.execute(
             "SELECT count(*) FROM timescaledb_information.hypertables"
@@ -160,27 +167,36 @@ def _timescale(url: str) -> tuple[int, float, float, float]:
         conn.execute("VACUUM (ANALYZE) readings")
         n = _one(conn, "SELECT count(*) FROM readings")
         before = _one(conn, "SELECT hypertable_size('readings')")
-        conn.execute(
-            "CREATE TABLE readings_rounded (LIKE readings INCLUDING DEFAULTS INCLUDING INDEXES)"
+        on_step = " ".join(
+            f"WHEN '{kind}' THEN round(value / {step!r}) * {step!r}"
+            for kind, step in BINARY_STEPS.items()
         )
-        conn.execute(
-            "SELECT create_hypertable('readings_rounded', by_range('ts', INTERVAL '1 day'))"
+        rounded = _compressed_copy(
+            conn, "readings_rounded", f"round(value::numeric, {ROUNDED_DECIMALS})::float8"
         )
-        conn.execute(
-            "INSERT INTO readings_rounded SELECT sensor_id, ts,"
-            f" round(value::numeric, {ROUNDED_DECIMALS})::float8 FROM readings"
-        )
-        conn.execute(
-            "ALTER TABLE readings_rounded SET (timescaledb.compress,"
-            " timescaledb.compress_segmentby = 'sensor_id',"
-            " timescaledb.compress_orderby = 'ts DESC')"
-        )
+        binary = _compressed_copy(conn, "readings_binary", f"CASE s.kind {on_step} END")
         chunks = _one(conn, _COMPRESS_ALL, ("readings",))
-        _one(conn, _COMPRESS_ALL, ("readings_rounded",))
         log.info("compressed %d chunks", chunks)
         after = _one(conn, "SELECT hypertable_size('readings')")
-        rounded = _one(conn, "SELECT hypertable_size('readings_rounded')")
-    return n, before / n, after / n, rounded / n
+    return n, before / n, after / n, rounded / n, binary / n
+
+
+def _compressed_copy(conn: psycopg.Connection, table: str, value: str) -> int:
+    """Bytes of a compressed hypertable holding ``readings`` with ``value`` (SQL over
+    ``readings`` and its sensor ``s``) for each reading's value."""
+    conn.execute(f"CREATE TABLE {table} (LIKE readings INCLUDING DEFAULTS INCLUDING INDEXES)")
+    conn.execute(f"SELECT create_hypertable('{table}', by_range('ts', INTERVAL '1 day'))")
+    conn.execute(
+        f"INSERT INTO {table} SELECT sensor_id, ts, {value}"
+        " FROM readings JOIN sensors s ON s.id = readings.sensor_id"
+    )
+    conn.execute(
+        f"ALTER TABLE {table} SET (timescaledb.compress,"
+        " timescaledb.compress_segmentby = 'sensor_id',"
+        " timescaledb.compress_orderby = 'ts DESC')"
+    )
+    _one(conn, _COMPRESS_ALL, (table,))
+    return _one(conn, f"SELECT hypertable_size('{table}')")
 
 
 def _one(conn: psycopg.Connection, sql: str, params: tuple[object, ...] = ()) -> int:
@@ -196,10 +212,10 @@ def measure(args: argparse.Namespace) -> Measured:
         log.warning("TimescaleDB rows skipped: %s", NO_TIMESCALEDB)
         return Measured(n, plain, heap, rollup)
     with _cluster(timescale=True) as ts_pg:
-        n_ts, hyper, compressed, rounded = _timescale(_fill(ts_pg, args, end))
+        n_ts, hyper, compressed, rounded, binary = _timescale(_fill(ts_pg, args, end))
     if n_ts != n:
         raise SystemExit(f"the two clusters hold different histories: {n} vs {n_ts} readings")
-    return Measured(n, plain, heap, rollup, hyper, compressed, rounded)
+    return Measured(n, plain, heap, rollup, hyper, compressed, rounded, binary)
 
 
 def render_measured(m: Measured) -> str:
@@ -212,6 +228,11 @@ def render_measured(m: Measured) -> str:
             m.compressed,
         ),
         (f"the same, values rounded to {10**-ROUNDED_DECIMALS:g}", m.compressed_rounded),
+        (
+            "the same, values on a binary step at the simulator's resolution"
+            " (1/128 °C, 1/1024 mm/s, 1/16 rpm)",
+            m.compressed_binary,
+        ),
     ]
     lines = ["| storage | bytes per reading | × plain |", "| --- | ---: | ---: |"]
     for name, value in rows:

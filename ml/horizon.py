@@ -34,13 +34,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GroupKFold
 
 from ml.alarm_metrics import window_alarm_metrics
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.calibration import Calibrator
-from ml.trees import positive_probability
+from ml.trees import positive_probability, rul_forest
 
 __all__ = [
     "ALARM_THRESHOLDS",
@@ -214,6 +214,6 @@ def _rul_out_of_fold(
         train = train[known[train]]
         if not len(train):
             return None
-        forest = RandomForestRegressor(random_state=seed, **_FOREST)
+        forest = rul_forest(seed, n_estimators=_FOREST["n_estimators"])
         out[test] = forest.fit(x[train], rul_h[train]).predict(x[test])
     return out

@@ -25,12 +25,17 @@ from sklearn.model_selection import GroupKFold
 
 from ml.calibration import Calibrator
 
-__all__ = ["TreeFailureModel", "context_helps", "positive_probability"]
+__all__ = ["TreeFailureModel", "context_helps", "positive_probability", "rul_forest"]
 
 log = logging.getLogger(__name__)
 
 _FOLDS = 5
 _FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
+# a remaining-life forest's trees each split on a third of the features at every node
+# (Breiman's rule for regression; scikit-learn's default is all of them, the baseline's):
+# on four development fleets the RUL error fell 4-9 % overall and 0-6 % in the last 2 h
+# against all features, and the forest trained 3-6x faster
+RUL_MAX_FEATURES = 1 / 3
 _CONTEXT_GAIN = 0.02  # the drift columns must lower the held-out RUL error by more than this
 
 
@@ -85,7 +90,7 @@ class TreeFailureModel:
             self.calibrator = Calibrator.fit(raw, y, w[fit_c]) if folds else self.calibrator
             self.classifier = RandomForestClassifier(random_state=self.seed, **_FOREST)
             self.classifier.fit(x[fit_c], y, sample_weight=w[fit_c])
-        self.regressor = RandomForestRegressor(random_state=self.seed, **_FOREST)
+        self.regressor = rul_forest(self.seed)
         self.regressor.fit(x[fit_r], capped[fit_r], sample_weight=w[fit_r])
         val_r = rul_known & val
         rmse = float("nan")
@@ -129,7 +134,7 @@ class TreeFailureModel:
             train = fit_r & ~np.isin(units, np.unique(units[rows[test]]))
             if not train.any():
                 return np.zeros(0), 0
-            forest = RandomForestRegressor(random_state=self.seed, **_FOREST)
+            forest = rul_forest(self.seed)
             forest.fit(x[train], capped[train], sample_weight=w[train])
             out[test] = forest.predict(x[rows[test]])
         return out, k
@@ -200,11 +205,19 @@ def context_helps(
     truth = np.minimum(rul_h, cap_h)
     rmse = {}
     for name, x in (("window", plain), ("window_and_drift", with_context)):
-        forest = RandomForestRegressor(random_state=seed, **(_FOREST | {"n_estimators": 50}))
+        forest = rul_forest(seed, n_estimators=50)
         forest.fit(x[fit], truth[fit])
         rmse[name] = float(np.sqrt(np.mean((forest.predict(x[held]) - truth[held]) ** 2)))
     keep = rmse["window_and_drift"] < (1 - _CONTEXT_GAIN) * rmse["window"]
     return keep, {"val_rul_rmse_h_by_features": rmse, "sees_drift": keep}
+
+
+def rul_forest(seed: int, n_estimators: int = 100) -> RandomForestRegressor:
+    """An unfitted remaining-life forest as the product trains it."""
+    return RandomForestRegressor(
+        random_state=seed,
+        **(_FOREST | {"n_estimators": n_estimators, "max_features": RUL_MAX_FEATURES}),
+    )
 
 
 def positive_probability(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:

@@ -13,12 +13,13 @@ def test_the_forests_see_the_drift_only_where_it_lowers_the_held_out_error():
     rng = np.random.default_rng(0)
     n = 3000
     units = np.repeat(np.arange(30), n // 30)
-    window = rng.normal(size=(n, 4))
+    # as many window columns as a few sensors give: each split draws a third of the columns
+    window = rng.normal(size=(n, 12))
     drift = rng.uniform(0, 10, size=(n, 2))
     val = units >= 24
     known = np.ones(n, bool)
     follows = 24 - 2 * drift[:, 0] + rng.normal(0, 0.5, n)
-    noise = 12 + 3 * window[:, 0] + rng.normal(0, 0.5, n)
+    noise = 12 + 3 * window[:, 0] + 2 * window[:, 1] - window[:, 2] + rng.normal(0, 0.5, n)
     with_drift = np.concatenate([window, drift], axis=1)
     kw = {"rul_known": known, "val": val, "cap_h": 24.0, "seed": 1}
     keep, info = context_helps(window, with_drift, rul_h=follows, **kw)

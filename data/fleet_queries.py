@@ -112,6 +112,16 @@ def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
     return {(name, key): sid for name, key, sid in session.execute(stmt)}
 
 
+def sensor_kinds(*, session: Session) -> dict[int, str]:
+    """Sensor id -> its kind, for machines that are not retired."""
+    stmt = (
+        select(Sensor.id, Sensor.kind)
+        .join(Machine, Sensor.machine_id == Machine.id)
+        .where(Machine.retired_at.is_(None))
+    )
+    return {sid: kind for sid, kind in session.execute(stmt)}
+
+
 def kind_units(*, session: Session, kinds: tuple[str, ...]) -> dict[str, list[str]]:
     """The units the sensors of each kind report in, over machines in service (sorted)."""
     stmt = (

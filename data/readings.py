@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from data.bulk_readings import copy_into_readings, copy_rows
 from data.models import DeadLetter, Machine, Reading, Sensor
 from data.rollup import ROLLUP_S, late_horizon, mark_late, mark_late_buckets
+from data.value_steps import StepTable
 
 __all__ = [
     "ReadingColumns",
@@ -80,8 +81,10 @@ class ReadingColumns:
         epoch_seconds: Sequence[float],
         values: Sequence[float],
         rows: Sequence[tuple[int, datetime, float]] = (),
+        steps: StepTable | None = None,
     ) -> ReadingColumns:
-        """Readings given as epoch seconds, then ``rows`` with datetimes (each exact)."""
+        """Readings given as epoch seconds, then ``rows`` with datetimes (each exact); the
+        values on their sensors' ``steps`` when given (``data.value_steps``)."""
         ts_us = epoch_microseconds(np.asarray(epoch_seconds, dtype=np.float64))
         sids = np.asarray(sensor_ids, dtype=np.int64)
         vals = np.asarray(values, dtype=np.float64)
@@ -91,6 +94,8 @@ class ReadingColumns:
             )
             sids = np.concatenate([sids, np.array([r[0] for r in rows], dtype=np.int64)])
             vals = np.concatenate([vals, np.array([r[2] for r in rows], dtype=np.float64)])
+        if steps:
+            vals = steps.apply(sids, vals)
         return cls(sids, ts_us, vals, copy_rows(sids, ts_us, vals))
 
     def __len__(self) -> int:

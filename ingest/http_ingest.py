@@ -33,7 +33,12 @@ class HttpIngest:
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self._prefix = settings.mqtt_topic_prefix
-        self._writer = BatchWriter(db, prefix=self._prefix, limits=payload_limits(settings))
+        self._writer = BatchWriter(
+            db,
+            prefix=self._prefix,
+            limits=payload_limits(settings),
+            resolution=settings.store_resolution,
+        )
 
     def __call__(self, machine: str, payload: bytes) -> WriteResult:
         topic = f"{self._prefix}/{machine}/telemetry".encode()

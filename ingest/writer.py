@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
@@ -22,15 +22,17 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from data.db import Database
-from data.fleet_queries import sensor_directory
+from data.fleet_queries import sensor_directory, sensor_kinds
 from data.readings import (
     ReadingColumns,
     insert_dead_letters,
     insert_reading_columns,
     insert_readings,
 )
+from data.value_steps import StepTable
 from ingest import metrics
 from ingest.broker_log import broker_refusal, is_broker_log
 from ingest.payload import (
@@ -94,8 +96,13 @@ class BatchWriter:
         prefix: str,
         limits: PayloadLimits,
         directory_max_age_s: float = 30.0,
+        resolution: Mapping[str, float] | None = None,
     ) -> None:
+        """``resolution``: sensor kind -> the resolution its values are stored at
+        (``PDM_STORE_RESOLUTION``, ``data.value_steps``); other kinds are stored as sent."""
         self._db, self._prefix, self._limits = db, prefix, limits
+        self._resolution = dict(resolution or {})
+        self._steps = StepTable({})
         self._sensors: dict[tuple[str, str], int] = {}
         # the same directory per machine, only names the parser accepts (``parse_known``)
         self._machine_sensors: dict[str, dict[str, int]] = {}
@@ -134,7 +141,8 @@ class BatchWriter:
         if self._has_unknown(slow):
             self._load_directory()
         rows, dead = self._rows_and_dead(slow)
-        return PreparedBatch(ReadingColumns.build(sids, stamps, values, rows), dead)
+        built = ReadingColumns.build(sids, stamps, values, rows, steps=self._steps)
+        return PreparedBatch(built, dead)
 
     def commit(self, prepared: PreparedBatch) -> WriteResult:
         """Insert a prepared batch and its dead letters in one transaction and commit;
@@ -148,10 +156,13 @@ class BatchWriter:
 
     def _load_directory(self) -> None:
         with self._db.session() as session:
-            self._set_directory(sensor_directory(session=session))
+            self._set_directory(session)
 
-    def _set_directory(self, sensors: dict[tuple[str, str], int]) -> None:
-        self._sensors, self._loaded_at = sensors, time.monotonic()
+    def _set_directory(self, session: Session) -> None:
+        self._sensors, self._loaded_at = sensor_directory(session=session), time.monotonic()
+        if self._resolution:
+            kinds = sensor_kinds(session=session)
+            self._steps = StepTable.of_kinds(kinds, self._resolution)
         by_machine: dict[str, dict[str, int]] = {}
         for (machine, sensor), sid in self._sensors.items():
             if valid_sensor_name(sensor):
@@ -186,8 +197,10 @@ class BatchWriter:
         with self._db.session() as session:
             stale = time.monotonic() - self._loaded_at > self._max_age
             if stale or not self._sensors or self._has_unknown(parsed):
-                self._set_directory(sensor_directory(session=session))
+                self._set_directory(session)
             rows, dead = self._rows_and_dead(parsed)
+            if self._steps:
+                rows = [(sid, ts, self._steps.value(sid, v)) for sid, ts, v in rows]
             inserted = insert_readings(session=session, rows=rows)
             insert_dead_letters(session=session, letters=dead)
         for letter in dead:

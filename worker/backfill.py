@@ -23,6 +23,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from data.fleet_queries import (
 )
 from data.rollup import ROLLUP_S, roll_up
 from data.timescale import aggregates_in_use
+from data.value_steps import binary_step
 from simulator.bulk_history import Grid, generate, plan_machine
 from simulator.fleet_physics import FaultEpisode, MachineDef, demo_fleet
 from simulator.limit_crossings import Window, crossings
@@ -90,6 +92,7 @@ class _Run:
     technicians: tuple[int, ...]
     bar: tqdm
     lock: threading.Lock
+    resolution: dict[str, float]
 
     def advance(self, readings: int) -> None:
         with self.lock:
@@ -115,10 +118,13 @@ def backfill(
     mean_days_between_failures: float = 10.0,
     progress: bool = True,
     workers: int | None = None,
+    resolution: Mapping[str, float] | None = None,
 ) -> BackfillResult:
     """Write ``days`` of demo-fleet history ending at ``end`` (default now), one sample per
     sensor every ``interval_s``, with random failures; reproducible from ``seed``.
-    ``workers`` machines are written at once (PostgreSQL only; default up to 4, one per core)."""
+    ``workers`` machines are written at once (PostgreSQL only; default up to 4, one per core);
+    ``resolution``: sensor kind -> resolution its values are stored at, as ingest stores them
+    (``PDM_STORE_RESOLUTION``, ``data.value_steps``)."""
     check_backfill(machines, days, interval_s, mean_days_between_failures)
     workers = _workers(db, workers)
     started = time.perf_counter()
@@ -134,7 +140,15 @@ def backfill(
     with tqdm(
         total=total, unit=" readings", unit_scale=True, desc="backfill", disable=not progress
     ) as bar:
-        run = _Run(grid, seed, mean_days_between_failures, technicians, bar, threading.Lock())
+        run = _Run(
+            grid,
+            seed,
+            mean_days_between_failures,
+            technicians,
+            bar,
+            threading.Lock(),
+            dict(resolution or {}),
+        )
         done = _all_machines(db, run, fleet, workers)
     _roll_up_range(db, grid.at(0), grid.at(grid.n - 1) + timedelta(seconds=1), progress)
     result = BackfillResult(
@@ -211,6 +225,7 @@ def _machine(db: Database, run: _Run, index: int, machine: MachineDef) -> _Writt
     )
     lead, tail = max(1, grid.ticks(RULE_WINDOW_S)), grid.ticks(CLEAR_AFTER_S) + 1
     written = _Written()
+    steps = [run.resolution.get(s.kind) for s in machine.sensors]
     with db.session() as session:
         machine_id, sensor_ids = _ids(session, machine)
         span = _stored_span(session, list(sensor_ids.values()), grid)
@@ -225,7 +240,7 @@ def _machine(db: Database, run: _Run, index: int, machine: MachineDef) -> _Writt
                 session=session,
                 sensor_ids=list(sensor_ids.values()),
                 ts_us=chunk.ts_us[keep],
-                values=chunk.values[:, keep],
+                values=_on_steps(chunk.values[:, keep], steps),
             )
             written.skipped += int(chunk.values.shape[0] * (~keep).sum())
             run.advance(chunk.values.size)
@@ -247,6 +262,18 @@ def _machine(db: Database, run: _Run, index: int, machine: MachineDef) -> _Writt
             events.stop(start, end)
         written.stops = len(stops)
     return written
+
+
+def _on_steps(values: np.ndarray, resolutions: list[float | None]) -> np.ndarray:
+    """Each sensor's row of values on its binary step, as ingest stores them."""
+    if not any(resolutions):
+        return values
+    out = values.copy()
+    for row, resolution in enumerate(resolutions):
+        if resolution:
+            step = binary_step(resolution)
+            out[row] = np.round(values[row] / step) * step
+    return out
 
 
 def _ids(session: Session, machine: MachineDef) -> tuple[int, dict[str, int]]:

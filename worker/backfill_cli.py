@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, help="machines written at once (PostgreSQL)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    url, machines = _defaults(args.database_url, args.machines)
+    settings = Settings()
+    url = args.database_url or settings.effective_database_url
+    machines = settings.demo_machines if args.machines is None else args.machines
     try:
         check_backfill(machines, args.days, args.interval, args.mean_days_between_failures)
     except ValueError as err:
@@ -49,20 +51,11 @@ def main(argv: list[str] | None = None) -> None:
             mean_days_between_failures=args.mean_days_between_failures,
             progress=not args.no_progress,
             workers=args.workers,
+            resolution=settings.store_resolution,
         )
     finally:
         db.dispose()
     print(result.summary())
-
-
-def _defaults(url: str | None, machines: int | None) -> tuple[str, int]:
-    """The database and fleet size not given on the command line come from the settings."""
-    if url and machines is not None:
-        return url, machines
-    settings = Settings()
-    return url or settings.effective_database_url, (
-        settings.demo_machines if machines is None else machines
-    )
 
 
 def _when(text: str) -> datetime:

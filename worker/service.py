@@ -46,7 +46,12 @@ class Worker:
             settings, self.inbox, self.budget, lambda: self.leases.holds(broker_log.LEASE)
         )
         limits = payload_limits(settings)  # the same for HTTP (ingest/http_ingest.py)
-        writer = BatchWriter(db, prefix=settings.mqtt_topic_prefix, limits=limits)
+        writer = BatchWriter(
+            db,
+            prefix=settings.mqtt_topic_prefix,
+            limits=limits,
+            resolution=settings.store_resolution,
+        )
         self.drainer = Drainer(
             self.inbox,
             writer,

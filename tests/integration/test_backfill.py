@@ -4,6 +4,7 @@ in the data, and the app's own queries read it back."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -218,6 +219,7 @@ def test_sqlite_stamps_are_what_sqlalchemy_stores():
 
 
 def test_cli_backfills_a_database(tmp_path):
+    """...storing rpm at its resolution (``PDM_STORE_RESOLUTION``) as ingest would."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     proc = subprocess.run(
         [sys.executable, "app.py", "backfill", "--database-url", url]
@@ -225,6 +227,7 @@ def test_cli_backfills_a_database(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        env=os.environ | {"PDM_STORE_RESOLUTION": '{"rpm": 0.1}'},
     )
     assert proc.returncode == 0, proc.stderr
     assert "51,840 readings written" in proc.stdout
@@ -232,6 +235,17 @@ def test_cli_backfills_a_database(tmp_path):
     try:
         assert _count(db, Reading) == 2 * 3 * 86_400 // 10
         assert _count(db, Machine) == 2
+        with db.session() as s:
+            by_kind = dict(
+                s.execute(
+                    select(Sensor.kind, func.count())
+                    .join(Reading, Reading.sensor_id == Sensor.id)
+                    .where(Reading.value * 16 != func.round(Reading.value * 16))
+                    .group_by(Sensor.kind)
+                ).all()
+            )
+        assert "rpm" not in by_kind  # every rpm on a 1/16 step
+        assert by_kind["temperature"] > 0  # the others as the simulator made them
     finally:
         db.dispose()
 

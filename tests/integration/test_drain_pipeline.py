@@ -142,3 +142,39 @@ def test_a_batch_partly_stored_already_inserts_only_the_new_rows(db: Database):
     assert {v for _, _, v in stored} == {float(k) for k in range(50)} | {
         float(k) for k in range(1, 100, 2)
     }  # the first copy of a reading is the one kept
+
+
+def test_values_are_stored_at_the_kinds_resolution_on_both_paths(db: Database):
+    """With ``PDM_STORE_RESOLUTION``, the drain's pipeline (fast path and general parser)
+    and the one-step write (HTTP ingest) store each value on its kind's binary step, within
+    half a resolution of what was sent; kinds without a resolution are stored as sent."""
+    sensors = fleet_with_sensors(db, [("motor-01", "motor"), ("pump-01", "pump")])
+    messages = _messages()
+    resolution = {"temperature": 0.01, "rpm": 0.1}
+    step = {"temperature": 1 / 128, "rpm": 1 / 16}
+    writer = BatchWriter(db, prefix="pdm", limits=PayloadLimits(), resolution=resolution)
+    inbox: queue.Queue[InboundMessage] = queue.Queue()
+    for m in messages[:4]:  # the pipeline
+        inbox.put(m)
+    Drainer(inbox, writer, lambda m: None, batch_max=2).run(budget_s=60)
+    writer.write(messages[4:])  # one step, every message through the general parser
+    kind_of = {sid: kind for by_kind in sensors.values() for kind, sid in by_kind.items()}
+    sent = {}
+    limits, now = PayloadLimits(), datetime.now(UTC)
+    for m in messages:
+        machine = m.topic.decode().split("/")[1]
+        for r in parse_message(m.topic, m.payload, prefix="pdm", limits=limits, now=now).readings:
+            if r.sensor in sensors.get(machine, {}):
+                sent[(sensors[machine][r.sensor], r.ts)] = r.value
+    stored = {(sid, ts): value for sid, ts, value in _stored(db)}
+    assert stored.keys() == sent.keys()
+    kinds = {kind_of[sid] for sid, _ in stored}
+    assert kinds == {"temperature", "rpm", "vibration"}
+    for key, value in stored.items():
+        kind = kind_of[key[0]]
+        if kind in step:
+            assert value % step[kind] == 0, (kind, value)
+            assert abs(value - sent[key]) <= step[kind] / 2
+        else:
+            assert value == sent[key]
+    assert any(value != sent[key] for key, value in stored.items())

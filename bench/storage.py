@@ -13,11 +13,11 @@ each; the plain table is measured after ``VACUUM`` (``pg_total_relation_size``: 
 primary key, ``ts`` index); the hypertable with ``hypertable_size`` before and after
 ``compress_chunk`` on every chunk (the product's settings: segment by sensor, order by
 ``ts DESC``). The same compressed size is measured on two copies of the hypertable: the
-values rounded to 0.1 (real sensors send few decimals, the simulator many), and the values on
-a binary step at the resolution the simulator sends (1/128 °C, 1/1024 mm/s, 1/16 rpm: the
-float compression XORs successive values, so only a power-of-two step leaves it trailing
-zeros; a decimal step does not). Prints the tables and writes them with the command to
-docs/benchmarks.md.
+values rounded to 0.1 (real sensors send few decimals, the simulator many), and the values as
+``PDM_STORE_RESOLUTION`` stores them at the resolution the simulator sends (on power-of-two
+steps of 1/128 °C, 1/1024 mm/s, 1/16 rpm: the float compression XORs successive values, so
+only a power-of-two step leaves it trailing zeros; a decimal step does not). Prints the
+tables and writes them with the command to docs/benchmarks.md.
 
 ``--series`` measures instead what the machine page waits for on a 30-day range (the
 ``sensor_history`` call of ``callbacks/machine.py``, one machine's 3 sensors, the page's
@@ -53,6 +53,7 @@ from data.db import Database
 from data.machine_series import machine_sensors, sensor_history
 from data.models import Machine
 from data.timescale import AGGREGATES
+from data.value_steps import binary_step
 from web.views.machine import MAX_POINTS
 from worker.backfill import backfill
 
@@ -67,10 +68,10 @@ __all__ = ["Measured", "SeriesTimes", "main", "sizing_rows"]
 log = logging.getLogger("bench.storage")
 GB = 1e9
 ROUNDED_DECIMALS = 1  # 0.1 °C, 0.1 mm/s, 0.1 rpm
-# the simulator's resolution (simulator/bulk_history.py rounds to these decimals), each on the
-# largest power-of-two step below it
+# the simulator's resolution (simulator/bulk_history.py rounds to these decimals), stored as
+# PDM_STORE_RESOLUTION stores it: on the largest power-of-two step not above it
 RESOLUTION = {"temperature": 0.01, "vibration": 0.001, "rpm": 0.1}
-BINARY_STEPS = {kind: 2.0 ** math.floor(math.log2(r)) for kind, r in RESOLUTION.items()}
+BINARY_STEPS = {kind: binary_step(r) for kind, r in RESOLUTION.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +230,8 @@ def render_measured(m: Measured) -> str:
         ),
         (f"the same, values rounded to {10**-ROUNDED_DECIMALS:g}", m.compressed_rounded),
         (
-            "the same, values on a binary step at the simulator's resolution"
-            " (1/128 °C, 1/1024 mm/s, 1/16 rpm)",
+            "the same, values stored at the simulator's resolution (`PDM_STORE_RESOLUTION`"
+            " 0.01 °C, 0.001 mm/s, 0.1 rpm: steps of 1/128, 1/1024, 1/16)",
             m.compressed_binary,
         ),
     ]

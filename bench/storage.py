@@ -273,13 +273,14 @@ def sizing_rows(m: Measured) -> list[list[str]]:
         if m.hyper is not None and m.compressed is not None:
             hot = per_day * COMPRESS_AFTER_DAYS * m.hyper / GB
 
-            def kept(days: int, hot: float = hot, per_day: float = per_day) -> float:
-                assert m.compressed is not None
-                return hot + per_day * (days - COMPRESS_AFTER_DAYS) * m.compressed / GB
+            def kept(days: int, size: float, hot: float = hot, per_day: float = per_day) -> float:
+                return hot + per_day * (days - COMPRESS_AFTER_DAYS) * size / GB
 
-            row += [f"{kept(30):,.1f}", f"{kept(KEPT_DAYS):,.0f}"]
+            row += [f"{kept(30, m.compressed):,.1f}", f"{kept(KEPT_DAYS, m.compressed):,.0f}"]
+            at_resolution = m.compressed_binary
+            row.append("—" if at_resolution is None else f"{kept(KEPT_DAYS, at_resolution):,.0f}")
         else:
-            row += ["—", "—"]
+            row += ["—", "—", "—"]
         row.append(f"{max(1, math.ceil(per_s / WORKER_READINGS_S))}")
         rows.append(row)
     return rows
@@ -289,9 +290,10 @@ def render_sizing(m: Measured) -> str:
     head = (
         "| machines | sensors each | Hz | readings/s | plain PG GB/day | plain PG GB/month"
         f" | plain PG GB, {KEPT_DAYS} days kept | TimescaleDB GB/month | TimescaleDB GB,"
-        f" {KEPT_DAYS} days kept | workers at {WORKER_READINGS_S:,} readings/s |"
+        f" {KEPT_DAYS} days kept | the same at the sensors' resolution"
+        f" (`PDM_STORE_RESOLUTION`) | workers at {WORKER_READINGS_S:,} readings/s |"
     )
-    lines = [head, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [head, "| " + " | ".join(["---:"] * 11) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in sizing_rows(m)]
     return "\n".join(lines)
 

@@ -13,10 +13,11 @@ each; the plain table is measured after ``VACUUM`` (``pg_total_relation_size``: 
 primary key, ``ts`` index); the hypertable with ``hypertable_size`` before and after
 ``compress_chunk`` on every chunk (the product's settings: segment by sensor, order by
 ``ts DESC``). The same compressed size is measured on two copies of the hypertable: the
-values rounded to 0.1 (real sensors send few decimals, the simulator many), and the values as
-``PDM_STORE_RESOLUTION`` stores them at the resolution the simulator sends (on power-of-two
-steps of 1/128 °C, 1/1024 mm/s, 1/16 rpm: the float compression XORs successive values, so
-only a power-of-two step leaves it trailing zeros; a decimal step does not). Prints the
+values rounded to 0.1 (real sensors send few decimals, the simulator many); and the same
+history is backfilled into a third database with ``PDM_STORE_RESOLUTION`` at the resolution
+the simulator sends (the product's own path: values on power-of-two steps of 1/128 °C,
+1/1024 mm/s, 1/16 rpm; the float compression XORs successive values, so only a power-of-two
+step leaves it trailing zeros, a decimal step does not) and measured compressed. Prints the
 tables and writes them with the command to docs/benchmarks.md.
 
 ``--series`` measures instead what the machine page waits for on a 30-day range (the
@@ -53,7 +54,6 @@ from data.db import Database
 from data.machine_series import machine_sensors, sensor_history
 from data.models import Machine
 from data.timescale import AGGREGATES
-from data.value_steps import binary_step
 from web.views.machine import MAX_POINTS
 from worker.backfill import backfill
 
@@ -68,10 +68,9 @@ __all__ = ["Measured", "SeriesTimes", "main", "sizing_rows"]
 log = logging.getLogger("bench.storage")
 GB = 1e9
 ROUNDED_DECIMALS = 1  # 0.1 °C, 0.1 mm/s, 0.1 rpm
-# the simulator's resolution (simulator/bulk_history.py rounds to these decimals), stored as
-# PDM_STORE_RESOLUTION stores it: on the largest power-of-two step not above it
+# the simulator's resolution (simulator/bulk_history.py rounds to these decimals), given as
+# PDM_STORE_RESOLUTION to the backfill of a third database (power-of-two steps 1/128, ...)
 RESOLUTION = {"temperature": 0.01, "vibration": 0.001, "rpm": 0.1}
-BINARY_STEPS = {kind: binary_step(r) for kind, r in RESOLUTION.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +118,14 @@ def _cluster(timescale: bool) -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _fill(server: PostgresServer, args: argparse.Namespace, end: datetime) -> str:
-    """A fresh database holding the history; its libpq URL."""
+def _fill(
+    server: PostgresServer,
+    args: argparse.Namespace,
+    end: datetime,
+    resolution: dict[str, float] | None = None,
+) -> str:
+    """A fresh database holding the history (values stored at ``resolution``, as
+    ``PDM_STORE_RESOLUTION`` has them stored); its libpq URL."""
     url = server.new_database()
     db = Database(url)
     try:
@@ -132,6 +137,7 @@ def _fill(server: PostgresServer, args: argparse.Namespace, end: datetime) -> st
             end=end,
             progress=False,
             workers=2,
+            resolution=resolution,
         )
     finally:
         db.dispose()
@@ -155,42 +161,47 @@ def _plain(url: str) -> tuple[int, float, float, float]:
 _COMPRESS_ALL = "SELECT count(compress_chunk(c, if_not_compressed => true)) FROM show_chunks(%s) c"
 
 
-def _timescale(url: str) -> tuple[int, float, float, float, float]:
+def _timescale(url: str) -> tuple[int, float, float, float]:
     """Readings, bytes per reading before and after compression, and after compression with
-    the values rounded to 0.1 and on a binary step."""
+    the values rounded to 0.1."""
     with psycopg.connect(url, autocommit=True) as conn:
-        kind = conn.execute(
-            "SELECT count(*) FROM timescaledb_information.hypertables"
-            " WHERE hypertable_name = 'readings'"
-        ).fetchone()
-        if not kind or not kind[0]:
-            raise SystemExit("readings is not a hypertable on the TimescaleDB cluster")
+        _check_hypertable(conn)
         conn.execute("VACUUM (ANALYZE) readings")
         n = _one(conn, "SELECT count(*) FROM readings")
         before = _one(conn, "SELECT hypertable_size('readings')")
-        on_step = " ".join(
-            f"WHEN '{kind}' THEN round(value / {step!r}) * {step!r}"
-            for kind, step in BINARY_STEPS.items()
-        )
         rounded = _compressed_copy(
             conn, "readings_rounded", f"round(value::numeric, {ROUNDED_DECIMALS})::float8"
         )
-        binary = _compressed_copy(conn, "readings_binary", f"CASE s.kind {on_step} END")
         chunks = _one(conn, _COMPRESS_ALL, ("readings",))
         log.info("compressed %d chunks", chunks)
         after = _one(conn, "SELECT hypertable_size('readings')")
-    return n, before / n, after / n, rounded / n, binary / n
+    return n, before / n, after / n, rounded / n
+
+
+def _compressed(url: str) -> tuple[int, float]:
+    """Readings and bytes per reading of a hypertable with every chunk compressed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        _check_hypertable(conn)
+        n = _one(conn, "SELECT count(*) FROM readings")
+        _one(conn, _COMPRESS_ALL, ("readings",))
+        return n, _one(conn, "SELECT hypertable_size('readings')") / n
+
+
+def _check_hypertable(conn: psycopg.Connection) -> None:
+    kind = conn.execute(
+        "SELECT count(*) FROM timescaledb_information.hypertables"
+        " WHERE hypertable_name = 'readings'"
+    ).fetchone()
+    if not kind or not kind[0]:
+        raise SystemExit("readings is not a hypertable on the TimescaleDB cluster")
 
 
 def _compressed_copy(conn: psycopg.Connection, table: str, value: str) -> int:
     """Bytes of a compressed hypertable holding ``readings`` with ``value`` (SQL over
-    ``readings`` and its sensor ``s``) for each reading's value."""
+    ``readings``) for each reading's value."""
     conn.execute(f"CREATE TABLE {table} (LIKE readings INCLUDING DEFAULTS INCLUDING INDEXES)")
     conn.execute(f"SELECT create_hypertable('{table}', by_range('ts', INTERVAL '1 day'))")
-    conn.execute(
-        f"INSERT INTO {table} SELECT sensor_id, ts, {value}"
-        " FROM readings JOIN sensors s ON s.id = readings.sensor_id"
-    )
+    conn.execute(f"INSERT INTO {table} SELECT sensor_id, ts, {value} FROM readings")
     conn.execute(
         f"ALTER TABLE {table} SET (timescaledb.compress,"
         " timescaledb.compress_segmentby = 'sensor_id',"
@@ -213,9 +224,11 @@ def measure(args: argparse.Namespace) -> Measured:
         log.warning("TimescaleDB rows skipped: %s", NO_TIMESCALEDB)
         return Measured(n, plain, heap, rollup)
     with _cluster(timescale=True) as ts_pg:
-        n_ts, hyper, compressed, rounded, binary = _timescale(_fill(ts_pg, args, end))
-    if n_ts != n:
-        raise SystemExit(f"the two clusters hold different histories: {n} vs {n_ts} readings")
+        n_ts, hyper, compressed, rounded = _timescale(_fill(ts_pg, args, end))
+        # the same history written again, its values stored as PDM_STORE_RESOLUTION stores them
+        n_res, binary = _compressed(_fill(ts_pg, args, end, RESOLUTION))
+    if not n == n_ts == n_res:
+        raise SystemExit(f"the databases hold different histories: {n}, {n_ts}, {n_res} readings")
     return Measured(n, plain, heap, rollup, hyper, compressed, rounded, binary)
 
 

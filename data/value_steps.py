@@ -16,12 +16,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["binary_step", "StepTable"]
+__all__ = ["binary_step", "on_step", "StepTable"]
 
 
 def binary_step(resolution: float) -> float:
     """The largest power of two not above ``resolution`` (0.01 -> 1/128)."""
     return 2.0 ** math.floor(math.log2(resolution))
+
+
+def on_step(values: np.ndarray | float, step: np.ndarray | float) -> np.ndarray | float:
+    """``values`` on multiples of ``step`` (round half to even): the one formula ingest and the
+    backfill store with, so a value stored by either is the same."""
+    return np.round(values / step) * step
 
 
 class StepTable:
@@ -52,10 +58,10 @@ class StepTable:
         step[inside] = self._table[sensor_ids[inside]]
         on = step > 0
         out = values.copy()
-        out[on] = np.round(values[on] / step[on]) * step[on]
+        out[on] = on_step(values[on], step[on])
         return out
 
     def value(self, sensor_id: int, value: float) -> float:
         """One value on its sensor's step."""
         step = self._steps.get(sensor_id)
-        return value if step is None else round(value / step) * step
+        return value if step is None else float(on_step(value, step))

@@ -43,7 +43,7 @@ from data.fleet_queries import (
 )
 from data.rollup import ROLLUP_S, roll_up
 from data.timescale import aggregates_in_use
-from data.value_steps import binary_step
+from data.value_steps import binary_step, on_step
 from simulator.bulk_history import Grid, generate, plan_machine
 from simulator.fleet_physics import FaultEpisode, MachineDef, demo_fleet
 from simulator.limit_crossings import Window, crossings
@@ -271,8 +271,7 @@ def _on_steps(values: np.ndarray, resolutions: list[float | None]) -> np.ndarray
     out = values.copy()
     for row, resolution in enumerate(resolutions):
         if resolution:
-            step = binary_step(resolution)
-            out[row] = np.round(values[row] / step) * step
+            out[row] = on_step(values[row], binary_step(resolution))
     return out
 
 

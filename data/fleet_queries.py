@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from data.models import (
@@ -102,34 +102,31 @@ def ensure_fleet(*, session: Session, machines: Iterable[MachineSpec]) -> int:
     return added
 
 
-def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
-    """(machine name, sensor key) -> sensor id, for machines that are not retired."""
-    stmt = (
-        select(Machine.name, Sensor.key, Sensor.id)
-        .join(Sensor, Sensor.machine_id == Machine.id)
+def _in_service_sensors(*columns: Any) -> Select[Any]:
+    """``columns`` of the sensors of machines that are not retired."""
+    return (
+        select(*columns)
+        .select_from(Sensor)
+        .join(Machine, Sensor.machine_id == Machine.id)
         .where(Machine.retired_at.is_(None))
     )
+
+
+def sensor_directory(*, session: Session) -> dict[tuple[str, str], int]:
+    """(machine name, sensor key) -> sensor id, for machines that are not retired."""
+    stmt = _in_service_sensors(Machine.name, Sensor.key, Sensor.id)
     return {(name, key): sid for name, key, sid in session.execute(stmt)}
 
 
 def sensor_kinds(*, session: Session) -> dict[int, str]:
     """Sensor id -> its kind, for machines that are not retired."""
-    stmt = (
-        select(Sensor.id, Sensor.kind)
-        .join(Machine, Sensor.machine_id == Machine.id)
-        .where(Machine.retired_at.is_(None))
-    )
+    stmt = _in_service_sensors(Sensor.id, Sensor.kind)
     return {sid: kind for sid, kind in session.execute(stmt)}
 
 
 def kind_units(*, session: Session, kinds: tuple[str, ...]) -> dict[str, list[str]]:
     """The units the sensors of each kind report in, over machines in service (sorted)."""
-    stmt = (
-        select(Sensor.kind, Sensor.unit)
-        .join(Machine, Sensor.machine_id == Machine.id)
-        .where(Machine.retired_at.is_(None), Sensor.kind.in_(kinds))
-        .distinct()
-    )
+    stmt = _in_service_sensors(Sensor.kind, Sensor.unit).where(Sensor.kind.in_(kinds)).distinct()
     out: dict[str, list[str]] = {}
     for kind, unit in session.execute(stmt):
         out.setdefault(kind, []).append(unit)

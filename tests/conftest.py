@@ -99,18 +99,26 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture(params=["embedded", "real"])
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
-    """embedded: SQLite + amqtt (the defaults); real: PostgreSQL + Mosquitto (MQTT 5)."""
+    """embedded: SQLite + amqtt (the defaults); real: PostgreSQL + Mosquitto (MQTT 5).
+
+    The embedded stack starts an amqtt of its own, as the product does in each process: the
+    session's broker keeps every earlier test's persistent sessions, and their queues, and
+    amqtt is not reliable when a client reconnects while it still holds the old connection."""
+    broker = None
     if request.param == "embedded":
-        port = request.getfixturevalue("amqtt_port")
-        settings = make_settings(tmp_path, embedded_mqtt_port=port)
+        broker = EmbeddedBroker(free_port())
+        broker.start()
+        settings = make_settings(tmp_path, embedded_mqtt_port=broker.port)
     else:
         pg = request.getfixturevalue("postgres")
         mq = request.getfixturevalue("mosquitto")
         settings = make_settings(tmp_path, database_url=pg.new_database(), mqtt_url=mq.url)
     database = Database(settings.effective_database_url)
     upgrade_schema(database.engine)
-    yield Stack(request.param, settings, database)
+    yield Stack(request.param, settings, database, broker)
     database.dispose()
+    if broker is not None:
+        broker.stop()
 
 
 def pytest_setup_options():  # noqa: ANN201 - dash testing hook: Chromium options

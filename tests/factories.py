@@ -20,6 +20,7 @@ from config import Settings, load_settings
 from data.db import Database, upgrade_schema
 from data.models import DeadLetter, Machine, Reading, Role, Sensor, User
 from data.readings import insert_readings
+from ingest.broker import EmbeddedBroker
 from maintenance.people.accounts import hash_password
 
 _ids = itertools.count(1)
@@ -30,6 +31,7 @@ class Stack:
     name: str
     settings: Settings
     db: Database
+    broker: EmbeddedBroker | None = None  # the embedded stack's own amqtt; None on Mosquitto
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

@@ -132,9 +132,7 @@ def test_malformed_payloads_are_dead_lettered_and_valid_ones_all_stored(running)
     assert worker.readiness() == {"database": True, "broker": True, "scheduler": True}
 
 
-def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(
-    running, request: pytest.FixtureRequest
-):
+def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(running):
     stack, worker, pub = running
     now = time.time()
     target = stack.settings.mqtt
@@ -152,7 +150,7 @@ def test_poison_is_never_redelivered_and_bad_topics_never_reach_the_worker(
     # the embedded broker lives on in this process (in the product it stops with the worker);
     # reconnecting before it handled the DISCONNECT makes amqtt take the old connection over,
     # and amqtt can lose a message doing that (seen in CI)
-    broker = request.getfixturevalue("amqtt_broker") if stack.name == "embedded" else None
+    broker = stack.broker
     assert broker is None or broker.client_connected(stack.settings.mqtt_client_id)
     worker.stop()
     if broker is not None:

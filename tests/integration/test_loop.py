@@ -39,7 +39,9 @@ def test_fast_forwarded_fault_raises_alarm_and_assigns_a_ticket(stack: Stack, sp
     try:
         assert worker.client.wait_connected(15)
         sim.start()
-        assert wait_until(lambda: readings_count(stack.db) > 30, timeout=30)
+        stored = wait_until(lambda: readings_count(stack.db) > 30, timeout=30)
+        acked, count_now = sim.publisher.acked, readings_count(stack.db)
+        assert stored, f"the broker acked {acked} messages, {count_now} readings stored"
         # the fault first breaks the vibration limit, then the machine stops (rpm too low)
         assert wait_until(lambda: "RPM_LOW" in _alarm_codes(stack), timeout=90), _alarm_codes(stack)
     finally:

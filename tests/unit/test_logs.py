@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
-from logs import JOB, REQUEST_ID, JsonFormatter, setup_logging
+import pytest
+
+from logs import _NOISY, JOB, REQUEST_ID, JsonFormatter, setup_logging
 
 
-def test_json_lines_carry_the_job_and_request(capsys):
+@pytest.fixture
+def root_logger() -> Iterator[None]:
+    """setup_logging replaces the root logger's handlers with one on this test's stderr:
+    put back what was there, or every later test in the process logs into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in _NOISY}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in noisy.items():
+        logging.getLogger(name).setLevel(was)
+
+
+def test_json_lines_carry_the_job_and_request(capsys, root_logger):
     setup_logging("json", "INFO")
     log = logging.getLogger("pdm.test")
     token = JOB.set("score-1a2b3c4d")
@@ -29,7 +46,6 @@ def test_json_lines_carry_the_job_and_request(capsys):
     assert "request_id" not in first
     assert second["request_id"] == "req-42" and second["level"] == "ERROR"
     assert "ValueError: bad" in second["exc"]
-    setup_logging("text", "INFO")
 
 
 def test_formatter_keeps_non_ascii_text():

@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score
 from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs
 from ml.inputs import AnyFailureModel, failure_scores, lstm_context, tree_features
-from ml.trees import TreeFailureModel, context_helps
+from ml.trees import COLUMN_SETS, TreeFailureModel, choose_columns
 from ml.windows import Params, Windows
 
 __all__ = ["FamilyFit", "finite"]
@@ -37,39 +37,48 @@ class FamilyFit:
         self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
-        self._context: tuple[bool, dict] | None = None
+        self._columns: tuple[tuple[bool, bool], dict] | None = None
 
-    def tree_context(self) -> tuple[bool, dict]:
-        """Whether the forests see the life's drift, decided once on the held-out units
-        (``ml.trees.context_helps``), and the errors it was decided on."""
-        if self._context is None:
+    def tree_columns(self) -> tuple[tuple[bool, bool], dict]:
+        """(drift, extremes): what the forests see besides the window, decided once on the
+        held-out units (``ml.trees.choose_columns``), and the errors it was decided on."""
+        if self._columns is None:
             p, w = self.params, self.w
-            self._context = context_helps(
-                tree_features(w.x3, w.types, None, self.baseline),
-                tree_features(w.x3, w.types, w.context(), self.baseline),
+            name, choice = choose_columns(
+                {
+                    name: self._tree_x(drift, extremes)
+                    for name, (drift, extremes) in COLUMN_SETS.items()
+                },
                 rul_h=w.ttf_h,
                 rul_known=w.rul_known(p.rul_cap_h),
                 val=self.val,
                 cap_h=p.rul_cap_h,
                 seed=p.seed,
             )
-        return self._context
+            self._columns = COLUMN_SETS[name], choice
+        return self._columns
+
+    def _tree_x(self, drift: bool, extremes: bool) -> np.ndarray:
+        w = self.w
+        context = w.context() if drift else None
+        return tree_features(w.x3, w.types, context, self.baseline, extremes=extremes)
 
     def tree(
         self, say: Say, share: tuple[float, float], *, every_unit: bool = False
     ) -> tuple[TreeFailureModel, dict]:
         """The forests on the units outside ``val``, or on ``every_unit``."""
         p, w = self.params, self.w
-        sees_drift, choice = self.tree_context()
+        (drift, extremes), choice = self.tree_columns()
         model = TreeFailureModel(
             horizon_h=p.horizon_h,
             rul_cap_h=p.rul_cap_h,
             seed=p.seed,
-            context=sees_drift,
+            context=drift,
+            extremes=extremes,
             probability=p.probability_source,
         )
         losses = model.fit(
-            tree_features(w.x3, w.types, w.context() if sees_drift else None, self.baseline),
+            self._tree_x(drift, extremes),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,

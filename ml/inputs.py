@@ -10,8 +10,8 @@ Wear-driven failures depend on these (a pump that warmed by 3 spreads in 20 hour
 sooner than one that took 60); a window alone cannot see them. The LSTM gets them on every
 step. The forest never sees the age (given it, its RUL error grew by 5–20 % while building
 this: it split on age, which predicts a unit's remaining life only as well as lives are
-alike), and sees the drift and wear rate when they lower its error on the held-out units
-(``ml.trees.context_helps``; docs/ml.md).
+alike), and sees the drift and wear rate, and each sensor's extremes in the window, when
+they lower its error on the held-out units (``ml.trees.choose_columns``; docs/ml.md).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from ml.blend import BlendFailureModel
 from ml.failure import FailureModel
-from ml.features import Baseline, lstm_inputs, window_features
+from ml.features import Baseline, lstm_inputs, standardise, window_features
 from ml.trees import TreeFailureModel
 
 AnyFailureModel = FailureModel | TreeFailureModel | BlendFailureModel  # a model of any family
@@ -88,14 +88,19 @@ def tree_features(
     context: Context | None,
     baseline: Baseline,
     units: np.ndarray | None = None,
+    *,
+    extremes: bool = False,
 ) -> np.ndarray:
-    """What the forests see: the window features and, with a ``context``, each sensor's drift
+    """What the forests see: the window features; with ``extremes``, each sensor's lowest and
+    highest value in the window (in healthy spreads); with a ``context``, each sensor's drift
     since early life and that drift per hour of age (the wear rate); not the age itself."""
-    feats = window_features(x3, types, baseline, units)
-    if context is None:
-        return feats
-    drift = np.clip(context.drift(x3, types, baseline), -50, 50)
-    return np.concatenate([feats, drift], axis=1)
+    columns = [window_features(x3, types, baseline, units)]
+    if extremes:
+        z = np.clip(standardise(x3, types, baseline, units), -50, 50)
+        columns += [z.min(axis=1), z.max(axis=1)]
+    if context is not None:
+        columns.append(np.clip(context.drift(x3, types, baseline), -50, 50))
+    return np.concatenate(columns, axis=1) if len(columns) > 1 else columns[0]
 
 
 def failure_scores(
@@ -115,7 +120,8 @@ def failure_scores(
         return prob, (tree[1] + lstm[1]) / 2
     if isinstance(model, TreeFailureModel):
         seen = context if model.context else None
-        return model.predict_features(tree_features(x3, types, seen, baseline, units))
+        x = tree_features(x3, types, seen, baseline, units, extremes=model.extremes)
+        return model.predict_features(x)
     extra: np.ndarray | None = lstm_context(x3, types, context, baseline, model.rul_cap_h)
     if model.n_inputs == x3.shape[2] + len(type_names):  # an LSTM of an earlier release
         extra = None  # learned without the life context

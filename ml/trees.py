@@ -25,7 +25,13 @@ from sklearn.model_selection import GroupKFold
 
 from ml.calibration import Calibrator
 
-__all__ = ["TreeFailureModel", "context_helps", "positive_probability", "rul_forest"]
+__all__ = [
+    "COLUMN_SETS",
+    "TreeFailureModel",
+    "choose_columns",
+    "positive_probability",
+    "rul_forest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,14 @@ _FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
 # on four development fleets the RUL error fell 4-9 % overall and 0-6 % in the last 2 h
 # against all features, and the forest trained 3-6x faster
 RUL_MAX_FEATURES = 1 / 3
-_CONTEXT_GAIN = 0.02  # the drift columns must lower the held-out RUL error by more than this
+# what the forests may see besides the window features, simplest first: (drift, extremes)
+COLUMN_SETS = {
+    "window": (False, False),
+    "window_and_drift": (True, False),
+    "window_and_extremes": (False, True),
+    "window_drift_and_extremes": (True, True),
+}
+_COLUMN_GAIN = 0.02  # more columns must lower the held-out RUL error by more than this
 
 
 class TreeFailureModel:
@@ -49,6 +62,7 @@ class TreeFailureModel:
         rul_cap_h: float,
         seed: int = 7,
         context: bool = False,
+        extremes: bool = False,
         probability: str = "classifier",
     ) -> None:
         if probability not in ("classifier", "rul"):
@@ -60,6 +74,7 @@ class TreeFailureModel:
         # whether the features end with the life's drift and wear rate (``ml.inputs``); the
         # forests of earlier releases saw the window only and are scored as they learned
         self.context = context
+        self.extremes = extremes  # each sensor's lowest and highest value in the window too
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
         self.calibrator = Calibrator.identity()
@@ -162,6 +177,7 @@ class TreeFailureModel:
                     "rul_cap_h": self.rul_cap_h,
                     "seed": self.seed,
                     "context": self.context,
+                    "extremes": self.extremes,
                     "probability": self.probability,
                     "calibration": self.calibrator.to_json(),
                 }
@@ -176,6 +192,7 @@ class TreeFailureModel:
             rul_cap_h=meta["rul_cap_h"],
             seed=meta["seed"],
             context=meta.get("context", False),
+            extremes=meta.get("extremes", False),  # earlier releases: the window's features
             probability=meta.get("probability", "classifier"),  # earlier releases: classifier
         )
         blob = joblib.load(path / "trees.joblib")
@@ -184,32 +201,37 @@ class TreeFailureModel:
         return model
 
 
-def context_helps(
-    plain: np.ndarray,
-    with_context: np.ndarray,
+def choose_columns(
+    candidates: dict[str, np.ndarray],
     *,
     rul_h: np.ndarray,
     rul_known: np.ndarray,
     val: np.ndarray,
     cap_h: float,
     seed: int,
-) -> tuple[bool, dict]:
-    """Whether the forests should see the life's drift: a RUL forest on each feature set is
-    fitted on the units outside ``val`` and scored on ``val``; the context is kept when it
-    lowers the error there by more than 2 % (a tie goes to the simpler model). It helps where
-    wear builds up over a life (development pump fleets) and hurts where faults strike at
-    random (the simulator), so the data decides. No held-out units: the window alone."""
+) -> tuple[str, dict]:
+    """Which columns the forests see (``candidates``: name -> features, simplest first, the
+    first the window alone): a RUL forest on each is fitted on the units outside ``val`` and
+    scored on ``val``, and a candidate replaces the one kept so far only when it lowers the
+    error there by more than 2 %. The life's drift helps where wear builds up over a life and
+    hurts where faults strike at random (development pump fleets and the simulator); a
+    sensor's extremes in the window help where a machine cycles (development valve fleets)
+    and cost a little elsewhere, so the data decides. No held-out units: the window alone."""
+    first = next(iter(candidates))
     fit, held = rul_known & ~val, rul_known & val
     if not fit.any() or not held.any():
-        return False, {}
+        return first, {}
     truth = np.minimum(rul_h, cap_h)
     rmse = {}
-    for name, x in (("window", plain), ("window_and_drift", with_context)):
+    for name, x in candidates.items():
         forest = rul_forest(seed, n_estimators=50)
         forest.fit(x[fit], truth[fit])
         rmse[name] = float(np.sqrt(np.mean((forest.predict(x[held]) - truth[held]) ** 2)))
-    keep = rmse["window_and_drift"] < (1 - _CONTEXT_GAIN) * rmse["window"]
-    return keep, {"val_rul_rmse_h_by_features": rmse, "sees_drift": keep}
+    kept = first
+    for name in candidates:
+        if rmse[name] < (1 - _COLUMN_GAIN) * rmse[kept]:
+            kept = name
+    return kept, {"val_rul_rmse_h_by_features": rmse, "tree_columns": kept}
 
 
 def rul_forest(seed: int, n_estimators: int = 100) -> RandomForestRegressor:

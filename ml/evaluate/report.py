@@ -47,6 +47,8 @@ def table(r: dict, setup: dict) -> str:
             for h, m in setup["horizon"].items()
         )
         lines.append(f"horizon choice  recall / precision out of fold: {tried}")
+    if r.get("tree_columns"):
+        lines.append(f"forest columns  {r['tree_columns']} (chosen on the held-out units)")
     if setup.get("choice"):
         lines.append(f"family choice   {setup['choice']}")
     counts = (

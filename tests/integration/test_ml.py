@@ -28,7 +28,7 @@ from ml.pipeline import train
 from ml.registry import active_versions, promote, rollback
 from ml.scoring import FleetScorer, MachineScore
 from ml.train_register import train_and_register
-from ml.trees import TreeFailureModel
+from ml.trees import COLUMN_SETS, TreeFailureModel
 from ml.windows import Params, build_windows
 
 PARAMS = Params(window=30, epochs=3, stride=10, n_estimators=50, units=16)
@@ -322,21 +322,23 @@ def test_an_lstm_of_the_previous_release_still_scores(tmp_path):
 def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_release_still_scores(
     tmp_path,
 ):
-    """Whether the forests see each sensor's drift since early life and its wear rate is
-    decided on the held-out units and recorded; a forest with them scores the same window
-    differently in a life that started elsewhere, and keeps that across save and load; a
-    forest saved without ``context`` (earlier releases) is scored on the window alone."""
+    """Whether the forests see each sensor's drift since early life and its wear rate, and
+    its extremes in the window, is decided on the held-out units and recorded; a forest with
+    the drift scores the same window differently in a life that started elsewhere, and keeps
+    both across save and load; a forest saved without ``context`` and ``extremes`` (earlier
+    releases) is scored on the window alone."""
     data = simulated(machines=4, days=2, seed=6)
     params = Params(window=30, epochs=1, stride=10, n_estimators=20, family="tree")
     trained = train(data, params)
-    assert trained.failure.context == trained.losses["sees_drift"]
-    assert set(trained.losses["val_rul_rmse_h_by_features"]) == {"window", "window_and_drift"}
+    chosen = COLUMN_SETS[trained.losses["tree_columns"]]
+    assert (trained.failure.context, trained.failure.extremes) == chosen
+    assert set(trained.losses["val_rul_rmse_h_by_features"]) == set(COLUMN_SETS)
 
     w = build_windows(data, params)
     ctx = w.context()
-    model = TreeFailureModel(horizon_h=6, rul_cap_h=24, context=True)
+    model = TreeFailureModel(horizon_h=6, rul_cap_h=24, context=True, extremes=True)
     model.fit(
-        tree_features(w.x3, w.types, ctx, trained.baseline),
+        tree_features(w.x3, w.types, ctx, trained.baseline, extremes=True),
         fail=(w.ttf_h <= 6).astype(float),
         fail_known=w.fail_known(6),
         rul_h=w.ttf_h,
@@ -345,7 +347,8 @@ def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_rel
         units=w.units,
     )
     n_window = window_features(w.x3[:2], w.types[:2], trained.baseline).shape[1]
-    assert model.regressor.n_features_in_ == n_window + 2 * len(data.sensors)
+    # the window, each sensor's lowest and highest value in it, its drift and wear rate
+    assert model.regressor.n_features_in_ == n_window + 4 * len(data.sensors)
     names = trained.type_names
     _, rul = failure_scores(model, w.x3, w.types, ctx, trained.baseline, names)
     shifted = replace(ctx, early=ctx.early - 5 * np.array(trained.baseline.std[w.types[0]]))
@@ -353,18 +356,18 @@ def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_rel
     assert not np.allclose(rul, rul_shifted)
     model.save(tmp_path / "new")
     again = load_failure_model(tmp_path / "new")
-    assert again.context
+    assert again.context and again.extremes
     assert np.allclose(failure_scores(again, w.x3, w.types, ctx, trained.baseline, names)[1], rul)
 
     plain = window_features(w.x3, w.types, trained.baseline)
-    model.context = False
+    model.context = model.extremes = False
     model.regressor.fit(plain, np.minimum(w.ttf_h, 24))
     model.classifier.fit(plain, w.ttf_h <= 6)
     model.save(tmp_path / "old")
     saved = json.loads((tmp_path / "old" / "failure.json").read_text())
-    del saved["context"]  # as an earlier release wrote it
+    del saved["context"], saved["extremes"]  # as an earlier release wrote it
     (tmp_path / "old" / "failure.json").write_text(json.dumps(saved))
     loaded = load_failure_model(tmp_path / "old")
-    assert loaded.family == "tree" and not loaded.context
+    assert loaded.family == "tree" and not loaded.context and not loaded.extremes
     _, rul_old = failure_scores(loaded, w.x3, w.types, shifted, trained.baseline, names)
     assert np.allclose(rul_old, model.regressor.predict(plain))

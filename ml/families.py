@@ -40,8 +40,9 @@ class FamilyFit:
         self._columns: tuple[tuple[bool, bool], dict] | None = None
 
     def tree_columns(self) -> tuple[tuple[bool, bool], dict]:
-        """(drift, extremes): what the forests see besides the window, decided once on the
-        held-out units (``ml.trees.choose_columns``), and the errors it was decided on."""
+        """(drift, extremes): what the forests see besides the window, decided once on
+        out-of-fold errors over the training units (``ml.trees.choose_columns``), and those
+        errors."""
         if self._columns is None:
             p, w = self.params, self.w
             name, choice = choose_columns(
@@ -51,7 +52,7 @@ class FamilyFit:
                 },
                 rul_h=w.ttf_h,
                 rul_known=w.rul_known(p.rul_cap_h),
-                val=self.val,
+                units=w.units,
                 cap_h=p.rul_cap_h,
                 seed=p.seed,
             )

@@ -323,7 +323,7 @@ def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_rel
     tmp_path,
 ):
     """Whether the forests see each sensor's drift since early life and its wear rate, and
-    its extremes in the window, is decided on the held-out units and recorded; a forest with
+    its extremes in the window, is decided on out-of-fold errors and recorded; a forest with
     the drift scores the same window differently in a life that started elsewhere, and keeps
     both across save and load; a forest saved without ``context`` and ``extremes`` (earlier
     releases) is scored on the window alone."""
@@ -332,7 +332,7 @@ def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_rel
     trained = train(data, params)
     chosen = COLUMN_SETS[trained.losses["tree_columns"]]
     assert (trained.failure.context, trained.failure.extremes) == chosen
-    assert set(trained.losses["val_rul_rmse_h_by_features"]) == set(COLUMN_SETS)
+    assert set(trained.losses["oof_rul_rmse_h_by_columns"]) == set(COLUMN_SETS)
 
     w = build_windows(data, params)
     ctx = w.context()

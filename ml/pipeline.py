@@ -181,12 +181,13 @@ def _fit_family(
     lstm, losses = fit.lstm(say, (0.3, 0.45), on_epoch)
     if family == "blend":
         tree, _ = fit.tree(say, (0.75, 0.15), every_unit=True)
-        return BlendFailureModel(tree, lstm), losses, {}
+        return BlendFailureModel(tree, lstm), losses, fit.tree_columns()[1]
     tree, _ = fit.tree(say, (0.75, 0.1))
     chosen, choice = fit.choose({"tree": tree, "blend": BlendFailureModel(tree, lstm)})
     tree, tree_losses = fit.tree(say, (0.85, 0.1), every_unit=True)
     model: AnyFailureModel = tree if chosen == "tree" else BlendFailureModel(tree, lstm)
-    return model, (tree_losses if chosen == "tree" else losses), choice
+    columns = fit.tree_columns()[1]  # what the forest sees, in the blend too
+    return model, (tree_losses if chosen == "tree" else losses), choice | columns
 
 
 def baseline_from_windows(w: Windows, healthy: np.ndarray, sensors: tuple[str, ...]) -> Baseline:

@@ -113,6 +113,9 @@ def test_machines_of_a_type_the_models_never_learned_are_left_to_the_rules(tiny,
 def test_a_blend_with_the_lstms_probability_keeps_it_through_save_and_load(tiny, tmp_path):
     held_out = build_windows(simulated(machines=4, days=2, seed=12), PARAMS, stride=50)
     x3, types, context = held_out.x3, held_out.types, held_out.context()
+    # what the blend's forest sees besides the window is recorded as for a forest alone
+    forest = tiny.failure.tree
+    assert COLUMN_SETS[tiny.losses["tree_columns"]] == (forest.context, forest.extremes)
     variant = BlendFailureModel(tiny.failure.tree, tiny.failure.lstm, probability="lstm")
     variant.save(tmp_path / "blend")
     loaded = load_failure_model(tmp_path / "blend")

@@ -48,7 +48,7 @@ def table(r: dict, setup: dict) -> str:
         )
         lines.append(f"horizon choice  recall / precision out of fold: {tried}")
     if r.get("tree_columns"):
-        lines.append(f"forest columns  {r['tree_columns']} (chosen on the held-out units)")
+        lines.append(f"forest columns  {r['tree_columns']} (chosen out of fold, training units)")
     if setup.get("choice"):
         lines.append(f"family choice   {setup['choice']}")
     counts = (

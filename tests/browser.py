@@ -139,3 +139,23 @@ def grid_row(dash_duo: Any, grid_id: str, row_id: object, timeout: float = 15.0)
         )
         time.sleep(0.2)
     raise AssertionError(f"no row {row_id} in #{grid_id} within {timeout:g} s")
+
+
+def click_grid_cell(
+    dash_duo: Any, grid_id: str, row_id: object, col_id: str, timeout: float = 15.0
+) -> None:
+    """Click a cell of an AG Grid row (``grid_row``). The grid redraws its rows when its data
+    arrives or changes (another test's user, the page's own refresh), which leaves a row found
+    a moment ago detached from the page: find it again and click the new one."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        row = grid_row(dash_duo, grid_id, row_id, timeout=max(0.1, deadline - time.monotonic()))
+        try:
+            row.find_element("css selector", f"[col-id='{col_id}']").click()
+            return
+        except StaleElementReferenceException:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)

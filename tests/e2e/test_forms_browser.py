@@ -6,7 +6,7 @@ number that names no ticket says so, without an empty chart."""
 from __future__ import annotations
 
 import pytest
-from browser import click, grid_row, login, shot, texts, visit
+from browser import click, click_grid_cell, login, shot, texts, visit
 from factories import WebApp
 from selenium.webdriver.support.ui import Select
 from services import free_port
@@ -76,8 +76,8 @@ def test_shift_hours_out_of_range_are_refused_with_a_message(dash_duo, web: WebA
     visit(dash_duo, "/admin/users")
     with web.db.session() as s:
         viewer = s.scalar(select(User.id).where(User.username == "viewer"))
-    row = grid_row(dash_duo, USERS_GRID, viewer)  # other tests' users may push it down
-    row.find_element("css selector", "[col-id='username']").click()
+    # other tests' users may push it down the grid
+    click_grid_cell(dash_duo, USERS_GRID, viewer, "username")
     dash_duo.wait_for_text_to_equal(f"#{USERS_EDIT_TITLE}", "viewer (viewer)")
     Select(dash_duo.find_element(f"#{USERS_SHIFT}")).select_by_value("custom")
     _type(dash_duo, f"#{USERS_SHIFT_START}", "25")

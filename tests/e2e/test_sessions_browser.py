@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser import click, grid_row, login, pattern, shot, sign_in_at, texts, visit
+from browser import click, click_grid_cell, login, pattern, shot, sign_in_at, texts, visit
 from factories import WebApp, add_user
 from services import free_port
 from sqlalchemy import select
@@ -100,7 +100,7 @@ def test_an_admin_signs_a_user_out_everywhere_from_the_users_page(
     sign_in_at(other_browser, base, "left-signed-in", PASSWORD)
     login(dash_duo, web, "admin")
     visit(dash_duo, "/admin/users")
-    grid_row(dash_duo, USERS_GRID, user).find_element("css selector", "[col-id='username']").click()
+    click_grid_cell(dash_duo, USERS_GRID, user, "username")
     dash_duo.wait_for_text_to_equal(f"#{USERS_EDIT_TITLE}", "left-signed-in (technician)")
     click(dash_duo, f"#{USERS_SIGN_OUT}")
     dash_duo.wait_for_contains_text(

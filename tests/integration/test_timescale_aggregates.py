@@ -16,7 +16,7 @@ import pytest
 from factories import add_user, make_settings, migrated, wait_until
 from services import NO_TIMESCALEDB, timescaledb_installed
 from sqlalchemy import text
-from timescale_jobs import job_configs, jobs_all_ran
+from timescale_jobs import job_configs, job_runner_error, jobs_all_ran
 
 from config import load_settings
 from data.db import Database
@@ -122,6 +122,16 @@ def _refresh_runs_done(db: Database) -> bool:
     return jobs_all_ran(db, where=f"j.{_REFRESH}", counter="total_successes")
 
 
+def _wait_for_refresh_runs(db: Database) -> None:
+    """Until every refresh policy has succeeded once; a skip, with TimescaleDB's own error,
+    where the server's job runner fails TimescaleDB's own jobs too (nothing the project
+    configured can make a policy run there)."""
+    done = wait_until(lambda: _refresh_runs_done(db) or job_runner_error(db), timeout=60)
+    if not _refresh_runs_done(db) and (error := job_runner_error(db)):
+        pytest.skip(f"TimescaleDB's job runner fails its own jobs on this server: {error}")
+    assert done
+
+
 def test_plain_postgres_reads_the_rollup_table_equal_to_raw(postgres, tmp_path):
     db = migrated(postgres.new_database())
     assert not aggregates_in_use(db.engine)
@@ -189,7 +199,7 @@ def test_retention_drops_raw_chunks_and_their_buckets_stay_in_the_aggregates(
     _write(db, sensors, start, NOW)
     _refresh(db)
     whole = _series(db, sensors, start, NOW, 720)
-    assert wait_until(lambda: _refresh_runs_done(db), timeout=60)
+    _wait_for_refresh_runs(db)
     outcome = apply_retention(db=db, now=NOW, raw_days=10, rollup_days=0)
     assert 3 * 1440 * len(sensors) <= outcome.readings_removed <= 4 * 1440 * len(sensors)
     with db.engine.connect() as conn:  # no hand-made rollups on TimescaleDB
@@ -242,7 +252,7 @@ def test_populated_database_converted_later_keeps_its_series_and_gets_the_aggreg
     for points, frame in before.items():  # real-time from raw, the rollup table before it
         _assert_same(_series(db, sensors, start, NOW, points), frame)
     sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)  # the worker's start
-    assert wait_until(lambda: _refresh_runs_done(db), timeout=60)
+    _wait_for_refresh_runs(db)
     assert _materialized_rows(db, "readings_10m_agg") > 0
     for points, frame in before.items():  # materialized by the policies now
         _assert_same(_series(db, sensors, start, NOW, points), frame)

@@ -40,7 +40,7 @@ from sklearn.model_selection import GroupKFold
 from ml.alarm_metrics import window_alarm_metrics
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.calibration import Calibrator
-from ml.trees import positive_probability, rul_forest
+from ml.trees import positive_probability, rul_out_of_fold
 
 __all__ = [
     "ALARM_THRESHOLDS",
@@ -96,7 +96,8 @@ def choose_horizon(
         return untried
     rows = np.arange(0, len(x), -(-len(x) // _MAX_WINDOWS))
     x, units, ends, ttf_h = x[rows], units[rows], ends[rows], ttf_h[rows]
-    rul = _rul_out_of_fold(x, np.minimum(ttf_h, rul_cap_h), rul_known[rows], units, k, seed)
+    capped = np.minimum(ttf_h, rul_cap_h)
+    rul = rul_out_of_fold(x, capped, rul_known[rows], units, k, seed, _FOREST["n_estimators"])
     tried: dict[str, dict] = {}
     for h in candidates:
         known = fail_known(h)[rows]
@@ -202,18 +203,3 @@ def _out_of_fold(
         forest.fit(x[train], label[train])
         raw[test] = positive_probability(forest, x[test])
     return Calibrator.fit(raw[known], label[known])(raw)
-
-
-def _rul_out_of_fold(
-    x: np.ndarray, rul_h: np.ndarray, known: np.ndarray, units: np.ndarray, k: int, seed: int
-) -> np.ndarray | None:
-    """Every window's remaining life (capped hours) from forests that never saw its unit;
-    None when no fold has a known remaining life to learn from."""
-    out = np.zeros(len(x))
-    for train, test in GroupKFold(n_splits=k).split(x, rul_h, units):
-        train = train[known[train]]
-        if not len(train):
-            return None
-        forest = rul_forest(seed, n_estimators=_FOREST["n_estimators"])
-        out[test] = forest.fit(x[train], rul_h[train]).predict(x[test])
-    return out

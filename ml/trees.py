@@ -31,6 +31,7 @@ __all__ = [
     "choose_columns",
     "positive_probability",
     "rul_forest",
+    "rul_out_of_fold",
 ]
 
 log = logging.getLogger(__name__)
@@ -229,12 +230,11 @@ def choose_columns(
         return first, {}
     rows = rows[:: -(-len(rows) // _MAX_CHOICE_WINDOWS)]
     truth, groups = np.minimum(rul_h[rows], cap_h), units[rows]
+    known = np.ones(len(rows), bool)
     rmse = {}
     for name, x in candidates.items():
-        out = np.zeros(len(rows))
-        for fit, held in GroupKFold(n_splits=k).split(rows, groups=groups):
-            forest = rul_forest(seed, n_estimators=50)
-            out[held] = forest.fit(x[rows[fit]], truth[fit]).predict(x[rows[held]])
+        out = rul_out_of_fold(x[rows], truth, known, groups, k, seed, n_estimators=50)
+        assert out is not None  # every row's remaining life is known
         rmse[name] = float(np.sqrt(np.mean((out - truth) ** 2)))
     kept = first
     for name in candidates:
@@ -249,6 +249,28 @@ def rul_forest(seed: int, n_estimators: int = 100) -> RandomForestRegressor:
         random_state=seed,
         **(_FOREST | {"n_estimators": n_estimators, "max_features": RUL_MAX_FEATURES}),
     )
+
+
+def rul_out_of_fold(
+    x: np.ndarray,
+    rul_h: np.ndarray,
+    known: np.ndarray,
+    units: np.ndarray,
+    k: int,
+    seed: int,
+    n_estimators: int,
+) -> np.ndarray | None:
+    """Every window's remaining life (capped hours) from RUL forests that never saw its unit
+    (``k`` folds of whole units, each fitted on the ``known`` windows of the others); None
+    when a fold has no known remaining life to learn from."""
+    out = np.zeros(len(x))
+    for train, test in GroupKFold(n_splits=k).split(x, rul_h, units):
+        train = train[known[train]]
+        if not len(train):
+            return None
+        forest = rul_forest(seed, n_estimators=n_estimators)
+        out[test] = forest.fit(x[train], rul_h[train]).predict(x[test])
+    return out
 
 
 def positive_probability(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:

@@ -35,7 +35,9 @@ __all__ = [
     "TimescaleState",
     "adopt_timescale",
     "aggregates_in_use",
+    "failed_policies",
     "log_timescale_state",
+    "run_failed_policies",
     "set_policies",
     "storage_detail",
     "timescale_state",
@@ -155,7 +157,14 @@ def storage_detail(bind: Engine | Connection) -> dict[str, str]:
         return {"backend": bind.dialect.name, "timescaledb": "absent", "note": "SQLite"}
     state = timescale_state(bind)
     backend = "timescaledb" if state == "active" else "postgresql"
-    return {"backend": backend, "timescaledb": state, "note": STATE_NOTES[state][1]}
+    detail = {"backend": backend, "timescaledb": state, "note": STATE_NOTES[state][1]}
+    if failed := failed_policies(bind):
+        detail["policies"] = (
+            "TimescaleDB's job runner failed "
+            + ", ".join(f"{proc.removeprefix('policy_')} of {table}" for _, proc, table in failed)
+            + ": the worker's policies job runs them"
+        )
+    return detail
 
 
 def adopt_timescale(conn: Connection) -> TimescaleState:
@@ -336,3 +345,48 @@ def _set_policy(conn: Connection, kind: str, key: str, after: timedelta | None) 
     if after is not None:
         conn.execute(text(f"SELECT add_{kind}_policy('readings', :after)"), {"after": after})
     log.info("TimescaleDB %s policy on readings: %s", kind, after or "none")
+
+
+# The project's policies: the aggregates' refreshes, and compression and retention on readings
+_OURS = (
+    "j.hypertable_schema = current_schema() AND j.hypertable_name IN ('readings', "
+    + ", ".join(f"'{name}'" for name in AGGREGATES)
+    + ") AND j.proc_name IN ('policy_refresh_continuous_aggregate', 'policy_compression',"
+    " 'policy_retention')"
+)
+_FAILED = text(
+    "SELECT j.job_id, j.proc_name, j.hypertable_name FROM timescaledb_information.jobs j"
+    " JOIN timescaledb_information.job_stats s USING (job_id)"
+    f" WHERE {_OURS} AND s.last_run_status = 'Failed' ORDER BY j.job_id"
+)
+
+
+def failed_policies(bind: Engine | Connection) -> list[tuple[int, str, str]]:
+    """The project's policies whose last run by TimescaleDB's job runner failed: (job id,
+    procedure, table). Empty while the runner does its work, and off TimescaleDB."""
+    if timescale_state(bind) != "active":
+        return []
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return [tuple(row) for row in conn.execute(_FAILED)]
+    return [tuple(row) for row in bind.execute(_FAILED)]
+
+
+def run_failed_policies(engine: Engine) -> list[str]:
+    """Run, in this process, each of the project's policies that TimescaleDB's job runner
+    failed (``CALL run_job``, TimescaleDB's own way to run a job by hand); returns what ran.
+
+    Some servers' runners fail every job, TimescaleDB's own included: Debian's PostgreSQL
+    15.20 with TimescaleDB 2.28.3 built from source ends each background run with "cannot
+    drop portal "" while it is being set up", while the same jobs run in a session succeed.
+    There the aggregates would never be materialized and readings never compressed; the
+    worker's ``policies`` job calls this every minute so that they are. A policy that fails
+    here too raises its own error (the job records it). Where the runner works, nothing is
+    run."""
+    ran = []
+    for job_id, proc, table in failed_policies(engine):
+        # a policy commits as it goes (a batch, a chunk at a time): no enclosing transaction
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CALL run_job(:id)"), {"id": job_id})
+        ran.append(f"{proc.removeprefix('policy_')} of {table}")
+    return ran

@@ -28,17 +28,3 @@ def jobs_all_ran(db: Database, *, where: str, counter: str = "total_runs") -> bo
                 f"WHERE {where} AND coalesce(s.{counter}, 0) = 0"
             )
         )
-
-
-def job_runner_error(db: Database) -> str | None:
-    """The error of a failed run of one of TimescaleDB's own jobs (ids under 1000, which the
-    project does not configure), or None. Such a failure means the server's job runner is
-    broken, whatever the project asked of it: TimescaleDB 2.28.3 built against Debian's
-    PostgreSQL 15.20 fails every job with 'cannot drop portal "" while it is being set up'."""
-    with db.engine.connect() as conn:
-        return conn.scalar(
-            text(
-                "SELECT err_message FROM timescaledb_information.job_errors "
-                "WHERE job_id < 1000 ORDER BY finish_time DESC LIMIT 1"
-            )
-        )

@@ -1,5 +1,6 @@
-"""Keeping the readings in shape: ``rollup`` (ten-minute rollups, late readings included)
-and ``retention`` (old readings rolled up and removed, TimescaleDB policies)."""
+"""Keeping the readings in shape: ``rollup`` (ten-minute rollups, late readings included),
+``retention`` (old readings rolled up and removed, TimescaleDB policies) and, on TimescaleDB,
+``policies`` (its policies run by the worker where the server's job runner fails them)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from data.rollup import roll_up_due
+from data.timescale import run_failed_policies
 from maintenance.ops.retention import apply_retention
 from worker.context import JobContext
 
-__all__ = ["retention", "rollup"]
+__all__ = ["policies", "retention", "rollup"]
 
 log = logging.getLogger(__name__)
 
@@ -33,3 +35,12 @@ def rollup(ctx: JobContext) -> int:
     """Ten-minute rollups up to now (see ``data.rollup.roll_up_due``)."""
     with ctx.db.session() as session:
         return roll_up_due(session, datetime.now(UTC), catch_up=timedelta(days=7))
+
+
+def policies(ctx: JobContext) -> int:
+    """TimescaleDB's policies that its job runner failed, run here (see
+    ``data.timescale.run_failed_policies``); how many ran (0 where the runner works)."""
+    ran = run_failed_policies(ctx.db.engine)
+    if ran:
+        log.info("policies: TimescaleDB's job runner had failed them; ran %s", ", ".join(ran))
+    return len(ran)

@@ -13,7 +13,7 @@ from config import Settings
 from worker.context import JobContext
 from worker.drain_job import drain
 from worker.drift_job import drift
-from worker.housekeeping import retention, rollup
+from worker.housekeeping import policies, retention, rollup
 from worker.lab_jobs import lab, retrain
 from worker.live_scoring import score
 from worker.report_jobs import refresh_reports, weekly_report
@@ -119,6 +119,8 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
     ),
     # (not where TimescaleDB's aggregates do it: maintenance.ops.scheduled_jobs.DONE_BY_AGGREGATES)
     ScheduledJob("rollup", rollup, Every(60, first_after_s=20), "fleet"),
+    # (only there: maintenance.ops.scheduled_jobs.ONLY_WITH_AGGREGATES)
+    ScheduledJob("policies", policies, Every(60, first_after_s=40), "fleet"),
     ScheduledJob("escalation", escalate, Every(60), "fleet", reads=("escalate_*_min",)),
     ScheduledJob("notify", notify, Every(10), "worker", reads=("smtp_*", "public_url")),
     ScheduledJob("plans", open_plans, Every(300, first_after_s=30), "fleet"),

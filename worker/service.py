@@ -20,7 +20,7 @@ from ingest.http_ingest import payload_limits
 from ingest.writer import BatchWriter, ByteBudget, Drainer, InboundMessage
 from maintenance.ops.app_settings import Overrides
 from maintenance.ops.retention import sync_timescale_policies
-from maintenance.ops.scheduled_jobs import DONE_BY_AGGREGATES, pending_requests
+from maintenance.ops.scheduled_jobs import not_scheduled, pending_requests
 from ml.lab.queue import fail_interrupted
 from worker.context import JobContext
 from worker.lease_keeper import LeaseKeeper
@@ -93,10 +93,10 @@ class Worker:
         if interrupted := fail_interrupted(self.db, worker=self.worker_id):
             log.warning("%d model-lab run(s) were interrupted by the last stop", interrupted)
         now = datetime.now(UTC)
-        aggregates = aggregates_in_use(self.db.engine)
+        skipped = not_scheduled(aggregates_in_use(self.db.engine))
         for job in SCHEDULE:
-            if job.name in DONE_BY_AGGREGATES and aggregates:
-                log.info("job %s not scheduled: TimescaleDB's aggregates do it", job.name)
+            if job.name in skipped:
+                log.info("job %s not scheduled: not for this storage", job.name)
                 continue
             body = self.recorder.recorded(job.name, partial(job.body, self.context))
             if job.scope == "fleet":

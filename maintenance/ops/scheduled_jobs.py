@@ -15,10 +15,12 @@ from data.timescale import aggregates_in_use
 __all__ = [
     "DONE_BY_AGGREGATES",
     "JOBS",
+    "ONLY_WITH_AGGREGATES",
     "JobSummary",
     "pending_requests",
     "request_run",
     "job_summaries",
+    "not_scheduled",
 ]
 
 # job id -> (what it does, when)
@@ -45,6 +47,11 @@ JOBS = {
         "whose continuous aggregates do it)",
         "every 60 s",
     ),
+    "policies": (
+        "Run TimescaleDB's policies (aggregate refreshes, compression, retention) that its "
+        "own job runner failed; nothing while it runs them",
+        "every 60 s",
+    ),
     "escalation": ("Escalate tickets not started in time to the managers", "every 60 s"),
     "plans": ("Open planned tickets for preventive maintenance that is coming due", "every 5 min"),
     "lab": ("Run the model lab's queued training and backtest runs, one at a time", "every 2 s"),
@@ -61,6 +68,13 @@ JOBS = {
 # not scheduled where TimescaleDB's continuous aggregates do their work
 # (data.timescale.aggregates_in_use), nor listed on the Jobs page there
 DONE_BY_AGGREGATES = frozenset({"rollup"})
+# scheduled and listed only there
+ONLY_WITH_AGGREGATES = frozenset({"policies"})
+
+
+def not_scheduled(aggregates: bool) -> frozenset[str]:
+    """The jobs neither scheduled nor listed, with TimescaleDB's aggregates in use or not."""
+    return DONE_BY_AGGREGATES if aggregates else ONLY_WITH_AGGREGATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +112,7 @@ def job_summaries(*, session: Session, now: datetime | None = None) -> list[JobS
         ).all()
     )
     waiting = set(session.scalars(select(JobRequest.job).where(JobRequest.started_at.is_(None))))
-    skipped = DONE_BY_AGGREGATES if aggregates_in_use(session.get_bind()) else frozenset()
+    skipped = not_scheduled(aggregates_in_use(session.get_bind()))
     out = []
     for job, (what, when) in JOBS.items():
         if job in skipped:
@@ -125,7 +139,7 @@ def job_summaries(*, session: Session, now: datetime | None = None) -> list[JobS
 
 def request_run(*, session: Session, job: str, user_id: int) -> bool:
     """Ask the worker to run ``job`` now (audited); False if unknown or already asked."""
-    if job not in JOBS or (job in DONE_BY_AGGREGATES and aggregates_in_use(session.get_bind())):
+    if job not in JOBS or job in not_scheduled(aggregates_in_use(session.get_bind())):
         return False
     waiting = session.scalar(
         select(JobRequest.id).where(JobRequest.job == job, JobRequest.started_at.is_(None))

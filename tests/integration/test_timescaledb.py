@@ -143,6 +143,55 @@ def test_compressed_chunks_take_late_and_redelivered_readings_and_retention_drop
     db.dispose()
 
 
+def _compression_job(db: Database) -> tuple[int, int]:
+    """The compression policy's job id and its runs so far."""
+    with db.engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(
+                text(
+                    "SELECT j.job_id, coalesce(s.total_runs, 0) FROM timescaledb_information.jobs"
+                    " j LEFT JOIN timescaledb_information.job_stats s USING (job_id)"
+                    " WHERE j.proc_name = 'policy_compression'"
+                )
+            ).one()
+        )
+
+
+def _compressed_chunks(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(
+            conn.scalar(
+                text("SELECT count(*) FROM timescaledb_information.chunks WHERE is_compressed")
+            )
+        )
+
+
+@needs_timescaledb
+def test_old_chunks_are_compressed_by_the_policy_or_by_the_worker_where_the_runner_fails_it(
+    timescale_postgres, tmp_path
+):
+    db = migrated(timescale_postgres.new_database())
+    sensor = _sensor(db, tmp_path)
+    with db.session() as s:  # a chunk older than the policy's day, and today's
+        insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(days=3), 1))
+        insert_readings(session=s, rows=_hours(sensor, NOW - timedelta(hours=2), 1))
+    sync_timescale_policies(db=db, raw_days=10, compress_after_days=1)
+    job, runs = _compression_job(db)
+    with db.engine.begin() as conn:  # its next run now, not in half a day
+        conn.execute(text("SELECT alter_job(:j, next_start => now())"), {"j": job})
+    assert wait_until(lambda: _compression_job(db)[1] > runs, timeout=60)
+    ran = timescale.run_failed_policies(db.engine)  # the worker's policies job, once
+    failed = {proc for _, proc, _ in timescale.failed_policies(db.engine)}
+    if "policy_compression" in failed:  # this server's runner fails it: the worker ran it
+        assert "compression of readings" in ran
+        assert db.storage()["policies"].startswith("TimescaleDB's job runner failed")
+    else:
+        assert ran == [] and "policies" not in db.storage()
+    assert _compressed_chunks(db) == 1  # the old chunk; today's stays as it is
+    assert _readings(db)[0] == 120
+    db.dispose()
+
+
 @needs_timescaledb
 def test_existing_populated_plain_database_is_converted_with_all_its_rows(own_postgres, tmp_path):
     db = migrated(own_postgres.new_database())  # installed, not preloaded: a plain table

@@ -11,7 +11,8 @@ sooner than one that took 60); a window alone cannot see them. The LSTM gets the
 step. The forest never sees the age (given it, its RUL error grew by 5–20 % while building
 this: it split on age, which predicts a unit's remaining life only as well as lives are
 alike), and sees the drift and wear rate, and each sensor's extremes in the window, when
-they lower its error on the held-out units (``ml.trees.choose_columns``; docs/ml.md).
+they lower its out-of-fold error over the training units (``ml.trees.choose_columns``;
+docs/ml.md).
 """
 
 from __future__ import annotations

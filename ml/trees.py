@@ -1,6 +1,6 @@
-"""Random forests on window features (and the life's drift, where the held-out units say it
-helps): failure within H (calibrated) and remaining useful life, the family the LSTM competes
-with.
+"""Random forests on window features (and the life's drift and the window's extremes, where
+out-of-fold errors over the training units say they help): failure within H (calibrated)
+and remaining useful life, the family the LSTM competes with.
 
 Random forests, not gradient boosting: on the simulated fleet, histogram gradient boosting
 with its rounds chosen on held-out units stopped after 15–50 rounds and its RUL in the last

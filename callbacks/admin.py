@@ -219,7 +219,8 @@ def _jobs_table(rows: list[JobSummary], *, can_run: bool) -> dbc.Table:
         if j.last_ok is None:
             outcome = html.Span("not run yet", className="text-muted")
         elif j.last_ok:
-            outcome = dbc.Badge(f"ok, {j.last_items} items", color="success")
+            n = j.last_items
+            outcome = dbc.Badge(f"ok, {n} item{'' if n == 1 else 's'}", color="success")
         else:
             outcome = html.Span(
                 [

@@ -73,6 +73,10 @@ def test_a_range_without_breakdowns_says_so_on_its_weeks(demo):
     figure = weeks_figure(report)
     assert [a.text for a in figure.layout.annotations] == ["No breakdowns in this range"]
     assert list(figure.data[0].x) == [w.label for w in report.weeks]
+    types = types_figure(report)
+    for axis in (figure.layout.yaxis, types.layout.yaxis):  # whole breakdowns, no 0.2 ticks
+        assert (axis.tick0, axis.dtick) == (0, 1)
+    assert list(types.layout.yaxis2.tickvals) == [0, 0.25, 0.5, 0.75, 1]  # no 110 % tick
 
 
 def test_an_empty_range_says_so_instead_of_bare_axes(demo):

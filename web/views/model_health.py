@@ -15,6 +15,7 @@ from maintenance.model_health.realised_quality import Quality
 from maintenance.rendering.human_units import format_duration, format_hours
 from web.views.components import figure_layout
 from web.views.lab_explore import lab_link
+from web.views.lab_explore_figures import empty_figure
 
 MH_TYPE = "model-health-type"
 MH_MODELS = "model-health-models"
@@ -32,10 +33,7 @@ def heatmap_figure(history: pd.DataFrame, threshold: float) -> dict:
     """PSI per feature (rows) and check (columns), the type's and, "(one machine)", the
     highest of any single machine; the colour saturates at twice the type's threshold."""
     if history.empty or history["psi"].isna().all():
-        return {
-            "data": [],
-            "layout": figure_layout(left=170, title="No drift checks of this type yet"),
-        }
+        return empty_figure("No drift checks of this type yet", height=160)
     mine = history["kind"] == "machine"
     history = history.assign(
         feature=history["feature"].where(~mine, history["feature"] + " (one machine)")
@@ -70,10 +68,7 @@ def distributions_figure(latest: list) -> dict:
     latest check (``latest``: its DriftResult rows, highest PSI first)."""
     worst = [r for r in latest if r.psi is not None and r.reference_shares][:WORST]
     if not worst:
-        return {
-            "data": [],
-            "layout": figure_layout(left=170, title="No distributions to compare yet"),
-        }
+        return empty_figure("No distributions to compare yet", height=160)
     data = []
     for i, row in enumerate(worst, start=1):
         bins = [f"d{k + 1}" for k in range(len(row.reference_shares))]

@@ -143,7 +143,7 @@ def weeks_figure(r: ReportData) -> go.Figure:
             hovertext=[f"week of {w.week_start:%Y-%m-%d}" for w in r.weeks],
         )
     )
-    fig.update_layout(**_LAYOUT, yaxis={"title": "breakdowns", "rangemode": "tozero"})
+    fig.update_layout(**_LAYOUT, yaxis=_count_axis(max((w.breakdowns for w in r.weeks), default=0)))
     if not r.total.breakdowns:  # the weeks stay on the axis; the empty plot says why
         fig.update_layout(annotations=[_note("No breakdowns in this range")])
     return fig
@@ -199,16 +199,25 @@ def types_figure(r: ReportData) -> go.Figure:
     )
     fig.update_layout(
         **_LAYOUT,
-        yaxis={"title": "breakdowns", "rangemode": "tozero"},
+        yaxis=_count_axis(max(t.stats.breakdowns for t in r.types)),
         yaxis2={
             "overlaying": "y",
             "side": "right",
-            "range": [0, 1.1],
+            "range": [0, 1.1],  # room above 100 % for its label
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
             "tickformat": ".0%",
             "showgrid": False,
         },
     )
     return fig
+
+
+def _count_axis(top: int) -> dict:
+    """A breakdowns axis: whole numbers only (no 0.2 breakdowns) while the counts are small."""
+    axis: dict = {"title": "breakdowns", "rangemode": "tozero"}
+    if top <= 10:
+        axis |= {"tick0": 0, "dtick": 1, "range": [0, max(top, 1) * 1.15]}
+    return axis
 
 
 def machines_figure(r: ReportData, top: int = 20) -> go.Figure:

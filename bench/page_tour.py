@@ -104,5 +104,11 @@ def wait_settled(driver: webdriver.Chrome, timeout: float = 30.0, poll: float = 
 
 
 def console_problems(driver: webdriver.Chrome) -> list[dict[str, Any]]:
-    """The console's errors and warnings since the last call (reading empties the log)."""
-    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    """The console's errors and warnings since the last call (reading empties the log), and
+    Chromium's advice on the page's markup (its "[DOM]" lines, e.g. a password field
+    outside a form), which it logs at a lower level."""
+    return [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] in ("SEVERE", "WARNING") or e.get("source") == "recommendation"
+    ]

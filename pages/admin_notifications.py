@@ -27,6 +27,7 @@ from web.views.admin_notifications import (
     NOTIFY_TICK,
     notify_error,
 )
+from web.views.components import fields_form
 
 _CHANNEL_COLUMNS = [
     {"field": "name", "sort": "asc", "minWidth": 130},
@@ -171,7 +172,7 @@ def _form() -> dbc.Card:
     )
     buttons = html.Div(
         [
-            dbc.Button("Save", id=NOTIFY_SAVE, size="sm"),
+            dbc.Button("Save", id=NOTIFY_SAVE, size="sm", type="button"),
             dbc.Button(
                 "Send test",
                 id=NOTIFY_TEST,
@@ -179,6 +180,7 @@ def _form() -> dbc.Card:
                 color="secondary",
                 className="ms-2",
                 disabled=True,
+                type="button",
             ),
             dbc.Button(
                 "Deactivate",
@@ -187,6 +189,7 @@ def _form() -> dbc.Card:
                 color="outline-danger",
                 className="ms-auto",
                 disabled=True,
+                type="button",
             ),
         ],
         className="d-flex align-items-center",
@@ -194,7 +197,9 @@ def _form() -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader(html.Span("New channel", id=NOTIFY_FORM_TITLE)),
-            dbc.CardBody([fields, dbc.Row([secret, events], className="g-2 mb-3"), buttons]),
+            dbc.CardBody(
+                fields_form([fields, dbc.Row([secret, events], className="g-2 mb-3"), buttons])
+            ),
         ],
         className="shadow-sm mb-3",
     )

@@ -32,6 +32,7 @@ from web.views.admin_users import (
     USERS_TEMP_PASSWORD,
     users_error,
 )
+from web.views.components import fields_form
 
 _COLUMNS = [
     {"field": "username", "headerName": "Name", "sort": "asc", "minWidth": 140},
@@ -108,7 +109,9 @@ def _new_card() -> dbc.Card:
     body = [
         dbc.Row(
             [
-                _field("User name", dbc.Input(id=USERS_NEW_NAME), "new-name", md=6),
+                _field(
+                    "User name", dbc.Input(id=USERS_NEW_NAME, autocomplete="off"), "new-name", md=6
+                ),
                 _field(
                     "Role",
                     dbc.Select(id=USERS_NEW_ROLE, options=[], placeholder="Choose…"),
@@ -120,7 +123,12 @@ def _new_card() -> dbc.Card:
         ),
         _field(
             "Email",
-            dbc.Input(id=USERS_NEW_EMAIL, type="email", placeholder="name@plant.example"),
+            dbc.Input(
+                id=USERS_NEW_EMAIL,
+                type="email",
+                placeholder="name@plant.example",
+                autocomplete="off",
+            ),
             "new-email",
             className="mb-2",
         ),
@@ -131,9 +139,11 @@ def _new_card() -> dbc.Card:
             "new-password",
             className="mb-3",
         ),
-        dbc.Button("Create user", id=USERS_CREATE, color="primary"),
+        dbc.Button("Create user", id=USERS_CREATE, color="primary", type="button"),
     ]
-    return dbc.Card([dbc.CardHeader("New user"), dbc.CardBody(body)], className="shadow-sm")
+    return dbc.Card(
+        [dbc.CardHeader("New user"), dbc.CardBody(fields_form(body))], className="shadow-sm"
+    )
 
 
 def _edit_card() -> dbc.Card:
@@ -149,7 +159,12 @@ def _edit_card() -> dbc.Card:
         dbc.Row(
             [
                 _field("Role", dbc.Select(id=USERS_ROLE, options=[]), "role", md=4),
-                _field("Email", dbc.Input(id=USERS_EMAIL, type="email"), "email", md=8),
+                _field(
+                    "Email",
+                    dbc.Input(id=USERS_EMAIL, type="email", autocomplete="off"),
+                    "email",
+                    md=8,
+                ),
             ],
             className="g-2 mb-2",
         ),
@@ -157,7 +172,7 @@ def _edit_card() -> dbc.Card:
         dbc.Checklist(id=USERS_SKILLS, options=[], value=[], inline=True),
         html.Div(id=users_error("skills"), className="text-danger small mb-2"),
         shift,
-        dbc.Button("Save changes", id=USERS_SAVE, color="primary", disabled=True),
+        dbc.Button("Save changes", id=USERS_SAVE, color="primary", disabled=True, type="button"),
         html.Hr(),
         html.H3("Sign-in", className="h6"),
         dbc.Row(
@@ -170,7 +185,11 @@ def _edit_card() -> dbc.Card:
                 ),
                 dbc.Col(
                     dbc.Button(
-                        "Set password", id=USERS_SET_PASSWORD, color="secondary", disabled=True
+                        "Set password",
+                        id=USERS_SET_PASSWORD,
+                        color="secondary",
+                        disabled=True,
+                        type="button",
                     ),
                     md=3,
                     className="d-flex align-items-end",
@@ -186,6 +205,7 @@ def _edit_card() -> dbc.Card:
                     color="outline-secondary",
                     className="me-2",
                     disabled=True,
+                    type="button",
                 ),
                 dbc.Button(
                     "Sign out everywhere",
@@ -193,8 +213,11 @@ def _edit_card() -> dbc.Card:
                     color="outline-danger",
                     className="me-2",
                     disabled=True,
+                    type="button",
                 ),
-                dbc.Button("Deactivate", id=USERS_ACTIVE, color="danger", disabled=True),
+                dbc.Button(
+                    "Deactivate", id=USERS_ACTIVE, color="danger", disabled=True, type="button"
+                ),
             ]
         ),
         html.Div(id=users_error("active"), className="text-danger small mt-1"),
@@ -204,7 +227,7 @@ def _edit_card() -> dbc.Card:
         ),
     ]
     header = dbc.CardHeader("Select a user in the grid", id=USERS_EDIT_TITLE)
-    return dbc.Card([header, dbc.CardBody(body)], className="shadow-sm", id=USERS_EDIT)
+    return dbc.Card([header, dbc.CardBody(fields_form(body))], className="shadow-sm", id=USERS_EDIT)
 
 
 def _hour(label: str, component_id: str) -> dbc.Col:

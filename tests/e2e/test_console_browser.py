@@ -1,5 +1,5 @@
 """In Chromium, every page for every role (issue 14): the browser console stays free of
-errors and warnings; a page outside the role shows "You don't have access to this page"
+errors, warnings and markup advice; a page outside the role shows "You don't have access to this page"
 with a way back, and the server answers 403 for its URL (never 500, never half a page);
 a viewer is shown no control their role may not use."""
 

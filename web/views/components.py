@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dash import Patch, ctx
+from dash import Patch, ctx, html
 from dash.exceptions import PreventUpdate
 
 from maintenance.rendering.human_units import format_duration
@@ -48,3 +48,11 @@ def figure_layout(title: str, *, left: int = 55, **extra: object) -> dict:
         "font": {"size": 12},
         **extra,
     }
+
+
+def fields_form(children: list) -> html.Form:
+    """A card's fields inside a ``<form>``, as browsers expect of password fields (Chromium
+    logs each one outside a form). Nothing submits it: its buttons must be
+    ``type="button"`` (Dash's callbacks act on their clicks), and with more than one text
+    field Enter does not submit a form that has no submit button."""
+    return html.Form(children, autoComplete="off")

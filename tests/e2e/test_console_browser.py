@@ -1,6 +1,6 @@
 """In Chromium, every page for every role (issue 14): the browser console stays free of
-errors, warnings and markup advice; a page outside the role shows "You don't have access to this page"
-with a way back, and the server answers 403 for its URL (never 500, never half a page);
+errors, warnings and markup advice; a page outside the role shows "You don't have access to
+this page" with a way back, and the server answers 403 for its URL (never 500, never half a page);
 a viewer is shown no control their role may not use."""
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ readings per machine every minute, an open ticket with its alarm), serves it wit
 as ``python app.py web`` does, and drives headless Chromium (bench/page_tour.py):
 
 * **settled after navigation**: a page opened by URL (a full load, browser cache warm: each
-  role's session first loads the fleet page twice, untimed in the rows, since a new
-  session's second load is when V8 compiles the shared scripts into its code cache) until
+  role's session first loads the fleet page twice, untimed in the rows: measured alone, a
+  new session's second load often took a second more in the browser, presumably V8 filling
+  its code cache with the shared scripts) until
   the page is drawn and no callback has been pending for 100 ms; the moment it went quiet,
   read in the page from ``performance.now()`` (a script installed before each load polls
   every 5 ms);
@@ -275,8 +276,8 @@ def run(repeat: int, roles: tuple[Role, ...]) -> Results:
                 driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _WATCH})
                 sign_in(driver, base, role.value, PASSWORD)
                 # warm the browser: its cache holds the scripts every page shares after the
-                # first load, and V8 compiles them into its code cache on the second (that
-                # load's browser time is ~1 s on the fleet page); timed, not in the pages' rows
+                # first load, and the second often took ~1 s more in the browser (presumably
+                # V8 filling its code cache); timed, printed, not in the pages' rows
                 warm = [_load(driver, base + "/") for _ in range(2)]
                 results.cold[role.value] = [w.settled for w in warm if w is not None]
                 for page in tour:

@@ -70,6 +70,10 @@ def _errors(err: ChannelError | None = None) -> tuple:
     return *messages, *(bool(m) for m in messages), str(err) if field == "events" else ""
 
 
+# what the page says of an email channel while the worker has no mail server to send with
+NO_MAIL_SERVER = "No mail server is configured (PDM_SMTP_HOST is not set)"
+
+
 def register(app: dash.Dash, db: Database, settings: Settings) -> None:
     @app.callback(
         Output(NOTIFY_CHANNELS_GRID, "rowData"),
@@ -143,7 +147,10 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
         text = f"Saved channel {row.name}."
         title = filled_form(row, writer=True)[6]
         saved = (row.id, "", not row.active, False, title)
-        return note(text, "success"), (refresh or 0) + 1, *_errors(), *saved
+        said = note(text, "success")
+        if row.kind == "email" and not settings.smtp_host:
+            said = note(f"{text} {NO_MAIL_SERVER}: nothing is sent to it until one is.", "warning")
+        return said, (refresh or 0) + 1, *_errors(), *saved
 
     @app.callback(
         _FEEDBACK,
@@ -159,6 +166,9 @@ def register(app: dash.Dash, db: Database, settings: Settings) -> None:
             if channel_id is None:
                 raise ChannelError("Save or select a channel first.")
             with db.session() as s:
+                kind = get_channel(session=s, channel_id=int(channel_id)).kind
+                if kind == "email" and not settings.smtp_host:
+                    raise ChannelError(f"{NO_MAIL_SERVER}: a test email cannot be sent.")
                 row = enqueue_test(session=s, channel_id=int(channel_id))
         except (AccessDenied, ChannelError) as err:
             return note(str(err), "warning"), dash.no_update

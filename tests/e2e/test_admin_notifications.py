@@ -1,6 +1,7 @@
 """In Chromium, an admin adds a webhook channel (a bad URL is refused next to the field),
 sends a test message, and after a delivery run sees it in the log, signed; a manager may
-only look."""
+only look. An email channel without a mail server is saved with a warning, and its test
+is refused with the reason."""
 
 from __future__ import annotations
 
@@ -43,10 +44,10 @@ def _type(dash_duo, selector: str, text: str) -> None:
     element.send_keys(text)
 
 
-def _remove_channel(web: WebApp) -> None:
+def _remove_channel(web: WebApp, name: str = NAME) -> None:
     """Leave the shared app without this channel (other tests open tickets)."""
     with web.db.session() as s:
-        found = s.scalar(select(NotificationChannel.id).where(NotificationChannel.name == NAME))
+        found = s.scalar(select(NotificationChannel.id).where(NotificationChannel.name == name))
         if found is not None:
             s.execute(delete(Notification).where(Notification.channel_id == found))
             s.execute(delete(NotificationChannel).where(NotificationChannel.id == found))
@@ -113,3 +114,31 @@ def _add_and_test(dash_duo, web: WebApp, receiver: Receiver) -> None:
     dash_duo.wait_for_contains_text(f"#{NOTIFY_NOTE}", "only admins", timeout=15)
     assert dash_duo.find_element(f"#{NOTIFY_SAVE}").get_attribute("disabled")
     shot(dash_duo, "admin-notifications-manager")
+
+
+def test_an_email_channel_without_a_mail_server_is_saved_with_a_warning_and_not_tested(
+    dash_duo, web: WebApp
+):
+    assert not web.settings.smtp_host  # the test app has no mail server
+    name = "ops-email-e2e"
+    try:
+        dash_duo.start_server(web.app, navigate=False, port=free_port())
+        login(dash_duo, web, "admin")
+        visit(dash_duo, "/admin/notifications")
+        dash_duo.wait_for_text_to_equal(f"#{NOTIFY_FORM_TITLE}", "New channel", timeout=15)
+        _type(dash_duo, f"#{NOTIFY_NAME}", name)
+        _type(dash_duo, f"#{NOTIFY_TARGET}", "team@plant.example")
+        click(dash_duo, f"#{NOTIFY_SAVE}")
+        feedback = f"#{NOTIFY_FEEDBACK}"
+        dash_duo.wait_for_contains_text(feedback, f"Saved channel {name}", timeout=10)
+        assert "PDM_SMTP_HOST is not set" in dash_duo.find_element(feedback).text
+        dash_duo.wait_for_contains_text(f"#{NOTIFY_FORM_TITLE}", f"Channel {name}", timeout=10)
+        click(dash_duo, f"#{NOTIFY_TEST}")
+        dash_duo.wait_for_contains_text(feedback, "a test email cannot be sent", timeout=10)
+        shot(dash_duo, "admin-notifications-no-mail-server")
+        with web.db.session() as s:  # nothing queued for it
+            mine = select(NotificationChannel.id).where(NotificationChannel.name == name)
+            queued = select(Notification.id).where(Notification.channel_id == s.scalar(mine))
+            assert s.scalar(queued) is None
+    finally:
+        _remove_channel(web, name)

@@ -42,7 +42,7 @@ def csv_card() -> dbc.Card:
                             ". Existing machines are updated, new ones created; sensors a "
                             "file leaves out are kept. You see a dry run first; the import "
                             "stores the whole file or, if any row has an error, nothing. "
-                            "The format is described in docs/payloads.md (“Fleet CSV”). ",
+                            "Leave a limit empty where a sensor has none. ",
                             dbc.Button(
                                 "Download an example CSV",
                                 id=FLEET_CSV_EXAMPLE,

@@ -79,7 +79,9 @@ def layout(**_query: str) -> html.Div:
                                 },
                             },
                             getRowId="params.data.id",
-                            style={"height": "260px"},
+                            # ten rows before it scrolls (it was five: the demo's sixth
+                            # machine was hidden); as tall as the card beside it
+                            style={"height": "470px"},
                         ),
                         lg=7,
                     ),

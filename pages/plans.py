@@ -29,7 +29,7 @@ _COLUMNS = [
     {"field": "machine", "maxWidth": 150},
     {"field": "every", "minWidth": 170},
     {"field": "last_done", "headerName": "Last done (UTC)", "cellDataType": "text"},
-    {"field": "hours_since", "headerName": "Running h since", "maxWidth": 150},
+    {"field": "hours_since", "headerName": "Running h since", "minWidth": 175},
     {"field": "next_due", "headerName": "Next due (UTC)", "sort": "asc", "cellDataType": "text"},
     {"field": "status", "maxWidth": 120},
 ]

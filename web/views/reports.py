@@ -203,7 +203,7 @@ def types_figure(r: ReportData) -> go.Figure:
         yaxis2={
             "overlaying": "y",
             "side": "right",
-            "range": [0, 1.1],  # room above 100 % for its label
+            "range": [0, 1.2],  # room above 100 % for its label, below the legend
             "tickvals": [0, 0.25, 0.5, 0.75, 1],
             "tickformat": ".0%",
             "showgrid": False,

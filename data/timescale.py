@@ -22,8 +22,9 @@ States, from best to worst:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -95,10 +96,18 @@ def timescale_state(bind: Engine | Connection) -> TimescaleState:
     """What TimescaleDB can do for this database right now (see the module docstring)."""
     if bind.dialect.name != "postgresql":
         return "absent"
+    return _read(bind, _state)
+
+
+_T = TypeVar("_T")
+
+
+def _read(bind: Engine | Connection, read: Callable[[Connection], _T]) -> _T:
+    """``read`` on ``bind``: a connection as it is, an engine through one of its own."""
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            return _state(conn)
-    return _state(bind)
+            return read(conn)
+    return read(bind)
 
 
 def _state(conn: Connection) -> TimescaleState:
@@ -158,10 +167,10 @@ def storage_detail(bind: Engine | Connection) -> dict[str, str]:
     state = timescale_state(bind)
     backend = "timescaledb" if state == "active" else "postgresql"
     detail = {"backend": backend, "timescaledb": state, "note": STATE_NOTES[state][1]}
-    if failed := failed_policies(bind):
+    if state == "active" and (failed := _read(bind, _failed)):
         detail["policies"] = (
             "TimescaleDB's job runner failed "
-            + ", ".join(f"{proc.removeprefix('policy_')} of {table}" for _, proc, table in failed)
+            + ", ".join(_policy(proc, table) for _, proc, table in failed)
             + ": the worker's policies job runs them"
         )
     return detail
@@ -287,10 +296,9 @@ def aggregates_in_use(bind: Engine | Connection) -> bool:
     if bind.dialect.name != "postgresql":
         return False
     probe = text("SELECT to_regclass(:n) IS NOT NULL")
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            return bool(conn.execute(probe, {"n": next(iter(AGGREGATES))}).scalar())
-    return bool(bind.execute(probe, {"n": next(iter(AGGREGATES))}).scalar())
+    return _read(
+        bind, lambda conn: bool(conn.execute(probe, {"n": next(iter(AGGREGATES))}).scalar())
+    )
 
 
 def set_policies(
@@ -364,12 +372,18 @@ _FAILED = text(
 def failed_policies(bind: Engine | Connection) -> list[tuple[int, str, str]]:
     """The project's policies whose last run by TimescaleDB's job runner failed: (job id,
     procedure, table). Empty while the runner does its work, and off TimescaleDB."""
-    if timescale_state(bind) != "active":
+    if bind.dialect.name != "postgresql":
         return []
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            return [tuple(row) for row in conn.execute(_FAILED)]
-    return [tuple(row) for row in bind.execute(_FAILED)]
+    return _read(bind, lambda conn: _failed(conn) if _state(conn) == "active" else [])
+
+
+def _failed(conn: Connection) -> list[tuple[int, str, str]]:
+    return [(int(job), str(proc), str(table)) for job, proc, table in conn.execute(_FAILED)]
+
+
+def _policy(proc: str, table: str) -> str:
+    """A policy as people read it: "compression of readings"."""
+    return f"{proc.removeprefix('policy_')} of {table}"
 
 
 def run_failed_policies(engine: Engine) -> list[str]:
@@ -388,5 +402,5 @@ def run_failed_policies(engine: Engine) -> list[str]:
         # a policy commits as it goes (a batch, a chunk at a time): no enclosing transaction
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("CALL run_job(:id)"), {"id": job_id})
-        ran.append(f"{proc.removeprefix('policy_')} of {table}")
+        ran.append(_policy(proc, table))
     return ran

@@ -98,6 +98,16 @@ def _account(publisher: RecordingPublisher, db: Database) -> dict[str, int]:
 
 
 def _batches(log: Path) -> list[dict[str, int]]:
+    """The committed batches the fault workers logged."""
+    return [b for b in _log_lines(log) if "killed" not in b]
+
+
+def _kills(log: Path) -> list[str]:
+    """The points at which the fault workers killed themselves, in order."""
+    return [b["killed"] for b in _log_lines(log) if "killed" in b]
+
+
+def _log_lines(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
@@ -145,7 +155,11 @@ def test_sigkill_at_every_point_loses_nothing_and_stores_nothing_twice(
             if point == "random":
                 time.sleep(random.uniform(1.0, 2.0))
                 proc.send_signal(signal.SIGKILL)
-            assert proc.wait(180) == -signal.SIGKILL, (point, (tmp_path / "worker.log").read_text())
+            assert proc.wait(180) == -signal.SIGKILL, (
+                point,
+                env["PDM_TEST_KILL_BATCH"],
+                (tmp_path / "worker.log").read_text()[-3000:],
+            )
         publisher.stop_stream()
         final = _spawn(
             harness, _env(settings, PDM_TEST_LOG=str(batch_log)), tmp_path / "worker.log"
@@ -158,6 +172,7 @@ def test_sigkill_at_every_point_loses_nothing_and_stores_nothing_twice(
     result = _account(publisher, db)
     redeliveries = sum(b["duplicates"] for b in _batches(batch_log))
     print(f"\nSIGKILL x{len(kills)}: {result}, redeliveries suppressed: {redeliveries}")
+    assert _kills(batch_log) == [p for p in kills if p != "random"]  # each where it was told
     assert publisher.total >= 3000  # the kills happened under a real stream
     assert (result["acked"], result["unrouted"]) == (3 * publisher.total, 0)
     assert (result["lost"], result["duplicates"], result["unknown"]) == (0, 0, 0)

@@ -4,13 +4,15 @@ the numbers of docs/ml.md ("Quality on data the models never saw").
     python -m bench.models                          # simulator and pump, seeds 1 2 3
     python -m bench.models --sets valve             # the set kept out of every choice
     python -m bench.models --sets battery           # the next never-tuned-on source
+    python -m bench.models --sets cell              # PyBaMM's cells: never tuned on either
     python -m bench.models --sets pump --seeds 1 --families tree lstm
 
 For each data set and seed, a training history and a test history are made with different
 seeds (other units, other lives), written as long-format CSV under ``--data`` (kept, so a
 rerun only evaluates), and ``python -m cli.evaluate ... --json`` runs on them in a fresh
 process (its peak memory is its own). The pump, valve and battery sets come from NASA's progpy
-physics (``bench/datasets/progpy_sets.py``); the simulator's from ``simulator/``. It prints
+physics (``bench/datasets/progpy_sets.py``), the cell set from PyBaMM's ageing models
+(``bench/datasets/pybamm_sets.py``); the simulator's from ``simulator/``. It prints
 one row per run, then per set and family the mean and the spread (min–max) over seeds, and
 the ratio of the model's RUL error to the baseline's (target ≤ 0.9).
 """
@@ -18,6 +20,7 @@ the ratio of the model's RUL error to the baseline's (target ≤ 0.9).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -31,7 +34,9 @@ SETS = {
     "pump": (40, 30, []),
     "valve": (40, 30, []),
     "battery": (40, 30, []),
+    "cell": (40, 30, []),
 }
+GENERATORS = {"cell": "bench.datasets.pybamm_sets"}  # the rest: bench.datasets.progpy_sets
 SIM_DAYS = (14.0, 10.0)
 COLUMNS = (
     "rul_rmse_h",
@@ -51,14 +56,17 @@ COLUMNS = (
 
 def _files(name: str, seed: int, root: Path) -> list[str]:
     """The evaluate options naming the set's train and test CSVs (made when missing)."""
-    from bench.datasets.progpy_sets import generate, write
+    from bench.datasets.progpy_sets import write
 
+    # imported here: each generator pulls in its physics library (progpy, PyBaMM) when used
+    module = importlib.import_module(GENERATORS.get(name, "bench.datasets.progpy_sets"))
     train_units, test_units, extra = SETS[name]
     args = []
     for role, units, offset in (("train", train_units, 1), ("test", test_units, 2)):
         folder = root / f"{name}-{seed}-{role}"
         if not (folder / "readings.csv").exists():
-            write(generate(name, units=units, seed=100 * seed + offset, progress=True), folder)
+            data = module.generate(name, units=units, seed=100 * seed + offset, progress=True)
+            write(data, folder)
         args += [f"--{role}-readings", str(folder / "readings.csv")]
         args += [f"--{role}-failures", str(folder / "failures.csv")]
     return args + extra

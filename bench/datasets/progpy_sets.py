@@ -105,7 +105,7 @@ from progpy.models import (
 )
 from tqdm import tqdm
 
-__all__ = ["SETS", "DataSet", "Run", "generate", "main", "write"]
+__all__ = ["SETS", "DataSet", "Run", "SetSpec", "assemble", "cli", "generate", "main", "write"]
 
 EPOCH = pd.Timestamp("2024-01-01T00:00:00Z")
 DAY_S = 86_400.0
@@ -659,6 +659,18 @@ def generate(
     runs = spec.runs(
         seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress
     )
+    return assemble(runs, spec, step_s=step_s, truncate=truncate, cuts=cuts)
+
+
+def assemble(
+    runs: Sequence[Run],
+    spec: SetSpec,
+    *,
+    step_s: float,
+    truncate: bool,
+    cuts: np.random.SeedSequence,
+) -> DataSet:
+    """The long-format frames of simulated runs, optionally truncated (cuts seeds where)."""
     failures = pd.DataFrame(
         {"unit": [r.unit for r in runs], "failure": [_failure_time(r) for r in runs]}
     )
@@ -688,9 +700,9 @@ def write(data: DataSet, out: Path) -> None:
         data.test_rul.to_csv(out / "test_rul.csv", index=False, float_format="%.4f")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.datasets.progpy_sets")
-    parser.add_argument("name", choices=sorted(SETS))
+def _parser(prog: str, names: Sequence[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("name", choices=sorted(names))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--units", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
@@ -701,9 +713,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return cli(argv, prog="python -m bench.datasets.progpy_sets", names=list(SETS), make=generate)
+
+
+def cli(
+    argv: Sequence[str] | None,
+    *,
+    prog: str,
+    names: Sequence[str],
+    make: Callable[..., DataSet],
+) -> int:
+    """Parse, make the set with make (a generate), write it, print a summary of its lives."""
+    args = _parser(prog, names).parse_args(argv)
     started = time.perf_counter()
-    data = generate(
+    data = make(
         args.name,
         units=args.units,
         seed=args.seed,

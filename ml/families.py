@@ -13,9 +13,9 @@ from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs
 from ml.inputs import AnyFailureModel, failure_scores, lstm_context, tree_features
 from ml.trees import COLUMN_SETS, TreeFailureModel, choose_columns
-from ml.windows import Params, Windows
+from ml.windows import Params, Windows, held_out_units
 
-__all__ = ["FamilyFit", "finite"]
+__all__ = ["FamilyFit", "finite", "lstm_split"]
 
 Say = Callable[[str, float], None]
 # a blend must beat the forest's held-out RUL error by more than this to be kept
@@ -96,11 +96,19 @@ class FamilyFit:
         say: Say,
         share: tuple[float, float],
         on_epoch: Callable[[int, dict], None] | None,
+        *,
+        apart: bool = False,
     ) -> tuple[FailureModel, dict]:
+        """The LSTM on the units outside ``val``, stopping and calibrating on ``val``; or,
+        ``apart`` (for the family choice), on units outside ``val``, stopping and calibrating
+        on units of its own drawn from those, so that ``val`` is as new to it as to the
+        forest and the choice between them is fair."""
         p, w = self.params, self.w
         known = w.rul_known(p.rul_cap_h)
         if not known.any():  # too little data to know any label: censored read as healthy
             known = np.ones(len(known), bool)
+        learn, stop = lstm_split(w.units, self.val, p.val_share, p.seed, apart=apart)
+        known &= learn | stop
         x3, types = w.x3[known], w.types[known]
         extra = lstm_context(x3, types, w.context(known), self.baseline, p.rul_cap_h)
         x = lstm_inputs(x3, types, self.baseline, self.type_names, context=extra)
@@ -126,7 +134,7 @@ class FamilyFit:
             epochs=p.epochs,
             on_epoch=epoch_done,
             sample_weight=self.weights[known],
-            val=self.val[known],
+            val=stop[known],
         )
         return model, losses
 
@@ -148,9 +156,9 @@ class FamilyFit:
         return {"val_rul_rmse_h": rmse, "val_average_precision": ap}
 
     def choose(self, candidates: dict[str, AnyFailureModel]) -> tuple[str, dict]:
-        """The candidate with the lower RUL error on the held-out units; within 2 % of the
-        forest's, the forest (the simpler model, and the LSTM stopped on these units, so its
-        error here is a little flattering). Every candidate's failure probability is the
+        """The candidate with the lower RUL error on the held-out units, which neither family
+        learned or stopped on; within 2 % of the forest's, the forest (the simpler model).
+        Every candidate's failure probability is the
         forest's, chosen with the horizon on every training unit (``ml.horizon``), so the
         average precision is recorded but does not decide."""
         scores = {family: self.quality(model) for family, model in candidates.items()}
@@ -165,6 +173,19 @@ class FamilyFit:
             "family_choice": {f: finite(s) for f, s in scores.items()},
             "chosen": chosen,
         }
+
+
+def lstm_split(
+    units: np.ndarray, val: np.ndarray, share: float, seed: int, *, apart: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(learn, stop): the windows the LSTM learns from and those it stops and calibrates on.
+    ``val`` are the held-out units' windows; ``apart``: it stops on a ``share`` of the other
+    units (drawn with the seed) and ``val`` is kept from it altogether."""
+    if not apart:
+        return ~val, val
+    own = held_out_units(units[~val], share, seed + 1)
+    stop = np.isin(units, list(own))
+    return ~val & ~stop, stop
 
 
 def finite(d: dict) -> dict:

@@ -40,7 +40,7 @@ from sklearn.model_selection import GroupKFold
 from ml.alarm_metrics import window_alarm_metrics
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.calibration import Calibrator
-from ml.trees import positive_probability, rul_out_of_fold
+from ml.trees import near_failure_weight, positive_probability, rul_out_of_fold
 
 __all__ = [
     "ALARM_THRESHOLDS",
@@ -97,7 +97,10 @@ def choose_horizon(
     rows = np.arange(0, len(x), -(-len(x) // _MAX_WINDOWS))
     x, units, ends, ttf_h = x[rows], units[rows], ends[rows], ttf_h[rows]
     capped = np.minimum(ttf_h, rul_cap_h)
-    rul = rul_out_of_fold(x, capped, rul_known[rows], units, k, seed, _FOREST["n_estimators"])
+    weight = near_failure_weight(ttf_h)
+    rul = rul_out_of_fold(
+        x, capped, rul_known[rows], units, k, seed, _FOREST["n_estimators"], weight
+    )
     tried: dict[str, dict] = {}
     for h in candidates:
         known = fail_known(h)[rows]

@@ -1,5 +1,6 @@
-"""The progpy data sets: long format, regular step, failures after their units' readings,
-lives that differ, the same output for the same seed. Tiny fleets, wear sped up."""
+"""The external data sets (progpy's pump, valve and battery, PyBaMM's cell): long format,
+regular step, failures after their units' readings, lives that differ, the same output for
+the same seed. Tiny fleets, wear sped up."""
 
 from __future__ import annotations
 
@@ -8,8 +9,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.datasets.progpy_sets import SETS, generate, main
+from bench.datasets import progpy_sets, pybamm_sets
 from ml.dataset import load_csv, regular_step
+
+GENERATORS = {name: module for module in (progpy_sets, pybamm_sets) for name in module.SETS}
+SETS = progpy_sets.SETS | pybamm_sets.SETS
+
+
+def generate(name: str, **options: float):  # noqa: ANN201 - a DataSet
+    return GENERATORS[name].generate(name, **options)
+
+
+def main(argv: list[str]) -> int:
+    return GENERATORS[argv[0]].main(argv)
+
 
 # wear sped up so that lives last hours; a valve's wear comes per stroke, strokes come hours
 # apart, and too fast a wear would fail its first stroke
@@ -17,11 +30,13 @@ FAST = {
     "pump": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 30.0},
     "valve": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 5.0},
     "battery": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 8.0},
+    "cell": {"units": 3, "seed": 5, "step_s": 60.0, "wear_scale": 4.0},
 }
 IDS = {
     "pump": ["p01", "p02", "p03"],
     "valve": [1, 2, 3],
     "battery": ["cell-001", "cell-002", "cell-003"],
+    "cell": ["cell-01", "cell-02", "cell-03"],
 }
 
 
@@ -51,7 +66,7 @@ def test_files_are_in_the_long_format(made):
     assert readings[list(SETS[name].sensors)].notna().all().all()
 
 
-def test_unit_ids_are_text_for_the_pump_and_battery_and_numbers_for_the_valve(made):
+def test_unit_ids_are_text_for_the_pump_and_cells_and_numbers_for_the_valve(made):
     name, out = made
     readings, _ = _read(out)
     assert sorted(readings["unit"].unique().tolist()) == IDS[name]
@@ -88,7 +103,7 @@ def test_a_seed_gives_the_same_data_and_another_seed_other_data(name):
     assert not other.failures["failure"].equals(first.failures["failure"])
 
 
-@pytest.mark.parametrize("name", ["pump", "battery"])
+@pytest.mark.parametrize("name", ["pump", "battery", "cell"])
 def test_truncated_sets_end_before_failure_and_give_the_hours_left(tmp_path, name):
     main([name, "--out", str(tmp_path), "--truncate", *_flags(FAST[name])])
     whole = generate(name, **FAST[name])
@@ -124,3 +139,26 @@ def test_battery_cells_cycle_within_their_voltage_window_and_fade_until_they_fai
         delivered = cell["discharge_ah"]
         assert delivered.iloc[0] == pytest.approx(2.11, abs=0.03)
         assert delivered.iloc[-1] < delivered.iloc[0] - 0.1
+
+
+@pytest.mark.parametrize("made", ["cell"], indirect=True)
+def test_pybamm_cells_cycle_within_their_voltage_window_warm_up_and_fade_until_they_fail(made):
+    _, out = made
+    readings, failures = _read(out)
+    lives = failures.set_index("unit")["failure"] - readings.groupby("unit")["time"].min()
+    assert (lives / pd.Timedelta(hours=1)).between(3, 60).all(), lives  # wear x4: hours
+    for _, cell in readings.groupby("unit"):
+        assert (cell[list(SETS["cell"].sensors)].nunique() > 10).all(), "a sensor is constant"
+        # the BMS stops the discharge at 2.5 V and the charger at 4.2 V (noise: 5 mV)
+        assert cell["v"].between(2.45, 4.25).all()
+        assert cell["v"].max() > 4.15 and cell["v"].min() < 2.8
+        # discharging (+) and charging (-) both happen, and rests between them
+        assert (cell["i"] > 1).any() and (cell["i"] < -1).any() and (cell["i"].abs() < 0.1).any()
+        # the lumped thermal model: the cell is warmer under load than at rest
+        assert cell.loc[cell["i"] > 1, "t"].mean() > cell.loc[cell["i"].abs() < 0.1, "t"].mean()
+        # the datasheet's 5 Ah until the first discharge ends, then what each one delivered:
+        # less and less, the last logged still above 80 % of the first (the end of life)
+        assert cell["discharge_ah"].iloc[0] == pytest.approx(5.0, abs=0.04)
+        charged = cell.loc[cell.index[cell["i"] < -1][0] :, "discharge_ah"]
+        first, last = charged.iloc[:10].median(), cell["discharge_ah"].iloc[-10:].median()
+        assert 0.8 * first - 0.03 < last < first - 0.1

@@ -105,7 +105,18 @@ from progpy.models import (
 )
 from tqdm import tqdm
 
-__all__ = ["SETS", "DataSet", "Run", "SetSpec", "assemble", "cli", "generate", "main", "write"]
+__all__ = [
+    "SETS",
+    "DataSet",
+    "Run",
+    "SetSpec",
+    "assemble",
+    "cli",
+    "generate",
+    "generate_from",
+    "main",
+    "write",
+]
 
 EPOCH = pd.Timestamp("2024-01-01T00:00:00Z")
 DAY_S = 86_400.0
@@ -650,12 +661,39 @@ def generate(
     progress: bool = False,
 ) -> DataSet:
     """A data set from scratch: draws, physics to failure, noise, optionally truncated."""
-    spec = SETS[name]
+    return generate_from(
+        SETS,
+        0,
+        name,
+        units=units,
+        seed=seed,
+        step_s=step_s,
+        truncate=truncate,
+        wear_scale=wear_scale,
+        progress=progress,
+    )
+
+
+def generate_from(
+    sets: dict[str, SetSpec],
+    tag: int,
+    name: str,
+    *,
+    units: int,
+    seed: int,
+    step_s: float,
+    truncate: bool,
+    wear_scale: float,
+    progress: bool,
+) -> DataSet:
+    """``generate`` for a module's ``sets``; ``tag`` keeps its seeds apart from another
+    module's (the set's position in ``sets`` is added to it)."""
+    spec = sets[name]
     if step_s < spec.min_step_s or step_s % spec.grid_s:
         raise ValueError(
             f"{name} needs a step of at least {spec.min_step_s} s, a multiple of {spec.grid_s} s"
         )
-    physics, cuts = np.random.SeedSequence([seed, list(SETS).index(name)]).spawn(2)
+    physics, cuts = np.random.SeedSequence([seed, tag + list(sets).index(name)]).spawn(2)
     runs = spec.runs(
         seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress
     )

@@ -72,8 +72,8 @@ from bench.datasets.progpy_sets import (
     _daily,
     _installs,
     _log_uniform,
-    assemble,
     cli,
+    generate_from,
 )
 
 # before pybamm's import: it would otherwise ask at the prompt to send usage data
@@ -324,16 +324,19 @@ def generate(
     wear_scale: float = 1.0,
     progress: bool = False,
 ) -> DataSet:
-    """A data set from scratch: draws, PyBaMM to failure, noise, optionally truncated."""
-    spec = SETS[name]
-    if step_s < spec.min_step_s or step_s % spec.grid_s:
-        raise ValueError(f"{name} needs a step of whole seconds, at least {spec.min_step_s} s")
-    # a tag of its own: no seed here repeats a progpy set's draws
-    physics, cuts = np.random.SeedSequence([seed, 1000 + list(SETS).index(name)]).spawn(2)
-    runs = spec.runs(
-        seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress
+    """A data set from scratch: draws, PyBaMM to failure, noise, optionally truncated; its
+    seeds tagged apart from progpy's sets' (no seed here repeats their draws)."""
+    return generate_from(
+        SETS,
+        1000,
+        name,
+        units=units,
+        seed=seed,
+        step_s=step_s,
+        truncate=truncate,
+        wear_scale=wear_scale,
+        progress=progress,
     )
-    return assemble(runs, spec, step_s=step_s, truncate=truncate, cuts=cuts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

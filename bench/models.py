@@ -2,9 +2,8 @@
 the numbers of docs/ml.md ("Quality on data the models never saw").
 
     python -m bench.models                          # simulator and pump, seeds 1 2 3
-    python -m bench.models --sets valve             # the set kept out of every choice
-    python -m bench.models --sets battery           # the next never-tuned-on source
-    python -m bench.models --sets cell              # PyBaMM's cells: never tuned on either
+    python -m bench.models --sets valve battery      # seen before, never tuned on
+    python -m bench.models --sets cell              # PyBaMM's cells: the never-tuned-on source
     python -m bench.models --sets pump --seeds 1 --families tree lstm
 
 For each data set and seed, a training history and a test history are made with different

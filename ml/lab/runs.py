@@ -179,9 +179,11 @@ def _train(
         registered = registry.version(session, "failure", versions["failure"])
         assert registered is not None  # train_and_register registered it
         family = registered.metrics.get("family")
+        choice = registered.metrics.get("family_choice")  # auto: each family's held-out error
     result = {
         "versions": versions,
         "family": family,
+        "family_choice": choice,
         "units": int(data.readings["unit"].nunique()),
         "failures": int(len(data.failures)),
         "verdicts_used": verdicts,

@@ -142,6 +142,10 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
         ).metrics["family"]  # "chosen" may name a blend's variant: the family is what shows
     named = {"tree": "random forest", "lstm": "LSTM", "blend": "forest + LSTM"}[chosen]
     assert f"failure v2 ({named})" in dash_duo.find_element("#lab-pair").text
+    # and why: each family's remaining-life error on the held-out machines, in the runs table
+    runs = dash_duo.find_element("#lab-runs-table").text
+    assert f"failure v2 ({named}); RUL error on held-out machines: random forest " in runs
+    assert ", forest + LSTM " in runs
 
     # not promotable before a backtest
     click(dash_duo, "#lab-promote")

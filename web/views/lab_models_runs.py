@@ -137,11 +137,24 @@ def _summary(run: LabRun) -> str:
     r = run.result or {}
     if run.kind == "train" and "versions" in r:
         v = r["versions"]
-        return f"anomaly v{v['anomaly']} + failure v{v['failure']} ({family_name(r.get('family'))})"
+        family = family_name(r.get("family"))
+        return f"anomaly v{v['anomaly']} + failure v{v['failure']} ({family}){_why(r)}"
     if "metrics" in r:
         c = r["metrics"]["candidate"]
         return f"recall {_pct(c.get('recall'))}, precision {_pct(c.get('precision'))}"
     return run.error[:60] if run.error else ""
+
+
+def _why(result: dict) -> str:
+    """Why ``auto`` kept its family: each candidate's RUL error on the held-out machines,
+    which neither learned from (the forest is kept unless the blend is 2 % better)."""
+    choice = result.get("family_choice") or {}
+    if len(choice) < 2:
+        return ""
+    errors = ", ".join(
+        f"{family_name(f)} {_num(s.get('val_rul_rmse_h'), '{:.2f} h')}" for f, s in choice.items()
+    )
+    return f"; RUL error on held-out machines: {errors}"
 
 
 def runs_table(runs: list[LabRun], names: dict[int, str]) -> object:

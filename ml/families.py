@@ -158,9 +158,9 @@ class FamilyFit:
     def choose(self, candidates: dict[str, AnyFailureModel]) -> tuple[str, dict]:
         """The candidate with the lower RUL error on the held-out units, which neither family
         learned or stopped on; within 2 % of the forest's, the forest (the simpler model).
-        Every candidate's failure probability is the
-        forest's, chosen with the horizon on every training unit (``ml.horizon``), so the
-        average precision is recorded but does not decide."""
+        Every candidate's failure probability is the forest's, chosen with the horizon on
+        every training unit (``ml.horizon``), so the average precision is recorded but does
+        not decide."""
         scores = {family: self.quality(model) for family, model in candidates.items()}
         forest = scores["tree"]["val_rul_rmse_h"]
 

@@ -29,8 +29,8 @@ __all__ = [
     "COLUMN_SETS",
     "TreeFailureModel",
     "choose_columns",
-    "positive_probability",
     "near_failure_weight",
+    "positive_probability",
     "rul_forest",
     "rul_out_of_fold",
 ]
@@ -55,8 +55,8 @@ COLUMN_SETS = {
 # the failure, 4 two hours before it, 1.5 a day before, 1 with no failure ahead. Windows near
 # a failure are few (the last 2 h are 2-5 % of a life) and are where the hours matter most; on
 # the four development fleets (pump and valve, seeds 11 and 12, two forest seeds each) the
-# RUL error fell 2-12 % in the last 2 h and 1-4 % overall (weights of 3/(h+2)·2 to
-# 24/(h+2) alike; docs/ml.md)
+# RUL error fell 2-12 % in the last 2 h and 1-4 % overall (gains of 6 to 24 over h + 2, and 6
+# over h + 1, did alike; docs/ml.md)
 NEAR_FAILURE_WEIGHT = (12.0, 2.0)
 _COLUMN_GAIN = 0.02  # more columns must lower the out-of-fold RUL error by more than this
 # the column choice: folds of whole units, at most this many windows (every k-th); 12,000

@@ -110,10 +110,9 @@ __all__ = [
     "DataSet",
     "Run",
     "SetSpec",
-    "assemble",
     "cli",
     "generate",
-    "generate_from",
+    "generator",
     "main",
     "write",
 ]
@@ -650,57 +649,37 @@ def _truncated(
     return cut, pd.DataFrame({"unit": [r.unit for r in runs], "rul_h": rul})
 
 
-def generate(
-    name: str,
-    *,
-    units: int,
-    seed: int,
-    step_s: float = 60.0,
-    truncate: bool = False,
-    wear_scale: float = 1.0,
-    progress: bool = False,
-) -> DataSet:
-    """A data set from scratch: draws, physics to failure, noise, optionally truncated."""
-    return generate_from(
-        SETS,
-        0,
-        name,
-        units=units,
-        seed=seed,
-        step_s=step_s,
-        truncate=truncate,
-        wear_scale=wear_scale,
-        progress=progress,
-    )
-
-
-def generate_from(
-    sets: dict[str, SetSpec],
-    tag: int,
-    name: str,
-    *,
-    units: int,
-    seed: int,
-    step_s: float,
-    truncate: bool,
-    wear_scale: float,
-    progress: bool,
-) -> DataSet:
-    """``generate`` for a module's ``sets``; ``tag`` keeps its seeds apart from another
+def generator(sets: dict[str, SetSpec], tag: int) -> Callable[..., DataSet]:
+    """A module's ``generate`` for its ``sets``; ``tag`` keeps its seeds apart from another
     module's (the set's position in ``sets`` is added to it)."""
-    spec = sets[name]
-    if step_s < spec.min_step_s or step_s % spec.grid_s:
-        raise ValueError(
-            f"{name} needs a step of at least {spec.min_step_s} s, a multiple of {spec.grid_s} s"
+
+    def generate(
+        name: str,
+        *,
+        units: int,
+        seed: int,
+        step_s: float = 60.0,
+        truncate: bool = False,
+        wear_scale: float = 1.0,
+        progress: bool = False,
+    ) -> DataSet:
+        """A data set from scratch: draws, physics to failure, noise, optionally truncated."""
+        spec = sets[name]
+        if step_s < spec.min_step_s or step_s % spec.grid_s:
+            raise ValueError(
+                f"{name} needs a step of at least {spec.min_step_s} s, "
+                f"a multiple of {spec.grid_s} s"
+            )
+        physics, cuts = np.random.SeedSequence([seed, tag + list(sets).index(name)]).spawn(2)
+        runs = spec.runs(
+            seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress
         )
-    physics, cuts = np.random.SeedSequence([seed, tag + list(sets).index(name)]).spawn(2)
-    runs = spec.runs(
-        seed=physics, units=units, step_s=step_s, wear_scale=wear_scale, progress=progress
-    )
-    return assemble(runs, spec, step_s=step_s, truncate=truncate, cuts=cuts)
+        return _assemble(runs, spec, step_s=step_s, truncate=truncate, cuts=cuts)
+
+    return generate
 
 
-def assemble(
+def _assemble(
     runs: Sequence[Run],
     spec: SetSpec,
     *,
@@ -748,6 +727,9 @@ def _parser(prog: str, names: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--truncate", action="store_true", help="cut lives; write test_rul.csv")
     parser.add_argument("--wear-scale", type=float, default=1.0, help="multiplies wear rates")
     return parser
+
+
+generate = generator(SETS, 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

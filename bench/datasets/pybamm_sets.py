@@ -66,14 +66,13 @@ from tqdm import tqdm
 from bench.datasets.progpy_sets import (
     DAY_S,
     HORIZON_S,
-    DataSet,
     Run,
     SetSpec,
     _daily,
     _installs,
     _log_uniform,
     cli,
-    generate_from,
+    generator,
 )
 
 # before pybamm's import: it would otherwise ask at the prompt to send usage data
@@ -314,29 +313,8 @@ def cell_runs(
 SETS = {"cell": SetSpec("pybamm-cell", CELL_SENSORS, cell_runs, 1.0)}
 
 
-def generate(
-    name: str,
-    *,
-    units: int,
-    seed: int,
-    step_s: float = 60.0,
-    truncate: bool = False,
-    wear_scale: float = 1.0,
-    progress: bool = False,
-) -> DataSet:
-    """A data set from scratch: draws, PyBaMM to failure, noise, optionally truncated; its
-    seeds tagged apart from progpy's sets' (no seed here repeats their draws)."""
-    return generate_from(
-        SETS,
-        1000,
-        name,
-        units=units,
-        seed=seed,
-        step_s=step_s,
-        truncate=truncate,
-        wear_scale=wear_scale,
-        progress=progress,
-    )
+# its seeds tagged apart from progpy's sets' (no seed here repeats their draws)
+generate = generator(SETS, 1000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

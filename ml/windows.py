@@ -16,6 +16,7 @@ from ml.inputs import Context, early_levels
 
 __all__ = [
     "FAMILIES",
+    "LAST_HOURS_H",
     "Params",
     "Windows",
     "build_windows",
@@ -49,6 +50,9 @@ class Params:
 
 
 FAMILIES = ("tree", "lstm", "blend", "auto")
+# the hours before a failure that the RUL error is also judged on alone: where a wrong
+# estimate costs a breakdown, and where the hours far from one no longer drown it out
+LAST_HOURS_H = 2.0
 
 
 @dataclass
@@ -75,6 +79,10 @@ class Windows:
     def rul_known(self, cap_h: float) -> np.ndarray:
         """Whether min(RUL, cap) is known."""
         return np.isfinite(self.ttf_h) | (self.left_h >= cap_h)
+
+    def last_hours(self) -> np.ndarray:
+        """Whether the window ends in the last ``LAST_HOURS_H`` before a failure."""
+        return self.ttf_h <= LAST_HOURS_H
 
 
 def build_windows(data: RunToFailure, params: Params, *, stride: int | None = None) -> Windows:

@@ -164,7 +164,7 @@ def _rmse(err: np.ndarray) -> float:
 def _rul(w: Windows, rul: np.ndarray, params: Params) -> dict:
     known = w.rul_known(params.rul_cap_h)
     err = rul[known] - np.minimum(w.ttf_h[known], params.rul_cap_h)
-    last2 = w.ttf_h <= 2.0
+    last2 = w.last_hours()
     err2 = rul[last2] - w.ttf_h[last2]
     return {
         "rul_rmse_h": _rmse(err),

@@ -18,6 +18,7 @@ from data.db import Database, upgrade_schema
 from data.models import LabRun, LabRunStatus, ModelVersion
 from ml import pipeline
 from ml.dataset import load_csv
+from ml.families import pick
 from ml.registry import active_versions
 from ml.windows import Params
 
@@ -56,6 +57,11 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
         # join for the remaining life, in the blend
         assert set(result["family_choice"]) == {"tree", "blend"}
         assert line["family"] in ("tree", "blend")
+        # judged on both RUL targets: overall and in the last 2 h (lives of 20-40 h: every
+        # held-out unit fails, so both are measured)
+        for scores in result["family_choice"].values():
+            assert scores["val_rul_rmse_h"] > 0 and scores["val_rul_rmse_last2h_h"] > 0
+        assert line["family"] == pick(result["family_choice"])
 
 
 @pytest.mark.parametrize(("family", "expected"), [("lstm", 0.8), ("tree", 0.9)])

@@ -147,14 +147,22 @@ def _summary(run: LabRun) -> str:
 
 def _why(result: dict) -> str:
     """Why ``auto`` kept its family: each candidate's RUL error on the held-out machines,
-    which neither learned from (the forest is kept unless the blend is 2 % better)."""
+    which neither learned from, overall and in the last 2 h before a failure (the blend is
+    kept only when it is 2 % better overall and no worse in those hours)."""
     choice = result.get("family_choice") or {}
     if len(choice) < 2:
         return ""
+    if all(s.get("val_rul_rmse_last2h_h") is None for s in choice.values()):
+        errors = ", ".join(
+            f"{family_name(f)} {_num(s.get('val_rul_rmse_h'))} h" for f, s in choice.items()
+        )
+        return f"; RUL error on held-out machines (none of them failed): {errors}"
     errors = ", ".join(
-        f"{family_name(f)} {_num(s.get('val_rul_rmse_h'), '{:.2f} h')}" for f, s in choice.items()
+        f"{family_name(f)} {_num(s.get('val_rul_rmse_h'))} / "
+        f"{_num(s.get('val_rul_rmse_last2h_h'))} h"
+        for f, s in choice.items()
     )
-    return f"; RUL error on held-out machines: {errors}"
+    return f"; RUL error on held-out machines, overall / last 2 h before a failure: {errors}"
 
 
 def runs_table(runs: list[LabRun], names: dict[int, str]) -> object:

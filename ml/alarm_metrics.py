@@ -89,6 +89,8 @@ class AlarmMetrics:
     raised: int  # raises counted for precision (not censored)
     true: int
     leads_h: list[float] = field(default_factory=list)
+    # every counted failure: (unit, failure in epoch seconds, caught)
+    outcomes: list[tuple[str, float, bool]] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -122,6 +124,7 @@ def alarm_metrics(
     fails = failures_as_seconds(failures)
     total = caught = raised = true = 0
     leads: list[float] = []
+    outcomes: list[tuple[str, float, bool]] = []
     for unit in sorted(set(raises) | set(fails["unit"])):
         part = fails[fails["unit"] == unit].sort_values("failure")
         f, rep = part["failure"].to_numpy(float), part["repaired"].to_numpy(float)
@@ -140,13 +143,14 @@ def alarm_metrics(
                 if not np.any((times > after) & (times <= f[i] - min_lead_h * _HOUR)):
                     continue
             total += 1
+            outcomes.append((str(unit), float(f[i]), not math.isnan(lead)))
             if not math.isnan(lead):
                 caught += 1
                 leads.append(lead / _HOUR)
         counted = r if censor_after is None else r[r <= censor_after]
         raised += len(counted)
         true += sum(true_raises(counted, f, horizon_s=horizon_h * _HOUR))
-    return AlarmMetrics(total, caught, raised, true, leads)
+    return AlarmMetrics(total, caught, raised, true, leads, outcomes)
 
 
 def window_alarm_metrics(
@@ -187,7 +191,7 @@ def window_alarm_metrics(
         censor_after=censor,
     )
     weeks = _scored_hours(units, ends) / _WEEK_H
-    return {
+    out: dict[str, object] = {
         "recall": m.recall,
         "precision": m.precision,
         "median_lead_h": m.median_lead_h,
@@ -197,6 +201,23 @@ def window_alarm_metrics(
         "raised": m.raised,
         "true_raises": m.true,
     }
+    if "mode" in failures.columns:
+        out["caught_by_mode"] = caught_by_mode(m.outcomes, failures)
+    return out
+
+
+def caught_by_mode(
+    outcomes: list[tuple[str, float, bool]], failures: pd.DataFrame
+) -> dict[str, list[int]]:
+    """Per failure mode (the failures' ``mode`` column: what broke), [caught, counted]."""
+    fails = failures_as_seconds(failures).assign(mode=failures["mode"].astype(str).to_numpy())
+    mode = {(u, float(t)): m for u, t, m in fails[["unit", "failure", "mode"]].itertuples(False)}
+    by_mode: dict[str, list[int]] = {}
+    for unit, at, caught in outcomes:
+        counts = by_mode.setdefault(mode[(unit, at)], [0, 0])
+        counts[0] += int(caught)
+        counts[1] += 1
+    return dict(sorted(by_mode.items()))
 
 
 def _scored_hours(units: np.ndarray, ends: np.ndarray) -> float:

@@ -689,7 +689,11 @@ def _assemble(
 ) -> DataSet:
     """The long-format frames of simulated runs, optionally truncated (cuts seeds where)."""
     failures = pd.DataFrame(
-        {"unit": [r.unit for r in runs], "failure": [_failure_time(r) for r in runs]}
+        {
+            "unit": [r.unit for r in runs],
+            "failure": [_failure_time(r) for r in runs],
+            "mode": [r.mode for r in runs],  # what broke: evaluate reports recall per mode
+        }
     )
     lives = pd.DataFrame(
         {

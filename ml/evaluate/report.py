@@ -67,6 +67,7 @@ def table(r: dict, setup: dict) -> str:
         if rules:
             row += f"{_fmt(r.get('rules_' + key), pattern):>12}"
         lines.append(row)
+    lines += _by_mode(r, rules)
     lines.append(
         f"{'anomaly ROC-AUC (IsolationForest)':<40}{_fmt(r.get('anomaly_auc'), '{:.3f}'):>12}"
     )
@@ -76,3 +77,18 @@ def table(r: dict, setup: dict) -> str:
             f"  ({_fmt(r['failure_auc_ceiling'], '{:.3f}')})"
         )
     return "\n".join(lines)
+
+
+def _by_mode(r: dict, rules: bool) -> list[str]:
+    """With the failures' modes given: each mode's failures caught ≥ min lead, of those
+    scorable, by the model, the baseline and the rules."""
+    sources = ("", "baseline_", "rules_") if rules else ("", "baseline_")
+    modes = sorted({m for s in sources for m in r.get(f"{s}caught_by_mode") or {}})
+    lines = []
+    for mode in modes:
+        row = f"{'  caught, ' + mode:<40.40}"
+        for source in sources:
+            caught, counted = (r.get(f"{source}caught_by_mode") or {}).get(mode, (0, 0))
+            row += f"{f'{caught} of {counted}':>12}"
+        lines.append(row)
+    return lines

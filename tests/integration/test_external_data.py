@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
+import pandas as pd
 import pytest
 from factories import make_settings, wear_history, write_history
 from sqlalchemy import select
@@ -62,6 +64,24 @@ def test_evaluate_json_on_supplied_data_reports_model_and_baseline(external, cap
         for scores in result["family_choice"].values():
             assert scores["val_rul_rmse_h"] > 0 and scores["val_rul_rmse_last2h_h"] > 0
         assert line["family"] == pick(result["family_choice"])
+
+
+def test_evaluate_counts_caught_failures_by_mode_when_the_failures_name_it(external, capsys):
+    (r, f), (r2, f2) = external
+    named = pd.read_csv(f2)
+    named["mode"] = ["bearing" if i % 2 else "seal" for i in range(len(named))]
+    named.to_csv(f2, index=False)
+    argv = ["--train-readings", str(r), "--train-failures", str(f), "--family", "tree"]
+    argv += ["--test-readings", str(r2), "--test-failures", str(f2), "--no-progress"]
+    result = evaluate_main([*argv, *SMALL, "--horizon-h", "6", "--stride", "2"])
+    for who in ("", "baseline_"):
+        by_mode = result[f"{who}caught_by_mode"]
+        assert set(by_mode) == {"bearing", "seal"}
+        assert sum(caught for caught, _ in by_mode.values()) == result[f"{who}caught"]
+        assert sum(counted for _, counted in by_mode.values()) == result["failures"]
+    printed = capsys.readouterr().out
+    caught, counted = result["caught_by_mode"]["seal"]
+    assert re.search(rf"caught, seal +{caught} of {counted} +\d+ of {counted}\n", printed)
 
 
 @pytest.mark.parametrize(("family", "expected"), [("lstm", 0.8), ("tree", 0.9)])

@@ -61,7 +61,7 @@ def test_files_are_in_the_long_format(made):
     name, out = made
     readings, failures = _read(out)
     assert list(readings.columns) == ["unit", "type", "time", *SETS[name].sensors]
-    assert list(failures.columns) == ["unit", "failure"]
+    assert list(failures.columns) == ["unit", "failure", "mode"]
     assert readings["type"].nunique() == 1 and str(readings["time"].dt.tz) == "UTC"
     assert readings[list(SETS[name].sensors)].notna().all().all()
 

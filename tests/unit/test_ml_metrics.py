@@ -11,11 +11,13 @@ import pytest
 
 from ml.alarm_metrics import (
     alarm_metrics,
+    caught_by_mode,
     failure_leads,
     replay_alarms,
     roc_auc,
     rule_breaches,
     true_raises,
+    window_alarm_metrics,
 )
 from ml.alarm_policy import alarm_raises
 
@@ -85,6 +87,28 @@ def test_fleet_recall_precision_and_median_lead():
     assert (strict.caught, strict.recall) == (2, 0.5)
     assert sorted(strict.leads_h) == pytest.approx([3.0, 4.0])
     assert strict.median_lead_h == pytest.approx(3.5)
+
+
+def test_recall_by_failure_mode():
+    failures = _failures([("a", 10 * H), ("a", 30 * H), ("b", 20 * H), ("c", 50 * H)])
+    failures["mode"] = ["leak", "spring", "leak", "spring"]
+    raises = {"a": [6 * H, 29 * H], "b": [2 * H, 17 * H], "c": []}
+    m = alarm_metrics(raises, failures, horizon_h=6, min_lead_h=2)
+    # a's leak at 10 h and b's leak caught; a's spring at 30 h (raised 1 h ahead) and c's missed
+    assert caught_by_mode(m.outcomes, failures) == {"leak": [2, 2], "spring": [0, 2]}
+    assert sum(c for c, _ in caught_by_mode(m.outcomes, failures).values()) == m.caught
+
+
+def test_the_replay_reports_modes_only_when_the_failures_name_them():
+    units = np.array(["a"] * 20 + ["b"] * 20)
+    ends = np.concatenate([np.arange(20) * H, np.arange(20) * H])
+    score = np.where((units == "a") & (ends >= 12 * H), 0.95, 0.1)  # a warns 7 h ahead, b never
+    failures = _failures([("a", 19.5 * H), ("b", 19.5 * H)])
+    plain = window_alarm_metrics(units, ends, score, failures, horizon_h=12)
+    assert plain["recall"] == 0.5 and "caught_by_mode" not in plain
+    failures["mode"] = ["Failed to open", "Spring Failure"]
+    named = window_alarm_metrics(units, ends, score, failures, horizon_h=12)
+    assert named["caught_by_mode"] == {"Failed to open": [1, 1], "Spring Failure": [0, 1]}
 
 
 def test_fleet_metrics_accept_timestamps():

@@ -164,15 +164,15 @@ def _fit_family(
     on_epoch: Callable[[int, dict], None] | None,
 ) -> tuple[AnyFailureModel, dict, dict]:
     """The failure model of ``family``: (model, its losses, how it was chosen). "auto" fits
-    the forest and the LSTM and keeps the forest or the blend (the forest's probability, the
-    mean of both RULs), whichever estimates the remaining life better on the held-out units
-    (``FamilyFit.choose``), units the LSTM neither learned nor stopped on (it stops on units
-    of its own); the kept forest then learns from every unit (it calibrates on folds of
-    units), while the LSTM keeps the units it stopped on. The alarms come
-    from the forest in both: its probability was chosen with the horizon on an out-of-fold
-    replay of every training unit, which the LSTM, stopped and calibrated on units held out
-    from it, has no honest peer of (choosing by its score there cost a development pump fleet
-    its alarm precision, 85 % to 56 %)."""
+    the forest and the LSTM and keeps the forest, or the blend (the forest's probability, the
+    mean of both RULs) where it estimates the remaining life better on the held-out units
+    both overall and in their last 2 h (``ml.families.pick``), units the LSTM neither
+    learned nor stopped on (it stops on units of its own); the kept forest then learns from
+    every unit (it calibrates on folds of units), while the LSTM keeps the units it stopped
+    on. The alarms come from the forest in both: its probability was chosen with the horizon
+    on an out-of-fold replay of every training unit, which the LSTM, stopped and calibrated
+    on units held out from it, has no honest peer of (choosing by its score there cost a
+    development pump fleet its alarm precision, 85 % to 56 %)."""
     if family == "tree":
         tree, losses = fit.tree(say, (0.3, 0.6), every_unit=True)
         return tree, losses, {}

@@ -169,13 +169,22 @@ def _row(r: AlarmRow, now: datetime) -> dict:
         "code": r.code,
         "severity": r.severity,
         "source": r.source,
-        "state": f"{r.state}, silenced" if r.silenced else r.state,
+        "state": _state(r),
         "ticket": f"[#{r.ticket_id}](/ticket/{r.ticket_id})" if r.ticket_id else "",
         "value": r.reading,  # typed columns; empty for alarms older than them
         "message": r.message,
-        "acknowledged_by": r.acknowledged_by or "",
-        "cleared_by": r.cleared_by or ("auto" if r.cleared_at else ""),
     }
+
+
+def _state(r: AlarmRow) -> str:
+    """Its state and who brought it there: "acknowledged by anna", "cleared by auto" (the
+    rule or model that raised it saw it end), ", silenced" in a maintenance window."""
+    state = r.state
+    if state == "acknowledged" and r.acknowledged_by:
+        state += f" by {r.acknowledged_by}"
+    elif state == "cleared":
+        state += f" by {r.cleared_by or 'auto'}"
+    return f"{state}, silenced" if r.silenced else state
 
 
 def _note(text: str, color: str) -> dbc.Alert:

@@ -31,15 +31,21 @@ RANGES = [
     {"label": "30 days", "value": "30"},
 ]
 
+# read whole: the row grows to the cell's lines rather than cut it
+_WRAPPED = {
+    "wrapText": True,
+    "autoHeight": True,
+    "cellStyle": {"lineHeight": "1.4", "paddingTop": "6px", "paddingBottom": "6px"},
+}
 _COLUMNS = [  # at least wide enough for their longest usual value; the message takes the rest
     {
         "field": "raised",
         "headerName": "Raised (UTC)",
         "sort": "desc",
-        "minWidth": 175,
+        "minWidth": 165,
         "cellDataType": "text",
     },
-    {"field": "age", "headerName": "Age", "minWidth": 75, "sortable": False},
+    {"field": "age", "headerName": "Age", "minWidth": 75, "sortable": False, "filter": False},
     {"field": "machine", "cellRenderer": "markdown", "minWidth": 115},
     {"field": "code", "minWidth": 150},  # "PRED_FAILURE" whole
     {
@@ -51,19 +57,11 @@ _COLUMNS = [  # at least wide enough for their longest usual value; the message 
         },
     },
     {"field": "source", "minWidth": 105},
-    {"field": "state", "minWidth": 130, "tooltipField": "state"},
-    {"field": "ticket", "cellRenderer": "markdown", "minWidth": 80},
-    {"field": "value", "headerName": "Latest value", "minWidth": 170, "tooltipField": "value"},
-    {  # read whole: the row grows to its lines rather than cut it
-        "field": "message",
-        "flex": 3,
-        "minWidth": 220,
-        "wrapText": True,
-        "autoHeight": True,
-        "cellStyle": {"lineHeight": "1.4", "paddingTop": "6px", "paddingBottom": "6px"},
-    },
-    {"field": "acknowledged_by", "headerName": "Ack by", "minWidth": 100},
-    {"field": "cleared_by", "headerName": "Cleared by", "minWidth": 110},
+    # who acknowledged or cleared it, in the state: "acknowledged by anna"
+    {"field": "state", "minWidth": 150, **_WRAPPED},
+    {"field": "ticket", "cellRenderer": "markdown", "minWidth": 80, "filter": False},
+    {"field": "value", "headerName": "Latest value", "minWidth": 130, **_WRAPPED},
+    {"field": "message", "flex": 3, "minWidth": 200, **_WRAPPED},
 ]
 
 

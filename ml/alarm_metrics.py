@@ -209,8 +209,10 @@ def window_alarm_metrics(
 def caught_by_mode(
     outcomes: list[tuple[str, float, bool]], failures: pd.DataFrame
 ) -> dict[str, list[int]]:
-    """Per failure mode (the failures' ``mode`` column: what broke), [caught, counted]."""
-    fails = failures_as_seconds(failures).assign(mode=failures["mode"].astype(str).to_numpy())
+    """Per failure mode (the failures' ``mode`` column: what broke; blank: "not given"),
+    [caught, counted]."""
+    modes = failures["mode"].fillna("not given").astype(str).to_numpy()
+    fails = failures_as_seconds(failures).assign(mode=modes)
     mode = {(u, float(t)): m for u, t, m in fails[["unit", "failure", "mode"]].itertuples(False)}
     by_mode: dict[str, list[int]] = {}
     for unit, at, caught in outcomes:

@@ -160,10 +160,10 @@ class FamilyFit:
         }
 
     def choose(self, candidates: dict[str, AnyFailureModel]) -> tuple[str, dict]:
-        """ "tree" or "blend", by their RUL errors on the held-out units, which neither family
-        learned or stopped on (``pick``). Every candidate's failure probability is the
-        forest's, chosen with the horizon on every training unit (``ml.horizon``), so the
-        average precision is recorded but does not decide."""
+        """Which family to keep, "tree" or "blend", by their RUL errors on the held-out units,
+        which neither family learned or stopped on (``pick``). Every candidate's failure
+        probability is the forest's, chosen with the horizon on every training unit
+        (``ml.horizon``), so the average precision is recorded but does not decide."""
         scores = {family: self.quality(model) for family, model in candidates.items()}
         chosen = pick(scores)
         return chosen, {

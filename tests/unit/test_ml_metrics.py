@@ -97,6 +97,8 @@ def test_recall_by_failure_mode():
     # a's leak at 10 h and b's leak caught; a's spring at 30 h (raised 1 h ahead) and c's missed
     assert caught_by_mode(m.outcomes, failures) == {"leak": [2, 2], "spring": [0, 2]}
     assert sum(c for c, _ in caught_by_mode(m.outcomes, failures).values()) == m.caught
+    failures.loc[3, "mode"] = None  # a blank mode in the CSV
+    assert caught_by_mode(m.outcomes, failures)["not given"] == [0, 1]
 
 
 def test_the_replay_reports_modes_only_when_the_failures_name_them():

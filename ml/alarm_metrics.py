@@ -11,7 +11,7 @@ random histories (``tests/unit/test_lab_tune_metrics.py``); held-out evaluation
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,8 +89,8 @@ class AlarmMetrics:
     raised: int  # raises counted for precision (not censored)
     true: int
     leads_h: list[float] = field(default_factory=list)
-    # every counted failure: (unit, failure in epoch seconds, caught)
-    outcomes: list[tuple[str, float, bool]] = field(default_factory=list)
+    # every counted failure: (its row's label in the failures frame, caught)
+    outcomes: list[tuple[Hashable, bool]] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -124,7 +124,7 @@ def alarm_metrics(
     fails = failures_as_seconds(failures)
     total = caught = raised = true = 0
     leads: list[float] = []
-    outcomes: list[tuple[str, float, bool]] = []
+    outcomes: list[tuple[Hashable, bool]] = []
     for unit in sorted(set(raises) | set(fails["unit"])):
         part = fails[fails["unit"] == unit].sort_values("failure")
         f, rep = part["failure"].to_numpy(float), part["repaired"].to_numpy(float)
@@ -143,7 +143,7 @@ def alarm_metrics(
                 if not np.any((times > after) & (times <= f[i] - min_lead_h * _HOUR)):
                     continue
             total += 1
-            outcomes.append((str(unit), float(f[i]), not math.isnan(lead)))
+            outcomes.append((part.index[i], not math.isnan(lead)))
             if not math.isnan(lead):
                 caught += 1
                 leads.append(lead / _HOUR)
@@ -207,16 +207,14 @@ def window_alarm_metrics(
 
 
 def caught_by_mode(
-    outcomes: list[tuple[str, float, bool]], failures: pd.DataFrame
+    outcomes: list[tuple[Hashable, bool]], failures: pd.DataFrame
 ) -> dict[str, list[int]]:
     """Per failure mode (the failures' ``mode`` column: what broke; blank: "not given"),
     [caught, counted]."""
-    modes = failures["mode"].fillna("not given").astype(str).to_numpy()
-    fails = failures_as_seconds(failures).assign(mode=modes)
-    mode = {(u, float(t)): m for u, t, m in fails[["unit", "failure", "mode"]].itertuples(False)}
+    modes = failures["mode"].fillna("not given").astype(str)
     by_mode: dict[str, list[int]] = {}
-    for unit, at, caught in outcomes:
-        counts = by_mode.setdefault(mode[(unit, at)], [0, 0])
+    for row, caught in outcomes:
+        counts = by_mode.setdefault(modes.loc[row], [0, 0])
         counts[0] += int(caught)
         counts[1] += 1
     return dict(sorted(by_mode.items()))

@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score
 
 from ml.failure import FailureModel
 from ml.features import Baseline, lstm_inputs
-from ml.inputs import AnyFailureModel, failure_scores, lstm_context, tree_features
+from ml.inputs import AnyFailureModel, failure_scores, lstm_context, switches, tree_features
 from ml.trees import COLUMN_SETS, TreeFailureModel, choose_columns
 from ml.windows import Params, Windows, held_out_units
 
@@ -37,18 +37,20 @@ class FamilyFit:
         self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
-        self._columns: tuple[tuple[bool, bool], dict] | None = None
+        self.switches = switches(w.x3)  # the sensors that are on/off switches
+        self._columns: tuple[tuple[bool, bool, bool], dict] | None = None
 
-    def tree_columns(self) -> tuple[tuple[bool, bool], dict]:
-        """(drift, extremes): what the forests see besides the window, decided once on
-        out-of-fold errors over the training units (``ml.trees.choose_columns``), and those
-        errors."""
+    def tree_columns(self) -> tuple[tuple[bool, bool, bool], dict]:
+        """(drift, extremes, switch levels): what the forests see besides the window, decided
+        once on out-of-fold errors over the training units (``ml.trees.choose_columns``), and
+        those errors. The switch levels are a candidate only where some sensor is a switch."""
         if self._columns is None:
             p, w = self.params, self.w
             name, choice = choose_columns(
                 {
-                    name: self._tree_x(drift, extremes)
-                    for name, (drift, extremes) in COLUMN_SETS.items()
+                    name: self._tree_x(*columns)
+                    for name, columns in COLUMN_SETS.items()
+                    if self.switches or not columns[2]
                 },
                 rul_h=w.ttf_h,
                 rul_known=w.rul_known(p.rul_cap_h),
@@ -59,27 +61,31 @@ class FamilyFit:
             self._columns = COLUMN_SETS[name], choice
         return self._columns
 
-    def _tree_x(self, drift: bool, extremes: bool) -> np.ndarray:
+    def _tree_x(self, drift: bool, extremes: bool, levels: bool) -> np.ndarray:
         w = self.w
         context = w.context() if drift else None
-        return tree_features(w.x3, w.types, context, self.baseline, extremes=extremes)
+        switched = self.switches if levels else ()
+        return tree_features(
+            w.x3, w.types, context, self.baseline, extremes=extremes, switched=switched
+        )
 
     def tree(
         self, say: Say, share: tuple[float, float], *, every_unit: bool = False
     ) -> tuple[TreeFailureModel, dict]:
         """The forests on the units outside ``val``, or on ``every_unit``."""
         p, w = self.params, self.w
-        (drift, extremes), choice = self.tree_columns()
+        (drift, extremes, levels), choice = self.tree_columns()
         model = TreeFailureModel(
             horizon_h=p.horizon_h,
             rul_cap_h=p.rul_cap_h,
             seed=p.seed,
             context=drift,
             extremes=extremes,
+            switches=self.switches if levels else (),
             probability=p.probability_source,
         )
         losses = model.fit(
-            self._tree_x(drift, extremes),
+            self._tree_x(drift, extremes, levels),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,

@@ -37,6 +37,8 @@ __all__ = [
     "early_levels",
     "failure_scores",
     "load_failure_model",
+    "switch_levels",
+    "switches",
     "tree_features",
 ]
 
@@ -91,17 +93,44 @@ def tree_features(
     units: np.ndarray | None = None,
     *,
     extremes: bool = False,
+    switched: tuple[int, ...] = (),
 ) -> np.ndarray:
     """What the forests see: the window features; with ``extremes``, each sensor's lowest and
-    highest value in the window (in healthy spreads); with a ``context``, each sensor's drift
-    since early life and that drift per hour of age (the wear rate); not the age itself."""
+    highest value in the window (in healthy spreads); with ``switched`` sensors, the others'
+    levels in each switch's on position (``switch_levels``); with a ``context``, each sensor's
+    drift since early life and that drift per hour of age (the wear rate); not the age."""
     columns = [window_features(x3, types, baseline, units)]
+    z = np.clip(standardise(x3, types, baseline, units), -50, 50) if extremes or switched else x3
     if extremes:
-        z = np.clip(standardise(x3, types, baseline, units), -50, 50)
         columns += [z.min(axis=1), z.max(axis=1)]
+    if switched:
+        columns.append(switch_levels(x3, z, switched))
     if context is not None:
         columns.append(np.clip(context.drift(x3, types, baseline), -50, 50))
     return np.concatenate(columns, axis=1) if len(columns) > 1 else columns[0]
+
+
+def switches(x3: np.ndarray) -> tuple[int, ...]:
+    """The sensors that are on/off switches: every reading 0 or 1, and both seen (a valve's
+    end switches, a motor's run flag)."""
+    off, on = x3 == 0.0, x3 == 1.0
+    found = (off | on).all(axis=(0, 1)) & off.any(axis=(0, 1)) & on.any(axis=(0, 1))
+    return tuple(int(s) for s in np.flatnonzero(found))
+
+
+def switch_levels(x3: np.ndarray, z: np.ndarray, switched: tuple[int, ...]) -> np.ndarray:
+    """(n, K × (S − K)): each other sensor's mean (``z``, in healthy spreads) over the window's
+    steps with each of the K switches on; NaN where a switch is never on in the window (the
+    forests learn where missing values go). A valve's chamber pressure at rest, open, drifts
+    with its leaks, but a window's plain mean moves more with how long it stood open."""
+    others = [s for s in range(x3.shape[2]) if s not in switched]
+    columns = []
+    for k in switched:
+        on = (x3[:, :, k] > 0.5).astype(float)
+        count = on.sum(axis=1)[:, None]
+        total = np.einsum("nw,nws->ns", on, z[:, :, others])
+        columns.append(np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0))
+    return np.concatenate(columns, axis=1)
 
 
 def failure_scores(
@@ -121,7 +150,9 @@ def failure_scores(
         return prob, (tree[1] + lstm[1]) / 2
     if isinstance(model, TreeFailureModel):
         seen = context if model.context else None
-        x = tree_features(x3, types, seen, baseline, units, extremes=model.extremes)
+        x = tree_features(
+            x3, types, seen, baseline, units, extremes=model.extremes, switched=model.switches
+        )
         return model.predict_features(x)
     extra: np.ndarray | None = lstm_context(x3, types, context, baseline, model.rul_cap_h)
     if model.n_inputs == x3.shape[2] + len(type_names):  # an LSTM of an earlier release

@@ -44,12 +44,17 @@ _FOREST = {"n_estimators": 100, "min_samples_leaf": 3, "n_jobs": 2}
 # on four development fleets the RUL error fell 4-9 % overall and 0-6 % in the last 2 h
 # against all features, and the forest trained 3-6x faster
 RUL_MAX_FEATURES = 1 / 3
-# what the forests may see besides the window features, simplest first: (drift, extremes)
+# what the forests may see besides the window features, simplest first: (drift, extremes,
+# switch levels); the sets with switch levels are candidates only where the data has switches
 COLUMN_SETS = {
-    "window": (False, False),
-    "window_and_drift": (True, False),
-    "window_and_extremes": (False, True),
-    "window_drift_and_extremes": (True, True),
+    "window": (False, False, False),
+    "window_and_drift": (True, False, False),
+    "window_and_extremes": (False, True, False),
+    "window_drift_and_extremes": (True, True, False),
+    "window_and_switch_levels": (False, False, True),
+    "window_drift_and_switch_levels": (True, False, True),
+    "window_extremes_and_switch_levels": (False, True, True),
+    "window_drift_extremes_and_switch_levels": (True, True, True),
 }
 # a remaining-life forest learns each window with weight 1 + 12 / (hours to failure + 2): 7 at
 # the failure, 4 two hours before it, 1.5 a day before, 1 with no failure ahead. Windows near
@@ -75,6 +80,7 @@ class TreeFailureModel:
         seed: int = 7,
         context: bool = False,
         extremes: bool = False,
+        switches: tuple[int, ...] = (),
         probability: str = "classifier",
     ) -> None:
         if probability not in ("classifier", "rul"):
@@ -87,6 +93,8 @@ class TreeFailureModel:
         # forests of earlier releases saw the window only and are scored as they learned
         self.context = context
         self.extremes = extremes  # each sensor's lowest and highest value in the window too
+        # the on/off sensors whose positions the other sensors' levels are also taken in
+        self.switches = tuple(switches)
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
         self.calibrator = Calibrator.identity()
@@ -191,6 +199,7 @@ class TreeFailureModel:
                     "seed": self.seed,
                     "context": self.context,
                     "extremes": self.extremes,
+                    "switches": list(self.switches),
                     "probability": self.probability,
                     "calibration": self.calibrator.to_json(),
                 }
@@ -206,6 +215,7 @@ class TreeFailureModel:
             seed=meta["seed"],
             context=meta.get("context", False),
             extremes=meta.get("extremes", False),  # earlier releases: the window's features
+            switches=tuple(meta.get("switches", ())),
             probability=meta.get("probability", "classifier"),  # earlier releases: classifier
         )
         blob = joblib.load(path / "trees.joblib")
@@ -230,7 +240,9 @@ def choose_columns(
     the one kept so far only when it lowers that error by more than 2 %. The life's drift
     helps where wear builds up over a life and hurts where faults strike at random
     (development pump fleets and the simulator); a sensor's extremes in the window help
-    where a machine cycles (development valve fleets), so the data decides. Fewer than
+    where a machine cycles (development valve fleets), and so do the levels in each switch
+    position where a switch tells the machine's state (``ml.inputs.switch_levels``), so the
+    data decides. Fewer than
     three units, or no known remaining life: the window alone."""
     first = next(iter(candidates))
     rows = np.flatnonzero(rul_known)

@@ -367,6 +367,39 @@ def wear_history(
     return pd.concat(rows, ignore_index=True), pd.DataFrame(fails)
 
 
+def valve_history(*, units: int, seed: int, step_s: float = 300.0) -> tuple[Any, Any]:
+    """A tiny run-to-failure set of valves that switch: each stands open or closed for 1-5 h
+    (``opened`` is 1 or 0); its chamber pressure is high while open and falls as a leak
+    grows, which only the open position shows; failure when the leak has grown enough, in
+    20-40 hours. A window's plain mean pressure moves more with how long the valve stood
+    open than with the leak. Returns (readings, failures) in long format."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows, fails = [], []
+    for k in range(units):
+        life_h = rng.uniform(20, 40)
+        t = np.arange(0, life_h * 3600, step_s)
+        dwell = rng.uniform(1, 5, size=len(t)).cumsum() * 3600  # each standing's end
+        opened = (np.searchsorted(dwell, t) % 2).astype(float)
+        leak = t / (life_h * 3600)
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=int(rng.integers(0, 500)))
+        frame = pd.DataFrame(
+            {
+                "unit": f"valve-{k}",
+                "type": "valve",
+                "time": [start + timedelta(seconds=float(s)) for s in t],
+                "opened": opened,
+                "pressure": 0.2 + opened * (3 - 1.5 * leak) + rng.normal(0, 0.05, len(t)),
+                "flow": 0.1 + 0.8 * opened + rng.normal(0, 0.05, len(t)),
+            }
+        )
+        rows.append(frame)
+        fails.append({"unit": f"valve-{k}", "failure": start + timedelta(hours=life_h)})
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(fails)
+
+
 def write_history(folder: Path, readings: Any, failures: Any) -> tuple[Path, Path]:
     """The two CSV files of a long-format history."""
     folder.mkdir(parents=True, exist_ok=True)

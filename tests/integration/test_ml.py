@@ -115,7 +115,8 @@ def test_a_blend_with_the_lstms_probability_keeps_it_through_save_and_load(tiny,
     x3, types, context = held_out.x3, held_out.types, held_out.context()
     # what the blend's forest sees besides the window is recorded as for a forest alone
     forest = tiny.failure.tree
-    assert COLUMN_SETS[tiny.losses["tree_columns"]] == (forest.context, forest.extremes)
+    columns = (forest.context, forest.extremes, bool(forest.switches))
+    assert COLUMN_SETS[tiny.losses["tree_columns"]] == columns
     variant = BlendFailureModel(tiny.failure.tree, tiny.failure.lstm, probability="lstm")
     variant.save(tmp_path / "blend")
     loaded = load_failure_model(tmp_path / "blend")
@@ -334,8 +335,10 @@ def test_a_forest_sees_the_lives_drift_when_it_helps_and_one_of_the_previous_rel
     params = Params(window=30, epochs=1, stride=10, n_estimators=20, family="tree")
     trained = train(data, params)
     chosen = COLUMN_SETS[trained.losses["tree_columns"]]
-    assert (trained.failure.context, trained.failure.extremes) == chosen
-    assert set(trained.losses["oof_rul_rmse_h_by_columns"]) == set(COLUMN_SETS)
+    assert (trained.failure.context, trained.failure.extremes, False) == chosen
+    # the simulator's sensors are all measurements: no switch levels to choose
+    without_switches = {name for name, columns in COLUMN_SETS.items() if not columns[2]}
+    assert set(trained.losses["oof_rul_rmse_h_by_columns"]) == without_switches
 
     w = build_windows(data, params)
     ctx = w.context()

@@ -15,11 +15,45 @@ from ml.inputs import AnyFailureModel, failure_scores, lstm_context, switches, t
 from ml.trees import COLUMN_SETS, TreeFailureModel, choose_columns
 from ml.windows import Params, Windows, held_out_units
 
-__all__ = ["FamilyFit", "finite", "lstm_split", "pick"]
+__all__ = ["FamilyFit", "ForestColumns", "finite", "lstm_split", "pick"]
 
 Say = Callable[[str, float], None]
 # a blend must beat the forest's held-out RUL error by more than this to be kept
 _RUL_MARGIN = 0.02
+
+
+class ForestColumns:
+    """What the forests see besides the window (drift, extremes, switch levels), decided
+    once on out-of-fold errors over the training units (``ml.trees.choose_columns``) before
+    anything else is fitted: the alarm policy is then chosen on the columns the forests will
+    see (``ml.horizon``). The switch levels are a candidate only where some sensor is a
+    switch."""
+
+    def __init__(self, w: Windows, baseline: Baseline, params: Params) -> None:
+        self.w, self.baseline = w, baseline
+        self.switches = switches(w.x3)  # the sensors that are on/off switches
+        name, self.choice = choose_columns(
+            {
+                name: self.x(*columns)
+                for name, columns in COLUMN_SETS.items()
+                if self.switches or not columns[2]
+            },
+            rul_h=w.ttf_h,
+            rul_known=w.rul_known(params.rul_cap_h),
+            units=w.units,
+            cap_h=params.rul_cap_h,
+            seed=params.seed,
+        )
+        self.chosen: tuple[bool, bool, bool] = COLUMN_SETS[name]
+
+    def x(self, drift: bool, extremes: bool, levels: bool) -> np.ndarray:
+        """Every window's features with those columns."""
+        w = self.w
+        context = w.context() if drift else None
+        switched = self.switches if levels else ()
+        return tree_features(
+            w.x3, w.types, context, self.baseline, extremes=extremes, switched=switched
+        )
 
 
 class FamilyFit:
@@ -33,41 +67,16 @@ class FamilyFit:
         params: Params,
         val: np.ndarray,
         weights: np.ndarray,
+        columns: ForestColumns | None = None,
     ) -> None:
         self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
-        self.switches = switches(w.x3)  # the sensors that are on/off switches
-        self._columns: tuple[tuple[bool, bool, bool], dict] | None = None
+        self.columns = columns or ForestColumns(w, baseline, params)
 
     def tree_columns(self) -> tuple[tuple[bool, bool, bool], dict]:
-        """(drift, extremes, switch levels): what the forests see besides the window, decided
-        once on out-of-fold errors over the training units (``ml.trees.choose_columns``), and
-        those errors. The switch levels are a candidate only where some sensor is a switch."""
-        if self._columns is None:
-            p, w = self.params, self.w
-            name, choice = choose_columns(
-                {
-                    name: self._tree_x(*columns)
-                    for name, columns in COLUMN_SETS.items()
-                    if self.switches or not columns[2]
-                },
-                rul_h=w.ttf_h,
-                rul_known=w.rul_known(p.rul_cap_h),
-                units=w.units,
-                cap_h=p.rul_cap_h,
-                seed=p.seed,
-            )
-            self._columns = COLUMN_SETS[name], choice
-        return self._columns
-
-    def _tree_x(self, drift: bool, extremes: bool, levels: bool) -> np.ndarray:
-        w = self.w
-        context = w.context() if drift else None
-        switched = self.switches if levels else ()
-        return tree_features(
-            w.x3, w.types, context, self.baseline, extremes=extremes, switched=switched
-        )
+        """(drift, extremes, switch levels) the forests see, and the errors that chose them."""
+        return self.columns.chosen, self.columns.choice
 
     def tree(
         self, say: Say, share: tuple[float, float], *, every_unit: bool = False
@@ -81,11 +90,11 @@ class FamilyFit:
             seed=p.seed,
             context=drift,
             extremes=extremes,
-            switches=self.switches if levels else (),
+            switches=self.columns.switches if levels else (),
             probability=p.probability_source,
         )
         losses = model.fit(
-            self._tree_x(drift, extremes, levels),
+            self.columns.x(drift, extremes, levels),
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,

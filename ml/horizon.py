@@ -7,7 +7,8 @@ than the warning the data gives makes alarms late or noisy (NASA's pump: at H = 
 caught 30–60 % of failures 2 h ahead); a longer one makes "fails within H" say less. So when
 asked (``Params.choose_horizon``), training tries each candidate on out-of-fold scores: for
 every H, forests of a few trees learn on four fifths of the units and score the fifth they
-never saw (folds are whole units), the scores are calibrated, and the live alarm logic is
+never saw (folds are whole units; on the columns the product's forests will see, chosen
+before, ``ml.families.ForestColumns``), the scores are calibrated, and the live alarm logic is
 replayed on them (``ml.alarm_metrics.window_alarm_metrics``). The chosen candidate is the one
 that comes closest to both targets, ≥ 90 % of failures caught 2 h ahead and ≥ 80 % of alarms
 followed by a failure within H (the worse of the two ratios; a tie goes to the classifier,

@@ -16,7 +16,7 @@ from ml.anomaly import AnomalyModel
 from ml.blend import BlendFailureModel
 from ml.dataset import RunToFailure
 from ml.drift_reference import Reference, TypeReference, sample_rows
-from ml.families import FamilyFit, finite
+from ml.families import FamilyFit, ForestColumns, finite
 from ml.features import (
     Baseline,
     feature_names,
@@ -104,11 +104,13 @@ def train(
         seed=params.seed,
         contamination=params.contamination,
     ).fit(feats[healthy], w.types[healthy])
+    say("forest columns", 0.18)
+    columns = ForestColumns(w, baseline, params)
     horizon: dict = {}
-    if params.choose_horizon:
+    if params.choose_horizon:  # replayed on the forests' own columns
         say("alarm horizon", 0.2)
         chosen, source, threshold, horizon = choose_horizon(
-            feats,
+            columns.x(*columns.chosen),
             units=w.units,
             ends=w.ends,
             ttf_h=w.ttf_h,
@@ -127,7 +129,7 @@ def train(
     type_names = sorted(set(w.types))
     val = np.isin(w.units, list(held_out_units(w.units, params.val_share, params.seed)))
     weights = verdict_weights(w, data.verdicts, params)
-    fit = FamilyFit(w, baseline, type_names, params, val, weights)
+    fit = FamilyFit(w, baseline, type_names, params, val, weights, columns)
     model, losses, choice = _fit_family(fit, params.family, say, on_epoch)
     trained = Trained(
         params, baseline, anomaly, model, type_names, finite(losses) | choice | horizon

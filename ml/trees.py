@@ -29,6 +29,7 @@ __all__ = [
     "COLUMN_SETS",
     "TreeFailureModel",
     "choose_columns",
+    "columns_text",
     "near_failure_weight",
     "positive_probability",
     "rul_forest",
@@ -262,6 +263,13 @@ def choose_columns(
         if rmse[name] < (1 - _COLUMN_GAIN) * rmse[kept]:
             kept = name
     return kept, {"oof_rul_rmse_h_by_columns": rmse, "tree_columns": kept}
+
+
+def columns_text(name: str) -> str:
+    """What forests of the column set ``name`` see, in words ("window + drift, extremes")."""
+    extra = ("drift", "extremes", "switch levels")
+    seen = [word for word, on in zip(extra, COLUMN_SETS[name], strict=True) if on]
+    return " + ".join(["window", ", ".join(seen)]) if seen else "window"
 
 
 def rul_forest(seed: int, n_estimators: int = 100) -> RandomForestRegressor:

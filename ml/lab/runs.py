@@ -180,10 +180,12 @@ def _train(
         assert registered is not None  # train_and_register registered it
         family = registered.metrics.get("family")
         choice = registered.metrics.get("family_choice")  # auto: each family's held-out error
+        columns = registered.metrics.get("tree_columns")  # what the forests see
     result = {
         "versions": versions,
         "family": family,
         "family_choice": choice,
+        "tree_columns": columns,
         "units": int(data.readings["unit"].nunique()),
         "failures": int(len(data.failures)),
         "verdicts_used": verdicts,

@@ -26,6 +26,7 @@ from ml.lab.backtest import promote_pair
 from ml.lab.queue import queue_run
 from ml.lab.runs import run_next
 from ml.lab.scored import threshold_metrics, tuning_set
+from ml.trees import columns_text
 from web.views import lab_tune as tune
 
 pytestmark = pytest.mark.e2e
@@ -138,9 +139,10 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
     with web.db.session() as s:
         trained = s.scalar(select(LabRun).where(LabRun.kind == "train").order_by(LabRun.id.desc()))
         assert trained.params["family"] == "auto"
-        chosen = s.scalar(
+        metrics = s.scalar(
             select(ModelVersion).where(ModelVersion.kind == "failure", ModelVersion.version == 2)
-        ).metrics["family"]  # "chosen" may name a blend's variant: the family is what shows
+        ).metrics
+    chosen = metrics["family"]  # "chosen" may name a blend's variant: the family is what shows
     named = {"tree": "random forest", "lstm": "LSTM", "blend": "forest + LSTM"}[chosen]
     assert f"failure v2 ({named})" in dash_duo.find_element("#lab-pair").text
     # and why: each family's remaining-life error on the held-out machines, overall and in
@@ -153,6 +155,8 @@ def test_train_backtest_promote_from_the_lab(dash_duo, lab: WebApp):
         f"|before a failure: random forest {near}, forest \\+ LSTM {near}",
         runs,
     ), runs
+    # and what its forests see besides the window, as chosen on the training machines
+    assert f"; its forests see the {columns_text(metrics['tree_columns'])}" in runs, runs
 
     # not promotable before a backtest
     click(dash_duo, "#lab-promote")

@@ -10,7 +10,7 @@ from factories import valve_history, write_history
 from ml.dataset import load_csv
 from ml.inputs import failure_scores, load_failure_model, switch_levels, switches
 from ml.pipeline import train
-from ml.trees import COLUMN_SETS
+from ml.trees import COLUMN_SETS, columns_text
 from ml.windows import Params, build_windows
 
 
@@ -62,3 +62,10 @@ def test_a_forest_learns_a_leak_that_only_one_switch_position_shows(tmp_path):
     )
     args = (w.x3, w.types, w.context(), trained.baseline, trained.type_names)
     assert np.allclose(failure_scores(loaded, *args)[1], failure_scores(trained.failure, *args)[1])
+
+
+def test_what_the_forests_see_is_said_in_words():
+    assert columns_text("window") == "window"
+    assert columns_text("window_and_drift") == "window + drift"
+    said = columns_text("window_drift_extremes_and_switch_levels")
+    assert said == "window + drift, extremes, switch levels"

@@ -11,6 +11,7 @@ from dash import html
 
 from data.models import LabRun, LabRunStatus
 from ml.lab.pairs import Pair, family_name
+from ml.trees import COLUMN_SETS, columns_text
 
 __all__ = ["comparison", "header", "loss_figure", "note", "progress", "runs_table"]
 
@@ -138,7 +139,9 @@ def _summary(run: LabRun) -> str:
     if run.kind == "train" and "versions" in r:
         v = r["versions"]
         family = family_name(r.get("family"))
-        return f"anomaly v{v['anomaly']} + failure v{v['failure']} ({family}){_why(r)}"
+        seen = r.get("tree_columns")
+        sees = f"; its forests see the {columns_text(seen)}" if seen in COLUMN_SETS else ""
+        return f"anomaly v{v['anomaly']} + failure v{v['failure']} ({family}){_why(r)}{sees}"
     if "metrics" in r:
         c = r["metrics"]["candidate"]
         return f"recall {_pct(c.get('recall'))}, precision {_pct(c.get('precision'))}"

@@ -243,8 +243,7 @@ def choose_columns(
     (development pump fleets and the simulator); a sensor's extremes in the window help
     where a machine cycles (development valve fleets), and so do the levels in each switch
     position where a switch tells the machine's state (``ml.inputs.switch_levels``), so the
-    data decides. Fewer than
-    three units, or no known remaining life: the window alone."""
+    data decides. Fewer than three units, or no known remaining life: the window alone."""
     first = next(iter(candidates))
     rows = np.flatnonzero(rul_known)
     k = min(_CHOICE_FOLDS, len(np.unique(units[rows])))

@@ -26,18 +26,19 @@ class ForestColumns:
     """What the forests see besides the window (drift, extremes, switch levels), decided
     once on out-of-fold errors over the training units (``ml.trees.choose_columns``) before
     anything else is fitted: the alarm policy is then chosen on the columns the forests will
-    see (``ml.horizon``). The switch levels are a candidate only where some sensor is a
-    switch."""
+    see (``ml.horizon``), and the forests learn from ``features``. The switch levels are a
+    candidate only where some sensor is a switch."""
 
     def __init__(self, w: Windows, baseline: Baseline, params: Params) -> None:
         self.w, self.baseline = w, baseline
         self.switches = switches(w.x3)  # the sensors that are on/off switches
+        candidates = {
+            name: self._x(*columns)
+            for name, columns in COLUMN_SETS.items()
+            if self.switches or not columns[2]
+        }
         name, self.choice = choose_columns(
-            {
-                name: self.x(*columns)
-                for name, columns in COLUMN_SETS.items()
-                if self.switches or not columns[2]
-            },
+            candidates,
             rul_h=w.ttf_h,
             rul_known=w.rul_known(params.rul_cap_h),
             units=w.units,
@@ -45,9 +46,9 @@ class ForestColumns:
             seed=params.seed,
         )
         self.chosen: tuple[bool, bool, bool] = COLUMN_SETS[name]
+        self.features = candidates[name]  # every window's, with the chosen columns
 
-    def x(self, drift: bool, extremes: bool, levels: bool) -> np.ndarray:
-        """Every window's features with those columns."""
+    def _x(self, drift: bool, extremes: bool, levels: bool) -> np.ndarray:
         w = self.w
         context = w.context() if drift else None
         switched = self.switches if levels else ()
@@ -67,23 +68,19 @@ class FamilyFit:
         params: Params,
         val: np.ndarray,
         weights: np.ndarray,
-        columns: ForestColumns | None = None,
+        columns: ForestColumns,
     ) -> None:
         self.w, self.baseline, self.type_names, self.params = w, baseline, type_names, params
         self.val, self.weights = val, weights
         self.fail = (w.ttf_h <= params.horizon_h).astype("float32")
-        self.columns = columns or ForestColumns(w, baseline, params)
-
-    def tree_columns(self) -> tuple[tuple[bool, bool, bool], dict]:
-        """(drift, extremes, switch levels) the forests see, and the errors that chose them."""
-        return self.columns.chosen, self.columns.choice
+        self.columns = columns  # what the forests see besides the window
 
     def tree(
         self, say: Say, share: tuple[float, float], *, every_unit: bool = False
     ) -> tuple[TreeFailureModel, dict]:
         """The forests on the units outside ``val``, or on ``every_unit``."""
         p, w = self.params, self.w
-        (drift, extremes, levels), choice = self.tree_columns()
+        drift, extremes, levels = self.columns.chosen
         model = TreeFailureModel(
             horizon_h=p.horizon_h,
             rul_cap_h=p.rul_cap_h,
@@ -94,7 +91,7 @@ class FamilyFit:
             probability=p.probability_source,
         )
         losses = model.fit(
-            self.columns.x(drift, extremes, levels),
+            self.columns.features,
             fail=self.fail,
             fail_known=w.fail_known(p.horizon_h),
             rul_h=w.ttf_h,
@@ -104,7 +101,7 @@ class FamilyFit:
             weight=self.weights,
         )
         say("random forests fitted", sum(share))
-        return model, losses | choice
+        return model, losses | self.columns.choice
 
     def lstm(
         self,

@@ -110,7 +110,7 @@ def train(
     if params.choose_horizon:  # replayed on the forests' own columns
         say("alarm horizon", 0.2)
         chosen, source, threshold, horizon = choose_horizon(
-            columns.x(*columns.chosen),
+            columns.features,
             units=w.units,
             ends=w.ends,
             ttf_h=w.ttf_h,
@@ -184,13 +184,13 @@ def _fit_family(
     if family == "blend":
         lstm, losses = fit.lstm(say, (0.3, 0.45), on_epoch)
         tree, _ = fit.tree(say, (0.75, 0.15), every_unit=True)
-        return BlendFailureModel(tree, lstm), losses, fit.tree_columns()[1]
+        return BlendFailureModel(tree, lstm), losses, fit.columns.choice
     lstm, losses = fit.lstm(say, (0.3, 0.45), on_epoch, apart=True)
     tree, _ = fit.tree(say, (0.75, 0.1))
     chosen, choice = fit.choose({"tree": tree, "blend": BlendFailureModel(tree, lstm)})
     tree, tree_losses = fit.tree(say, (0.85, 0.1), every_unit=True)
     model: AnyFailureModel = tree if chosen == "tree" else BlendFailureModel(tree, lstm)
-    columns = fit.tree_columns()[1]  # what the forest sees, in the blend too
+    columns = fit.columns.choice  # what the forest sees, in the blend too
     return model, (tree_losses if chosen == "tree" else losses), choice | columns
 
 

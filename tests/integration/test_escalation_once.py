@@ -113,15 +113,19 @@ class _Worker:
         self.keeper.stop()
 
 
-def _workers_that_escalated(db: Database, since: datetime) -> set[str]:
+def _escalated_by(db: Database, since: datetime) -> Counter[str]:
+    """Tickets escalated per worker by the job runs started since ``since``. A run records
+    itself after its escalations are committed, so wait on this, not on the tickets."""
     with db.session() as s:
-        return set(
-            s.scalars(
-                select(JobRun.worker).where(
-                    JobRun.job == "escalation", JobRun.items > 0, JobRun.started_at >= since
-                )
+        rows = s.execute(
+            select(JobRun.worker, JobRun.items).where(
+                JobRun.job == "escalation", JobRun.items > 0, JobRun.started_at >= since
             )
         )
+        counts: Counter[str] = Counter()
+        for worker, items in rows:
+            counts[worker] += items
+        return counts
 
 
 def test_three_workers_escalate_each_overdue_ticket_once(pg_db: Database, tmp_path):
@@ -132,20 +136,18 @@ def test_three_workers_escalate_each_overdue_ticket_once(pg_db: Database, tmp_pa
     for worker in workers.values():
         worker.start()
     try:
-        assert wait_until(lambda: len(_escalations(pg_db)[0]) == len(first), timeout=30)
+        assert wait_until(lambda: _escalated_by(pg_db, started).total() == len(first), timeout=30)
         more = _overdue(pg_db, 8)  # while all three keep running the job
-        assert wait_until(lambda: len(_escalations(pg_db)[0]) == 16, timeout=30)
-        with pg_db.session() as s:
-            holder = s.scalar(select(JobRun.worker).where(JobRun.job == "escalation"))
+        assert wait_until(lambda: _escalated_by(pg_db, started).total() == 16, timeout=30)
+        [holder] = _escalated_by(pg_db, started)  # the lease holder only
         assert holder in workers
-        assert _workers_that_escalated(pg_db, started) == {holder}  # the lease holder only
 
         handover = datetime.now(UTC)
         workers.pop(holder).stop()  # its lease released: another worker's next beat takes it
         last = _overdue(pg_db, 8)
-        assert wait_until(lambda: len(_escalations(pg_db)[0]) == 24, timeout=30)
-        successor = _workers_that_escalated(pg_db, handover)
-        assert len(successor) == 1 and successor <= set(workers)
+        assert wait_until(lambda: _escalated_by(pg_db, handover).total() == 8, timeout=30)
+        [successor] = _escalated_by(pg_db, handover)
+        assert successor in workers
         threading.Event().wait(1.0)  # many more runs on both survivors: nothing new
     finally:
         for worker in workers.values():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from ml.trees import columns_text
+
 __all__ = ["table"]
 
 _ROWS = (
@@ -48,7 +50,8 @@ def table(r: dict, setup: dict) -> str:
         )
         lines.append(f"horizon choice  recall / precision out of fold: {tried}")
     if r.get("tree_columns"):
-        lines.append(f"forest columns  {r['tree_columns']} (chosen out of fold, training units)")
+        seen = columns_text(r["tree_columns"])
+        lines.append(f"forest columns  {seen} (chosen out of fold, training units)")
     if setup.get("choice"):
         lines.append(f"family choice   {setup['choice']}")
     counts = (

@@ -82,6 +82,8 @@ def test_evaluate_counts_caught_failures_by_mode_when_the_failures_name_it(exter
     printed = capsys.readouterr().out
     caught, counted = result["caught_by_mode"]["seal"]
     assert re.search(rf"caught, seal +{caught} of {counted} +\d+ of {counted}\n", printed)
+    # what the forests see, in the words the lab uses ("window + drift, extremes")
+    assert re.search(r"forest columns  window( \+ [a-z ,]+)? \(chosen", printed), printed
 
 
 @pytest.mark.parametrize(("family", "expected"), [("lstm", 0.8), ("tree", 0.9)])

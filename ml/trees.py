@@ -34,6 +34,7 @@ __all__ = [
     "positive_probability",
     "rul_forest",
     "rul_out_of_fold",
+    "unit_folds",
 ]
 
 log = logging.getLogger(__name__)
@@ -295,12 +296,14 @@ def rul_out_of_fold(
     seed: int,
     n_estimators: int,
     weight: np.ndarray,
+    partition: int | None = None,
 ) -> np.ndarray | None:
     """Every window's remaining life (capped hours) from RUL forests that never saw its unit
     (``k`` folds of whole units, each fitted on the ``known`` windows of the others with
-    ``weight``); None when a fold has no known remaining life to learn from."""
+    ``weight``); None when a fold has no known remaining life to learn from. ``partition``:
+    which grouping of the units into folds (``unit_folds``)."""
     out = np.zeros(len(x))
-    for train, test in GroupKFold(n_splits=k).split(x, rul_h, units):
+    for train, test in unit_folds(k, partition).split(x, rul_h, units):
         train = train[known[train]]
         if not len(train):
             return None
@@ -308,6 +311,14 @@ def rul_out_of_fold(
         forest.fit(x[train], rul_h[train], sample_weight=weight[train])
         out[test] = forest.predict(x[test])
     return out
+
+
+def unit_folds(k: int, partition: int | None = None) -> GroupKFold:
+    """``k`` folds of whole units: scikit-learn's default grouping (None), or the units
+    shuffled into folds by the seed ``partition``."""
+    if partition is None:
+        return GroupKFold(n_splits=k)
+    return GroupKFold(n_splits=k, shuffle=True, random_state=partition)
 
 
 def positive_probability(forest: RandomForestClassifier, x: np.ndarray) -> np.ndarray:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.horizon import ALARM_THRESHOLDS, PROBABILITY_SOURCES, choose_horizon
+from ml.alarm_metrics import window_alarm_metrics
+from ml.horizon import (
+    ALARM_THRESHOLDS,
+    PROBABILITY_SOURCES,
+    _partitions,
+    _replayed,
+    choose_horizon,
+)
+from ml.trees import unit_folds
 
 _STEP_S = 600.0  # a window end every 10 minutes
 
@@ -88,3 +96,29 @@ def test_a_sharp_lead_keeps_the_shortest_horizon_that_works():
 def test_too_few_units_keep_the_first_candidate_untried():
     w, failures = _fleet((8.0, 16.0), units=2)
     assert _choose(w, failures) == (6.0, "classifier", 0.8, {})
+
+
+def test_the_replay_is_pooled_over_several_groupings_of_the_units_into_folds():
+    w, failures = _fleet((8.0, 16.0), seed=5)
+    units, x = w["unit"].to_numpy(), w[["x"]].to_numpy()
+    groupings = []
+    for partition in _partitions(7):
+        folds = [set(units[test]) for _, test in unit_folds(5, partition).split(x, groups=units)]
+        assert sum(map(len, folds)) == 20  # every unit in exactly one fold, whole
+        groupings.append(sorted(map(sorted, folds)))
+    assert len(groupings) == 3 and groupings[0] != groupings[1] != groupings[2]
+    assert _partitions(7) == _partitions(7)  # the same seed, the same groupings
+
+    # the counts of every grouping's replay are added up before recall and precision
+    ends = w["end"].to_numpy()
+    early = np.clip(w["x"].to_numpy() / 4, 0, 1)  # raises about 4 h after the onset
+    late = np.clip(w["x"].to_numpy() / 12, 0, 1)  # about 12 h after: some too late
+    each = [
+        window_alarm_metrics(units, ends, p, failures, horizon_h=12.0, threshold=0.8)
+        for p in (early, late)
+    ]
+    assert each[0]["recall"] != each[1]["recall"]
+    pooled = _replayed([early, late], units, ends, failures, 12.0, 0.8)
+    caught = sum(m["caught"] for m in each) / sum(m["failures"] for m in each)
+    true = sum(m["true_raises"] for m in each) / sum(m["raised"] for m in each)
+    assert pooled["recall"] == round(caught, 4) and pooled["precision"] == round(true, 4)

@@ -34,7 +34,7 @@ moves, not what the number means.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -118,16 +118,18 @@ def choose_horizon(
         if len(np.unique(label[known])) < 2:
             continue
         by_source = {
-            "classifier": [_out_of_fold(x, label, known, units, k, seed, p) for p in partitions],
-            "rul": [
+            "classifier": _every(
+                _out_of_fold(x, label, known, units, k, seed, p) for p in partitions
+            ),
+            "rul": _every(
                 None if rul is None else Calibrator.fit(-rul[known], label[known])(-rul)
                 for rul in ruls
-            ],
+            ),
         }
         metrics = {
             (source, t): _replayed(probs, units, ends, failures, h, t)
             for source, probs in by_source.items()
-            if all(prob is not None for prob in probs)
+            if probs is not None
             for t in thresholds
         }
         if metrics:  # the best pair at this H; a tie: the classifier, the lower threshold
@@ -168,8 +170,18 @@ def _partitions(seed: int) -> list[int | None]:
     return [None, *(int(s) for s in rng.integers(0, 2**31, _PARTITIONS - 1))]
 
 
+def _every(probs: Iterable[np.ndarray | None]) -> list[np.ndarray] | None:
+    """Every grouping's probabilities, or None where one grouping has none (one class)."""
+    out = []
+    for prob in probs:
+        if prob is None:
+            return None
+        out.append(prob)
+    return out
+
+
 def _replayed(
-    probs: Sequence[np.ndarray | None],
+    probs: Sequence[np.ndarray],
     units: np.ndarray,
     ends: np.ndarray,
     failures: pd.DataFrame,

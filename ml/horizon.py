@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from ml.alarm_metrics import window_alarm_metrics
+from ml.alarm_metrics import AlarmMetrics, window_alarm_metrics
 from ml.alarm_policy import CLEAR_RATIO, FAILURE_THRESHOLD
 from ml.calibration import Calibrator
 from ml.trees import near_failure_weight, positive_probability, rul_out_of_fold, unit_folds
@@ -190,7 +190,7 @@ def _replayed(
 ) -> dict:
     """The live alarm logic replayed on each partition's out-of-fold probabilities, the
     counts pooled: recall, precision and how close they come to the targets."""
-    counts = np.zeros(4)
+    pooled = AlarmMetrics(failures=0, caught=0, raised=0, true=0)
     for prob in probs:
         m = window_alarm_metrics(
             units,
@@ -201,14 +201,14 @@ def _replayed(
             threshold=threshold,
             clear_below=FAILURE_THRESHOLD * CLEAR_RATIO,  # the live default, at every threshold
         )
-        counts += [m["caught"], m["failures"], m["true_raises"], m["raised"]]
-    caught, failed, true, raised = counts
-    recall = caught / failed if failed else math.nan
-    precision = true / raised if raised else math.nan
+        pooled.failures += m["failures"]
+        pooled.caught += m["caught"]
+        pooled.raised += m["raised"]
+        pooled.true += m["true_raises"]
     return {
-        "recall": _finite(recall),
-        "precision": _finite(precision),
-        "score": _closeness(recall, precision),
+        "recall": _finite(pooled.recall),
+        "precision": _finite(pooled.precision),
+        "score": _closeness(pooled.recall, pooled.precision),
     }
 
 

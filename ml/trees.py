@@ -146,7 +146,7 @@ class TreeFailureModel:
         if k < 3 or len(np.unique(y)) < 2:
             return np.zeros(0), 0
         raw = np.zeros(len(y))
-        for train, test in GroupKFold(n_splits=k).split(x, y, units):
+        for train, test in unit_folds(k).split(x, y, units):
             forest = RandomForestClassifier(random_state=self.seed, **_FOREST)
             forest.fit(x[train], y[train], sample_weight=w[train])
             raw[test] = positive_probability(forest, x[test])
@@ -168,7 +168,7 @@ class TreeFailureModel:
         if k < 3:
             return np.zeros(0), 0
         out = np.zeros(len(rows))
-        for _, test in GroupKFold(n_splits=k).split(rows, groups=units[rows]):
+        for _, test in unit_folds(k).split(rows, groups=units[rows]):
             train = fit_r & ~np.isin(units, np.unique(units[rows[test]]))
             if not train.any():
                 return np.zeros(0), 0

@@ -1,5 +1,7 @@
 """Calibrated failure probabilities: isotonic regression of the raw score on held-out units,
-so that "0.8" means that about eight windows in ten scored so went on to fail within H."""
+so that "0.8" means that about eight windows in ten scored so went on to fail within H; and
+the same monotone map from a remaining-life estimate to the hours that followed it
+(``Calibrator.fit_hours``)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,15 @@ class Calibrator:
             return cls.identity()
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
         iso.fit(raw, label, sample_weight=weight)
+        return cls(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+
+    @classmethod
+    def fit_hours(cls, estimate: np.ndarray, hours: np.ndarray, weight: np.ndarray) -> Calibrator:
+        """The monotone map from remaining-life estimates (of windows the model never learned
+        from) to the hours that followed them, least squares with ``weight``; never below 0
+        and, past the estimates seen, held at its ends."""
+        iso = IsotonicRegression(y_min=0.0, out_of_bounds="clip")
+        iso.fit(estimate, hours, sample_weight=weight)
         return cls(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
 
     @classmethod

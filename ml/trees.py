@@ -10,6 +10,13 @@ never saw (``ml.calibration``); windows whose label is not
 known (the data ends before the horizon or the RUL cap is over) are left out of that target.
 Where the training units say so (``ml.horizon``), the probability is the RUL forest's estimate
 calibrated the same way (``probability="rul"``): no classifier is fitted then.
+
+The RUL forest's estimate becomes hours through a monotone map learned on out-of-fold
+estimates, weighted as the forest learns (near a failure more): out of sample a forest pulls
+the last hours towards the middle (on development fleets its estimates in the last 2 h before
+a failure were 3.4-7.6 h where 1 h was left), and the map stretches them back. On nine
+development fleets it lowered the error in the last 2 h by 13 % of the baseline's and raised
+the error overall by 3 % (docs/ml.md).
 """
 
 from __future__ import annotations
@@ -100,6 +107,9 @@ class TreeFailureModel:
         self.classifier: RandomForestClassifier | None = None
         self.regressor: RandomForestRegressor | None = None
         self.calibrator = Calibrator.identity()
+        # from the RUL forest's estimate to hours (``Calibrator.fit_hours``); None: the
+        # estimate as it is (fewer than three units, or a model of an earlier release)
+        self.rul_map: Calibrator | None = None
 
     def fit(
         self,
@@ -120,9 +130,17 @@ class TreeFailureModel:
         w_rul = w * near_failure_weight(rul_h)
         fit_c, fit_r = _rows(fail_known, val), _rows(rul_known, val)
         y = fail[fit_c]
+        # every window's remaining life from forests that never saw its unit: what the map
+        # from estimate to hours learns from, and the probability's calibration where it is
+        # the RUL forest's
+        rows = fit_r | fit_c if self.probability == "rul" else fit_r
+        rul, folds = self._rul_out_of_fold(x, capped, fit_r, rows, units, w_rul)
+        if folds:
+            self.rul_map = Calibrator.fit_hours(rul[fit_r[rows]], capped[fit_r], w_rul[fit_r])
         if self.probability == "rul":  # calibrated on out-of-fold remaining life
-            rul, folds = self._rul_out_of_fold(x, capped, fit_r, fit_c, units, w_rul)
-            self.calibrator = Calibrator.fit(-rul, y, w[fit_c]) if folds else self.calibrator
+            self.calibrator = (
+                Calibrator.fit(-rul[fit_c[rows]], y, w[fit_c]) if folds else self.calibrator
+            )
         else:
             raw, folds = self._out_of_fold(x[fit_c], y, units[fit_c], w[fit_c])
             self.calibrator = Calibrator.fit(raw, y, w[fit_c]) if folds else self.calibrator
@@ -133,7 +151,9 @@ class TreeFailureModel:
         val_r = rul_known & val
         rmse = float("nan")
         if val_r.any():
-            err = self.regressor.predict(x[val_r]) - np.minimum(rul_h[val_r], self.rul_cap_h)
+            err = self._hours(self.regressor.predict(x[val_r])) - np.minimum(
+                rul_h[val_r], self.rul_cap_h
+            )
             rmse = float(np.sqrt(np.mean(err**2)))
         return {"val_rul_rmse_h": rmse, "calibration_folds": folds}
 
@@ -157,13 +177,13 @@ class TreeFailureModel:
         x: np.ndarray,
         capped: np.ndarray,
         fit_r: np.ndarray,
-        fit_c: np.ndarray,
+        estimate: np.ndarray,
         units: np.ndarray,
         w: np.ndarray,
     ) -> tuple[np.ndarray, int]:
-        """The remaining life of each ``fit_c`` window from a RUL forest fitted on the
+        """The remaining life of each ``estimate`` window from a RUL forest fitted on the
         ``fit_r`` windows of the other units; (estimates, folds) as ``_out_of_fold``."""
-        rows = np.flatnonzero(fit_c)
+        rows = np.flatnonzero(estimate)
         k = min(_FOLDS, len(np.unique(units[rows])))
         if k < 3:
             return np.zeros(0), 0
@@ -184,9 +204,15 @@ class TreeFailureModel:
         assert self.regressor is not None, "fit or load the model first"
         rul = self.regressor.predict(x)
         if self.probability == "rul":
-            return self.calibrator(-rul), np.maximum(rul, 0.0)
+            return self.calibrator(-rul), self._hours(rul)
         prob = self.calibrator(positive_probability(self.classifier, x))
-        return prob, np.maximum(rul, 0.0)
+        return prob, self._hours(rul)
+
+    def _hours(self, estimate: np.ndarray) -> np.ndarray:
+        """The RUL forest's estimates as hours: through the map learned on out-of-fold
+        estimates where there is one, never below zero."""
+        hours = self.rul_map(estimate) if self.rul_map is not None else estimate
+        return np.maximum(hours, 0.0)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -204,6 +230,7 @@ class TreeFailureModel:
                     "switches": list(self.switches),
                     "probability": self.probability,
                     "calibration": self.calibrator.to_json(),
+                    "rul_map": None if self.rul_map is None else self.rul_map.to_json(),
                 }
             )
         )
@@ -223,6 +250,8 @@ class TreeFailureModel:
         blob = joblib.load(path / "trees.joblib")
         model.classifier, model.regressor = blob["classifier"], blob["regressor"]
         model.calibrator = Calibrator.from_json(meta.get("calibration"))
+        if meta.get("rul_map"):  # earlier releases: the forest's estimate as it is
+            model.rul_map = Calibrator.from_json(meta["rul_map"])
         return model
 
 

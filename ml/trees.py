@@ -15,8 +15,8 @@ The RUL forest's estimate becomes hours through a monotone map learned on out-of
 estimates, weighted as the forest learns (near a failure more): out of sample a forest pulls
 the last hours towards the middle (on development fleets its estimates in the last 2 h before
 a failure were 3.4-7.6 h where 1 h was left), and the map stretches them back. On nine
-development fleets it lowered the error in the last 2 h by 13 % of the baseline's and raised
-the error overall by 3 % (docs/ml.md).
+development fleets the error in the last 2 h fell from 0.87 to 0.77 of the baseline's (mean)
+and overall rose from 0.75 to 0.78 (docs/ml.md).
 """
 
 from __future__ import annotations

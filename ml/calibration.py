@@ -27,17 +27,23 @@ class Calibrator:
         """Fit on scores of windows the model never learned from; identity if one class."""
         if len(np.unique(label)) < 2:
             return cls.identity()
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        iso.fit(raw, label, sample_weight=weight)
-        return cls(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+        return cls._isotonic(raw, label, weight, y_max=1.0)
 
     @classmethod
     def fit_hours(cls, estimate: np.ndarray, hours: np.ndarray, weight: np.ndarray) -> Calibrator:
         """The monotone map from remaining-life estimates (of windows the model never learned
         from) to the hours that followed them, least squares with ``weight``; never below 0
         and, past the estimates seen, held at its ends."""
-        iso = IsotonicRegression(y_min=0.0, out_of_bounds="clip")
-        iso.fit(estimate, hours, sample_weight=weight)
+        return cls._isotonic(estimate, hours, weight, y_max=None)
+
+    @classmethod
+    def _isotonic(
+        cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, *, y_max: float | None
+    ) -> Calibrator:
+        """The weighted least-squares monotone map from ``x`` to ``y``, between 0 and
+        ``y_max``, held at its ends past the ``x`` seen."""
+        iso = IsotonicRegression(y_min=0.0, y_max=y_max, out_of_bounds="clip")
+        iso.fit(x, y, sample_weight=weight)
         return cls(iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
 
     @classmethod
